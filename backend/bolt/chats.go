@@ -1,0 +1,301 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/herald-chat/herald/backend"
+	bbolt "go.etcd.io/bbolt"
+)
+
+func (s *Store) CreateChat(ctx context.Context, c *backend.Chat) error {
+	return s.update(ctx, func(t *txn) error {
+		members := []string{c.CreatedBy}
+		for _, id := range c.MemberIDs {
+			if !slices.Contains(members, id) {
+				members = append(members, id)
+			}
+		}
+		if len(members) > backend.MaxChatMembers {
+			return backend.Errorf(backend.EINVALID, "A chat has at most %d members.", backend.MaxChatMembers)
+		}
+		for _, id := range members {
+			if t.Bucket(bucketUsers).Get([]byte(id)) == nil {
+				return backend.Errorf(backend.ENOTFOUND, "User %s not found.", id)
+			}
+		}
+		c.ID = t.newID()
+		c.CreatedAt = t.now.UnixMilli()
+		c.MemberIDs = members
+		if err := putJSON(t.Bucket(bucketChats), c.ID, c); err != nil {
+			return err
+		}
+		for _, id := range members {
+			if err := t.Bucket(bucketMembers).Put(concat(id, c.ID), nil); err != nil {
+				return fmt.Errorf("add member: %w", err)
+			}
+		}
+		return t.emit(chatUpdated(c))
+	})
+}
+
+func chatUpdated(c *backend.Chat) *backend.Event {
+	snapshot := *c
+	snapshot.MemberIDs = slices.Clone(c.MemberIDs)
+	return &backend.Event{Type: backend.EventChatUpdated, ChatID: c.ID, Chat: &snapshot, Recipients: snapshot.MemberIDs}
+}
+
+func (s *Store) AddMember(ctx context.Context, chatID, actorID, userID string) (*backend.Chat, error) {
+	var chat *backend.Chat
+	err := s.update(ctx, func(t *txn) error {
+		c, err := getChat(t.Tx, chatID)
+		if err != nil {
+			return err
+		}
+		if !c.HasMember(actorID) {
+			return backend.Errorf(backend.EFORBIDDEN, "Only members can add members to this chat.")
+		}
+		if t.Bucket(bucketUsers).Get([]byte(userID)) == nil {
+			return backend.Errorf(backend.ENOTFOUND, "User %s not found.", userID)
+		}
+		chat = c
+		if c.HasMember(userID) {
+			return nil
+		}
+		if len(c.MemberIDs) >= backend.MaxChatMembers {
+			return backend.Errorf(backend.EINVALID, "A chat has at most %d members.", backend.MaxChatMembers)
+		}
+		c.MemberIDs = append(c.MemberIDs, userID)
+		if err := putJSON(t.Bucket(bucketChats), c.ID, c); err != nil {
+			return err
+		}
+		if err := t.Bucket(bucketMembers).Put(concat(userID, c.ID), nil); err != nil {
+			return fmt.Errorf("add member: %w", err)
+		}
+		return t.emit(chatUpdated(c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return chat, nil
+}
+
+func getChat(tx *bbolt.Tx, id string) (*backend.Chat, error) {
+	v := tx.Bucket(bucketChats).Get([]byte(id))
+	if v == nil {
+		return nil, backend.Errorf(backend.ENOTFOUND, "Chat not found.")
+	}
+	c := new(backend.Chat)
+	if err := json.Unmarshal(v, c); err != nil {
+		return nil, fmt.Errorf("decode chat %s: %w", id, err)
+	}
+	if k, _ := lastWithPrefix(tx.Bucket(bucketMessages).Cursor(), []byte(id)); k != nil {
+		c.LastMessageID = string(k[len(id):])
+	}
+	return c, nil
+}
+
+func (s *Store) Chat(ctx context.Context, id string) (*backend.Chat, error) {
+	var c *backend.Chat
+	err := s.view(func(tx *bbolt.Tx) error {
+		var err error
+		c, err = getChat(tx, id)
+		return err
+	})
+	return c, err
+}
+
+func (s *Store) ChatsOf(ctx context.Context, userID string) ([]*backend.ChatSummary, error) {
+	var chats []*backend.ChatSummary
+	err := s.view(func(tx *bbolt.Tx) error {
+		prefix := []byte(userID)
+		c := tx.Bucket(bucketMembers).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			chat, err := getChat(tx, string(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			sum := &backend.ChatSummary{Chat: *chat}
+			sum.LastReadID = string(tx.Bucket(bucketReads).Get(concat(userID, chat.ID)))
+			sum.Unread = countAfter(tx.Bucket(bucketMessages).Cursor(), []byte(chat.ID), sum.LastReadID, backend.MaxUnreadCount)
+			chats = append(chats, sum)
+		}
+		return nil
+	})
+	return chats, err
+}
+
+// countAfter counts keys prefix+id with id > after, up to limit.
+func countAfter(c *bbolt.Cursor, prefix []byte, after string, limit int) int {
+	n := 0
+	k, _ := c.Seek(concat(string(prefix), after))
+	if k != nil && after != "" && string(k[len(prefix):]) == after {
+		k, _ = c.Next()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && n < limit; k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+// lastWithPrefix positions c on the last key that starts with prefix.
+func lastWithPrefix(c *bbolt.Cursor, prefix []byte) ([]byte, []byte) {
+	end := append(slices.Clone(prefix), 0xff)
+	k, v := c.Seek(end)
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	if k != nil && bytes.HasPrefix(k, prefix) {
+		return k, v
+	}
+	return nil, nil
+}
+
+func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.Message, bool, error) {
+	var (
+		msg     *backend.Message
+		created bool
+	)
+	err := s.update(ctx, func(t *txn) error {
+		chat, err := getChat(t.Tx, m.ChatID)
+		if err != nil {
+			return err
+		}
+		if !chat.HasMember(m.AuthorID) {
+			return backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
+		}
+		var clientKey []byte
+		if m.ClientID != "" {
+			clientKey = concat(m.ChatID, m.AuthorID, m.ClientID)
+			if id := t.Bucket(bucketClientIDs).Get(clientKey); id != nil {
+				v := t.Bucket(bucketMessages).Get(concat(m.ChatID, string(id)))
+				if v == nil {
+					return fmt.Errorf("message %s of client id %q is missing", id, m.ClientID)
+				}
+				msg = new(backend.Message)
+				return json.Unmarshal(v, msg)
+			}
+		}
+		stored := *m
+		stored.ID = t.newID() // the message shares its NEW_MESSAGE event's id
+		stored.CreatedAt = t.now.UnixMilli()
+		ev := &backend.Event{ID: stored.ID, Type: backend.EventNewMessage, ChatID: m.ChatID, Message: &stored,
+			Recipients: slices.Clone(chat.MemberIDs)}
+		if err := t.emit(ev); err != nil {
+			return err
+		}
+		id := stored.ID
+		if err := putJSON(t.Bucket(bucketMessages), string(concat(m.ChatID, id)), &stored); err != nil {
+			return err
+		}
+		if clientKey != nil {
+			if err := t.Bucket(bucketClientIDs).Put(clientKey, []byte(id)); err != nil {
+				return fmt.Errorf("index client id: %w", err)
+			}
+		}
+		// Writing a message means having read the chat up to it.
+		if err := t.Bucket(bucketReads).Put(concat(m.AuthorID, m.ChatID), []byte(id)); err != nil {
+			return fmt.Errorf("move read marker: %w", err)
+		}
+		msg, created = &stored, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return msg, created, nil
+}
+
+func (s *Store) Messages(ctx context.Context, chatID string, page backend.MessagePage) ([]*backend.Message, bool, error) {
+	limit := page.Limit
+	if limit <= 0 || limit > backend.MaxPageLimit {
+		limit = backend.DefaultPageLimit
+	}
+	var (
+		msgs    []*backend.Message
+		hasMore bool
+	)
+	err := s.view(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketChats).Get([]byte(chatID)) == nil {
+			return backend.Errorf(backend.ENOTFOUND, "Chat not found.")
+		}
+		prefix := []byte(chatID)
+		c := tx.Bucket(bucketMessages).Cursor()
+		inRange := func(k []byte) bool {
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				return false
+			}
+			id := string(k[len(prefix):])
+			return (page.After == "" || id > page.After) && (page.Before == "" || id < page.Before)
+		}
+		decode := func(v []byte) error {
+			m := new(backend.Message)
+			if err := json.Unmarshal(v, m); err != nil {
+				return fmt.Errorf("decode message: %w", err)
+			}
+			msgs = append(msgs, m)
+			return nil
+		}
+		if page.After != "" {
+			k, v := c.Seek(concat(chatID, page.After))
+			if k != nil && string(k) == string(concat(chatID, page.After)) {
+				k, v = c.Next()
+			}
+			for ; inRange(k) && len(msgs) < limit; k, v = c.Next() {
+				if err := decode(v); err != nil {
+					return err
+				}
+			}
+			hasMore = inRange(k)
+			return nil
+		}
+		var k, v []byte
+		if page.Before != "" {
+			k, v = c.Seek(concat(chatID, page.Before))
+			if k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+		} else {
+			k, v = lastWithPrefix(c, prefix)
+		}
+		for ; inRange(k) && len(msgs) < limit; k, v = c.Prev() {
+			if err := decode(v); err != nil {
+				return err
+			}
+		}
+		hasMore = inRange(k)
+		slices.Reverse(msgs)
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return msgs, hasMore, nil
+}
+
+func (s *Store) MarkRead(ctx context.Context, userID, chatID, messageID string) error {
+	return s.update(ctx, func(t *txn) error {
+		chat, err := getChat(t.Tx, chatID)
+		if err != nil {
+			return err
+		}
+		if !chat.HasMember(userID) {
+			return backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
+		}
+		if t.Bucket(bucketMessages).Get(concat(chatID, messageID)) == nil {
+			return backend.Errorf(backend.ENOTFOUND, "Message not found in this chat.")
+		}
+		key := concat(userID, chatID)
+		if cur := t.Bucket(bucketReads).Get(key); cur != nil && string(cur) >= messageID {
+			return nil
+		}
+		return t.Bucket(bucketReads).Put(key, []byte(messageID))
+	})
+}

@@ -1,0 +1,293 @@
+// Package bolt implements Herald's stores on one bbolt file: users, sessions, invites, chats,
+// messages, read markers and the event log that streams resume from.
+//
+// Every write goes through one committer goroutine. It takes the writes that queued up while the
+// previous commit was in flight and commits them together (group commit): a lone write commits at
+// once, a busy server shares each fsync among many writes. Event ids are assigned inside that
+// serialized step, and committed events are handed to the Publisher in commit order, so ids
+// increase in the order events become visible.
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+	"github.com/oklog/ulid/v2"
+	bbolt "go.etcd.io/bbolt"
+)
+
+// Bucket names.
+var (
+	bucketMeta      = []byte("meta")
+	bucketUsers     = []byte("users")     // user id → userRecord JSON
+	bucketUsernames = []byte("usernames") // username → user id
+	bucketSessions  = []byte("sessions")  // sha256(token) → sessionRecord JSON
+	bucketInvites   = []byte("invites")   // sha256(code) → inviteRecord JSON
+	bucketChats     = []byte("chats")     // chat id → Chat JSON
+	bucketMembers   = []byte("members")   // user id + chat id → nothing
+	bucketMessages  = []byte("messages")  // chat id + message id → Message JSON
+	bucketClientIDs = []byte("clientids") // chat id + author id + client id → message id
+	bucketReads     = []byte("reads")     // user id + chat id → message id (read marker)
+	bucketEvents    = []byte("events")    // event id → encoded event (see encodeLogRecord)
+	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents}
+)
+
+// DefaultMaxBatch is how many queued writes one commit takes at most.
+const DefaultMaxBatch = 512
+
+// Store is the bbolt implementation of backend.Store. It is safe for concurrent use.
+type Store struct {
+	db        *bbolt.DB
+	log       *slog.Logger
+	now       backend.Clock
+	maxBatch  int
+	publisher atomic.Pointer[publisherBox]
+
+	mu       sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
+	closed   bool
+	requests chan *request
+	loopDone chan struct{}
+
+	ids idGen // owned by the committer goroutine
+
+	commits atomic.Int64 // number of bbolt commits, for tests and metrics
+}
+
+var (
+	_ backend.Store    = (*Store)(nil)
+	_ backend.EventLog = (*Store)(nil)
+)
+
+type publisherBox struct{ p backend.Publisher }
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithLogger sets the logger (default: slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// WithClock sets the clock used for ids and timestamps (default: time.Now).
+func WithClock(c backend.Clock) Option { return func(s *Store) { s.now = c } }
+
+// WithMaxBatch sets how many queued writes one commit takes at most (default DefaultMaxBatch).
+// 1 disables group commit, for comparison in benchmarks.
+func WithMaxBatch(n int) Option { return func(s *Store) { s.maxBatch = max(1, n) } }
+
+// Open opens (creating if needed) the bbolt file at path and starts the committer.
+func Open(path string, opts ...Option) (*Store, error) {
+	s := &Store{log: slog.Default(), now: time.Now, maxBatch: DefaultMaxBatch}
+	for _, o := range opts {
+		o(s)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.db = db
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); k != nil {
+			last, err := ulid.ParseStrict(string(k))
+			if err != nil {
+				return fmt.Errorf("last event id %q: %w", k, err)
+			}
+			s.ids.last = last
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("initialize %s: %w", path, err)
+	}
+	s.ids.entropy = ulid.Monotonic(ulidEntropy{}, 0)
+	s.requests = make(chan *request, s.maxBatch)
+	s.loopDone = make(chan struct{})
+	go s.commitLoop()
+	return s, nil
+}
+
+// SetPublisher sets who receives committed events (default: nobody). Call it before the first
+// write; the hub needs the store to exist before it can be built.
+func (s *Store) SetPublisher(p backend.Publisher) { s.publisher.Store(&publisherBox{p}) }
+
+// Commits returns how many bbolt write transactions the store has committed.
+func (s *Store) Commits() int64 { return s.commits.Load() }
+
+// Close waits for queued writes to commit and closes the file. Writes after Close fail with
+// backend.ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.requests)
+	s.mu.Unlock()
+	<-s.loopDone
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", s.db.Path(), err)
+	}
+	return nil
+}
+
+// txn is what one write sees inside the shared transaction. A write function must do its
+// checks before its first Put: when it returns a *backend.Error, the transaction goes on with
+// the other writes of the batch and must not hold half of this one.
+type txn struct {
+	*bbolt.Tx
+	now    time.Time
+	ids    *idGen
+	events []*backend.Event
+}
+
+// newID returns a ULID greater than every id issued before, on this run or an earlier one.
+func (t *txn) newID() string { return t.ids.next(t.now).String() }
+
+// emit seals a durable event and writes it to the log; publication happens after the commit. It
+// assigns the next id unless the caller drew one with newID just before (a message shares its
+// event's id).
+func (t *txn) emit(ev *backend.Event) error {
+	if ev.ID == "" {
+		ev.ID = t.newID()
+	}
+	ev.Timestamp = t.now.UnixMilli()
+	if err := ev.Seal(); err != nil {
+		return err
+	}
+	if err := t.Bucket(bucketEvents).Put([]byte(ev.ID), encodeLogRecord(ev)); err != nil {
+		return fmt.Errorf("log event %s: %w", ev.ID, err)
+	}
+	t.events = append(t.events, ev)
+	return nil
+}
+
+type request struct {
+	fn     func(*txn) error
+	done   chan error
+	events []*backend.Event
+}
+
+// update runs fn inside the next group commit and returns once it is durable. A request that
+// was queued is committed even if ctx ends meanwhile: the caller learns the outcome.
+func (s *Store) update(ctx context.Context, fn func(*txn) error) error {
+	r := &request{fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return backend.ErrClosed
+	}
+	select {
+	case s.requests <- r:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-r.done
+}
+
+func (s *Store) view(fn func(*bbolt.Tx) error) error { return s.db.View(fn) }
+
+func (s *Store) commitLoop() {
+	defer close(s.loopDone)
+	batch := make([]*request, 0, s.maxBatch)
+	for r := range s.requests {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case r, ok := <-s.requests:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+// commitBatch commits the batch in one transaction. If the transaction fails as a whole, each
+// request is retried alone so that one bad write cannot fail the others.
+func (s *Store) commitBatch(batch []*request) {
+	errs := make([]error, len(batch))
+	err := s.commit(batch, errs)
+	if err != nil && len(batch) > 1 {
+		for i, r := range batch {
+			if err := s.commit(batch[i:i+1], errs[i:i+1]); err != nil {
+				errs[i] = err
+			} else if errs[i] == nil {
+				s.publish(r.events)
+			}
+		}
+	} else if err != nil {
+		errs[0] = err
+	} else {
+		var all []*backend.Event
+		for _, r := range batch {
+			all = append(all, r.events...)
+		}
+		s.publish(all)
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+// commit runs the requests in one write transaction. Per-request domain errors land in errs;
+// any other error aborts the transaction and is returned.
+func (s *Store) commit(batch []*request, errs []error) error {
+	saved := s.ids.last
+	now := s.now()
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for i, r := range batch {
+			t := &txn{Tx: tx, now: now, ids: &s.ids}
+			err := r.fn(t)
+			var domainErr *backend.Error
+			switch {
+			case errors.As(err, &domainErr):
+				errs[i] = err
+				r.events = nil
+			case err != nil:
+				return err
+			default:
+				errs[i] = nil
+				r.events = t.events
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.ids.last = saved
+		for _, r := range batch {
+			r.events = nil
+		}
+		s.log.Error("commit failed", "writes", len(batch), "err", err)
+		return fmt.Errorf("commit: %w", err)
+	}
+	s.commits.Add(1)
+	return nil
+}
+
+func (s *Store) publish(events []*backend.Event) {
+	if len(events) == 0 {
+		return
+	}
+	if b := s.publisher.Load(); b != nil && b.p != nil {
+		b.p.Publish(events...)
+	}
+}

@@ -1,0 +1,152 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+	bbolt "go.etcd.io/bbolt"
+)
+
+// userRecord is a User as stored, with its password hash.
+type userRecord struct {
+	backend.User
+	PasswordHash string `json:"passwordHash"`
+}
+
+type sessionRecord struct {
+	UserID    string `json:"userId"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
+	ExpiresAt int64  `json:"expiresAt"` // Unix ms
+}
+
+type inviteRecord struct {
+	CreatedBy string `json:"createdBy"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
+	ExpiresAt int64  `json:"expiresAt"` // Unix ms
+}
+
+func (s *Store) CreateUser(ctx context.Context, u *backend.User, inviteCode string) error {
+	return s.update(ctx, func(t *txn) error {
+		users := t.Bucket(bucketUsers)
+		if t.Bucket(bucketUsernames).Get([]byte(u.Username)) != nil {
+			return backend.Errorf(backend.ECONFLICT, "The username %q is taken.", u.Username)
+		}
+		if k, _ := users.Cursor().First(); k == nil {
+			u.Role = backend.RoleAdmin
+		} else {
+			if inviteCode == "" {
+				return backend.Errorf(backend.EFORBIDDEN, "This server needs an invite code to register.")
+			}
+			invites := t.Bucket(bucketInvites)
+			key := hashKey(inviteCode)
+			v := invites.Get(key)
+			var inv inviteRecord
+			if v == nil || json.Unmarshal(v, &inv) != nil || t.now.UnixMilli() >= inv.ExpiresAt {
+				return backend.Errorf(backend.EFORBIDDEN, "The invite code is not valid or has expired.")
+			}
+			if err := invites.Delete(key); err != nil {
+				return fmt.Errorf("use invite: %w", err)
+			}
+			u.Role = backend.RoleMember
+		}
+		u.ID = t.newID()
+		u.CreatedAt = t.now.UnixMilli()
+		if err := putJSON(users, u.ID, userRecord{User: *u, PasswordHash: u.PasswordHash}); err != nil {
+			return err
+		}
+		return t.Bucket(bucketUsernames).Put([]byte(u.Username), []byte(u.ID))
+	})
+}
+
+func (s *Store) User(ctx context.Context, id string) (*backend.User, error) {
+	var u *backend.User
+	err := s.view(func(tx *bbolt.Tx) error {
+		var err error
+		u, err = getUser(tx, id)
+		return err
+	})
+	return u, err
+}
+
+func getUser(tx *bbolt.Tx, id string) (*backend.User, error) {
+	v := tx.Bucket(bucketUsers).Get([]byte(id))
+	if v == nil {
+		return nil, backend.Errorf(backend.ENOTFOUND, "User not found.")
+	}
+	var r userRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("decode user %s: %w", id, err)
+	}
+	r.User.PasswordHash = r.PasswordHash
+	return &r.User, nil
+}
+
+func (s *Store) UserByUsername(ctx context.Context, username string) (*backend.User, error) {
+	var u *backend.User
+	err := s.view(func(tx *bbolt.Tx) error {
+		id := tx.Bucket(bucketUsernames).Get([]byte(username))
+		if id == nil {
+			return backend.Errorf(backend.ENOTFOUND, "User not found.")
+		}
+		var err error
+		u, err = getUser(tx, string(id))
+		return err
+	})
+	return u, err
+}
+
+func (s *Store) Users(ctx context.Context) ([]*backend.User, error) {
+	var users []*backend.User
+	err := s.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+			var r userRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode user %s: %w", k, err)
+			}
+			users = append(users, &r.User)
+			return nil
+		})
+	})
+	return users, err
+}
+
+func (s *Store) CreateSession(ctx context.Context, token string, sess backend.Session) error {
+	return s.update(ctx, func(t *txn) error {
+		return putJSON(t.Bucket(bucketSessions), string(hashKey(token)), sessionRecord{
+			UserID: sess.UserID, CreatedAt: sess.CreatedAt.UnixMilli(), ExpiresAt: sess.ExpiresAt.UnixMilli(),
+		})
+	})
+}
+
+func (s *Store) Session(ctx context.Context, token string) (*backend.Session, error) {
+	var r sessionRecord
+	err := s.view(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketSessions).Get(hashKey(token))
+		if v == nil {
+			return backend.Errorf(backend.ENOTFOUND, "Session not found.")
+		}
+		return json.Unmarshal(v, &r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.now().UnixMilli() >= r.ExpiresAt {
+		return nil, backend.Errorf(backend.ENOTFOUND, "Session expired.")
+	}
+	return &backend.Session{UserID: r.UserID, CreatedAt: time.UnixMilli(r.CreatedAt), ExpiresAt: time.UnixMilli(r.ExpiresAt)}, nil
+}
+
+func (s *Store) DeleteSession(ctx context.Context, token string) error {
+	return s.update(ctx, func(t *txn) error { return t.Bucket(bucketSessions).Delete(hashKey(token)) })
+}
+
+func (s *Store) CreateInvite(ctx context.Context, inv backend.Invite) error {
+	return s.update(ctx, func(t *txn) error {
+		return putJSON(t.Bucket(bucketInvites), string(hashKey(inv.Code)), inviteRecord{
+			CreatedBy: inv.CreatedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
+		})
+	})
+}

@@ -1,0 +1,132 @@
+// Command herald-server is the Herald team server without a GUI: the REST API, the SSE streams
+// and the web client on one address.
+//
+//	herald-server serve --addr 127.0.0.1:8080 --data-dir DIR [--keepalive 30s]
+//
+// SIGINT or SIGTERM shut it down gracefully.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/herald-chat/herald/backend/teamserver"
+	"github.com/herald-chat/herald/frontend"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "herald-server:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: herald-server serve [flags]
+
+Runs a Herald team server: the API under /api/, the web client at /.
+
+flags:
+`
+
+// run is main without the process: ctx ends the server, args exclude the program name.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "serve" {
+		fmt.Fprint(stderr, usage)
+		_, fs := newFlags(stderr)
+		fs.PrintDefaults()
+		return errors.New("the only command is serve")
+	}
+	opts, fs := newFlags(stderr)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if opts.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if opts.dataDir == "" {
+		d, err := defaultDataDir()
+		if err != nil {
+			return err
+		}
+		opts.dataDir = d
+	}
+	if opts.keepalive < 100*time.Millisecond {
+		return fmt.Errorf("--keepalive %s is too short (at least 100ms)", opts.keepalive)
+	}
+
+	srv, err := teamserver.Open(teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(), Keepalive: opts.keepalive})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.addr)
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("herald-server listening", "addr", ln.Addr().String(), "data_dir", opts.dataDir, "keepalive", opts.keepalive)
+	fmt.Fprintf(stdout, "herald-server listening on http://%s\n", ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		_ = srv.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if serveErr := <-served; err == nil {
+		err = serveErr
+	}
+	if err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
+
+type options struct {
+	addr, dataDir string
+	keepalive     time.Duration
+	debug         bool
+}
+
+func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
+	o := &options{}
+	fs := flag.NewFlagSet("herald-server serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory of herald.db (default: the user's data directory/herald-server)")
+	fs.DurationVar(&o.keepalive, "keepalive", 30*time.Second, "mean interval of keepalive comments on idle streams")
+	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
+	return o, fs
+}
+
+func defaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "herald-server"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --data-dir and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "herald-server"), nil
+}

@@ -1,0 +1,142 @@
+package backend
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// EventType names what an Event says. Clients switch on it.
+type EventType string
+
+// Event types. Durable ones are stored in the event log and carry an id; the rest are ephemeral.
+const (
+	EventNewMessage         EventType = "NEW_MESSAGE"
+	EventChatUpdated        EventType = "CHAT_UPDATED" // a chat was created or gained a member
+	EventTaskCompleted      EventType = "TASK_COMPLETED"
+	EventAgentStatusChanged EventType = "AGENT_STATUS_CHANGED"
+	EventSystemNotification EventType = "SYSTEM_NOTIFICATION"
+	EventFileProcessed      EventType = "FILE_PROCESSED"
+
+	EventTyping             EventType = "TYPING"
+	EventFileUploadProgress EventType = "FILE_UPLOAD_PROGRESS"
+	// EventResync tells a resuming client that the log cannot fill its gap: refetch over REST. Its
+	// frame carries the id of the newest event in the log (when there is one) so that the client's
+	// next resume starts from there.
+	EventResync EventType = "RESYNC"
+)
+
+// Durable reports whether events of this type are written to the event log before fan-out,
+// carry an id, and are replayed on resume.
+func (t EventType) Durable() bool {
+	switch t {
+	case EventTyping, EventFileUploadProgress, EventResync:
+		return false
+	}
+	return true
+}
+
+// Event is one thing that happened, as every stream carries it: one SSE frame whose data is the
+// JSON form of the Event. An Event is immutable once sealed and then shared by every subscriber
+// it is fanned out to; its frame is encoded once.
+type Event struct {
+	// ID is a ULID for durable events, strictly increasing across the server in commit order; ""
+	// for ephemeral events.
+	ID        string    `json:"id,omitempty"`
+	Type      EventType `json:"type"`
+	ChatID    string    `json:"chatId,omitempty"`
+	UserID    string    `json:"userId,omitempty"` // who acted, where the type needs it (TYPING)
+	Message   *Message  `json:"message,omitempty"`
+	Chat      *Chat     `json:"chat,omitempty"`
+	Timestamp int64     `json:"timestamp"` // Unix ms
+
+	// Personal events are addressed to Recipients themselves (notification streams carry only
+	// these); other events with a ChatID belong to that chat's stream.
+	Personal bool `json:"-"`
+	// Recipients are the users whose /api/stream carries the event: the chat's members for a chat
+	// event (as of the commit, or as of the read when it comes from the log), the addressees of a
+	// personal event. For ephemeral chat events the publisher fills in the members too.
+	Recipients []string `json:"-"`
+
+	data  []byte
+	frame []byte
+}
+
+// Seal encodes the event's JSON and its SSE frame once. It must be called, by the one goroutine
+// that owns the event, before the event is shared; sealing twice is a no-op.
+func (e *Event) Seal() error {
+	if e.frame != nil {
+		return nil
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", e.Type, err)
+	}
+	e.setData(data)
+	return nil
+}
+
+func (e *Event) setData(data []byte) {
+	e.data = data
+	frame := make([]byte, 0, len(data)+len(e.ID)+16)
+	if e.ID != "" {
+		frame = append(frame, "id: "...)
+		frame = append(frame, e.ID...)
+		frame = append(frame, '\n')
+	}
+	frame = append(frame, "data: "...)
+	frame = append(frame, data...)
+	frame = append(frame, "\n\n"...)
+	e.frame = frame
+}
+
+// Data is the event's JSON object (the frame's data line); nil before Seal.
+func (e *Event) Data() []byte { return e.data }
+
+// Frame is the complete SSE frame: an "id:" line for durable events, the "data:" line, and the
+// blank line that ends it; nil before Seal.
+func (e *Event) Frame() []byte { return e.frame }
+
+// DecodeEvent rebuilds a sealed Event from the JSON that Data returned. Routing fields
+// (Personal, Recipients) are not part of the JSON; the caller restores them.
+func DecodeEvent(data []byte) (*Event, error) {
+	e := new(Event)
+	if err := json.Unmarshal(data, e); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	e.setData(slices.Clone(data))
+	return e, nil
+}
+
+// ScopeKind is which of the three streams a subscription is.
+type ScopeKind int
+
+const (
+	// ScopeUser is /api/stream: every chat the user belongs to plus their personal events.
+	ScopeUser ScopeKind = iota
+	// ScopeChat is /api/chat/{chatId}/stream: the chat's events (not personal ones).
+	// Like every stream it carries only events the subscriber is a recipient of (a TYPING event
+	// is not echoed to the typer).
+	ScopeChat
+	// ScopeNotifications is /api/notifications/{userId}/stream: the user's personal events.
+	ScopeNotifications
+)
+
+// Scope is what one stream carries. Authorization happens before a scope is built.
+type Scope struct {
+	Kind   ScopeKind
+	UserID string // the subscriber
+	ChatID string // ScopeChat only
+}
+
+// Matches reports whether the stream of this scope carries ev.
+func (s Scope) Matches(ev *Event) bool {
+	switch s.Kind {
+	case ScopeChat:
+		return !ev.Personal && ev.ChatID == s.ChatID && slices.Contains(ev.Recipients, s.UserID)
+	case ScopeNotifications:
+		return ev.Personal && slices.Contains(ev.Recipients, s.UserID)
+	default:
+		return slices.Contains(ev.Recipients, s.UserID)
+	}
+}

@@ -1,0 +1,112 @@
+// Package backend holds Herald's domain: the types every part of the team server shares (User,
+// Chat, Message, Event), the small interfaces its adapters implement (Store, EventLog, Broker), and
+// the Error type whose Code decides the HTTP status in exactly one place (httpapi).
+//
+// It imports only the standard library and ulid. Adapters live below it: backend/bolt (storage),
+// backend/hub (fan-out), backend/httpapi (REST and SSE).
+package backend
+
+import (
+	"time"
+)
+
+// Role is what a User may do on the team server.
+type Role string
+
+const (
+	// RoleAdmin may create invites and, in later features, bots and system notifications. The
+	// first user of a new server becomes admin.
+	RoleAdmin Role = "admin"
+	// RoleMember is every user who registered with an invite.
+	RoleMember Role = "member"
+)
+
+// User is a person with an account on the team server. PasswordHash never leaves the server: it
+// is not part of the JSON form.
+type User struct {
+	ID           string `json:"id"`
+	Username     string `json:"username"`
+	DisplayName  string `json:"displayName"`
+	Role         Role   `json:"role"`
+	CreatedAt    int64  `json:"createdAt"` // Unix ms
+	PasswordHash string `json:"-"`
+}
+
+// Chat is a conversation between its members. Membership only grows for now: there is no leave.
+type Chat struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	MemberIDs []string `json:"memberIds"`
+	CreatedBy string   `json:"createdBy"`
+	CreatedAt int64    `json:"createdAt"` // Unix ms
+	// LastMessageID is the newest message in the chat, "" while it has none.
+	LastMessageID string `json:"lastMessageId,omitempty"`
+}
+
+// HasMember reports whether userID belongs to the chat.
+func (c *Chat) HasMember(userID string) bool {
+	for _, id := range c.MemberIDs {
+		if id == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// ChatSummary is a Chat as one of its members sees it in their chat list.
+type ChatSummary struct {
+	Chat
+	// Unread counts messages by other members after the member's read marker, capped at
+	// MaxUnreadCount.
+	Unread int `json:"unread"`
+	// LastReadID is the member's read marker, "" before they read anything.
+	LastReadID string `json:"lastReadId,omitempty"`
+}
+
+// MaxUnreadCount caps ChatSummary.Unread so listing chats stays cheap in very busy chats; clients
+// show it as "999+".
+const MaxUnreadCount = 999
+
+// Message is one chat message. Its ID is the ID of the NEW_MESSAGE event that announced it, so
+// the message's position in the chat and in the event stream agree.
+type Message struct {
+	ID       string `json:"id"`
+	ChatID   string `json:"chatId"`
+	AuthorID string `json:"authorId"`
+	Content  string `json:"content"`
+	// ClientID is the sender's idempotency key: a second post with the same ClientID by the same
+	// author in the same chat returns this message instead of creating another.
+	ClientID  string `json:"clientId,omitempty"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
+}
+
+// Invite lets one person register on a server whose first user already exists. Codes are single
+// use and expire.
+type Invite struct {
+	Code      string `json:"code"`
+	CreatedBy string `json:"createdBy"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
+	ExpiresAt int64  `json:"expiresAt"` // Unix ms
+}
+
+// Session is a signed-in device. Only the SHA-256 of its token is stored.
+type Session struct {
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Limits on user input. They are part of the API: clients validate against the same numbers.
+const (
+	MaxUsernameLen    = 32       // bytes; usernames are [a-z0-9._-], lower case
+	MinPasswordLen    = 8        // bytes
+	MaxPasswordLen    = 256      // bytes
+	MaxDisplayNameLen = 64       // characters
+	MaxChatNameLen    = 80       // characters
+	MaxContentLen     = 8000     // characters of a message
+	MaxClientIDLen    = 64       // bytes
+	MaxChatMembers    = 1000     // members of one chat
+	MaxPageLimit      = 200      // messages per history page
+	DefaultPageLimit  = 50       // messages per history page when the request names none
+	MaxJSONBody       = 64 << 10 // bytes of a JSON request body
+)

@@ -1,0 +1,226 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+type ctxKey int
+
+const credentialKey ctxKey = 0
+
+// credential is who made the request and with which session token.
+type credential struct {
+	user     *backend.User
+	token    string
+	byCookie bool
+}
+
+// authed adapts a handler that needs a signed-in user. Programs send "Authorization: Bearer
+// <token>"; browsers send the session cookie. Tokens are never read from query strings.
+func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *backend.User) error) http.Handler {
+	return h.handle(func(w http.ResponseWriter, r *http.Request) error {
+		cred, err := h.authenticate(r)
+		if err != nil {
+			return err
+		}
+		r = r.WithContext(context.WithValue(r.Context(), credentialKey, cred))
+		return fn(w, r, cred.user)
+	})
+}
+
+func (h *Handler) authenticate(r *http.Request) (*credential, error) {
+	cred := &credential{}
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return nil, backend.Errorf(backend.EUNAUTHORIZED, "Use Authorization: Bearer <token>.")
+		}
+		cred.token = token
+	} else if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		cred.token, cred.byCookie = c.Value, true
+	} else {
+		return nil, backend.Errorf(backend.EUNAUTHORIZED, "Sign in first.")
+	}
+	sess, err := h.store.Session(r.Context(), cred.token)
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
+		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session is not valid; sign in again.")
+	} else if err != nil {
+		return nil, err
+	}
+	cred.user, err = h.store.User(r.Context(), sess.UserID)
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
+		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session's user no longer exists.")
+	}
+	return cred, err
+}
+
+type authResponse struct {
+	User  *backend.User `json:"user"`
+	Token string        `json:"token"`
+}
+
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Username    string `json:"username"`
+		Password    string `json:"password"`
+		DisplayName string `json:"displayName"`
+		InviteCode  string `json:"inviteCode"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	username, err := validUsername(req.Username)
+	if err != nil {
+		return err
+	}
+	if err := validPassword(req.Password); err != nil {
+		return err
+	}
+	display, err := validText("displayName", req.DisplayName, backend.MaxDisplayNameLen, true)
+	if err != nil {
+		return err
+	}
+	if display == "" {
+		display = username
+	}
+	hash, err := hashPassword(req.Password)
+	if err != nil {
+		return err
+	}
+	u := &backend.User{Username: username, DisplayName: display, PasswordHash: hash}
+	if err := h.store.CreateUser(r.Context(), u, req.InviteCode); err != nil {
+		return err
+	}
+	token, err := h.startSession(w, r, u)
+	if err != nil {
+		return err
+	}
+	h.log.InfoContext(r.Context(), "user registered", "user", u.ID, "username", u.Username, "role", u.Role)
+	writeJSON(w, http.StatusCreated, authResponse{User: u, Token: token})
+	return nil
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	wrong := backend.Errorf(backend.EUNAUTHORIZED, "Wrong username or password.")
+	if len(req.Password) > backend.MaxPasswordLen {
+		return wrong
+	}
+	u, err := h.store.UserByUsername(r.Context(), strings.ToLower(strings.TrimSpace(req.Username)))
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
+		checkPassword(dummyHash, req.Password)
+		return wrong
+	} else if err != nil {
+		return err
+	}
+	if !checkPassword(u.PasswordHash, req.Password) {
+		return wrong
+	}
+	token, err := h.startSession(w, r, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, authResponse{User: u, Token: token})
+	return nil
+}
+
+// startSession stores a new session for u, sets the session cookie, and returns the token.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *backend.User) (string, error) {
+	token, err := newSecret()
+	if err != nil {
+		return "", err
+	}
+	now := h.now()
+	if err := h.store.CreateSession(r.Context(), token, backend.Session{UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(h.cfg.SessionTTL)}); err != nil {
+		return "", err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", Expires: now.Add(h.cfg.SessionTTL),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+	return token, nil
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	cred := r.Context().Value(credentialKey).(*credential)
+	if err := h.store.DeleteSession(r.Context(), cred.token); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	return nil
+}
+
+func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		ExpiresInHours int `json:"expiresInHours"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, true); err != nil {
+		return err
+	}
+	if u.Role != backend.RoleAdmin {
+		return backend.Errorf(backend.EFORBIDDEN, "Only admins can invite.")
+	}
+	ttl := h.cfg.InviteTTL
+	if req.ExpiresInHours != 0 {
+		if req.ExpiresInHours < 1 || req.ExpiresInHours > 24*90 {
+			return backend.Errorf(backend.EINVALID, "expiresInHours must be between 1 and %d.", 24*90)
+		}
+		ttl = time.Duration(req.ExpiresInHours) * time.Hour
+	}
+	code, err := newSecret()
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	inv := backend.Invite{Code: code, CreatedBy: u.ID, CreatedAt: now.UnixMilli(), ExpiresAt: now.Add(ttl).UnixMilli()}
+	if err := h.store.CreateInvite(r.Context(), inv); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"code": code, "url": origin(r) + "/join/" + code, "expiresAt": inv.ExpiresAt})
+	return nil
+}
+
+// origin is the scheme and host the client used to reach the server.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+type directoryEntry struct {
+	*backend.User
+	Online bool `json:"online"`
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ *backend.User) error {
+	users, err := h.store.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	entries := make([]directoryEntry, len(users))
+	for i, u := range users {
+		entries[i] = directoryEntry{User: u, Online: h.broker.Online(u.ID) > 0}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": entries})
+	return nil
+}

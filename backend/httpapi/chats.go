@@ -1,0 +1,201 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// memberChat returns the chat named by the request's {chatId} if u belongs to it: 400 for a
+// malformed id, 404 for an unknown chat, 403 for a non-member.
+func (h *Handler) memberChat(r *http.Request, u *backend.User) (*backend.Chat, error) {
+	id := r.PathValue("chatId")
+	if err := validID("chatId", id); err != nil {
+		return nil, err
+	}
+	chat, err := h.store.Chat(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !chat.HasMember(u.ID) {
+		return nil, backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
+	}
+	return chat, nil
+}
+
+func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	chats, err := h.store.ChatsOf(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	if chats == nil {
+		chats = []*backend.ChatSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"chats": chats})
+	return nil
+}
+
+func (h *Handler) createChat(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		Name      string   `json:"name"`
+		MemberIDs []string `json:"memberIds"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	name, err := validText("name", req.Name, backend.MaxChatNameLen, false)
+	if err != nil {
+		return err
+	}
+	if len(req.MemberIDs) >= backend.MaxChatMembers {
+		return backend.Errorf(backend.EINVALID, "A chat has at most %d members.", backend.MaxChatMembers)
+	}
+	for _, id := range req.MemberIDs {
+		if err := validID("memberIds", id); err != nil {
+			return err
+		}
+	}
+	chat := &backend.Chat{Name: name, CreatedBy: u.ID, MemberIDs: req.MemberIDs}
+	if err := h.store.CreateChat(r.Context(), chat); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"chat": chat})
+	return nil
+}
+
+func (h *Handler) getChat(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	chat, err := h.memberChat(r, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"chat": chat})
+	return nil
+}
+
+func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		UserID string `json:"userId"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	if err := validID("userId", req.UserID); err != nil {
+		return err
+	}
+	chat, err := h.memberChat(r, u)
+	if err != nil {
+		return err
+	}
+	chat, err = h.store.AddMember(r.Context(), chat.ID, u.ID, req.UserID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"chat": chat})
+	return nil
+}
+
+func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	q := r.URL.Query()
+	page := backend.MessagePage{After: q.Get("after"), Before: q.Get("before"), Limit: backend.DefaultPageLimit}
+	for field, id := range map[string]string{"after": page.After, "before": page.Before} {
+		if id != "" {
+			if err := validID(field, id); err != nil {
+				return err
+			}
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > backend.MaxPageLimit {
+			return backend.Errorf(backend.EINVALID, "limit must be a number from 1 to %d.", backend.MaxPageLimit)
+		}
+		page.Limit = n
+	}
+	chat, err := h.memberChat(r, u)
+	if err != nil {
+		return err
+	}
+	msgs, hasMore, err := h.store.Messages(r.Context(), chat.ID, page)
+	if err != nil {
+		return err
+	}
+	if msgs == nil {
+		msgs = []*backend.Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "hasMore": hasMore})
+	return nil
+}
+
+func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		Content  string `json:"content"`
+		ClientID string `json:"clientId"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	content, err := checkText("content", req.Content, backend.MaxContentLen, false, true)
+	if err != nil {
+		return err
+	}
+	if err := validClientID(req.ClientID); err != nil {
+		return err
+	}
+	chatID := r.PathValue("chatId")
+	if err := validID("chatId", chatID); err != nil {
+		return err
+	}
+	msg, created, err := h.store.PostMessage(r.Context(), &backend.Message{
+		ChatID: chatID, AuthorID: u.ID, Content: content, ClientID: req.ClientID,
+	})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, map[string]any{"message": msg})
+	return nil
+}
+
+// typing tells the chat's other members that u is typing: an ephemeral TYPING event, never
+// stored. Clients send it at most every few seconds while the user types.
+func (h *Handler) typing(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	if err := decodeJSON(w, r, &struct{}{}, backend.MaxJSONBody, true); err != nil {
+		return err
+	}
+	chat, err := h.memberChat(r, u)
+	if err != nil {
+		return err
+	}
+	others := slices.DeleteFunc(slices.Clone(chat.MemberIDs), func(id string) bool { return id == u.ID })
+	h.broker.Publish(&backend.Event{
+		Type: backend.EventTyping, ChatID: chat.ID, UserID: u.ID, Timestamp: h.now().UnixMilli(), Recipients: others,
+	})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) markRead(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		MessageID string `json:"messageId"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	if err := validID("messageId", req.MessageID); err != nil {
+		return err
+	}
+	chat, err := h.memberChat(r, u)
+	if err != nil {
+		return err
+	}
+	if err := h.store.MarkRead(r.Context(), u.ID, chat.ID, req.MessageID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

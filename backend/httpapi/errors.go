@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// statusOf maps error codes to HTTP statuses: the one place where they meet.
+var statusOf = map[string]int{
+	backend.EINVALID:      http.StatusBadRequest,
+	backend.EUNAUTHORIZED: http.StatusUnauthorized,
+	backend.EFORBIDDEN:    http.StatusForbidden,
+	backend.ENOTFOUND:     http.StatusNotFound,
+	backend.ECONFLICT:     http.StatusConflict,
+	backend.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	backend.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	backend.ERATELIMIT:    http.StatusTooManyRequests,
+	backend.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	backend.EINTERNAL:     http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeError renders err as {"error":{"code","message"}} with its status. Internal errors are
+// logged with the request and shown only as "Internal error.".
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := backend.ErrorCode(err)
+	if errors.Is(err, backend.ErrClosed) {
+		code = backend.EUNAVAILABLE
+		err = backend.Errorf(code, "The server is shutting down; try again in a moment.")
+	}
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusInternalServerError {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: backend.ErrorMessage(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"Internal error."}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n'))
+}

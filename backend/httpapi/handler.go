@@ -1,0 +1,147 @@
+// Package httpapi is Herald's HTTP face: the REST routes, the three SSE streams, authentication
+// (bearer tokens and session cookies), CSRF protection, and the static web client.
+package httpapi
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// Defaults of Config.
+const (
+	DefaultKeepalive    = 30 * time.Second
+	DefaultRetry        = 3 * time.Second
+	DefaultWriteTimeout = 15 * time.Second
+	DefaultSessionTTL   = 30 * 24 * time.Hour
+	DefaultInviteTTL    = 7 * 24 * time.Hour
+	// SessionCookie is the name of the HttpOnly cookie that carries a browser's session token.
+	SessionCookie = "herald_session"
+)
+
+// Config configures a Handler. Zero fields take the defaults above.
+type Config struct {
+	Store  backend.Store
+	Broker backend.Broker
+	Logger *slog.Logger
+	Clock  backend.Clock
+	// WebClient is the built web client served at "/"; nil serves a page that says it is missing.
+	WebClient fs.FS
+	// Keepalive is the mean interval of the ": keepalive" comment on idle streams; each one is
+	// jittered by ±10% so that many clients do not ping in step.
+	Keepalive time.Duration
+	// Retry is the reconnect delay (ms in the "retry:" field) streams announce at connect; each
+	// stream gets it jittered up to +50%. On shutdown streams announce a delay spread over
+	// [Retry, Retry+5s] so that clients do not come back all at once.
+	Retry time.Duration
+	// WriteTimeout bounds one write to a stream: a peer that stops reading is dropped after it.
+	WriteTimeout time.Duration
+	SessionTTL   time.Duration
+	InviteTTL    time.Duration
+}
+
+// Handler serves the API and the web client. Create it with New.
+type Handler struct {
+	cfg     Config
+	store   backend.Store
+	broker  backend.Broker
+	log     *slog.Logger
+	now     backend.Clock
+	mux     *http.ServeMux
+	handler http.Handler
+
+	shutdownOnce sync.Once
+	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
+	streams      sync.WaitGroup
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	cfg.Keepalive = orDefault(cfg.Keepalive, DefaultKeepalive)
+	cfg.Retry = orDefault(cfg.Retry, DefaultRetry)
+	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
+	cfg.SessionTTL = orDefault(cfg.SessionTTL, DefaultSessionTTL)
+	cfg.InviteTTL = orDefault(cfg.InviteTTL, DefaultInviteTTL)
+	h := &Handler{
+		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
+		mux: http.NewServeMux(), shutdown: make(chan struct{}),
+	}
+	h.routes()
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, h.log, backend.Errorf(backend.EFORBIDDEN, "Cross-origin request refused."))
+	}))
+	h.handler = csrf.Handler(h.mux)
+	return h
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.handler.ServeHTTP(w, r) }
+
+// Shutdown tells every open stream to announce a staggered retry and close, and waits for them
+// (or ctx). Call it before http.Server.Shutdown, which waits only for idle connections.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.shutdownOnce.Do(func() { close(h.shutdown) })
+	done := make(chan struct{})
+	go func() { h.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Handler) routes() {
+	m := h.mux
+	m.Handle("POST /api/auth/register", h.handle(h.register))
+	m.Handle("POST /api/auth/login", h.handle(h.login))
+	m.Handle("POST /api/auth/logout", h.authed(h.logout))
+	m.Handle("GET /api/me", h.authed(h.me))
+	m.Handle("POST /api/invites", h.authed(h.createInvite))
+	m.Handle("GET /api/users", h.authed(h.listUsers))
+
+	m.Handle("GET /api/chats", h.authed(h.listChats))
+	m.Handle("POST /api/chats", h.authed(h.createChat))
+	m.Handle("GET /api/chats/{chatId}", h.authed(h.getChat))
+	m.Handle("POST /api/chats/{chatId}/members", h.authed(h.addMember))
+	m.Handle("GET /api/chats/{chatId}/messages", h.authed(h.listMessages))
+	m.Handle("POST /api/chats/{chatId}/messages", h.authed(h.postMessage))
+	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))
+	m.Handle("POST /api/chats/{chatId}/read", h.authed(h.markRead))
+
+	m.Handle("GET /api/stream", h.authed(h.userStream))
+	m.Handle("GET /api/chat/{chatId}/stream", h.authed(h.chatStream))
+	m.Handle("GET /api/notifications/{userId}/stream", h.authed(h.notificationStream))
+
+	m.Handle("/api/", h.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return backend.Errorf(backend.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path)
+	}))
+	m.Handle("/", h.webClient())
+}
+
+// handle adapts a handler that returns an error; the error is rendered by writeError.
+func (h *Handler) handle(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			writeError(w, r, h.log, err)
+		}
+	})
+}

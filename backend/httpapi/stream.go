@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+func (h *Handler) userStream(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	return h.serveStream(w, r, backend.Scope{Kind: backend.ScopeUser, UserID: u.ID})
+}
+
+func (h *Handler) chatStream(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	chat, err := h.memberChat(r, u)
+	if err != nil {
+		return err
+	}
+	return h.serveStream(w, r, backend.Scope{Kind: backend.ScopeChat, UserID: u.ID, ChatID: chat.ID})
+}
+
+func (h *Handler) notificationStream(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	if r.PathValue("userId") != u.ID {
+		return backend.Errorf(backend.EFORBIDDEN, "You can only open your own notification stream.")
+	}
+	return h.serveStream(w, r, backend.Scope{Kind: backend.ScopeNotifications, UserID: u.ID})
+}
+
+// serveStream writes the scope's events as SSE until the client goes away, the broker ends the
+// subscription (the client then resumes from the log), or the server shuts down (the client is
+// told when to come back). Errors before the 200 are rendered as JSON; after it, the stream just
+// ends.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope backend.Scope) error {
+	lastID := r.Header.Get("Last-Event-ID")
+	if lastID == "" {
+		lastID = r.URL.Query().Get("lastEventId")
+	}
+	select {
+	case <-h.shutdown:
+		return backend.ErrClosed
+	default:
+	}
+	h.streams.Add(1)
+	defer h.streams.Done()
+	sub, err := h.broker.Subscribe(scope, lastID)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	out := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
+	retry := h.cfg.Retry + time.Duration(rand.Int64N(int64(h.cfg.Retry/2)+1))
+	out.printf("retry: %d\n: connected\n\n", retry.Milliseconds())
+	if err := out.flush(); err != nil {
+		return nil
+	}
+
+	// A writer blocked on a peer that stopped reading is interrupted when the broker gives up
+	// on it, rather than after the write timeout.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-sub.Done():
+			out.interrupt()
+		case <-h.shutdown:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	var buf []*backend.Event
+	for {
+		wait, stop := context.WithTimeout(ctx, h.jitteredKeepalive())
+		buf, err = sub.Next(wait, buf)
+		stop()
+		for _, ev := range buf {
+			out.write(ev.Frame())
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			out.printf(": keepalive\n\n")
+		case ctx.Err() != nil && isShutdown(h.shutdown):
+			stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
+			out.printf("retry: %d\n\n", stagger.Milliseconds())
+			_ = out.flush()
+			return nil
+		default:
+			if errors.Is(err, backend.ErrOverflow) {
+				h.log.WarnContext(r.Context(), "stream closed: subscriber fell behind", "user", scope.UserID)
+			} else if !errors.Is(err, context.Canceled) && !errors.Is(err, backend.ErrClosed) {
+				h.log.ErrorContext(r.Context(), "stream failed", "user", scope.UserID, "err", err)
+			}
+			_ = out.flush()
+			return nil
+		}
+		if err := out.flush(); err != nil {
+			return nil // the peer is gone
+		}
+	}
+}
+
+func isShutdown(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *Handler) jitteredKeepalive() time.Duration {
+	k := h.cfg.Keepalive
+	return k - k/10 + time.Duration(rand.Int64N(int64(k/5)+1))
+}
+
+// streamWriter batches writes to one stream and flushes them with a write deadline. The
+// Wails AssetServer's writer supports neither flushing nor deadlines: its writes go straight
+// through, so ErrNotSupported is ignored.
+type streamWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	err     error
+}
+
+func (s *streamWriter) write(b []byte) {
+	if s.err == nil {
+		if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			s.err = err
+			return
+		}
+		_, s.err = s.w.Write(b)
+	}
+}
+
+func (s *streamWriter) printf(format string, args ...any) { s.write(fmt.Appendf(nil, format, args...)) }
+
+func (s *streamWriter) flush() error {
+	if s.err != nil {
+		return s.err
+	}
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.err = err
+	}
+	return s.err
+}
+
+// interrupt makes a blocked write fail now. It may be called from another goroutine.
+func (s *streamWriter) interrupt() { _ = s.rc.SetWriteDeadline(time.Now()) }

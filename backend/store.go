@@ -1,0 +1,113 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// UserStore keeps accounts, sessions and invites.
+type UserStore interface {
+	// CreateUser stores u with a new ID. On an empty server u becomes admin and inviteCode is
+	// ignored; otherwise inviteCode must be a valid unused invite (EFORBIDDEN) and is used up by
+	// this call. A taken username is ECONFLICT.
+	CreateUser(ctx context.Context, u *User, inviteCode string) error
+	// User returns the user with that id (ENOTFOUND).
+	User(ctx context.Context, id string) (*User, error)
+	// UserByUsername returns the user with that username (ENOTFOUND).
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	// Users returns every user ordered by id (registration order).
+	Users(ctx context.Context) ([]*User, error)
+
+	// CreateSession stores a session for token. Only the token's SHA-256 is stored.
+	CreateSession(ctx context.Context, token string, s Session) error
+	// Session returns the session of token (ENOTFOUND, also once it has expired).
+	Session(ctx context.Context, token string) (*Session, error)
+	// DeleteSession ends the session of token; ending an unknown one is no error.
+	DeleteSession(ctx context.Context, token string) error
+
+	// CreateInvite stores an invite. Only its code's SHA-256 is stored.
+	CreateInvite(ctx context.Context, inv Invite) error
+}
+
+// ChatStore keeps chats, their messages and members' read markers. Its writes that others must
+// see (a new message, a new chat, a new member) commit a durable Event and hand it to the
+// Publisher after the commit, in commit order.
+type ChatStore interface {
+	// CreateChat stores c with a new ID; c.CreatedBy is a member. Emits CHAT_UPDATED.
+	CreateChat(ctx context.Context, c *Chat) error
+	// AddMember adds userID (ENOTFOUND if unknown) to the chat. actorID must be a member
+	// (EFORBIDDEN). Adding an existing member changes nothing and emits nothing.
+	AddMember(ctx context.Context, chatID, actorID, userID string) (*Chat, error)
+	// Chat returns the chat (ENOTFOUND).
+	Chat(ctx context.Context, id string) (*Chat, error)
+	// ChatsOf returns the chats userID belongs to, ordered by id, with unread counts.
+	ChatsOf(ctx context.Context, userID string) ([]*ChatSummary, error)
+
+	// PostMessage commits m (ID and CreatedAt are assigned) and its NEW_MESSAGE event. The author
+	// must be a member (EFORBIDDEN). When the author already posted m.ClientID in this chat, it
+	// returns that earlier message and created=false, and emits nothing.
+	PostMessage(ctx context.Context, m *Message) (msg *Message, created bool, err error)
+	// Messages returns a page of the chat's messages in id order (see MessagePage).
+	Messages(ctx context.Context, chatID string, page MessagePage) ([]*Message, bool, error)
+	// MarkRead moves userID's read marker in the chat forward to messageID (never backward).
+	MarkRead(ctx context.Context, userID, chatID, messageID string) error
+}
+
+// MessagePage selects messages by id. With After, the page holds the oldest messages after it;
+// otherwise the newest messages before Before (or the newest of all). hasMore reports whether
+// messages beyond the page exist in the direction of travel.
+type MessagePage struct {
+	After  string
+	Before string
+	Limit  int
+}
+
+// EventLog is the durable, ordered record of events that streams resume from.
+type EventLog interface {
+	// EventsAfter returns up to limit durable events with ids greater than afterID, in id order,
+	// with Recipients restored. afterID must be an event the log holds: otherwise
+	// ErrEventNotFound (never issued, or pruned by retention).
+	EventsAfter(ctx context.Context, afterID string, limit int) ([]*Event, error)
+	// LastEventID returns the newest event's id, "" for an empty log.
+	LastEventID(ctx context.Context) (string, error)
+}
+
+// Store is everything the API needs from storage.
+type Store interface {
+	UserStore
+	ChatStore
+	EventLog
+}
+
+// Publisher receives events to fan out. Publish must not block on slow consumers.
+type Publisher interface {
+	Publish(events ...*Event)
+}
+
+// Broker fans events out to stream subscribers and resumes them from the EventLog.
+type Broker interface {
+	Publisher
+	// Subscribe registers a live subscription for scope at once. When lastEventID is not "", the
+	// subscription first replays the logged events after it that scope matches, then switches to
+	// live events without a gap or a duplicate; if the log cannot serve lastEventID the first
+	// event is a RESYNC.
+	Subscribe(scope Scope, lastEventID string) (Subscription, error)
+	// Online reports how many streams userID holds open.
+	Online(userID string) int
+}
+
+// Subscription is one stream's view of the Broker. It is used by one goroutine.
+type Subscription interface {
+	// Next waits for the next events and returns them in order, appended to buf[:0]. It returns
+	// ctx.Err() when ctx ends, ErrOverflow when the subscriber fell behind on durable events,
+	// ErrClosed when the broker shuts down, or an error reading the log.
+	Next(ctx context.Context, buf []*Event) ([]*Event, error)
+	// Done is closed when the broker ends the subscription (overflow or shutdown), so that a
+	// writer blocked on a dead or slow connection can be interrupted.
+	Done() <-chan struct{}
+	// Close unregisters the subscription. Safe to call more than once.
+	Close()
+}
+
+// Clock tells time; tests inject their own.
+type Clock func() time.Time

@@ -1,0 +1,147 @@
+// Package teamserver assembles a complete Herald team server from its parts (bbolt store, hub,
+// HTTP API) so that herald-server and the desktop app's host mode run the same thing.
+package teamserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/herald-chat/herald/backend/bolt"
+	"github.com/herald-chat/herald/backend/httpapi"
+	"github.com/herald-chat/herald/backend/hub"
+)
+
+// Defaults of Config.
+const (
+	DefaultRetention     = 30 * 24 * time.Hour
+	DefaultRetentionKeep = 1_000_000
+	pruneInterval        = time.Hour
+	pruneBatch           = 10_000
+)
+
+// Config configures a team server. Zero fields take the defaults of the packages they go to.
+type Config struct {
+	// DataDir holds herald.db; it is created (0700) if missing.
+	DataDir   string
+	Logger    *slog.Logger
+	WebClient fs.FS
+	// Keepalive is the mean interval of stream keepalive comments (default 30 s).
+	Keepalive time.Duration
+	// QueueSize bounds each stream subscriber's queue (default hub.DefaultQueueSize).
+	QueueSize int
+	// Retention is how long the event log keeps events for resuming streams (default 30 days);
+	// RetentionKeep is how many it keeps at most (default 1,000,000). Messages are kept forever.
+	Retention     time.Duration
+	RetentionKeep int
+}
+
+// Server is a running team server: open store, hub and API. Serve it on any number of
+// listeners; Shutdown ends it.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	Store  *bolt.Store
+	Hub    *hub.Hub
+	API    *httpapi.Handler
+	http   *http.Server
+	stopBG context.CancelFunc
+	bgDone chan struct{}
+}
+
+// Open opens the data directory and assembles the server. Nothing listens yet.
+func Open(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.RetentionKeep <= 0 {
+		cfg.RetentionKeep = DefaultRetentionKeep
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	store, err := bolt.Open(filepath.Join(cfg.DataDir, "herald.db"), bolt.WithLogger(cfg.Logger))
+	if err != nil {
+		return nil, err
+	}
+	var hubOpts []hub.Option
+	if cfg.QueueSize > 0 {
+		hubOpts = append(hubOpts, hub.WithQueueSize(cfg.QueueSize))
+	}
+	h := hub.New(store, hubOpts...)
+	store.SetPublisher(h)
+	api := httpapi.New(httpapi.Config{
+		Store: store, Broker: h, Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
+	})
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, bgDone: make(chan struct{})}
+	s.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBG = cancel
+	go s.pruneLoop(ctx)
+	return s, nil
+}
+
+// Handler is the server's http.Handler, for embedding (the desktop app's AssetServer).
+func (s *Server) Handler() http.Handler { return s.API }
+
+// Serve answers requests on ln until Shutdown; it returns nil after a graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+// Shutdown ends the server gracefully: streams announce a staggered retry and close, in-flight
+// requests finish (until ctx ends), the hub stops, and the store commits what is queued and
+// closes.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopBG()
+	<-s.bgDone
+	errs := []error{}
+	if err := s.API.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close streams: %w", err))
+	}
+	if err := s.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("finish requests: %w", err))
+	}
+	s.Hub.Close()
+	if err := s.Store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) pruneLoop(ctx context.Context) {
+	defer close(s.bgDone)
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		n, err := s.Store.PruneEvents(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.RetentionKeep, pruneBatch)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("prune event log", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned event log", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

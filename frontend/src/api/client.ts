@@ -1,0 +1,149 @@
+import type { ApiError, Chat, Message, User } from './types'
+
+/** A request the server answered with an error status. code and message come from its body. */
+export class ApiRequestError extends Error {
+  readonly status: number
+  readonly code: string
+
+  constructor(status: number, code: string, message: string) {
+    super(message)
+    this.name = 'ApiRequestError'
+    this.status = status
+    this.code = code
+  }
+}
+
+export interface Session {
+  user: User
+  token: string
+}
+
+export interface RegisterParams {
+  username: string
+  password: string
+  displayName?: string
+  inviteCode?: string
+}
+
+export interface MessagePageParams {
+  /** Only messages newer than this message ID. */
+  after?: string
+  /** Only messages older than this message ID. */
+  before?: string
+  limit?: number
+}
+
+export interface MessagePage {
+  messages: Message[]
+  hasMore: boolean
+}
+
+type Method = 'GET' | 'POST'
+
+/** The Herald REST API, as seen from a page served by the same origin (the session is a cookie). */
+export class ApiClient {
+  private readonly baseUrl: string
+
+  /** baseUrl prefixes every path; '' means the page's own origin. */
+  constructor(baseUrl = '') {
+    this.baseUrl = baseUrl
+  }
+
+  async me(): Promise<User> {
+    const { user } = await this.request<{ user: User }>('GET', '/api/me')
+    return user
+  }
+
+  login(username: string, password: string): Promise<Session> {
+    return this.request<Session>('POST', '/api/auth/login', { username, password })
+  }
+
+  register(params: RegisterParams): Promise<Session> {
+    return this.request<Session>('POST', '/api/auth/register', params)
+  }
+
+  async logout(): Promise<void> {
+    await this.send('POST', '/api/auth/logout')
+  }
+
+  async listChats(): Promise<Chat[]> {
+    const { chats } = await this.request<{ chats: Chat[] }>('GET', '/api/chats')
+    return chats
+  }
+
+  async createChat(name: string, memberIds: string[]): Promise<Chat> {
+    const { chat } = await this.request<{ chat: Chat }>('POST', '/api/chats', { name, memberIds })
+    return chat
+  }
+
+  listMessages(chatId: string, { after, before, limit }: MessagePageParams = {}): Promise<MessagePage> {
+    const query = new URLSearchParams()
+    if (after !== undefined) query.set('after', after)
+    if (before !== undefined) query.set('before', before)
+    if (limit !== undefined) query.set('limit', String(limit))
+    const search = query.toString()
+    const path = `${chatPath(chatId)}/messages${search ? `?${search}` : ''}`
+    return this.request<MessagePage>('GET', path)
+  }
+
+  async postMessage(chatId: string, content: string, clientId: string): Promise<Message> {
+    const { message } = await this.request<{ message: Message }>(
+      'POST',
+      `${chatPath(chatId)}/messages`,
+      { content, clientId },
+    )
+    return message
+  }
+
+  private async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, body)
+    return (await response.json()) as T
+  }
+
+  /** Sends one request and returns its response if it succeeded, else throws ApiRequestError. */
+  private async send(method: Method, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    const init: RequestInit = { method, headers, credentials: 'same-origin' }
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      init.body = JSON.stringify(body)
+    }
+    const response = await fetch(this.baseUrl + path, init)
+    if (!response.ok) {
+      throw await toRequestError(response)
+    }
+    return response
+  }
+}
+
+function chatPath(chatId: string): string {
+  return `/api/chats/${encodeURIComponent(chatId)}`
+}
+
+async function toRequestError(response: Response): Promise<ApiRequestError> {
+  // A body that is not the API's error JSON comes from something in front of the API (a proxy, a
+  // crashed server): report the bare HTTP status.
+  const body: unknown = await response.json().catch(() => undefined)
+  if (isApiError(body)) {
+    return new ApiRequestError(response.status, body.error.code, body.error.message)
+  }
+  return new ApiRequestError(response.status, 'http_error', response.statusText || `HTTP ${response.status}`)
+}
+
+function isApiError(body: unknown): body is ApiError {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return false
+  const { error } = body
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    'message' in error &&
+    typeof error.message === 'string'
+  )
+}
+
+/** A message for an error thrown by ApiClient, fit to show the user. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

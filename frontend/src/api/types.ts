@@ -1,0 +1,64 @@
+// The JSON shapes of the Herald server API (backend/herald.go). Times are Unix milliseconds.
+
+export type Role = 'admin' | 'member'
+
+export interface User {
+  id: string
+  username: string
+  displayName: string
+  role: Role
+  createdAt: number
+}
+
+export interface Chat {
+  id: string
+  name: string
+  memberIds: string[]
+  createdBy: string
+  createdAt: number
+  /** Messages by other members after the caller's read marker, capped at 999. Only in chat lists. */
+  unread?: number
+  /** The caller's read marker. Only in chat lists. */
+  lastReadId?: string
+  lastMessageId?: string
+}
+
+export interface Message {
+  id: string
+  chatId: string
+  authorId: string
+  content: string
+  /** The sender's idempotency key: posting twice with the same one creates one message. */
+  clientId?: string
+  createdAt: number
+}
+
+export type EventType =
+  | 'NEW_MESSAGE'
+  | 'TASK_COMPLETED'
+  | 'AGENT_STATUS_CHANGED'
+  | 'SYSTEM_NOTIFICATION'
+  | 'FILE_PROCESSED'
+  | 'FILE_UPLOAD_PROGRESS'
+  | 'TYPING'
+  | 'CHAT_UPDATED'
+  | 'RESYNC'
+
+/** One item of the server's event stream. Which optional fields are set depends on type. */
+export interface Event {
+  id?: string
+  type: EventType
+  timestamp: number
+  chatId?: string
+  message?: Message
+  chat?: Chat
+  userId?: string
+}
+
+/** The body of every error response. */
+export interface ApiError {
+  error: {
+    code: string
+    message: string
+  }
+}

@@ -1,0 +1,16 @@
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { ApiClient } from './api/client'
+import { App } from './App'
+import './index.css'
+
+const root = document.getElementById('root')
+if (!root) {
+  throw new Error('index.html has no #root element')
+}
+
+createRoot(root).render(
+  <StrictMode>
+    <App api={new ApiClient()} />
+  </StrictMode>,
+)
