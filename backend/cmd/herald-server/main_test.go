@@ -1,0 +1,368 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/backend/sse"
+)
+
+var serverBin string
+
+// TestMain builds the real herald-server, statically (CGO_ENABLED=0) as it ships.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "herald-server-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	serverBin = filepath.Join(dir, "herald-server")
+	build := exec.Command("go", "build", "-o", serverBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build herald-server: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a running herald-server.
+type process struct {
+	cmd  *exec.Cmd
+	URL  string
+	logs *bytes.Buffer
+	done chan error
+}
+
+func startServer(tb testing.TB, dataDir string, extra ...string) *process {
+	tb.Helper()
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
+	cmd := exec.Command(serverBin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &process{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = &lockedWriter{w: p.logs}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "herald-server listening on ") {
+		_ = cmd.Process.Kill()
+		tb.Fatalf("no listening line: %q (stderr %s)", lines.Text(), p.logs)
+	}
+	p.URL = strings.TrimPrefix(lines.Text(), "herald-server listening on ")
+	go func() {
+		_, _ = io.Copy(io.Discard, stdout)
+		p.done <- cmd.Wait()
+	}()
+	tb.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// call is one API request; it returns the status and the decoded body, or the transport error.
+func call(ctx context.Context, base, method, path, token string, body any) (int, map[string]any, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && err != io.EOF {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, out, nil
+}
+
+func mustCall(tb testing.TB, base, method, path, token string, body any, want int) map[string]any {
+	tb.Helper()
+	status, out, err := call(context.Background(), base, method, path, token, body)
+	if err != nil || status != want {
+		tb.Fatalf("%s %s: %d %v %v, want %d", method, path, status, out, err, want)
+	}
+	return out
+}
+
+func field(m map[string]any, path ...string) string {
+	var v any = m
+	for _, p := range path {
+		mm, _ := v.(map[string]any)
+		v = mm[p]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+type team struct{ alice, bob, chat string }
+
+func setupTeam(tb testing.TB, base string) team {
+	tb.Helper()
+	a := mustCall(tb, base, "POST", "/api/auth/register", "", map[string]string{"username": "alice", "password": "correct-horse-9"}, 201)
+	inv := mustCall(tb, base, "POST", "/api/invites", field(a, "token"), nil, 201)
+	b := mustCall(tb, base, "POST", "/api/auth/register", "", map[string]string{"username": "bob", "password": "battery-staple-7", "inviteCode": field(inv, "code")}, 201)
+	c := mustCall(tb, base, "POST", "/api/chats", field(a, "token"), map[string]any{"name": "general", "memberIds": []string{field(b, "user", "id")}}, 201)
+	return team{alice: field(a, "token"), bob: field(b, "token"), chat: field(c, "chat", "id")}
+}
+
+// collector reads /api/stream and records NEW_MESSAGE ids and contents in arrival order.
+type collector struct {
+	mu       sync.Mutex
+	ids      []string
+	contents []string
+	lastID   string
+	ended    chan struct{}
+	cancel   context.CancelFunc
+}
+
+func collect(tb testing.TB, base, token, lastID string) *collector {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		cancel()
+		tb.Fatalf("open stream: %v %v", err, resp)
+	}
+	c := &collector{ended: make(chan struct{}), cancel: cancel, lastID: lastID}
+	tb.Cleanup(func() { cancel(); <-c.ended })
+	go func() {
+		defer close(c.ended)
+		defer resp.Body.Close()
+		r := sse.NewReader(resp.Body)
+		for {
+			f, err := r.Next()
+			if err != nil {
+				return
+			}
+			var ev struct {
+				Type    string `json:"type"`
+				Message struct{ ID, Content string }
+			}
+			if f.IsComment || json.Unmarshal([]byte(f.Data), &ev) != nil {
+				continue
+			}
+			c.mu.Lock()
+			c.lastID = r.LastEventID()
+			if ev.Type == "NEW_MESSAGE" {
+				c.ids = append(c.ids, ev.Message.ID)
+				c.contents = append(c.contents, ev.Message.Content)
+			}
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+func (c *collector) snapshot() (ids []string, lastID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.ids...), c.lastID
+}
+
+func waitUntil(tb testing.TB, what string, timeout time.Duration, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}
+
+// The issue's crash test: 200 messages, SIGKILL halfway, restart on the same data, resume with
+// the last id received. Every answered message arrives exactly once and in order.
+func TestSIGKILLLosesNoAnsweredMessage(t *testing.T) {
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir)
+	tm := setupTeam(t, srv.URL)
+	bob := collect(t, srv.URL, tm.bob, "")
+
+	const total, posters = 200, 4
+	answered := make([]string, total) // message id per index, "" until answered
+	var mu sync.Mutex
+	var answeredCount int
+	killed := make(chan struct{})
+	var killOnce sync.Once
+	post := func(base string, i int) bool {
+		status, out, err := call(context.Background(), base, "POST", "/api/chats/"+tm.chat+"/messages", tm.alice,
+			map[string]string{"content": fmt.Sprint("m", i), "clientId": fmt.Sprint("client-", i)})
+		if err != nil {
+			return false // the server died with this request in flight: unanswered
+		}
+		if status != 201 && status != 200 {
+			t.Errorf("post %d: %d %v", i, status, out)
+			return false
+		}
+		mu.Lock()
+		answered[i] = field(out, "message", "id")
+		answeredCount++
+		if answeredCount == total/2 {
+			killOnce.Do(func() {
+				_ = srv.cmd.Process.Signal(syscall.SIGKILL)
+				close(killed)
+			})
+		}
+		mu.Unlock()
+		return true
+	}
+	var wg sync.WaitGroup
+	for p := range posters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := p; i < total; i += posters {
+				select {
+				case <-killed:
+					return
+				default:
+				}
+				post(srv.URL, i)
+			}
+		}()
+	}
+	wg.Wait()
+	<-srv.done
+	<-bob.ended
+	beforeIDs, lastID := bob.snapshot()
+	t.Logf("killed after %d answered; bob had %d, resumes after %s", answeredCount, len(beforeIDs), lastID)
+
+	srv = startServer(t, dataDir)
+	bob2 := collect(t, srv.URL, tm.bob, lastID)
+	for i := range total {
+		if answered[i] == "" && !post(srv.URL, i) {
+			t.Fatalf("post %d failed after the restart", i)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	waitUntil(t, "bob to receive all 200", 15*time.Second, func() bool {
+		ids, _ := bob2.snapshot()
+		return len(beforeIDs)+len(ids) >= total
+	})
+	afterIDs, _ := bob2.snapshot()
+	all := append(beforeIDs, afterIDs...)
+	seen := map[string]int{}
+	for i, id := range all {
+		seen[id]++
+		if seen[id] > 1 {
+			t.Fatalf("message %s arrived twice", id)
+		}
+		if i > 0 && id <= all[i-1] {
+			t.Fatalf("message %s arrived after %s: out of order", id, all[i-1])
+		}
+	}
+	for i, id := range answered {
+		if seen[id] != 1 {
+			t.Fatalf("answered message %d (%s) did not arrive", i, id)
+		}
+	}
+	if len(all) != total {
+		t.Fatalf("%d messages arrived, want %d", len(all), total)
+	}
+}
+
+func TestSIGTERMShutsDownGracefully(t *testing.T) {
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir, "--keepalive", "1s")
+	tm := setupTeam(t, srv.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+tm.bob)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := sse.NewReader(resp.Body)
+	if f, err := r.Next(); err != nil || f.Comment != "connected" {
+		t.Fatalf("first frame %+v %v", f, err)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	if r.Retry() < 3000 || r.Retry() > 8000 {
+		t.Fatalf("goodbye retry %d ms, want a staggered 3–8 s", r.Retry())
+	}
+	select {
+	case err := <-srv.done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, srv.logs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("herald-server did not exit within 10 s of SIGTERM")
+	}
+	if !strings.Contains(srv.logs.String(), "msg=stopped") {
+		t.Fatalf("no clean stop in the log:\n%s", srv.logs)
+	}
+	// The store was closed cleanly: a new server opens it at once and has the data.
+	srv = startServer(t, dataDir)
+	mustCall(t, srv.URL, "GET", "/api/me", tm.alice, nil, 200)
+}
+
+func TestRunRejectsBadArguments(t *testing.T) {
+	for _, args := range [][]string{{}, {"bogus"}, {"serve", "--keepalive", "1ms"}, {"serve", "--nope"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, &out, &errOut); err == nil {
+			t.Errorf("run %v succeeded", args)
+		}
+	}
+}

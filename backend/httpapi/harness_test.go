@@ -1,0 +1,345 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/bolt"
+	"github.com/herald-chat/herald/backend/httpapi"
+	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/sse"
+)
+
+// testServer is the real stack — bbolt in a temp dir, hub, API — behind a real HTTP listener.
+type testServer struct {
+	URL   string
+	Store *bolt.Store
+	Hub   *hub.Hub
+	API   *httpapi.Handler
+	srv   *httptest.Server
+}
+
+type serverOptions struct {
+	keepalive  time.Duration
+	queueSize  int
+	maxBatch   int
+	retry      time.Duration
+	writeLimit time.Duration
+}
+
+func newTestServer(tb testing.TB, o serverOptions) *testServer {
+	tb.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	storeOpts := []bolt.Option{bolt.WithLogger(log)}
+	if o.maxBatch > 0 {
+		storeOpts = append(storeOpts, bolt.WithMaxBatch(o.maxBatch))
+	}
+	store, err := bolt.Open(filepath.Join(tb.TempDir(), "herald.db"), storeOpts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var hubOpts []hub.Option
+	if o.queueSize > 0 {
+		hubOpts = append(hubOpts, hub.WithQueueSize(o.queueSize))
+	}
+	h := hub.New(store, hubOpts...)
+	store.SetPublisher(h)
+	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Logger: log, Keepalive: o.keepalive,
+		Retry: o.retry, WriteTimeout: o.writeLimit})
+	srv := httptest.NewServer(api)
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, srv: srv}
+	tb.Cleanup(ts.close)
+	return ts
+}
+
+func (ts *testServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = ts.API.Shutdown(ctx)
+	ts.srv.Close()
+	ts.Hub.Close()
+	_ = ts.Store.Close()
+}
+
+// response is a decoded API answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    []byte
+}
+
+func (r response) errorCode() string {
+	e, _ := r.Body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+// str digs a string out of the body: str("message", "id").
+func (r response) str(path ...string) string {
+	var v any = r.Body
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// request is one API call: JSON body (or raw bytes), bearer token, extra headers.
+type request struct {
+	method, path, token string
+	body                any
+	raw                 []byte
+	header              map[string]string
+}
+
+func (ts *testServer) do(tb testing.TB, rq request) response {
+	tb.Helper()
+	var body io.Reader
+	switch {
+	case rq.raw != nil:
+		body = bytes.NewReader(rq.raw)
+	case rq.body != nil:
+		b, err := json.Marshal(rq.body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(rq.method, ts.URL+rq.path, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if rq.token != "" {
+		req.Header.Set("Authorization", "Bearer "+rq.token)
+	}
+	for k, v := range rq.header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", rq.method, rq.path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &r.Body); err != nil {
+			tb.Fatalf("%s %s: answer is not JSON: %q", rq.method, rq.path, raw)
+		}
+	}
+	return r
+}
+
+// must is do that insists on a status.
+func (ts *testServer) must(tb testing.TB, want int, rq request) response {
+	tb.Helper()
+	r := ts.do(tb, rq)
+	if r.Status != want {
+		tb.Fatalf("%s %s = %d %s, want %d", rq.method, rq.path, r.Status, r.Raw, want)
+	}
+	return r
+}
+
+type account struct{ ID, Token string }
+
+func (ts *testServer) register(tb testing.TB, username, invite string) account {
+	tb.Helper()
+	r := ts.must(tb, http.StatusCreated, request{method: "POST", path: "/api/auth/register",
+		body: map[string]string{"username": username, "password": "password-" + username, "inviteCode": invite}})
+	return account{ID: r.str("user", "id"), Token: r.str("token")}
+}
+
+func (ts *testServer) invite(tb testing.TB, admin account) string {
+	tb.Helper()
+	return ts.must(tb, http.StatusCreated, request{method: "POST", path: "/api/invites", token: admin.Token}).str("code")
+}
+
+// team is alice (admin), bob (member) and a chat "general" with both; carol is registered but
+// in no chat.
+type team struct {
+	alice, bob, carol account
+	chat              string
+}
+
+func (ts *testServer) team(tb testing.TB) team {
+	tb.Helper()
+	var t team
+	t.alice = ts.register(tb, "alice", "")
+	t.bob = ts.register(tb, "bob", ts.invite(tb, t.alice))
+	t.carol = ts.register(tb, "carol", ts.invite(tb, t.alice))
+	t.chat = ts.createChat(tb, t.alice, "general", t.bob.ID)
+	return t
+}
+
+func (ts *testServer) createChat(tb testing.TB, by account, name string, members ...string) string {
+	tb.Helper()
+	if members == nil {
+		members = []string{}
+	}
+	return ts.must(tb, http.StatusCreated, request{method: "POST", path: "/api/chats", token: by.Token,
+		body: map[string]any{"name": name, "memberIds": members}}).str("chat", "id")
+}
+
+func (ts *testServer) post(tb testing.TB, by account, chat, content string) string {
+	tb.Helper()
+	return ts.must(tb, http.StatusCreated, request{method: "POST", path: "/api/chats/" + chat + "/messages", token: by.Token,
+		body: map[string]string{"content": content}}).str("message", "id")
+}
+
+// streamClient reads one SSE stream in the background with the real parser.
+type streamClient struct {
+	Status int
+	Header http.Header
+	frames chan sse.Frame
+	done   chan struct{}
+	cancel context.CancelFunc
+	reader *sse.Reader
+	err    error
+}
+
+// openStream opens path with a bearer token and an optional Last-Event-ID header.
+func (ts *testServer) openStream(tb testing.TB, path, token, lastID string) *streamClient {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	sc := &streamClient{Status: resp.StatusCode, Header: resp.Header, frames: make(chan sse.Frame, 4096),
+		done: make(chan struct{}), cancel: cancel, reader: sse.NewReader(resp.Body)}
+	tb.Cleanup(sc.close)
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		close(sc.frames)
+		close(sc.done)
+		return sc
+	}
+	go func() {
+		defer close(sc.done)
+		defer close(sc.frames)
+		defer resp.Body.Close()
+		for {
+			f, err := sc.reader.Next()
+			if err != nil {
+				sc.err = err
+				return
+			}
+			sc.frames <- f
+		}
+	}()
+	return sc
+}
+
+func (sc *streamClient) close() {
+	sc.cancel()
+	<-sc.done
+}
+
+// next returns the next frame (comments included), failing after timeout. ok is false at the
+// end of the stream.
+func (sc *streamClient) next(tb testing.TB, timeout time.Duration) (sse.Frame, bool) {
+	tb.Helper()
+	select {
+	case f, ok := <-sc.frames:
+		return f, ok
+	case <-time.After(timeout):
+		tb.Fatalf("no frame within %s", timeout)
+		return sse.Frame{}, false
+	}
+}
+
+// event is a frame's data decoded.
+type event struct {
+	sse.Frame
+	Type      string           `json:"type"`
+	ID        string           `json:"id"`
+	ChatID    string           `json:"chatId"`
+	UserID    string           `json:"userId"`
+	Timestamp int64            `json:"timestamp"`
+	Message   *backend.Message `json:"message"`
+	Chat      *backend.Chat    `json:"chat"`
+}
+
+// nextEvent skips comments and returns the next event.
+func (sc *streamClient) nextEvent(tb testing.TB, timeout time.Duration) event {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		f, ok := sc.next(tb, time.Until(deadline))
+		if !ok {
+			tb.Fatalf("stream ended (%v) while waiting for an event", sc.err)
+		}
+		if f.IsComment {
+			continue
+		}
+		var ev event
+		if err := json.Unmarshal([]byte(f.Data), &ev); err != nil {
+			tb.Fatalf("frame data is not JSON: %q", f.Data)
+		}
+		ev.Frame = f
+		return ev
+	}
+}
+
+// nextOfType skips events of other types.
+func (sc *streamClient) nextOfType(tb testing.TB, typ string, timeout time.Duration) event {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if ev := sc.nextEvent(tb, time.Until(deadline)); ev.Type == typ {
+			return ev
+		}
+	}
+}
+
+// waitEnd reads until the stream ends and returns the frames on the way.
+func (sc *streamClient) waitEnd(tb testing.TB, timeout time.Duration) []sse.Frame {
+	tb.Helper()
+	var frames []sse.Frame
+	deadline := time.After(timeout)
+	for {
+		select {
+		case f, ok := <-sc.frames:
+			if !ok {
+				return frames
+			}
+			frames = append(frames, f)
+		case <-deadline:
+			tb.Fatalf("stream did not end within %s", timeout)
+		}
+	}
+}
+
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
