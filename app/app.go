@@ -32,7 +32,8 @@ type Options struct {
 	HostAddr  string
 	WebClient fs.FS
 	Logger    *slog.Logger
-	// Stdout receives machine-readable lines ("herald: hosting http://…") that tests wait for.
+	// Stdout receives machine-readable lines that tests and scripts wait for: "herald: pid N",
+	// "herald: hosting http://ADDR", "herald: error …", "herald: stopped".
 	Stdout io.Writer
 }
 
@@ -63,6 +64,7 @@ func New(opts Options) *App {
 // Startup is Wails' OnStartup: it opens the hosted team server and starts listening.
 func (a *App) Startup(ctx context.Context) {
 	a.ctx = ctx
+	fmt.Fprintf(a.opts.Stdout, "herald: pid %d\n", os.Getpid())
 	if err := a.startServer(); err != nil {
 		a.log.Error("team server did not start", "err", err)
 		fmt.Fprintf(a.opts.Stdout, "herald: error %v\n", err)
