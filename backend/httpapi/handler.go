@@ -15,11 +15,13 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultKeepalive    = 30 * time.Second
-	DefaultRetry        = 3 * time.Second
-	DefaultWriteTimeout = 15 * time.Second
-	DefaultSessionTTL   = 30 * 24 * time.Hour
-	DefaultInviteTTL    = 7 * 24 * time.Hour
+	DefaultKeepalive     = 30 * time.Second
+	DefaultRetry         = 3 * time.Second
+	DefaultWriteTimeout  = 15 * time.Second
+	DefaultSessionTTL    = 30 * 24 * time.Hour
+	DefaultInviteTTL     = 7 * 24 * time.Hour
+	DefaultAuthRateEvery = 3 * time.Second
+	DefaultAuthRateBurst = 20
 	// SessionCookie is the name of the HttpOnly cookie that carries a browser's session token.
 	SessionCookie = "herald_session"
 )
@@ -43,6 +45,10 @@ type Config struct {
 	WriteTimeout time.Duration
 	SessionTTL   time.Duration
 	InviteTTL    time.Duration
+	// AuthRateEvery and AuthRateBurst limit sign-in and registration attempts per client IP:
+	// a burst of AuthRateBurst, then one per AuthRateEvery (defaults 20 and 3 s).
+	AuthRateEvery time.Duration
+	AuthRateBurst int
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -73,6 +79,10 @@ func New(cfg Config) *Handler {
 	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
 	cfg.SessionTTL = orDefault(cfg.SessionTTL, DefaultSessionTTL)
 	cfg.InviteTTL = orDefault(cfg.InviteTTL, DefaultInviteTTL)
+	cfg.AuthRateEvery = orDefault(cfg.AuthRateEvery, DefaultAuthRateEvery)
+	if cfg.AuthRateBurst <= 0 {
+		cfg.AuthRateBurst = DefaultAuthRateBurst
+	}
 	h := &Handler{
 		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
@@ -111,8 +121,11 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 
 func (h *Handler) routes() {
 	m := h.mux
-	m.Handle("POST /api/auth/register", h.handle(h.register))
-	m.Handle("POST /api/auth/login", h.handle(h.login))
+	// Sign-in and registration are limited per client IP: they are where passwords and invite
+	// codes are guessed.
+	auth := newKeyedLimiter(h.cfg.AuthRateEvery, h.cfg.AuthRateBurst, h.now)
+	m.Handle("POST /api/auth/register", h.limited(auth, h.handle(h.register)))
+	m.Handle("POST /api/auth/login", h.limited(auth, h.handle(h.login)))
 	m.Handle("POST /api/auth/logout", h.authed(h.logout))
 	m.Handle("GET /api/me", h.authed(h.me))
 	m.Handle("POST /api/invites", h.authed(h.createInvite))

@@ -36,6 +36,7 @@ type serverOptions struct {
 	maxBatch   int
 	retry      time.Duration
 	writeLimit time.Duration
+	clock      backend.Clock
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -56,7 +57,7 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	h := hub.New(store, hubOpts...)
 	store.SetPublisher(h)
 	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Logger: log, Keepalive: o.keepalive,
-		Retry: o.retry, WriteTimeout: o.writeLimit})
+		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock})
 	srv := httptest.NewServer(api)
 	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, srv: srv}
 	tb.Cleanup(ts.close)
@@ -340,6 +341,5 @@ func (sc *streamClient) waitEnd(tb testing.TB, timeout time.Duration) []sse.Fram
 		}
 	}
 }
-
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
