@@ -47,13 +47,40 @@ func chatScope(uid, chatID string) backend.Scope {
 	return backend.Scope{Kind: backend.ScopeChat, UserID: uid, ChatID: chatID}
 }
 
+// callNext calls sub.Next and fails the test if Next does not honour ctx by returning within
+// waitLimit after ctx ends: a hub that ignores the context fails instead of hanging the suite.
+func callNext(t testing.TB, sub backend.Subscription, ctx context.Context, buf []*backend.Event) ([]*backend.Event, error) {
+	t.Helper()
+	type result struct {
+		evs []*backend.Event
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		evs, err := sub.Next(ctx, buf)
+		ch <- result{evs, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.evs, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-ch:
+		return r.evs, r.err
+	case <-time.After(waitLimit):
+		t.Fatalf("Next did not return within %v after its context ended", waitLimit)
+		return nil, nil
+	}
+}
+
 // pending returns what sub has queued right now without waiting: Publish queues synchronously,
 // so once it has returned, a Next with an ended context reports exactly what was delivered.
 func pending(t testing.TB, sub backend.Subscription) []*backend.Event {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	evs, err := sub.Next(ctx, nil)
+	evs, err := callNext(t, sub, ctx, nil)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("Next: unexpected error %v (events %s)", err, describe(evs))
 	}
@@ -85,7 +112,7 @@ func nextWait(t testing.TB, sub backend.Subscription) []*backend.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	evs, err := sub.Next(ctx, nil)
+	evs, err := callNext(t, sub, ctx, nil)
 	if err != nil {
 		t.Fatalf("Next: %v (events %s)", err, describe(evs))
 	}
@@ -99,7 +126,7 @@ func nextErr(t testing.TB, sub backend.Subscription) ([]*backend.Event, error) {
 	defer cancel()
 	var all []*backend.Event
 	for {
-		evs, err := sub.Next(ctx, nil)
+		evs, err := callNext(t, sub, ctx, nil)
 		all = append(all, evs...)
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
@@ -176,12 +203,10 @@ func typing(chatID, typer string, recipients ...string) *backend.Event {
 // memLog is a minimal in-memory backend.EventLog for tests that need no store. It can be told
 // to fail its next calls, as a log that honours a Next deadline would.
 type memLog struct {
-	mu                 sync.Mutex
-	events             []*backend.Event
-	failEventsAfter    []error // returned, in turn, by the next EventsAfter calls
-	failLastEventID    []error // returned, in turn, by the next LastEventID calls
-	eventsAfterCalls   int
-	lastEventIDCalls   int
+	mu              sync.Mutex
+	events          []*backend.Event
+	failEventsAfter []error // returned, in turn, by the next EventsAfter calls
+	failLastEventID []error // returned, in turn, by the next LastEventID calls
 }
 
 var _ backend.EventLog = (*memLog)(nil)
@@ -196,7 +221,6 @@ func (l *memLog) add(evs ...*backend.Event) {
 func (l *memLog) EventsAfter(ctx context.Context, afterID string, limit int) ([]*backend.Event, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.eventsAfterCalls++
 	if len(l.failEventsAfter) > 0 {
 		err := l.failEventsAfter[0]
 		l.failEventsAfter = l.failEventsAfter[1:]
@@ -213,7 +237,6 @@ func (l *memLog) EventsAfter(ctx context.Context, afterID string, limit int) ([]
 func (l *memLog) LastEventID(ctx context.Context) (string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lastEventIDCalls++
 	if len(l.failLastEventID) > 0 {
 		err := l.failLastEventID[0]
 		l.failLastEventID = l.failLastEventID[1:]

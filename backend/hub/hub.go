@@ -317,16 +317,16 @@ func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*bac
 	}
 	events, err := s.hub.log.EventsAfter(ctx, s.resumeAfter, s.hub.replayPage)
 	if errors.Is(err, backend.ErrEventNotFound) {
-		s.replaying = false
 		head, err := s.hub.log.LastEventID(ctx)
 		if err != nil {
-			return buf, err
+			return buf, err // still replaying: the next call tries again and still sends RESYNC
 		}
-		s.lastID = head
 		resync := &backend.Event{ID: head, Type: backend.EventResync, Timestamp: s.hub.now().UnixMilli()}
 		if err := resync.Seal(); err != nil {
 			return buf, err
 		}
+		s.replaying = false
+		s.lastID = head
 		return append(buf, resync), nil
 	}
 	if err != nil {
