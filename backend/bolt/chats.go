@@ -202,7 +202,8 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 		if err := t.Bucket(bucketReads).Put(concat(m.AuthorID, m.ChatID), []byte(id)); err != nil {
 			return fmt.Errorf("move read marker: %w", err)
 		}
-		msg, created = &stored, true
+		answer := stored // the event keeps its own copy: it is shared once published
+		msg, created = &answer, true
 		return nil
 	})
 	if err != nil {
@@ -213,9 +214,10 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 
 func (s *Store) Messages(ctx context.Context, chatID string, page backend.MessagePage) ([]*backend.Message, bool, error) {
 	limit := page.Limit
-	if limit <= 0 || limit > backend.MaxPageLimit {
+	if limit <= 0 {
 		limit = backend.DefaultPageLimit
 	}
+	limit = min(limit, backend.MaxPageLimit)
 	var (
 		msgs    []*backend.Message
 		hasMore bool

@@ -39,7 +39,7 @@ func decodeLogRecord(v []byte) (*backend.Event, error) {
 	}
 	flags := v[0]
 	n, w := binary.Uvarint(v[1:])
-	if w <= 0 || uint64(len(v)-1-w) < n*ulid.EncodedSize {
+	if w <= 0 || n > uint64(len(v)-1-w)/ulid.EncodedSize {
 		return nil, fmt.Errorf("log record: bad recipient count")
 	}
 	rest := v[1+w:]
@@ -111,8 +111,14 @@ func (s *Store) LastEventID(ctx context.Context) (string, error) {
 // get RESYNC. The newest event always stays, so that ids keep increasing across a restart. It
 // returns how many events it deleted.
 func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time, keep, batch int) (int, error) {
+	if batch <= 0 {
+		return 0, fmt.Errorf("prune events: batch %d must be positive", batch)
+	}
 	total := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		n := 0
 		err := s.update(ctx, func(t *txn) error {
 			b := t.Bucket(bucketEvents)

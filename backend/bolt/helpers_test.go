@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -58,14 +59,12 @@ func (c *clock) Advance(d time.Duration) {
 type recorder struct {
 	mu     sync.Mutex
 	events []*backend.Event
-	calls  int
 }
 
 func (r *recorder) Publish(events ...*backend.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, events...)
-	r.calls++
 }
 
 // Events returns a copy of the events published so far.
@@ -99,10 +98,18 @@ func newEnv(t testing.TB, opts ...bolt.Option) *env {
 	return e
 }
 
+// in returns e for use by the subtest t, so that its helpers fail t rather than the parent test.
+func (e *env) in(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 // open opens (or reopens) the store at e.path with e.clock and a fresh recorder.
 func (e *env) open(opts ...bolt.Option) {
 	e.t.Helper()
-	opts = append([]bolt.Option{bolt.WithClock(e.clock.Now)}, opts...)
+	// The store logs failed commits, which some tests cause on purpose.
+	opts = append([]bolt.Option{bolt.WithClock(e.clock.Now), bolt.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
 	s, err := bolt.Open(e.path, opts...)
 	if err != nil {
 		e.t.Fatalf("Open(%s): %v", e.path, err)

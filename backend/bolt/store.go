@@ -97,12 +97,20 @@ func Open(path string, opts ...Option) (*Store, error) {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
 		}
-		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); k != nil {
+		// Every id ever issued is the last key of one of these buckets (message ids are event
+		// ids): the generator continues above the largest.
+		for _, b := range [][]byte{bucketEvents, bucketUsers, bucketChats} {
+			k, _ := tx.Bucket(b).Cursor().Last()
+			if k == nil {
+				continue
+			}
 			last, err := ulid.ParseStrict(string(k))
 			if err != nil {
-				return fmt.Errorf("last event id %q: %w", k, err)
+				return fmt.Errorf("last id of %s %q: %w", b, k, err)
 			}
-			s.ids.last = last
+			if last.Compare(s.ids.last) > 0 {
+				s.ids.last = last
+			}
 		}
 		return nil
 	})

@@ -43,14 +43,20 @@ func TestCreateUserFirstBecomesAdminWithoutInvite(t *testing.T) {
 	}
 }
 
+// The first user's invite code is ignored, so it is not used up either.
 func TestCreateUserFirstIgnoresAndKeepsInvite(t *testing.T) {
 	e := newEnv(t)
 	e.inviteCode("early-invite", "nobody", t0.Add(time.Hour))
-	e.admin("alice") // passes no code
-	u := &backend.User{Username: "alice2"}
-	wantNoError(t, e.s.CreateUser(e.ctx, u, ""), "")
-	// That failed above? It must not: see below. (Kept explicit for clarity.)
-	t.Fatalf("unreachable")
+	first := &backend.User{Username: "alice"}
+	wantNoError(t, e.s.CreateUser(e.ctx, first, "early-invite"), "first CreateUser")
+	if first.Role != backend.RoleAdmin {
+		t.Errorf("first user's role = %q, want admin", first.Role)
+	}
+	second := &backend.User{Username: "bob"}
+	wantNoError(t, e.s.CreateUser(e.ctx, second, "early-invite"), "second CreateUser with the same invite")
+	if second.Role != backend.RoleMember {
+		t.Errorf("second user's role = %q, want member", second.Role)
+	}
 }
 
 func TestCreateUserNeedsValidInvite(t *testing.T) {
