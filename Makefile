@@ -71,7 +71,7 @@ contract: ## The outside view: ../shared/tools/contract-check against herald-ser
 	else echo "contract: ../shared/tools/contract-check not present, not run"; fi
 
 check: test ## Everything in test, plus staticcheck
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(GO_PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(GO_PKGS)
 
 bench: ## Benchmarks: fan-out to 1,000 subscribers, 32 concurrent message posters
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./backend/hub/ ./backend/httpapi/

@@ -143,9 +143,8 @@ func countAfter(c *bbolt.Cursor, prefix []byte, after string, limit int) int {
 
 // lastWithPrefix positions c on the last key that starts with prefix.
 func lastWithPrefix(c *bbolt.Cursor, prefix []byte) ([]byte, []byte) {
-	end := append(slices.Clone(prefix), 0xff)
-	k, v := c.Seek(end)
-	if k == nil {
+	var k, v []byte
+	if after, _ := c.Seek(append(slices.Clone(prefix), 0xff)); after == nil {
 		k, v = c.Last()
 	} else {
 		k, v = c.Prev()
@@ -258,8 +257,7 @@ func (s *Store) Messages(ctx context.Context, chatID string, page backend.Messag
 		}
 		var k, v []byte
 		if page.Before != "" {
-			k, v = c.Seek(concat(chatID, page.Before))
-			if k == nil {
+			if k, _ = c.Seek(concat(chatID, page.Before)); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()

@@ -63,12 +63,11 @@ func (s *Store) EventsAfter(ctx context.Context, afterID string, limit int) ([]*
 	var events []*backend.Event
 	err := s.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
-		k, v := c.Seek([]byte(afterID))
-		if k == nil || !bytes.Equal(k, []byte(afterID)) {
+		if k, _ := c.Seek([]byte(afterID)); k == nil || !bytes.Equal(k, []byte(afterID)) {
 			return backend.ErrEventNotFound
 		}
 		members := map[string][]string{} // chat id → members, read once per call
-		for k, v = c.Next(); k != nil && len(events) < limit; k, v = c.Next() {
+		for k, v := c.Next(); k != nil && len(events) < limit; k, v = c.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,4 +60,35 @@ func BenchmarkPostMessage32Writers(b *testing.B) {
 			b.ReportMetric(float64(b.N)/float64(max(1, ts.Store.Commits()-commits)), "msgs/commit")
 		})
 	}
+}
+
+// BenchmarkDeliveryLatency measures the time from sending a POST to the NEW_MESSAGE frame
+// arriving on another member's /api/stream over loopback, one message at a time.
+func BenchmarkDeliveryLatency(b *testing.B) {
+	ts := newTestServer(b, serverOptions{})
+	tm := ts.team(b)
+	bob := ts.openStream(b, "/api/stream", tm.bob.Token, "")
+	bob.next(b, wait) // connected
+	client := &http.Client{}
+	url := ts.URL + "/api/chats/" + tm.chat + "/messages"
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		req, _ := http.NewRequest("POST", url, strings.NewReader(fmt.Sprintf(`{"content":"m%d"}`, i)))
+		req.Header.Set("Authorization", "Bearer "+tm.alice.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		bob.nextOfType(b, "NEW_MESSAGE", wait)
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }

@@ -158,14 +158,6 @@ func describe(evs []*backend.Event) string {
 	return fmt.Sprintf("%v", s)
 }
 
-func ids(evs []*backend.Event) []string {
-	out := make([]string, 0, len(evs))
-	for _, ev := range evs {
-		out = append(out, ev.ID)
-	}
-	return out
-}
-
 // seq hands out synthetic durable ids that sort in issue order, like the store's ULIDs.
 type seq struct{ n int }
 
