@@ -113,6 +113,15 @@ func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time, keep, batc
 	if batch <= 0 {
 		return 0, fmt.Errorf("prune events: batch %d must be positive", batch)
 	}
+	// Counting walks the bucket: do it once, in a read transaction that does not hold up writers.
+	var excess int
+	if err := s.view(func(tx *bbolt.Tx) error {
+		excess = tx.Bucket(bucketEvents).Stats().KeyN - max(keep, 1)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	cutoff := ulid.Timestamp(olderThan)
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -120,10 +129,8 @@ func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time, keep, batc
 		}
 		n := 0
 		err := s.update(ctx, func(t *txn) error {
-			b := t.Bucket(bucketEvents)
-			excess := b.Stats().KeyN - max(keep, 1)
-			cutoff := ulid.Timestamp(olderThan)
-			c := b.Cursor()
+			n = 0 // the function runs again if its batch has to be retried
+			c := t.Bucket(bucketEvents).Cursor()
 			newest, _ := c.Last()
 			for k, _ := c.First(); k != nil && n < batch && !bytes.Equal(k, newest); k, _ = c.First() {
 				id, err := ulid.ParseStrict(string(k))
@@ -138,6 +145,7 @@ func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time, keep, batc
 			return nil
 		})
 		total += n
+		excess -= n
 		if err != nil {
 			return total, err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/herald-chat/herald/backend"
 	"github.com/oklog/ulid/v2"
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket names.
@@ -206,7 +207,14 @@ func (s *Store) update(ctx context.Context, fn func(*txn) error) error {
 	return <-r.done
 }
 
-func (s *Store) view(fn func(*bbolt.Tx) error) error { return s.db.View(fn) }
+// view runs fn in a read transaction, which runs beside the committer's writes.
+func (s *Store) view(fn func(*bbolt.Tx) error) error {
+	err := s.db.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return backend.ErrClosed
+	}
+	return err
+}
 
 func (s *Store) commitLoop() {
 	defer close(s.loopDone)

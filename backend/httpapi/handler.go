@@ -61,7 +61,8 @@ type Handler struct {
 	mux     *http.ServeMux
 	handler http.Handler
 
-	shutdownOnce sync.Once
+	streamsMu    sync.Mutex // orders streams.Add against Shutdown's close and Wait
+	shuttingDown bool
 	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
 	streams      sync.WaitGroup
 }
@@ -108,7 +109,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.handler.
 // Shutdown tells every open stream to announce a staggered retry and close, and waits for them
 // (or ctx). Call it before http.Server.Shutdown, which waits only for idle connections.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	h.shutdownOnce.Do(func() { close(h.shutdown) })
+	h.streamsMu.Lock()
+	if !h.shuttingDown {
+		h.shuttingDown = true
+		close(h.shutdown)
+	}
+	h.streamsMu.Unlock()
 	done := make(chan struct{})
 	go func() { h.streams.Wait(); close(done) }()
 	select {
@@ -117,6 +123,17 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// streamStarted registers a stream for Shutdown to wait for; false once shutdown has begun.
+func (h *Handler) streamStarted() bool {
+	h.streamsMu.Lock()
+	defer h.streamsMu.Unlock()
+	if h.shuttingDown {
+		return false
+	}
+	h.streams.Add(1)
+	return true
 }
 
 func (h *Handler) routes() {

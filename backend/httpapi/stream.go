@@ -39,12 +39,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	if lastID == "" {
 		lastID = r.URL.Query().Get("lastEventId")
 	}
-	select {
-	case <-h.shutdown:
+	if !h.streamStarted() {
 		return backend.ErrClosed
-	default:
 	}
-	h.streams.Add(1)
 	defer h.streams.Done()
 	sub, err := h.broker.Subscribe(scope, lastID)
 	if err != nil {
