@@ -12,8 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -74,7 +72,7 @@ func (a *App) Startup(ctx context.Context) {
 func (a *App) startServer() error {
 	dir := a.opts.DataDir
 	if dir == "" {
-		d, err := UserDataDir()
+		d, err := teamserver.UserDataDir("herald")
 		if err != nil {
 			return err
 		}
@@ -134,26 +132,4 @@ func (a *App) Middleware(next http.Handler) http.Handler {
 		}
 		(*h).ServeHTTP(w, r)
 	})
-}
-
-// UserDataDir is where the app keeps its data: $XDG_DATA_HOME/herald (default
-// ~/.local/share/herald) on Linux and other Unixes, the platform's application-data directory
-// (Application Support, %AppData%) on macOS and Windows.
-func UserDataDir() (string, error) {
-	switch runtime.GOOS {
-	case "darwin", "windows":
-		dir, err := os.UserConfigDir()
-		if err != nil {
-			return "", fmt.Errorf("no application data directory: %w", err)
-		}
-		return filepath.Join(dir, "Herald"), nil
-	}
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "herald"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("no home directory for the data dir: %w", err)
-	}
-	return filepath.Join(home, ".local", "share", "herald"), nil
 }

@@ -16,7 +16,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -60,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if opts.dataDir == "" {
-		d, err := defaultDataDir()
+		d, err := teamserver.UserDataDir("herald-server")
 		if err != nil {
 			return err
 		}
@@ -118,15 +117,4 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.DurationVar(&o.keepalive, "keepalive", 30*time.Second, "mean interval of keepalive comments on idle streams")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
 	return o, fs
-}
-
-func defaultDataDir() (string, error) {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "herald-server"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("no --data-dir and no home directory: %w", err)
-	}
-	return filepath.Join(home, ".local", "share", "herald-server"), nil
 }
