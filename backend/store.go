@@ -94,6 +94,17 @@ type Broker interface {
 	Subscribe(scope Scope, lastEventID string) (Subscription, error)
 	// Online reports how many streams userID holds open.
 	Online(userID string) int
+	// Stats returns the broker's counters.
+	Stats() BrokerStats
+}
+
+// BrokerStats are a broker's counters since it started.
+type BrokerStats struct {
+	Subscribers      int64 `json:"subscribers"`      // streams open now
+	Published        int64 `json:"published"`        // events handed to Publish
+	Delivered        int64 `json:"delivered"`        // event copies queued for subscribers
+	DroppedEphemeral int64 `json:"droppedEphemeral"` // ephemeral events dropped or evicted from full queues
+	Overflows        int64 `json:"overflows"`        // streams closed because durable events did not fit
 }
 
 // Subscription is one stream's view of the Broker. It is used by one goroutine.

@@ -267,3 +267,23 @@ func TestSignInIsRateLimitedPerClient(t *testing.T) {
 	// Other routes are not limited by it.
 	ts.must(t, 401, request{method: "GET", path: "/api/me"})
 }
+
+func TestServerInfoAndStats(t *testing.T) {
+	ts := newTestServer(t, serverOptions{keepalive: 20 * time.Second})
+	info := ts.must(t, 200, request{method: "GET", path: "/api/server"})
+	if info.Body["needsSetup"] != true || info.Body["keepaliveMs"] != float64(20000) {
+		t.Fatalf("new server: %s", info.Raw)
+	}
+	tm := ts.team(t)
+	if info := ts.must(t, 200, request{method: "GET", path: "/api/server"}); info.Body["needsSetup"] != false {
+		t.Fatalf("server with users: %s", info.Raw)
+	}
+	sc := ts.openStream(t, "/api/stream", tm.bob.Token, "")
+	sc.next(t, wait)
+	stats := ts.must(t, 200, request{method: "GET", path: "/api/stats", token: tm.alice.Token})
+	if streams := stats.Body["streams"].(map[string]any); streams["subscribers"] != float64(1) {
+		t.Fatalf("stats: %s", stats.Raw)
+	}
+	ts.must(t, 403, request{method: "GET", path: "/api/stats", token: tm.bob.Token})
+	ts.must(t, 401, request{method: "GET", path: "/api/stats"})
+}

@@ -224,3 +224,23 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ *backend.U
 	writeJSON(w, http.StatusOK, map[string]any{"users": entries})
 	return nil
 }
+
+// serverInfo is public: a client learns whether the server still needs its first (admin)
+// account before anyone can sign in.
+func (h *Handler) serverInfo(w http.ResponseWriter, r *http.Request) error {
+	users, err := h.store.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"needsSetup": len(users) == 0, "keepaliveMs": h.cfg.Keepalive.Milliseconds()})
+	return nil
+}
+
+// stats shows admins the stream counters.
+func (h *Handler) stats(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	if u.Role != backend.RoleAdmin {
+		return backend.Errorf(backend.EFORBIDDEN, "Only admins can see server statistics.")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"streams": h.broker.Stats()})
+	return nil
+}

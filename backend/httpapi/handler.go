@@ -147,6 +147,8 @@ func (h *Handler) routes() {
 	m.Handle("GET /api/me", h.authed(h.me))
 	m.Handle("POST /api/invites", h.authed(h.createInvite))
 	m.Handle("GET /api/users", h.authed(h.listUsers))
+	m.Handle("GET /api/server", h.handle(h.serverInfo))
+	m.Handle("GET /api/stats", h.authed(h.stats))
 
 	m.Handle("GET /api/chats", h.authed(h.listChats))
 	m.Handle("POST /api/chats", h.authed(h.createChat))

@@ -70,18 +70,9 @@ func New(log backend.EventLog, opts ...Option) *Hub {
 	return h
 }
 
-// Stats are counters since the hub started.
-type Stats struct {
-	Subscribers      int64 // open now
-	Published        int64 // events handed to Publish
-	Delivered        int64 // event copies queued for subscribers
-	DroppedEphemeral int64 // ephemeral events dropped or evicted from full queues
-	Overflows        int64 // subscriptions ended by ErrOverflow
-}
-
 // Stats returns the hub's counters.
-func (h *Hub) Stats() Stats {
-	return Stats{
+func (h *Hub) Stats() backend.BrokerStats {
+	return backend.BrokerStats{
 		Subscribers:      h.stats.subscribers.Load(),
 		Published:        h.stats.published.Load(),
 		Delivered:        h.stats.delivered.Load(),
