@@ -12,10 +12,12 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR         ?= 127.0.0.1:8080
 GO_PKGS       = $$($(GO) list ./... | grep -v /node_modules/)
 
-# Debian packages: Wails on Linux (GTK 3 + WebKitGTK 4.1), and an X server + session bus for the
-# desktop smoke test.
+# Debian packages: Wails on Linux (GTK 3 + WebKitGTK 4.1), and an X server + session bus (and
+# imagemagick for screenshots) for the desktop tests.
 APT_BUILD := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
-APT_GUI   := xvfb xauth dbus dbus-x11
+APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick
+# Debian's Chromium, driven by playwright-core in the browser tests.
+APT_BROWSER := chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help deps setup run serve desktop server frontend test test-go test-frontend contract check bench clean
@@ -52,7 +54,7 @@ setup: deps ## Install what is missing: apt packages, npm packages, the Wails CL
 	fi
 
 deps: ## Install missing apt and npm packages (what the tests need)
-	@scripts/apt-ensure $(APT_BUILD) $(APT_GUI)
+	@scripts/apt-ensure $(APT_BUILD) $(APT_GUI) $(APT_BROWSER)
 	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
 
 test: deps frontend test-go test-frontend contract ## Run every test: Go (race), desktop smoke, web client, contract check
