@@ -301,7 +301,7 @@ func (sc *streamClient) nextEvent(tb testing.TB, timeout time.Duration) event {
 		if !ok {
 			tb.Fatalf("stream ended (%v) while waiting for an event", sc.err)
 		}
-		if f.IsComment {
+		if f.IsComment || f.Event == "keepalive" {
 			continue
 		}
 		var ev event

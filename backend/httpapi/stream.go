@@ -86,7 +86,10 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		switch {
 		case err == nil:
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			out.printf(": keepalive\n\n")
+			// The comment keeps proxies and the contract's readers content; EventSource hides
+			// comments from pages, so a named event lets a page see that the stream is alive
+			// without touching onmessage handlers that switch on type.
+			out.printf(": keepalive\nevent: keepalive\ndata: {\"timestamp\":%d}\n\n", h.now().UnixMilli())
 		case ctx.Err() != nil && isShutdown(h.shutdown):
 			stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
 			out.printf("retry: %d\n\n", stagger.Milliseconds())

@@ -126,7 +126,7 @@ func TestChatStreamCarriesOnlyItsChat(t *testing.T) {
 	// them anything they put on the stream would have shown.
 	for keepalives := 0; keepalives < 3; {
 		f, _ := notes.next(t, wait)
-		if !f.IsComment {
+		if !f.IsComment && f.Event != "keepalive" {
 			t.Fatalf("notification stream carried %q", f.Data)
 		}
 		if f.Comment == "keepalive" {
@@ -200,18 +200,29 @@ func TestKeepalive(t *testing.T) {
 	ts := newTestServer(t, serverOptions{keepalive: 50 * time.Millisecond})
 	tm := ts.team(t)
 	sc := ts.openStream(t, "/api/stream", tm.bob.Token, "")
-	var comments []string
-	for len(comments) < 4 {
+	// Each keepalive is a comment (for proxies and plain readers) followed by a named
+	// "keepalive" event without id, which EventSource shows to pages (comments it hides) and
+	// which onmessage handlers never see.
+	var got []string
+	for len(got) < 7 {
 		f, ok := sc.next(t, wait)
 		if !ok {
 			t.Fatal("stream ended")
 		}
-		if f.IsComment {
-			comments = append(comments, f.Comment)
+		switch {
+		case f.IsComment:
+			got = append(got, ":"+f.Comment)
+		case f.Event == "keepalive" && !f.HasID && strings.HasPrefix(f.Data, `{"timestamp":`):
+			got = append(got, "event")
+		default:
+			t.Fatalf("unexpected frame %+v", f)
 		}
 	}
-	if fmt.Sprint(comments) != "[connected keepalive keepalive keepalive]" {
-		t.Fatalf("comments %v", comments)
+	if fmt.Sprint(got) != "[:connected :keepalive event :keepalive event :keepalive event]" {
+		t.Fatalf("frames %v", got)
+	}
+	if sc.reader.LastEventID() != "" {
+		t.Fatalf("keepalives moved the last event id to %q", sc.reader.LastEventID())
 	}
 }
 
