@@ -3,7 +3,7 @@ import type { Event as ServerEvent } from '../api/types'
 import { createEventStream } from './index'
 import { CHANNEL_NAME, LEADER_LOCK, SharedStream, type ChannelLike, type LocksLike } from './SharedStream'
 import { StreamClient } from './StreamClient'
-import { FakeApi, FakeEventSources, message, newMessage, typing } from './testing'
+import { FakeApi, FakeEventSources, isLocalResync, message, newMessage, typing } from './testing'
 import type { ConnectionInfo } from './types'
 
 /** navigator.locks for one origin: one exclusive lock, granted in request order, asynchronously. */
@@ -104,10 +104,11 @@ function origin() {
       window: page,
     })
     const events: ServerEvent[] = []
+    const localResyncs: ServerEvent[] = []
     const infos: ConnectionInfo[] = []
-    stream.onEvent((event) => events.push(event))
+    stream.onEvent((event) => (isLocalResync(event) ? localResyncs : events).push(event))
     stream.onInfo((info) => infos.push(info))
-    return { stream, page, events, infos, ids: () => events.map((e) => e.id ?? e.type) }
+    return { stream, page, events, localResyncs, infos, ids: () => events.map((e) => e.id ?? e.type) }
   }
 
   return { sources, api, channels, tab }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Event as ServerEvent } from '../api/types'
 import { RecentIds, StreamClient, type StreamClientOptions } from './StreamClient'
-import { FakeApi, FakeEventSources, message, newMessage, typing } from './testing'
+import { FakeApi, FakeEventSources, isLocalResync, message, newMessage, typing } from './testing'
 import type { ConnectionInfo } from './types'
 
 const T0 = 1_700_000_000_000
@@ -21,10 +21,11 @@ function setup(options: Partial<StreamClientOptions> = {}, api = new FakeApi('c1
     ...options,
   })
   const events: ServerEvent[] = []
+  const localResyncs: ServerEvent[] = [] // kept apart: most tests are about the server's events
   const infos: ConnectionInfo[] = []
-  client.onEvent((event) => events.push(event))
+  client.onEvent((event) => (isLocalResync(event) ? localResyncs : events).push(event))
   client.onInfo((info) => infos.push(info))
-  return { client, sources, api, win, events, infos, ids: () => events.map((e) => e.id ?? e.type) }
+  return { client, sources, api, win, events, localResyncs, infos, ids: () => events.map((e) => e.id ?? e.type) }
 }
 
 /** Lets pending promise callbacks (a poll's REST answers) run. */
@@ -116,6 +117,27 @@ describe('StreamClient', () => {
     sources.latest().send(newMessage(message('E20', 'c1')))
     expect(client.info().state).toBe('live')
     expect(events.map((e) => e.id ?? e.type)).toEqual(['E10', 'TYPING', 'E20'])
+  })
+
+  it('asks listeners to refetch whenever a stream opens without a resume position', async () => {
+    const { client, sources, localResyncs } = setup()
+    client.start()
+    sources.latest().open() // the first open: what was loaded over REST may already be stale
+    expect(localResyncs).toHaveLength(1)
+
+    sources.latest().fail() // nothing came over the stream: still no position
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(sources.all).toHaveLength(2)
+    sources.latest().open()
+    expect(localResyncs).toHaveLength(2)
+
+    sources.latest().send(newMessage(message('E10', 'c1')))
+    sources.latest().fail()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(sources.all).toHaveLength(3)
+    expect(sources.latest().url).toBe('/api/stream?lastEventId=E10')
+    sources.latest().open() // resumes: the server replays the gap, no refetch needed
+    expect(localResyncs).toHaveLength(2)
   })
 
   it('keeps an idle stream whose keepalives arrive, and records them as activity', async () => {
@@ -423,7 +445,7 @@ describe('StreamClient', () => {
     sources.latest().send(typing('c1'))
     unsubscribe()
     sources.latest().send(typing('c2'))
-    expect(seen).toEqual([typing('c1')])
+    expect(seen.filter((e) => !isLocalResync(e))).toEqual([typing('c1')])
 
     client.stop()
     expect(sources.latest().closed).toBe(true)
@@ -444,8 +466,8 @@ describe('StreamClient', () => {
     sources.latest().send(typing('c1'))
 
     expect(events).toEqual([typing('c1')])
-    expect(after).toEqual([typing('c1')])
-    expect(report).toHaveBeenCalledTimes(1)
+    expect(after.filter((e) => !isLocalResync(e))).toEqual([typing('c1')])
+    expect(report).toHaveBeenCalledTimes(2) // the open's own RESYNC, then TYPING
   })
 })
 

@@ -251,6 +251,10 @@ export class StreamClient implements ResumableStream {
     this.stopPolling()
     this.setInfo({ state: 'live' })
     this.armSilenceTimer()
+    // Without a resume position the server sends only what happens from now on: whatever
+    // listeners loaded over REST before this moment may be stale (events committed while no
+    // stream was open, or before this one registered). Tell them to refetch, as after RESYNC.
+    if (this.lastSseId === undefined) this.events.emit({ type: 'RESYNC', timestamp: this.now() })
   }
 
   private handleKeepalive(): void {

@@ -111,3 +111,6 @@ export function newMessage(m: Message): ServerEvent {
 export function typing(chatId: string): ServerEvent {
   return { type: 'TYPING', chatId, userId: 'u2', timestamp: 1 }
 }
+
+/** A RESYNC without id is the client's own: a stream opened without a resume position. */
+export const isLocalResync = (event: ServerEvent): boolean => event.type === 'RESYNC' && event.id === undefined
