@@ -101,8 +101,8 @@ export function initialInfo(): ConnectionInfo {
  * - RESYNC goes to listeners (they refetch over REST); its id, the log's head, is the new resume
  *   point.
  *
- * info().lastEventAt is the time of the last event or keepalive received (over SSE or by a
- * poll). stop() leaves info() as it was.
+ * info().lastEventAt is the time the stream last showed it is alive: it opened, or an event or
+ * keepalive arrived (over SSE or by a poll). stop() leaves info() as it was.
  */
 export class StreamClient implements ResumableStream {
   private readonly url: string
@@ -249,7 +249,7 @@ export class StreamClient implements ResumableStream {
     this.opened = true
     this.failures = 0
     this.stopPolling()
-    this.setInfo({ state: 'live' })
+    this.setInfo({ state: 'live', lastEventAt: this.now() })
     this.armSilenceTimer()
     // Without a resume position the server sends only what happens from now on: whatever
     // listeners loaded over REST before this moment may be stale (events committed while no
