@@ -1,75 +1,249 @@
-import { render, screen } from '@testing-library/react'
+import { act, render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { App } from './App'
 import { ApiClient, ApiRequestError } from './api/client'
-import type { Chat, User } from './api/types'
+import { ada, chat, FakeChatStore, FakeEventStream, snapshot } from './components/testFakes'
+import type { Connect } from './session'
 
-const ada: User = {
-  id: 'u1',
-  username: 'ada',
-  displayName: 'Ada Lovelace',
-  role: 'admin',
-  createdAt: 1_700_000_000_000,
+function json(status: number, body?: unknown): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  })
 }
 
-const general: Chat = {
-  id: 'c1',
-  name: 'general',
-  memberIds: ['u1'],
-  createdBy: 'u1',
-  createdAt: 1_700_000_000_000,
-  unread: 3,
+const unauthorized = () => json(401, { error: { code: 'unauthorized', message: 'Sign in first.' } })
+const ready = () => json(200, { needsSetup: false, keepaliveMs: 30_000 })
+
+type Handler = (body: unknown) => Response
+
+function urlOf(input: RequestInfo | URL): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
 }
 
-function signedOutApi(): ApiClient {
-  const api = new ApiClient()
-  vi.spyOn(api, 'me').mockRejectedValue(
-    new ApiRequestError(401, 'unauthenticated', 'Sign in first.'),
+/** Answers fetch from a table of "METHOD /path" handlers; anything else is a 404. */
+function stubServer(routes: Record<string, Handler>) {
+  const fetchMock = vi.fn<typeof fetch>((input, init) => {
+    const key = `${init?.method ?? 'GET'} ${urlOf(input)}`
+    const body: unknown = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined
+    const handler = routes[key]
+    return Promise.resolve(
+      handler ? handler(body) : json(404, { error: { code: 'not_found', message: `No ${key}.` } }),
+    )
+  })
+  vi.stubGlobal('fetch', fetchMock)
+  return fetchMock
+}
+
+function calls(fetchMock: ReturnType<typeof stubServer>): string[] {
+  return fetchMock.mock.calls.map(([input, init]) => `${init?.method ?? 'GET'} ${urlOf(input)}`)
+}
+
+/** The JSON body of the first request to url. */
+function sentBody(fetchMock: ReturnType<typeof stubServer>, url: string): unknown {
+  const body = fetchMock.mock.calls.find(([input]) => urlOf(input) === url)?.[1]?.body
+  return typeof body === 'string' ? JSON.parse(body) : undefined
+}
+
+function fakeConnection() {
+  const store = new FakeChatStore(
+    snapshot({ chats: [chat('c1', 'general', [ada.id], 2), chat('c2', 'random', [ada.id])] }),
   )
-  return api
+  const stream = new FakeEventStream()
+  const connect = vi.fn<Connect>(() => ({ store, stream }))
+  return { store, stream, connect }
+}
+
+function renderApp(connect: Connect) {
+  return render(<App api={new ApiClient()} connect={connect} />)
 }
 
 describe('App', () => {
+  beforeEach(() => window.history.replaceState(null, '', '/'))
+  afterEach(() => window.history.replaceState(null, '', '/'))
+
+  it('creates the admin account on a new server and signs in with it', async () => {
+    const fetchMock = stubServer({
+      'GET /api/server': () => json(200, { needsSetup: true, keepaliveMs: 15_000 }),
+      'POST /api/auth/register': () => json(201, { user: ada, token: 't' }),
+    })
+    const { connect, store, stream } = fakeConnection()
+    const start = vi.spyOn(store, 'start')
+    const streamStart = vi.spyOn(stream, 'start')
+    renderApp(connect)
+    const user = userEvent.setup()
+
+    expect(await screen.findByRole('heading', { name: 'Create the admin account' })).toBeDefined()
+    await user.type(screen.getByLabelText('Username'), 'ada')
+    await user.type(screen.getByLabelText('Display name'), 'Ada Lovelace')
+    await user.type(screen.getByLabelText('Password'), 'correct horse')
+    await user.click(screen.getByRole('button', { name: 'Create account' }))
+
+    expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
+    expect(sentBody(fetchMock, '/api/auth/register')).toEqual({
+      username: 'ada',
+      password: 'correct horse',
+      displayName: 'Ada Lovelace',
+    })
+    expect(connect).toHaveBeenCalledExactlyOnceWith(ada, 15_000)
+    expect(start).toHaveBeenCalledOnce()
+    expect(streamStart).toHaveBeenCalledOnce()
+    // Nobody can be signed in on a server without accounts.
+    expect(calls(fetchMock)).not.toContain('GET /api/me')
+  })
+
   it('asks for a username and password when nobody is signed in', async () => {
-    render(<App api={signedOutApi()} />)
+    stubServer({ 'GET /api/server': ready, 'GET /api/me': unauthorized })
+    renderApp(fakeConnection().connect)
 
     expect(await screen.findByLabelText('Username')).toBeInstanceOf(HTMLInputElement)
     expect(screen.getByLabelText('Password')).toHaveProperty('type', 'password')
     expect(screen.getByRole('button', { name: 'Sign in' })).toHaveProperty('disabled', false)
   })
 
-  it('signs in and lists the chats', async () => {
-    const api = signedOutApi()
-    const login = vi.spyOn(api, 'login').mockResolvedValue({ user: ada, token: 't0k3n' })
-    vi.spyOn(api, 'listChats').mockResolvedValue([general])
+  it('signs in, shows the chats, and signs out again', async () => {
+    const fetchMock = stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': unauthorized,
+      'POST /api/auth/login': () => json(200, { user: ada, token: 't' }),
+      'POST /api/auth/logout': () => json(204),
+    })
+    const { connect, store, stream } = fakeConnection()
+    const stop = vi.spyOn(store, 'stop')
+    const streamStop = vi.spyOn(stream, 'stop')
+    renderApp(connect)
     const user = userEvent.setup()
-    render(<App api={api} />)
 
     await user.type(await screen.findByLabelText('Username'), 'ada')
     await user.type(screen.getByLabelText('Password'), 'correct horse')
     await user.click(screen.getByRole('button', { name: 'Sign in' }))
 
-    expect(login).toHaveBeenCalledWith('ada', 'correct horse')
-    expect(await screen.findByText('Signed in as Ada Lovelace')).toBeDefined()
-    expect(await screen.findByText('general')).toBeDefined()
-    expect(screen.getByLabelText('3 unread')).toBeDefined()
-    expect(screen.getByRole('button', { name: 'Sign out' })).toBeDefined()
+    expect(
+      await screen.findByRole('link', { name: 'general', description: '2 unread' }),
+    ).toBeDefined()
+    expect(screen.getByRole('link', { name: 'random' })).toBeDefined()
+    expect(connect).toHaveBeenCalledExactlyOnceWith(ada, 30_000)
+
+    await user.click(screen.getByRole('button', { name: 'Sign out' }))
+
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
+    expect(calls(fetchMock)).toContain('POST /api/auth/logout')
+    expect(stop).toHaveBeenCalledOnce()
+    expect(streamStop).toHaveBeenCalledOnce()
   })
 
-  it('shows why signing in failed', async () => {
-    const api = signedOutApi()
-    vi.spyOn(api, 'login').mockRejectedValue(
-      new ApiRequestError(401, 'invalid_credentials', 'Wrong username or password.'),
-    )
+  it.each([
+    [401, 'unauthorized', 'Wrong username or password.'],
+    [429, 'rate_limited', 'Too many attempts; try again in 3 s.'],
+  ])('shows a %i from sign-in in an alert', async (status, code, message) => {
+    stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': unauthorized,
+      'POST /api/auth/login': () => json(status, { error: { code, message } }),
+    })
+    renderApp(fakeConnection().connect)
     const user = userEvent.setup()
-    render(<App api={api} />)
 
     await user.type(await screen.findByLabelText('Username'), 'ada')
-    await user.type(screen.getByLabelText('Password'), 'wrong')
+    await user.type(screen.getByLabelText('Password'), 'wrong password')
     await user.click(screen.getByRole('button', { name: 'Sign in' }))
 
-    expect((await screen.findByRole('alert')).textContent).toBe('Wrong username or password.')
-    expect(screen.getByRole('button', { name: 'Sign in' })).toHaveProperty('disabled', false)
+    expect((await screen.findByRole('alert')).textContent).toBe(message)
+  })
+
+  it('opens the chat in the URL and follows links, Back and Forward', async () => {
+    window.history.replaceState(null, '', '/chats/c2')
+    stubServer({ 'GET /api/server': ready, 'GET /api/me': () => json(200, { user: ada }) })
+    const { connect, store } = fakeConnection()
+    const openChat = vi.spyOn(store, 'openChat')
+    renderApp(connect)
+    const user = userEvent.setup()
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'random' })).toBeDefined()
+    expect(openChat).toHaveBeenLastCalledWith('c2')
+
+    await user.click(screen.getByRole('link', { name: 'general' }))
+    expect(window.location.pathname).toBe('/chats/c1')
+    expect(screen.getByRole('heading', { level: 1, name: 'general' })).toBeDefined()
+    expect(openChat).toHaveBeenLastCalledWith('c1')
+
+    act(() => window.history.back())
+    expect(await screen.findByRole('heading', { level: 1, name: 'random' })).toBeDefined()
+    act(() => window.history.forward())
+    expect(await screen.findByRole('heading', { level: 1, name: 'general' })).toBeDefined()
+  })
+
+  it('registers with the code of an invite link', async () => {
+    window.history.replaceState(null, '', '/join/inv1te')
+    const fetchMock = stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': unauthorized,
+      'POST /api/auth/register': () => json(201, { user: ada, token: 't' }),
+    })
+    renderApp(fakeConnection().connect)
+    const user = userEvent.setup()
+
+    await user.type(await screen.findByLabelText('Username'), 'ada')
+    await user.type(screen.getByLabelText('Password'), 'correct horse')
+    await user.click(screen.getByRole('button', { name: 'Join' }))
+
+    expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
+    expect(sentBody(fetchMock, '/api/auth/register')).toEqual({
+      username: 'ada',
+      password: 'correct horse',
+      inviteCode: 'inv1te',
+    })
+    expect(window.location.pathname).toBe('/')
+  })
+
+  it('says so when an invite is not valid any more', async () => {
+    window.history.replaceState(null, '', '/join/old')
+    stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': unauthorized,
+      'POST /api/auth/register': () =>
+        json(403, {
+          error: { code: 'forbidden', message: 'The invite code is not valid or has expired.' },
+        }),
+    })
+    renderApp(fakeConnection().connect)
+    const user = userEvent.setup()
+
+    await user.type(await screen.findByLabelText('Username'), 'ada')
+    await user.type(screen.getByLabelText('Password'), 'correct horse')
+    await user.click(screen.getByRole('button', { name: 'Join' }))
+
+    expect((await screen.findByRole('alert')).textContent).toMatch(
+      /^The invite code is not valid or has expired\./,
+    )
+  })
+
+  it('goes back to sign-in when the store finds the session gone', async () => {
+    stubServer({ 'GET /api/server': ready, 'GET /api/me': () => json(200, { user: ada }) })
+    const { connect, store, stream } = fakeConnection()
+    vi.spyOn(store, 'start').mockRejectedValue(
+      new ApiRequestError(401, 'unauthorized', 'The session is not valid; sign in again.'),
+    )
+    const streamStop = vi.spyOn(stream, 'stop')
+    renderApp(connect)
+
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
+    expect(streamStop).toHaveBeenCalledOnce()
+  })
+
+  it('says when the server cannot be reached, and tries again', async () => {
+    const fetchMock = stubServer({})
+    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'))
+    renderApp(fakeConnection().connect)
+
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Could not reach the server: Failed to fetch',
+    )
+    fetchMock.mockImplementation(() => Promise.resolve(unauthorized()))
+    fetchMock.mockImplementationOnce(() => Promise.resolve(ready()))
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Try again' }))
+
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
   })
 })

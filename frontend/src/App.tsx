@@ -1,58 +1,222 @@
-import { useEffect, useState } from 'react'
-import { ApiRequestError, errorMessage, type ApiClient } from './api/client'
+import { useCallback, useEffect, useState } from 'react'
+import { ApiRequestError, errorMessage } from './api/client'
 import type { User } from './api/types'
+import { RegisterForm } from './components/RegisterForm'
 import { SignInForm } from './components/SignInForm'
 import { Workspace } from './components/Workspace'
+import { useRoute } from './hooks/useRoute'
+import { homePath, navigate, type Route } from './router'
+import type { AppApi, Connect, Connection } from './session'
 
-type SessionState =
+type Phase =
   | { status: 'loading' }
-  | { status: 'signed-out' }
-  | { status: 'signed-in'; user: User }
   | { status: 'failed'; message: string }
+  /** A new server without accounts: the first one becomes the admin. */
+  | { status: 'setup'; keepaliveMs: number }
+  | { status: 'signed-out'; keepaliveMs: number }
+  | {
+      status: 'signed-in'
+      user: User
+      keepaliveMs: number
+      connection: Connection
+      /** Why the store could not load chats and people, if it could not. */
+      loadError: string | null
+    }
 
-export function App({ api }: { api: ApiClient }) {
-  const [session, setSession] = useState<SessionState>({ status: 'loading' })
+interface AppProps {
+  api: AppApi
+  /** Builds the store and stream for a signed-in user (session.ts; fakes in tests). */
+  connect: Connect
+}
 
-  useEffect(() => {
-    let current = true
-    api.me().then(
-      (user) => {
-        if (current) setSession({ status: 'signed-in', user })
-      },
+/**
+ * Asks the server whether it needs its first account (GET /api/server) and who is signed in
+ * (GET /api/me), then shows first-run setup, sign-in, join-by-invite or the workspace.
+ *
+ * The signed-in user's store and stream are started when they sign in and stopped when they sign
+ * out (or the server ends the session), in those handlers rather than in an effect: neither can
+ * be restarted once stopped, and effects run twice in development (StrictMode). App lives as long
+ * as the page.
+ */
+export function App({ api, connect }: AppProps) {
+  const route = useRoute()
+  const [phase, setPhase] = useState<Phase>({ status: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+
+  /** Starts the store; a 401 means the session is gone, anything else is shown with a retry. */
+  const startStore = useCallback((connection: Connection) => {
+    connection.store.start().then(
+      () =>
+        setPhase((p) =>
+          isCurrent(p, connection) && p.loadError !== null ? { ...p, loadError: null } : p,
+        ),
       (err: unknown) => {
-        if (!current) return
         if (err instanceof ApiRequestError && err.status === 401) {
-          setSession({ status: 'signed-out' })
+          connection.store.stop()
+          connection.stream.stop()
+          setPhase((p) =>
+            isCurrent(p, connection) ? { status: 'signed-out', keepaliveMs: p.keepaliveMs } : p,
+          )
         } else {
-          setSession({ status: 'failed', message: errorMessage(err) })
+          setPhase((p) => (isCurrent(p, connection) ? { ...p, loadError: errorMessage(err) } : p))
         }
       },
     )
+  }, [])
+
+  const enter = useCallback(
+    (user: User, keepaliveMs: number) => {
+      const connection = connect(user, keepaliveMs)
+      startStore(connection)
+      connection.stream.start()
+      setPhase({ status: 'signed-in', user, keepaliveMs, connection, loadError: null })
+    },
+    [connect, startStore],
+  )
+
+  useEffect(() => {
+    let current = true
+    void (async () => {
+      let next: Phase | { status: 'signed-in'; user: User; keepaliveMs: number }
+      try {
+        const { needsSetup, keepaliveMs } = await api.serverInfo()
+        if (needsSetup) {
+          next = { status: 'setup', keepaliveMs }
+        } else {
+          try {
+            next = { status: 'signed-in', user: await api.me(), keepaliveMs }
+          } catch (err) {
+            if (!(err instanceof ApiRequestError && err.status === 401)) throw err
+            next = { status: 'signed-out', keepaliveMs }
+          }
+        }
+      } catch (err) {
+        next = { status: 'failed', message: errorMessage(err) }
+      }
+      if (!current) return
+      if (next.status === 'signed-in') enter(next.user, next.keepaliveMs)
+      else setPhase(next)
+    })()
     return () => {
       current = false
     }
-  }, [api])
+  }, [api, attempt, enter])
 
-  switch (session.status) {
+  switch (phase.status) {
     case 'loading':
-      return <p className="status">Loading…</p>
+      return <p className="page-status">Loading…</p>
     case 'failed':
       return (
-        <p className="status error" role="alert">
-          Could not reach the server: {session.message}
-        </p>
+        <main className="auth">
+          <div className="auth-card">
+            <p className="error" role="alert">
+              Could not reach the server: {phase.message}
+            </p>
+            <button type="button" onClick={() => setAttempt((n) => n + 1)}>
+              Try again
+            </button>
+          </div>
+        </main>
       )
-    case 'signed-out':
+    case 'setup':
       return (
-        <SignInForm api={api} onSignedIn={(user) => setSession({ status: 'signed-in', user })} />
-      )
-    case 'signed-in':
-      return (
-        <Workspace
-          api={api}
-          user={session.user}
-          onSignedOut={() => setSession({ status: 'signed-out' })}
+        <RegisterForm
+          title="Create the admin account"
+          intro={
+            <p>
+              This server has no accounts yet. The first one administers it: it invites the rest of
+              the team.
+            </p>
+          }
+          submitLabel="Create account"
+          register={(params) => api.register(params)}
+          onRegistered={(user) => {
+            navigate(homePath, { replace: true })
+            enter(user, phase.keepaliveMs)
+          }}
         />
       )
+    case 'signed-out':
+      if (route.page === 'join') {
+        return (
+          <RegisterForm
+            key={route.code}
+            title="Join the team"
+            intro={<p>You were invited to this Herald server. Choose how you will sign in.</p>}
+            submitLabel="Join"
+            inviteCode={route.code}
+            register={(params) => api.register(params)}
+            onRegistered={(user) => {
+              navigate(homePath, { replace: true })
+              enter(user, phase.keepaliveMs)
+            }}
+          />
+        )
+      }
+      return (
+        <SignInForm
+          login={(username, password) => api.login(username, password)}
+          onSignedIn={(user) => enter(user, phase.keepaliveMs)}
+        />
+      )
+    case 'signed-in': {
+      const { connection, keepaliveMs } = phase
+      return (
+        <SignedIn
+          api={api}
+          connection={connection}
+          loadError={phase.loadError}
+          route={route}
+          onRetryLoad={() => startStore(connection)}
+          onSignedOut={() => {
+            connection.store.stop()
+            connection.stream.stop()
+            navigate(homePath, { replace: true })
+            setPhase({ status: 'signed-out', keepaliveMs })
+          }}
+        />
+      )
+    }
   }
+}
+
+function isCurrent(
+  phase: Phase,
+  connection: Connection,
+): phase is Extract<Phase, { status: 'signed-in' }> {
+  return phase.status === 'signed-in' && phase.connection === connection
+}
+
+interface SignedInProps {
+  api: AppApi
+  connection: Connection
+  loadError: string | null
+  route: Route
+  onRetryLoad: () => void
+  /** Called after the server ended the session (POST /api/auth/logout succeeded). */
+  onSignedOut: () => void
+}
+
+function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut }: SignedInProps) {
+  // An invite link opened while signed in: there is nothing to join.
+  useEffect(() => {
+    if (route.page === 'join') navigate(homePath, { replace: true })
+  }, [route])
+
+  const createInvite = useCallback(() => api.createInvite(), [api])
+
+  return (
+    <Workspace
+      store={connection.store}
+      stream={connection.stream}
+      chatId={route.page === 'chat' ? route.chatId : null}
+      loadError={loadError}
+      onRetryLoad={onRetryLoad}
+      createInvite={createInvite}
+      signOut={async () => {
+        await api.logout()
+        onSignedOut()
+      }}
+    />
+  )
 }

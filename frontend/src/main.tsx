@@ -3,14 +3,17 @@ import { createRoot } from 'react-dom/client'
 import { ApiClient } from './api/client'
 import { App } from './App'
 import './index.css'
+import { connectWith } from './session'
 
 const root = document.getElementById('root')
 if (!root) {
   throw new Error('index.html has no #root element')
 }
 
+const api = new ApiClient()
+
 createRoot(root).render(
   <StrictMode>
-    <App api={new ApiClient()} />
+    <App api={api} connect={connectWith(api)} />
   </StrictMode>,
 )

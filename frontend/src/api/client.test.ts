@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { ApiClient, ApiRequestError } from './client'
-import type { Message, User } from './types'
+import type { Chat, Message, User } from './types'
 
 const ada: User = {
   id: 'u1',
@@ -79,5 +79,121 @@ describe('ApiClient', () => {
     expect(url).toBe('/api/chats/c%2F1/messages?before=m3&limit=20')
     expect(init?.method).toBe('GET')
     expect(init?.body).toBeUndefined()
+  })
+})
+
+describe('ApiClient additions for the chat screens', () => {
+  const chat: Chat = {
+    id: 'c1',
+    name: 'general',
+    memberIds: ['u1', 'u2'],
+    createdBy: 'u1',
+    createdAt: 1_700_000_000_000,
+  }
+
+  it.each<{
+    name: string
+    call: (api: ApiClient) => Promise<unknown>
+    status: number
+    body: unknown
+    url: string
+    method: string
+    sent: unknown
+    result: unknown
+  }>([
+    {
+      name: 'serverInfo',
+      call: (api) => api.serverInfo(),
+      status: 200,
+      body: { needsSetup: true, keepaliveMs: 30_000 },
+      url: '/api/server',
+      method: 'GET',
+      sent: undefined,
+      result: { needsSetup: true, keepaliveMs: 30_000 },
+    },
+    {
+      name: 'createInvite',
+      call: (api) => api.createInvite(),
+      status: 201,
+      body: { code: 'abc', url: 'http://h/join/abc', expiresAt: 1_700_000_100_000 },
+      url: '/api/invites',
+      method: 'POST',
+      sent: undefined,
+      result: { code: 'abc', url: 'http://h/join/abc', expiresAt: 1_700_000_100_000 },
+    },
+    {
+      name: 'listUsers',
+      call: (api) => api.listUsers(),
+      status: 200,
+      body: { users: [{ ...ada, online: true }] },
+      url: '/api/users',
+      method: 'GET',
+      sent: undefined,
+      result: [{ ...ada, online: true }],
+    },
+    {
+      name: 'getChat',
+      call: (api) => api.getChat('c/1'),
+      status: 200,
+      body: { chat },
+      url: '/api/chats/c%2F1',
+      method: 'GET',
+      sent: undefined,
+      result: chat,
+    },
+    {
+      name: 'addMember',
+      call: (api) => api.addMember('c1', 'u2'),
+      status: 200,
+      body: { chat },
+      url: '/api/chats/c1/members',
+      method: 'POST',
+      sent: { userId: 'u2' },
+      result: chat,
+    },
+  ])('$name calls $method $url and unwraps the answer', async (c) => {
+    const { call, status, body, url, method, sent, result } = c
+    const fetchMock = stubFetch(jsonResponse(status, body))
+
+    await expect(call(new ApiClient())).resolves.toEqual(result)
+
+    const [calledUrl, init] = fetchMock.mock.calls[0] ?? []
+    expect(calledUrl).toBe(url)
+    expect(init?.method).toBe(method)
+    expect(init?.body).toBe(sent === undefined ? undefined : JSON.stringify(sent))
+  })
+
+  it.each([
+    {
+      name: 'markRead',
+      call: (api: ApiClient) => api.markRead('c1', 'm9'),
+      url: '/api/chats/c1/read',
+      sent: JSON.stringify({ messageId: 'm9' }),
+    },
+    {
+      name: 'typing',
+      call: (api: ApiClient) => api.typing('c1'),
+      url: '/api/chats/c1/typing',
+      sent: undefined,
+    },
+  ])('$name posts to $url and accepts the empty 204 answer', async ({ call, url, sent }) => {
+    const fetchMock = stubFetch(new Response(null, { status: 204 }))
+
+    await expect(call(new ApiClient())).resolves.toBeUndefined()
+
+    const [calledUrl, init] = fetchMock.mock.calls[0] ?? []
+    expect(calledUrl).toBe(url)
+    expect(init?.method).toBe('POST')
+    expect(init?.body).toBe(sent)
+  })
+
+  it('rejects addMember with the server error', async () => {
+    const message = 'Only members can add members to this chat.'
+    stubFetch(jsonResponse(403, { error: { code: 'forbidden', message } }))
+
+    await expect(new ApiClient().addMember('c1', 'u3')).rejects.toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    })
   })
 })

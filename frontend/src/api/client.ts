@@ -38,6 +38,28 @@ export interface MessagePage {
   hasMore: boolean
 }
 
+/** A user as the directory lists them: online while they hold at least one event stream open. */
+export interface DirectoryUser extends User {
+  online: boolean
+}
+
+/** What a client needs to know before anyone signs in (GET /api/server, public). */
+export interface ServerInfo {
+  /** No account exists yet: the first registration creates the admin. */
+  needsSetup: boolean
+  /** Interval of the stream's keepalive comments (ms); the server jitters each by ±10 %. */
+  keepaliveMs: number
+}
+
+/** A single-use registration code (admins only). */
+export interface Invite {
+  code: string
+  /** The join link, `<origin>/join/<code>`, with the origin the request reached the server on. */
+  url: string
+  /** Unix ms. */
+  expiresAt: number
+}
+
 type Method = 'GET' | 'POST'
 
 /** The Herald REST API, as seen from a page served by the same origin (the session is a cookie). */
@@ -66,6 +88,20 @@ export class ApiClient {
     await this.send('POST', '/api/auth/logout')
   }
 
+  serverInfo(): Promise<ServerInfo> {
+    return this.request<ServerInfo>('GET', '/api/server')
+  }
+
+  /** Creates an invite with the server's default lifetime. */
+  createInvite(): Promise<Invite> {
+    return this.request<Invite>('POST', '/api/invites')
+  }
+
+  async listUsers(): Promise<DirectoryUser[]> {
+    const { users } = await this.request<{ users: DirectoryUser[] }>('GET', '/api/users')
+    return users
+  }
+
   async listChats(): Promise<Chat[]> {
     const { chats } = await this.request<{ chats: Chat[] }>('GET', '/api/chats')
     return chats
@@ -73,6 +109,18 @@ export class ApiClient {
 
   async createChat(name: string, memberIds: string[]): Promise<Chat> {
     const { chat } = await this.request<{ chat: Chat }>('POST', '/api/chats', { name, memberIds })
+    return chat
+  }
+
+  /** The chat itself, without the caller's unread count or read marker (those are only in listChats). */
+  async getChat(chatId: string): Promise<Chat> {
+    const { chat } = await this.request<{ chat: Chat }>('GET', chatPath(chatId))
+    return chat
+  }
+
+  /** Adds userId to the chat (any member may) and returns the chat with its new member list. */
+  async addMember(chatId: string, userId: string): Promise<Chat> {
+    const { chat } = await this.request<{ chat: Chat }>('POST', `${chatPath(chatId)}/members`, { userId })
     return chat
   }
 
@@ -93,6 +141,16 @@ export class ApiClient {
       { content, clientId },
     )
     return message
+  }
+
+  /** Moves the caller's read marker in the chat to messageId. */
+  async markRead(chatId: string, messageId: string): Promise<void> {
+    await this.send('POST', `${chatPath(chatId)}/read`, { messageId })
+  }
+
+  /** Tells the chat's other members that the caller is typing (an ephemeral event, not stored). */
+  async typing(chatId: string): Promise<void> {
+    await this.send('POST', `${chatPath(chatId)}/typing`)
   }
 
   private async request<T>(method: Method, path: string, body?: unknown): Promise<T> {

@@ -1,13 +1,14 @@
 import { useState, type FormEvent } from 'react'
-import { errorMessage, type ApiClient } from '../api/client'
+import { errorMessage, type Session } from '../api/client'
 import type { User } from '../api/types'
+import { AuthLayout } from './AuthLayout'
 
 interface SignInFormProps {
-  api: ApiClient
+  login: (username: string, password: string) => Promise<Session>
   onSignedIn: (user: User) => void
 }
 
-export function SignInForm({ api, onSignedIn }: SignInFormProps) {
+export function SignInForm({ login, onSignedIn }: SignInFormProps) {
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [pending, setPending] = useState(false)
@@ -18,7 +19,7 @@ export function SignInForm({ api, onSignedIn }: SignInFormProps) {
     setPending(true)
     setError(null)
     try {
-      const { user } = await api.login(username, password)
+      const { user } = await login(username, password)
       onSignedIn(user)
     } catch (err) {
       setError(errorMessage(err))
@@ -27,22 +28,22 @@ export function SignInForm({ api, onSignedIn }: SignInFormProps) {
   }
 
   return (
-    <main className="sign-in">
-      <h1>Herald</h1>
-      <form onSubmit={(event) => void signIn(event)}>
-        <label>
-          Username
+    <AuthLayout title="Sign in">
+      <form className="form" onSubmit={(event) => void signIn(event)}>
+        <label className="field">
+          <span>Username</span>
           <input
             name="username"
             autoComplete="username"
             autoCapitalize="none"
+            spellCheck={false}
             required
             value={username}
             onChange={(event) => setUsername(event.target.value)}
           />
         </label>
-        <label>
-          Password
+        <label className="field">
+          <span>Password</span>
           <input
             name="password"
             type="password"
@@ -57,10 +58,11 @@ export function SignInForm({ api, onSignedIn }: SignInFormProps) {
             {error}
           </p>
         )}
-        <button type="submit" disabled={pending}>
+        <button type="submit" className="primary-wide" disabled={pending}>
           Sign in
         </button>
       </form>
-    </main>
+      <p className="muted auth-note">New here? Ask an admin of this server for an invite link.</p>
+    </AuthLayout>
   )
 }

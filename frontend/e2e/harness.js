@@ -1,0 +1,706 @@
+// @ts-check
+/* global document, window, MutationObserver, Element */
+// The end-to-end harness: a real herald-server process per scenario, REST helpers that speak the
+// server's API with bearer tokens, and Chromium (Debian's, driven by playwright-core) for the
+// browsers. Scenarios live in *.e2e.js next to this file; see README.md.
+
+import { spawn } from 'node:child_process'
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+/** @typedef {import('playwright-core').Browser} Browser */
+/** @typedef {import('playwright-core').BrowserContext} BrowserContext */
+/** @typedef {import('playwright-core').Page} Page */
+/** @typedef {import('playwright-core').Locator} Locator */
+/** @typedef {import('../src/api/types').User} User */
+/** @typedef {import('../src/api/types').Chat} Chat */
+/** @typedef {import('../src/api/types').Message} Message */
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+/** The repository root (two levels above this file). */
+export const REPO_ROOT = path.resolve(here, '../..')
+/** Screenshots, server logs and latency.json go here (git-ignored). */
+export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-artifacts', 'e2e')
+/** The server under test: built by `make server`, which embeds the built web client. */
+export const SERVER_BIN =
+  process.env.HERALD_SERVER_BIN ?? path.join(REPO_ROOT, 'build', 'bin', 'herald-server')
+const CHROMIUM_BIN = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+/** The keepalive interval scenario servers run with: short, so silence detection is quick. */
+export const KEEPALIVE = '2s'
+/** How long a server may take to print its listening line. */
+const START_TIMEOUT_MS = 10_000
+/** The default timeout of page actions and waits, in ms (playwright's own is 30 s). */
+export const ACTION_TIMEOUT_MS = 15_000
+/** How long a graceful stop may take before the process is killed. */
+const STOP_TIMEOUT_MS = 10_000
+
+/** Servers still running: killed by PID if the test process exits without stopping them. */
+const running = new Set(/** @type {import('node:child_process').ChildProcess[]} */ ([]))
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
+/**
+ * Polls check every intervalMs until it returns a value other than undefined or false, and
+ * returns that value. Rejects with `what` in the message after timeoutMs. Errors thrown by check
+ * propagate at once.
+ * @template T
+ * @param {() => Promise<T | undefined | false> | T | undefined | false} check
+ * @param {{ what: string, timeoutMs?: number, intervalMs?: number }} options
+ * @returns {Promise<T>}
+ */
+export async function waitUntil(check, { what, timeoutMs = 15_000, intervalMs = 100 }) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
+/**
+ * One herald-server process on 127.0.0.1 with a data directory of its own (a fresh temp dir,
+ * removed by stop). kill and restart keep the port and the data, as a crash and a restart would.
+ * The server's stderr (its slog lines) is appended to test-artifacts/e2e/server-<label>.log.
+ */
+export class HeraldServer {
+  /** @type {import('node:child_process').ChildProcess | null} */
+  #child = null
+  /** @type {import('node:fs').WriteStream} */
+  #log
+  /** The last lines of stderr, for error messages. */
+  /** @type {string[]} */
+  #stderrTail = []
+
+  /**
+   * @param {string} dataDir
+   * @param {string} keepalive
+   * @param {string} label
+   */
+  constructor(dataDir, keepalive, label) {
+    this.dataDir = dataDir
+    this.keepalive = keepalive
+    /** The TCP port, fixed by the first start. */
+    this.port = 0
+    /** `http://127.0.0.1:<port>`, without a trailing slash. */
+    this.url = ''
+    mkdirSync(ARTIFACTS_DIR, { recursive: true })
+    this.#log = createWriteStream(path.join(ARTIFACTS_DIR, `server-${label}.log`))
+  }
+
+  /**
+   * Starts a server on a free port with a fresh data directory.
+   * @param {{ label: string, keepalive?: string }} options label names the log file.
+   */
+  static async start({ label, keepalive = KEEPALIVE }) {
+    if (!existsSync(SERVER_BIN)) {
+      throw new Error(
+        `herald-server not found at ${SERVER_BIN}: run \`make server\` first (or set HERALD_SERVER_BIN)`,
+      )
+    }
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'herald-e2e-'))
+    const server = new HeraldServer(dataDir, keepalive, label)
+    await server.#spawn('127.0.0.1:0')
+    return server
+  }
+
+  /** The server's PID, or undefined while it is not running. */
+  get pid() {
+    return this.#child?.pid
+  }
+
+  /** @param {string} addr */
+  async #spawn(addr) {
+    const child = spawn(
+      SERVER_BIN,
+      ['serve', '--addr', addr, '--data-dir', this.dataDir, '--keepalive', this.keepalive],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    running.add(child)
+    child.once('exit', () => running.delete(child))
+    const stderr = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stderr) })
+    stderr.on('line', (line) => {
+      this.#log.write(line + '\n')
+      this.#stderrTail.push(line)
+      if (this.#stderrTail.length > 20) this.#stderrTail.shift()
+    })
+    const stdout = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) })
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`herald-server did not start within ${START_TIMEOUT_MS} ms: ${this.#tail()}`))
+      }, START_TIMEOUT_MS)
+      stdout.on('line', (line) => {
+        const m = /^herald-server listening on (http:\/\/\S+)$/.exec(line)
+        if (m) {
+          clearTimeout(timer)
+          resolve(m[1])
+        }
+      })
+      child.once('error', (err) => {
+        clearTimeout(timer)
+        reject(err)
+      })
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer)
+        reject(new Error(`herald-server exited (${signal ?? code}) before listening: ${this.#tail()}`))
+      })
+    })
+    this.#child = child
+    this.url = url
+    this.port = Number(new URL(url).port)
+  }
+
+  #tail() {
+    return this.#stderrTail.join('\n') || '(no output)'
+  }
+
+  /** Kills the server with SIGKILL (no graceful goodbye to the streams) and waits for it to exit. */
+  async kill() {
+    const child = this.#child
+    if (!child) throw new Error('herald-server is not running')
+    this.#child = null
+    await signalAndWait(child, 'SIGKILL')
+  }
+
+  /**
+   * Starts the server again on the same port and data directory. The port was freed by the
+   * exit; if the kernel still holds it, the start is retried for up to 5 s.
+   */
+  async restart() {
+    if (this.#child) throw new Error('herald-server is still running')
+    await waitUntil(
+      async () => {
+        try {
+          await this.#spawn(`127.0.0.1:${this.port}`)
+          return true
+        } catch (err) {
+          if (err instanceof Error && /address already in use/.test(err.message)) return false
+          throw err
+        }
+      },
+      { what: `port ${this.port} to be free again`, timeoutMs: 5_000, intervalMs: 200 },
+    )
+  }
+
+  /** Stops the server (SIGTERM, SIGKILL after 10 s) if it runs, and removes its data directory. */
+  async stop() {
+    const child = this.#child
+    this.#child = null
+    if (child) {
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+      await signalAndWait(child, 'SIGTERM')
+      clearTimeout(timer)
+    }
+    await new Promise((resolve) => this.#log.end(resolve))
+    await rm(this.dataDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {NodeJS.Signals} signal
+ */
+async function signalAndWait(child, signal) {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill(signal)
+  await exited
+}
+
+/** An error answer of the API: its HTTP status and `error.code`. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(`${status} ${code}: ${message}`)
+    this.status = status
+    this.code = code
+  }
+}
+
+/**
+ * The REST API as one user sees it (bearer token, like a program; no cookies, so no CSRF check).
+ * It reads the server's url on every call, so it keeps working across restarts on the same port.
+ */
+export class Api {
+  /**
+   * @param {{ url: string }} server
+   * @param {string} token
+   */
+  constructor(server, token) {
+    this.server = server
+    this.token = token
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} urlPath
+   * @param {unknown} [body]
+   * @returns {Promise<unknown>} the parsed JSON body, or undefined for 204
+   */
+  async request(method, urlPath, body) {
+    return apiRequest(this.server, method, urlPath, body, this.token)
+  }
+
+  /** @returns {Promise<string>} a new invite code (admin only) */
+  async createInvite() {
+    const res = /** @type {{ code: string }} */ (await this.request('POST', '/api/invites'))
+    return res.code
+  }
+
+  /**
+   * @param {string} name
+   * @param {string[]} [memberIds] besides the caller
+   * @returns {Promise<Chat>}
+   */
+  async createChat(name, memberIds = []) {
+    const res = /** @type {{ chat: Chat }} */ (await this.request('POST', '/api/chats', { name, memberIds }))
+    return res.chat
+  }
+
+  /**
+   * @param {string} chatId
+   * @param {string} content
+   * @param {string} [clientId]
+   * @returns {Promise<Message>}
+   */
+  async postMessage(chatId, content, clientId) {
+    const body = clientId === undefined ? { content } : { content, clientId }
+    const res = /** @type {{ message: Message }} */ (
+      await this.request('POST', `/api/chats/${chatId}/messages`, body)
+    )
+    return res.message
+  }
+
+  /**
+   * Every message of a chat, oldest first (pages of 200 by ULID).
+   * @param {string} chatId
+   * @returns {Promise<Message[]>}
+   */
+  async allMessages(chatId) {
+    /** @type {Message[]} */
+    const all = []
+    let after = ''
+    for (;;) {
+      const query = after ? `?limit=200&after=${after}` : '?limit=200&after=00000000000000000000000000'
+      const res = /** @type {{ messages: Message[], hasMore: boolean }} */ (
+        await this.request('GET', `/api/chats/${chatId}/messages${query}`)
+      )
+      all.push(...res.messages)
+      const last = res.messages.at(-1)
+      if (!res.hasMore || !last) return all
+      after = last.id
+    }
+  }
+
+  /**
+   * The server's stream counters (admin only); subscribers is the number of open streams.
+   * @returns {Promise<{ subscribers: number, published: number, delivered: number, droppedEphemeral: number, overflows: number }>}
+   */
+  async streamStats() {
+    const res = /** @type {{ streams: { subscribers: number, published: number, delivered: number, droppedEphemeral: number, overflows: number } }} */ (
+      await this.request('GET', '/api/stats')
+    )
+    return res.streams
+  }
+}
+
+/**
+ * @param {{ url: string }} server
+ * @param {string} method
+ * @param {string} urlPath
+ * @param {unknown} body
+ * @param {string} [token]
+ */
+async function apiRequest(server, method, urlPath, body, token) {
+  /** @type {Record<string, string>} */
+  const headers = {}
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (token) headers.Authorization = `Bearer ${token}`
+  const res = await fetch(server.url + urlPath, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  if (res.status === 204) return undefined
+  const text = await res.text()
+  if (!res.ok) {
+    /** @type {{ error?: { code?: string, message?: string } }} */
+    let parsed = {}
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // not JSON: the raw text goes into the message below
+    }
+    throw new ApiError(res.status, parsed.error?.code ?? 'unknown', parsed.error?.message ?? text)
+  }
+  return /** @type {unknown} */ (JSON.parse(text))
+}
+
+/**
+ * A user of a scenario: the account, its password (to sign in through the UI) and an Api with
+ * its token.
+ * @typedef {{ user: User, password: string, api: Api }} Member
+ */
+
+/**
+ * Registers users over REST: the first becomes the admin (so the server must be new), the others
+ * join with invites the admin creates. Passwords are `password-<username>`.
+ * @template {string} Name
+ * @param {{ url: string }} server
+ * @param {Name[]} usernames
+ * @returns {Promise<Record<Name, Member>>}
+ */
+export async function createTeam(server, usernames) {
+  const team = /** @type {Record<Name, Member>} */ ({})
+  /** @type {Api | null} */
+  let admin = null
+  for (const username of usernames) {
+    const password = `password-${username}`
+    const inviteCode = admin ? await admin.createInvite() : undefined
+    const res = /** @type {{ user: User, token: string }} */ (
+      await apiRequest(server, 'POST', '/api/auth/register', { username, password, inviteCode })
+    )
+    const api = new Api(server, res.token)
+    admin ??= api
+    team[username] = { user: res.user, password, api }
+  }
+  return team
+}
+
+/** Launches Debian's Chromium through playwright-core (no browser download). */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS })
+}
+
+/**
+ * A new browser context (its own cookies, storage and tabs: one "browser" of one user) whose
+ * relative URLs resolve against the server. Actions and waits without a timeout of their own give
+ * up after ACTION_TIMEOUT_MS.
+ * @param {Browser} browser
+ * @param {{ url: string }} server
+ */
+export async function newContext(browser, server) {
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } })
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS)
+  return context
+}
+
+/**
+ * Signs in through the real UI: the form's `Username` and `Password` fields and its `Sign in`
+ * button. Resolves when the form is gone; rejects with the form's alert text if sign-in fails.
+ * @param {Page} page
+ * @param {Member} member
+ * @param {{ screenshot?: string }} [options] screenshot names a capture of the filled form
+ */
+export async function signIn(page, member, options = {}) {
+  await page.goto('/')
+  await page.getByLabel('Username', { exact: true }).fill(member.user.username)
+  await page.getByLabel('Password', { exact: true }).fill(member.password)
+  if (options.screenshot) await screenshot(page, options.screenshot)
+  const button = page.getByRole('button', { name: 'Sign in', exact: true })
+  await button.click()
+  try {
+    await button.waitFor({ state: 'detached', timeout: 10_000 })
+  } catch (err) {
+    const alerts = await page.getByRole('alert').allTextContents()
+    throw new Error(
+      `sign-in as ${member.user.username} did not complete: ${alerts.join('; ') || String(err)}`,
+      { cause: err },
+    )
+  }
+}
+
+/**
+ * Opens a chat from the sidebar (a link or button named by the chat's name; the first match,
+ * which is the sidebar's entry in document order) and waits for its message list and composer.
+ * @param {Page} page
+ * @param {string} chatName
+ */
+export async function openChat(page, chatName) {
+  const entry = page
+    .getByRole('link', { name: chatName })
+    .or(page.getByRole('button', { name: chatName }))
+    .first()
+  await entry.click()
+  await messageLog(page).waitFor()
+  await composer(page).waitFor()
+}
+
+/** @param {Page} page the message list (`role="log"`) */
+export function messageLog(page) {
+  return page.getByRole('log')
+}
+
+/** @param {Page} page the composer's textbox, labelled `Message` */
+export function composer(page) {
+  return page.getByRole('textbox', { name: 'Message', exact: true })
+}
+
+/**
+ * Types a message into the composer and sends it with Enter.
+ * @param {Page} page
+ * @param {string} text
+ */
+export async function sendWithEnter(page, text) {
+  const box = composer(page)
+  await box.fill(text)
+  await box.press('Enter')
+}
+
+/**
+ * Copies of a text shown in the message list (the innermost elements that contain it). Contents
+ * in scenarios carry unique bracketed tokens, so one copy per rendered message.
+ * @param {Page} page
+ * @param {string} text
+ */
+export function inLog(page, text) {
+  return messageLog(page).getByText(text)
+}
+
+/**
+ * Waits until text is shown in page's message list, then returns how many copies it shows.
+ * @param {Page} page
+ * @param {string} text
+ * @param {number} [timeoutMs]
+ */
+export async function waitInLog(page, text, timeoutMs = 15_000) {
+  await inLog(page, text).first().waitFor({ timeout: timeoutMs })
+  return inLog(page, text).count()
+}
+
+/** The texts of the connection indicator, as the issue specifies them. */
+export const CONNECTION_STATES = /** @type {const} */ ([
+  'Live',
+  'Connecting…',
+  'Reconnecting…',
+  'Polling',
+  'Offline',
+])
+/** @typedef {typeof CONNECTION_STATES[number]} ConnectionStateText */
+
+/**
+ * A case-sensitive pattern for one state's text that does not match inside another (Connecting…
+ * inside Reconnecting…).
+ * @param {ConnectionStateText} state
+ */
+function statePattern(state) {
+  return new RegExp(`(^|[^A-Za-z])${state}`)
+}
+const ANY_STATE = new RegExp(CONNECTION_STATES.map((s) => `(^|[^A-Za-z])${s}`).join('|'))
+
+/**
+ * The connection indicator: the `role="status"` element that shows one of the state texts (other
+ * live regions, such as a typing line, do not).
+ * @param {Page} page
+ */
+export function connectionStatus(page) {
+  return page.getByRole('status').filter({ hasText: ANY_STATE })
+}
+
+/**
+ * Waits until the connection indicator shows state.
+ * @param {Page} page
+ * @param {ConnectionStateText} state
+ * @param {number} [timeoutMs]
+ */
+export async function waitForConnection(page, state, timeoutMs = 15_000) {
+  await connectionStatus(page).filter({ hasText: statePattern(state) }).waitFor({ timeout: timeoutMs })
+}
+
+/**
+ * Records every change of the connection indicator's text in the page (a MutationObserver, so
+ * brief states are not missed between polls). The returned array fills as the page reports;
+ * `at` is the page's Date.now(). Call once per page, after the indicator is on screen.
+ * @param {Page} page
+ * @returns {Promise<Array<{ state: ConnectionStateText, at: number }>>}
+ */
+export async function recordConnectionStates(page) {
+  /** @type {Array<{ state: ConnectionStateText, at: number }>} */
+  const states = []
+  await page.exposeFunction('heraldE2eConnectionState', (/** @type {string} */ state, /** @type {number} */ at) => {
+    const known = CONNECTION_STATES.find((s) => s === state)
+    if (known) states.push({ state: known, at })
+  })
+  await page.evaluate((names) => {
+    const report = /** @type {(state: string, at: number) => Promise<void>} */ (
+      /** @type {unknown} */ (Reflect.get(window, 'heraldE2eConnectionState'))
+    )
+    const patterns = names.map((name) => ({ name, re: new RegExp(`(^|[^A-Za-z])${name}`) }))
+    let last = ''
+    const check = () => {
+      for (const el of document.querySelectorAll('[role="status"], output')) {
+        const text = el.textContent ?? ''
+        const hit = patterns.find((p) => p.re.test(text))
+        if (!hit) continue
+        if (hit.name !== last) {
+          last = hit.name
+          void report(hit.name, Date.now())
+        }
+        return
+      }
+    }
+    new MutationObserver(check).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    })
+    check()
+  }, [...CONNECTION_STATES])
+  return states
+}
+
+/**
+ * Records when each token matching tokenSource (a RegExp source, global-matched) first appears in
+ * the page's message list, by the page's Date.now(): a MutationObserver sees it in the same task
+ * that renders it. Call after the list is on screen; the map fills as the page reports.
+ * @param {Page} page
+ * @param {string} tokenSource
+ * @returns {Promise<Map<string, number>>}
+ */
+export async function recordArrivals(page, tokenSource) {
+  /** @type {Map<string, number>} */
+  const arrivals = new Map()
+  await page.exposeFunction('heraldE2eArrived', (/** @type {string} */ token, /** @type {number} */ at) => {
+    if (!arrivals.has(token)) arrivals.set(token, at)
+  })
+  await page.evaluate((source) => {
+    const report = /** @type {(token: string, at: number) => Promise<void>} */ (
+      /** @type {unknown} */ (Reflect.get(window, 'heraldE2eArrived'))
+    )
+    const seen = new Set()
+    /** @param {Node} node */
+    const scan = (node) => {
+      const element = node instanceof Element ? node : node.parentElement
+      if (!element?.closest('[role="log"]')) return
+      const at = Date.now()
+      for (const m of (node.textContent ?? '').matchAll(new RegExp(source, 'g'))) {
+        if (seen.has(m[0])) continue
+        seen.add(m[0])
+        void report(m[0], at)
+      }
+    }
+    new MutationObserver((records) => {
+      for (const record of records) {
+        if (record.type === 'characterData') scan(record.target)
+        for (const node of record.addedNodes) scan(node)
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true })
+  }, tokenSource)
+  return arrivals
+}
+
+/**
+ * Saves a full-page screenshot as test-artifacts/e2e/<name>.png.
+ * @param {Page} page
+ * @param {string} name
+ */
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true })
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
+}
+
+/** A short random string that makes message contents unique across runs. */
+export function nonce() {
+  return Math.random().toString(36).slice(2, 8)
+}
+
+/**
+ * What a scenario gets: its own server and team, and ways to open browsers on it.
+ * @template {string} Name
+ * @typedef {object} Scene
+ * @property {HeraldServer} server
+ * @property {Record<Name, Member>} team
+ * @property {() => Promise<BrowserContext>} newContext a new browser (context) on the server
+ * @property {(name: Name, options?: { screenshot?: string }) => Promise<Page>} signedIn a page in
+ *   a new browser, signed in as name through the UI
+ */
+
+/**
+ * Runs body against a new server whose users are usernames (the first is the admin), then closes
+ * every browser context it opened and stops the server, whatever happened. On failure every open
+ * page is captured as test-artifacts/e2e/failed-<label>-<n>.png before the error propagates (and
+ * the captures of an earlier run under the same label are removed first).
+ * @template {string} Name
+ * @param {Browser} browser
+ * @param {string} label names the server log and failure screenshots
+ * @param {Name[]} usernames
+ * @param {(scene: Scene<Name>) => Promise<void>} body
+ */
+export async function withScene(browser, label, usernames, body) {
+  await removeFailureShots(label)
+  const server = await HeraldServer.start({ label })
+  /** @type {BrowserContext[]} */
+  const contexts = []
+  try {
+    const team = await createTeam(server, usernames)
+    const openContext = async () => {
+      const context = await newContext(browser, server)
+      contexts.push(context)
+      return context
+    }
+    /** @type {Scene<Name>} */
+    const scene = {
+      server,
+      team,
+      newContext: openContext,
+      async signedIn(name, options) {
+        const page = await (await openContext()).newPage()
+        await signIn(page, team[name], options)
+        return page
+      },
+    }
+    try {
+      await body(scene)
+    } catch (err) {
+      await captureFailure(contexts, label)
+      throw err
+    }
+  } finally {
+    for (const context of contexts) await context.close().catch(() => undefined)
+    await server.stop()
+  }
+}
+
+/**
+ * @param {BrowserContext[]} contexts
+ * @param {string} label
+ */
+async function captureFailure(contexts, label) {
+  let n = 0
+  for (const context of contexts) {
+    for (const page of context.pages()) {
+      n++
+      await screenshot(page, `failed-${label}-${n}`).catch(() => undefined)
+    }
+  }
+}
+
+/** @param {string} label */
+async function removeFailureShots(label) {
+  const names = await readdir(ARTIFACTS_DIR).catch(() => /** @type {string[]} */ ([]))
+  const ours = new RegExp(`^failed-${label}-\\d+\\.png$`)
+  await Promise.all(names.filter((name) => ours.test(name)).map((name) => rm(path.join(ARTIFACTS_DIR, name))))
+}

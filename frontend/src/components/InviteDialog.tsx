@@ -1,0 +1,110 @@
+import { useEffect, useId, useState } from 'react'
+import { errorMessage } from '../api/client'
+import { Modal } from './Modal'
+
+export interface Invite {
+  code: string
+  /** The page that registers with the code: <origin>/join/<code>. */
+  url: string
+  /** Unix ms. */
+  expiresAt: number
+}
+
+type InviteState =
+  | { status: 'creating' }
+  | { status: 'ready'; invite: Invite }
+  | { status: 'failed'; message: string }
+
+interface InviteDialogProps {
+  /** Creates a new invite each time the dialog opens (admins only). */
+  createInvite: () => Promise<Invite>
+  onClose: () => void
+}
+
+export function InviteDialog({ createInvite, onClose }: InviteDialogProps) {
+  const [state, setState] = useState<InviteState>({ status: 'creating' })
+  const [copyNote, setCopyNote] = useState('')
+  const linkId = useId()
+
+  useEffect(() => {
+    let current = true
+    createInvite().then(
+      (invite) => {
+        if (current) setState({ status: 'ready', invite })
+      },
+      (err: unknown) => {
+        if (current) setState({ status: 'failed', message: errorMessage(err) })
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [createInvite])
+
+  async function copy(url: string) {
+    setCopyNote(
+      (await copyText(url, linkId)) ? 'Copied.' : 'Could not copy: select the link and copy it.',
+    )
+  }
+
+  return (
+    <Modal title="Invite people" onClose={onClose}>
+      <div className="form">
+        {state.status === 'creating' && <p className="muted">Creating an invite link…</p>}
+        {state.status === 'failed' && (
+          <p className="error" role="alert">
+            Could not create an invite: {state.message}
+          </p>
+        )}
+        {state.status === 'ready' && (
+          <>
+            <p>
+              Anyone with this link can create an account on this server until{' '}
+              {new Date(state.invite.expiresAt).toLocaleString()}.
+            </p>
+            <div className="copy-row">
+              <input
+                id={linkId}
+                readOnly
+                aria-label="Invite link"
+                value={state.invite.url}
+                onFocus={(event) => event.target.select()}
+              />
+              <button type="button" onClick={() => void copy(state.invite.url)}>
+                Copy
+              </button>
+            </div>
+          </>
+        )}
+        <p className="muted" aria-live="polite">
+          {copyNote}
+        </p>
+        <div className="dialog-actions">
+          <button type="button" className="secondary" onClick={onClose}>
+            Done
+          </button>
+        </div>
+      </div>
+    </Modal>
+  )
+}
+
+/**
+ * Puts text on the clipboard. The Clipboard API needs a secure context (HTTPS or localhost); a
+ * team server on a LAN address is plain HTTP, where the old copy command on the selected input
+ * still works. Reports whether either did.
+ */
+async function copyText(text: string, inputId: string): Promise<boolean> {
+  if (window.isSecureContext && 'clipboard' in navigator) {
+    try {
+      await navigator.clipboard.writeText(text)
+      return true
+    } catch {
+      // Denied (e.g. the document lost focus): try the fallback.
+    }
+  }
+  const input = document.getElementById(inputId)
+  if (!(input instanceof HTMLInputElement)) return false
+  input.select()
+  return document.execCommand('copy')
+}

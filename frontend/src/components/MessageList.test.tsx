@@ -1,0 +1,201 @@
+import { render, screen, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it, vi } from 'vitest'
+import type { Message } from '../api/types'
+import type { ChatView, PendingMessage } from '../state/types'
+import { MessageList } from './MessageList'
+import { ada, member } from './testFakes'
+
+const bob = member('u2', 'Bob')
+const users = { [ada.id]: { ...ada, online: true }, [bob.id]: bob }
+const noon = new Date(2025, 4, 6, 12, 0).getTime()
+
+function message(id: string, authorId: string, content: string, createdAt = noon): Message {
+  return { id, chatId: 'c1', authorId, content, createdAt }
+}
+
+function pending(clientId: string, state: PendingMessage['state'], error?: string): PendingMessage {
+  return {
+    clientId,
+    chatId: 'c1',
+    content: `draft ${clientId}`,
+    createdAt: noon + 60_000,
+    state,
+    error,
+  }
+}
+
+function view(partial: Partial<ChatView> = {}): ChatView {
+  return { messages: [], pending: [], hasMoreBefore: false, loading: false, ...partial }
+}
+
+type Props = Parameters<typeof MessageList>[0]
+
+function list(
+  chatView: ChatView | undefined,
+  handlers: Partial<Pick<Props, 'onLoadOlder' | 'onRetry' | 'onDiscard'>> = {},
+) {
+  return (
+    <MessageList
+      chatName="general"
+      view={chatView}
+      users={users}
+      me={ada}
+      onLoadOlder={handlers.onLoadOlder ?? (() => {})}
+      onRetry={handlers.onRetry ?? (() => {})}
+      onDiscard={handlers.onDiscard ?? (() => {})}
+    />
+  )
+}
+
+function renderList(...args: Parameters<typeof list>) {
+  return render(list(...args))
+}
+
+describe('MessageList', () => {
+  it('is a polite log with author, time and content', () => {
+    renderList(
+      view({ messages: [message('m1', bob.id, 'Hi Ada'), message('m2', ada.id, 'Hi Bob')] }),
+    )
+
+    const log = screen.getByRole('log', { name: 'Messages in general' })
+    expect(log.getAttribute('aria-live')).toBe('polite')
+    const items = within(log)
+      .getAllByRole('listitem')
+      .filter((li) => li.classList.contains('message'))
+    expect(items.map((li) => li.querySelector('.message-author')?.textContent)).toEqual([
+      'Bob',
+      'Ada Lovelace',
+    ])
+    expect(items.map((li) => li.querySelector('.message-content')?.textContent)).toEqual([
+      'Hi Ada',
+      'Hi Bob',
+    ])
+    const time = items[0]?.querySelector('time')
+    expect(time?.getAttribute('dateTime')).toBe(new Date(noon).toISOString())
+  })
+
+  it('shows content as text, new lines kept and markup not interpreted', () => {
+    const content = 'line one\nline two <img src=x onerror="alert(1)"><b>bold</b>'
+    const { container } = renderList(view({ messages: [message('m1', bob.id, content)] }))
+
+    expect(screen.getByText(/line one/).textContent).toBe(content)
+    expect(container.querySelector('img')).toBeNull()
+    expect(container.querySelector('b')).toBeNull()
+  })
+
+  it('groups messages by the same author but keeps the author for screen readers', () => {
+    renderList(
+      view({
+        messages: [
+          message('m1', bob.id, 'one'),
+          message('m2', bob.id, 'two', noon + 60_000),
+          message('m3', bob.id, 'three', noon + 10 * 60_000),
+        ],
+      }),
+    )
+
+    const items = screen.getAllByRole('listitem').filter((li) => li.classList.contains('message'))
+    expect(items.map((li) => li.classList.contains('continued'))).toEqual([false, true, false])
+    expect(items[1]?.querySelector('.visually-hidden')?.textContent).toBe('Bob')
+  })
+
+  it('shows each pending state, with Retry and Discard for a refused message', async () => {
+    const onRetry = vi.fn<(clientId: string) => void>()
+    const onDiscard = vi.fn<(clientId: string) => void>()
+    renderList(
+      view({
+        messages: [message('m1', bob.id, 'hello')],
+        pending: [
+          pending('p1', 'sending'),
+          pending('p2', 'queued'),
+          pending('p3', 'failed', 'Chat not found.'),
+        ],
+      }),
+      { onRetry, onDiscard },
+    )
+
+    const sending = screen.getByText('draft p1').closest('li')
+    const queued = screen.getByText('draft p2').closest('li')
+    const failed = screen.getByText('draft p3').closest('li')
+    if (!sending || !queued || !failed) throw new Error('pending messages not rendered')
+    expect(within(sending).getByText('Sending…')).toBeDefined()
+    expect(within(queued).getByText('Queued — will send when back online')).toBeDefined()
+    expect(within(failed).getByText('Not sent: Chat not found.')).toBeDefined()
+    expect(sending.classList.contains('pending')).toBe(true)
+    expect(within(sending).queryByRole('button')).toBeNull()
+    expect(within(queued).queryByRole('button')).toBeNull()
+
+    const user = userEvent.setup()
+    await user.click(within(failed).getByRole('button', { name: 'Retry' }))
+    await user.click(within(failed).getByRole('button', { name: 'Discard' }))
+    expect(onRetry).toHaveBeenCalledExactlyOnceWith('p3')
+    expect(onDiscard).toHaveBeenCalledExactlyOnceWith('p3')
+  })
+
+  it('offers older history while there is more, and says where the chat begins', async () => {
+    const onLoadOlder = vi.fn<() => void>()
+    const { rerender } = renderList(
+      view({ messages: [message('m9', bob.id, 'x')], hasMoreBefore: true }),
+      {
+        onLoadOlder,
+      },
+    )
+
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Load older messages' }))
+    expect(onLoadOlder).toHaveBeenCalledOnce()
+
+    rerender(
+      list(view({ messages: [message('m9', bob.id, 'x')], hasMoreBefore: true, loading: true }), {
+        onLoadOlder,
+      }),
+    )
+    expect(screen.getByRole('button', { name: 'Loading older messages…' })).toHaveProperty(
+      'disabled',
+      true,
+    )
+
+    rerender(list(view({ messages: [message('m9', bob.id, 'x')] }), { onLoadOlder }))
+    expect(screen.queryByRole('button', { name: /older/ })).toBeNull()
+    expect(screen.getByText('This is the very beginning of #general.')).toBeDefined()
+  })
+
+  it('keeps the reader in place when older messages arrive, follows new ones at the bottom', () => {
+    const first = view({
+      messages: [message('m5', bob.id, 'five'), message('m6', bob.id, 'six')],
+      hasMoreBefore: true,
+    })
+    const { rerender } = renderList(undefined)
+    const log = screen.getByRole('log')
+    // jsdom has no layout: give every row 50 px and the log a 50 px window.
+    Object.defineProperty(log, 'scrollHeight', {
+      get: () => log.querySelectorAll('li').length * 50,
+    })
+    Object.defineProperty(log, 'clientHeight', { get: () => 50 })
+    const show = (chatView: ChatView) => rerender(list(chatView))
+
+    show(first)
+    expect(log.scrollTop).toBe(150) // the bottom: a day separator and two messages
+
+    log.scrollTop = 10
+    log.dispatchEvent(new Event('scroll'))
+    const older = [
+      message('m1', bob.id, 'one'),
+      message('m2', bob.id, 'two'),
+      message('m3', bob.id, 'three'),
+    ]
+    show({ ...first, messages: [...older, ...first.messages] })
+    expect(log.scrollTop).toBe(10 + 3 * 50)
+
+    // Away from the bottom, someone else's new message does not move the view…
+    show({ ...first, messages: [...older, ...first.messages, message('m7', bob.id, 'seven')] })
+    expect(log.scrollTop).toBe(160)
+    // …but the reader's own message does.
+    show({
+      ...first,
+      messages: [...older, ...first.messages, message('m7', bob.id, 'seven')],
+      pending: [pending('p1', 'sending')],
+    })
+    expect(log.scrollTop).toBe(8 * 50)
+  })
+})

@@ -1,0 +1,135 @@
+// Stand-ins for the store and the stream in component tests: they hold a snapshot (or connection
+// info) the test sets, and do nothing else. Spy on their methods to see what components call.
+import type { Chat, User } from '../api/types'
+import type { ChatStoreApi, Member, Snapshot } from '../state/types'
+import type { ConnectionInfo, EventStream, InfoListener } from '../stream/types'
+
+export const ada: User = {
+  id: 'u1',
+  username: 'ada',
+  displayName: 'Ada Lovelace',
+  role: 'admin',
+  createdAt: 1_700_000_000_000,
+}
+
+export function member(id: string, displayName: string, online = false): Member {
+  return {
+    id,
+    username: displayName.toLowerCase(),
+    displayName,
+    role: 'member',
+    createdAt: 1_700_000_000_000,
+    online,
+  }
+}
+
+export function chat(id: string, name: string, memberIds: string[], unread = 0): Chat {
+  return {
+    id,
+    name,
+    memberIds,
+    createdBy: memberIds[0] ?? ada.id,
+    createdAt: 1_700_000_000_000,
+    unread,
+  }
+}
+
+export function snapshot(partial: Partial<Snapshot> = {}): Snapshot {
+  return {
+    me: ada,
+    chats: [],
+    users: { [ada.id]: { ...ada, online: true } },
+    views: {},
+    typing: {},
+    ...partial,
+  }
+}
+
+export class FakeChatStore implements ChatStoreApi {
+  private current: Snapshot
+  private readonly listeners = new Set<() => void>()
+
+  constructor(initial: Snapshot = snapshot()) {
+    this.current = initial
+  }
+
+  /** Publishes a new snapshot, as the real store does after every change. */
+  update(change: Partial<Snapshot>): void {
+    this.current = { ...this.current, ...change }
+    for (const listener of this.listeners) listener()
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  getSnapshot(): Snapshot {
+    return this.current
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  stop(): void {}
+
+  openChat(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  loadOlder(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  send(): void {}
+
+  retry(): void {}
+
+  discard(): void {}
+
+  createChat(name: string, memberIds: string[]): Promise<Chat> {
+    return Promise.resolve(chat('c-new', name, [this.current.me.id, ...memberIds]))
+  }
+
+  addMember(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  typed(): void {}
+}
+
+export class FakeEventStream implements EventStream {
+  private current: ConnectionInfo = {
+    state: 'connecting',
+    lastEventAt: null,
+    reconnects: 0,
+    latencyMs: null,
+  }
+  private readonly listeners = new Set<InfoListener>()
+
+  /** Changes the connection info and tells listeners, as the real stream does. */
+  setInfo(change: Partial<ConnectionInfo>): void {
+    this.current = { ...this.current, ...change }
+    for (const listener of this.listeners) listener(this.current)
+  }
+
+  start(): void {}
+
+  stop(): void {}
+
+  onEvent(): () => void {
+    return () => {}
+  }
+
+  onInfo(listener: InfoListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  info(): ConnectionInfo {
+    return this.current
+  }
+
+  expectEcho(): void {}
+}

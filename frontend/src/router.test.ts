@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { chatPath, navigate, parseRoute, subscribeToLocation } from './router'
+
+describe('parseRoute', () => {
+  it.each([
+    ['/', { page: 'home' }],
+    ['/join/abc123', { page: 'join', code: 'abc123' }],
+    ['/join/abc123/', { page: 'join', code: 'abc123' }],
+    ['/chats/01JDQ7X3K9V2M4T8E6R5N0PZ1A', { page: 'chat', chatId: '01JDQ7X3K9V2M4T8E6R5N0PZ1A' }],
+    ['/chats/a%20b', { page: 'chat', chatId: 'a b' }],
+    ['/chats/%E0', { page: 'chat', chatId: '%E0' }],
+    ['/chats/', { page: 'home' }],
+    ['/chats/a/b', { page: 'home' }],
+    ['/elsewhere', { page: 'home' }],
+  ])('%s', (path, route) => {
+    expect(parseRoute(path)).toEqual(route)
+  })
+
+  it('round-trips chat paths', () => {
+    expect(parseRoute(chatPath('x/y?'))).toEqual({ page: 'chat', chatId: 'x/y?' })
+  })
+})
+
+describe('navigate', () => {
+  afterEach(() => window.history.replaceState(null, '', '/'))
+
+  it('pushes or replaces a history entry and tells subscribers', () => {
+    const listener = vi.fn<() => void>()
+    const unsubscribe = subscribeToLocation(listener)
+    const length = window.history.length
+
+    navigate('/chats/c1')
+    expect(window.location.pathname).toBe('/chats/c1')
+    expect(window.history.length).toBe(length + 1)
+
+    navigate('/chats/c2', { replace: true })
+    expect(window.location.pathname).toBe('/chats/c2')
+    expect(window.history.length).toBe(length + 1)
+    expect(listener).toHaveBeenCalledTimes(2)
+
+    // Going where we already are adds nothing.
+    navigate('/chats/c2')
+    expect(window.history.length).toBe(length + 1)
+    expect(listener).toHaveBeenCalledTimes(2)
+
+    unsubscribe()
+    navigate('/')
+    expect(listener).toHaveBeenCalledTimes(2)
+  })
+})

@@ -1,0 +1,61 @@
+// Client-side routes on the History API, without a router dependency. herald-server answers
+// every non-API path with index.html, so each of these URLs can be loaded, bookmarked and shared.
+//
+//   /                 the app (chat list; sign-in or first-run setup when signed out)
+//   /join/{code}      register with an invite code
+//   /chats/{chatId}   one chat
+//
+// Any other path shows the app, as / does.
+
+export type Route =
+  { page: 'home' } | { page: 'join'; code: string } | { page: 'chat'; chatId: string }
+
+export function parseRoute(pathname: string): Route {
+  const join = /^\/join\/([^/]+)\/?$/.exec(pathname)
+  if (join?.[1]) return { page: 'join', code: decodeSegment(join[1]) }
+  const chat = /^\/chats\/([^/]+)\/?$/.exec(pathname)
+  if (chat?.[1]) return { page: 'chat', chatId: decodeSegment(chat[1]) }
+  return { page: 'home' }
+}
+
+export function chatPath(chatId: string): string {
+  return `/chats/${encodeURIComponent(chatId)}`
+}
+
+export const homePath = '/'
+
+// A malformed escape (e.g. "/chats/%E0") is taken literally rather than thrown at render time.
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+// pushState and replaceState fire no event; navigate() tells these listeners itself.
+const listeners = new Set<() => void>()
+
+/**
+ * Goes to path (same origin) without reloading. replace: swap the current history entry instead
+ * of adding one (for redirects, so Back does not bounce into them again).
+ */
+export function navigate(path: string, { replace = false }: { replace?: boolean } = {}): void {
+  if (path === window.location.pathname) return
+  if (replace) {
+    window.history.replaceState(null, '', path)
+  } else {
+    window.history.pushState(null, '', path)
+  }
+  for (const listener of listeners) listener()
+}
+
+/** Calls listener whenever the path changes: navigate() or the browser's Back/Forward. */
+export function subscribeToLocation(listener: () => void): () => void {
+  listeners.add(listener)
+  window.addEventListener('popstate', listener)
+  return () => {
+    listeners.delete(listener)
+    window.removeEventListener('popstate', listener)
+  }
+}

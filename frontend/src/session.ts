@@ -1,0 +1,37 @@
+// The one place that wires the concrete client classes together for a signed-in user. Components
+// see only the contracts (ChatStoreApi, EventStream); tests hand App a fake Connect.
+import type { ApiClient, RegisterParams, Session } from './api/client'
+import type { User } from './api/types'
+import { IndexedDbOutbox } from './outbox/IndexedDbOutbox'
+import { ChatStore } from './state/ChatStore'
+import type { ChatStoreApi } from './state/types'
+import { createEventStream } from './stream'
+import type { EventStream } from './stream/types'
+
+/** What App needs of the API client beyond the store: the session and invites. */
+export interface AppApi {
+  serverInfo(): Promise<{ needsSetup: boolean; keepaliveMs: number }>
+  me(): Promise<User>
+  login(username: string, password: string): Promise<Session>
+  register(params: RegisterParams): Promise<Session>
+  logout(): Promise<void>
+  createInvite(): Promise<{ code: string; url: string; expiresAt: number }>
+}
+
+/** A signed-in user's store and event stream, started at sign-in and stopped at sign-out. */
+export interface Connection {
+  store: ChatStoreApi
+  stream: EventStream
+}
+
+/** Builds, without starting them, the store and stream for me. keepaliveMs comes from
+ * GET /api/server: the stream reconnects when nothing arrives for twice that long. */
+export type Connect = (me: User, keepaliveMs: number) => Connection
+
+export function connectWith(api: ApiClient): Connect {
+  return (me, keepaliveMs) => {
+    const stream = createEventStream({ keepaliveMs, api })
+    const store = new ChatStore({ api, stream, outbox: new IndexedDbOutbox(), me })
+    return { store, stream }
+  }
+}

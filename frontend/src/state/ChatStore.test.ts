@@ -1,0 +1,744 @@
+import { IDBFactory } from 'fake-indexeddb'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  ApiRequestError,
+  type DirectoryUser,
+  type MessagePage,
+  type MessagePageParams,
+} from '../api/client'
+import type { Chat, Event, Message, User } from '../api/types'
+import { IndexedDbOutbox } from '../outbox/IndexedDbOutbox'
+import type {
+  ConnectionInfo,
+  ConnectionState,
+  EventListener,
+  EventStream,
+  InfoListener,
+} from '../stream/types'
+import { type ChatApi, ChatStore, PAGE_SIZE, randomClientId } from './ChatStore'
+import type { Snapshot } from './types'
+
+const me: User = { id: 'u1', username: 'ada', displayName: 'Ada', role: 'admin', createdAt: 1 }
+const alice = member('u2', 'alice', 'Alice', true)
+const bob = member('u3', 'bob', 'Bob', false)
+const carol = member('u4', 'carol', 'Carol', true)
+
+function member(id: string, username: string, displayName: string, online: boolean): DirectoryUser {
+  return { id, username, displayName, role: 'member', createdAt: 2, online }
+}
+
+/** An event stream driven by the test. */
+class FakeStream implements EventStream {
+  private readonly eventListeners = new Set<EventListener>()
+  private readonly infoListeners = new Set<InfoListener>()
+  private current: ConnectionInfo = { state: 'live', lastEventAt: null, reconnects: 0, latencyMs: null }
+  readonly echoes: string[] = []
+  readonly start = vi.fn()
+  readonly stop = vi.fn()
+
+  onEvent(listener: EventListener): () => void {
+    this.eventListeners.add(listener)
+    return () => this.eventListeners.delete(listener)
+  }
+
+  onInfo(listener: InfoListener): () => void {
+    this.infoListeners.add(listener)
+    return () => this.infoListeners.delete(listener)
+  }
+
+  info(): ConnectionInfo {
+    return this.current
+  }
+
+  expectEcho(clientId: string): void {
+    this.echoes.push(clientId)
+  }
+
+  listeners(): number {
+    return this.eventListeners.size + this.infoListeners.size
+  }
+
+  emit(event: Event): void {
+    for (const listener of this.eventListeners) listener(event)
+  }
+
+  message(message: Message): void {
+    const { id, chatId, createdAt } = message
+    this.emit({ id, type: 'NEW_MESSAGE', chatId, message, timestamp: createdAt })
+  }
+
+  setState(state: ConnectionState): void {
+    this.current = { ...this.current, state }
+    for (const listener of this.infoListeners) listener(this.current)
+  }
+}
+
+/**
+ * The server side of the API in memory, behind vi.fn methods. Ids come from one counter, so
+ * they order like the server's ULIDs across chats and messages. offline makes every call fail
+ * like fetch without a network.
+ */
+class FakeServer {
+  offline = false
+  readonly users: DirectoryUser[] = [{ ...me, online: true }, alice, bob]
+  readonly chats: Chat[] = []
+  readonly messages = new Map<string, Message[]>()
+  private seq = 0
+
+  readonly api = {
+    listChats: vi.fn(() => this.answer(() => this.chats.map((c) => ({ ...c })))),
+    listUsers: vi.fn(() => this.answer(() => [...this.users])),
+    createChat: vi.fn((name: string, memberIds: string[]) =>
+      this.answer(() => this.addChat(name, [me.id, ...memberIds], 0)),
+    ),
+    addMember: vi.fn((chatId: string, userId: string) =>
+      this.answer(() => {
+        const chat = this.chat(chatId)
+        chat.memberIds = [...chat.memberIds, userId]
+        return withoutSummary(chat)
+      }),
+    ),
+    listMessages: vi.fn((chatId: string, params: MessagePageParams = {}) =>
+      this.answer(() => this.page(chatId, params)),
+    ),
+    postMessage: vi.fn((chatId: string, content: string, clientId: string) =>
+      this.answer(() => this.post(chatId, me.id, content, clientId)),
+    ),
+    markRead: vi.fn((chatId: string) =>
+      this.answer(() => {
+        this.chat(chatId).unread = 0
+      }),
+    ),
+    typing: vi.fn(() => this.answer(() => undefined)),
+  } satisfies ChatApi
+
+  newId(kind: string): string {
+    return `${String(++this.seq).padStart(6, '0')}${kind}`
+  }
+
+  addChat(name: string, memberIds: string[], unread: number): Chat {
+    const chat: Chat = { id: this.newId('c'), name, memberIds, createdBy: me.id, createdAt: this.seq, unread }
+    this.chats.push(chat)
+    this.messages.set(chat.id, [])
+    return withoutSummary(chat)
+  }
+
+  /** Stores a message; a repeated clientId of the same author returns the stored one. */
+  post(chatId: string, authorId: string, content: string, clientId?: string): Message {
+    const messages = this.messages.get(chatId) ?? []
+    const repeat = messages.find(
+      (m) => clientId !== undefined && m.clientId === clientId && m.authorId === authorId,
+    )
+    if (repeat) return repeat
+    const message: Message = { id: this.newId('m'), chatId, authorId, content, createdAt: this.seq }
+    if (clientId !== undefined) message.clientId = clientId
+    messages.push(message)
+    const chat = this.chat(chatId)
+    chat.lastMessageId = message.id
+    if (authorId !== me.id) chat.unread = (chat.unread ?? 0) + 1
+    return message
+  }
+
+  contents(chatId: string): string[] {
+    return (this.messages.get(chatId) ?? []).map((m) => m.content)
+  }
+
+  private chat(chatId: string): Chat {
+    const chat = this.chats.find((c) => c.id === chatId)
+    if (!chat) throw new ApiRequestError(404, 'not_found', 'Chat not found.')
+    return chat
+  }
+
+  private page(chatId: string, { before, after, limit = 50 }: MessagePageParams): MessagePage {
+    let messages = this.messages.get(chatId) ?? []
+    if (after !== undefined) {
+      messages = messages.filter((m) => m.id > after)
+      return { messages: messages.slice(0, limit), hasMore: messages.length > limit }
+    }
+    if (before !== undefined) messages = messages.filter((m) => m.id < before)
+    return { messages: messages.slice(-limit), hasMore: messages.length > limit }
+  }
+
+  private answer<T>(handle: () => T): Promise<T> {
+    if (this.offline) return Promise.reject(new TypeError('Failed to fetch'))
+    try {
+      return Promise.resolve(handle())
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+}
+
+/** The chat as createChat and addMember answer it: without the caller's unread count and marker. */
+function withoutSummary(chat: Chat): Chat {
+  const copy = { ...chat }
+  delete copy.unread
+  delete copy.lastReadId
+  return copy
+}
+
+function postedClientIds(server: FakeServer): string[] {
+  return server.api.postMessage.mock.calls.map(([, , clientId]) => clientId)
+}
+
+describe('ChatStore', () => {
+  let factory: IDBFactory
+  let server: FakeServer
+  let stream: FakeStream
+  let general: Chat
+  let random: Chat
+  let clientIds: number
+  const stores: ChatStore[] = []
+
+  function newStore(): ChatStore {
+    const store = new ChatStore({
+      api: server.api,
+      stream,
+      outbox: new IndexedDbOutbox(factory),
+      me,
+      newClientId: () => `cid-${++clientIds}`,
+    })
+    stores.push(store)
+    return store
+  }
+
+  async function started(): Promise<ChatStore> {
+    const store = newStore()
+    await store.start()
+    return store
+  }
+
+  function view(store: ChatStore, chatId: string) {
+    const v = store.getSnapshot().views[chatId]
+    if (!v) throw new Error(`no view of ${chatId}`)
+    return v
+  }
+
+  function chat(store: ChatStore, chatId: string): Chat {
+    const c = store.getSnapshot().chats.find((c) => c.id === chatId)
+    if (!c) throw new Error(`no chat ${chatId}`)
+    return c
+  }
+
+  const contents = (store: ChatStore, chatId: string) => view(store, chatId).messages.map((m) => m.content)
+  const pending = (store: ChatStore, chatId: string) =>
+    view(store, chatId).pending.map((p) => `${p.content}:${p.state}${p.error ? `:${p.error}` : ''}`)
+  const outboxContents = async () => (await new IndexedDbOutbox(factory).list()).map((i) => i.content)
+
+  beforeEach(() => {
+    factory = new IDBFactory()
+    server = new FakeServer()
+    stream = new FakeStream()
+    clientIds = 0
+    general = server.addChat('general', [me.id, alice.id], 0)
+    random = server.addChat('random', [me.id, alice.id, bob.id], 2)
+  })
+
+  afterEach(() => {
+    for (const store of stores.splice(0)) store.stop()
+    vi.useRealTimers()
+  })
+
+  describe('start', () => {
+    it('loads chats (latest activity first) and the directory, and only listens to the stream', async () => {
+      server.post(general.id, alice.id, 'hi')
+
+      const store = await started()
+
+      const snapshot = store.getSnapshot()
+      expect(snapshot.me).toBe(me)
+      expect(snapshot.chats.map((c) => c.name)).toEqual(['general', 'random'])
+      expect(snapshot.chats.map((c) => c.unread)).toEqual([1, 2])
+      expect(Object.keys(snapshot.users).sort()).toEqual([me.id, alice.id, bob.id])
+      expect(snapshot.users[alice.id]?.online).toBe(true)
+      expect(stream.start).not.toHaveBeenCalled()
+      expect(stream.listeners()).toBe(2)
+    })
+
+    it('applies events that arrive while it loads, after loading', async () => {
+      const store = newStore()
+      const starting = store.start()
+      stream.message(server.post(random.id, alice.id, 'during start'))
+      await starting
+
+      expect(chat(store, random.id).unread).toBe(3) // 2 from the list + 1: counted once
+      expect(store.getSnapshot().chats[0]?.id).toBe(random.id)
+    })
+
+    it('rejects when the chat list cannot be loaded, and may be started again', async () => {
+      server.offline = true
+      const store = newStore()
+      await expect(store.start()).rejects.toBeInstanceOf(TypeError)
+      expect(stream.listeners()).toBe(0)
+
+      server.offline = false
+      await store.start()
+
+      expect(store.getSnapshot().chats).toHaveLength(2)
+      expect(stream.listeners()).toBe(2)
+    })
+
+    it('stop() unsubscribes from the stream', async () => {
+      const store = await started()
+
+      store.stop()
+
+      expect(stream.listeners()).toBe(0)
+    })
+  })
+
+  describe('sending', () => {
+    it('shows a message as pending at once, then confirmed once from the answer and the echo', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+
+      store.send(general.id, '  hello  ')
+
+      expect(pending(store, general.id)).toEqual(['hello:sending'])
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['hello']))
+      expect(view(store, general.id).pending).toEqual([])
+      const [confirmed] = server.messages.get(general.id) ?? []
+      expect(confirmed?.clientId).toBe('cid-1')
+      expect(stream.echoes).toEqual(['cid-1'])
+
+      if (confirmed) stream.message(confirmed)
+
+      expect(contents(store, general.id)).toEqual(['hello'])
+      expect(chat(store, general.id)).toMatchObject({ lastMessageId: confirmed?.id, unread: 0 })
+      await vi.waitFor(async () => expect(await outboxContents()).toEqual([]))
+    })
+
+    it('settles a message whose echo comes before the answer to its POST', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      let answer: (message: Message) => void = () => undefined
+      server.api.postMessage.mockImplementationOnce((chatId, content, clientId) => {
+        const message = server.post(chatId, me.id, content, clientId)
+        stream.message(message)
+        return new Promise((resolve) => (answer = () => resolve(message)))
+      })
+
+      store.send(general.id, 'echo first')
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['echo first']))
+      expect(view(store, general.id).pending).toEqual([])
+      const [message] = server.messages.get(general.id) ?? []
+      if (message) answer(message)
+
+      await vi.waitFor(() => expect(server.api.postMessage).toHaveBeenCalledTimes(1))
+      expect(contents(store, general.id)).toEqual(['echo first'])
+    })
+
+    it('ignores a message that is only whitespace', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+
+      store.send(general.id, ' \n ')
+
+      expect(view(store, general.id).pending).toEqual([])
+      expect(await outboxContents()).toEqual([])
+    })
+
+    it('queues messages while offline and sends them in order, exactly once, once live again', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      server.offline = true
+      stream.setState('reconnecting')
+
+      store.send(general.id, 'one')
+      store.send(general.id, 'two')
+      store.send(general.id, 'three')
+
+      await vi.waitFor(() =>
+        expect(pending(store, general.id)).toEqual(['one:queued', 'two:queued', 'three:queued']),
+      )
+      expect(await outboxContents()).toEqual(['one', 'two', 'three'])
+      const triedOffline = server.api.postMessage.mock.calls.length
+      expect(postedClientIds(server).every((id) => id === 'cid-1')).toBe(true) // nothing overtook 'one'
+
+      server.offline = false
+      stream.setState('live')
+
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['one', 'two', 'three']))
+      expect(postedClientIds(server).slice(triedOffline)).toEqual(['cid-1', 'cid-2', 'cid-3'])
+      expect(server.contents(general.id)).toEqual(['one', 'two', 'three'])
+      expect(view(store, general.id).pending).toEqual([])
+      expect(await outboxContents()).toEqual([])
+
+      stream.setState('polling') // another reachable state: flushes again, with nothing left to send
+      store.send(general.id, 'four')
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['one', 'two', 'three', 'four']))
+      expect(postedClientIds(server).slice(triedOffline)).toEqual(['cid-1', 'cid-2', 'cid-3', 'cid-4'])
+    })
+
+    it("sends the queue when the browser's online event fires", async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      server.offline = true
+      store.send(general.id, 'later')
+      await vi.waitFor(() => expect(pending(store, general.id)).toEqual(['later:queued']))
+
+      server.offline = false
+      window.dispatchEvent(new window.Event('online'))
+
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['later']))
+    })
+
+    it('keeps queued messages across a reload and sends each once', async () => {
+      const first = await started()
+      await first.openChat(general.id)
+      server.offline = true
+      first.send(general.id, 'survives')
+      await vi.waitFor(() => expect(pending(first, general.id)).toEqual(['survives:queued']))
+      first.stop() // the page goes away
+      const callsBefore = server.api.postMessage.mock.calls.length
+
+      server.offline = false // the server is back when the page reloads
+      let answer: () => void = () => undefined
+      server.api.postMessage.mockImplementationOnce((chatId, content, clientId) => {
+        const message = server.post(chatId, me.id, content, clientId)
+        return new Promise((resolve) => (answer = () => resolve(message)))
+      })
+      const second = await started()
+      await second.openChat(general.id)
+
+      await vi.waitFor(() => expect(server.api.postMessage).toHaveBeenCalledTimes(callsBefore + 1))
+      expect(pending(second, general.id)).toEqual(['survives:sending'])
+      answer()
+      await vi.waitFor(() => expect(contents(second, general.id)).toEqual(['survives']))
+      expect(view(second, general.id).pending).toEqual([])
+      await vi.waitFor(async () => expect(await outboxContents()).toEqual([]))
+      stream.setState('reconnecting')
+      stream.setState('live')
+      second.send(general.id, 'after') // confirmed only after every flush before it is done
+      await vi.waitFor(() => expect(contents(second, general.id)).toEqual(['survives', 'after']))
+      expect(postedClientIds(server).slice(callsBefore)).toEqual(['cid-1', 'cid-2'])
+      expect(server.contents(general.id)).toEqual(['survives', 'after'])
+    })
+
+    it('marks a refused message failed, and sends it again on retry', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      const refusal = 'content must be at most 8000 characters.'
+      server.api.postMessage.mockRejectedValueOnce(new ApiRequestError(400, 'invalid', refusal))
+
+      store.send(general.id, 'too long')
+
+      await vi.waitFor(() =>
+        expect(pending(store, general.id)).toEqual([`too long:failed:${refusal}`]),
+      )
+      expect((await new IndexedDbOutbox(factory).list())[0]?.error).toBe(refusal)
+
+      store.retry('cid-1')
+
+      expect(pending(store, general.id)).toEqual(['too long:sending'])
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['too long']))
+      expect(view(store, general.id).pending).toEqual([])
+      expect(await outboxContents()).toEqual([])
+    })
+
+    it('drops a discarded message without sending it', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      server.api.postMessage.mockRejectedValueOnce(new ApiRequestError(403, 'forbidden', 'Not a member.'))
+      store.send(general.id, 'unwanted')
+      await vi.waitFor(() => expect(pending(store, general.id)).toEqual(['unwanted:failed:Not a member.']))
+
+      store.discard('cid-1')
+
+      expect(view(store, general.id).pending).toEqual([])
+      await vi.waitFor(async () => expect(await outboxContents()).toEqual([]))
+      stream.setState('reconnecting')
+      stream.setState('live')
+      store.send(general.id, 'next') // confirmed only after every flush before it is done
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['next']))
+      expect(postedClientIds(server)).toEqual(['cid-1', 'cid-2'])
+    })
+
+    it('retries a failed send of a queued message by itself with a 5xx answer', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      server.api.postMessage.mockRejectedValueOnce(new ApiRequestError(503, 'unavailable', 'Shutting down.'))
+
+      store.send(general.id, 'eventually')
+
+      await vi.waitFor(() => expect(pending(store, general.id)).toEqual(['eventually:queued']))
+      stream.setState('reconnecting')
+      stream.setState('live')
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['eventually']))
+    })
+  })
+
+  describe('unread counts', () => {
+    it("counts others' messages in chats that are not open, and moves the chat to the top", async () => {
+      const store = await started()
+      await store.openChat(general.id)
+
+      stream.message(server.post(random.id, alice.id, 'in random'))
+      stream.message(server.post(random.id, me.id, 'mine, from my phone'))
+      stream.message(server.post(general.id, alice.id, 'in the open chat'))
+
+      expect(chat(store, random.id).unread).toBe(3)
+      expect(chat(store, general.id).unread).toBe(0)
+      expect(store.getSnapshot().chats.map((c) => c.id)).toEqual([general.id, random.id])
+      const newest = server.messages.get(general.id)?.at(-1)?.id
+      await vi.waitFor(() => expect(server.api.markRead).toHaveBeenCalledWith(general.id, newest))
+    })
+
+    it('counts a message once even if it is delivered twice', async () => {
+      const store = await started()
+      const message = server.post(random.id, alice.id, 'twice')
+
+      stream.message(message)
+      stream.message(message)
+
+      expect(chat(store, random.id).unread).toBe(3)
+    })
+
+    it('resets the count and the read marker when the chat is opened', async () => {
+      server.post(random.id, alice.id, 'hello')
+      const store = await started()
+
+      await store.openChat(random.id)
+
+      expect(chat(store, random.id).unread).toBe(0)
+      const newest = server.messages.get(random.id)?.at(-1)?.id
+      await vi.waitFor(() => expect(server.api.markRead).toHaveBeenCalledWith(random.id, newest))
+      expect(server.chats.find((c) => c.id === random.id)?.unread).toBe(0)
+    })
+  })
+
+  describe('history', () => {
+    it('loads the newest page on open and older pages on loadOlder, without duplicates', async () => {
+      for (let i = 0; i < PAGE_SIZE * 2 + 10; i++) server.post(general.id, alice.id, `m${i}`)
+      const store = await started()
+
+      await store.openChat(general.id)
+      expect(view(store, general.id)).toMatchObject({ hasMoreBefore: true, loading: false })
+      expect(contents(store, general.id)).toHaveLength(PAGE_SIZE)
+      expect(contents(store, general.id).at(-1)).toBe(`m${PAGE_SIZE * 2 + 9}`)
+
+      const first = store.loadOlder(general.id)
+      const ignored = store.loadOlder(general.id) // while loading: a no-op
+      expect(view(store, general.id).loading).toBe(true)
+      await Promise.all([first, ignored])
+      expect(contents(store, general.id)).toHaveLength(PAGE_SIZE * 2)
+
+      await store.loadOlder(general.id)
+      expect(contents(store, general.id)).toEqual(server.contents(general.id))
+      expect(view(store, general.id).hasMoreBefore).toBe(false)
+
+      await store.loadOlder(general.id) // nothing older: a no-op
+      expect(server.api.listMessages).toHaveBeenCalledTimes(3)
+      const befores = server.api.listMessages.mock.calls.map(([, params]) => params?.before)
+      const ids = server.messages.get(general.id)?.map((m) => m.id) ?? []
+      expect(befores).toEqual([undefined, ids[PAGE_SIZE + 10], ids[10]])
+    })
+
+    it('leaves out a replayed message older than the loaded pages, so paging leaves no hole', async () => {
+      for (let i = 0; i < PAGE_SIZE + 10; i++) server.post(general.id, alice.id, `m${i}`)
+      const store = await started()
+      await store.openChat(general.id)
+      const old = server.messages.get(general.id)?.[3]
+      if (!old) throw new Error('no old message')
+
+      stream.message(old)
+
+      expect(contents(store, general.id)).toHaveLength(PAGE_SIZE)
+      expect(contents(store, general.id)[0]).toBe('m10')
+      await store.loadOlder(general.id)
+      expect(contents(store, general.id)).toEqual(server.contents(general.id))
+    })
+
+    it('loads a chat once, however often it is opened', async () => {
+      const store = await started()
+
+      await Promise.all([store.openChat(general.id), store.openChat(general.id)])
+      await store.openChat(general.id)
+
+      expect(server.api.listMessages).toHaveBeenCalledTimes(1)
+    })
+  })
+
+  describe('RESYNC', () => {
+    it('refetches chats, users and the newest page of loaded views, merging without duplicates', async () => {
+      server.post(general.id, alice.id, 'old')
+      const store = await started()
+      await store.openChat(general.id)
+      server.post(general.id, alice.id, 'missed')
+      server.post(random.id, alice.id, 'missed elsewhere')
+      server.users.push(carol)
+
+      stream.emit({ type: 'RESYNC', timestamp: 0 })
+
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['old', 'missed']))
+      await vi.waitFor(() => expect(chat(store, random.id).unread).toBe(3))
+      expect(store.getSnapshot().users[carol.id]).toEqual(carol)
+      expect(server.api.listChats).toHaveBeenCalledTimes(2)
+      expect(server.api.listUsers).toHaveBeenCalledTimes(2)
+    })
+
+    it('starts a view over from the newest page when more than a page was missed', async () => {
+      server.post(general.id, alice.id, 'old')
+      const store = await started()
+      await store.openChat(general.id)
+      for (let i = 0; i < PAGE_SIZE + 5; i++) server.post(general.id, alice.id, `new${i}`)
+
+      stream.emit({ type: 'RESYNC', timestamp: 0 })
+
+      const newest = server.contents(general.id).slice(-PAGE_SIZE)
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(newest))
+      expect(view(store, general.id).hasMoreBefore).toBe(true)
+      await store.loadOlder(general.id)
+      expect(contents(store, general.id)).toEqual(server.contents(general.id))
+    })
+
+    it('drops an older page that was asked for before the view started over', async () => {
+      for (let i = 0; i < PAGE_SIZE + 10; i++) server.post(general.id, alice.id, `old${i}`)
+      const store = await started()
+      await store.openChat(general.id)
+      let answerOlder: () => void = () => undefined
+      const listMessages = server.api.listMessages.getMockImplementation()
+      server.api.listMessages.mockImplementationOnce((chatId, params) => {
+        const page = listMessages?.(chatId, params)
+        return new Promise((resolve, reject) => (answerOlder = () => void page?.then(resolve, reject)))
+      })
+      const older = store.loadOlder(general.id)
+      for (let i = 0; i < PAGE_SIZE + 5; i++) server.post(general.id, alice.id, `new${i}`)
+
+      stream.emit({ type: 'RESYNC', timestamp: 0 })
+      const newest = server.contents(general.id).slice(-PAGE_SIZE)
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(newest))
+      answerOlder()
+      await older
+
+      expect(contents(store, general.id)).toEqual(newest)
+      expect(view(store, general.id)).toMatchObject({ hasMoreBefore: true, loading: false })
+    })
+
+    it('settles pending messages that the refetch shows were stored', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      server.api.postMessage.mockImplementationOnce((chatId, content, clientId) => {
+        server.post(chatId, me.id, content, clientId) // stored, but the answer is lost
+        return Promise.reject(new TypeError('Failed to fetch'))
+      })
+      store.send(general.id, 'lost answer')
+      await vi.waitFor(() => expect(pending(store, general.id)).toEqual(['lost answer:queued']))
+
+      stream.emit({ type: 'RESYNC', timestamp: 0 })
+
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['lost answer']))
+      expect(view(store, general.id).pending).toEqual([])
+      await vi.waitFor(async () => expect(await outboxContents()).toEqual([]))
+    })
+  })
+
+  describe('chats', () => {
+    it('adds a chat I was added to from CHAT_UPDATED, and the directory if a member is new', async () => {
+      const store = await started()
+      server.users.push(carol)
+      const added: Chat = {
+        id: server.newId('c'),
+        name: 'new',
+        memberIds: [carol.id, me.id],
+        createdBy: carol.id,
+        createdAt: 9,
+      }
+
+      stream.emit({ id: server.newId('e'), type: 'CHAT_UPDATED', chatId: added.id, chat: added, timestamp: 9 })
+
+      expect(store.getSnapshot().chats[0]).toEqual({ ...added, unread: 0 })
+      await vi.waitFor(() => expect(store.getSnapshot().users[carol.id]).toEqual(carol))
+    })
+
+    it('shows a created chat at once and keeps one copy when its CHAT_UPDATED arrives', async () => {
+      const store = await started()
+
+      const created = await store.createChat('project', [alice.id])
+
+      expect(store.getSnapshot().chats[0]).toMatchObject({ id: created.id, name: 'project', unread: 0 })
+      stream.emit({ type: 'CHAT_UPDATED', chatId: created.id, chat: created, timestamp: 10 })
+      expect(store.getSnapshot().chats.filter((c) => c.id === created.id)).toHaveLength(1)
+      expect(server.api.createChat).toHaveBeenCalledWith('project', [alice.id])
+    })
+
+    it('updates the members after addMember, keeping the unread count', async () => {
+      const store = await started()
+
+      await store.addMember(random.id, 'u3')
+      await store.addMember(general.id, bob.id)
+
+      expect(chat(store, general.id).memberIds).toEqual([me.id, alice.id, bob.id])
+      expect(chat(store, random.id).unread).toBe(2)
+    })
+  })
+
+  describe('typing', () => {
+    it('shows typers, expires them after 6 s and clears them when their message arrives', async () => {
+      const store = await started()
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+      const typing = (userId: string) =>
+        stream.emit({ type: 'TYPING', chatId: general.id, userId, timestamp: Date.now() })
+
+      typing(alice.id)
+      typing(me.id) // my own, from another tab: not shown
+      expect(store.getSnapshot().typing).toEqual({ [general.id]: [alice.id] })
+
+      vi.advanceTimersByTime(5_999)
+      expect(store.getSnapshot().typing[general.id]).toEqual([alice.id])
+      vi.advanceTimersByTime(1)
+      expect(store.getSnapshot().typing).toEqual({})
+
+      typing(alice.id)
+      stream.message(server.post(general.id, alice.id, 'done typing'))
+      expect(store.getSnapshot().typing).toEqual({})
+    })
+
+    it('announces the own typing at most every 3 s', async () => {
+      const store = await started()
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+
+      store.typed(general.id)
+      vi.advanceTimersByTime(2_000)
+      store.typed(general.id)
+      vi.advanceTimersByTime(1_000)
+      store.typed(general.id)
+
+      expect(server.api.typing).toHaveBeenCalledTimes(2)
+      expect(server.api.typing).toHaveBeenCalledWith(general.id)
+    })
+  })
+
+  describe('snapshots', () => {
+    it('publishes a new snapshot on every change and keeps the identity of unchanged parts', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      await store.openChat(random.id)
+      const seen: Snapshot[] = []
+      store.subscribe(() => seen.push(store.getSnapshot()))
+      const before = store.getSnapshot()
+
+      stream.message(server.post(general.id, alice.id, 'news'))
+
+      const after = store.getSnapshot()
+      expect(after).not.toBe(before)
+      expect(seen.at(-1)).toBe(after)
+      expect(after.views[random.id]).toBe(before.views[random.id])
+      expect(after.views[general.id]).not.toBe(before.views[general.id])
+      expect(after.users).toBe(before.users)
+      expect(after.chats.find((c) => c.id === random.id)).toBe(before.chats.find((c) => c.id === random.id))
+
+      stream.emit({ type: 'TYPING', chatId: random.id, userId: alice.id, timestamp: 0 })
+      expect(store.getSnapshot().chats).toBe(after.chats)
+    })
+  })
+})
+
+describe('randomClientId', () => {
+  it('makes distinct ids the server accepts: printable ASCII, at most 64 bytes', () => {
+    const ids = new Set(Array.from({ length: 100 }, randomClientId))
+
+    expect(ids.size).toBe(100)
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/)
+  })
+})

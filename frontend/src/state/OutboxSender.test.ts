@@ -1,0 +1,252 @@
+import { IDBFactory } from 'fake-indexeddb'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { ApiRequestError } from '../api/client'
+import type { Message } from '../api/types'
+import { IndexedDbOutbox } from '../outbox/IndexedDbOutbox'
+import type { OutboxItem } from '../outbox/types'
+import {
+  isRefusal,
+  MAX_RETRY_MS,
+  MIN_RETRY_MS,
+  OUTBOX_LOCK,
+  type OutboxLocks,
+  OutboxSender,
+  type SendEvents,
+} from './OutboxSender'
+import type { TimerId, Timers } from './typing'
+
+/** Timers that fire only when the test says so. */
+class ManualTimers implements Timers {
+  private next = 1
+  readonly pending = new Map<number, { callback: () => void; ms: number }>()
+
+  setTimeout(callback: () => void, ms: number): TimerId {
+    const id = this.next++
+    this.pending.set(id, { callback, ms })
+    return id
+  }
+
+  clearTimeout(id: TimerId): void {
+    this.pending.delete(id)
+  }
+
+  delays(): number[] {
+    return [...this.pending.values()].map((t) => t.ms)
+  }
+
+  fireAll(): void {
+    const due = [...this.pending.values()]
+    this.pending.clear()
+    for (const t of due) t.callback()
+  }
+}
+
+function item(clientId: string, createdAt: number): OutboxItem {
+  return { clientId, chatId: 'c1', content: `text ${clientId}`, createdAt }
+}
+
+function confirmed(it: OutboxItem): Message {
+  const { clientId, chatId, content, createdAt } = it
+  return { id: `m-${clientId}`, chatId, authorId: 'me', content, clientId, createdAt }
+}
+
+function recorder() {
+  const log: string[] = []
+  const events: SendEvents = {
+    sending: (i) => log.push(`sending ${i.clientId}`),
+    sent: (i, m) => log.push(`sent ${i.clientId} as ${m.id}`),
+    queued: (items) => log.push(`queued ${items.map((i) => i.clientId).join(',')}`),
+    failed: (i, error) => log.push(`failed ${i.clientId}: ${error}`),
+  }
+  return { log, events }
+}
+
+const offline = () => Promise.reject(new TypeError('Failed to fetch'))
+
+describe('OutboxSender', () => {
+  let outbox: IndexedDbOutbox
+  let timers: ManualTimers
+
+  beforeEach(() => {
+    outbox = new IndexedDbOutbox(new IDBFactory())
+    timers = new ManualTimers()
+  })
+
+  it('sends items oldest first, one POST at a time, and empties the outbox', async () => {
+    await outbox.add(item('b', 2))
+    await outbox.add(item('a', 1))
+    let inFlight = 0
+    const post = vi.fn(async (i: OutboxItem) => {
+      inFlight++
+      expect(inFlight).toBe(1)
+      await Promise.resolve()
+      inFlight--
+      return confirmed(i)
+    })
+    const { log, events } = recorder()
+
+    await new OutboxSender({ outbox, post, events, locks: null, timers }).flush()
+
+    expect(post.mock.calls.map(([i]) => i.clientId)).toEqual(['a', 'b'])
+    expect(log).toEqual(['sending a', 'sent a as m-a', 'sending b', 'sent b as m-b'])
+    expect(await outbox.list()).toEqual([])
+    expect(timers.pending.size).toBe(0)
+  })
+
+  it('stops at the first network failure, keeps everything, and retries with backoff', async () => {
+    await outbox.add(item('a', 1))
+    await outbox.add(item('b', 2))
+    const post = vi.fn<(i: OutboxItem) => Promise<Message>>(offline)
+    const { log, events } = recorder()
+    const sender = new OutboxSender({ outbox, post, events, locks: null, timers })
+
+    await sender.flush()
+
+    expect(post).toHaveBeenCalledTimes(1) // b must not overtake a
+    expect(log).toEqual(['sending a', 'queued a,b'])
+    expect(await outbox.list()).toEqual([item('a', 1), item('b', 2)])
+    expect(timers.delays()).toEqual([MIN_RETRY_MS])
+
+    timers.fireAll()
+    await vi.waitFor(() => expect(timers.delays()).toEqual([MIN_RETRY_MS * 2]))
+    expect(post).toHaveBeenCalledTimes(2)
+
+    post.mockImplementation(async (i) => Promise.resolve(confirmed(i)))
+    timers.fireAll()
+    await vi.waitFor(async () => expect(await outbox.list()).toEqual([]))
+    expect(post.mock.calls.map(([i]) => i.clientId)).toEqual(['a', 'a', 'a', 'b'])
+    expect(timers.pending.size).toBe(0)
+  })
+
+  it('caps the retry delay', async () => {
+    await outbox.add(item('a', 1))
+    const events = recorder().events
+    const sender = new OutboxSender({ outbox, post: offline, events, locks: null, timers })
+
+    await sender.flush()
+    for (let i = 0; i < 8; i++) {
+      timers.fireAll()
+      await vi.waitFor(() => expect(timers.pending.size).toBe(1), { interval: 1 })
+    }
+
+    expect(timers.delays()).toEqual([MAX_RETRY_MS])
+  })
+
+  it.each([408, 429, 500, 503])('treats HTTP %i as worth retrying', async (status) => {
+    await outbox.add(item('a', 1))
+    const post = () => Promise.reject(new ApiRequestError(status, 'unavailable', 'Try later.'))
+    const { log, events } = recorder()
+
+    await new OutboxSender({ outbox, post, events, locks: null, timers }).flush()
+
+    expect(log).toEqual(['sending a', 'queued a'])
+    expect(await outbox.list()).toEqual([item('a', 1)])
+  })
+
+  it('marks a refused item failed, goes on with the next, and skips it later', async () => {
+    await outbox.add(item('a', 1))
+    await outbox.add(item('b', 2))
+    const post = vi.fn((i: OutboxItem) =>
+      i.clientId === 'a'
+        ? Promise.reject(new ApiRequestError(403, 'forbidden', 'You are not a member of this chat.'))
+        : Promise.resolve(confirmed(i)),
+    )
+    const { log, events } = recorder()
+    const sender = new OutboxSender({ outbox, post, events, locks: null, timers })
+
+    await sender.flush()
+    await sender.flush()
+
+    const error = 'You are not a member of this chat.'
+    expect(log).toEqual(['sending a', `failed a: ${error}`, 'sending b', 'sent b as m-b'])
+    expect(await outbox.list()).toEqual([{ ...item('a', 1), error }])
+    expect(post).toHaveBeenCalledTimes(2)
+    expect(timers.pending.size).toBe(0)
+  })
+
+  it('runs a flush asked for during another right after it, never alongside', async () => {
+    await outbox.add(item('a', 1))
+    let release: () => void = () => undefined
+    const post = vi.fn(
+      (i: OutboxItem) => new Promise<Message>((resolve) => (release = () => resolve(confirmed(i)))),
+    )
+    const sender = new OutboxSender({ outbox, post, events: recorder().events, locks: null, timers })
+
+    const first = sender.flush()
+    await vi.waitFor(() => expect(post).toHaveBeenCalledTimes(1))
+    await outbox.add(item('b', 2))
+    const second = sender.flush()
+    expect(post).toHaveBeenCalledTimes(1)
+    release()
+    await vi.waitFor(() => expect(post).toHaveBeenCalledTimes(2))
+    release()
+    await Promise.all([first, second])
+
+    expect(post.mock.calls.map(([i]) => i.clientId)).toEqual(['a', 'b'])
+  })
+
+  it('sends each item once when two tabs flush the shared outbox under the Web Lock', async () => {
+    await outbox.add(item('a', 1))
+    await outbox.add(item('b', 2))
+    const locks = new FakeLocks()
+    const post = vi.fn((i: OutboxItem) => Promise.resolve(confirmed(i)))
+    const tab1 = new OutboxSender({ outbox, post, events: recorder().events, locks, timers })
+    const tab2 = new OutboxSender({ outbox, post, events: recorder().events, locks, timers })
+
+    await Promise.all([tab1.flush(), tab2.flush()])
+
+    expect(post.mock.calls.map(([i]) => i.clientId)).toEqual(['a', 'b'])
+    expect(locks.names).toEqual([OUTBOX_LOCK, OUTBOX_LOCK])
+  })
+
+  it('stop() cancels the retry and sends nothing more', async () => {
+    await outbox.add(item('a', 1))
+    const post = vi.fn<(i: OutboxItem) => Promise<Message>>(offline)
+    const sender = new OutboxSender({ outbox, post, events: recorder().events, locks: null, timers })
+    await sender.flush()
+
+    sender.stop()
+    await sender.flush()
+
+    expect(timers.pending.size).toBe(0)
+    expect(post).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('isRefusal', () => {
+  it.each([
+    [new ApiRequestError(400, 'invalid', 'x'), true],
+    [new ApiRequestError(401, 'unauthorized', 'x'), true],
+    [new ApiRequestError(413, 'too_large', 'x'), true],
+    [new ApiRequestError(408, 'http_error', 'x'), false],
+    [new ApiRequestError(429, 'rate_limited', 'x'), false],
+    [new ApiRequestError(502, 'http_error', 'x'), false],
+    [new TypeError('Failed to fetch'), false],
+  ])('%s → %s', (err, refused) => {
+    expect(isRefusal(err)).toBe(refused)
+  })
+})
+
+/** An exclusive lock manager for one page: requests for a name run one after another. */
+class FakeLocks implements OutboxLocks {
+  readonly names: string[] = []
+  private tail = Promise.resolve()
+
+  request<T>(name: string, callback: LockGrantedCallback<T>): Promise<T>
+  request<T>(name: string, options: LockOptions, callback: LockGrantedCallback<T>): Promise<T>
+  request<T>(
+    name: string,
+    second: LockOptions | LockGrantedCallback<T>,
+    third?: LockGrantedCallback<T>,
+  ): Promise<T> {
+    const callback = typeof second === 'function' ? second : third
+    if (!callback) throw new TypeError('no callback')
+    this.names.push(name)
+    const run = this.tail.then(() => callback(null))
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+}

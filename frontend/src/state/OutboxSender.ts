@@ -1,0 +1,166 @@
+import { ApiRequestError } from '../api/client'
+import type { Message } from '../api/types'
+import type { Outbox, OutboxItem } from '../outbox/types'
+import { globalTimers, type TimerId, type Timers } from './typing'
+
+/** The Web Lock that lets one tab of the origin at a time send the (shared) outbox. */
+export const OUTBOX_LOCK = 'herald-outbox'
+/** After a flush stopped on an unreachable server, the next try comes this long later (ms),
+ * doubling on every failed try up to MAX_RETRY_MS. */
+export const MIN_RETRY_MS = 2_000
+export const MAX_RETRY_MS = 60_000
+
+/** What the sender tells its owner (ChatStore) about each item it handles. */
+export interface SendEvents {
+  /** A POST of item starts. */
+  sending(item: OutboxItem): void
+  /** The server stored item as message (201, or 200 for a clientId it already had). It has left
+   * the outbox. */
+  sent(item: OutboxItem, message: Message): void
+  /** These items were not sent for now (network down, server unavailable): they stay in the
+   * outbox for the next flush. */
+  queued(items: OutboxItem[]): void
+  /** The server refused item for good; it stays in the outbox, marked with error. */
+  failed(item: OutboxItem, error: string): void
+}
+
+export interface OutboxSenderOptions {
+  outbox: Outbox
+  /** POSTs the item with its clientId. Rejects with ApiRequestError for an error status and with
+   * anything else (fetch's TypeError) when the server was not reached. */
+  post: (item: OutboxItem) => Promise<Message>
+  events: SendEvents
+  /** Guards each flush across the origin's tabs; defaults to navigator.locks where the browser
+   * has it, null for none (each tab then sends on its own; clientId keeps that harmless). */
+  locks?: OutboxLocks | null
+  timers?: Timers
+}
+
+/** The part of the Web Locks API the sender uses. */
+export type OutboxLocks = Pick<LockManager, 'request'>
+
+type Outcome = 'done' | 'unreachable' | 'stopped'
+
+/**
+ * Sends the outbox: items in createdAt order, one POST at a time, skipping items the server
+ * refused, and stopping at the first item that could not be delivered (so nothing overtakes
+ * it). Flushes never overlap: a flush asked for during one runs right after it. After a stop on
+ * an unreachable server it tries again by itself, with backoff, until the outbox is sent or
+ * stop() is called.
+ */
+export class OutboxSender {
+  private readonly outbox: Outbox
+  private readonly post: (item: OutboxItem) => Promise<Message>
+  private readonly events: SendEvents
+  private readonly locks: OutboxLocks | null
+  private readonly timers: Timers
+  private running: Promise<void> | null = null
+  private again = false
+  private stopped = false
+  private retryTimer: TimerId | null = null
+  private retryDelay = MIN_RETRY_MS
+
+  constructor(options: OutboxSenderOptions) {
+    this.outbox = options.outbox
+    this.post = options.post
+    this.events = options.events
+    this.locks = options.locks === undefined ? browserLocks() : options.locks
+    this.timers = options.timers ?? globalTimers
+  }
+
+  /** Sends what the outbox holds; resolves when this flush (and any asked for meanwhile) ends.
+   * Never rejects: an outbox that cannot be read counts as an unreachable server. */
+  flush(): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    this.cancelRetry()
+    this.again = true
+    this.running ??= this.run()
+    return this.running
+  }
+
+  /** Stops after the POST in flight (if any) and cancels the retry timer. */
+  stop(): void {
+    this.stopped = true
+    this.cancelRetry()
+  }
+
+  /** Passes over the outbox while flushes are asked for. The loop's last check and the reset of
+   * running happen in one synchronous step, so no flush() call can fall between them. */
+  private async run(): Promise<void> {
+    let outcome: Outcome = 'done'
+    try {
+      while (this.again && !this.stopped) {
+        this.again = false
+        outcome = await this.withLock(() => this.sendAll()).catch((): Outcome => 'unreachable')
+      }
+    } finally {
+      this.running = null
+    }
+    if (outcome === 'unreachable') {
+      this.scheduleRetry()
+    } else {
+      this.retryDelay = MIN_RETRY_MS
+    }
+  }
+
+  private async withLock(send: () => Promise<Outcome>): Promise<Outcome> {
+    if (!this.locks) return send()
+    return await this.locks.request(OUTBOX_LOCK, send)
+  }
+
+  /** One pass over the outbox, read afresh: another tab may have sent items meanwhile. */
+  private async sendAll(): Promise<Outcome> {
+    const due = (await this.outbox.list()).filter((item) => item.error === undefined)
+    for (const [index, item] of due.entries()) {
+      if (this.stopped) return 'stopped'
+      this.events.sending(item)
+      let message: Message
+      try {
+        message = await this.post(item)
+      } catch (err) {
+        if (isRefusal(err)) {
+          await this.outbox.markFailed(item.clientId, err.message)
+          this.events.failed(item, err.message)
+          continue
+        }
+        this.events.queued(due.slice(index))
+        return 'unreachable'
+      }
+      this.events.sent(item, message)
+      await this.outbox.remove(item.clientId)
+    }
+    return 'done'
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return
+    this.cancelRetry()
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = null
+      void this.flush()
+    }, this.retryDelay)
+    this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_MS)
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer === null) return
+    this.timers.clearTimeout(this.retryTimer)
+    this.retryTimer = null
+  }
+}
+
+/**
+ * The server answered and refused the message for good: a 4xx other than 408 (timeout) and 429
+ * (rate limited), which are worth retrying like a 5xx or a network failure.
+ */
+export function isRefusal(err: unknown): err is ApiRequestError {
+  if (!(err instanceof ApiRequestError)) return false
+  const { status } = err
+  return status >= 400 && status < 500 && status !== 408 && status !== 429
+}
+
+/** navigator.locks, which browsers expose only in secure contexts (https, localhost). */
+function browserLocks(): OutboxLocks | null {
+  if (typeof navigator === 'undefined') return null
+  return (navigator as Partial<Navigator>).locks ?? null
+}
