@@ -20,7 +20,7 @@ APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick
 APT_BROWSER := chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help deps setup run serve desktop server frontend test test-go test-frontend contract check bench clean
+.PHONY: help deps setup run serve desktop server frontend test test-go test-frontend test-e2e contract check bench clean
 
 help: ## Show the targets
 	@echo "Herald — self-hosted real-time team chat"
@@ -57,7 +57,7 @@ deps: ## Install missing apt and npm packages (what the tests need)
 	@scripts/apt-ensure $(APT_BUILD) $(APT_GUI) $(APT_BROWSER)
 	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
 
-test: deps frontend test-go test-frontend contract ## Run every test: Go (race), desktop smoke, web client, contract check
+test: deps frontend test-go test-frontend test-e2e contract ## Run every test: Go (race), desktop app under Xvfb, web client unit and browser tests, contract check
 	@echo "make test: all passed"
 
 test-go: ## Go vet, gofmt, and all Go tests with the race detector (includes the desktop smoke test)
@@ -67,6 +67,9 @@ test-go: ## Go vet, gofmt, and all Go tests with the race detector (includes the
 
 test-frontend: frontend/node_modules/.package-lock.json ## tsc, eslint and vitest for the web client
 	cd frontend && $(NPM) run typecheck && $(NPM) run lint && $(NPM) test
+
+test-e2e: deps server ## Browser tests: a real herald-server driven through Debian's Chromium (playwright-core)
+	cd frontend && $(NPM) run test:e2e
 
 contract: ## The outside view: ../shared/tools/contract-check against herald-server
 	@if [ -x ../shared/tools/contract-check ]; then ../shared/tools/contract-check; \
