@@ -31,7 +31,8 @@ export type Connect = (me: User, keepaliveMs: number) => Connection
 export function connectWith(api: ApiClient): Connect {
   return (me, keepaliveMs) => {
     const stream = createEventStream({ keepaliveMs, api })
-    const store = new ChatStore({ api, stream, outbox: new IndexedDbOutbox(), me })
+    // One outbox per user: what alice queued must never be sent as bob after a sign-in switch.
+    const store = new ChatStore({ api, stream, outbox: new IndexedDbOutbox(undefined, `herald-outbox-${me.id}`), me })
     return { store, stream }
   }
 }

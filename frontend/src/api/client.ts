@@ -62,6 +62,9 @@ export interface Invite {
 
 type Method = 'GET' | 'POST'
 
+/** How long a request may go unanswered (ms). */
+export const REQUEST_TIMEOUT_MS = 20_000
+
 /** The Herald REST API, as seen from a page served by the same origin (the session is a cookie). */
 export class ApiClient {
   private readonly baseUrl: string
@@ -158,10 +161,17 @@ export class ApiClient {
     return (await response.json()) as T
   }
 
-  /** Sends one request and returns its response if it succeeded, else throws ApiRequestError. */
+  /** Sends one request and returns its response if it succeeded, else throws ApiRequestError.
+   * A request unanswered after REQUEST_TIMEOUT_MS fails with a TimeoutError DOMException, like a
+   * network failure, so that a hung connection cannot hold up the outbox forever. */
   private async send(method: Method, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' }
-    const init: RequestInit = { method, headers, credentials: 'same-origin' }
+    const init: RequestInit = {
+      method,
+      headers,
+      credentials: 'same-origin',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    }
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(body)

@@ -30,6 +30,7 @@ export function ChatView({ store, snapshot, chatId }: ChatViewProps) {
     })
     return () => {
       current = false
+      store.closeChat(chatId)
     }
   }, [store, chatId])
 

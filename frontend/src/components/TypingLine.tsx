@@ -1,13 +1,4 @@
-/**
- * 'Alice is typing…', 'Alice and Bob are typing…', 'Alice, Bob and Carol are typing…', and
- * for four or more 'Several people are typing…'. '' when nobody is.
- */
-export function formatTyping(names: readonly string[]): string {
-  if (names.length === 0) return ''
-  if (names.length === 1) return `${names.join('')} is typing…`
-  if (names.length > 3) return 'Several people are typing…'
-  return `${names.slice(0, -1).join(', ')} and ${names.slice(-1).join('')} are typing…`
-}
+import { formatTyping } from '../state/typing'
 
 /**
  * Who is typing in the open chat. Always rendered, even empty: a live region announces only

@@ -78,6 +78,8 @@ export class FakeChatStore implements ChatStoreApi {
     return Promise.resolve()
   }
 
+  closeChat(): void {}
+
   loadOlder(): Promise<void> {
     return Promise.resolve()
   }

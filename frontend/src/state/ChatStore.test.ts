@@ -505,6 +505,17 @@ describe('ChatStore', () => {
       await vi.waitFor(() => expect(server.api.markRead).toHaveBeenCalledWith(random.id, newest))
       expect(server.chats.find((c) => c.id === random.id)?.unread).toBe(0)
     })
+
+    it('counts again once the chat is closed', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      stream.message(server.post(general.id, alice.id, 'while open'))
+      expect(chat(store, general.id).unread).toBe(0)
+
+      store.closeChat(general.id)
+      stream.message(server.post(general.id, alice.id, 'after closing'))
+      expect(chat(store, general.id).unread).toBe(1)
+    })
   })
 
   describe('history', () => {

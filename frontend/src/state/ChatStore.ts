@@ -166,6 +166,10 @@ export class ChatStore implements ChatStoreApi {
   }
 
   /** Rejects if the first page cannot be loaded (a later call tries again). */
+  closeChat(chatId: string): void {
+    if (this.openChatId === chatId) this.openChatId = null
+  }
+
   async openChat(chatId: string): Promise<void> {
     this.openChatId = chatId
     this.patchChat(chatId, (chat) => (chat.unread ? { ...chat, unread: 0 } : chat))

@@ -53,6 +53,8 @@ export interface ChatStoreApi {
   stop(): void
   /** Loads the newest page of a chat if not loaded yet and marks it read. */
   openChat(chatId: string): Promise<void>
+  /** The user left the chat's view: new messages there count as unread again. */
+  closeChat(chatId: string): void
   /** Loads the page before the oldest loaded message. */
   loadOlder(chatId: string): Promise<void>
   /** Shows the message at once as pending and sends it (through the outbox: it survives a

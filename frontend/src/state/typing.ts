@@ -105,7 +105,7 @@ export class TypingTracker {
 }
 
 /** The typing line under the composer, for display names in the order people started typing. */
-export function formatTyping(names: string[]): string {
+export function formatTyping(names: readonly string[]): string {
   if (names.length > 3) return 'Several people are typing…'
   const last = names.at(-1)
   if (last === undefined) return ''
