@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	_ "time/tzdata" // quiet hours need time zones on machines without /usr/share/zoneinfo
 
 	"github.com/herald-chat/herald/app"
 	"github.com/herald-chat/herald/frontend"

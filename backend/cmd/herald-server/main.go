@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // quiet hours need time zones on machines without /usr/share/zoneinfo
 
 	"github.com/herald-chat/herald/backend/teamserver"
 	"github.com/herald-chat/herald/frontend"
