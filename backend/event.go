@@ -17,6 +17,9 @@ const (
 	EventAgentStatusChanged EventType = "AGENT_STATUS_CHANGED"
 	EventSystemNotification EventType = "SYSTEM_NOTIFICATION"
 	EventFileProcessed      EventType = "FILE_PROCESSED"
+	// EventPreferencesChanged goes to every stream of the user whose preferences changed, so
+	// all their devices apply the new settings at once.
+	EventPreferencesChanged EventType = "PREFERENCES_CHANGED"
 
 	EventTyping             EventType = "TYPING"
 	EventFileUploadProgress EventType = "FILE_UPLOAD_PROGRESS"
@@ -42,13 +45,15 @@ func (t EventType) Durable() bool {
 type Event struct {
 	// ID is a ULID for durable events, strictly increasing across the server in commit order; ""
 	// for ephemeral events.
-	ID        string    `json:"id,omitempty"`
-	Type      EventType `json:"type"`
-	ChatID    string    `json:"chatId,omitempty"`
-	UserID    string    `json:"userId,omitempty"` // who acted, where the type needs it (TYPING)
-	Message   *Message  `json:"message,omitempty"`
-	Chat      *Chat     `json:"chat,omitempty"`
-	Timestamp int64     `json:"timestamp"` // Unix ms
+	ID      string    `json:"id,omitempty"`
+	Type    EventType `json:"type"`
+	ChatID  string    `json:"chatId,omitempty"`
+	UserID  string    `json:"userId,omitempty"` // who acted, where the type needs it (TYPING)
+	Message *Message  `json:"message,omitempty"`
+	Chat    *Chat     `json:"chat,omitempty"`
+	// Preferences travel in PREFERENCES_CHANGED.
+	Preferences *Preferences `json:"preferences,omitempty"`
+	Timestamp   int64        `json:"timestamp"` // Unix ms
 
 	// Personal events are addressed to Recipients themselves (notification streams carry only
 	// these); other events with a ChatID belong to that chat's stream.

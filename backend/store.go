@@ -53,6 +53,15 @@ type ChatStore interface {
 	MarkRead(ctx context.Context, userID, chatID, messageID string) error
 }
 
+// PreferenceStore keeps each user's notification preferences.
+type PreferenceStore interface {
+	// Preferences returns the user's preferences, DefaultPreferences() if they never set any.
+	Preferences(ctx context.Context, userID string) (Preferences, error)
+	// SetPreferences replaces the user's preferences (validated by the caller) and emits
+	// PREFERENCES_CHANGED to the user.
+	SetPreferences(ctx context.Context, userID string, p Preferences) error
+}
+
 // MessagePage selects messages by id. With After, the page holds the oldest messages after it;
 // otherwise the newest messages before Before (or the newest of all). hasMore reports whether
 // messages beyond the page exist in the direction of travel.
@@ -76,6 +85,7 @@ type EventLog interface {
 type Store interface {
 	UserStore
 	ChatStore
+	PreferenceStore
 	EventLog
 }
 

@@ -159,6 +159,9 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))
 	m.Handle("POST /api/chats/{chatId}/read", h.authed(h.markRead))
 
+	m.Handle("GET /api/preferences", h.authed(h.getPreferences))
+	m.Handle("PUT /api/preferences", h.authed(h.putPreferences))
+
 	m.Handle("GET /api/stream", h.authed(h.userStream))
 	m.Handle("GET /api/chat/{chatId}/stream", h.authed(h.chatStream))
 	m.Handle("GET /api/notifications/{userId}/stream", h.authed(h.notificationStream))

@@ -43,6 +43,7 @@ export type EventType =
   | 'TYPING'
   | 'CHAT_UPDATED'
   | 'RESYNC'
+  | 'PREFERENCES_CHANGED'
 
 /** One item of the server's event stream. Which optional fields are set depends on type. */
 export interface Event {
