@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
@@ -149,4 +150,49 @@ func (s *Store) CreateInvite(ctx context.Context, inv backend.Invite) error {
 			CreatedBy: inv.CreatedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
 		})
 	})
+}
+
+// PruneExpired deletes sessions and invites that expired before now, at most batch per commit.
+// It returns how many it deleted.
+func (s *Store) PruneExpired(ctx context.Context, now time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		return 0, fmt.Errorf("prune expired: batch %d must be positive", batch)
+	}
+	total := 0
+	for _, bucket := range [][]byte{bucketSessions, bucketInvites} {
+		for {
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+			n := 0
+			err := s.update(ctx, func(t *txn) error {
+				b := t.Bucket(bucket)
+				var expired [][]byte
+				c := b.Cursor()
+				for k, v := c.First(); k != nil && len(expired) < batch; k, v = c.Next() {
+					var rec struct {
+						ExpiresAt int64 `json:"expiresAt"`
+					}
+					if json.Unmarshal(v, &rec) != nil || rec.ExpiresAt <= now.UnixMilli() {
+						expired = append(expired, slices.Clone(k))
+					}
+				}
+				for _, k := range expired {
+					if err := b.Delete(k); err != nil {
+						return fmt.Errorf("prune %s: %w", bucket, err)
+					}
+				}
+				n = len(expired)
+				return nil
+			})
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < batch {
+				break
+			}
+		}
+	}
+	return total, nil
 }

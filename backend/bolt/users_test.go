@@ -353,3 +353,26 @@ func TestSecretsAreStoredHashed(t *testing.T) {
 	})
 	wantNoError(t, err, "View")
 }
+
+func TestPruneExpiredSessionsAndInvites(t *testing.T) {
+	e := newEnv(t)
+	alice := e.admin("alice")
+	now := e.clock.Now()
+	for i, ttl := range []time.Duration{-time.Hour, -time.Second, time.Hour} {
+		wantNoError(t, e.s.CreateSession(e.ctx, fmt.Sprint("token-", i), backend.Session{UserID: alice.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(ttl)}), "CreateSession")
+		e.inviteCode(fmt.Sprint("code-", i), alice.ID, now.Add(ttl))
+	}
+	n, err := e.s.PruneExpired(e.ctx, now, 1) // one per commit: exercises the batching
+	wantNoError(t, err, "PruneExpired")
+	if n != 4 {
+		t.Fatalf("pruned %d, want 2 sessions and 2 invites", n)
+	}
+	if _, err := e.s.Session(e.ctx, "token-2"); err != nil {
+		t.Fatalf("the live session was pruned: %v", err)
+	}
+	bob := &backend.User{Username: "bob", PasswordHash: "h"}
+	wantNoError(t, e.s.CreateUser(e.ctx, bob, "code-2"), "register with the live invite")
+	if n, _ := e.s.PruneExpired(e.ctx, now, 10); n != 0 {
+		t.Fatalf("second prune deleted %d", n)
+	}
+}

@@ -287,3 +287,19 @@ func TestServerInfoAndStats(t *testing.T) {
 	ts.must(t, 403, request{method: "GET", path: "/api/stats", token: tm.bob.Token})
 	ts.must(t, 401, request{method: "GET", path: "/api/stats"})
 }
+
+func TestLogoutEndsOpenStreams(t *testing.T) {
+	ts := newTestServer(t, serverOptions{keepalive: 50 * time.Millisecond})
+	tm := ts.team(t)
+	login := ts.must(t, 200, request{method: "POST", path: "/api/auth/login", body: map[string]string{"username": "bob", "password": "password-bob"}})
+	token := login.str("token")
+	sc := ts.openStream(t, "/api/stream", token, "")
+	other := ts.openStream(t, "/api/stream", tm.bob.Token, "") // another session of bob's
+	sc.next(t, wait)
+	ts.must(t, 204, request{method: "POST", path: "/api/auth/logout", token: token})
+	sc.waitEnd(t, wait)
+	ts.post(t, tm.alice, tm.chat, "still here")
+	if ev := other.nextOfType(t, "NEW_MESSAGE", wait); ev.Message.Content != "still here" {
+		t.Fatalf("the other session's stream got %+v", ev)
+	}
+}

@@ -88,7 +88,10 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 	if display == "" {
 		display = username
 	}
-	hash, err := hashPassword(req.Password)
+	var hash string
+	if slotErr := withHashSlot(r.Context(), func() { hash, err = hashPassword(req.Password) }); slotErr != nil {
+		return slotErr
+	}
 	if err != nil {
 		return err
 	}
@@ -118,13 +121,18 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return wrong
 	}
 	u, err := h.store.UserByUsername(r.Context(), strings.ToLower(strings.TrimSpace(req.Username)))
-	if backend.ErrorCode(err) == backend.ENOTFOUND {
-		checkPassword(dummyHash, req.Password)
-		return wrong
-	} else if err != nil {
+	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
 		return err
 	}
-	if !checkPassword(u.PasswordHash, req.Password) {
+	hash := dummyHash // an unknown user costs as much as a wrong password
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	var ok bool
+	if err := withHashSlot(r.Context(), func() { ok = checkPassword(hash, req.Password) }); err != nil {
+		return err
+	}
+	if u == nil || !ok {
 		return wrong
 	}
 	token, err := h.startSession(w, r, u)

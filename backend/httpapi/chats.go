@@ -171,6 +171,9 @@ func (h *Handler) typing(w http.ResponseWriter, r *http.Request, u *backend.User
 	if err != nil {
 		return err
 	}
+	if ok, wait := h.typingLimit.allow(u.ID); !ok {
+		return tooMany(w, wait)
+	}
 	others := slices.DeleteFunc(slices.Clone(chat.MemberIDs), func(id string) bool { return id == u.ID })
 	h.broker.Publish(&backend.Event{
 		Type: backend.EventTyping, ChatID: chat.ID, UserID: u.ID, Timestamp: h.now().UnixMilli(), Recipients: others,

@@ -65,6 +65,8 @@ type Handler struct {
 	shuttingDown bool
 	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
 	streams      sync.WaitGroup
+
+	typingLimit *keyedLimiter // per user: clients send TYPING at most every 3 s
 }
 
 // New returns a Handler for cfg.
@@ -88,6 +90,7 @@ func New(cfg Config) *Handler {
 		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
 	}
+	h.typingLimit = newKeyedLimiter(time.Second, 5, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

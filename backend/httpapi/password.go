@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -20,6 +22,22 @@ const (
 	argonKeyLen  = 32
 	argonSaltLen = 16
 )
+
+// hashSlots bounds how many argon2id hashes run at once (each takes argonMemory): a burst of
+// sign-ins from many addresses queues instead of exhausting memory.
+var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// withHashSlot runs fn once a hashing slot is free, or returns ctx's error.
+func withHashSlot(ctx context.Context, fn func()) error {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-hashSlots }()
+	fn()
+	return nil
+}
 
 // hashPassword returns a PHC-format argon2id hash of password with a random salt.
 func hashPassword(password string) (string, error) {

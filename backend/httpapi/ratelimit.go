@@ -72,11 +72,16 @@ func (h *Handler) limited(l *keyedLimiter, next http.Handler) http.Handler {
 			ip = r.RemoteAddr
 		}
 		if ok, wait := l.allow(ip); !ok {
-			secs := int(math.Ceil(wait.Seconds()))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeError(w, r, h.log, backend.Errorf(backend.ERATELIMIT, "Too many attempts; try again in %d s.", secs))
+			writeError(w, r, h.log, tooMany(w, wait))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tooMany sets Retry-After (whole seconds, rounded up) and returns the 429 error to render.
+func tooMany(w http.ResponseWriter, wait time.Duration) error {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return backend.Errorf(backend.ERATELIMIT, "Too many requests; try again in %d s.", secs)
 }

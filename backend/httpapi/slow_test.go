@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -135,5 +136,38 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 			tb.Fatalf("timed out waiting for %s", what)
 		}
 		<-tick.C
+	}
+}
+
+// A peer that stops reading cannot hold up a graceful shutdown: its stream gets a short grace
+// period to say goodbye, then its writes are interrupted.
+func TestShutdownIsNotHeldUpByAStuckStream(t *testing.T) {
+	ts := newTestServer(t, serverOptions{writeLimit: time.Minute})
+	tm := ts.team(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req, _ := http.NewRequest("GET", ts.URL+"/api/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+tm.bob.Token)
+	if err := req.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stuck stream to subscribe", func() bool { return ts.Hub.Online(tm.bob.ID) == 1 })
+	content := strings.Repeat("x", 8000)
+	for i := range 1000 { // 8 MB: more than the socket buffers hold, less than the queue
+		ts.must(t, 201, request{method: "POST", path: "/api/chats/" + tm.chat + "/messages", token: tm.alice.Token,
+			body: map[string]string{"content": content, "clientId": fmt.Sprint(i)}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := ts.API.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v after %s", err, time.Since(start))
+	}
+	// The write timeout is a minute; the grace period is 2 s.
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("shutdown waited %s for a stuck stream", took)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
@@ -62,8 +63,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	}
 
 	// A writer blocked on a peer that stopped reading is interrupted when the broker gives up
-	// on it, rather than after the write timeout.
+	// on it, rather than after the write timeout; on shutdown the stream gets a grace period to
+	// say goodbye, then its writes are interrupted too, so one dead peer cannot hold up the
+	// server's shutdown.
 	ctx, cancel := context.WithCancel(r.Context())
+	finished := make(chan struct{})
+	defer close(finished)
 	defer cancel()
 	go func() {
 		select {
@@ -71,9 +76,15 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 			out.interrupt()
 		case <-h.shutdown:
 			cancel()
-		case <-ctx.Done():
+			select {
+			case <-time.After(shutdownGrace):
+				out.interrupt()
+			case <-finished:
+			}
+		case <-finished:
 		}
 	}()
+	cred, _ := r.Context().Value(credentialKey).(*credential)
 
 	var buf []*backend.Event
 	for {
@@ -86,6 +97,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		switch {
 		case err == nil:
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			// A stream outlives neither a logout nor its session's expiry by more than one
+			// keepalive interval.
+			if cred != nil {
+				if _, err := h.store.Session(ctx, cred.token); backend.ErrorCode(err) == backend.ENOTFOUND {
+					return nil
+				}
+			}
 			// The comment keeps proxies and the contract's readers content; EventSource hides
 			// comments from pages, so a named event lets a page see that the stream is alive
 			// without touching onmessage handlers that switch on type.
@@ -132,14 +150,26 @@ type streamWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	err     error
+
+	mu          sync.Mutex // orders arming the deadline against interrupt
+	interrupted bool
 }
 
+// errInterrupted ends a stream whose writes were interrupted.
+var errInterrupted = errors.New("stream interrupted")
+
 func (s *streamWriter) write(b []byte) {
+	if s.err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.interrupted {
+		s.err = errInterrupted
+	} else if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.err = err
+	}
+	s.mu.Unlock()
 	if s.err == nil {
-		if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			s.err = err
-			return
-		}
 		_, s.err = s.w.Write(b)
 	}
 }
@@ -156,5 +186,15 @@ func (s *streamWriter) flush() error {
 	return s.err
 }
 
-// interrupt makes a blocked write fail now. It may be called from another goroutine.
-func (s *streamWriter) interrupt() { _ = s.rc.SetWriteDeadline(time.Now()) }
+// interrupt makes a blocked write fail now, and every later one. It may be called from
+// another goroutine.
+func (s *streamWriter) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.interrupted = true
+	_ = s.rc.SetWriteDeadline(time.Now())
+}
+
+// shutdownGrace is how long a stream may take to write its goodbye on shutdown before its writes
+// are interrupted.
+const shutdownGrace = 2 * time.Second

@@ -156,6 +156,21 @@ func TestTypingIsEphemeralAndNotEchoed(t *testing.T) {
 	ts.must(t, 403, request{method: "POST", path: "/api/chats/" + tm.chat + "/typing", token: tm.carol.Token})
 }
 
+func TestTypingIsRateLimitedPerUser(t *testing.T) {
+	frozen := time.Now()
+	ts := newTestServer(t, serverOptions{clock: func() time.Time { return frozen }})
+	tm := ts.team(t)
+	path := "/api/chats/" + tm.chat + "/typing"
+	for range 5 {
+		ts.must(t, 204, request{method: "POST", path: path, token: tm.alice.Token})
+	}
+	r := ts.must(t, 429, request{method: "POST", path: path, token: tm.alice.Token})
+	if r.errorCode() != "rate_limited" || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("%s Retry-After=%q", r.Raw, r.Header.Get("Retry-After"))
+	}
+	ts.must(t, 204, request{method: "POST", path: path, token: tm.bob.Token}) // per user
+}
+
 func TestResume(t *testing.T) {
 	ts := newTestServer(t, serverOptions{})
 	tm := ts.team(t)

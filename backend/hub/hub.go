@@ -21,6 +21,9 @@ const (
 	DefaultQueueSize = 1024
 	// DefaultReplayPage is how many logged events a resume reads per call.
 	DefaultReplayPage = 256
+	// DefaultReplayConcurrency is how many resumes read the log at once. A resume from an old id
+	// walks the whole log after it; the bound keeps many of them from taking every core.
+	DefaultReplayConcurrency = 4
 )
 
 // Hub implements backend.Broker. Publish never blocks on a subscriber: it appends to each
@@ -32,6 +35,7 @@ type Hub struct {
 	now        backend.Clock
 	queueSize  int
 	replayPage int
+	replaySlot chan struct{} // bounds concurrent log reads by replays
 
 	mu     sync.RWMutex
 	byUser map[string]map[*subscription]struct{} // ScopeUser and ScopeNotifications, by subscriber
@@ -61,8 +65,9 @@ func WithClock(c backend.Clock) Option { return func(h *Hub) { h.now = c } }
 func New(log backend.EventLog, opts ...Option) *Hub {
 	h := &Hub{
 		log: log, now: time.Now, queueSize: DefaultQueueSize, replayPage: DefaultReplayPage,
-		byUser: map[string]map[*subscription]struct{}{},
-		byChat: map[string]map[*subscription]struct{}{},
+		replaySlot: make(chan struct{}, DefaultReplayConcurrency),
+		byUser:     map[string]map[*subscription]struct{}{},
+		byChat:     map[string]map[*subscription]struct{}{},
 	}
 	for _, o := range opts {
 		o(h)
@@ -306,7 +311,17 @@ func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*bac
 		return buf, nil
 	default:
 	}
+	select {
+	case s.hub.replaySlot <- struct{}{}:
+	default: // all taken: wait for one, or for ctx
+		select {
+		case s.hub.replaySlot <- struct{}{}:
+		case <-ctx.Done():
+			return buf, ctx.Err()
+		}
+	}
 	events, err := s.hub.log.EventsAfter(ctx, s.resumeAfter, s.hub.replayPage)
+	<-s.hub.replaySlot
 	if errors.Is(err, backend.ErrEventNotFound) {
 		head, err := s.hub.log.LastEventID(ctx)
 		if err != nil {
