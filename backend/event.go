@@ -53,7 +53,10 @@ type Event struct {
 	Chat    *Chat     `json:"chat,omitempty"`
 	// Preferences travel in PREFERENCES_CHANGED.
 	Preferences *Preferences `json:"preferences,omitempty"`
-	Timestamp   int64        `json:"timestamp"` // Unix ms
+	// Agent and Status travel in AGENT_STATUS_CHANGED.
+	Agent     *Agent      `json:"agent,omitempty"`
+	Status    AgentStatus `json:"status,omitempty"`
+	Timestamp int64       `json:"timestamp"` // Unix ms
 
 	// Personal events are addressed to Recipients themselves (notification streams carry only
 	// these); other events with a ChatID belong to that chat's stream.

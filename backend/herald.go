@@ -30,6 +30,34 @@ type User struct {
 	Role         Role   `json:"role"`
 	CreatedAt    int64  `json:"createdAt"` // Unix ms
 	PasswordHash string `json:"-"`
+	// Status is the user's presence: online while one of their streams is open, offline a
+	// grace period after the last one closed. "" is offline.
+	Status AgentStatus `json:"status,omitempty"`
+}
+
+// AgentStatus is an agent's presence: a member's follows their streams, a bot sets its own.
+type AgentStatus string
+
+const (
+	StatusOnline  AgentStatus = "online"
+	StatusBusy    AgentStatus = "busy"
+	StatusOffline AgentStatus = "offline"
+)
+
+// AgentKind tells members from bots.
+type AgentKind string
+
+const (
+	AgentUser AgentKind = "user"
+	AgentBot  AgentKind = "bot"
+)
+
+// Agent is how AGENT_STATUS_CHANGED names whose status changed.
+type Agent struct {
+	ID     string    `json:"id"`
+	Name   string    `json:"name"`
+	Avatar string    `json:"avatar,omitempty"`
+	Kind   AgentKind `json:"kind"`
 }
 
 // Chat is a conversation between its members. Membership only grows for now: there is no leave.

@@ -27,6 +27,10 @@ type UserStore interface {
 
 	// CreateInvite stores an invite. Only its code's SHA-256 is stored.
 	CreateInvite(ctx context.Context, inv Invite) error
+
+	// SetStatus records userID's presence. When it changes, it emits AGENT_STATUS_CHANGED to
+	// everyone who shares a chat with the user (and the user), and reports changed.
+	SetStatus(ctx context.Context, userID string, status AgentStatus) (changed bool, err error)
 }
 
 // ChatStore keeps chats, their messages and members' read markers. Its writes that others must
@@ -129,6 +133,18 @@ type Subscription interface {
 	// Close unregisters the subscription. Safe to call more than once.
 	Close()
 }
+
+// Presence learns when a user's streams open and close; it turns that into their status.
+type Presence interface {
+	Connected(userID string)
+	Disconnected(userID string)
+}
+
+// NopPresence ignores streams.
+type NopPresence struct{}
+
+func (NopPresence) Connected(string)    {}
+func (NopPresence) Disconnected(string) {}
 
 // Clock tells time; tests inject their own.
 type Clock func() time.Time

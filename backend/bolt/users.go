@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -195,4 +196,54 @@ func (s *Store) PruneExpired(ctx context.Context, now time.Time, batch int) (int
 		}
 	}
 	return total, nil
+}
+
+func (s *Store) SetStatus(ctx context.Context, userID string, status backend.AgentStatus) (bool, error) {
+	changed := false
+	err := s.update(ctx, func(t *txn) error {
+		changed = false
+		u, err := getUser(t.Tx, userID)
+		if err != nil {
+			return err
+		}
+		current := u.Status
+		if current == "" {
+			current = backend.StatusOffline
+		}
+		if current == status {
+			return nil
+		}
+		u.Status = status
+		if err := putJSON(t.Bucket(bucketUsers), u.ID, userRecord{User: *u, PasswordHash: u.PasswordHash}); err != nil {
+			return err
+		}
+		changed = true
+		return t.emit(&backend.Event{
+			Type:   backend.EventAgentStatusChanged,
+			Agent:  &backend.Agent{ID: u.ID, Name: u.DisplayName, Kind: backend.AgentUser},
+			Status: status, Personal: true, Recipients: coMembers(t.Tx, u.ID),
+		})
+	})
+	return changed, err
+}
+
+// coMembers are userID and everyone who shares a chat with them, each once.
+func coMembers(tx *bbolt.Tx, userID string) []string {
+	seen := map[string]bool{userID: true}
+	out := []string{userID}
+	prefix := []byte(userID)
+	c := tx.Bucket(bucketMembers).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		chat, err := getChat(tx, string(k[len(prefix):]))
+		if err != nil {
+			continue
+		}
+		for _, id := range chat.MemberIDs {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }

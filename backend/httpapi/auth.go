@@ -227,7 +227,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ *backend.U
 	}
 	entries := make([]directoryEntry, len(users))
 	for i, u := range users {
-		entries[i] = directoryEntry{User: u, Online: h.broker.Online(u.ID) > 0}
+		entries[i] = directoryEntry{User: u, Online: u.Status == backend.StatusOnline || u.Status == backend.StatusBusy}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": entries})
 	return nil

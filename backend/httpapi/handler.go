@@ -30,8 +30,10 @@ const (
 type Config struct {
 	Store  backend.Store
 	Broker backend.Broker
-	Logger *slog.Logger
-	Clock  backend.Clock
+	// Presence hears of every stream that opens and closes (default: nobody).
+	Presence backend.Presence
+	Logger   *slog.Logger
+	Clock    backend.Clock
 	// WebClient is the built web client served at "/"; nil serves a page that says it is missing.
 	WebClient fs.FS
 	// Keepalive is the mean interval of the ": keepalive" comment on idle streams; each one is
@@ -76,6 +78,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.Presence == nil {
+		cfg.Presence = backend.NopPresence{}
 	}
 	cfg.Keepalive = orDefault(cfg.Keepalive, DefaultKeepalive)
 	cfg.Retry = orDefault(cfg.Retry, DefaultRetry)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,16 +19,18 @@ import (
 	"github.com/herald-chat/herald/backend/bolt"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/presence"
 	"github.com/herald-chat/herald/backend/sse"
 )
 
 // testServer is the real stack — bbolt in a temp dir, hub, API — behind a real HTTP listener.
 type testServer struct {
-	URL   string
-	Store *bolt.Store
-	Hub   *hub.Hub
-	API   *httpapi.Handler
-	srv   *httptest.Server
+	URL      string
+	Store    *bolt.Store
+	Hub      *hub.Hub
+	API      *httpapi.Handler
+	Presence *presence.Tracker
+	srv      *httptest.Server
 }
 
 type serverOptions struct {
@@ -56,10 +59,11 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	}
 	h := hub.New(store, hubOpts...)
 	store.SetPublisher(h)
-	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Logger: log, Keepalive: o.keepalive,
+	tracker := presence.New(store, time.Minute, log)
+	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Logger: log, Keepalive: o.keepalive,
 		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock})
 	srv := httptest.NewServer(api)
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, srv: srv}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, srv: srv}
 	tb.Cleanup(ts.close)
 	return ts
 }
@@ -69,6 +73,7 @@ func (ts *testServer) close() {
 	defer cancel()
 	_ = ts.API.Shutdown(ctx)
 	ts.srv.Close()
+	ts.Presence.Close()
 	ts.Hub.Close()
 	_ = ts.Store.Close()
 }
@@ -310,6 +315,18 @@ func (sc *streamClient) nextEvent(tb testing.TB, timeout time.Duration) event {
 		}
 		ev.Frame = f
 		return ev
+	}
+}
+
+// nextEventExcept skips comments and events of the given types (e.g. presence changes that
+// opening streams cause) and returns the next other event.
+func (sc *streamClient) nextEventExcept(tb testing.TB, timeout time.Duration, skip ...string) event {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if ev := sc.nextEvent(tb, time.Until(deadline)); !slices.Contains(skip, ev.Type) {
+			return ev
+		}
 	}
 }
 

@@ -40,7 +40,7 @@ func TestPreferences(t *testing.T) {
 	}
 	// Alice's stream does not carry Bob's preferences: a fence message arrives first.
 	ts.post(t, tm.bob, tm.chat, "fence")
-	if ev := aliceStream.nextEvent(t, wait); ev.Type != "NEW_MESSAGE" {
+	if ev := aliceStream.nextEventExcept(t, wait, "AGENT_STATUS_CHANGED"); ev.Type != "NEW_MESSAGE" {
 		t.Fatalf("alice got %s", ev.Type)
 	}
 

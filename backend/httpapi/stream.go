@@ -49,6 +49,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		return err
 	}
 	defer sub.Close()
+	h.cfg.Presence.Connected(scope.UserID)
+	defer h.cfg.Presence.Disconnected(scope.UserID)
 
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")

@@ -17,6 +17,7 @@ import (
 	"github.com/herald-chat/herald/backend/bolt"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/presence"
 )
 
 // Defaults of Config.
@@ -41,19 +42,23 @@ type Config struct {
 	// RetentionKeep is how many it keeps at most (default 1,000,000). Messages are kept forever.
 	Retention     time.Duration
 	RetentionKeep int
+	// PresenceGrace is how long a member stays online after their last stream closed
+	// (default presence.DefaultGrace, 30 s).
+	PresenceGrace time.Duration
 }
 
 // Server is a running team server: open store, hub and API. Serve it on any number of
 // listeners; Shutdown ends it.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	Store  *bolt.Store
-	Hub    *hub.Hub
-	API    *httpapi.Handler
-	http   *http.Server
-	stopBG context.CancelFunc
-	bgDone chan struct{}
+	cfg      Config
+	log      *slog.Logger
+	Store    *bolt.Store
+	Hub      *hub.Hub
+	API      *httpapi.Handler
+	Presence *presence.Tracker
+	http     *http.Server
+	stopBG   context.CancelFunc
+	bgDone   chan struct{}
 }
 
 // Open opens the data directory and assembles the server. Nothing listens yet.
@@ -80,10 +85,15 @@ func Open(cfg Config) (*Server, error) {
 	}
 	h := hub.New(store, hubOpts...)
 	store.SetPublisher(h)
+	tracker := presence.New(store, cfg.PresenceGrace, cfg.Logger)
+	if err := tracker.Start(context.Background()); err != nil {
+		_ = store.Close()
+		return nil, fmt.Errorf("start presence: %w", err)
+	}
 	api := httpapi.New(httpapi.Config{
-		Store: store, Broker: h, Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
+		Store: store, Broker: h, Presence: tracker, Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
 	})
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, bgDone: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, bgDone: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -120,6 +130,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("finish requests: %w", err))
 	}
+	s.Presence.Close()
 	s.Hub.Close()
 	if err := s.Store.Close(); err != nil {
 		errs = append(errs, err)

@@ -1,0 +1,137 @@
+// Package presence turns stream connections into members' status: online while at least one of
+// their streams is open, offline a grace period after the last one closed (so a reload or a
+// reconnect does not flicker). Each change is stored and announced by the store.
+package presence
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// DefaultGrace is how long a user stays online after their last stream closed.
+const DefaultGrace = 30 * time.Second
+
+// StatusStore is what the tracker needs from storage.
+type StatusStore interface {
+	SetStatus(ctx context.Context, userID string, status backend.AgentStatus) (bool, error)
+	Users(ctx context.Context) ([]*backend.User, error)
+}
+
+// Tracker implements backend.Presence. Connected and Disconnected are cheap and safe for
+// concurrent use; status changes are written one at a time, each recomputed from the current
+// connection count, so the stored status always ends at the latest state.
+type Tracker struct {
+	store StatusStore
+	grace time.Duration
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	conns  map[string]int
+	timers map[string]*time.Timer // pending offline, by user
+	closed bool
+
+	apply sync.Mutex // serializes status writes
+	ctx   context.Context
+	stop  context.CancelFunc
+}
+
+var _ backend.Presence = (*Tracker)(nil)
+
+// New returns a tracker; grace <= 0 means DefaultGrace.
+func New(store StatusStore, grace time.Duration, log *slog.Logger) *Tracker {
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Tracker{store: store, grace: grace, log: log, conns: map[string]int{}, timers: map[string]*time.Timer{}, ctx: ctx, stop: stop}
+}
+
+// Start schedules users stored as online (the server stopped while they were connected) to go
+// offline after the grace period unless they connect again.
+func (t *Tracker) Start(ctx context.Context) error {
+	users, err := t.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, u := range users {
+		if u.Status == backend.StatusOnline && t.conns[u.ID] == 0 {
+			t.scheduleOfflineLocked(u.ID)
+		}
+	}
+	return nil
+}
+
+func (t *Tracker) Connected(userID string) {
+	t.mu.Lock()
+	t.conns[userID]++
+	first := t.conns[userID] == 1
+	if timer := t.timers[userID]; timer != nil {
+		timer.Stop()
+		delete(t.timers, userID)
+	}
+	t.mu.Unlock()
+	if first {
+		t.update(userID)
+	}
+}
+
+func (t *Tracker) Disconnected(userID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.conns[userID] == 0 {
+		return
+	}
+	t.conns[userID]--
+	if t.conns[userID] == 0 {
+		delete(t.conns, userID)
+		t.scheduleOfflineLocked(userID)
+	}
+}
+
+func (t *Tracker) scheduleOfflineLocked(userID string) {
+	if t.closed || t.timers[userID] != nil {
+		return
+	}
+	t.timers[userID] = time.AfterFunc(t.grace, func() {
+		t.mu.Lock()
+		delete(t.timers, userID)
+		t.mu.Unlock()
+		t.update(userID)
+	})
+}
+
+// update writes the status the user's connection count calls for now.
+func (t *Tracker) update(userID string) {
+	t.apply.Lock()
+	defer t.apply.Unlock()
+	t.mu.Lock()
+	status := backend.StatusOffline
+	if t.conns[userID] > 0 || t.timers[userID] != nil {
+		status = backend.StatusOnline
+	}
+	t.mu.Unlock()
+	if _, err := t.store.SetStatus(t.ctx, userID, status); err != nil && t.ctx.Err() == nil {
+		t.log.Warn("presence not stored", "user", userID, "status", status, "err", err)
+	}
+}
+
+// Close stops pending offline timers; statuses stay as stored (Start settles them on the next
+// run).
+func (t *Tracker) Close() {
+	t.mu.Lock()
+	t.closed = true
+	for id, timer := range t.timers {
+		timer.Stop()
+		delete(t.timers, id)
+	}
+	t.mu.Unlock()
+	t.stop()
+	t.apply.Lock() // wait for a write in progress
+	t.apply.Unlock()
+}
