@@ -3,8 +3,9 @@ import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { App } from './App'
 import { ApiClient, ApiRequestError } from './api/client'
-import { ada, chat, FakeChatStore, FakeEventStream, snapshot } from './components/testFakes'
+import { ada, chat, FakeChatStore, FakeEventStream, member, snapshot } from './components/testFakes'
 import type { Connect } from './session'
+import type { SessionChannel } from './sessionChannel'
 
 function json(status: number, body?: unknown): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
@@ -55,8 +56,29 @@ function fakeConnection() {
   return { store, stream, connect }
 }
 
-function renderApp(connect: Connect) {
-  return render(<App api={new ApiClient()} connect={connect} />)
+/** The origin's other tabs, as the test plays them. */
+class FakeSessionChannel implements SessionChannel {
+  announced = 0
+  private readonly listeners = new Set<() => void>()
+
+  announce(): void {
+    this.announced++
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Another tab signed in or out. */
+  otherTabAnnounces(): void {
+    for (const listener of this.listeners) listener()
+  }
+}
+
+function renderApp(connect: Connect, sessionChannel: SessionChannel = new FakeSessionChannel()) {
+  const api = new ApiClient()
+  return { api, ...render(<App api={api} connect={connect} sessionChannel={sessionChannel} />) }
 }
 
 describe('App', () => {
@@ -112,11 +134,13 @@ describe('App', () => {
     const { connect, store, stream } = fakeConnection()
     const stop = vi.spyOn(store, 'stop')
     const streamStop = vi.spyOn(stream, 'stop')
-    renderApp(connect)
+    const tabs = new FakeSessionChannel()
+    renderApp(connect, tabs)
     const user = userEvent.setup()
 
     await user.type(await screen.findByLabelText('Username'), 'ada')
     await user.type(screen.getByLabelText('Password'), 'correct horse')
+    expect(tabs.announced).toBe(0)
     await user.click(screen.getByRole('button', { name: 'Sign in' }))
 
     expect(
@@ -124,6 +148,7 @@ describe('App', () => {
     ).toBeDefined()
     expect(screen.getByRole('link', { name: 'random' })).toBeDefined()
     expect(connect).toHaveBeenCalledExactlyOnceWith(ada, 30_000)
+    expect(tabs.announced).toBe(1) // the other tabs check who is signed in now
 
     await user.click(screen.getByRole('button', { name: 'Sign out' }))
 
@@ -131,6 +156,7 @@ describe('App', () => {
     expect(calls(fetchMock)).toContain('POST /api/auth/logout')
     expect(stop).toHaveBeenCalledOnce()
     expect(streamStop).toHaveBeenCalledOnce()
+    expect(tabs.announced).toBe(2)
   })
 
   it.each([
@@ -230,6 +256,86 @@ describe('App', () => {
 
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
     expect(streamStop).toHaveBeenCalledOnce()
+  })
+
+  it('goes back to sign-in when any later request finds the session ended', async () => {
+    stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': () => json(200, { user: ada }),
+      'GET /api/chats': unauthorized,
+    })
+    const { connect, store, stream } = fakeConnection()
+    const stop = vi.spyOn(store, 'stop')
+    const streamStop = vi.spyOn(stream, 'stop')
+    const { api } = renderApp(connect)
+    expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
+
+    // e.g. the stream's poll, after the session was signed out elsewhere or expired
+    await act(() => expect(api.listChats()).rejects.toMatchObject({ status: 401 }))
+
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
+    expect(stop).toHaveBeenCalledOnce()
+    expect(streamStop).toHaveBeenCalledOnce()
+  })
+
+  it('goes back to sign-in when another tab signs out', async () => {
+    let signedIn = true
+    stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': () => (signedIn ? json(200, { user: ada }) : unauthorized()),
+    })
+    const { connect, store, stream } = fakeConnection()
+    const streamStop = vi.spyOn(stream, 'stop')
+    const stop = vi.spyOn(store, 'stop')
+    const tabs = new FakeSessionChannel()
+    renderApp(connect, tabs)
+    expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
+
+    signedIn = false
+    act(() => tabs.otherTabAnnounces())
+
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
+    expect(stop).toHaveBeenCalled()
+    expect(streamStop).toHaveBeenCalled()
+    expect(tabs.announced).toBe(0) // it only follows
+  })
+
+  it('follows another tab that signs in, as whoever it signs in as', async () => {
+    const bob = member('u2', 'Bob')
+    let me: typeof ada | null = null
+    stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': () => (me === null ? unauthorized() : json(200, { user: me })),
+    })
+    const connections: { store: FakeChatStore; stream: FakeEventStream }[] = []
+    const connect = vi.fn<Connect>((user) => {
+      const connection = { store: new FakeChatStore(snapshot({ me: user })), stream: new FakeEventStream() }
+      connections.push(connection)
+      return connection
+    })
+    window.history.replaceState(null, '', '/chats/c1')
+    const tabs = new FakeSessionChannel()
+    renderApp(connect, tabs)
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
+
+    me = ada
+    act(() => tabs.otherTabAnnounces())
+    expect(await screen.findByRole('button', { name: 'Sign out' })).toBeDefined()
+    expect(connect).toHaveBeenLastCalledWith(ada, 30_000)
+
+    // Signed out there and in again as bob: this tab must not go on as ada with bob's cookie.
+    me = bob
+    const adas = connections[0]
+    const stop = adas && vi.spyOn(adas.store, 'stop')
+    const streamStop = adas && vi.spyOn(adas.stream, 'stop')
+    act(() => tabs.otherTabAnnounces())
+
+    expect(await screen.findByRole('heading', { name: 'Welcome, Bob' })).toBeDefined()
+    expect(connect).toHaveBeenLastCalledWith(bob, 30_000)
+    expect(stop).toHaveBeenCalledOnce()
+    expect(streamStop).toHaveBeenCalledOnce()
+    expect(window.location.pathname).toBe('/') // ada's chat is not bob's
+    expect(tabs.announced).toBe(0)
   })
 
   it('says when the server cannot be reached, and tries again', async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { ApiRequestError, errorMessage } from './api/client'
 import type { User } from './api/types'
 import { RegisterForm } from './components/RegisterForm'
@@ -7,6 +7,7 @@ import { Workspace } from './components/Workspace'
 import { useRoute } from './hooks/useRoute'
 import { homePath, navigate, type Route } from './router'
 import type { AppApi, Connect, Connection } from './session'
+import type { SessionChannel } from './sessionChannel'
 
 type Phase =
   | { status: 'loading' }
@@ -27,6 +28,8 @@ interface AppProps {
   api: AppApi
   /** Builds the store and stream for a signed-in user (session.ts; fakes in tests). */
   connect: Connect
+  /** Sign-ins and sign-outs of the origin's other tabs, which share the session cookie. */
+  sessionChannel: SessionChannel
 }
 
 /**
@@ -37,32 +40,49 @@ interface AppProps {
  * out (or the server ends the session), in those handlers rather than in an effect: neither can
  * be restarted once stopped, and effects run twice in development (StrictMode). App lives as long
  * as the page.
+ *
+ * The session can end or change after start-up: any request answered 401 (api.onUnauthorized)
+ * shows sign-in; when another tab announces a sign-in or sign-out, GET /api/me says who is
+ * signed in now, and App follows (sign-in, or the other user's workspace).
  */
-export function App({ api, connect }: AppProps) {
+export function App({ api, connect, sessionChannel }: AppProps) {
   const route = useRoute()
   const [phase, setPhase] = useState<Phase>({ status: 'loading' })
   const [attempt, setAttempt] = useState(0)
+  // For callbacks that run after a request: the phase as last rendered.
+  const phaseRef = useRef(phase)
+  useEffect(() => {
+    phaseRef.current = phase
+  }, [phase])
 
-  /** Starts the store; a 401 means the session is gone, anything else is shown with a retry. */
-  const startStore = useCallback((connection: Connection) => {
-    connection.store.start().then(
-      () =>
-        setPhase((p) =>
-          isCurrent(p, connection) && p.loadError !== null ? { ...p, loadError: null } : p,
-        ),
-      (err: unknown) => {
-        if (err instanceof ApiRequestError && err.status === 401) {
-          connection.store.stop()
-          connection.stream.stop()
-          setPhase((p) =>
-            isCurrent(p, connection) ? { status: 'signed-out', keepaliveMs: p.keepaliveMs } : p,
-          )
-        } else {
-          setPhase((p) => (isCurrent(p, connection) ? { ...p, loadError: errorMessage(err) } : p))
-        }
-      },
+  /** Stops the connection and shows sign-in, unless the user changed since it was made. */
+  const endSession = useCallback((connection: Connection) => {
+    connection.store.stop()
+    connection.stream.stop()
+    setPhase((p) =>
+      isCurrent(p, connection) ? { status: 'signed-out', keepaliveMs: p.keepaliveMs } : p,
     )
   }, [])
+
+  /** Starts the store; a 401 means the session is gone, anything else is shown with a retry. */
+  const startStore = useCallback(
+    (connection: Connection) => {
+      connection.store.start().then(
+        () =>
+          setPhase((p) =>
+            isCurrent(p, connection) && p.loadError !== null ? { ...p, loadError: null } : p,
+          ),
+        (err: unknown) => {
+          if (err instanceof ApiRequestError && err.status === 401) {
+            endSession(connection)
+          } else {
+            setPhase((p) => (isCurrent(p, connection) ? { ...p, loadError: errorMessage(err) } : p))
+          }
+        },
+      )
+    },
+    [endSession],
+  )
 
   const enter = useCallback(
     (user: User, keepaliveMs: number) => {
@@ -72,6 +92,41 @@ export function App({ api, connect }: AppProps) {
       setPhase({ status: 'signed-in', user, keepaliveMs, connection, loadError: null })
     },
     [connect, startStore],
+  )
+
+  /** enter() after this tab signed in, telling the other tabs. */
+  const signedIn = useCallback(
+    (user: User, keepaliveMs: number) => {
+      enter(user, keepaliveMs)
+      sessionChannel.announce()
+    },
+    [enter, sessionChannel],
+  )
+
+  const connection = phase.status === 'signed-in' ? phase.connection : null
+  useEffect(() => {
+    if (connection === null) return
+    return api.onUnauthorized(() => endSession(connection))
+  }, [api, connection, endSession])
+
+  useEffect(
+    () =>
+      sessionChannel.subscribe(() => {
+        void signedInUser(api).then((user) => {
+          if (user === undefined) return // the server cannot tell: its next answers will
+          const p = phaseRef.current
+          if (p.status === 'signed-in') {
+            if (user?.id === p.user.id) return
+            endSession(p.connection)
+            if (user === null) return
+            navigate(homePath, { replace: true }) // the chat in the URL may not be theirs
+            enter(user, p.keepaliveMs)
+          } else if ((p.status === 'signed-out' || p.status === 'setup') && user !== null) {
+            enter(user, p.keepaliveMs)
+          }
+        })
+      }),
+    [api, sessionChannel, endSession, enter],
   )
 
   useEffect(() => {
@@ -132,7 +187,7 @@ export function App({ api, connect }: AppProps) {
           register={(params) => api.register(params)}
           onRegistered={(user) => {
             navigate(homePath, { replace: true })
-            enter(user, phase.keepaliveMs)
+            signedIn(user, phase.keepaliveMs)
           }}
         />
       )
@@ -148,7 +203,7 @@ export function App({ api, connect }: AppProps) {
             register={(params) => api.register(params)}
             onRegistered={(user) => {
               navigate(homePath, { replace: true })
-              enter(user, phase.keepaliveMs)
+              signedIn(user, phase.keepaliveMs)
             }}
           />
         )
@@ -156,7 +211,7 @@ export function App({ api, connect }: AppProps) {
       return (
         <SignInForm
           login={(username, password) => api.login(username, password)}
-          onSignedIn={(user) => enter(user, phase.keepaliveMs)}
+          onSignedIn={(user) => signedIn(user, phase.keepaliveMs)}
         />
       )
     case 'signed-in': {
@@ -173,10 +228,20 @@ export function App({ api, connect }: AppProps) {
             connection.stream.stop()
             navigate(homePath, { replace: true })
             setPhase({ status: 'signed-out', keepaliveMs })
+            sessionChannel.announce()
           }}
         />
       )
     }
+  }
+}
+
+/** Who is signed in (GET /api/me): null for nobody (401), undefined if the server could not say. */
+async function signedInUser(api: AppApi): Promise<User | null | undefined> {
+  try {
+    return await api.me()
+  } catch (err) {
+    return err instanceof ApiRequestError && err.status === 401 ? null : undefined
   }
 }
 

@@ -4,6 +4,7 @@ import { ApiClient } from './api/client'
 import { App } from './App'
 import './index.css'
 import { connectWith } from './session'
+import { broadcastSessionChannel } from './sessionChannel'
 
 const root = document.getElementById('root')
 if (!root) {
@@ -14,6 +15,6 @@ const api = new ApiClient()
 
 createRoot(root).render(
   <StrictMode>
-    <App api={api} connect={connectWith(api)} />
+    <App api={api} connect={connectWith(api)} sessionChannel={broadcastSessionChannel()} />
   </StrictMode>,
 )

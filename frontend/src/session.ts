@@ -16,6 +16,8 @@ export interface AppApi {
   register(params: RegisterParams): Promise<Session>
   logout(): Promise<void>
   createInvite(): Promise<{ code: string; url: string; expiresAt: number }>
+  /** See ApiClient.onUnauthorized. */
+  onUnauthorized(listener: () => void): () => void
 }
 
 /** A signed-in user's store and event stream, started at sign-in and stopped at sign-out. */
@@ -30,7 +32,7 @@ export type Connect = (me: User, keepaliveMs: number) => Connection
 
 export function connectWith(api: ApiClient): Connect {
   return (me, keepaliveMs) => {
-    const stream = createEventStream({ keepaliveMs, api })
+    const stream = createEventStream({ keepaliveMs, api }, me.id)
     // One outbox per user: what alice queued must never be sent as bob after a sign-in switch.
     const store = new ChatStore({ api, stream, outbox: new IndexedDbOutbox(undefined, `herald-outbox-${me.id}`), me })
     return { store, stream }

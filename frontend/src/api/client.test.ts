@@ -52,6 +52,31 @@ describe('ApiClient', () => {
     })
   })
 
+  it('tells onUnauthorized listeners when a 401 says the session ended, not when sign-in fails', async () => {
+    const unauthorized = { error: { code: 'unauthorized', message: 'Sign in first.' } }
+    const fetchMock = vi.fn<typeof fetch>(() => Promise.resolve(jsonResponse(401, unauthorized)))
+    vi.stubGlobal('fetch', fetchMock)
+    const api = new ApiClient()
+    const ended = vi.fn()
+    const unsubscribe = api.onUnauthorized(ended)
+
+    await expect(api.login('ada', 'wrong')).rejects.toMatchObject({ status: 401 })
+    await expect(api.register({ username: 'ada', password: 'x', inviteCode: 'old' })).rejects.toMatchObject({
+      status: 401,
+    })
+    expect(ended).not.toHaveBeenCalled()
+
+    await expect(api.listChats()).rejects.toMatchObject({ status: 401 })
+    await expect(api.postMessage('c1', 'hi', 'cid')).rejects.toMatchObject({ status: 401 })
+    expect(ended).toHaveBeenCalledTimes(2)
+
+    fetchMock.mockResolvedValueOnce(jsonResponse(403, { error: { code: 'forbidden', message: 'No.' } }))
+    await expect(api.listChats()).rejects.toMatchObject({ status: 403 })
+    unsubscribe()
+    await expect(api.me()).rejects.toMatchObject({ status: 401 })
+    expect(ended).toHaveBeenCalledTimes(2)
+  })
+
   it('reports a response that is not an API error by its HTTP status', async () => {
     stubFetch(new Response('<h1>Bad Gateway</h1>', { status: 502, statusText: 'Bad Gateway' }))
 

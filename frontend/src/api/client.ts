@@ -65,13 +65,29 @@ type Method = 'GET' | 'POST'
 /** How long a request may go unanswered (ms). */
 export const REQUEST_TIMEOUT_MS = 20_000
 
+/** Where a 401 means wrong credentials, not a session that ended. */
+const SIGN_IN_PATHS = new Set(['/api/auth/login', '/api/auth/register'])
+
 /** The Herald REST API, as seen from a page served by the same origin (the session is a cookie). */
 export class ApiClient {
   private readonly baseUrl: string
+  private readonly unauthorizedListeners = new Set<() => void>()
 
   /** baseUrl prefixes every path; '' means the page's own origin. */
   constructor(baseUrl = '') {
     this.baseUrl = baseUrl
+  }
+
+  /**
+   * Calls listener whenever a request other than sign-in and registration is answered 401: the
+   * session ended (signed out in another tab, expired, revoked). It is called before that request
+   * rejects. Returns the unsubscribe.
+   */
+  onUnauthorized(listener: () => void): () => void {
+    this.unauthorizedListeners.add(listener)
+    return () => {
+      this.unauthorizedListeners.delete(listener)
+    }
   }
 
   async me(): Promise<User> {
@@ -178,7 +194,11 @@ export class ApiClient {
     }
     const response = await fetch(this.baseUrl + path, init)
     if (!response.ok) {
-      throw await toRequestError(response)
+      const error = await toRequestError(response)
+      if (response.status === 401 && !SIGN_IN_PATHS.has(path)) {
+        for (const listener of [...this.unauthorizedListeners]) listener()
+      }
+      throw error
     }
     return response
   }

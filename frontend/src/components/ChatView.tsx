@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useState } from 'react'
 import { errorMessage } from '../api/client'
 import { homePath } from '../router'
-import type { ChatStoreApi, Snapshot } from '../state/types'
+import type { ChatStoreApi, LoadOlderOptions, Snapshot } from '../state/types'
 import { AddMemberDialog } from './AddMemberDialog'
 import { Composer } from './Composer'
 import { Link } from './Link'
@@ -34,9 +34,12 @@ export function ChatView({ store, snapshot, chatId }: ChatViewProps) {
     }
   }, [store, chatId])
 
-  const loadOlder = useCallback(() => {
-    store.loadOlder(chatId).catch((err: unknown) => setOpenError(errorMessage(err)))
-  }, [store, chatId])
+  const loadOlder = useCallback(
+    (options?: LoadOlderOptions) => {
+      store.loadOlder(chatId, options).catch((err: unknown) => setOpenError(errorMessage(err)))
+    },
+    [store, chatId],
+  )
   const retry = useCallback((clientId: string) => store.retry(clientId), [store])
   const discard = useCallback((clientId: string) => store.discard(clientId), [store])
 

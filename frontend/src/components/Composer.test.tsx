@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/react'
+import { fireEvent, render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import { Composer } from './Composer'
@@ -31,6 +31,20 @@ describe('Composer', () => {
 
     await user.keyboard('{Enter}')
     expect(onSend).toHaveBeenCalledExactlyOnceWith('line one\nline two')
+  })
+
+  it('lets Enter confirm an input method’s composition instead of sending', async () => {
+    const { onSend, box, user } = setup()
+    await user.type(box, 'にほん')
+
+    // Chromium and Firefox: the confirming Enter arrives while isComposing is still true.
+    fireEvent.keyDown(box, { key: 'Enter', isComposing: true })
+    // WebKit (Safari, the desktop app's WebKitGTK) ends the composition first: isComposing is
+    // false, and only keyCode 229 tells that an input method handled the key.
+    fireEvent.keyDown(box, { key: 'Enter', keyCode: 229 })
+
+    expect(onSend).not.toHaveBeenCalled()
+    expect(box).toHaveProperty('value', 'にほん')
   })
 
   it('disables Send while the box is empty or blank, and Enter sends nothing', async () => {

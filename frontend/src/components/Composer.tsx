@@ -30,8 +30,11 @@ export function Composer({ chatName, onSend, onTyped }: ComposerProps) {
   }
 
   function keyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    // While an input method is composing (e.g. Japanese), Enter confirms the composition.
-    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+    // While an input method is composing (e.g. Japanese), Enter confirms the composition. WebKit
+    // ends the composition before that Enter's keydown (isComposing is false); its keyCode 229
+    // still says an input method handled the key.
+    const composing = event.nativeEvent.isComposing || event.nativeEvent.keyCode === 229
+    if (event.key === 'Enter' && !event.shiftKey && !composing) {
       event.preventDefault()
       send()
     }

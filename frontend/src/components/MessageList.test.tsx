@@ -160,6 +160,23 @@ describe('MessageList', () => {
     expect(screen.getByText('This is the very beginning of #general.')).toBeDefined()
   })
 
+  it('tells a load the list asks for when its top comes into view from one the user clicks', async () => {
+    vi.stubGlobal('IntersectionObserver', FakeIntersectionObserver)
+    const onLoadOlder = vi.fn<Props['onLoadOlder']>()
+    renderList(view({ messages: [message('m9', bob.id, 'x')], hasMoreBefore: true }), { onLoadOlder })
+
+    const button = screen.getByRole('button', { name: 'Load older messages' })
+    const observer = FakeIntersectionObserver.latest
+    expect(observer?.targets).toEqual([button])
+    observer?.intersect()
+    // The store may hold such a load back after a failed one; a click it never does.
+    expect(onLoadOlder).toHaveBeenLastCalledWith({ automatic: true })
+
+    await userEvent.setup().click(button)
+    expect(onLoadOlder).toHaveBeenCalledTimes(2)
+    expect(onLoadOlder).toHaveBeenLastCalledWith()
+  })
+
   it('keeps the reader in place when older messages arrive, follows new ones at the bottom', () => {
     const first = view({
       messages: [message('m5', bob.id, 'five'), message('m6', bob.id, 'six')],
@@ -199,3 +216,40 @@ describe('MessageList', () => {
     expect(log.scrollTop).toBe(8 * 50)
   })
 })
+
+/** jsdom has no IntersectionObserver: this one reports only when the test says so. */
+class FakeIntersectionObserver implements IntersectionObserver {
+  static latest: FakeIntersectionObserver | undefined
+  readonly root = null
+  readonly rootMargin = '0px'
+  readonly thresholds = [0]
+  readonly targets: Element[] = []
+  private readonly callback: IntersectionObserverCallback
+
+  constructor(callback: IntersectionObserverCallback) {
+    this.callback = callback
+    FakeIntersectionObserver.latest = this
+  }
+
+  observe(target: Element): void {
+    this.targets.push(target)
+  }
+
+  unobserve(target: Element): void {
+    this.targets.splice(this.targets.indexOf(target), 1)
+  }
+
+  disconnect(): void {
+    this.targets.length = 0
+  }
+
+  takeRecords(): IntersectionObserverEntry[] {
+    return []
+  }
+
+  /** Reports every observed element as in view. */
+  intersect(): void {
+    const entry = (target: Element) => ({ isIntersecting: true, target }) as IntersectionObserverEntry
+    this.callback(this.targets.map(entry), this)
+  }
+}

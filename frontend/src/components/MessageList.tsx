@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react'
 import type { Message, User } from '../api/types'
-import type { ChatView, PendingMessage } from '../state/types'
+import type { ChatView, LoadOlderOptions, PendingMessage } from '../state/types'
 import { personName } from './names'
 
 /** A message within this long after the previous one by the same author joins its group. */
@@ -18,7 +18,9 @@ interface MessageListProps {
   view: ChatView | undefined
   users: Record<string, User>
   me: User
-  onLoadOlder: () => void
+  /** Called with { automatic: true } when the top of the list comes into view, with nothing
+   * when the user asks. */
+  onLoadOlder: (options?: LoadOlderOptions) => void
   onRetry: (clientId: string) => void
   onDiscard: (clientId: string) => void
 }
@@ -99,7 +101,7 @@ export function MessageList({
     // the list keeps loading until it does or history runs out.
     const observer = new IntersectionObserver(
       (entries) => {
-        if (entries.some((entry) => entry.isIntersecting)) onLoadOlder()
+        if (entries.some((entry) => entry.isIntersecting)) onLoadOlder({ automatic: true })
       },
       { root, rootMargin: `${PREFETCH_MARGIN_PX}px 0px 0px 0px` },
     )
@@ -135,7 +137,7 @@ export function MessageList({
             type="button"
             className="load-older"
             disabled={loading}
-            onClick={onLoadOlder}
+            onClick={() => onLoadOlder()}
           >
             {loading ? 'Loading older messages…' : 'Load older messages'}
           </button>

@@ -7,7 +7,7 @@ export interface OutboxItem {
   content: string
   /** Unix ms; also the send order. */
   createdAt: number
-  /** Set when the server refused the message for good (4xx other than 408/429). */
+  /** Set when the server refused the message for good (4xx other than 401/408/429). */
   error?: string
 }
 

@@ -15,7 +15,7 @@ import type {
   EventStream,
   InfoListener,
 } from '../stream/types'
-import { type ChatApi, ChatStore, PAGE_SIZE, randomClientId } from './ChatStore'
+import { type ChatApi, ChatStore, OLDER_RETRY_MIN_MS, PAGE_SIZE, randomClientId } from './ChatStore'
 import type { Snapshot } from './types'
 
 const me: User = { id: 'u1', username: 'ada', displayName: 'Ada', role: 'admin', createdAt: 1 }
@@ -190,13 +190,14 @@ describe('ChatStore', () => {
   let clientIds: number
   const stores: ChatStore[] = []
 
-  function newStore(): ChatStore {
+  function newStore(now?: () => number): ChatStore {
     const store = new ChatStore({
       api: server.api,
       stream,
       outbox: new IndexedDbOutbox(factory),
       me,
       newClientId: () => `cid-${++clientIds}`,
+      now,
     })
     stores.push(store)
     return store
@@ -292,7 +293,7 @@ describe('ChatStore', () => {
       const store = await started()
       await store.openChat(general.id)
 
-      store.send(general.id, '  hello  ')
+      store.send(general.id, 'hello')
 
       expect(pending(store, general.id)).toEqual(['hello:sending'])
       await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['hello']))
@@ -326,6 +327,17 @@ describe('ChatStore', () => {
 
       await vi.waitFor(() => expect(server.api.postMessage).toHaveBeenCalledTimes(1))
       expect(contents(store, general.id)).toEqual(['echo first'])
+    })
+
+    it('keeps the indentation of the first line and drops trailing white space', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+
+      store.send(general.id, '    const x = 1\n    return x  \n')
+
+      expect(pending(store, general.id)).toEqual(['    const x = 1\n    return x:sending'])
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['    const x = 1\n    return x']))
+      expect(server.contents(general.id)).toEqual(['    const x = 1\n    return x'])
     })
 
     it('ignores a message that is only whitespace', async () => {
@@ -560,6 +572,41 @@ describe('ChatStore', () => {
       expect(contents(store, general.id)).toEqual(server.contents(general.id))
     })
 
+    it('after a failed older page, waits before loading by itself again, not when asked', async () => {
+      for (let i = 0; i < PAGE_SIZE * 3; i++) server.post(general.id, alice.id, `m${i}`)
+      let clock = 1_000_000
+      const store = newStore(() => clock)
+      await store.start()
+      await store.openChat(general.id)
+      const requests = () => server.api.listMessages.mock.calls.length
+      server.offline = true
+
+      await expect(store.loadOlder(general.id, { automatic: true })).rejects.toBeInstanceOf(TypeError)
+      expect(requests()).toBe(2)
+      expect(view(store, general.id).loading).toBe(false)
+      // The top of the list is still in view: it asks again at once, and again.
+      await store.loadOlder(general.id, { automatic: true })
+      clock += OLDER_RETRY_MIN_MS - 1
+      await store.loadOlder(general.id, { automatic: true })
+      expect(requests()).toBe(2)
+
+      clock += 1
+      await expect(store.loadOlder(general.id, { automatic: true })).rejects.toBeInstanceOf(TypeError)
+      expect(requests()).toBe(3)
+      clock += OLDER_RETRY_MIN_MS // the wait doubles with every failure
+      await store.loadOlder(general.id, { automatic: true })
+      expect(requests()).toBe(3)
+
+      await expect(store.loadOlder(general.id)).rejects.toBeInstanceOf(TypeError) // a click
+      expect(requests()).toBe(4)
+
+      server.offline = false
+      await store.loadOlder(general.id)
+      expect(contents(store, general.id)).toHaveLength(PAGE_SIZE * 2)
+      await store.loadOlder(general.id, { automatic: true }) // a success ends the waiting
+      expect(contents(store, general.id)).toEqual(server.contents(general.id))
+    })
+
     it('loads a chat once, however often it is opened', async () => {
       const store = await started()
 
@@ -592,6 +639,21 @@ describe('ChatStore', () => {
       server.post(general.id, alice.id, 'old')
       const store = await started()
       await store.openChat(general.id)
+      for (let i = 0; i < PAGE_SIZE + 5; i++) server.post(general.id, alice.id, `new${i}`)
+
+      stream.emit({ type: 'RESYNC', timestamp: 0 })
+
+      const newest = server.contents(general.id).slice(-PAGE_SIZE)
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(newest))
+      expect(view(store, general.id).hasMoreBefore).toBe(true)
+      await store.loadOlder(general.id)
+      expect(contents(store, general.id)).toEqual(server.contents(general.id))
+    })
+
+    it('offers older history after refetching into a view that was empty', async () => {
+      const store = await started()
+      await store.openChat(general.id) // an empty chat
+      expect(view(store, general.id).hasMoreBefore).toBe(false)
       for (let i = 0; i < PAGE_SIZE + 5; i++) server.post(general.id, alice.id, `new${i}`)
 
       stream.emit({ type: 'RESYNC', timestamp: 0 })

@@ -7,7 +7,7 @@ import { mergeChatList, sortChats, upsertChat } from './merge'
 import { OutboxSender } from './OutboxSender'
 import { addPending, findPending, type PendingByChat, removePending, setSendState } from './pending'
 import { ReadMarkers } from './ReadMarkers'
-import type { ChatStoreApi, ChatView, Member, SendState, Snapshot } from './types'
+import type { ChatStoreApi, ChatView, LoadOlderOptions, Member, SendState, Snapshot } from './types'
 import { TypingTracker } from './typing'
 import { loadingView, NO_PENDING, withNewestPage, withNewMessages, withOlderPage } from './views'
 
@@ -15,6 +15,10 @@ import { loadingView, NO_PENDING, withNewestPage, withNewMessages, withOlderPage
 export const PAGE_SIZE = 50
 /** A failed refetch after RESYNC is tried again this long later (ms). */
 export const RESYNC_RETRY_MS = 5_000
+/** After a failed load of older history, automatic loads (LoadOlderOptions) of the chat are held
+ * back this long (ms), doubling with each failure in a row up to OLDER_RETRY_MAX_MS. */
+export const OLDER_RETRY_MIN_MS = 2_000
+export const OLDER_RETRY_MAX_MS = 60_000
 
 /** The part of ApiClient the store uses (a real ApiClient fits; tests pass a fake). */
 export type ChatApi = Pick<
@@ -67,6 +71,9 @@ export class ChatStore implements ChatStoreApi {
   /** First-page loads per chat, settled or in flight; a failed one is removed to be retried. */
   private readonly loads = new Map<string, Promise<void>>()
   private openChatId: string | null = null
+  /** Per chat id, since a load of older history failed (cleared by one that succeeds): when the
+   * last one failed (Unix ms) and how long automatic loads wait after it. */
+  private readonly olderFailures = new Map<string, { at: number; waitMs: number }>()
   /** Events that arrived before start() had loaded the chat list, applied after it; null once
    * loaded. */
   private buffered: Event[] | null = null
@@ -178,30 +185,37 @@ export class ChatStore implements ChatStoreApi {
     if (newest && this.openChatId === chatId) this.markRead(chatId, newest.id)
   }
 
-  /** A no-op while the view loads, or when there is nothing older. Rejects if the page cannot be
-   * loaded. */
-  async loadOlder(chatId: string): Promise<void> {
+  /** A no-op while the view loads, when there is nothing older, or for an automatic load while
+   * it is held back after a failed one. Rejects if the page cannot be loaded. */
+  async loadOlder(chatId: string, { automatic = false }: LoadOlderOptions = {}): Promise<void> {
     const view = this.snapshot.views[chatId]
     const oldest = view?.messages[0]
     if (!view || view.loading || !view.hasMoreBefore || !oldest) return
+    const failure = this.olderFailures.get(chatId)
+    if (automatic && failure && this.now() < failure.at + failure.waitMs) return
     this.patchView(chatId, (v) => ({ ...v, loading: true }))
     try {
       const page = await this.api.listMessages(chatId, { before: oldest.id, limit: PAGE_SIZE })
+      this.olderFailures.delete(chatId)
       // A RESYNC started the view over meanwhile (a new oldest message): the page would not join.
       if (this.snapshot.views[chatId]?.messages[0]?.id !== oldest.id) return
       this.patchView(chatId, (v) => withOlderPage(v, page))
+    } catch (err) {
+      const waitMs = failure ? Math.min(failure.waitMs * 2, OLDER_RETRY_MAX_MS) : OLDER_RETRY_MIN_MS
+      this.olderFailures.set(chatId, { at: this.now(), waitMs })
+      throw err
     } finally {
       this.patchView(chatId, (v) => ({ ...v, loading: false }))
     }
   }
 
+  /** Trailing white space is dropped; the first line's indentation is kept (e.g. code). */
   send(chatId: string, content: string): void {
-    const text = content.trim()
-    if (!text) return
+    if (content.trim() === '') return
     const item: OutboxItem = {
       clientId: this.newClientId(),
       chatId,
-      content: text,
+      content: content.trimEnd(),
       createdAt: this.now(),
     }
     const stored = this.outbox.add(item)

@@ -132,7 +132,7 @@ describe('OutboxSender', () => {
     expect(timers.delays()).toEqual([MAX_RETRY_MS])
   })
 
-  it.each([408, 429, 500, 503])('treats HTTP %i as worth retrying', async (status) => {
+  it.each([401, 408, 429, 500, 503])('treats HTTP %i as worth retrying', async (status) => {
     await outbox.add(item('a', 1))
     const post = () => Promise.reject(new ApiRequestError(status, 'unavailable', 'Try later.'))
     const { log, events } = recorder()
@@ -216,7 +216,7 @@ describe('OutboxSender', () => {
 describe('isRefusal', () => {
   it.each([
     [new ApiRequestError(400, 'invalid', 'x'), true],
-    [new ApiRequestError(401, 'unauthorized', 'x'), true],
+    [new ApiRequestError(401, 'unauthorized', 'x'), false],
     [new ApiRequestError(413, 'too_large', 'x'), true],
     [new ApiRequestError(408, 'http_error', 'x'), false],
     [new ApiRequestError(429, 'rate_limited', 'x'), false],

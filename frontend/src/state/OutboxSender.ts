@@ -150,13 +150,14 @@ export class OutboxSender {
 }
 
 /**
- * The server answered and refused the message for good: a 4xx other than 408 (timeout) and 429
- * (rate limited), which are worth retrying like a 5xx or a network failure.
+ * The server answered and refused the message for good: a 4xx other than 401 (the session ended:
+ * the message stays queued for the same user's next session, whose outbox it is), 408 (timeout)
+ * and 429 (rate limited), which are worth retrying like a 5xx or a network failure.
  */
 export function isRefusal(err: unknown): err is ApiRequestError {
   if (!(err instanceof ApiRequestError)) return false
   const { status } = err
-  return status >= 400 && status < 500 && status !== 408 && status !== 429
+  return status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429
 }
 
 /** navigator.locks, which browsers expose only in secure contexts (https, localhost). */

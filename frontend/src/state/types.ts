@@ -45,6 +45,13 @@ export interface Snapshot {
   typing: Record<string, string[]>
 }
 
+export interface LoadOlderOptions {
+  /** The message list asks by itself (its top came into view), not the user: after a failed
+   * load such a request is held back for a while, so that a list whose top stays in view does
+   * not retry at once, again and again. Default false. */
+  automatic?: boolean
+}
+
 export interface ChatStoreApi {
   subscribe(listener: () => void): () => void
   getSnapshot(): Snapshot
@@ -56,7 +63,7 @@ export interface ChatStoreApi {
   /** The user left the chat's view: new messages there count as unread again. */
   closeChat(chatId: string): void
   /** Loads the page before the oldest loaded message. */
-  loadOlder(chatId: string): Promise<void>
+  loadOlder(chatId: string, options?: LoadOlderOptions): Promise<void>
   /** Shows the message at once as pending and sends it (through the outbox: it survives a
    * reload and is sent exactly once, in order). */
   send(chatId: string, content: string): void

@@ -32,12 +32,17 @@ export function withOlderPage(view: ChatView, page: MessagePage): ChatView {
 /**
  * The view after a refetch of the newest page (RESYNC): merged if the page reaches back to the
  * view's newest message, else started over from the page (older pages load again on scrolling),
- * so that the messages missed between the two never show as a hole.
+ * so that the messages missed between the two never show as a hole. A view that held no message
+ * takes the page as its first one, with the page's hasMore.
  */
 export function withNewestPage(view: ChatView, page: MessagePage): ChatView {
   const first = page.messages[0]
   const newestHeld = view.messages.at(-1)
-  if (page.hasMore && first && newestHeld && first.id > newestHeld.id) {
+  if (newestHeld === undefined) {
+    const merged = withNewMessages(view, page.messages)
+    return merged.hasMoreBefore === page.hasMore ? merged : { ...merged, hasMoreBefore: page.hasMore }
+  }
+  if (page.hasMore && first && first.id > newestHeld.id) {
     return { ...view, messages: page.messages, hasMoreBefore: true }
   }
   return withNewMessages(view, page.messages)

@@ -1,43 +1,49 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Event as ServerEvent } from '../api/types'
 import { createEventStream } from './index'
-import { CHANNEL_NAME, LEADER_LOCK, SharedStream, type ChannelLike, type LocksLike } from './SharedStream'
+import { relayChannelName, SharedStream, type ChannelLike, type LocksLike } from './SharedStream'
 import { StreamClient } from './StreamClient'
 import { FakeApi, FakeEventSources, isLocalResync, message, newMessage, typing } from './testing'
 import type { ConnectionInfo } from './types'
 
-/** navigator.locks for one origin: one exclusive lock, granted in request order, asynchronously. */
+interface LockRequest {
+  callback: () => Promise<void>
+  resolve: (value: unknown) => void
+}
+
+/** navigator.locks for one origin: exclusive locks, each granted in request order, asynchronously. */
 class FakeLocks implements LocksLike {
-  private held = false
-  private readonly queue: { callback: () => Promise<void>; resolve: (value: unknown) => void }[] = []
+  private readonly held = new Set<string>()
+  private readonly queues = new Map<string, LockRequest[]>()
 
   request(name: string, { signal }: { signal: AbortSignal }, callback: () => Promise<void>): Promise<unknown> {
-    expect(name).toBe(LEADER_LOCK)
     return new Promise((resolve, reject) => {
       const entry = { callback, resolve }
-      this.queue.push(entry)
+      const queue = this.queues.get(name) ?? []
+      this.queues.set(name, queue)
+      queue.push(entry)
       signal.addEventListener('abort', () => {
-        const i = this.queue.indexOf(entry)
+        const i = queue.indexOf(entry)
         if (i < 0) return // granted already: aborting has no effect
-        this.queue.splice(i, 1)
+        queue.splice(i, 1)
         reject(new DOMException('The request was aborted.', 'AbortError'))
       })
-      this.grant()
+      this.grant(name)
     })
   }
 
-  private grant(): void {
-    if (this.held) return
-    const next = this.queue.shift()
+  private grant(name: string): void {
+    if (this.held.has(name)) return
+    const next = this.queues.get(name)?.shift()
     if (next === undefined) return
-    this.held = true
+    this.held.add(name)
     queueMicrotask(() => {
       void next
         .callback()
         .then(next.resolve)
         .finally(() => {
-          this.held = false
-          this.grant()
+          this.held.delete(name)
+          this.grant(name)
         })
     })
   }
@@ -87,9 +93,10 @@ function origin() {
   const sources = new FakeEventSources()
   const api = new FakeApi('c1')
 
-  function tab() {
+  function tab(userId = 'u1') {
     const page = new EventTarget()
     const stream = new SharedStream({
+      userId,
       createStream: (initialLastEventId) =>
         new StreamClient({
           keepaliveMs: 60_000,
@@ -149,6 +156,27 @@ describe('SharedStream', () => {
     expect(b.stream.info()).toEqual(a.stream.info())
     expect(b.stream.info().state).toBe('live')
     expect(b.infos.map((i) => i.state)).toContain('live')
+  })
+
+  it('shares a stream only between tabs of the same user', async () => {
+    const { sources, tab } = origin()
+    const alice = tab('u1')
+    const bob = tab('u2') // e.g. signed out and in again as someone else in another tab
+    alice.stream.start()
+    await settle()
+    bob.stream.start()
+    await settle()
+
+    expect(sources.all).toHaveLength(2)
+    const [alices, bobs] = sources.all
+    alices?.open()
+    alices?.send(newMessage(message('E10', 'c1')))
+    bobs?.open()
+    bobs?.send(newMessage(message('E20', 'c2')))
+    await settle()
+
+    expect(alice.ids()).toEqual(['E10'])
+    expect(bob.ids()).toEqual(['E20'])
   })
 
   it('tells a tab that joins later the leader’s connection info', async () => {
@@ -251,7 +279,7 @@ describe('SharedStream', () => {
     expect(b.ids()).toEqual([])
   })
 
-  it('hands over when the leader’s page is hidden, and rejoins when it is restored', async () => {
+  it('hands over when the leader’s page is hidden, and rejoins asking to refetch when restored', async () => {
     const { sources, tab } = origin()
     const a = tab()
     const b = tab()
@@ -259,19 +287,71 @@ describe('SharedStream', () => {
     await settle()
     b.stream.start()
     await settle()
+    sources.latest().open()
+    sources.latest().send(newMessage(message('E10', 'c1')))
+    await settle()
+    const resyncsBefore = a.localResyncs.length
 
     a.page.dispatchEvent(new Event('pagehide'))
     await settle()
     expect(sources.all).toHaveLength(2)
     expect(sources.all[0]?.closed).toBe(true)
+    sources.latest().open()
+    sources.latest().send(newMessage(message('E20', 'c1'))) // while a is in the back/forward cache
+    await settle()
 
     a.page.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))
     await settle()
-    sources.latest().open()
-    sources.latest().send(typing('c1'))
+    sources.latest().send(newMessage(message('E30', 'c1')))
     await settle()
     expect(sources.all).toHaveLength(2) // a follows again
-    expect(a.ids()).toEqual(['TYPING'])
+    expect(a.ids()).toEqual(['E10', 'E30'])
+    // E20 reached no listener of a: they refetch what they show.
+    expect(a.localResyncs).toHaveLength(resyncsBefore + 1)
+  })
+
+  it('asks a follower restored from the back/forward cache to refetch what it missed', async () => {
+    const { sources, tab } = origin()
+    const a = tab()
+    const b = tab()
+    a.stream.start()
+    await settle()
+    b.stream.start()
+    await settle()
+    sources.latest().open()
+    sources.latest().send(newMessage(message('E10', 'c1')))
+    await settle()
+    const resyncsBefore = b.localResyncs.length
+
+    b.page.dispatchEvent(new Event('pagehide'))
+    await settle()
+    sources.latest().send(newMessage(message('E20', 'c1')))
+    await settle()
+    b.page.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))
+    await settle()
+    sources.latest().send(newMessage(message('E30', 'c1')))
+    await settle()
+
+    expect(sources.all).toHaveLength(1)
+    expect(b.ids()).toEqual(['E10', 'E30'])
+    expect(b.localResyncs).toHaveLength(resyncsBefore + 1)
+    expect(b.stream.info().state).toBe('live')
+  })
+
+  it('does not rejoin on a pageshow that is not a restore from the back/forward cache', async () => {
+    const { sources, tab } = origin()
+    const a = tab()
+    a.stream.start()
+    await settle()
+    sources.latest().open()
+    await settle()
+    const resyncsBefore = a.localResyncs.length
+
+    a.page.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: false }))
+    await settle()
+
+    expect(sources.all).toHaveLength(1)
+    expect(a.localResyncs).toHaveLength(resyncsBefore)
   })
 
   it('measures a follower’s echo in the leader', async () => {
@@ -302,7 +382,7 @@ describe('SharedStream', () => {
     await settle()
     const live = a.stream.info()
 
-    const stranger = channels.create(CHANNEL_NAME) // e.g. another version of the app
+    const stranger = channels.create(relayChannelName('u1')) // e.g. another version of the app
     stranger.postMessage('hello')
     stranger.postMessage({ kind: 'event' })
     stranger.postMessage({ kind: 'info', info: null })
@@ -318,6 +398,7 @@ describe('SharedStream', () => {
     const sources = new FakeEventSources()
     const locks: LocksLike = { request: () => Promise.reject(new DOMException('no', 'SecurityError')) }
     const stream = new SharedStream({
+      userId: 'u1',
       createStream: () =>
         new StreamClient({ keepaliveMs: 60_000, api: new FakeApi(), createEventSource: sources.create }),
       locks,
@@ -338,11 +419,11 @@ describe('createEventStream', () => {
   it('shares the stream where Web Locks and BroadcastChannel exist', () => {
     vi.stubGlobal('navigator', { onLine: true, locks: new FakeLocks() })
     vi.stubGlobal('BroadcastChannel', class {})
-    expect(createEventStream(options)).toBeInstanceOf(SharedStream)
+    expect(createEventStream(options, 'u1')).toBeInstanceOf(SharedStream)
   })
 
   it('falls back to a stream of its own without Web Locks', () => {
     vi.stubGlobal('navigator', { onLine: true })
-    expect(createEventStream(options)).toBeInstanceOf(StreamClient)
+    expect(createEventStream(options, 'u1')).toBeInstanceOf(StreamClient)
   })
 })

@@ -1,17 +1,26 @@
 // SharedStream: one event stream per browser origin, shared by its tabs. Browsers allow six
 // HTTP/1.1 connections per origin, so a stream per tab would soon starve the REST calls.
 //
-// The tab that holds the Web Lock 'herald-stream-leader' runs the StreamClient and relays each
-// event and each ConnectionInfo over BroadcastChannel('herald-stream'); the other tabs deliver
-// what it relays. The lock is released when the leader stops or its page goes away, and the next
-// tab waiting for it takes over, resuming after the last durable event id the leader relayed.
+// The tab that holds the Web Lock 'herald-stream-leader:<user id>' runs the StreamClient and
+// relays each event and each ConnectionInfo over BroadcastChannel('herald-stream:<user id>'); the
+// other tabs of that user deliver what it relays. The lock is released when the leader stops or
+// its page goes away, and the next tab waiting for it takes over, resuming after the last durable
+// event id the leader relayed. Both names carry the user id so that tabs signed in as different
+// users (one signed out and in again as someone else) never share a stream.
 
 import type { Event as ServerEvent } from '../api/types'
 import { DEDUP_CAPACITY, initialInfo, Listeners, RecentIds, type ResumableStream } from './StreamClient'
 import type { ConnectionInfo, EventListener, EventStream, InfoListener } from './types'
 
-export const LEADER_LOCK = 'herald-stream-leader'
-export const CHANNEL_NAME = 'herald-stream'
+/** The Web Lock the leading tab of userId's tabs holds. */
+export function leaderLockName(userId: string): string {
+  return `herald-stream-leader:${userId}`
+}
+
+/** The BroadcastChannel userId's tabs relay over. */
+export function relayChannelName(userId: string): string {
+  return `herald-stream:${userId}`
+}
 
 /** The part of navigator.locks used. */
 export interface LocksLike {
@@ -32,6 +41,8 @@ export interface PageEvents {
 }
 
 export interface SharedStreamOptions {
+  /** The signed-in user: the stream is shared only with tabs of the same user. */
+  userId: string
   /** Makes the stream this tab runs while it leads, resuming after the given durable event id. */
   createStream: (initialLastEventId: string | undefined) => ResumableStream
   /** Default navigator.locks. */
@@ -62,9 +73,12 @@ export function sharedStreamSupported(): boolean {
  * not measured.
  *
  * A page that is hidden (pagehide) leaves, so that another tab takes over at once; a page
- * restored from the back/forward cache (pageshow, persisted) joins again.
+ * restored from the back/forward cache (pageshow, persisted) joins again and delivers a RESYNC
+ * without id, so that its listeners refetch what they missed meanwhile.
  */
 export class SharedStream implements EventStream {
+  private readonly lockName: string
+  private readonly channelName: string
   private readonly createStream: (initialLastEventId: string | undefined) => ResumableStream
   private readonly locks: LocksLike
   private readonly createChannel: (name: string) => ChannelLike
@@ -87,6 +101,8 @@ export class SharedStream implements EventStream {
 
   /** Throws if locks or a channel are neither given nor available (see sharedStreamSupported). */
   constructor(options: SharedStreamOptions) {
+    this.lockName = leaderLockName(options.userId)
+    this.channelName = relayChannelName(options.userId)
     this.createStream = options.createStream
     const locks = options.locks ?? (typeof navigator === 'undefined' ? undefined : navigator.locks)
     if (locks === undefined) throw new Error('SharedStream needs the Web Locks API')
@@ -133,13 +149,13 @@ export class SharedStream implements EventStream {
 
   /** Opens the channel, asks the leader for its info, and queues for leadership. */
   private join(): void {
-    const channel = this.createChannel(CHANNEL_NAME)
+    const channel = this.createChannel(this.channelName)
     channel.onmessage = (event) => this.handleRelay(event.data)
     const abort = new AbortController()
     this.channel = channel
     this.abort = abort
     this.locks
-      .request(LEADER_LOCK, { signal: abort.signal }, () => this.lead(abort.signal))
+      .request(this.lockName, { signal: abort.signal }, () => this.lead(abort.signal))
       .catch(() => {
         // Aborted by leave(), or the lock manager failed: then lead without the lock rather than
         // have no stream (two leaders' relays are de-duplicated by id).
@@ -231,8 +247,12 @@ export class SharedStream implements EventStream {
     this.leave()
   }
 
+  /** Events relayed while the page was away reached none of its listeners: they refetch (a
+   * RESYNC without id), as after a stream that could not resume. */
   private readonly handlePageShow = (event: Event): void => {
-    if ('persisted' in event && event.persisted === true && this.channel === undefined) this.join()
+    if (!('persisted' in event) || event.persisted !== true || this.channel !== undefined) return
+    this.join()
+    this.events.emit({ type: 'RESYNC', timestamp: Date.now() })
   }
 }
 

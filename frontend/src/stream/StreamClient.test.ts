@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ApiClient } from '../api/client'
 import type { Event as ServerEvent } from '../api/types'
 import { RecentIds, StreamClient, type StreamClientOptions } from './StreamClient'
 import { FakeApi, FakeEventSources, isLocalResync, message, newMessage, typing } from './testing'
@@ -242,10 +243,10 @@ describe('StreamClient', () => {
       expect(client.lastEventId()).toBe('E70')
     })
 
-    it('takes a chat’s newest message as its baseline when there is no stream position', async () => {
+    it('without a stream position, takes a chat’s newest message as its baseline and asks to refetch', async () => {
       const api = new FakeApi('c1', 'c2') // c2 has no messages yet
       api.add(message('E10', 'c1'))
-      const { client, sources, ids } = setup({}, api)
+      const { client, sources, ids, localResyncs } = setup({}, api)
       client.start()
       for (let i = 0; i < 3; i++) {
         sources.latest().fail()
@@ -253,8 +254,10 @@ describe('StreamClient', () => {
       }
       await settle()
       expect(client.info().state).toBe('polling')
-      expect(api.listMessages).not.toHaveBeenCalled() // history is not news
+      expect(api.listMessages).not.toHaveBeenCalled() // what came before the baseline…
       expect(ids()).toEqual([])
+      // …may have come after the listeners loaded over REST: they refetch, as after RESYNC.
+      expect(localResyncs).toHaveLength(1)
 
       api.add(message('E20', 'c2'), message('E30', 'c1'))
       await vi.advanceTimersByTimeAsync(POLL)
@@ -264,6 +267,18 @@ describe('StreamClient', () => {
         ['c2', { after: '00000000000000000000000000', limit: 200 }],
       ])
       expect(ids()).toEqual(['E20', 'E30'])
+      expect(localResyncs).toHaveLength(1) // the baselines are known now: once is enough
+
+      api.chatIds.push('c3') // a chat the polls have not seen (e.g. one the user was added to)
+      api.add(message('E40', 'c3'))
+      await vi.advanceTimersByTimeAsync(POLL)
+      expect(localResyncs).toHaveLength(2)
+      expect(ids()).toEqual(['E20', 'E30'])
+    })
+
+    it('asks for no refetch when polling starts after the stream had a position', async () => {
+      const { localResyncs } = await pollingAfterE30()
+      expect(localResyncs).toHaveLength(1) // the first open's, none from polling
     })
 
     it('pages through a chat with more new messages than one page', async () => {
@@ -286,6 +301,32 @@ describe('StreamClient', () => {
         ['c1', { after: 'E200', limit: 200 }],
       ])
       expect(ids()).toEqual(['E000', ...burst.map((m) => m.id)])
+    })
+
+    it('lets a poll’s 401 reach the API client’s onUnauthorized: the session ended', async () => {
+      const body = JSON.stringify({ error: { code: 'unauthorized', message: 'Sign in first.' } })
+      vi.stubGlobal('fetch', vi.fn(() => Promise.resolve(new Response(body, { status: 401 }))))
+      const api = new ApiClient()
+      const ended = vi.fn()
+      api.onUnauthorized(ended)
+      const sources = new FakeEventSources()
+      const client = new StreamClient({
+        keepaliveMs: KEEPALIVE,
+        api,
+        createEventSource: sources.create,
+        random: () => 0.5,
+      })
+      client.start()
+      // An EventSource answered 401 only fails: it cannot say why. After 3 failures, the poll can.
+      for (let i = 0; i < 3; i++) {
+        sources.latest().fail()
+        if (i < 2) await vi.advanceTimersToNextTimerAsync()
+      }
+      await settle()
+
+      expect(client.info().state).toBe('polling')
+      expect(ended).toHaveBeenCalledOnce()
+      client.stop()
     })
 
     it('keeps polling when a poll fails', async () => {

@@ -352,7 +352,7 @@ export class StreamClient implements ResumableStream {
   /** One poll, then the next one pollIntervalMs after it ends, until stopPolling. */
   private async poll(epoch: number): Promise<void> {
     try {
-      const messages = await this.fetchNewMessages()
+      const messages = await this.fetchNewMessages(epoch)
       if (epoch !== this.pollEpoch) return // SSE is back: its replay covers these
       let delivered = false
       for (const message of messages) {
@@ -367,19 +367,29 @@ export class StreamClient implements ResumableStream {
       }
       if (delivered) this.setInfo({ lastEventAt: this.now() })
     } catch {
-      // The server is unreachable too: try again at the next interval (SSE retries go on).
+      // The server is unreachable too: try again at the next interval (SSE retries go on). A 401
+      // (the session ended) reaches the API client's onUnauthorized, whose owner stops this stream.
     }
     if (epoch === this.pollEpoch) {
       this.pollTimer = setTimeout(() => void this.poll(epoch), this.pollIntervalMs)
     }
   }
 
-  /** The messages of every chat newer than its baseline (see pollBaseline), in id order. */
-  private async fetchNewMessages(): Promise<Message[]> {
+  /**
+   * The messages of every chat newer than its baseline (see pollBaseline), in id order. When a
+   * chat gets its first baseline from this chat list, listeners are told to refetch (a RESYNC
+   * without id) before anything is fetched: what came before the baseline is not polled, and may
+   * have come after they loaded over REST.
+   */
+  private async fetchNewMessages(epoch: number): Promise<Message[]> {
     const chats = await this.api.listChats()
+    if (epoch !== this.pollEpoch) return []
+    const newBaselines = this.lastSseId === undefined && chats.some((chat) => !this.newestInChat.has(chat.id))
+    const baselines = chats.map((chat) => ({ chat, after: this.pollBaseline(chat) }))
+    if (newBaselines) this.events.emit({ type: 'RESYNC', timestamp: this.now() })
     const fresh: Message[] = []
-    for (const chat of chats) {
-      let after = this.pollBaseline(chat)
+    for (const { chat, after: baseline } of baselines) {
+      let after = baseline
       // The chat list says which chats have news: the others cost no request.
       if (chat.lastMessageId === undefined || chat.lastMessageId <= after) continue
       for (;;) {
@@ -396,8 +406,8 @@ export class StreamClient implements ResumableStream {
   /**
    * The id after which a chat's messages are news. Ids are server-wide and ordered, so anything
    * at or before the stream's position came over SSE (or predates the stream). A chat neither the
-   * stream nor a poll has shown has no such mark: its newest message now is taken (its history is
-   * not news), or the zero id for a chat without messages, and remembered.
+   * stream nor a poll has shown has no such mark: its newest message now is taken, or the zero id
+   * for a chat without messages, and remembered (fetchNewMessages then asks for a refetch).
    */
   private pollBaseline(chat: Chat): string {
     let after = this.newestInChat.get(chat.id)
