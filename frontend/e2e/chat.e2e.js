@@ -62,6 +62,12 @@ describe('web client end to end', () => {
       await openChat(b, chat.name)
       await waitForConnection(a, 'Live')
       await waitForConnection(b, 'Live')
+      // Presence is live: bob's stream opening turns his dot on in alice's member list.
+      await a
+        .getByRole('list', { name: 'Members' })
+        .getByRole('listitem')
+        .filter({ hasText: /^bob, online$/ })
+        .waitFor({ timeout: 10_000 })
 
       const n = nonce()
       const fromAlice = `Morning Bob, the launch deck is ready [${n} a1]`

@@ -8,6 +8,8 @@ export interface User {
   displayName: string
   role: Role
   createdAt: number
+  /** Presence; absent means offline. */
+  status?: AgentStatus
 }
 
 export interface Chat {
@@ -46,6 +48,18 @@ export type EventType =
   | 'PREFERENCES_CHANGED'
 
 /** One item of the server's event stream. Which optional fields are set depends on type. */
+/** online while a member has a stream open (offline 30 s after the last closes); bots set
+ * their own. */
+export type AgentStatus = 'online' | 'busy' | 'offline'
+
+/** Whose status an AGENT_STATUS_CHANGED event reports. */
+export interface Agent {
+  id: string
+  name: string
+  avatar?: string
+  kind: 'user' | 'bot'
+}
+
 export interface Event {
   id?: string
   type: EventType
@@ -54,6 +68,8 @@ export interface Event {
   message?: Message
   chat?: Chat
   userId?: string
+  agent?: Agent
+  status?: AgentStatus
 }
 
 /** The body of every error response. */

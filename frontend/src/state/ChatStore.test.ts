@@ -746,6 +746,25 @@ describe('ChatStore', () => {
     })
   })
 
+  describe('presence', () => {
+    it('follows AGENT_STATUS_CHANGED for members it knows, and keeps snapshots stable otherwise', async () => {
+      const store = await started()
+      expect(store.getSnapshot().users[alice.id]?.online).toBe(true)
+      const agent = { id: alice.id, name: 'Alice', kind: 'user' as const }
+
+      stream.emit({ id: server.newId('e'), type: 'AGENT_STATUS_CHANGED', agent, status: 'offline', timestamp: 11 })
+      expect(store.getSnapshot().users[alice.id]).toMatchObject({ online: false, status: 'offline' })
+
+      const before = store.getSnapshot()
+      stream.emit({ id: server.newId('e'), type: 'AGENT_STATUS_CHANGED', agent, status: 'offline', timestamp: 12 })
+      stream.emit({ id: server.newId('e'), type: 'AGENT_STATUS_CHANGED', agent: { ...agent, id: 'stranger' }, status: 'online', timestamp: 13 })
+      expect(store.getSnapshot()).toBe(before)
+
+      stream.emit({ id: server.newId('e'), type: 'AGENT_STATUS_CHANGED', agent, status: 'busy', timestamp: 14 })
+      expect(store.getSnapshot().users[alice.id]).toMatchObject({ online: true, status: 'busy' })
+    })
+  })
+
   describe('typing', () => {
     it('shows typers, expires them after 6 s and clears them when their message arrives', async () => {
       const store = await started()

@@ -1,6 +1,6 @@
 import type { ApiClient, DirectoryUser } from '../api/client'
 import { errorMessage } from '../api/client'
-import type { Chat, Event, Message, User } from '../api/types'
+import type { AgentStatus, Chat, Event, Message, User } from '../api/types'
 import type { Outbox, OutboxItem } from '../outbox/types'
 import type { ConnectionInfo, ConnectionState, EventStream } from '../stream/types'
 import { mergeChatList, sortChats, upsertChat } from './merge'
@@ -280,9 +280,22 @@ export class ChatStore implements ChatStoreApi {
       case 'RESYNC':
         void this.resync()
         break
+      case 'AGENT_STATUS_CHANGED':
+        if (event.agent && event.status) this.statusChanged(event.agent.id, event.status)
+        break
       default:
         break
     }
+  }
+
+  /** Presence: a member we know came online or went offline. Unknown agents (a bot not yet in
+   * the directory) wait for the next directory load. */
+  private statusChanged(userId: string, status: AgentStatus): void {
+    const member = this.snapshot.users[userId]
+    if (!member) return
+    const online = status !== 'offline'
+    if (member.online === online && member.status === status) return
+    this.update({ users: { ...this.snapshot.users, [userId]: { ...member, online, status } } })
   }
 
   private connectionChanged(info: ConnectionInfo): void {
