@@ -17,7 +17,7 @@ function json(status: number, body?: unknown): Response {
 const unauthorized = () => json(401, { error: { code: 'unauthorized', message: 'Sign in first.' } })
 const ready = () => json(200, { needsSetup: false, keepaliveMs: 30_000 })
 
-type Handler = (body: unknown) => Response
+type Handler = (body: unknown) => Response | Promise<Response>
 
 function urlOf(input: RequestInfo | URL): string {
   return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
@@ -336,6 +336,35 @@ describe('App', () => {
     expect(streamStop).toHaveBeenCalledOnce()
     expect(window.location.pathname).toBe('/') // ada's chat is not bob's
     expect(tabs.announced).toBe(0)
+  })
+
+  it('does not lose an announcement that arrives while the first check is still out', async () => {
+    let me: typeof ada | null = null
+    let answerFirstCheck: (r: Response) => void = () => undefined
+    let checks = 0
+    stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': () => {
+        checks++
+        // The first check is answered only after the other tab signed in: with the old answer.
+        if (checks === 1) return new Promise<Response>((resolve) => (answerFirstCheck = resolve))
+        return me === null ? unauthorized() : json(200, { user: me })
+      },
+    })
+    const connect = vi.fn<Connect>((user) => ({
+      store: new FakeChatStore(snapshot({ me: user })),
+      stream: new FakeEventStream(),
+    }))
+    const tabs = new FakeSessionChannel()
+    renderApp(connect, tabs)
+    await vi.waitFor(() => expect(checks).toBe(1))
+
+    me = ada
+    act(() => tabs.otherTabAnnounces())
+    await act(() => Promise.resolve(answerFirstCheck(unauthorized())))
+
+    expect(await screen.findByRole('button', { name: 'Sign out' })).toBeDefined()
+    expect(connect).toHaveBeenLastCalledWith(ada, 30_000)
   })
 
   it('says when the server cannot be reached, and tries again', async () => {

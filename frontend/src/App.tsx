@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import { ApiRequestError, errorMessage } from './api/client'
 import type { User } from './api/types'
 import { RegisterForm } from './components/RegisterForm'
@@ -49,9 +49,10 @@ export function App({ api, connect, sessionChannel }: AppProps) {
   const route = useRoute()
   const [phase, setPhase] = useState<Phase>({ status: 'loading' })
   const [attempt, setAttempt] = useState(0)
-  // For callbacks that run after a request: the phase as last rendered.
+  // For callbacks that run after a request: the phase as last rendered. A layout effect, so
+  // that it is current as soon as the DOM shows the phase (a passive effect may run later).
   const phaseRef = useRef(phase)
-  useEffect(() => {
+  useLayoutEffect(() => {
     phaseRef.current = phase
   }, [phase])
 
@@ -123,6 +124,8 @@ export function App({ api, connect, sessionChannel }: AppProps) {
             enter(user, p.keepaliveMs)
           } else if ((p.status === 'signed-out' || p.status === 'setup') && user !== null) {
             enter(user, p.keepaliveMs)
+          } else if (p.status === 'loading') {
+            setAttempt((n) => n + 1) // the first check may have answered before the change
           }
         })
       }),
