@@ -31,8 +31,25 @@ type User struct {
 	CreatedAt    int64  `json:"createdAt"` // Unix ms
 	PasswordHash string `json:"-"`
 	// Status is the user's presence: online while one of their streams is open, offline a
-	// grace period after the last one closed. "" is offline.
+	// grace period after the last one closed; a bot sets its own. "" is offline.
 	Status AgentStatus `json:"status,omitempty"`
+	// Kind is AgentBot for bots (created by an admin, no password, authenticated by a token);
+	// "" for people.
+	Kind AgentKind `json:"kind,omitempty"`
+	// Avatar is a bot's picture: an https URL or a short text such as an emoji.
+	Avatar string `json:"avatar,omitempty"`
+}
+
+// IsBot reports whether the user is a bot.
+func (u *User) IsBot() bool { return u.Kind == AgentBot }
+
+// AsAgent is how status events name the user.
+func (u *User) AsAgent() *Agent {
+	kind := u.Kind
+	if kind == "" {
+		kind = AgentUser
+	}
+	return &Agent{ID: u.ID, Name: u.DisplayName, Avatar: u.Avatar, Kind: kind}
 }
 
 // AgentStatus is an agent's presence: a member's follows their streams, a bot sets its own.

@@ -7,6 +7,9 @@ import (
 
 // UserStore keeps accounts, sessions and invites.
 type UserStore interface {
+	// CreateBot stores a bot (u.Kind = AgentBot, no password) with a new ID. A taken username is
+	// ECONFLICT.
+	CreateBot(ctx context.Context, u *User) error
 	// CreateUser stores u with a new ID. On an empty server u becomes admin and inviteCode is
 	// ignored; otherwise inviteCode must be a valid unused invite (EFORBIDDEN) and is used up by
 	// this call. A taken username is ECONFLICT.

@@ -63,6 +63,23 @@ func (s *Store) CreateUser(ctx context.Context, u *backend.User, inviteCode stri
 	})
 }
 
+func (s *Store) CreateBot(ctx context.Context, u *backend.User) error {
+	return s.update(ctx, func(t *txn) error {
+		if t.Bucket(bucketUsernames).Get([]byte(u.Username)) != nil {
+			return backend.Errorf(backend.ECONFLICT, "The username %q is taken.", u.Username)
+		}
+		u.ID = t.newID()
+		u.CreatedAt = t.now.UnixMilli()
+		u.Kind = backend.AgentBot
+		u.Role = backend.RoleMember
+		u.PasswordHash = ""
+		if err := putJSON(t.Bucket(bucketUsers), u.ID, userRecord{User: *u}); err != nil {
+			return err
+		}
+		return t.Bucket(bucketUsernames).Put([]byte(u.Username), []byte(u.ID))
+	})
+}
+
 func (s *Store) User(ctx context.Context, id string) (*backend.User, error) {
 	var u *backend.User
 	err := s.view(func(tx *bbolt.Tx) error {
@@ -220,7 +237,7 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 		changed = true
 		return t.emit(&backend.Event{
 			Type:   backend.EventAgentStatusChanged,
-			Agent:  &backend.Agent{ID: u.ID, Name: u.DisplayName, Kind: backend.AgentUser},
+			Agent:  u.AsAgent(),
 			Status: status, Personal: true, Recipients: coMembers(t.Tx, u.ID),
 		})
 	})

@@ -167,6 +167,9 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))
 	m.Handle("POST /api/chats/{chatId}/read", h.authed(h.markRead))
 
+	m.Handle("POST /api/bots", h.authed(h.createBot))
+	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
+
 	m.Handle("GET /api/preferences", h.authed(h.getPreferences))
 	m.Handle("PUT /api/preferences", h.authed(h.putPreferences))
 

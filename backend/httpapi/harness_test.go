@@ -360,3 +360,15 @@ func (sc *streamClient) waitEnd(tb testing.TB, timeout time.Duration) []sse.Fram
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// Data is the event's raw JSON.
+func (e event) Data() string { return e.Frame.Data }
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

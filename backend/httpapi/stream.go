@@ -49,8 +49,11 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		return err
 	}
 	defer sub.Close()
-	h.cfg.Presence.Connected(scope.UserID)
-	defer h.cfg.Presence.Disconnected(scope.UserID)
+	cred, _ := r.Context().Value(credentialKey).(*credential)
+	if cred != nil && !cred.user.IsBot() { // a bot sets its own status
+		h.cfg.Presence.Connected(scope.UserID)
+		defer h.cfg.Presence.Disconnected(scope.UserID)
+	}
 
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -86,7 +89,6 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		case <-finished:
 		}
 	}()
-	cred, _ := r.Context().Value(credentialKey).(*credential)
 
 	var buf []*backend.Event
 	for {

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// botTokenTTL: a bot's token is its only credential and does not expire on its own.
+const botTokenTTL = 100 * 365 * 24 * time.Hour
+
+const maxAvatarLen = 512 // characters
+
+// createBot lets an admin add a bot. Its token is answered once and never shown again.
+func (h *Handler) createBot(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		Name   string `json:"name"`
+		Avatar string `json:"avatar"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	if u.Role != backend.RoleAdmin {
+		return backend.Errorf(backend.EFORBIDDEN, "Only admins can add bots.")
+	}
+	name, err := validText("name", req.Name, backend.MaxDisplayNameLen, false)
+	if err != nil {
+		return err
+	}
+	username, err := validUsername(slug(name))
+	if err != nil {
+		return backend.Errorf(backend.EINVALID, "name must contain letters or digits to make a username from.")
+	}
+	avatar, err := validText("avatar", req.Avatar, maxAvatarLen, true)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(avatar, "://") && !strings.HasPrefix(avatar, "https://") {
+		return backend.Errorf(backend.EINVALID, "avatar must be an https URL or a short text such as an emoji.")
+	}
+	bot := &backend.User{Username: username, DisplayName: name, Avatar: avatar}
+	if err := h.store.CreateBot(r.Context(), bot); err != nil {
+		return err
+	}
+	token, err := newSecret()
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	if err := h.store.CreateSession(r.Context(), token, backend.Session{UserID: bot.ID, CreatedAt: now, ExpiresAt: now.Add(botTokenTTL)}); err != nil {
+		return err
+	}
+	h.log.InfoContext(r.Context(), "bot created", "bot", bot.ID, "username", bot.Username, "by", u.ID)
+	writeJSON(w, http.StatusCreated, map[string]any{"bot": bot, "token": token})
+	return nil
+}
+
+// slug turns a display name into a username: lower case, runs of other characters as one "-".
+func slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(name) {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b.WriteRune(c)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// setAgentStatus lets a bot say it is online, busy or offline. People's presence follows their
+// streams.
+func (h *Handler) setAgentStatus(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		Status backend.AgentStatus `json:"status"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	switch req.Status {
+	case backend.StatusOnline, backend.StatusBusy, backend.StatusOffline:
+	default:
+		return backend.Errorf(backend.EINVALID, "status must be online, busy or offline.")
+	}
+	if !u.IsBot() {
+		return backend.Errorf(backend.EFORBIDDEN, "Only bots set their status; a person's follows their connection.")
+	}
+	if _, err := h.store.SetStatus(r.Context(), u.ID, req.Status); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agent": u.AsAgent(), "status": req.Status})
+	return nil
+}
