@@ -53,6 +53,9 @@ type Event struct {
 	Chat    *Chat     `json:"chat,omitempty"`
 	// Preferences travel in PREFERENCES_CHANGED.
 	Preferences *Preferences `json:"preferences,omitempty"`
+	// Notification travels in personal events meant to notify (SYSTEM_NOTIFICATION, …), with
+	// the recipient's decision.
+	Notification *Notification `json:"notification,omitempty"`
 	// Agent and Status travel in AGENT_STATUS_CHANGED.
 	Agent     *Agent      `json:"agent,omitempty"`
 	Status    AgentStatus `json:"status,omitempty"`

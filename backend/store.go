@@ -69,6 +69,23 @@ type PreferenceStore interface {
 	SetPreferences(ctx context.Context, userID string, p Preferences) error
 }
 
+// NotificationStore keeps each user's notification history.
+type NotificationStore interface {
+	// SendSystemNotification records n for each of userIDs (every person when empty: bots get
+	// none), decides per recipient with their preferences, and emits one SYSTEM_NOTIFICATION
+	// per recipient. An unknown user id is ENOTFOUND and nothing is sent. It returns the
+	// recipients' count.
+	SendSystemNotification(ctx context.Context, n Notification, userIDs []string) (int, error)
+	// Notifications returns a page of userID's history, newest first, and whether older
+	// entries match too.
+	Notifications(ctx context.Context, userID string, f NotificationFilter) ([]*Notification, bool, error)
+	// MarkNotifications sets read on the given entries (unknown ids are ignored), or on all of
+	// them when ids is nil.
+	MarkNotifications(ctx context.Context, userID string, ids []string, read bool) error
+	// ClearNotifications deletes userID's history.
+	ClearNotifications(ctx context.Context, userID string) error
+}
+
 // MessagePage selects messages by id. With After, the page holds the oldest messages after it;
 // otherwise the newest messages before Before (or the newest of all). hasMore reports whether
 // messages beyond the page exist in the direction of travel.
@@ -93,6 +110,7 @@ type Store interface {
 	UserStore
 	ChatStore
 	PreferenceStore
+	NotificationStore
 	EventLog
 }
 

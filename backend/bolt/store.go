@@ -26,19 +26,20 @@ import (
 // Bucket names.
 var (
 	bucketMeta      = []byte("meta")
-	bucketUsers     = []byte("users")       // user id → userRecord JSON
-	bucketUsernames = []byte("usernames")   // username → user id
-	bucketSessions  = []byte("sessions")    // sha256(token) → sessionRecord JSON
-	bucketInvites   = []byte("invites")     // sha256(code) → inviteRecord JSON
-	bucketChats     = []byte("chats")       // chat id → Chat JSON
-	bucketMembers   = []byte("members")     // user id + chat id → nothing
-	bucketMessages  = []byte("messages")    // chat id + message id → Message JSON
-	bucketClientIDs = []byte("clientids")   // chat id + author id + client id → message id
-	bucketReads     = []byte("reads")       // user id + chat id → message id (read marker)
-	bucketEvents    = []byte("events")      // event id → encoded event (see encodeLogRecord)
-	bucketPrefs     = []byte("preferences") // user id → Preferences JSON
+	bucketUsers     = []byte("users")         // user id → userRecord JSON
+	bucketUsernames = []byte("usernames")     // username → user id
+	bucketSessions  = []byte("sessions")      // sha256(token) → sessionRecord JSON
+	bucketInvites   = []byte("invites")       // sha256(code) → inviteRecord JSON
+	bucketChats     = []byte("chats")         // chat id → Chat JSON
+	bucketMembers   = []byte("members")       // user id + chat id → nothing
+	bucketMessages  = []byte("messages")      // chat id + message id → Message JSON
+	bucketClientIDs = []byte("clientids")     // chat id + author id + client id → message id
+	bucketReads     = []byte("reads")         // user id + chat id → message id (read marker)
+	bucketEvents    = []byte("events")        // event id → encoded event (see encodeLogRecord)
+	bucketPrefs     = []byte("preferences")   // user id → Preferences JSON
+	bucketNotes     = []byte("notifications") // user id + notification id → Notification JSON
 	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
-		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs}
+		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.

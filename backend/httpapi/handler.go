@@ -170,6 +170,12 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/bots", h.authed(h.createBot))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
 
+	m.Handle("POST /api/system/notifications", h.authed(h.sendSystemNotification))
+	m.Handle("GET /api/notifications", h.authed(h.listNotifications))
+	m.Handle("POST /api/notifications/read", h.authed(h.markNotifications(true)))
+	m.Handle("POST /api/notifications/unread", h.authed(h.markNotifications(false)))
+	m.Handle("DELETE /api/notifications", h.authed(h.clearNotifications))
+
 	m.Handle("GET /api/preferences", h.authed(h.getPreferences))
 	m.Handle("PUT /api/preferences", h.authed(h.putPreferences))
 

@@ -372,3 +372,5 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+func jsonUnmarshal(data string, v any) error { return json.Unmarshal([]byte(data), v) }

@@ -1,0 +1,175 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/herald-chat/herald/backend"
+	bbolt "go.etcd.io/bbolt"
+)
+
+// preferencesOf reads userID's preferences inside a transaction (the defaults if never set).
+func preferencesOf(tx *bbolt.Tx, userID string) backend.Preferences {
+	p := backend.DefaultPreferences()
+	if v := tx.Bucket(bucketPrefs).Get([]byte(userID)); v != nil {
+		_ = json.Unmarshal(v, &p) // written by SetPreferences: a decode error leaves the defaults
+	}
+	return p
+}
+
+// notifyUser decides n for userID with their preferences as of this commit, records it in their
+// history and emits a personal event of type typ that carries it. n's id is the event's.
+func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notification, notice backend.Notice) error {
+	p := preferencesOf(t.Tx, userID)
+	n.Decision = p.Decide(notice, t.now)
+	n.ID = t.newID()
+	n.CreatedAt = t.now.UnixMilli()
+	if err := putJSON(t.Bucket(bucketNotes), string(concat(userID, n.ID)), n); err != nil {
+		return err
+	}
+	carried := n
+	return t.emit(&backend.Event{ID: n.ID, Type: typ, Notification: &carried, Personal: true, Recipients: []string{userID}})
+}
+
+func (s *Store) SendSystemNotification(ctx context.Context, n backend.Notification, userIDs []string) (int, error) {
+	sent := 0
+	err := s.update(ctx, func(t *txn) error {
+		sent = 0
+		recipients := slices.Clone(userIDs)
+		if len(recipients) == 0 {
+			err := t.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+				var u userRecord
+				if err := json.Unmarshal(v, &u); err != nil {
+					return fmt.Errorf("decode user %s: %w", k, err)
+				}
+				if !u.IsBot() {
+					recipients = append(recipients, u.ID)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		slices.Sort(recipients)
+		recipients = slices.Compact(recipients)
+		for _, id := range recipients {
+			if t.Bucket(bucketUsers).Get([]byte(id)) == nil {
+				return backend.Errorf(backend.ENOTFOUND, "User %s not found.", id)
+			}
+		}
+		n.Type = backend.KindSystem
+		notice := backend.Notice{Kind: backend.KindSystem, Critical: n.Level == backend.LevelCritical}
+		for _, id := range recipients {
+			if err := t.notifyUser(id, backend.EventSystemNotification, n, notice); err != nil {
+				return err
+			}
+		}
+		sent = len(recipients)
+		return nil
+	})
+	return sent, err
+}
+
+func (s *Store) Notifications(ctx context.Context, userID string, f backend.NotificationFilter) ([]*backend.Notification, bool, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = backend.DefaultPageLimit
+	}
+	limit = min(limit, backend.MaxPageLimit)
+	query := strings.ToLower(f.Query)
+	matches := func(n *backend.Notification) bool {
+		return (!f.UnreadOnly || !n.Read) && (f.Type == "" || n.Type == f.Type) &&
+			(query == "" || strings.Contains(strings.ToLower(n.Title), query) || strings.Contains(strings.ToLower(n.Body), query))
+	}
+	var (
+		page    []*backend.Notification
+		hasMore bool
+	)
+	err := s.view(func(tx *bbolt.Tx) error {
+		prefix := []byte(userID)
+		c := tx.Bucket(bucketNotes).Cursor()
+		var k, v []byte
+		if f.Before != "" {
+			if after, _ := c.Seek(concat(userID, f.Before)); after == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+		} else {
+			k, v = lastWithPrefix(c, prefix)
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			n := new(backend.Notification)
+			if err := json.Unmarshal(v, n); err != nil {
+				return fmt.Errorf("decode notification %s: %w", k, err)
+			}
+			if !matches(n) {
+				continue
+			}
+			if len(page) == limit {
+				hasMore = true
+				return nil
+			}
+			page = append(page, n)
+		}
+		return nil
+	})
+	return page, hasMore, err
+}
+
+func (s *Store) MarkNotifications(ctx context.Context, userID string, ids []string, read bool) error {
+	return s.update(ctx, func(t *txn) error {
+		b := t.Bucket(bucketNotes)
+		var keys [][]byte
+		if ids == nil {
+			c := b.Cursor()
+			for k, _ := c.Seek([]byte(userID)); k != nil && bytes.HasPrefix(k, []byte(userID)); k, _ = c.Next() {
+				keys = append(keys, slices.Clone(k))
+			}
+		} else {
+			for _, id := range ids {
+				keys = append(keys, concat(userID, id))
+			}
+		}
+		for _, k := range keys {
+			v := b.Get(k)
+			if v == nil {
+				continue
+			}
+			var n backend.Notification
+			if err := json.Unmarshal(v, &n); err != nil {
+				return fmt.Errorf("decode notification %s: %w", k, err)
+			}
+			if n.Read == read {
+				continue
+			}
+			n.Read = read
+			if err := putJSON(b, string(k), n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) ClearNotifications(ctx context.Context, userID string) error {
+	return s.update(ctx, func(t *txn) error {
+		b := t.Bucket(bucketNotes)
+		var keys [][]byte
+		c := b.Cursor()
+		for k, _ := c.Seek([]byte(userID)); k != nil && bytes.HasPrefix(k, []byte(userID)); k, _ = c.Next() {
+			keys = append(keys, slices.Clone(k))
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return fmt.Errorf("clear notifications: %w", err)
+			}
+		}
+		return nil
+	})
+}
