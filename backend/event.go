@@ -53,6 +53,8 @@ type Event struct {
 	Chat    *Chat     `json:"chat,omitempty"`
 	// Preferences travel in PREFERENCES_CHANGED.
 	Preferences *Preferences `json:"preferences,omitempty"`
+	// Task travels in TASK_COMPLETED.
+	Task *Task `json:"task,omitempty"`
 	// Notification travels in personal events meant to notify (SYSTEM_NOTIFICATION, …), with
 	// the recipient's decision.
 	Notification *Notification `json:"notification,omitempty"`

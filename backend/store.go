@@ -86,6 +86,20 @@ type NotificationStore interface {
 	ClearNotifications(ctx context.Context, userID string) error
 }
 
+// TaskStore keeps tasks.
+type TaskStore interface {
+	// CreateTask stores t (ID, Status pending and CreatedAt are assigned). The owner must exist
+	// (ENOTFOUND); with a ChatID the chat must exist (ENOTFOUND) and the creator belong to it
+	// (EFORBIDDEN).
+	CreateTask(ctx context.Context, t *Task) error
+	// Task returns the task (ENOTFOUND).
+	Task(ctx context.Context, id string) (*Task, error)
+	// CompleteTask sets the outcome of a pending task (ECONFLICT once completed), records a
+	// notification for the owner decided by their preferences, and emits TASK_COMPLETED to them.
+	// by must be the creator, the owner or an admin (EFORBIDDEN).
+	CompleteTask(ctx context.Context, id string, by *User, status TaskStatus, result string) (*Task, error)
+}
+
 // MessagePage selects messages by id. With After, the page holds the oldest messages after it;
 // otherwise the newest messages before Before (or the newest of all). hasMore reports whether
 // messages beyond the page exist in the direction of travel.
@@ -111,6 +125,7 @@ type Store interface {
 	ChatStore
 	PreferenceStore
 	NotificationStore
+	TaskStore
 	EventLog
 }
 

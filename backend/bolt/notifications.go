@@ -22,8 +22,9 @@ func preferencesOf(tx *bbolt.Tx, userID string) backend.Preferences {
 }
 
 // notifyUser decides n for userID with their preferences as of this commit, records it in their
-// history and emits a personal event of type typ that carries it. n's id is the event's.
-func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notification, notice backend.Notice) error {
+// history and emits a personal event of type typ that carries it; with sets further payload.
+// n's id is the event's.
+func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notification, notice backend.Notice, with ...func(*backend.Event)) error {
 	p := preferencesOf(t.Tx, userID)
 	n.Decision = p.Decide(notice, t.now)
 	n.ID = t.newID()
@@ -32,7 +33,11 @@ func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notific
 		return err
 	}
 	carried := n
-	return t.emit(&backend.Event{ID: n.ID, Type: typ, Notification: &carried, Personal: true, Recipients: []string{userID}})
+	ev := &backend.Event{ID: n.ID, Type: typ, Notification: &carried, Personal: true, Recipients: []string{userID}}
+	for _, f := range with {
+		f(ev)
+	}
+	return t.emit(ev)
 }
 
 func (s *Store) SendSystemNotification(ctx context.Context, n backend.Notification, userIDs []string) (int, error) {

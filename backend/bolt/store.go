@@ -38,8 +38,9 @@ var (
 	bucketEvents    = []byte("events")        // event id → encoded event (see encodeLogRecord)
 	bucketPrefs     = []byte("preferences")   // user id → Preferences JSON
 	bucketNotes     = []byte("notifications") // user id + notification id → Notification JSON
+	bucketTasks     = []byte("tasks")         // task id → Task JSON
 	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
-		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes}
+		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.

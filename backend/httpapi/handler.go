@@ -170,6 +170,9 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/bots", h.authed(h.createBot))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
 
+	m.Handle("POST /api/tasks", h.authed(h.createTask))
+	m.Handle("GET /api/tasks/{taskId}", h.authed(h.getTask))
+	m.Handle("POST /api/tasks/{taskId}/complete", h.authed(h.completeTask))
 	m.Handle("POST /api/system/notifications", h.authed(h.sendSystemNotification))
 	m.Handle("GET /api/notifications", h.authed(h.listNotifications))
 	m.Handle("POST /api/notifications/read", h.authed(h.markNotifications(true)))
