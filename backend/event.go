@@ -16,7 +16,10 @@ const (
 	EventTaskCompleted      EventType = "TASK_COMPLETED"
 	EventAgentStatusChanged EventType = "AGENT_STATUS_CHANGED"
 	EventSystemNotification EventType = "SYSTEM_NOTIFICATION"
-	EventFileProcessed      EventType = "FILE_PROCESSED"
+	// EventMention goes to a member named as @username in a message: {chatId, message,
+	// notification}.
+	EventMention       EventType = "MENTION"
+	EventFileProcessed EventType = "FILE_PROCESSED"
 	// EventPreferencesChanged goes to every stream of the user whose preferences changed, so
 	// all their devices apply the new settings at once.
 	EventPreferencesChanged EventType = "PREFERENCES_CHANGED"

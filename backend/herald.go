@@ -7,6 +7,7 @@
 package backend
 
 import (
+	"strings"
 	"time"
 )
 
@@ -155,3 +156,32 @@ const (
 	DefaultPageLimit  = 50       // messages per history page when the request names none
 	MaxJSONBody       = 64 << 10 // bytes of a JSON request body
 )
+
+// Mentions returns the usernames named as @username in content, each once, in order of first
+// appearance. A username is [a-z0-9._-], 2 to MaxUsernameLen long, matched case-insensitively;
+// a trailing '.' or '-' (end of a sentence) is not part of it, and an @ inside a word (an e-mail
+// address) is no mention.
+func Mentions(content string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := 0; i < len(content); i++ {
+		if content[i] != '@' || i > 0 && isUsernameByte(content[i-1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(content) && isUsernameByte(content[j]) {
+			j++
+		}
+		name := strings.ToLower(strings.TrimRight(content[i+1:j], ".-"))
+		if len(name) >= 2 && len(name) <= MaxUsernameLen && !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+		i = j - 1
+	}
+	return out
+}
+
+func isUsernameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+}

@@ -201,6 +201,9 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 		if err := t.Bucket(bucketReads).Put(concat(m.AuthorID, m.ChatID), []byte(id)); err != nil {
 			return fmt.Errorf("move read marker: %w", err)
 		}
+		if err := t.notifyMentions(chat, &stored); err != nil {
+			return err
+		}
 		answer := stored // the event keeps its own copy: it is shared once published
 		msg, created = &answer, true
 		return nil
@@ -298,4 +301,36 @@ func (s *Store) MarkRead(ctx context.Context, userID, chatID, messageID string) 
 		}
 		return t.Bucket(bucketReads).Put(key, []byte(messageID))
 	})
+}
+
+// notifyMentions sends MENTION to each member named as @username in msg, except its author.
+// Names of non-members notify nobody.
+func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message) error {
+	names := backend.Mentions(msg.Content)
+	if len(names) == 0 {
+		return nil
+	}
+	author, err := getUser(t.Tx, msg.AuthorID)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		id := t.Bucket(bucketUsernames).Get([]byte(name))
+		if id == nil || string(id) == msg.AuthorID || !chat.HasMember(string(id)) {
+			continue
+		}
+		n := backend.Notification{
+			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in #%s", author.DisplayName, chat.Name),
+			Body: summary(msg.Content, 280), Link: "/chats/" + chat.ID, ChatID: chat.ID,
+		}
+		notice := backend.Notice{Kind: backend.KindMention, ChatID: chat.ID, ChatName: chat.Name}
+		message := *msg
+		err := t.notifyUser(string(id), backend.EventMention, n, notice, func(ev *backend.Event) {
+			ev.ChatID, ev.Message = chat.ID, &message
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -46,6 +46,7 @@ export type EventType =
   | 'CHAT_UPDATED'
   | 'RESYNC'
   | 'PREFERENCES_CHANGED'
+  | 'MENTION'
 
 /** One item of the server's event stream. Which optional fields are set depends on type. */
 /** online while a member has a stream open (offline 30 s after the last closes); bots set
