@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/oklog/ulid/v2"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -177,4 +179,61 @@ func (s *Store) ClearNotifications(ctx context.Context, userID string) error {
 		}
 		return nil
 	})
+}
+
+// PruneNotifications deletes history entries older than olderThan, and each user's oldest
+// beyond keepPerUser, at most batch per commit. It returns how many it deleted.
+func (s *Store) PruneNotifications(ctx context.Context, olderThan time.Time, keepPerUser, batch int) (int, error) {
+	if batch <= 0 {
+		return 0, fmt.Errorf("prune notifications: batch %d must be positive", batch)
+	}
+	cutoff := ulid.Timestamp(olderThan)
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		// Finding what to delete reads the whole history: do it in a read transaction.
+		var doomed [][]byte
+		err := s.view(func(tx *bbolt.Tx) error {
+			c := tx.Bucket(bucketNotes).Cursor()
+			for k, _ := c.First(); k != nil && len(doomed) < batch; {
+				user := slices.Clone(k[:ulid.EncodedSize])
+				var keys [][]byte
+				for ; k != nil && bytes.HasPrefix(k, user); k, _ = c.Next() {
+					keys = append(keys, slices.Clone(k))
+				}
+				excess := len(keys) - keepPerUser
+				for i, key := range keys { // oldest first
+					id, err := ulid.ParseStrict(string(key[ulid.EncodedSize:]))
+					if i < excess || err != nil || id.Time() < cutoff {
+						doomed = append(doomed, key)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		doomed = doomed[:min(len(doomed), batch)]
+		if len(doomed) == 0 {
+			return total, nil
+		}
+		err = s.update(ctx, func(t *txn) error {
+			for _, k := range doomed {
+				if err := t.Bucket(bucketNotes).Delete(k); err != nil {
+					return fmt.Errorf("prune notification %s: %w", k, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(doomed)
+		if len(doomed) < batch {
+			return total, nil
+		}
+	}
 }

@@ -24,8 +24,11 @@ import (
 const (
 	DefaultRetention     = 30 * 24 * time.Hour
 	DefaultRetentionKeep = 1_000_000
-	pruneInterval        = time.Hour
-	pruneBatch           = 1_000 // ~12 ms of the committer per batch; writers queue meanwhile
+	// DefaultNotificationRetention and DefaultNotificationKeep bound each user's history.
+	DefaultNotificationRetention = 90 * 24 * time.Hour
+	DefaultNotificationKeep      = 1_000
+	pruneInterval                = time.Hour
+	pruneBatch                   = 1_000 // ~12 ms of the committer per batch; writers queue meanwhile
 )
 
 // Config configures a team server. Zero fields take the defaults of the packages they go to.
@@ -42,6 +45,10 @@ type Config struct {
 	// RetentionKeep is how many it keeps at most (default 1,000,000). Messages are kept forever.
 	Retention     time.Duration
 	RetentionKeep int
+	// NotificationRetention is how long a user's notification history keeps entries (default
+	// 90 days); NotificationKeep how many per user at most (default 1,000).
+	NotificationRetention time.Duration
+	NotificationKeep      int
 	// PresenceGrace is how long a member stays online after their last stream closed
 	// (default presence.DefaultGrace, 30 s).
 	PresenceGrace time.Duration
@@ -71,6 +78,12 @@ func Open(cfg Config) (*Server, error) {
 	}
 	if cfg.RetentionKeep <= 0 {
 		cfg.RetentionKeep = DefaultRetentionKeep
+	}
+	if cfg.NotificationRetention <= 0 {
+		cfg.NotificationRetention = DefaultNotificationRetention
+	}
+	if cfg.NotificationKeep <= 0 {
+		cfg.NotificationKeep = DefaultNotificationKeep
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -148,6 +161,12 @@ func (s *Server) pruneLoop(ctx context.Context) {
 			s.log.Error("prune event log", "err", err)
 		} else if n > 0 {
 			s.log.Info("pruned event log", "events", n)
+		}
+		n, err = s.Store.PruneNotifications(ctx, time.Now().Add(-s.cfg.NotificationRetention), s.cfg.NotificationKeep, pruneBatch)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("prune notification history", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned notification history", "entries", n)
 		}
 		n, err = s.Store.PruneExpired(ctx, time.Now(), pruneBatch)
 		if err != nil && ctx.Err() == nil {
