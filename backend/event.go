@@ -56,6 +56,10 @@ type Event struct {
 	Chat    *Chat     `json:"chat,omitempty"`
 	// Preferences travel in PREFERENCES_CHANGED.
 	Preferences *Preferences `json:"preferences,omitempty"`
+	// File travels in FILE_PROCESSED.
+	File *File `json:"file,omitempty"`
+	// Upload travels in FILE_UPLOAD_PROGRESS.
+	Upload *UploadProgress `json:"upload,omitempty"`
 	// Task travels in TASK_COMPLETED.
 	Task *Task `json:"task,omitempty"`
 	// Notification travels in personal events meant to notify (SYSTEM_NOTIFICATION, …), with

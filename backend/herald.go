@@ -124,6 +124,8 @@ type Message struct {
 	// author in the same chat returns this message instead of creating another.
 	ClientID  string `json:"clientId,omitempty"`
 	CreatedAt int64  `json:"createdAt"` // Unix ms
+	// Attachment is the processed file a FILE message carries.
+	Attachment *File `json:"attachment,omitempty"`
 }
 
 // Invite lets one person register on a server whose first user already exists. Codes are single

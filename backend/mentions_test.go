@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/herald-chat/herald/backend"
@@ -24,6 +25,26 @@ func TestMentions(t *testing.T) {
 	for _, tt := range tests {
 		if got := backend.Mentions(tt.content); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("Mentions(%q) = %v, want %v", tt.content, got, tt.want)
+		}
+	}
+}
+
+func TestSafeFileName(t *testing.T) {
+	tests := map[string]string{
+		"report.pdf":             "report.pdf",
+		"../../etc/passwd":       "passwd",
+		`C:\Users\me\evil.exe`:   "evil.exe",
+		"..":                     "file",
+		"":                       "file",
+		".hidden":                "hidden",
+		"a\x00b\nc\u202ed.txt":   "abcd.txt",
+		"/":                      "file",
+		strings.Repeat("é", 150): strings.Repeat("é", 100),
+		"  spaced name .txt ":    "spaced name .txt",
+	}
+	for in, want := range tests {
+		if got := backend.SafeFileName(in); got != want {
+			t.Errorf("SafeFileName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

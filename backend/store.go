@@ -100,6 +100,18 @@ type TaskStore interface {
 	CompleteTask(ctx context.Context, id string, by *User, status TaskStatus, result string) (*Task, error)
 }
 
+// FileStore keeps uploaded files' metadata.
+type FileStore interface {
+	// CreateFile records an upload (ID, Status processing and CreatedAt are assigned). The
+	// uploader must be a member of the chat (EFORBIDDEN).
+	CreateFile(ctx context.Context, f *File) error
+	// File returns the file (ENOTFOUND).
+	File(ctx context.Context, id string) (*File, error)
+	// FinishFile stores the outcome of processing, records a notification for the uploader and
+	// sends them FILE_PROCESSED; a ready file also becomes a message in its chat.
+	FinishFile(ctx context.Context, f *File) error
+}
+
 // MessagePage selects messages by id. With After, the page holds the oldest messages after it;
 // otherwise the newest messages before Before (or the newest of all). hasMore reports whether
 // messages beyond the page exist in the direction of travel.
@@ -126,6 +138,7 @@ type Store interface {
 	PreferenceStore
 	NotificationStore
 	TaskStore
+	FileStore
 	EventLog
 }
 

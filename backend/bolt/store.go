@@ -39,8 +39,9 @@ var (
 	bucketPrefs     = []byte("preferences")   // user id → Preferences JSON
 	bucketNotes     = []byte("notifications") // user id + notification id → Notification JSON
 	bucketTasks     = []byte("tasks")         // task id → Task JSON
+	bucketFiles     = []byte("files")         // file id → File JSON
 	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
-		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks}
+		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.

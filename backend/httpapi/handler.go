@@ -47,6 +47,9 @@ type Config struct {
 	WriteTimeout time.Duration
 	SessionTTL   time.Duration
 	InviteTTL    time.Duration
+	// Files stores and processes uploads; MaxUpload bounds one (bytes, default DefaultMaxUpload).
+	Files     FileStorage
+	MaxUpload int64
 	// AuthRateEvery and AuthRateBurst limit sign-in and registration attempts per client IP:
 	// a burst of AuthRateBurst, then one per AuthRateEvery (defaults 20 and 3 s).
 	AuthRateEvery time.Duration
@@ -88,6 +91,9 @@ func New(cfg Config) *Handler {
 	cfg.SessionTTL = orDefault(cfg.SessionTTL, DefaultSessionTTL)
 	cfg.InviteTTL = orDefault(cfg.InviteTTL, DefaultInviteTTL)
 	cfg.AuthRateEvery = orDefault(cfg.AuthRateEvery, DefaultAuthRateEvery)
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
 	if cfg.AuthRateBurst <= 0 {
 		cfg.AuthRateBurst = DefaultAuthRateBurst
 	}
@@ -170,6 +176,11 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/bots", h.authed(h.createBot))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
 
+	if cfg := h.cfg; cfg.Files != nil {
+		m.Handle("POST /api/chats/{chatId}/files", h.authed(h.uploadFile))
+		m.Handle("GET /api/files/{fileId}", h.authed(h.downloadFile))
+		m.Handle("GET /api/files/{fileId}/thumbnail", h.authed(h.downloadThumbnail))
+	}
 	m.Handle("POST /api/tasks", h.authed(h.createTask))
 	m.Handle("GET /api/tasks/{taskId}", h.authed(h.getTask))
 	m.Handle("POST /api/tasks/{taskId}/complete", h.authed(h.completeTask))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/herald-chat/herald/backend"
 	"github.com/herald-chat/herald/backend/bolt"
+	"github.com/herald-chat/herald/backend/files"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
 	"github.com/herald-chat/herald/backend/presence"
@@ -30,6 +31,7 @@ type testServer struct {
 	Hub      *hub.Hub
 	API      *httpapi.Handler
 	Presence *presence.Tracker
+	Files    *files.Processor
 	srv      *httptest.Server
 }
 
@@ -40,6 +42,7 @@ type serverOptions struct {
 	retry      time.Duration
 	writeLimit time.Duration
 	clock      backend.Clock
+	maxUpload  int64
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -60,10 +63,15 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	h := hub.New(store, hubOpts...)
 	store.SetPublisher(h)
 	tracker := presence.New(store, time.Minute, log)
-	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Logger: log, Keepalive: o.keepalive,
+	processor, err := files.New(filepath.Join(tb.TempDir(), "files"), store, 2, 8, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
+		Logger: log, Keepalive: o.keepalive,
 		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock})
 	srv := httptest.NewServer(api)
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, srv: srv}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv}
 	tb.Cleanup(ts.close)
 	return ts
 }
@@ -73,6 +81,7 @@ func (ts *testServer) close() {
 	defer cancel()
 	_ = ts.API.Shutdown(ctx)
 	ts.srv.Close()
+	ts.Files.Close()
 	ts.Presence.Close()
 	ts.Hub.Close()
 	_ = ts.Store.Close()

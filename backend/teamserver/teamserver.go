@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/backend/bolt"
+	"github.com/herald-chat/herald/backend/files"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
 	"github.com/herald-chat/herald/backend/presence"
@@ -29,6 +30,8 @@ const (
 	DefaultNotificationKeep      = 1_000
 	pruneInterval                = time.Hour
 	pruneBatch                   = 1_000 // ~12 ms of the committer per batch; writers queue meanwhile
+	fileWorkers                  = 2     // processing is CPU-bound (hashing, decoding, scaling)
+	fileQueue                    = 64    // uploads waiting for a worker; beyond it uploads get 503
 )
 
 // Config configures a team server. Zero fields take the defaults of the packages they go to.
@@ -49,6 +52,8 @@ type Config struct {
 	// 90 days); NotificationKeep how many per user at most (default 1,000).
 	NotificationRetention time.Duration
 	NotificationKeep      int
+	// MaxUpload bounds one uploaded file (bytes, default httpapi.DefaultMaxUpload).
+	MaxUpload int64
 	// PresenceGrace is how long a member stays online after their last stream closed
 	// (default presence.DefaultGrace, 30 s).
 	PresenceGrace time.Duration
@@ -63,6 +68,7 @@ type Server struct {
 	Hub      *hub.Hub
 	API      *httpapi.Handler
 	Presence *presence.Tracker
+	Files    *files.Processor
 	http     *http.Server
 	stopBG   context.CancelFunc
 	bgDone   chan struct{}
@@ -103,10 +109,17 @@ func Open(cfg Config) (*Server, error) {
 		_ = store.Close()
 		return nil, fmt.Errorf("start presence: %w", err)
 	}
+	processor, err := files.New(filepath.Join(cfg.DataDir, "files"), store, fileWorkers, fileQueue, cfg.Logger)
+	if err != nil {
+		tracker.Close()
+		_ = store.Close()
+		return nil, err
+	}
 	api := httpapi.New(httpapi.Config{
-		Store: store, Broker: h, Presence: tracker, Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
+		Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
+		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
 	})
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, bgDone: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, bgDone: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -143,6 +156,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("finish requests: %w", err))
 	}
+	s.Files.Close() // finishes the files in progress while the store is still open
 	s.Presence.Close()
 	s.Hub.Close()
 	if err := s.Store.Close(); err != nil {

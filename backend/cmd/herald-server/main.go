@@ -70,7 +70,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--keepalive %s is too short (at least 100ms)", opts.keepalive)
 	}
 
-	srv, err := teamserver.Open(teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(), Keepalive: opts.keepalive})
+	if opts.maxUploadMB < 1 {
+		return fmt.Errorf("--max-upload-mb %d: at least 1", opts.maxUploadMB)
+	}
+	srv, err := teamserver.Open(teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
+		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20})
 	if err != nil {
 		return err
 	}
@@ -106,6 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type options struct {
 	addr, dataDir string
 	keepalive     time.Duration
+	maxUploadMB   int
 	debug         bool
 }
 
@@ -116,6 +121,7 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory of herald.db (default: the user's data directory/herald-server)")
 	fs.DurationVar(&o.keepalive, "keepalive", 30*time.Second, "mean interval of keepalive comments on idle streams")
+	fs.IntVar(&o.maxUploadMB, "max-upload-mb", 25, "largest file a member may upload, in MiB")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
 	return o, fs
 }

@@ -1,0 +1,204 @@
+// Package files keeps uploaded files on disk and processes them in a bounded worker pool:
+// SHA-256, the MIME type sniffed from the content, dimensions and a thumbnail for PNG, JPEG and
+// GIF, a preview for text. The outcome goes to the store, which notifies the uploader.
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif"  // image.Decode reads GIF
+	_ "image/jpeg" // and JPEG
+	"image/png"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/herald-chat/herald/backend"
+	"golang.org/x/image/draw"
+)
+
+// Limits of processing.
+const (
+	// MaxPixels guards against decompression bombs: larger images are not decoded.
+	MaxPixels = 40_000_000
+	// ThumbnailSize is the longest side of a thumbnail (pixels).
+	ThumbnailSize = 320
+	// PreviewLen is how many characters of a text file make its preview.
+	PreviewLen = 500
+)
+
+// ErrBusy: the processing queue is full; try again later.
+var ErrBusy = errors.New("file processing queue is full")
+
+// Finisher stores processing outcomes (the store).
+type Finisher interface {
+	FinishFile(ctx context.Context, f *backend.File) error
+}
+
+// Processor owns a directory of files (named by id, never by user input) and the workers that
+// process them. Submit never blocks; Close waits for the jobs in progress.
+type Processor struct {
+	dir   string
+	store Finisher
+	log   *slog.Logger
+	jobs  chan *backend.File
+	wg    sync.WaitGroup
+	ctx   context.Context
+	stop  context.CancelFunc
+}
+
+// New starts workers over a queue of queue jobs; files live in dir (created 0700).
+func New(dir string, store Finisher, workers, queue int, log *slog.Logger) (*Processor, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("files dir: %w", err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	p := &Processor{dir: dir, store: store, log: log, jobs: make(chan *backend.File, queue), ctx: ctx, stop: stop}
+	for range max(1, workers) {
+		p.wg.Add(1)
+		go p.work()
+	}
+	return p, nil
+}
+
+// Path is where the file's bytes are.
+func (p *Processor) Path(id string) string { return filepath.Join(p.dir, id) }
+
+// ThumbnailPath is where the file's thumbnail (PNG) is.
+func (p *Processor) ThumbnailPath(id string) string { return filepath.Join(p.dir, id+".thumb.png") }
+
+// TempFile creates a file for an upload in progress, in the same directory so that Keep can
+// rename it into place.
+func (p *Processor) TempFile() (*os.File, error) { return os.CreateTemp(p.dir, "upload-*.part") }
+
+// Keep moves an uploaded temp file to the file's path.
+func (p *Processor) Keep(tmp, id string) error { return os.Rename(tmp, p.Path(id)) }
+
+// Submit queues f for processing, or returns ErrBusy when the queue is full.
+func (p *Processor) Submit(f *backend.File) error {
+	select {
+	case p.jobs <- f:
+		return nil
+	default:
+		return ErrBusy
+	}
+}
+
+// Close stops taking jobs and waits for the workers; queued jobs are processed first.
+func (p *Processor) Close() {
+	close(p.jobs)
+	p.wg.Wait()
+	p.stop()
+}
+
+func (p *Processor) work() {
+	defer p.wg.Done()
+	for f := range p.jobs {
+		p.process(f)
+		if err := p.store.FinishFile(p.ctx, f); err != nil {
+			p.log.Error("store processed file", "file", f.ID, "err", err)
+		}
+	}
+}
+
+// process fills in f's metadata; a problem with the content makes it failed with a reason.
+func (p *Processor) process(f *backend.File) {
+	fail := func(reason string) {
+		f.Status, f.Error = backend.FileFailed, reason
+	}
+	in, err := os.Open(p.Path(f.ID))
+	if err != nil {
+		p.log.Error("open upload", "file", f.ID, "err", err)
+		fail("The file could not be read on the server.")
+		return
+	}
+	defer in.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(in, head)
+	head = head[:n]
+	f.MIME = http.DetectContentType(head)
+	h := sha256.New()
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		fail("The file could not be read on the server.")
+		return
+	}
+	if _, err := io.Copy(h, in); err != nil {
+		fail("The file could not be read on the server.")
+		return
+	}
+	f.SHA256 = hex.EncodeToString(h.Sum(nil))
+	f.Status = backend.FileReady
+	switch {
+	case f.MIME == "image/png" || f.MIME == "image/jpeg" || f.MIME == "image/gif":
+		if reason := p.image(f, in); reason != "" {
+			fail(reason)
+		}
+	case strings.HasPrefix(f.MIME, "text/plain"):
+		f.Preview = preview(head)
+	}
+}
+
+// image reads the dimensions and writes a thumbnail; it returns why that failed, or "".
+func (p *Processor) image(f *backend.File, in io.ReadSeeker) string {
+	kind := strings.TrimPrefix(f.MIME, "image/")
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return "The file could not be read on the server."
+	}
+	cfg, _, err := image.DecodeConfig(in)
+	if err != nil {
+		return fmt.Sprintf("Not a valid %s image: %v.", strings.ToUpper(kind), err)
+	}
+	f.Width, f.Height = cfg.Width, cfg.Height
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxPixels {
+		return fmt.Sprintf("The image is %d×%d pixels; at most %d million can be processed.", cfg.Width, cfg.Height, MaxPixels/1_000_000)
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return "The file could not be read on the server."
+	}
+	img, _, err := image.Decode(in)
+	if err != nil {
+		return fmt.Sprintf("Not a valid %s image: %v.", strings.ToUpper(kind), err)
+	}
+	w, h := thumbnailSize(cfg.Width, cfg.Height)
+	thumb := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.ApproxBiLinear.Scale(thumb, thumb.Bounds(), img, img.Bounds(), draw.Over, nil)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, thumb); err != nil {
+		return "The thumbnail could not be made."
+	}
+	if err := os.WriteFile(p.ThumbnailPath(f.ID), buf.Bytes(), 0o600); err != nil {
+		p.log.Error("write thumbnail", "file", f.ID, "err", err)
+		return "The thumbnail could not be stored."
+	}
+	f.Thumbnail = true
+	return ""
+}
+
+func thumbnailSize(w, h int) (int, int) {
+	if w <= ThumbnailSize && h <= ThumbnailSize {
+		return w, h
+	}
+	if w >= h {
+		return ThumbnailSize, max(1, h*ThumbnailSize/w)
+	}
+	return max(1, w*ThumbnailSize/h), ThumbnailSize
+}
+
+// preview is the start of a text: at most PreviewLen characters of valid UTF-8.
+func preview(head []byte) string {
+	s := strings.ToValidUTF8(string(head), "")
+	if utf8.RuneCountInString(s) > PreviewLen {
+		s = string([]rune(s)[:PreviewLen])
+	}
+	return s
+}

@@ -1,0 +1,217 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// FileStorage is where uploads go and who processes them (backend/files).
+type FileStorage interface {
+	TempFile() (*os.File, error)
+	Keep(tmp, id string) error
+	Path(id string) string
+	ThumbnailPath(id string) string
+	// Submit queues a file for processing; an error means the queue is full.
+	Submit(f *backend.File) error
+}
+
+// DefaultMaxUpload is the largest file accepted unless Config.MaxUpload says otherwise.
+const DefaultMaxUpload = 25 << 20 // bytes
+
+// uploadProgressEvery is how often FILE_UPLOAD_PROGRESS goes to the uploader at most.
+const uploadProgressEvery = 100 * time.Millisecond
+
+// uploadFile streams a multipart "file" part to disk (never whole in memory), telling the
+// uploader how far it got, then queues it for processing and answers 202 with the file.
+func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	chat, err := h.memberChat(r, u)
+	if err != nil {
+		return err
+	}
+	limit := h.cfg.MaxUpload
+	tooLarge := backend.Errorf(backend.ETOOLARGE, "Files are limited to %d MB.", limit>>20)
+	if r.ContentLength > limit+64<<10 {
+		return tooLarge
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10) // the limit plus room for the multipart framing
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return backend.Errorf(backend.EUNSUPPORTED, "Send the file as multipart/form-data with a field named file.")
+	}
+	var part io.ReadCloser
+	var name string
+	for part == nil {
+		p, err := mr.NextPart()
+		var maxErr *http.MaxBytesError
+		switch {
+		case errors.As(err, &maxErr):
+			return tooLarge
+		case err == io.EOF:
+			return backend.Errorf(backend.EINVALID, "The form has no field named file.")
+		case err != nil:
+			return backend.Errorf(backend.EINVALID, "Malformed multipart body: %v.", err)
+		case p.FormName() == "file":
+			part, name = p, backend.SafeFileName(p.FileName())
+		}
+	}
+	tmp, err := h.cfg.Files.TempFile()
+	if err != nil {
+		return err
+	}
+	kept := false
+	defer func() {
+		if !kept {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	size, err := h.receive(tmp, part, u, chat.ID, name, r.ContentLength, limit)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) || errors.Is(err, errUploadTooLarge) {
+			return tooLarge
+		}
+		return backend.Errorf(backend.EINVALID, "The upload broke off: %v.", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	f := &backend.File{ChatID: chat.ID, UploaderID: u.ID, Name: name, Size: size}
+	if err := h.store.CreateFile(r.Context(), f); err != nil {
+		return err
+	}
+	if err := h.cfg.Files.Keep(tmp.Name(), f.ID); err != nil {
+		return err
+	}
+	kept = true
+	job := *f // the worker fills in its own copy while this one is answered
+	if err := h.cfg.Files.Submit(&job); err != nil {
+		f.Status, f.Error = backend.FileFailed, "The server was too busy to process it; upload it again in a minute."
+		if err := h.store.FinishFile(r.Context(), f); err != nil {
+			return err
+		}
+		w.Header().Set("Retry-After", "60")
+		return backend.Errorf(backend.EUNAVAILABLE, "%s", f.Error)
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"file": f})
+	return nil
+}
+
+var errUploadTooLarge = errors.New("upload exceeds the limit")
+
+// receive copies the part to dst, publishing FILE_UPLOAD_PROGRESS to the uploader at most every
+// uploadProgressEvery and once at the end.
+func (h *Handler) receive(dst io.Writer, src io.Reader, u *backend.User, chatID, name string, total, limit int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	var loaded int64
+	var last time.Time
+	progress := func() {
+		h.broker.Publish(&backend.Event{Type: backend.EventFileUploadProgress, ChatID: chatID, Timestamp: h.now().UnixMilli(),
+			Upload: &backend.UploadProgress{Name: name, Loaded: loaded, Total: total}, Personal: true, Recipients: []string{u.ID}})
+		last = h.now()
+	}
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			loaded += int64(n)
+			if loaded > limit {
+				return loaded, errUploadTooLarge
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return loaded, werr
+			}
+			if h.now().Sub(last) >= uploadProgressEvery {
+				progress()
+			}
+		}
+		if err == io.EOF {
+			progress()
+			return loaded, nil
+		}
+		if err != nil {
+			return loaded, err
+		}
+	}
+}
+
+// fileOf returns the file named by {fileId} if u is a member of its chat.
+func (h *Handler) fileOf(r *http.Request, u *backend.User) (*backend.File, error) {
+	id := r.PathValue("fileId")
+	if err := validID("fileId", id); err != nil {
+		return nil, err
+	}
+	f, err := h.store.File(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	chat, err := h.store.Chat(r.Context(), f.ChatID)
+	if err != nil {
+		return nil, err
+	}
+	if !chat.HasMember(u.ID) {
+		return nil, backend.Errorf(backend.EFORBIDDEN, "You are not a member of this file's chat.")
+	}
+	return f, nil
+}
+
+// inlineTypes may be shown in the browser; everything else downloads as an attachment, so an
+// uploaded HTML or SVG page can never run in the app's origin.
+var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true}
+
+func (h *Handler) downloadFile(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	f, err := h.fileOf(r, u)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(h.cfg.Files.Path(f.ID))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	disposition, ctype := "attachment", "application/octet-stream"
+	if inlineTypes[f.MIME] {
+		disposition, ctype = "inline", f.MIME
+	} else if strings.HasPrefix(f.MIME, "text/plain") {
+		ctype = "text/plain; charset=utf-8"
+	}
+	serveStored(w, r, in, f.Name, disposition, ctype)
+	return nil
+}
+
+func (h *Handler) downloadThumbnail(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	f, err := h.fileOf(r, u)
+	if err != nil {
+		return err
+	}
+	if !f.Thumbnail {
+		return backend.Errorf(backend.ENOTFOUND, "This file has no thumbnail.")
+	}
+	in, err := os.Open(h.cfg.Files.ThumbnailPath(f.ID))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	serveStored(w, r, in, "thumbnail-"+f.Name+".png", "inline", "image/png")
+	return nil
+}
+
+func serveStored(w http.ResponseWriter, r *http.Request, in *os.File, name, disposition, ctype string) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", ctype)
+	hdr.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	hdr.Set("Cache-Control", "private, max-age=86400")
+	var mod time.Time
+	if st, err := in.Stat(); err == nil {
+		mod = st.ModTime()
+	}
+	http.ServeContent(w, r, "", mod, in)
+}
