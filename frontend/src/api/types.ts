@@ -33,6 +33,27 @@ export interface Message {
   /** The sender's idempotency key: posting twice with the same one creates one message. */
   clientId?: string
   createdAt: number
+  /** The processed file a file message carries. */
+  attachment?: FileInfo
+}
+
+/** An uploaded file as the server describes it (GET /api/files/{id} serves its bytes). */
+export interface FileInfo {
+  id: string
+  chatId: string
+  uploaderId: string
+  name: string
+  /** Bytes. */
+  size: number
+  mime?: string
+  status: 'processing' | 'ready' | 'failed'
+  error?: string
+  sha256?: string
+  width?: number
+  height?: number
+  thumbnail?: boolean
+  preview?: string
+  createdAt: number
 }
 
 export type EventType =

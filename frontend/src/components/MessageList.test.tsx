@@ -84,6 +84,34 @@ describe('MessageList', () => {
     expect(container.querySelector('b')).toBeNull()
   })
 
+  it('shows a file message as its thumbnail or as a download with size and preview', () => {
+    const chart = {
+      ...message('m1', bob.id, 'chart.png'),
+      attachment: {
+        id: 'F1', chatId: 'c1', uploaderId: bob.id, name: 'chart.png', size: 48_213, mime: 'image/png',
+        status: 'ready' as const, width: 800, height: 400, thumbnail: true, createdAt: noon,
+      },
+    }
+    const notes = {
+      ...message('m2', bob.id, 'notes.txt'),
+      attachment: {
+        id: 'F2', chatId: 'c1', uploaderId: bob.id, name: 'notes.txt', size: 812, mime: 'text/plain',
+        status: 'ready' as const, preview: 'line one\nline two', createdAt: noon,
+      },
+    }
+    renderList(view({ messages: [chart, notes] }))
+
+    const image = screen.getByRole('img', { name: 'chart.png' })
+    expect(image.getAttribute('src')).toBe('/api/files/F1/thumbnail')
+    expect(screen.getByRole('link', { name: 'Open chart.png' }).getAttribute('href')).toBe('/api/files/F1')
+    expect(screen.getByRole('link', { name: 'chart.png' }).getAttribute('download')).toBe('chart.png')
+    expect(screen.getByText('47 KB')).toBeDefined()
+    const download = screen.getByRole('link', { name: 'notes.txt' })
+    expect(download.getAttribute('download')).toBe('notes.txt')
+    expect(screen.getByText('812 B')).toBeDefined()
+    expect(screen.getByText(/line one/).textContent).toBe('line one\nline two')
+  })
+
   it('groups messages by the same author but keeps the author for screen readers', () => {
     renderList(
       view({

@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react'
-import type { Message, User } from '../api/types'
+import type { FileInfo, Message, User } from '../api/types'
 import type { ChatView, LoadOlderOptions, PendingMessage } from '../state/types'
 import { personName } from './names'
 
@@ -32,6 +32,7 @@ type Item =
       key: string
       authorId: string
       content: string
+      attachment?: FileInfo
       createdAt: number
       /** Same author as the message just above, shortly after it: no name and time header. */
       continued: boolean
@@ -195,7 +196,11 @@ function MessageItem({
           {time.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}
         </time>
       </div>
-      <div className="message-content">{item.content}</div>
+      {item.attachment ? (
+        <Attachment file={item.attachment} />
+      ) : (
+        <div className="message-content">{item.content}</div>
+      )}
       {pending && (
         <div className="send-state">
           <span>{sendStateText(pending)}</span>
@@ -213,6 +218,40 @@ function MessageItem({
       )}
     </li>
   )
+}
+
+/** A file in a message: its thumbnail (images) or its name, size and text preview, linking to
+ * the file. The server serves only images inline; everything else downloads. */
+function Attachment({ file }: { file: FileInfo }) {
+  const href = `/api/files/${encodeURIComponent(file.id)}`
+  return (
+    <figure className="attachment">
+      {file.thumbnail && (
+        <a href={href} target="_blank" rel="noopener" aria-label={`Open ${file.name}`}>
+          <img
+            src={`${href}/thumbnail`}
+            alt={file.name}
+            width={file.width && file.height ? Math.min(320, file.width) : undefined}
+            loading="lazy"
+          />
+        </a>
+      )}
+      <figcaption>
+        <a href={href} download={file.name}>
+          {file.name}
+        </a>{' '}
+        <span className="attachment-size">{formatSize(file.size)}</span>
+      </figcaption>
+      {file.preview && <pre className="attachment-preview">{file.preview}</pre>}
+    </figure>
+  )
+}
+
+/** Bytes as people read them: 512 B, 2.4 KB, 13 MB. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`
 }
 
 export function sendStateText(pending: PendingMessage): string {
@@ -256,6 +295,7 @@ function buildItems(view: ChatView | undefined, me: User): Item[] {
       key,
       authorId,
       content: message.content,
+      attachment: 'attachment' in message ? message.attachment : undefined,
       createdAt: message.createdAt,
       continued:
         previous !== undefined &&
