@@ -134,10 +134,7 @@ func (s *Store) MarkNotifications(ctx context.Context, userID string, ids []stri
 		b := t.Bucket(bucketNotes)
 		var keys [][]byte
 		if ids == nil {
-			c := b.Cursor()
-			for k, _ := c.Seek([]byte(userID)); k != nil && bytes.HasPrefix(k, []byte(userID)); k, _ = c.Next() {
-				keys = append(keys, slices.Clone(k))
-			}
+			keys = keysWithPrefix(b, []byte(userID))
 		} else {
 			for _, id := range ids {
 				keys = append(keys, concat(userID, id))
@@ -167,12 +164,7 @@ func (s *Store) MarkNotifications(ctx context.Context, userID string, ids []stri
 func (s *Store) ClearNotifications(ctx context.Context, userID string) error {
 	return s.update(ctx, func(t *txn) error {
 		b := t.Bucket(bucketNotes)
-		var keys [][]byte
-		c := b.Cursor()
-		for k, _ := c.Seek([]byte(userID)); k != nil && bytes.HasPrefix(k, []byte(userID)); k, _ = c.Next() {
-			keys = append(keys, slices.Clone(k))
-		}
-		for _, k := range keys {
+		for _, k := range keysWithPrefix(b, []byte(userID)) {
 			if err := b.Delete(k); err != nil {
 				return fmt.Errorf("clear notifications: %w", err)
 			}
@@ -199,10 +191,8 @@ func (s *Store) PruneNotifications(ctx context.Context, olderThan time.Time, kee
 			c := tx.Bucket(bucketNotes).Cursor()
 			for k, _ := c.First(); k != nil && len(doomed) < batch; {
 				user := slices.Clone(k[:ulid.EncodedSize])
-				var keys [][]byte
-				for ; k != nil && bytes.HasPrefix(k, user); k, _ = c.Next() {
-					keys = append(keys, slices.Clone(k))
-				}
+				keys := keysWithPrefix(tx.Bucket(bucketNotes), user)
+				k, _ = c.Seek(append(slices.Clone(user), 0xff))
 				excess := len(keys) - keepPerUser
 				for i, key := range keys { // oldest first
 					id, err := ulid.ParseStrict(string(key[ulid.EncodedSize:]))

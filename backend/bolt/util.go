@@ -1,9 +1,11 @@
 package bolt
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -36,4 +38,15 @@ func concat(parts ...string) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// keysWithPrefix copies the keys of b that start with prefix, in order, so that the caller may
+// delete or rewrite them without disturbing a cursor.
+func keysWithPrefix(b *bbolt.Bucket, prefix []byte) [][]byte {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, slices.Clone(k))
+	}
+	return keys
 }

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/herald-chat/herald/backend"
 )
@@ -106,12 +105,9 @@ func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request, u *backen
 			}
 		}
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > backend.MaxPageLimit {
-			return backend.Errorf(backend.EINVALID, "limit must be a number from 1 to %d.", backend.MaxPageLimit)
-		}
-		page.Limit = n
+	var err error
+	if page.Limit, err = pageLimit(q); err != nil {
+		return err
 	}
 	chat, err := h.memberChat(r, u)
 	if err != nil {

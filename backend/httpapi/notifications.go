@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/herald-chat/herald/backend"
 )
@@ -73,12 +72,9 @@ func (h *Handler) listNotifications(w http.ResponseWriter, r *http.Request, u *b
 	if len(f.Query) > 200 {
 		return backend.Errorf(backend.EINVALID, "q is at most 200 bytes.")
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > backend.MaxPageLimit {
-			return backend.Errorf(backend.EINVALID, "limit must be a number from 1 to %d.", backend.MaxPageLimit)
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = pageLimit(q); err != nil {
+		return err
 	}
 	page, hasMore, err := h.store.Notifications(r.Context(), u.ID, f)
 	if err != nil {

@@ -22,18 +22,7 @@ func TestSlowSubscriberIsCutOffAndResumesWithoutLoss(t *testing.T) {
 	ts := newTestServer(t, serverOptions{queueSize: 64})
 	tm := ts.team(t)
 
-	// The stuck client: a raw connection that sends its request and then reads nothing.
-	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	req, _ := http.NewRequest("GET", ts.URL+"/api/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+tm.bob.Token)
-	if err := req.Write(conn); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the stuck stream to subscribe", func() bool { return ts.Hub.Online(tm.bob.ID) == 1 })
+	conn, req := ts.stuckStream(t, tm.bob)
 
 	var before runtime.MemStats
 	runtime.GC()
@@ -144,17 +133,7 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 func TestShutdownIsNotHeldUpByAStuckStream(t *testing.T) {
 	ts := newTestServer(t, serverOptions{writeLimit: time.Minute})
 	tm := ts.team(t)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	req, _ := http.NewRequest("GET", ts.URL+"/api/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+tm.bob.Token)
-	if err := req.Write(conn); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the stuck stream to subscribe", func() bool { return ts.Hub.Online(tm.bob.ID) == 1 })
+	ts.stuckStream(t, tm.bob)
 	content := strings.Repeat("x", 8000)
 	for i := range 1000 { // 8 MB: more than the socket buffers hold, less than the queue
 		ts.must(t, 201, request{method: "POST", path: "/api/chats/" + tm.chat + "/messages", token: tm.alice.Token,
@@ -170,4 +149,22 @@ func TestShutdownIsNotHeldUpByAStuckStream(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Fatalf("shutdown waited %s for a stuck stream", took)
 	}
+}
+
+// stuckStream opens /api/stream for who on a raw connection that sends its request and then
+// reads nothing, and waits until the server has subscribed it. The connection closes with t.
+func (ts *testServer) stuckStream(t *testing.T, who account) (net.Conn, *http.Request) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	req, _ := http.NewRequest("GET", ts.URL+"/api/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+who.Token)
+	if err := req.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stuck stream to subscribe", func() bool { return ts.Hub.Online(who.ID) == 1 })
+	return conn, req
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -74,4 +76,17 @@ func validClientID(s string) error {
 		}
 	}
 	return nil
+}
+
+// pageLimit reads the limit query parameter: DefaultPageLimit when absent, else 1 to MaxPageLimit.
+func pageLimit(q url.Values) (int, error) {
+	s := q.Get("limit")
+	if s == "" {
+		return backend.DefaultPageLimit, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > backend.MaxPageLimit {
+		return 0, backend.Errorf(backend.EINVALID, "limit must be a number from 1 to %d.", backend.MaxPageLimit)
+	}
+	return n, nil
 }

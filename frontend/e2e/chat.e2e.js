@@ -13,6 +13,7 @@ import {
   messageLog,
   nonce,
   openChat,
+  openLive,
   recordConnectionStates,
   screenshot,
   sendWithEnter,
@@ -58,10 +59,7 @@ describe('web client end to end', () => {
       const chat = await alice.api.createChat('Launch plans', [bob.user.id])
       const a = await signedIn('alice', { screenshot: '01-sign-in' })
       const b = await signedIn('bob')
-      await openChat(a, chat.name)
-      await openChat(b, chat.name)
-      await waitForConnection(a, 'Live')
-      await waitForConnection(b, 'Live')
+      await openLive(chat.name, a, b)
       // Presence is live: bob's stream opening turns his dot on in alice's member list.
       await a
         .getByRole('list', { name: 'Members' })
@@ -100,10 +98,7 @@ describe('web client end to end', () => {
       const chat = await alice.api.createChat('Release notes', [bob.user.id])
       const a = await signedIn('alice')
       const b = await signedIn('bob')
-      await openChat(a, chat.name)
-      await openChat(b, chat.name)
-      await waitForConnection(a, 'Live')
-      await waitForConnection(b, 'Live')
+      await openLive(chat.name, a, b)
 
       const typingLine = b.getByText(/alice is typing/i)
       const startedAt = Date.now()
@@ -173,10 +168,7 @@ describe('web client end to end', () => {
       const chat = await alice.api.createChat('Travel', [bob.user.id])
       const a = await signedIn('alice')
       const b = await signedIn('bob')
-      await openChat(a, chat.name)
-      await openChat(b, chat.name)
-      await waitForConnection(a, 'Live')
-      await waitForConnection(b, 'Live')
+      await openLive(chat.name, a, b)
 
       await a.context().setOffline(true)
       await waitForConnection(a, 'Offline')

@@ -530,6 +530,16 @@ export async function waitForConnection(page, state, timeoutMs = 15_000) {
 }
 
 /**
+ * Opens the chat in each page and waits until each shows Live.
+ * @param {string} chatName
+ * @param {...Page} pages
+ */
+export async function openLive(chatName, ...pages) {
+  for (const page of pages) await openChat(page, chatName)
+  for (const page of pages) await waitForConnection(page, 'Live')
+}
+
+/**
  * Records every change of the connection indicator's text in the page (a MutationObserver, so
  * brief states are not missed between polls). The returned array fills as the page reports;
  * `at` is the page's Date.now(). Call once per page, after the indicator is on screen.

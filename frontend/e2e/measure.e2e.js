@@ -16,6 +16,7 @@ import {
   launchBrowser,
   nonce,
   openChat,
+  openLive,
   recordArrivals,
   sendWithEnter,
   signIn,
@@ -108,10 +109,7 @@ describe('measurements', () => {
       const chat = await alice.api.createChat('Latency', [bob.user.id])
       const a = await signedIn('alice')
       const b = await signedIn('bob')
-      await openChat(a, chat.name)
-      await openChat(b, chat.name)
-      await waitForConnection(a, 'Live')
-      await waitForConnection(b, 'Live')
+      await openLive(chat.name, a, b)
 
       const n = nonce()
       const tokenSource = `\\[lat ${n} \\d{3}\\]`
