@@ -23,6 +23,10 @@ const (
 	// EventPreferencesChanged goes to every stream of the user whose preferences changed, so
 	// all their devices apply the new settings at once.
 	EventPreferencesChanged EventType = "PREFERENCES_CHANGED"
+	// EventNotification carries one recipient's notification where the event it is about is
+	// shared by many (a NEW_MESSAGE, a bot's AGENT_STATUS_CHANGED): {chatId?, notification}. It is
+	// personal, so each member gets their own decision without re-encoding the shared frame.
+	EventNotification EventType = "NOTIFICATION"
 
 	EventTyping             EventType = "TYPING"
 	EventFileUploadProgress EventType = "FILE_UPLOAD_PROGRESS"

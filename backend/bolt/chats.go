@@ -201,7 +201,7 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 		if err := t.Bucket(bucketReads).Put(concat(m.AuthorID, m.ChatID), []byte(id)); err != nil {
 			return fmt.Errorf("move read marker: %w", err)
 		}
-		if err := t.notifyMentions(chat, &stored); err != nil {
+		if err := t.notifyMembers(chat, &stored); err != nil {
 			return err
 		}
 		answer := stored // the event keeps its own copy: it is shared once published
@@ -303,32 +303,64 @@ func (s *Store) MarkRead(ctx context.Context, userID, chatID, messageID string) 
 	})
 }
 
-// notifyMentions sends MENTION to each member named as @username in msg, except its author.
-// Names of non-members notify nobody.
-func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message) error {
+// MessageNotifyLimit is the largest chat (in members) whose every message notifies each member.
+// In larger chats only mentions do: a message there would otherwise write one history entry and
+// one event per member, and nobody wants a toast per message in a 500-person channel.
+const MessageNotifyLimit = 100
+
+// notifyMembers sends MENTION to each member named as @username in msg and, in chats of up to
+// MessageNotifyLimit members, NOTIFICATION (kind message) to every other member. The author, bots
+// and names of non-members get nothing.
+func (t *txn) notifyMembers(chat *backend.Chat, msg *backend.Message) error {
 	names := backend.Mentions(msg.Content)
-	if len(names) == 0 {
+	everyone := len(chat.MemberIDs) <= MessageNotifyLimit
+	if len(names) == 0 && !everyone {
 		return nil
 	}
 	author, err := getUser(t.Tx, msg.AuthorID)
 	if err != nil {
 		return err
 	}
+	body := summary(msg.Content, 280)
+	link := "/chats/" + chat.ID
+	mentioned := make(map[string]bool, len(names))
 	for _, name := range names {
-		id := t.Bucket(bucketUsernames).Get([]byte(name))
-		if id == nil || string(id) == msg.AuthorID || !chat.HasMember(string(id)) {
+		id := string(t.Bucket(bucketUsernames).Get([]byte(name)))
+		if id == "" || id == msg.AuthorID || mentioned[id] || !chat.HasMember(id) {
 			continue
 		}
+		mentioned[id] = true
 		n := backend.Notification{
 			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in #%s", author.DisplayName, chat.Name),
-			Body: summary(msg.Content, 280), Link: "/chats/" + chat.ID, ChatID: chat.ID,
+			Body: body, Link: link, ChatID: chat.ID,
 		}
 		notice := backend.Notice{Kind: backend.KindMention, ChatID: chat.ID, ChatName: chat.Name}
 		message := *msg
-		err := t.notifyUser(string(id), backend.EventMention, n, notice, func(ev *backend.Event) {
+		err := t.notifyUser(id, backend.EventMention, n, notice, func(ev *backend.Event) {
 			ev.ChatID, ev.Message = chat.ID, &message
 		})
 		if err != nil {
+			return err
+		}
+	}
+	if !everyone {
+		return nil
+	}
+	title := fmt.Sprintf("%s in #%s", author.DisplayName, chat.Name)
+	notice := backend.Notice{Kind: backend.KindMessage, ChatID: chat.ID, ChatName: chat.Name}
+	for _, id := range chat.MemberIDs {
+		if id == msg.AuthorID || mentioned[id] {
+			continue
+		}
+		member, err := getUser(t.Tx, id)
+		if err != nil {
+			return err
+		}
+		if member.IsBot() {
+			continue
+		}
+		n := backend.Notification{Type: backend.KindMessage, Title: title, Body: body, Link: link, ChatID: chat.ID}
+		if err := t.notifyUser(id, backend.EventNotification, n, notice, func(ev *backend.Event) { ev.ChatID = chat.ID }); err != nil {
 			return err
 		}
 	}

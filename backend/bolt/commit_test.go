@@ -21,8 +21,9 @@ import (
 // readable, ids increase in publish order without duplicates, and commits are shared.
 func TestGroupCommit(t *testing.T) {
 	e := newEnv(t)
-	us := e.users(2)
-	chat := e.chat("busy", us[0], us[1])
+	us := e.users(1)
+	// A chat of one, whose messages notify nobody: each post is exactly one event.
+	chat := e.chat("busy", us[0])
 	chatEvent := e.lastEventID()
 	const writers, perWriter, total = 64, 20, 64 * 20
 
@@ -32,7 +33,7 @@ func TestGroupCommit(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
-			author := us[w%2]
+			author := us[0]
 			for i := range perWriter {
 				m, created, err := e.s.PostMessage(e.ctx, &backend.Message{
 					ChatID: chat.ID, AuthorID: author.ID, Content: fmt.Sprintf("w%d #%d", w, i), ClientID: fmt.Sprintf("w%d-%d", w, i),
@@ -196,7 +197,27 @@ func TestFailingWritesDoNotFailTheirBatch(t *testing.T) {
 		}
 	}
 	slices.Sort(good)
-	published := eventIDs(e.pub.Events()[pubBefore:])
+	// Each good post is a NEW_MESSAGE and the other member's NOTIFICATION; failed ones left nothing.
+	newMessages := func(evs []*backend.Event) []string {
+		var ids []string
+		notes := 0
+		for _, ev := range evs {
+			switch ev.Type {
+			case backend.EventNewMessage:
+				ids = append(ids, ev.ID)
+			case backend.EventNotification:
+				notes++
+			default:
+				t.Errorf("unexpected %s event", ev.Type)
+			}
+		}
+		if notes != len(ids) {
+			t.Errorf("%d NOTIFICATION events for %d messages", notes, len(ids))
+		}
+		return ids
+	}
+	wantStrictlyIncreasing(t, eventIDs(e.pub.Events()[pubBefore:]), "published events")
+	published := newMessages(e.pub.Events()[pubBefore:])
 	wantStrictlyIncreasing(t, published, "published events")
 	if !slices.Equal(published, good) {
 		t.Errorf("published %d events, want exactly the %d good posts", len(published), len(good))
@@ -206,7 +227,7 @@ func TestFailingWritesDoNotFailTheirBatch(t *testing.T) {
 	if !slices.Equal(messageIDs(stored), good) {
 		t.Errorf("stored %d messages, want exactly the %d good posts", len(stored), len(good))
 	}
-	if logged := e.eventsAfter(e.pub.Events()[pubBefore-1].ID); !slices.Equal(eventIDs(logged), good) {
+	if logged := newMessages(e.eventsAfter(e.pub.Events()[pubBefore-1].ID)); !slices.Equal(logged, good) {
 		t.Errorf("the log holds %d new events, want exactly the %d good posts", len(logged), len(good))
 	}
 }
@@ -270,7 +291,8 @@ func TestReopenKeepsDataAndIDsKeepIncreasing(t *testing.T) {
 		if c2.ID <= m.ID || e.lastEventID() <= c2.ID {
 			t.Errorf("round %d: ids not increasing: message %s, chat %s, event %s", round, m.ID, c2.ID, e.lastEventID())
 		}
-		if logged := e.eventsAfter(last); len(logged) != 2 || logged[0].ID != m.ID {
+		// The message, b's NOTIFICATION of it, the new chat.
+		if logged := e.eventsAfter(last); len(logged) != 3 || logged[0].ID != m.ID || logged[1].Type != backend.EventNotification {
 			t.Errorf("round %d: EventsAfter(last before restart) = %v, want the new message first", round, eventIDs(logged))
 		}
 		msgs = append(msgs, m.ID)

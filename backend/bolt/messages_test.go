@@ -148,11 +148,35 @@ func TestMessageIDIsItsEventID(t *testing.T) {
 	for i := range 5 {
 		msgs = append(msgs, e.post(chat, us[i%3], fmt.Sprint(i)))
 	}
-	evs := e.pub.Events()[before:]
+	var evs []*backend.Event
+	notified := map[string][]string{} // message id → who got a NOTIFICATION for it
+	for _, ev := range e.pub.Events()[before:] {
+		switch ev.Type {
+		case backend.EventNewMessage:
+			evs = append(evs, ev)
+		case backend.EventNotification:
+			n := ev.Notification
+			if n == nil || n.Type != backend.KindMessage || !ev.Personal || len(ev.Recipients) != 1 || n.ID != ev.ID ||
+				len(evs) == 0 || ev.ChatID != chat.ID || !n.Notify {
+				t.Fatalf("unexpected NOTIFICATION %+v (%+v)", *ev, n)
+			}
+			last := evs[len(evs)-1].ID
+			notified[last] = append(notified[last], ev.Recipients[0])
+		default:
+			t.Fatalf("a post published %s", ev.Type)
+		}
+	}
 	if len(evs) != len(msgs) {
-		t.Fatalf("%d posts published %d events", len(msgs), len(evs))
+		t.Fatalf("%d posts published %d NEW_MESSAGE events", len(msgs), len(evs))
 	}
 	members := []string{us[0].ID, us[1].ID, us[2].ID}
+	for i, m := range msgs {
+		// Every member but the author is notified, right after the message, in the same commit.
+		want := slices.DeleteFunc(slices.Clone(members), func(id string) bool { return id == m.AuthorID })
+		if got := notified[m.ID]; !slices.Equal(got, want) {
+			t.Errorf("message %d notified %v, want %v", i, got, want)
+		}
+	}
 	for i, ev := range evs {
 		m := msgs[i]
 		if ev.Type != backend.EventNewMessage || ev.ID != m.ID || ev.ChatID != chat.ID || ev.Message == nil ||

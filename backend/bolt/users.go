@@ -235,11 +235,28 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 			return err
 		}
 		changed = true
-		return t.emit(&backend.Event{
+		recipients := coMembers(t.Tx, u.ID)
+		err = t.emit(&backend.Event{
 			Type:   backend.EventAgentStatusChanged,
 			Agent:  u.AsAgent(),
-			Status: status, Personal: true, Recipients: coMembers(t.Tx, u.ID),
+			Status: status, Personal: true, Recipients: recipients,
 		})
+		if err != nil || !u.IsBot() {
+			return err // people's presence comes and goes all day: it updates the UI, it does not notify
+		}
+		n := backend.Notification{Type: backend.KindAgent, Title: fmt.Sprintf("%s is %s", u.DisplayName, status)}
+		for _, id := range recipients {
+			if id == u.ID {
+				continue
+			}
+			if other, err := getUser(t.Tx, id); err != nil || other.IsBot() {
+				continue // a bot does not watch other bots; a missing user is nobody to notify
+			}
+			if err := t.notifyUser(id, backend.EventNotification, n, backend.Notice{Kind: backend.KindAgent}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return changed, err
 }

@@ -304,6 +304,8 @@ type event struct {
 	Timestamp int64            `json:"timestamp"`
 	Message   *backend.Message `json:"message"`
 	Chat      *backend.Chat    `json:"chat"`
+	// Notification is set on personal events meant to notify.
+	Notification *backend.Notification `json:"notification"`
 }
 
 // nextEvent skips comments and returns the next event.

@@ -2,11 +2,14 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-chat/herald/backend"
 )
 
 const wait = 5 * time.Second
@@ -121,17 +124,26 @@ func TestChatStreamCarriesOnlyItsChat(t *testing.T) {
 	if ev := chatStream.nextOfType(t, "NEW_MESSAGE", wait); ev.Message.Content != "here" {
 		t.Fatalf("chat stream carried %q from another chat", ev.Message.Content)
 	}
-	// The notification stream carries personal events only; chat messages are not personal.
-	// Both posts were fanned out before they were answered, so by the second keepalive after
-	// them anything they put on the stream would have shown.
+	// The notification stream carries personal events only: bob's NOTIFICATION for each post,
+	// never the NEW_MESSAGE itself. Both posts were fanned out before they were answered, so by
+	// the second keepalive after them anything they put on the stream would have shown.
+	notified := 0
 	for keepalives := 0; keepalives < 3; {
 		f, _ := notes.next(t, wait)
 		if !f.IsComment && f.Event != "keepalive" {
-			t.Fatalf("notification stream carried %q", f.Data)
+			var ev event
+			if err := json.Unmarshal([]byte(f.Data), &ev); err != nil || ev.Type != "NOTIFICATION" ||
+				ev.Notification == nil || ev.Notification.Type != backend.KindMessage {
+				t.Fatalf("notification stream carried %q", f.Data)
+			}
+			notified++
 		}
 		if f.Comment == "keepalive" {
 			keepalives++
 		}
+	}
+	if notified != 2 {
+		t.Fatalf("notification stream carried %d NOTIFICATION events, want 2", notified)
 	}
 }
 

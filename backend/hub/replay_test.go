@@ -406,7 +406,7 @@ func TestReplayFiltersByScope(t *testing.T) {
 	aliceUser := subscribe(t, w.hub, userScope(a), startID)
 	aliceChatAB := subscribe(t, w.hub, chatScope(a, ab.ID), startID)
 	bobChatBC := subscribe(t, w.hub, chatScope(b, bc.ID), startID)
-	carolNotif := subscribe(t, w.hub, notifScope(c), startID) // the store logs no personal events
+	carolNotif := subscribe(t, w.hub, notifScope(c), startID)
 
 	// Live events after the replay, so each stream has a known last event.
 	liveAB := w.post(t, ab.ID, b, "live ab")
@@ -426,7 +426,9 @@ func TestReplayFiltersByScope(t *testing.T) {
 			t.Fatalf("alice's user stream is missing %s", id)
 		}
 	}
-	if want := 2 + len(inAB) + len(inAC) + 1; len(gotAlice) != want { // 2 CHAT_UPDATED
+	// 2 CHAT_UPDATED, the messages of ab and ac, a NOTIFICATION for each of carol's in ac, and
+	// the live one.
+	if want := 2 + len(inAB) + 2*len(inAC) + 1; len(gotAlice) != want {
 		t.Fatalf("alice's user stream: %d events, want %d", len(gotAlice), want)
 	}
 
@@ -443,7 +445,14 @@ func TestReplayFiltersByScope(t *testing.T) {
 		t.Fatalf("bob's bc stream: %s", diffIDs(gotBC, want))
 	}
 
-	expectNone(t, carolNotif, "carol's notifications (no personal events logged)")
+	// carol's personal events: a NOTIFICATION for each of bob's messages in bc, nothing else.
+	wantCarol := w.logAfter(t, notifScope(c), startID)
+	if len(wantCarol) != len(inBC) {
+		t.Fatalf("carol's notifications in the log: %d, want %d", len(wantCarol), len(inBC))
+	}
+	if got := collect(t, carolNotif, wantCarol[len(wantCarol)-1]); !slices.Equal(got, wantCarol) {
+		t.Fatalf("carol's notification stream: %s", diffIDs(got, wantCarol))
+	}
 }
 
 // Personal events replay to notification and user streams, never to chat streams, even when

@@ -1,0 +1,154 @@
+package bolt_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/bolt"
+)
+
+// personal returns the personal events published since before, by recipient.
+func personal(e *env, before int) map[string][]*backend.Event {
+	out := map[string][]*backend.Event{}
+	for _, ev := range e.pub.Events()[before:] {
+		if ev.Personal && len(ev.Recipients) == 1 {
+			out[ev.Recipients[0]] = append(out[ev.Recipients[0]], ev)
+		}
+	}
+	return out
+}
+
+func TestMessageNotifiesEachMemberWithTheirOwnDecision(t *testing.T) {
+	e := newEnv(t)
+	us := e.users(4)
+	author, muter, mentioned, plain := us[0], us[1], us[2], us[3]
+	bot := &backend.User{Username: "deploybot", DisplayName: "Deploy bot"}
+	wantNoError(t, e.s.CreateBot(e.ctx, bot), "CreateBot")
+	chat := e.chat("ops", author, muter, mentioned, plain, bot)
+	p := backend.DefaultPreferences()
+	p.MutedChats = []string{chat.ID}
+	wantNoError(t, e.s.SetPreferences(e.ctx, muter.ID, p), "SetPreferences")
+
+	before := e.pub.Len()
+	m := e.post(chat, author, "deploying now @u2")
+	got := personal(e, before)
+
+	tests := []struct {
+		name       string
+		user       *backend.User
+		wantType   backend.EventType
+		wantKind   backend.NotificationKind
+		wantNotify bool
+		wantReason string
+	}{
+		{"a member who muted the chat is told silently", muter, backend.EventNotification, backend.KindMessage, false, "chat #ops is muted"},
+		{"a mentioned member gets the mention, not a second notification", mentioned, backend.EventMention, backend.KindMention, true, "notifications are on"},
+		{"any other member is notified", plain, backend.EventNotification, backend.KindMessage, true, "notifications are on"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := got[tt.user.ID]
+			if len(evs) != 1 {
+				t.Fatalf("%d personal events, want 1", len(evs))
+			}
+			ev, n := evs[0], evs[0].Notification
+			if ev.Type != tt.wantType || n == nil || n.Type != tt.wantKind || n.Notify != tt.wantNotify || n.Reason != tt.wantReason {
+				t.Fatalf("event %s notification %+v, want %s %s notify=%v %q", ev.Type, n, tt.wantType, tt.wantKind, tt.wantNotify, tt.wantReason)
+			}
+			if n.ID != ev.ID || ev.ID <= m.ID || ev.ChatID != chat.ID || n.Link != "/chats/"+chat.ID || n.Body != m.Content ||
+				n.Title == "" {
+				t.Errorf("notification %+v of event %s (message %s)", n, ev.ID, m.ID)
+			}
+			history, _, err := e.s.Notifications(e.ctx, tt.user.ID, backend.NotificationFilter{})
+			wantNoError(t, err, "Notifications")
+			if len(history) != 1 || history[0].ID != ev.ID || history[0].Decision != n.Decision {
+				t.Errorf("history %v, want the event's notification", history)
+			}
+		})
+	}
+	for _, u := range []*backend.User{author, bot} {
+		if evs := got[u.ID]; len(evs) != 0 {
+			t.Errorf("%s got %d personal events for the message", u.Username, len(evs))
+		}
+	}
+}
+
+func TestLargeChatsNotifyOnlyMentions(t *testing.T) {
+	e := newEnv(t)
+	us := e.users(bolt.MessageNotifyLimit + 1)
+	chat := e.chat("everyone", us[0], us[1:]...)
+	before := e.pub.Len()
+	e.post(chat, us[0], "hello all")
+	if got := personal(e, before); len(got) != 0 {
+		t.Fatalf("a message in a chat of %d notified %d members", len(us), len(got))
+	}
+	before = e.pub.Len()
+	e.post(chat, us[0], "@u7 see this")
+	got := personal(e, before)
+	if len(got) != 1 || len(got[us[7].ID]) != 1 || got[us[7].ID][0].Type != backend.EventMention {
+		t.Fatalf("a mention in a large chat notified %v, want u7's MENTION", got)
+	}
+
+	small := e.chat("small", us[0], us[1:bolt.MessageNotifyLimit]...) // exactly the limit
+	before = e.pub.Len()
+	e.post(small, us[0], "hi")
+	if got := personal(e, before); len(got) != bolt.MessageNotifyLimit-1 {
+		t.Fatalf("a message in a chat of %d notified %d members, want %d", bolt.MessageNotifyLimit, len(got), bolt.MessageNotifyLimit-1)
+	}
+}
+
+func TestBotStatusNotifiesPeopleWhoShareAChat(t *testing.T) {
+	e := newEnv(t)
+	us := e.users(3)
+	alice, bob, stranger := us[0], us[1], us[2]
+	bot := &backend.User{Username: "ci", DisplayName: "CI bot"}
+	other := &backend.User{Username: "otherbot", DisplayName: "Other bot"}
+	wantNoError(t, e.s.CreateBot(e.ctx, bot), "CreateBot")
+	wantNoError(t, e.s.CreateBot(e.ctx, other), "CreateBot")
+	e.chat("builds", alice, bob, bot, other)
+	e.chat("elsewhere", stranger)
+	p := backend.DefaultPreferences()
+	p.Kinds = map[backend.NotificationKind]bool{backend.KindAgent: false}
+	wantNoError(t, e.s.SetPreferences(e.ctx, bob.ID, p), "SetPreferences")
+
+	for i, status := range []backend.AgentStatus{backend.StatusBusy, backend.StatusBusy, backend.StatusOffline} {
+		before := e.pub.Len()
+		changed, err := e.s.SetStatus(e.ctx, bot.ID, status)
+		wantNoError(t, err, "SetStatus")
+		got := personal(e, before)
+		if !changed {
+			if e.pub.Len() != before {
+				t.Fatalf("step %d: an unchanged status published events", i)
+			}
+			continue
+		}
+		for id, evs := range got {
+			if id != alice.ID && id != bob.ID {
+				t.Errorf("step %d: %s got %d NOTIFICATION events", i, id, len(evs))
+			}
+		}
+		want := map[string]backend.Decision{
+			alice.ID: {Notify: true, Reason: "notifications are on"},
+			bob.ID:   {Notify: false, Reason: "agent notifications are turned off"},
+		}
+		for id, d := range want {
+			evs := got[id]
+			if len(evs) != 1 || evs[0].Type != backend.EventNotification || evs[0].Notification.Type != backend.KindAgent ||
+				evs[0].Notification.Decision != d || evs[0].Notification.Title != fmt.Sprintf("CI bot is %s", status) {
+				t.Errorf("step %d: %s got %v, want one agent NOTIFICATION with %+v", i, id, evs, d)
+			}
+		}
+	}
+
+	// A person's presence updates co-members' UI but notifies nobody.
+	before := e.pub.Len()
+	changed, err := e.s.SetStatus(e.ctx, bob.ID, backend.StatusOnline)
+	wantNoError(t, err, "SetStatus")
+	evs := e.pub.Events()[before:]
+	if !changed || len(evs) != 1 || evs[0].Type != backend.EventAgentStatusChanged ||
+		!slices.Contains(evs[0].Recipients, alice.ID) {
+		t.Fatalf("bob going online published %v", evs)
+	}
+}
