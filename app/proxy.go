@@ -1,0 +1,293 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-chat/herald/app/local"
+	"github.com/herald-chat/herald/backend"
+)
+
+// Session is where the API proxy keeps the signed-in user's bearer token. The token never reaches
+// the webview: the proxy adds it to each request and takes it out of sign-in answers.
+type Session interface {
+	// Token is the bearer token, or "" when nobody is signed in.
+	Token() string
+	// SignedIn stores the token of a sign-in, registration or first-run setup.
+	SignedIn(user *backend.User, token string)
+	// SignedOut forgets the token: the user signed out, or the server no longer knows it.
+	SignedOut()
+}
+
+// Outbox is the durable queue of messages written while the team server was unreachable.
+type Outbox interface {
+	Enqueue(chatID, clientID, content string, now time.Time) (local.OutboxItem, bool, error)
+	OutboxLen() (int, error)
+}
+
+// ResponseCache keeps recent API answers so that history can be read offline.
+type ResponseCache interface {
+	PutCached(key string, c local.Cached) error
+	Cached(key string) (local.Cached, bool, error)
+}
+
+// maxProxiedJSON bounds the bodies the proxy reads itself (posts, sign-in answers): the server's
+// own JSON body limit.
+const maxProxiedJSON = backend.MaxJSONBody
+
+// maxCachedResponse is the largest answer kept for offline reading.
+const maxCachedResponse = 1 << 20
+
+var (
+	postMessagePath = regexp.MustCompile(`^/api/chats/([0-9A-Za-z]{26})/messages$`)
+	readPath        = regexp.MustCompile(`^/api/chats/[0-9A-Za-z]{26}/read$`)
+	cacheablePath   = regexp.MustCompile(`^/api/(me|users|chats|chats/[0-9A-Za-z]{26}|chats/[0-9A-Za-z]{26}/messages|preferences|server|notifications)$`)
+)
+
+// APIProxy carries the webview's /api/ requests to the team server — the hosted one over
+// loopback or a remote one — adding the user's bearer token. It streams SSE without buffering,
+// keeps the token out of the webview, answers from its cache when the server is unreachable, and
+// queues posts in the durable outbox then (202) instead of failing them. Safe for concurrent use.
+type APIProxy struct {
+	upstream atomic.Pointer[url.URL]
+	session  Session
+	outbox   Outbox
+	cache    ResponseCache
+	log      *slog.Logger
+	// OnQueued is called after a post went into the outbox, OnRead after a read marker moved
+	// (the unread count changed), OnSessionChange after a sign-in or sign-out.
+	OnQueued, OnRead func()
+	now              func() time.Time
+	proxy            *httputil.ReverseProxy
+}
+
+// NewAPIProxy returns a proxy without an upstream: until SetUpstream it answers 503.
+func NewAPIProxy(session Session, outbox Outbox, cache ResponseCache, transport http.RoundTripper, log *slog.Logger) *APIProxy {
+	p := &APIProxy{session: session, outbox: outbox, cache: cache, log: log, now: time.Now,
+		OnQueued: func() {}, OnRead: func() {}}
+	p.proxy = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite,
+		Transport:      transport,
+		FlushInterval:  -1, // every write of an SSE stream goes out at once
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.upstreamFailed,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return p
+}
+
+// SetUpstream points the proxy at a team server's base URL (nil: none).
+func (p *APIProxy) SetUpstream(u *url.URL) { p.upstream.Store(u) }
+
+// Upstream is the current team server, or nil.
+func (p *APIProxy) Upstream() *url.URL { return p.upstream.Load() }
+
+type postBody struct {
+	Content  string `json:"content"`
+	ClientID string `json:"clientId"`
+}
+
+func (p *APIProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// httputil.ReverseProxy aborts with a panic when the webview goes away mid-answer; net/http
+	// would swallow it, but the AssetServer calls us on its own goroutine.
+	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
+			p.log.Error("API proxy panic", "path", r.URL.Path, "panic", v)
+		}
+	}()
+	if p.upstream.Load() == nil {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "No team server is set up yet.")
+		return
+	}
+	if m := postMessagePath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPost {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxProxiedJSON))
+		if err != nil {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "The message is too large.")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		// Earlier posts still waiting in the outbox go first: a new one joins the queue.
+		if n, err := p.outbox.OutboxLen(); err == nil && n > 0 {
+			p.queuePost(w, m[1], body)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), queuedPostKey{}, queuedPost{chatID: m[1], body: body}))
+	}
+	p.proxy.ServeHTTP(w, r)
+}
+
+type queuedPostKey struct{}
+
+type queuedPost struct {
+	chatID string
+	body   []byte
+}
+
+func (p *APIProxy) rewrite(pr *httputil.ProxyRequest) {
+	u := p.upstream.Load()
+	pr.SetURL(u)
+	pr.Out.Host = u.Host
+	// The token authenticates, not the webview's cookies or origin (wails://wails would fail the
+	// server's cross-origin check, which guards cookie sessions only).
+	for _, h := range []string{"Cookie", "Origin", "Referer", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest"} {
+		pr.Out.Header.Del(h)
+	}
+	pr.Out.Header.Del("Authorization")
+	if token := p.session.Token(); token != "" {
+		pr.Out.Header.Set("Authorization", "Bearer "+token)
+	}
+}
+
+func (p *APIProxy) modifyResponse(resp *http.Response) error {
+	resp.Header.Del("Set-Cookie") // the webview's session is the proxy's token
+	req := resp.Request
+	path := req.URL.Path
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	switch {
+	case req.Method == http.MethodPost && ok && (path == "/api/auth/login" || path == "/api/auth/register"):
+		return p.takeToken(resp)
+	case req.Method == http.MethodPost && ok && path == "/api/auth/logout":
+		p.session.SignedOut()
+	case resp.StatusCode == http.StatusUnauthorized && req.Header.Get("Authorization") != "":
+		p.session.SignedOut() // the server no longer knows the token
+	case req.Method == http.MethodPost && ok && readPath.MatchString(path):
+		p.OnRead()
+	case req.Method == http.MethodGet && resp.StatusCode == http.StatusOK && cacheablePath.MatchString(path):
+		return p.store(resp)
+	}
+	return nil
+}
+
+// takeToken keeps a sign-in's token in Go and answers the webview without it.
+func (p *APIProxy) takeToken(resp *http.Response) error {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxProxiedJSON))
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("read sign-in answer: %w", err)
+	}
+	var answer map[string]json.RawMessage
+	if err := json.Unmarshal(data, &answer); err != nil {
+		return fmt.Errorf("decode sign-in answer: %w", err)
+	}
+	var token string
+	var user backend.User
+	if err := json.Unmarshal(answer["token"], &token); err != nil || token == "" {
+		return errors.New("sign-in answer without a token")
+	}
+	if err := json.Unmarshal(answer["user"], &user); err != nil {
+		return fmt.Errorf("decode signed-in user: %w", err)
+	}
+	p.session.SignedIn(&user, token)
+	delete(answer, "token")
+	out, err := json.Marshal(answer)
+	if err != nil {
+		return err
+	}
+	setBody(resp, out)
+	return nil
+}
+
+func (p *APIProxy) store(resp *http.Response) error {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxCachedResponse+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", resp.Request.URL.Path, err)
+	}
+	if len(data) > maxCachedResponse { // too large to keep: pass it through whole
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
+		return nil
+	}
+	resp.Body.Close()
+	setBody(resp, data)
+	c := local.Cached{Body: data, ContentType: resp.Header.Get("Content-Type"), StoredAt: p.now()}
+	if err := p.cache.PutCached(cacheKey(resp.Request.URL), c); err != nil {
+		p.log.Warn("cache API answer", "path", resp.Request.URL.Path, "err", err)
+	}
+	return nil
+}
+
+func setBody(resp *http.Response, data []byte) {
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.ContentLength = int64(len(data))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(data)))
+}
+
+func cacheKey(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.Path
+	}
+	return u.Path + "?" + u.RawQuery
+}
+
+// upstreamFailed answers when the team server could not be reached: a post goes into the outbox,
+// a cacheable read comes from the cache, anything else is 502 in the API's error shape.
+func (p *APIProxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the webview went away
+	}
+	p.log.Debug("team server unreachable", "path", r.URL.Path, "err", err)
+	if post, ok := r.Context().Value(queuedPostKey{}).(queuedPost); ok {
+		p.queuePost(w, post.chatID, post.body)
+		return
+	}
+	if r.Method == http.MethodGet && cacheablePath.MatchString(r.URL.Path) {
+		if c, ok, cerr := p.cache.Cached(cacheKey(r.URL)); cerr == nil && ok {
+			w.Header().Set("Content-Type", c.ContentType)
+			w.Header().Set("X-Herald-Offline", "cached "+c.StoredAt.UTC().Format(time.RFC3339))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(c.Body)
+			return
+		}
+	}
+	writeError(w, http.StatusBadGateway, "unavailable", "The team server is unreachable.")
+}
+
+// queuePost stores a post in the outbox and answers 202 {queued: true, message}: the message
+// (without id) will be sent in order, exactly once, when the server is back.
+func (p *APIProxy) queuePost(w http.ResponseWriter, chatID string, body []byte) {
+	var post postBody
+	if err := json.Unmarshal(body, &post); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "The request body is not valid JSON.")
+		return
+	}
+	if strings.TrimSpace(post.Content) == "" || post.ClientID == "" {
+		// Without a client id a retry could post twice; the web client always sends one.
+		writeError(w, http.StatusBadGateway, "unavailable", "The team server is unreachable.")
+		return
+	}
+	item, _, err := p.outbox.Enqueue(chatID, post.ClientID, post.Content, p.now())
+	if err != nil {
+		p.log.Error("queue message", "chat", chatID, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "The message could not be queued.")
+		return
+	}
+	p.OnQueued()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusAccepted)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"queued":  true,
+		"message": map[string]any{"chatId": chatID, "content": item.Content, "clientId": item.ClientID, "createdAt": item.QueuedAt.UnixMilli()},
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
+}

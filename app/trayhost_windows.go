@@ -1,0 +1,4 @@
+package app
+
+// trayHostAvailable: Windows always has a notification area.
+func trayHostAvailable() error { return nil }
