@@ -1,16 +1,23 @@
 // Command herald is the Herald desktop app. It hosts a team server for its team (the server runs
-// inside the app) and shows the web client in a native window.
+// inside the app) or joins one elsewhere, and shows the web client in a native window, with
+// native notifications, a tray icon and a durable outbox.
 //
-//	herald [--data-dir DIR] [--host ADDR]
+//	herald [--data-dir DIR] [--host ADDR | --join URL]
+//
+// --join signs in with HERALD_USERNAME and HERALD_PASSWORD from the environment (never flags).
+// HERALD_DEBUG_ADDR=127.0.0.1:PORT also serves what the webview sees on that loopback address.
 //
 // Nothing starts before wails.Run: the Wails CLI runs main to generate bindings.
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	_ "time/tzdata" // quiet hours need time zones on machines without /usr/share/zoneinfo
 
 	"github.com/herald-chat/herald/app"
@@ -22,9 +29,16 @@ import (
 
 func main() {
 	var opts app.Options
-	flag.StringVar(&opts.DataDir, "data-dir", "", "directory of the hosted team server's data (default: the user's data directory/herald)")
-	flag.StringVar(&opts.HostAddr, "host", app.DefaultHostAddr, "address the hosted team server listens on")
+	flag.StringVar(&opts.DataDir, "data-dir", "", "directory of the app's data and a hosted team server's (default: the user's data directory/herald)")
+	flag.StringVar(&opts.HostAddr, "host", "", "host a team server on this address (e.g. 0.0.0.0:7878) without the first-run chooser")
+	flag.StringVar(&opts.JoinURL, "join", "", "join the team server at this URL without the chooser (credentials from HERALD_USERNAME and HERALD_PASSWORD)")
 	flag.Parse()
+	if opts.HostAddr != "" && opts.JoinURL != "" {
+		fmt.Fprintln(os.Stderr, "herald: --host and --join exclude each other")
+		os.Exit(2)
+	}
+	opts.Username, opts.Password = os.Getenv("HERALD_USERNAME"), os.Getenv("HERALD_PASSWORD")
+	opts.DebugAddr = os.Getenv("HERALD_DEBUG_ADDR")
 	opts.WebClient = frontend.Dist()
 	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -39,12 +53,28 @@ func main() {
 			Assets:     opts.WebClient,
 			Middleware: a.Middleware,
 		},
-		OnStartup:  a.Startup,
-		OnShutdown: a.Shutdown,
-		Bind:       []any{a},
+		OnStartup:     a.Startup,
+		OnBeforeClose: a.BeforeClose,
+		OnShutdown:    a.Shutdown,
+		// Nothing is bound: the page talks to the app over /desktop/ (the token must never be
+		// reachable from JavaScript). One window per data directory: starting herald again brings it forward.
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId:               instanceID(opts.DataDir),
+			OnSecondInstanceLaunch: func(d options.SecondInstanceData) { a.SecondInstance(d.Args) },
+		},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "herald:", err)
 		os.Exit(1)
 	}
+}
+
+// instanceID names the single-instance lock after the data directory, so that two profiles (and
+// parallel tests) can run side by side.
+func instanceID(dataDir string) string {
+	if abs, err := filepath.Abs(dataDir); err == nil && dataDir != "" {
+		dataDir = abs
+	}
+	sum := sha256.Sum256([]byte(dataDir))
+	return "chat.herald.desktop." + hex.EncodeToString(sum[:8])
 }

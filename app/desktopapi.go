@@ -1,0 +1,297 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/herald-chat/herald/app/local"
+	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/client"
+)
+
+// desktopState is GET /desktop/state: what the web client needs to know about the app.
+type desktopState struct {
+	Configured bool       `json:"configured"`
+	Mode       local.Mode `json:"mode,omitempty"`
+	ServerURL  string     `json:"serverUrl,omitempty"`
+	HostAddr   string     `json:"hostAddr,omitempty"`
+	LANURL     string     `json:"lanUrl,omitempty"`
+	TeamName   string     `json:"teamName,omitempty"`
+	SignedIn   bool       `json:"signedIn"`
+	Connection ConnState  `json:"connection"`
+	Unread     int        `json:"unread"`
+	KeepInTray bool       `json:"keepInTray"`
+	HasTray    bool       `json:"hasTray"`
+	Outbox     int        `json:"outbox"` // messages waiting to be sent
+}
+
+// desktopAPI serves /desktop/: the first-run choice, focus, settings. JSON in and out, errors in
+// the API's shape.
+func (a *App) desktopAPI() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /desktop/state", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONAnswer(w, http.StatusOK, a.state())
+	})
+	m.HandleFunc("POST /desktop/focus", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Focused bool `json:"focused"`
+		}
+		if !readJSON(w, r, &req) {
+			return
+		}
+		a.router.SetFocused(req.Focused)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST /desktop/host", a.handleHost)
+	m.HandleFunc("POST /desktop/join", a.handleJoin)
+	m.HandleFunc("POST /desktop/reset", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.reset(r.Context()); err != nil {
+			writeAppError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("PUT /desktop/settings", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			KeepInTray *bool `json:"keepInTray"`
+		}
+		if !readJSON(w, r, &req) {
+			return
+		}
+		a.mu.Lock()
+		p, configured := a.profile, a.configured
+		if req.KeepInTray != nil {
+			keep := *req.KeepInTray
+			p.KeepInTray = &keep
+			a.profile = p
+		}
+		a.mu.Unlock()
+		if configured {
+			if err := a.store.SaveProfile(p); err != nil {
+				writeAppError(w, err)
+				return
+			}
+		}
+		writeJSONAnswer(w, http.StatusOK, a.state())
+	})
+	m.HandleFunc("/desktop/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "No such desktop endpoint.")
+	})
+	return m
+}
+
+func (a *App) state() desktopState {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n, _ := a.store.OutboxLen()
+	p := a.profile
+	s := desktopState{
+		Configured: a.configured, Mode: p.Mode, TeamName: p.TeamName, SignedIn: p.Token != "",
+		Connection: a.view.State, Unread: a.view.Unread, KeepInTray: p.HidesOnClose(), HasTray: a.tray != nil,
+		Outbox: n,
+	}
+	switch p.Mode {
+	case local.ModeHost:
+		s.HostAddr, s.LANURL = p.HostAddr, a.hostedURL
+	case local.ModeJoin:
+		s.ServerURL = p.ServerURL
+	}
+	return s
+}
+
+// handleHost is the first run's "Host a team on this computer": it starts the team server on the
+// chosen address, creates the admin account, keeps its token and answers an invite link.
+func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		HostAddr    string `json:"hostAddr"`
+		TeamName    string `json:"teamName"`
+		Username    string `json:"username"`
+		DisplayName string `json:"displayName"`
+		Password    string `json:"password"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	a.mu.Lock()
+	configured := a.configured
+	a.mu.Unlock()
+	if configured {
+		writeError(w, http.StatusConflict, "conflict", "A team is already set up: change it in Settings first.")
+		return
+	}
+	if req.HostAddr == "" {
+		req.HostAddr = DefaultHostAddr
+	}
+	if _, _, err := splitHostPort(req.HostAddr); err != nil {
+		writeAppError(w, err)
+		return
+	}
+	team := strings.TrimSpace(req.TeamName)
+	if len(team) > 80 {
+		writeError(w, http.StatusBadRequest, "invalid", "The team name is at most 80 characters.")
+		return
+	}
+	if err := a.activate(local.Profile{Mode: local.ModeHost, HostAddr: req.HostAddr, TeamName: team}); err != nil {
+		a.undoHost()
+		writeAppError(w, err)
+		return
+	}
+	c, err := client.New(a.proxy.Upstream().String(), "")
+	if err != nil {
+		writeAppError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	token, user, err := c.Register(ctx, "", req.Username, req.DisplayName, req.Password)
+	if err != nil {
+		// A refused account (weak password, bad username) must not leave a half-set-up team: the
+		// hosted server stops and the chooser stays, with the server's reason.
+		a.undoHost()
+		writeAppError(w, err)
+		return
+	}
+	a.SignedIn(user, token)
+	invite, err := c.WithToken(token).CreateInvite(ctx, 0)
+	if err != nil {
+		writeAppError(w, err)
+		return
+	}
+	a.mu.Lock()
+	lan := a.hostedURL
+	a.mu.Unlock()
+	writeJSONAnswer(w, http.StatusOK, map[string]string{"inviteUrl": lan + "/join/" + invite.Code, "lanUrl": lan})
+}
+
+// undoHost stops a hosted server whose setup failed and forgets the profile.
+func (a *App) undoHost() {
+	_ = a.reset(context.Background())
+}
+
+// handleJoin is the first run's "Join a team": it checks that the server answers, then the window
+// signs in (or registers with the invite) through the proxy.
+func (a *App) handleJoin(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ServerURL string `json:"serverUrl"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	a.mu.Lock()
+	configured := a.configured
+	a.mu.Unlock()
+	if configured {
+		writeError(w, http.StatusConflict, "conflict", "A team is already set up: change it in Settings first.")
+		return
+	}
+	next := "/"
+	raw := strings.TrimSpace(req.ServerURL)
+	if u, err := url.Parse(raw); err == nil {
+		if code, ok := strings.CutPrefix(u.Path, "/join/"); ok && code != "" && !strings.Contains(code, "/") {
+			next = "/join/" + url.PathEscape(code)
+		}
+	}
+	u, err := parseServerURL(raw)
+	if err != nil {
+		writeAppError(w, err)
+		return
+	}
+	c, err := client.New(u.String(), "")
+	if err != nil {
+		writeAppError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	if _, err := c.Server(ctx); err != nil {
+		writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("Could not reach a Herald server at %s: %v", u, err))
+		return
+	}
+	if err := a.activate(local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host}); err != nil {
+		writeAppError(w, err)
+		return
+	}
+	writeJSONAnswer(w, http.StatusOK, map[string]string{"next": next})
+}
+
+// reset forgets the team (back to the first-run chooser): the stream stops, a hosted server shuts
+// down (its data stays on disk), the token, cache and outbox are dropped.
+func (a *App) reset(ctx context.Context) error {
+	a.stopStream()
+	a.mu.Lock()
+	srv := a.hosted
+	a.hosted, a.hostedURL = nil, ""
+	keep := a.profile.KeepInTray
+	a.profile, a.configured = local.Profile{KeepInTray: keep}, false
+	a.mu.Unlock()
+	a.proxy.SetUpstream(nil)
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			a.log.Error("team server shutdown", "err", err)
+		}
+	}
+	errs := []error{a.store.ClearProfile(), a.store.ClearCache()}
+	items, err := a.store.Outbox()
+	errs = append(errs, err)
+	for _, it := range items {
+		errs = append(errs, a.store.RemoveFromOutbox(it.Seq))
+	}
+	a.updateView(func(v *TrayView) { *v = TrayView{State: StateSignedOut} })
+	return errors.Join(errs...)
+}
+
+func splitHostPort(addr string) (string, string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "", "", backend.Errorf(backend.EINVALID, "%q is not an address: use host:port, e.g. 0.0.0.0:7878.", addr)
+	}
+	return host, port, nil
+}
+
+// readJSON decodes a small JSON body into v; on failure it answers 400 and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "invalid", "The request body is not valid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func writeJSONAnswer(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeAppError answers err in the API's error shape: a herald error with its code and status, a
+// team server's answer as it was, anything else 500.
+func writeAppError(w http.ResponseWriter, err error) {
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && apiErr.Code != "" {
+		writeError(w, apiErr.Status, apiErr.Code, apiErr.Message)
+		return
+	}
+	var he *backend.Error
+	if errors.As(err, &he) {
+		status := map[string]int{backend.EINVALID: 400, backend.ECONFLICT: 409, backend.ENOTFOUND: 404,
+			backend.EFORBIDDEN: 403, backend.EUNAUTHORIZED: 401, backend.EUNAVAILABLE: 503}[he.Code]
+		if status == 0 {
+			status = 500
+		}
+		writeError(w, status, he.Code, he.Message)
+		return
+	}
+	writeError(w, http.StatusInternalServerError, "internal", err.Error())
+}

@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/herald-chat/herald/app/local"
+	"github.com/herald-chat/herald/backend/client"
+)
+
+// Outbox retry delays: after a failed send the sender waits outboxRetryMin, doubling up to
+// outboxRetryMax, unless woken (the stream came back, a new post was queued, the machine woke).
+const (
+	outboxRetryMin = time.Second
+	outboxRetryMax = 30 * time.Second
+)
+
+// outboxSender sends the outbox's messages in order, one at a time. A message leaves the outbox
+// only after the server answered it (or rejected it for good); its clientId makes a resend after
+// a lost answer or an app restart land once.
+type outboxSender struct {
+	store *local.Store
+	post  func(context.Context, local.OutboxItem) error
+	log   *slog.Logger
+	wake  chan struct{}
+	// OnRejected hears a message the server refused for good (the chat is gone, it is invalid); it
+	// is dropped from the outbox.
+	OnRejected func(local.OutboxItem, error)
+	done       sync.WaitGroup
+}
+
+func newOutboxSender(store *local.Store, post func(context.Context, local.OutboxItem) error, log *slog.Logger) *outboxSender {
+	return &outboxSender{store: store, post: post, log: log, wake: make(chan struct{}, 1),
+		OnRejected: func(local.OutboxItem, error) {}}
+}
+
+// Wake makes the sender try now.
+func (s *outboxSender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Wait returns when Run has returned.
+func (s *outboxSender) Wait() { s.done.Wait() }
+
+// Run sends until ctx ends.
+func (s *outboxSender) Run(ctx context.Context) {
+	s.done.Add(1)
+	defer s.done.Done()
+	delay := outboxRetryMin
+	for {
+		var timer *time.Timer
+		var retry <-chan time.Time
+		if s.drain(ctx) {
+			delay = outboxRetryMin
+		} else {
+			timer = time.NewTimer(delay)
+			retry = timer.C
+			delay = min(2*delay, outboxRetryMax)
+		}
+		select {
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case <-s.wake:
+			delay = outboxRetryMin
+		case <-retry:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+// drain sends everything queued, in order; false when a send failed and should be retried later.
+func (s *outboxSender) drain(ctx context.Context) bool {
+	for ctx.Err() == nil {
+		items, err := s.store.Outbox()
+		if err != nil {
+			s.log.Error("read outbox", "err", err)
+			return false
+		}
+		if len(items) == 0 {
+			return true
+		}
+		item := items[0]
+		err = s.post(ctx, item)
+		switch {
+		case err == nil:
+			s.log.Info("sent queued message", "chat", item.ChatID, "client_id", item.ClientID)
+		case errors.Is(err, errNotSignedIn) || client.Retryable(err) || ctx.Err() != nil:
+			s.log.Debug("outbox waits", "err", err)
+			return false
+		default:
+			s.log.Warn("the server refused a queued message: dropped", "chat", item.ChatID, "err", err)
+			s.OnRejected(item, err)
+		}
+		if err := s.store.RemoveFromOutbox(item.Seq); err != nil {
+			s.log.Error("remove from outbox", "err", err)
+			return false
+		}
+	}
+	return false
+}
