@@ -1,0 +1,129 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/app/local"
+	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/client"
+)
+
+// contents lists the chat's messages on the server, oldest first.
+func contents(t *testing.T, c *client.Client, chatID string) []string {
+	t.Helper()
+	msgs, _, err := c.Messages(context.Background(), chatID, backend.MessagePage{Limit: backend.MaxPageLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Content)
+	}
+	return out
+}
+
+func posterFor(c *client.Client) func(context.Context, local.OutboxItem) error {
+	return func(ctx context.Context, it local.OutboxItem) error {
+		_, err := c.PostMessage(ctx, it.ChatID, it.Content, it.ClientID)
+		return err
+	}
+}
+
+func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
+	server := newTeamServer(t)
+	alice, _, chatID := server.team(t)
+	c, err := client.New(server.URL, alice.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "app.db")
+	st, err := local.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.stop()
+
+	// Written while the server is down; the first one's answer was lost after the server stored
+	// it (posted directly below, once it is back): the outbox must not post it twice.
+	now := time.Now()
+	for i := range 3 {
+		if _, _, err := st.Enqueue(chatID, fmt.Sprintf("k%d", i), fmt.Sprintf("offline %d", i), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	attempts := make(chan error, 64)
+	post := posterFor(c)
+	s := newOutboxSender(st, func(ctx context.Context, it local.OutboxItem) error {
+		err := post(ctx, it)
+		attempts <- err
+		return err
+	}, quietLog())
+	go s.Run(ctx)
+	if err := <-attempts; !client.Retryable(err) {
+		t.Fatalf("first attempt with the server down: %v, want a retryable error", err)
+	}
+	if n, _ := st.OutboxLen(); n != 3 {
+		t.Fatalf("outbox holds %d after a failed send, want 3", n)
+	}
+
+	// The app quits with everything still queued and starts again later.
+	cancel()
+	s.Wait()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	server.start()
+	if _, err := c.PostMessage(context.Background(), chatID, "offline 0", "k0"); err != nil {
+		t.Fatal(err)
+	}
+	st, err = local.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := st.Enqueue(chatID, "k3", "after restart", now); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	s = newOutboxSender(st, post, quietLog())
+	go s.Run(ctx)
+	s.Wake()
+	waitFor(t, "the outbox to empty", func() bool { n, _ := st.OutboxLen(); return n == 0 })
+	want := []string{"offline 0", "offline 1", "offline 2", "after restart"}
+	if got := contents(t, c, chatID); !slices.Equal(got, want) {
+		t.Fatalf("the chat holds %q, want %q (in order, once each)", got, want)
+	}
+}
+
+func TestOutboxDropsWhatTheServerRefuses(t *testing.T) {
+	server := newTeamServer(t)
+	alice, _, chatID := server.team(t)
+	c, _ := client.New(server.URL, alice.Token)
+	st := openLocal(t)
+	unknownChat := "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+	for i, chat := range []string{chatID, unknownChat, chatID} {
+		if _, _, err := st.Enqueue(chat, fmt.Sprint("k", i), fmt.Sprint("m", i), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rejected := make(chan local.OutboxItem, 1)
+	s := newOutboxSender(st, posterFor(c), quietLog())
+	s.OnRejected = func(it local.OutboxItem, err error) { rejected <- it }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	if it := <-rejected; it.ChatID != unknownChat {
+		t.Fatalf("rejected %+v", it)
+	}
+	waitFor(t, "the outbox to empty", func() bool { n, _ := st.OutboxLen(); return n == 0 })
+	if got := contents(t, c, chatID); !slices.Equal(got, []string{"m0", "m2"}) {
+		t.Fatalf("the chat holds %q", got)
+	}
+}
