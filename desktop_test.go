@@ -4,45 +4,109 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestDesktopHostsTeamServer builds the real desktop binary and runs it under Xvfb with its own
-// session bus: the window opens, the team server inside it answers on its address, and SIGTERM
-// quits through Wails so the server shuts down cleanly. It needs the GUI packages that `make
-// deps` installs, so it runs when HERALD_DESKTOP_TEST=1 (as `make test` sets).
-func TestDesktopHostsTeamServer(t *testing.T) {
+// The desktop tests build the real herald binary and run it under Xvfb inside its own D-Bus
+// session with dunst (notifications) and status-notifier-watcher (tray host) — what a Linux
+// desktop gives it. They need the packages `make deps` installs, so they run when
+// HERALD_DESKTOP_TEST=1 (as `make test` sets). Screenshots of the window and the tray icon go to
+// test-artifacts/desktop/.
+
+const guiWait = 60 * time.Second
+
+func needDesktop(t *testing.T) {
+	t.Helper()
 	if os.Getenv("HERALD_DESKTOP_TEST") != "1" {
 		t.Skip("set HERALD_DESKTOP_TEST=1 (make test does) to run the desktop app under Xvfb")
 	}
-	for _, tool := range []string{"xvfb-run", "dbus-run-session"} {
+	for _, tool := range []string{"xvfb-run", "dbus-run-session", "dunst", "dunstctl", "status-notifier-watcher", "busctl", "import"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is missing: run make deps", tool)
 		}
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "herald")
-	build := exec.Command("go", "build", "-tags", "desktop,production,webkit2_41", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build desktop app: %v\n%s", err, out)
-	}
+}
 
-	addr := freeAddr(t)
-	cmd := exec.Command("xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--",
-		bin, "--data-dir", filepath.Join(dir, "data"), "--host", addr)
-	cmd.Env = append(os.Environ(), "NO_AT_BRIDGE=1", "XDG_DATA_HOME="+filepath.Join(dir, "xdg"))
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "herald-desktop-bin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "herald")
+	out, err := exec.Command("go", "build", "-tags", "desktop,production,webkit2_41", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build desktop app: %v\n%s", err, out)
+	}
+	server := filepath.Join(dir, "herald-server")
+	out, err = exec.Command("go", "build", "-o", server, "./backend/cmd/herald-server").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build herald-server: %v\n%s", err, out)
+	}
+	return dir, nil
+})
+
+func binaries(t *testing.T) (herald, server string) {
+	t.Helper()
+	dir, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "herald"), filepath.Join(dir, "herald-server")
+}
+
+// desktop is one run of the herald binary in its own X display and session bus.
+type desktop struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	pid    int // herald's own pid (not xvfb-run's)
+	env    []string
+	debug  string // base URL of the app's loopback view (HERALD_DEBUG_ADDR)
+	mu     sync.Mutex
+	lines  []string
+	notify chan struct{}
+	stderr bytes.Buffer
+	exited chan error
+}
+
+// startDesktop runs herald with args inside xvfb-run + dbus-run-session, dunst and the tray
+// watcher running in that session.
+func startDesktop(t *testing.T, env []string, args ...string) *desktop {
+	t.Helper()
+	herald, _ := binaries(t)
+	dir := t.TempDir()
+	session := filepath.Join(dir, "session")
+	debugAddr := freeAddr(t)
+	script := `set -e
+echo "$DBUS_SESSION_BUS_ADDRESS" > "$SESSION.bus"
+echo "$DISPLAY" > "$SESSION.display"
+echo "$XAUTHORITY" > "$SESSION.xauth"
+dunst >"$SESSION.dunst.log" 2>&1 &
+status-notifier-watcher >"$SESSION.watcher.log" 2>&1 &
+exec "$@"`
+	cmdArgs := append([]string{"-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--", "bash", "-c", script, "herald", herald}, args...)
+	cmd := exec.Command("xvfb-run", cmdArgs...)
+	cmd.Env = append(os.Environ(), "NO_AT_BRIDGE=1", "SESSION="+session, "XDG_DATA_HOME="+filepath.Join(dir, "xdg"),
+		"HERALD_DEBUG_ADDR="+debugAddr)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	d := &desktop{t: t, cmd: cmd, debug: "http://" + debugAddr, notify: make(chan struct{}, 1), exited: make(chan error, 1)}
+	cmd.Stderr = &d.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -50,82 +114,420 @@ func TestDesktopHostsTeamServer(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	lines := make(chan string, 16)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			d.mu.Lock()
+			d.lines = append(d.lines, sc.Text())
+			d.mu.Unlock()
+			select {
+			case d.notify <- struct{}{}:
+			default:
+			}
 		}
-		close(lines)
-		exited <- cmd.Wait()
+		d.exited <- cmd.Wait()
+		close(d.notify)
 	}()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-d.exited
+		}
+		if t.Failed() {
+			t.Logf("herald output:\n%s\nstderr (tail):\n%s", strings.Join(d.output(), "\n"), tail(d.stderr.String(), 4000))
 		}
 	})
-	expectLine := func(prefix string) string {
-		t.Helper()
-		timeout := time.After(60 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("herald exited before %q; stderr:\n%s", prefix, stderr.String())
-				}
-				if strings.HasPrefix(l, prefix) {
-					return l
-				}
-			case <-timeout:
-				t.Fatalf("no %q line within 60 s; stderr:\n%s", prefix, stderr.String())
+	pid, err := strconv.Atoi(strings.TrimPrefix(d.expectLine("herald: pid "), "herald: pid "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.pid = pid
+	bus := strings.TrimSpace(string(mustRead(t, session+".bus")))
+	display := strings.TrimSpace(string(mustRead(t, session+".display")))
+	xauth := strings.TrimSpace(string(mustRead(t, session+".xauth")))
+	d.env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+bus, "DISPLAY="+display, "XAUTHORITY="+xauth)
+	d.expectLine("herald: debug ")
+	return d
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(guiWait)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil && len(bytes.TrimSpace(b)) > 0 {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not written", path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (d *desktop) output() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.lines...)
+}
+
+// expectLine waits for an output line starting with prefix that was not consumed before, and
+// returns it.
+func (d *desktop) expectLine(prefix string) string {
+	d.t.Helper()
+	return d.expectLineAfter(0, prefix)
+}
+
+// expectLineAfter waits for a line starting with prefix among the lines after the first from.
+func (d *desktop) expectLineAfter(from int, prefix string) string {
+	d.t.Helper()
+	timeout := time.After(guiWait)
+	for {
+		lines := d.output()
+		for _, l := range lines[min(from, len(lines)):] {
+			if strings.HasPrefix(l, prefix) {
+				return l
 			}
 		}
-	}
-	pid, err := strconv.Atoi(strings.TrimPrefix(expectLine("herald: pid "), "herald: pid "))
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := strings.TrimPrefix(expectLine("herald: hosting "), "herald: hosting ")
-	if url != "http://"+addr {
-		t.Fatalf("hosting %s, want http://%s", url, addr)
-	}
-
-	// The embedded team server answers: the first account becomes admin.
-	resp, err := http.Post(url+"/api/auth/register", "application/json",
-		strings.NewReader(`{"username":"owner","password":"correct-horse-9"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg struct{ User struct{ Role string } }
-	_ = json.NewDecoder(resp.Body).Decode(&reg)
-	resp.Body.Close()
-	if resp.StatusCode != 201 || reg.User.Role != "admin" {
-		t.Fatalf("register on the hosted server: %d %+v", resp.StatusCode, reg)
-	}
-	// The web client is served too.
-	resp, err = http.Get(url + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET / on the hosted server: %d", resp.StatusCode)
-	}
-
-	// SIGTERM to herald itself (not to xvfb-run): it quits through Wails and stops the server.
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	expectLine("herald: stopped")
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("herald exited with %v; stderr:\n%s", err, stderr.String())
+		select {
+		case _, ok := <-d.notify:
+			if !ok {
+				d.t.Fatalf("herald exited before %q", prefix)
+			}
+		case <-timeout:
+			d.t.Fatalf("no %q line within %s", prefix, guiWait)
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("herald did not exit within 20 s of SIGTERM; stderr:\n%s", stderr.String())
 	}
+}
+
+// run runs a tool inside the app's session (bus and display).
+func (d *desktop) run(name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = d.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// trayItem is the bus name of the registered StatusNotifierItem ("" while there is none).
+func (d *desktop) trayItem() string {
+	out, err := d.run("busctl", "--user", "get-property", "org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher",
+		"org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems")
+	if err != nil {
+		return ""
+	}
+	m := regexp.MustCompile(`"(:[0-9.]+)[^"]*"`).FindStringSubmatch(out)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// trayTooltip reads the registered tray item's tooltip title over D-Bus.
+func (d *desktop) trayTooltip() string {
+	item := d.trayItem()
+	if item == "" {
+		return ""
+	}
+	out, err := d.run("busctl", "--user", "--json=short", "get-property", item, "/StatusNotifierItem",
+		"org.kde.StatusNotifierItem", "ToolTip")
+	if err != nil {
+		return ""
+	}
+	var prop struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal([]byte(out), &prop) != nil || len(prop.Data) < 3 {
+		return ""
+	}
+	var title string
+	_ = json.Unmarshal(prop.Data[2], &title)
+	return title
+}
+
+// awaitTooltip waits until the tray tooltip contains want.
+func (d *desktop) awaitTooltip(want string) string {
+	d.t.Helper()
+	deadline := time.Now().Add(guiWait)
+	for {
+		tip := d.trayTooltip()
+		if strings.Contains(tip, want) {
+			return tip
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("the tray tooltip is %q, want it to say %q", tip, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// saveTrayIcon writes the tray item's icon, as the tray host reads it (IconPixmap, ARGB), to path.
+func (d *desktop) saveTrayIcon(path string) {
+	d.t.Helper()
+	out, err := d.run("busctl", "--user", "--json=short", "get-property", d.trayItem(), "/StatusNotifierItem",
+		"org.kde.StatusNotifierItem", "IconPixmap")
+	if err != nil {
+		d.t.Fatalf("IconPixmap: %v %s", err, out)
+	}
+	var prop struct {
+		Data [][]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(out), &prop); err != nil || len(prop.Data) == 0 || len(prop.Data[0]) != 3 {
+		d.t.Fatalf("IconPixmap %.200s: %v", out, err)
+	}
+	var w, h int
+	var argb []byte
+	_ = json.Unmarshal(prop.Data[0][0], &w)
+	_ = json.Unmarshal(prop.Data[0][1], &h)
+	var ints []int
+	if err := json.Unmarshal(prop.Data[0][2], &ints); err != nil || len(ints) != w*h*4 {
+		d.t.Fatalf("IconPixmap data: %d bytes for %dx%d, %v", len(ints), w, h, err)
+	}
+	for _, v := range ints {
+		argb = append(argb, byte(v))
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range w * h {
+		p := argb[i*4 : i*4+4]
+		img.SetNRGBA(i%w, i/w, color.NRGBA{p[1], p[2], p[3], p[0]})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *desktop) screenshot(path string) {
+	d.t.Helper()
+	if out, err := d.run("import", "-window", "root", path); err != nil {
+		d.t.Errorf("screenshot: %v %s", err, out)
+	}
+}
+
+// quit sends SIGTERM to herald and waits for a clean exit.
+func (d *desktop) quit() {
+	d.t.Helper()
+	if err := syscall.Kill(d.pid, syscall.SIGTERM); err != nil {
+		d.t.Fatal(err)
+	}
+	d.expectLine("herald: stopped")
+	select {
+	case err := <-d.exited:
+		if err != nil {
+			d.t.Fatalf("herald exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		d.t.Fatal("herald did not exit within 30 s of SIGTERM")
+	}
+}
+
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("test-artifacts", "desktop")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// api makes a JSON request and decodes the answer into out (if not nil); it returns the status.
+func api(t *testing.T, method, url, token string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestDesktopHostMode: the app hosts a team server in a temp data dir; it answers on its address,
+// the first account (made in the window, through the app's proxy) signs the app in, and the tray
+// item is registered with a tooltip saying Live. SIGTERM quits cleanly.
+func TestDesktopHostMode(t *testing.T) {
+	needDesktop(t)
+	addr := freeAddr(t)
+	d := startDesktop(t, nil, "--data-dir", t.TempDir(), "--host", addr)
+	hosting := strings.TrimPrefix(d.expectLine("herald: hosting "), "herald: hosting ")
+	if hosting != "http://"+addr {
+		t.Fatalf("hosting %s, want http://%s", hosting, addr)
+	}
+	var info struct{ NeedsSetup bool }
+	if status := api(t, "GET", hosting+"/api/server", "", nil, &info); status != 200 || !info.NeedsSetup {
+		t.Fatalf("the hosted server: %d %+v", status, info)
+	}
+	// The first-run form of the window posts this; the app keeps the token, the page gets none.
+	var reg map[string]json.RawMessage
+	if status := api(t, "POST", d.debug+"/api/auth/register", "", map[string]string{"username": "owner", "password": "correct-horse-9"}, &reg); status != 201 {
+		t.Fatalf("register through the app: %d %v", status, reg)
+	}
+	if _, leaked := reg["token"]; leaked {
+		t.Fatal("the token reached the page")
+	}
+	d.expectLine("herald: state Live")
+	tip := d.awaitTooltip("Live")
+	t.Logf("tray tooltip: %q", tip)
+	var state struct {
+		Configured, SignedIn, HasTray bool
+		Connection                    string
+	}
+	api(t, "GET", d.debug+"/desktop/state", "", nil, &state)
+	if !state.Configured || !state.SignedIn || !state.HasTray || state.Connection != "Live" {
+		t.Fatalf("desktop state %+v", state)
+	}
+	dir := artifacts(t)
+	d.saveTrayIcon(filepath.Join(dir, "host-tray-live.png"))
+	d.expectLine("herald: focus ") // the page has loaded
+	d.screenshot(filepath.Join(dir, "host-window.png"))
+	d.quit()
+}
+
+// TestDesktopJoinMode: the app joins a herald-server started here, signed in from the
+// environment. A message from another member raises a native notification (dunst's history);
+// stopping the server turns the tray to Reconnecting, a message written meanwhile is queued, and
+// restarting the server turns it back to Live and delivers the queued message exactly once.
+func TestDesktopJoinMode(t *testing.T) {
+	needDesktop(t)
+	_, serverBin := binaries(t)
+	dataDir := t.TempDir()
+	serverAddr := freeAddr(t)
+	base := "http://" + serverAddr
+	startServer := func() *exec.Cmd {
+		cmd := exec.Command(serverBin, "serve", "--addr", serverAddr, "--data-dir", dataDir, "--keepalive", "1s")
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(guiWait)
+		for {
+			if resp, err := http.Get(base + "/api/server"); err == nil {
+				resp.Body.Close()
+				return cmd
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("herald-server did not come up")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	server := startServer()
+	t.Cleanup(func() { _ = server.Process.Kill(); _, _ = server.Process.Wait() })
+
+	type account struct {
+		User  struct{ ID string }
+		Token string
+	}
+	var alice, bob account
+	api(t, "POST", base+"/api/auth/register", "", map[string]string{"username": "alice", "displayName": "Alice", "password": "correct horse 1"}, &alice)
+	var inv struct{ Code string }
+	api(t, "POST", base+"/api/invites", alice.Token, map[string]any{}, &inv)
+	api(t, "POST", base+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": inv.Code}, &bob)
+	var chat struct{ Chat struct{ ID string } }
+	api(t, "POST", base+"/api/chats", alice.Token, map[string]any{"name": "general", "memberIds": []string{bob.User.ID}}, &chat)
+
+	d := startDesktop(t, []string{"HERALD_USERNAME=bob", "HERALD_PASSWORD=correct horse 2"},
+		"--data-dir", t.TempDir(), "--join", base)
+	d.expectLine("herald: joined " + base)
+	d.expectLine("herald: state Live")
+	d.awaitTooltip("Live")
+	dir := artifacts(t)
+
+	// The window is not focused (as when it sits behind other windows): a message notifies. The
+	// page reports its focus when it loads (under Xvfb without a window manager it has it); after
+	// that report, this one stands until the focus changes, which nothing does here.
+	d.expectLine("herald: focus ")
+	if status := api(t, "POST", d.debug+"/desktop/focus", "", map[string]bool{"focused": false}, nil); status != 204 {
+		t.Fatalf("focus: %d", status)
+	}
+	api(t, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", alice.Token, map[string]string{"content": "Lunch at noon?"}, nil)
+	deadline := time.Now().Add(guiWait)
+	for {
+		history, _ := d.run("dunstctl", "history")
+		displayed, _ := d.run("dunstctl", "count", "displayed")
+		if strings.Contains(history, "Lunch at noon?") {
+			t.Logf("dunst history has the notification")
+			break
+		}
+		if strings.TrimSpace(displayed) != "0" {
+			d.screenshot(filepath.Join(dir, "join-notification.png"))
+			_, _ = d.run("dunstctl", "close-all") // history lists closed notifications only
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no native notification; dunst history:\n%s", history)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.awaitTooltip("1 unread")
+	d.saveTrayIcon(filepath.Join(dir, "join-tray-live.png"))
+	d.screenshot(filepath.Join(dir, "join-window.png"))
+
+	// The server goes away: Reconnecting, and a message written now is queued durably.
+	if err := server.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = server.Process.Wait()
+	d.awaitTooltip("Reconnecting")
+	d.saveTrayIcon(filepath.Join(dir, "join-tray-reconnecting.png"))
+	var queued struct{ Queued bool }
+	if status := api(t, "POST", d.debug+"/api/chats/"+chat.Chat.ID+"/messages", "", map[string]string{"content": "written offline", "clientId": "offline-1"}, &queued); status != 202 || !queued.Queued {
+		t.Fatalf("post while the server is down: %d %+v", status, queued)
+	}
+
+	// Back: Live again, and the queued message arrives once.
+	server = startServer()
+	d.awaitTooltip("Live")
+	var page struct {
+		Messages []struct{ Content, AuthorID string }
+	}
+	deadline = time.Now().Add(guiWait)
+	for {
+		api(t, "GET", base+"/api/chats/"+chat.Chat.ID+"/messages", alice.Token, nil, &page)
+		n := 0
+		for _, m := range page.Messages {
+			if m.Content == "written offline" {
+				n++
+			}
+		}
+		if n == 1 {
+			break
+		}
+		if n > 1 || time.Now().After(deadline) {
+			t.Fatalf("the queued message arrived %d times", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.quit()
 }
 
 func freeAddr(t *testing.T) string {

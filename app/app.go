@@ -135,7 +135,14 @@ func (a *App) start(ctx context.Context, window Window) {
 		a.out.printf("error %v", err)
 		return
 	}
-	a.router = NewNotificationRouter(newNativeNotifier(a.opts.DataDir, TrayView{State: StateLive}.Icon()), a.notifyFailed())
+	native := newNativeNotifier(a.opts.DataDir, TrayView{State: StateLive}.Icon())
+	a.router = NewNotificationRouter(notifierFunc(func(title, body string) error {
+		if err := native.Notify(title, body); err != nil {
+			return err
+		}
+		a.out.printf("notified %s", title)
+		return nil
+	}), a.notifyFailed())
 	a.proxy = NewAPIProxy(a, a.store, a.store, nil, a.log)
 	a.proxy.OnRead = a.scheduleUnread
 	a.outbox = newOutboxSender(a.store, a.postQueued, a.log)
@@ -497,6 +504,11 @@ func (a *App) onEvent(ev *backend.Event) {
 func (a *App) routeNotification(n *backend.Notification) {
 	a.router.Route(n)
 }
+
+// notifierFunc adapts a function to Notifier.
+type notifierFunc func(title, body string) error
+
+func (f notifierFunc) Notify(title, body string) error { return f(title, body) }
 
 // notifyFailed logs the first failure to raise a native notification (no daemon, no bus) and
 // stays quiet after that: the app runs on with its in-window toasts.

@@ -48,6 +48,7 @@ func (a *App) desktopAPI() http.Handler {
 			return
 		}
 		a.router.SetFocused(req.Focused)
+		a.out.printf("focus %v", req.Focused)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	m.HandleFunc("POST /desktop/host", a.handleHost)
