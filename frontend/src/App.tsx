@@ -4,6 +4,7 @@ import type { User } from './api/types'
 import { RegisterForm } from './components/RegisterForm'
 import { SignInForm } from './components/SignInForm'
 import { Workspace } from './components/Workspace'
+import { ChangeTeamButton } from './desktop/DesktopTeamSettings'
 import { useRoute } from './hooks/useRoute'
 import { homePath, navigate, type Route } from './router'
 import type { AppApi, Connect, Connection } from './session'
@@ -173,6 +174,7 @@ export function App({ api, connect, sessionChannel }: AppProps) {
             <button type="button" onClick={() => setAttempt((n) => n + 1)}>
               Try again
             </button>
+            <ChangeTeamButton />
           </div>
         </main>
       )
@@ -277,7 +279,11 @@ function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut 
     <Workspace
       store={connection.store}
       stream={connection.stream}
+      notifications={connection.notifications}
       chatId={route.page === 'chat' ? route.chatId : null}
+      settings={route.page === 'settings'}
+      taskId={route.page === 'task' ? route.taskId : null}
+      pagesApi={api}
       loadError={loadError}
       onRetryLoad={onRetryLoad}
       createInvite={createInvite}

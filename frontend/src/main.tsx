@@ -2,6 +2,9 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { ApiClient } from './api/client'
 import { App } from './App'
+import { desktopClient, isDesktopApp } from './desktop/desktop'
+import { DesktopGate } from './desktop/DesktopGate'
+import { startFocusReporter } from './desktop/focusReporter'
 import './index.css'
 import { connectWith } from './session'
 import { broadcastSessionChannel } from './sessionChannel'
@@ -13,8 +16,14 @@ if (!root) {
 
 const api = new ApiClient()
 
+// In the desktop app: the app raises native notifications only while its window is not focused.
+if (isDesktopApp()) startFocusReporter({ report: (focused) => desktopClient.focus(focused) })
+
 createRoot(root).render(
   <StrictMode>
-    <App api={api} connect={connectWith(api)} sessionChannel={broadcastSessionChannel()} />
+    {/* In the desktop app, the first-run choice (host or join a team) comes before the web client. */}
+    <DesktopGate client={desktopClient}>
+      <App api={api} connect={connectWith(api)} sessionChannel={broadcastSessionChannel()} />
+    </DesktopGate>
   </StrictMode>,
 )

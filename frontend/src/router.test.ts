@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { chatPath, navigate, parseRoute, subscribeToLocation } from './router'
+import { chatPath, navigate, parseRoute, settingsPath, subscribeToLocation, taskPath } from './router'
 
 describe('parseRoute', () => {
   it.each([
@@ -12,12 +12,24 @@ describe('parseRoute', () => {
     ['/chats/', { page: 'home' }],
     ['/chats/a/b', { page: 'home' }],
     ['/elsewhere', { page: 'home' }],
+    ['/settings', { page: 'settings' }],
+    ['/settings/', { page: 'settings' }],
+    ['/settings/x', { page: 'home' }],
+    ['/tasks/01JTASK', { page: 'task', taskId: '01JTASK' }],
+    ['/tasks/01JTASK/', { page: 'task', taskId: '01JTASK' }],
+    ['/tasks/', { page: 'home' }],
+    ['/tasks/a/b', { page: 'home' }],
   ])('%s', (path, route) => {
     expect(parseRoute(path)).toEqual(route)
   })
 
   it('round-trips chat paths', () => {
     expect(parseRoute(chatPath('x/y?'))).toEqual({ page: 'chat', chatId: 'x/y?' })
+  })
+
+  it('round-trips task and settings paths', () => {
+    expect(parseRoute(taskPath('t/1 #'))).toEqual({ page: 'task', taskId: 't/1 #' })
+    expect(parseRoute(settingsPath)).toEqual({ page: 'settings' })
   })
 })
 

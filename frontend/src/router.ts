@@ -4,17 +4,26 @@
 //   /                 the app (chat list; sign-in or first-run setup when signed out)
 //   /join/{code}      register with an invite code
 //   /chats/{chatId}   one chat
+//   /settings         notification settings
+//   /tasks/{taskId}   a task's results
 //
 // Any other path shows the app, as / does.
 
 export type Route =
-  { page: 'home' } | { page: 'join'; code: string } | { page: 'chat'; chatId: string }
+  | { page: 'home' }
+  | { page: 'join'; code: string }
+  | { page: 'chat'; chatId: string }
+  | { page: 'settings' }
+  | { page: 'task'; taskId: string }
 
 export function parseRoute(pathname: string): Route {
   const join = /^\/join\/([^/]+)\/?$/.exec(pathname)
   if (join?.[1]) return { page: 'join', code: decodeSegment(join[1]) }
   const chat = /^\/chats\/([^/]+)\/?$/.exec(pathname)
   if (chat?.[1]) return { page: 'chat', chatId: decodeSegment(chat[1]) }
+  if (/^\/settings\/?$/.test(pathname)) return { page: 'settings' }
+  const task = /^\/tasks\/([^/]+)\/?$/.exec(pathname)
+  if (task?.[1]) return { page: 'task', taskId: decodeSegment(task[1]) }
   return { page: 'home' }
 }
 
@@ -22,7 +31,13 @@ export function chatPath(chatId: string): string {
   return `/chats/${encodeURIComponent(chatId)}`
 }
 
+export function taskPath(taskId: string): string {
+  return `/tasks/${encodeURIComponent(taskId)}`
+}
+
 export const homePath = '/'
+
+export const settingsPath = '/settings'
 
 // A malformed escape (e.g. "/chats/%E0") is taken literally rather than thrown at render time.
 function decodeSegment(segment: string): string {

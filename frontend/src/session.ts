@@ -1,7 +1,8 @@
 // The one place that wires the concrete client classes together for a signed-in user. Components
 // see only the contracts (ChatStoreApi, EventStream); tests hand App a fake Connect.
 import type { ApiClient, RegisterParams, Session } from './api/client'
-import type { User } from './api/types'
+import type { Preferences, Task, User } from './api/types'
+import { createNotifications, type Notifications } from './notifications/pipeline'
 import { IndexedDbOutbox } from './outbox/IndexedDbOutbox'
 import { ChatStore } from './state/ChatStore'
 import type { ChatStoreApi } from './state/types'
@@ -18,12 +19,20 @@ export interface AppApi {
   createInvite(): Promise<{ code: string; url: string; expiresAt: number }>
   /** See ApiClient.onUnauthorized. */
   onUnauthorized(listener: () => void): () => void
+  /** The settings page (/settings). */
+  getPreferences(): Promise<Preferences>
+  putPreferences(preferences: Preferences): Promise<Preferences>
+  /** The task results page (/tasks/{id}). */
+  getTask(taskId: string): Promise<Task>
 }
 
 /** A signed-in user's store and event stream, started at sign-in and stopped at sign-out. */
 export interface Connection {
   store: ChatStoreApi
   stream: EventStream
+  /** Toasts, sounds, browser notifications, the notification center and preferences (the
+   * workspace starts and stops them). Absent in tests that do not need them. */
+  notifications?: Notifications
 }
 
 /** Builds, without starting them, the store and stream for me. keepaliveMs comes from
@@ -35,6 +44,11 @@ export function connectWith(api: ApiClient): Connect {
     const stream = createEventStream({ keepaliveMs, api }, me.id)
     // One outbox per user: what alice queued must never be sent as bob after a sign-in switch.
     const store = new ChatStore({ api, stream, outbox: new IndexedDbOutbox(undefined, `herald-outbox-${me.id}`), me })
-    return { store, stream }
+    const notifications = createNotifications({
+      api,
+      stream,
+      chatName: (chatId) => store.getSnapshot().chats.find((c) => c.id === chatId)?.name,
+    })
+    return { store, stream, notifications }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApiClient, ApiRequestError } from './client'
+import { ApiClient, ApiRequestError, isQueuedPost } from './client'
 import type { Chat, Message, User } from './types'
 
 const ada: User = {
@@ -220,5 +220,35 @@ describe('ApiClient additions for the chat screens', () => {
       status: 403,
       code: 'forbidden',
     })
+  })
+})
+
+describe('ApiClient.postMessage in the desktop app', () => {
+  const stored: Message = {
+    id: 'm1',
+    chatId: 'c1',
+    authorId: 'u1',
+    content: 'hi',
+    clientId: 'cid',
+    createdAt: 1_700_000_000_001,
+  }
+
+  it('returns the stored message of a 201', async () => {
+    stubFetch(jsonResponse(201, { message: stored }))
+
+    const result = await new ApiClient().postMessage('c1', 'hi', 'cid')
+
+    expect(result).toEqual(stored)
+    expect(isQueuedPost(result)).toBe(false)
+  })
+
+  it("returns the app's queued post of a 202, not a message", async () => {
+    const queued = { queued: true, message: { chatId: 'c1', content: 'hi', clientId: 'cid', createdAt: 5 } }
+    stubFetch(jsonResponse(202, queued))
+
+    const result = await new ApiClient().postMessage('c1', 'hi', 'cid')
+
+    expect(result).toEqual(queued)
+    expect(isQueuedPost(result)).toBe(true)
   })
 })

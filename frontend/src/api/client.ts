@@ -1,4 +1,13 @@
-import type { ApiError, Chat, Message, User } from './types'
+import type {
+  ApiError,
+  Chat,
+  Message,
+  Notification,
+  NotificationKind,
+  Preferences,
+  Task,
+  User,
+} from './types'
 
 /** A request the server answered with an error status. code and message come from its body. */
 export class ApiRequestError extends Error {
@@ -60,7 +69,40 @@ export interface Invite {
   expiresAt: number
 }
 
-type Method = 'GET' | 'POST'
+/** A page of GET /api/notifications (newest first). */
+export interface NotificationPageParams {
+  unread?: boolean
+  type?: NotificationKind
+  /** A case-insensitive substring of title or body. */
+  q?: string
+  /** Only entries older than this notification id. */
+  before?: string
+  limit?: number
+}
+
+export interface NotificationPage {
+  notifications: Notification[]
+  hasMore: boolean
+}
+
+/**
+ * The desktop app's answer to a message post while the team server cannot be reached (202): the
+ * app stored the message in its own durable outbox and delivers it when the server is back; the
+ * NEW_MESSAGE that follows carries the same clientId.
+ */
+export interface QueuedPost {
+  queued: true
+  message: { chatId: string; content: string; clientId: string; createdAt: number }
+}
+
+/** What postMessage resolves to: the stored message, or the desktop app's queued post. */
+export type PostResult = Message | QueuedPost
+
+export function isQueuedPost(result: unknown): result is QueuedPost {
+  return typeof result === 'object' && result !== null && 'queued' in result && result.queued === true
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
 /** How long a request may go unanswered (ms). */
 export const REQUEST_TIMEOUT_MS = 20_000
@@ -153,13 +195,13 @@ export class ApiClient {
     return this.request<MessagePage>('GET', path)
   }
 
-  async postMessage(chatId: string, content: string, clientId: string): Promise<Message> {
-    const { message } = await this.request<{ message: Message }>(
-      'POST',
-      `${chatPath(chatId)}/messages`,
-      { content, clientId },
-    )
-    return message
+  /** The stored message (201, or 200 for a clientId the server already had), or, in the desktop
+   * app while the team server is unreachable, the app's word that it queued the message (202). */
+  async postMessage(chatId: string, content: string, clientId: string): Promise<PostResult> {
+    const response = await this.send('POST', `${chatPath(chatId)}/messages`, { content, clientId })
+    const body: unknown = await response.json()
+    if (response.status === 202 && isQueuedPost(body)) return body
+    return (body as { message: Message }).message
   }
 
   /** Moves the caller's read marker in the chat to messageId. */
@@ -170,6 +212,52 @@ export class ApiClient {
   /** Tells the chat's other members that the caller is typing (an ephemeral event, not stored). */
   async typing(chatId: string): Promise<void> {
     await this.send('POST', `${chatPath(chatId)}/typing`)
+  }
+
+  /** The caller's notification history, newest first, filtered by the params. */
+  listNotifications({ unread, type, q, before, limit }: NotificationPageParams = {}): Promise<NotificationPage> {
+    const query = new URLSearchParams()
+    if (unread) query.set('unread', 'true')
+    if (type !== undefined) query.set('type', type)
+    if (q !== undefined && q !== '') query.set('q', q)
+    if (before !== undefined) query.set('before', before)
+    if (limit !== undefined) query.set('limit', String(limit))
+    const search = query.toString()
+    return this.request<NotificationPage>('GET', `/api/notifications${search ? `?${search}` : ''}`)
+  }
+
+  /** Marks the listed notifications read, or every one with 'all'. */
+  async markNotificationsRead(ids: string[] | 'all'): Promise<void> {
+    await this.send('POST', '/api/notifications/read', ids === 'all' ? { all: true } : { ids })
+  }
+
+  async markNotificationsUnread(ids: string[]): Promise<void> {
+    await this.send('POST', '/api/notifications/unread', { ids })
+  }
+
+  /** Deletes the caller's whole notification history. */
+  async clearNotifications(): Promise<void> {
+    await this.send('DELETE', '/api/notifications')
+  }
+
+  async getPreferences(): Promise<Preferences> {
+    const { preferences } = await this.request<{ preferences: Preferences }>('GET', '/api/preferences')
+    return preferences
+  }
+
+  /** Replaces the caller's preferences (400 if invalid) and returns what the server stored. */
+  async putPreferences(preferences: Preferences): Promise<Preferences> {
+    const { preferences: stored } = await this.request<{ preferences: Preferences }>(
+      'PUT',
+      '/api/preferences',
+      preferences,
+    )
+    return stored
+  }
+
+  async getTask(taskId: string): Promise<Task> {
+    const { task } = await this.request<{ task: Task }>('GET', `/api/tasks/${encodeURIComponent(taskId)}`)
+    return task
   }
 
   private async request<T>(method: Method, path: string, body?: unknown): Promise<T> {

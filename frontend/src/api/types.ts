@@ -68,6 +68,7 @@ export type EventType =
   | 'RESYNC'
   | 'PREFERENCES_CHANGED'
   | 'MENTION'
+  | 'NOTIFICATION'
 
 /** One item of the server's event stream. Which optional fields are set depends on type. */
 /** online while a member has a stream open (offline 30 s after the last closes); bots set
@@ -92,6 +93,83 @@ export interface Event {
   userId?: string
   agent?: Agent
   status?: AgentStatus
+  /** The recipient's history entry with the server's decision (NOTIFICATION, MENTION,
+   * TASK_COMPLETED, SYSTEM_NOTIFICATION, FILE_PROCESSED). Its id is the event's. */
+  notification?: Notification
+  /** TASK_COMPLETED. */
+  task?: Task
+  /** FILE_PROCESSED. */
+  file?: FileInfo
+  /** PREFERENCES_CHANGED. */
+  preferences?: Preferences
+  /** FILE_UPLOAD_PROGRESS (ephemeral, to the uploader). */
+  upload?: UploadProgress
+}
+
+/** Bytes of an upload the server has received so far; total is −1 when unknown. */
+export interface UploadProgress {
+  name: string
+  loaded: number
+  total: number
+}
+
+/** What a notification is about; each kind can be switched off and given its own sound. */
+export type NotificationKind = 'message' | 'mention' | 'task' | 'agent' | 'system' | 'file'
+
+export type SystemLevel = 'info' | 'warning' | 'critical'
+
+/** One entry of the user's notification history, with the server's decision for them. */
+export interface Notification {
+  /** The id of the event that delivered it. */
+  id: string
+  type: NotificationKind
+  title: string
+  body: string
+  /** A path in the web client: /chats/{id} or /tasks/{id}. */
+  link?: string
+  /** System notifications only. */
+  level?: SystemLevel
+  chatId?: string
+  createdAt: number
+  read: boolean
+  /** false: recorded silently (no toast, sound or browser notification); reason says why. */
+  notify: boolean
+  reason: string
+}
+
+/** A user's notification settings (GET/PUT /api/preferences). The server applies them. */
+export interface Preferences {
+  sounds: boolean
+  /** 0..1 */
+  volume: number
+  /** A sound name per kind; a missing kind uses the client's default. */
+  soundByKind: Partial<Record<NotificationKind, string>>
+  /** OS and browser notifications. */
+  native: boolean
+  /** A missing kind is on. */
+  kinds: Partial<Record<NotificationKind, boolean>>
+  mutedChats: string[]
+  /** On until `until` (RFC 3339), or indefinitely when until is absent; null/absent is off. */
+  doNotDisturb?: { until?: string } | null
+  quietHours?: { start: string; end: string; timeZone: string } | null
+  criticalBreaksThrough: boolean
+}
+
+export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed'
+
+/** A piece of work a bot or person runs for its owner (GET /api/tasks/{id}). */
+export interface Task {
+  id: string
+  name: string
+  status: TaskStatus
+  result?: string
+  ownerId: string
+  /** Who created it (the server's field; some docs say creatorId). */
+  createdBy?: string
+  creatorId?: string
+  chatId?: string
+  createdAt: number
+  completedAt?: number
 }
 
 /** The body of every error response. */

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useId, useState } from 'react'
+import { useCallback, useEffect, useId, useState, type DragEvent } from 'react'
 import { errorMessage } from '../api/client'
 import { homePath } from '../router'
 import type { ChatStoreApi, LoadOlderOptions, Snapshot } from '../state/types'
+import type { EventStream } from '../stream/types'
 import { AddMemberDialog } from './AddMemberDialog'
 import { Composer } from './Composer'
 import { Link } from './Link'
@@ -9,17 +10,23 @@ import { MemberList } from './MemberList'
 import { MessageList } from './MessageList'
 import { personName } from './names'
 import { TypingLine } from './TypingLine'
+import { UploadList } from './UploadButton'
+import { useUploads } from './uploads'
 
 interface ChatViewProps {
   store: ChatStoreApi
   snapshot: Snapshot
   chatId: string
+  /** Upload progress and processed files; without it uploads still work, without live progress. */
+  stream?: Pick<EventStream, 'onEvent'>
 }
 
 /** One chat: header with members, the messages, who is typing, the composer. Mount one per
  * chat (key): opening it asks the store to load the chat and mark it read. */
-export function ChatView({ store, snapshot, chatId }: ChatViewProps) {
+export function ChatView({ store, snapshot, chatId, stream }: ChatViewProps) {
   const [openError, setOpenError] = useState<string | null>(null)
+  const uploads = useUploads(chatId, stream ?? null)
+  const [dropping, setDropping] = useState(false)
   const [addingMember, setAddingMember] = useState(false)
   const headingId = useId()
 
@@ -52,8 +59,31 @@ export function ChatView({ store, snapshot, chatId }: ChatViewProps) {
   const name = chat?.name ?? ''
   const view = snapshot.views[chatId]
 
+  // Files dragged onto the chat upload into it.
+  function dragOver(event: DragEvent<HTMLElement>) {
+    if (!chat || !event.dataTransfer.types.includes('Files')) return
+    event.preventDefault()
+    event.dataTransfer.dropEffect = 'copy'
+    setDropping(true)
+  }
+  function dragLeave(event: DragEvent<HTMLElement>) {
+    if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDropping(false)
+  }
+  function drop(event: DragEvent<HTMLElement>) {
+    setDropping(false)
+    if (!chat || event.dataTransfer.files.length === 0) return
+    event.preventDefault()
+    uploads.start([...event.dataTransfer.files])
+  }
+
   return (
-    <section className="chat" aria-labelledby={headingId}>
+    <section
+      className={dropping ? 'chat drop-target' : 'chat'}
+      aria-labelledby={headingId}
+      onDragOver={dragOver}
+      onDragLeave={dragLeave}
+      onDrop={drop}
+    >
       <div className="chat-header">
         <div className="chat-title">
           <Link to={homePath} className="back-link">
@@ -98,11 +128,18 @@ export function ChatView({ store, snapshot, chatId }: ChatViewProps) {
         />
       )}
       <TypingLine names={typers} />
+      {dropping && (
+        <p className="drop-hint" aria-hidden="true">
+          Drop files to upload them to #{name}
+        </p>
+      )}
+      <UploadList uploads={uploads.uploads} onCancel={uploads.cancel} onDismiss={uploads.dismiss} />
       {chat && (
         <Composer
           chatName={chat.name}
           onSend={(content) => store.send(chatId, content)}
           onTyped={() => store.typed(chatId)}
+          onAttach={uploads.start}
         />
       )}
       {chat && addingMember && (

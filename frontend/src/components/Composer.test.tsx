@@ -85,3 +85,21 @@ describe('Composer', () => {
     expect(onTyped).toHaveBeenCalledTimes(3)
   })
 })
+
+describe('Composer attachments', () => {
+  it('has an "Attach file" button only when it can upload, passing the chosen files on', async () => {
+    const onAttach = vi.fn<(files: File[]) => void>()
+    const { container, rerender } = render(
+      <Composer chatName="general" onSend={() => {}} onTyped={() => {}} />,
+    )
+    expect(screen.queryByRole('button', { name: 'Attach file' })).toBeNull()
+
+    rerender(<Composer chatName="general" onSend={() => {}} onTyped={() => {}} onAttach={onAttach} />)
+    const user = userEvent.setup()
+    await user.click(screen.getByRole('button', { name: 'Attach file' }))
+    const file = new File(['hi'], 'notes.txt', { type: 'text/plain' })
+    await user.upload(container.querySelector<HTMLInputElement>('input[type=file]')!, file)
+
+    expect(onAttach).toHaveBeenCalledExactlyOnceWith([file])
+  })
+})

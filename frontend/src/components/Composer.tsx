@@ -1,4 +1,5 @@
 import { useState, type FormEvent, type KeyboardEvent } from 'react'
+import { UploadButton } from './UploadButton'
 
 /** The server's limit on a message (backend.MaxContentLen), in characters. */
 const MAX_CONTENT_LENGTH = 8000
@@ -11,10 +12,12 @@ interface ComposerProps {
   onSend: (content: string) => void
   /** Called on every edit that leaves text in the box; the store throttles what it sends. */
   onTyped: () => void
+  /** Uploads the files chosen with "Attach file"; no button without it. */
+  onAttach?: (files: File[]) => void
 }
 
 /** The message box: Enter sends, Shift+Enter starts a new line. Mount one per chat (key). */
-export function Composer({ chatName, onSend, onTyped }: ComposerProps) {
+export function Composer({ chatName, onSend, onTyped, onAttach }: ComposerProps) {
   const [text, setText] = useState('')
   const content = tidy(text)
 
@@ -42,6 +45,7 @@ export function Composer({ chatName, onSend, onTyped }: ComposerProps) {
 
   return (
     <form className="composer" onSubmit={submit}>
+      {onAttach && <UploadButton onFiles={onAttach} />}
       <textarea
         aria-label="Message"
         // Opening a chat puts the cursor in its message box, as chat apps do.

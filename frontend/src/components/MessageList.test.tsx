@@ -138,6 +138,7 @@ describe('MessageList', () => {
           pending('p1', 'sending'),
           pending('p2', 'queued'),
           pending('p3', 'failed', 'Chat not found.'),
+          pending('p4', 'relayed'),
         ],
       }),
       { onRetry, onDiscard },
@@ -150,6 +151,10 @@ describe('MessageList', () => {
     expect(within(sending).getByText('Sending…')).toBeDefined()
     expect(within(queued).getByText('Queued — will send when back online')).toBeDefined()
     expect(within(failed).getByText('Not sent: Chat not found.')).toBeDefined()
+    const relayed = screen.getByText('draft p4').closest('li')
+    if (!relayed) throw new Error('relayed message not rendered')
+    expect(within(relayed).getByText('Queued — will send when the server is back')).toBeDefined()
+    expect(within(relayed).queryByRole('button')).toBeNull() // the desktop app has it: no discard
     expect(sending.classList.contains('pending')).toBe(true)
     expect(within(sending).queryByRole('button')).toBeNull()
     expect(within(queued).queryByRole('button')).toBeNull()

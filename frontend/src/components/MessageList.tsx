@@ -260,6 +260,8 @@ export function sendStateText(pending: PendingMessage): string {
       return 'Sending…'
     case 'queued':
       return 'Queued — will send when back online'
+    case 'relayed':
+      return 'Queued — will send when the server is back'
     case 'failed':
       return `Not sent: ${pending.error ?? 'the server refused it'}`
   }

@@ -97,6 +97,14 @@ describe('Sidebar', () => {
     renderSidebar({ chats: [] })
 
     expect(screen.getByText('No chats yet.')).toBeDefined()
-    expect(screen.queryByRole('link')).toBeNull()
+    expect(within(screen.getByRole('navigation', { name: 'Chats' })).queryByRole('link')).toBeNull()
+  })
+
+  it('links to the settings, marked current while they are open', () => {
+    renderSidebar({ chats: [], settingsOpen: true })
+
+    const link = screen.getByRole('link', { name: 'Settings' })
+    expect(link.getAttribute('href')).toBe('/settings')
+    expect(link.getAttribute('aria-current')).toBe('page')
   })
 })

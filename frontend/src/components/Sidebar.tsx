@@ -1,6 +1,6 @@
 import { useId } from 'react'
 import type { Chat, User } from '../api/types'
-import { chatPath } from '../router'
+import { chatPath, settingsPath } from '../router'
 import { Link } from './Link'
 import { personName } from './names'
 
@@ -14,6 +14,8 @@ interface SidebarProps {
   onInvite?: () => void
   onSignOut: () => void
   signingOut: boolean
+  /** The settings page is open: its link is marked current. */
+  settingsOpen?: boolean
 }
 
 export function Sidebar({
@@ -24,6 +26,7 @@ export function Sidebar({
   onInvite,
   onSignOut,
   signingOut,
+  settingsOpen = false,
 }: SidebarProps) {
   const chatsHeadingId = useId()
   return (
@@ -49,6 +52,14 @@ export function Sidebar({
           <span className="me-display">{personName(me)}</span>
           <span className="me-username">@{me.username}</span>
         </span>
+        <Link
+          to={settingsPath}
+          className="sidebar-settings"
+          aria-current={settingsOpen ? 'page' : undefined}
+          title="Notification settings"
+        >
+          Settings
+        </Link>
         <button type="button" className="secondary small" onClick={onSignOut} disabled={signingOut}>
           Sign out
         </button>

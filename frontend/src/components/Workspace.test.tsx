@@ -204,4 +204,43 @@ describe('Workspace', () => {
     await userEvent.setup().click(screen.getByRole('button', { name: 'Try again' }))
     expect(onRetryLoad).toHaveBeenCalledOnce()
   })
+
+  it('shows the settings page in the main area at /settings', async () => {
+    const store = new FakeChatStore(team())
+    const pagesApi = {
+      getPreferences: vi.fn(() =>
+        Promise.resolve({
+          sounds: true,
+          volume: 0.7,
+          native: true,
+          criticalBreaksThrough: true,
+          soundByKind: {},
+          kinds: {},
+          mutedChats: [],
+        }),
+      ),
+      putPreferences: vi.fn(),
+      getTask: vi.fn(),
+    }
+    renderWorkspace(store, { chatId: null, settings: true, pagesApi })
+
+    expect(screen.getByRole('heading', { level: 1, name: 'Notification settings' })).toBeDefined()
+    expect(screen.getByRole('link', { name: 'Settings' }).getAttribute('aria-current')).toBe('page')
+    expect(await screen.findByRole('checkbox', { name: 'Mute #general' })).toBeDefined()
+  })
+
+  it('shows a task’s results at /tasks/{id}', async () => {
+    const store = new FakeChatStore(team())
+    const getTask = vi.fn((id: string) =>
+      Promise.resolve({ id, name: 'Nightly build', status: 'succeeded' as const, ownerId: ada.id, createdAt: 0 }),
+    )
+    renderWorkspace(store, {
+      chatId: null,
+      taskId: 't9',
+      pagesApi: { getTask, getPreferences: vi.fn(), putPreferences: vi.fn() },
+    })
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Nightly build' })).toBeDefined()
+    expect(getTask).toHaveBeenCalledExactlyOnceWith('t9')
+  })
 })

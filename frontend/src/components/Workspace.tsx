@@ -1,6 +1,9 @@
 import { useEffect, useState } from 'react'
 import { errorMessage } from '../api/client'
 import { useChatStore } from '../hooks/useChatStore'
+import { NotificationBell } from '../notifications/NotificationCenter'
+import type { Notifications } from '../notifications/pipeline'
+import { ToastProvider } from '../notifications/Toasts'
 import { chatPath, navigate } from '../router'
 import type { ChatStoreApi } from '../state/types'
 import type { EventStream } from '../stream/types'
@@ -8,7 +11,9 @@ import { ChatView } from './ChatView'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
 import { NewChatDialog } from './NewChatDialog'
+import { SettingsPage, type SettingsApi } from './settings/SettingsPage'
 import { Sidebar } from './Sidebar'
+import { TaskPage, type TaskApi } from './TaskPage'
 
 interface WorkspaceProps {
   store: ChatStoreApi
@@ -22,6 +27,14 @@ interface WorkspaceProps {
   createInvite: () => Promise<Invite>
   /** Signs out on the server; rejects (and the user stays signed in) if that failed. */
   signOut: () => Promise<void>
+  /** Toasts, the notification center and their pipeline; started while the workspace shows. */
+  notifications?: Notifications
+  /** The settings page is open (/settings). */
+  settings?: boolean
+  /** The task results page in the URL (/tasks/{id}), if open. */
+  taskId?: string | null
+  /** What the settings and task pages ask the server. */
+  pagesApi?: SettingsApi & TaskApi
 }
 
 /** The signed-in app: the sidebar and the open chat. */
@@ -33,8 +46,18 @@ export function Workspace({
   onRetryLoad,
   createInvite,
   signOut,
+  notifications,
+  settings = false,
+  taskId = null,
+  pagesApi,
 }: WorkspaceProps) {
   const snapshot = useChatStore(store)
+  const [centerOpen, setCenterOpen] = useState(false)
+  useEffect(() => {
+    if (!notifications) return
+    notifications.start()
+    return () => notifications.stop()
+  }, [notifications])
   const [dialog, setDialog] = useState<'new-chat' | 'invite' | null>(null)
   const [signingOut, setSigningOut] = useState(false)
   const [signOutError, setSignOutError] = useState<string | null>(null)
@@ -64,14 +87,38 @@ export function Workspace({
   }
 
   const others = Object.values(snapshot.users).filter((user) => user.id !== snapshot.me.id)
+  // A page other than a chat in the main area (/settings, /tasks/{id}).
+  const page =
+    settings && pagesApi ? (
+      <SettingsPage api={pagesApi} stream={stream} chats={snapshot.chats} />
+    ) : taskId !== null && pagesApi ? (
+      <TaskPage
+        key={taskId}
+        api={pagesApi}
+        stream={stream}
+        taskId={taskId}
+        users={snapshot.users}
+        chats={snapshot.chats}
+      />
+    ) : null
 
   return (
-    <div className={chatId === null ? 'workspace' : 'workspace chat-open'}>
+    <div className={chatId === null && !page ? 'workspace' : 'workspace chat-open'}>
       {/* Above the sidebar; on narrow screens above whichever of sidebar and chat is shown, so
           the connection state is always in view. */}
       <header className="app-bar">
         <span className="brand">Herald</span>
-        <ConnectionIndicator stream={stream} />
+        <div className="app-bar-tools">
+          {notifications && (
+            <NotificationBell
+              center={notifications.center}
+              preferences={notifications.preferences}
+              open={centerOpen}
+              onOpenChange={setCenterOpen}
+            />
+          )}
+          <ConnectionIndicator stream={stream} />
+        </div>
       </header>
       <Sidebar
         me={snapshot.me}
@@ -80,6 +127,7 @@ export function Workspace({
         onNewChat={() => setDialog('new-chat')}
         onInvite={snapshot.me.role === 'admin' ? () => setDialog('invite') : undefined}
         onSignOut={() => void startSignOut()}
+        settingsOpen={page !== null && settings}
         signingOut={signingOut}
       />
       <main className="conversation">
@@ -98,7 +146,7 @@ export function Workspace({
             Could not sign out: {signOutError}
           </p>
         )}
-        {chatId === null ? (
+        {page ?? (chatId === null ? (
           <div className="empty-state">
             <h1>Welcome, {snapshot.me.displayName || snapshot.me.username}</h1>
             <p>
@@ -108,8 +156,8 @@ export function Workspace({
             </p>
           </div>
         ) : (
-          <ChatView key={chatId} store={store} snapshot={snapshot} chatId={chatId} />
-        )}
+          <ChatView key={chatId} store={store} snapshot={snapshot} chatId={chatId} stream={stream} />
+        ))}
       </main>
       {dialog === 'new-chat' && (
         <NewChatDialog
@@ -124,6 +172,9 @@ export function Workspace({
       )}
       {dialog === 'invite' && (
         <InviteDialog createInvite={createInvite} onClose={() => setDialog(null)} />
+      )}
+      {notifications && (
+        <ToastProvider queue={notifications.toasts} onOpenCenter={() => setCenterOpen(true)} />
       )}
     </div>
   )

@@ -5,6 +5,7 @@ import {
   type DirectoryUser,
   type MessagePage,
   type MessagePageParams,
+  type PostResult,
 } from '../api/client'
 import type { Chat, Event, Message, User } from '../api/types'
 import { IndexedDbOutbox } from '../outbox/IndexedDbOutbox'
@@ -101,8 +102,9 @@ class FakeServer {
     listMessages: vi.fn((chatId: string, params: MessagePageParams = {}) =>
       this.answer(() => this.page(chatId, params)),
     ),
-    postMessage: vi.fn((chatId: string, content: string, clientId: string) =>
-      this.answer(() => this.post(chatId, me.id, content, clientId)),
+    postMessage: vi.fn(
+      (chatId: string, content: string, clientId: string): Promise<PostResult> =>
+        this.answer(() => this.post(chatId, me.id, content, clientId)),
     ),
     markRead: vi.fn((chatId: string) =>
       this.answer(() => {
@@ -425,6 +427,37 @@ describe('ChatStore', () => {
       await vi.waitFor(() => expect(contents(second, general.id)).toEqual(['survives', 'after']))
       expect(postedClientIds(server).slice(callsBefore)).toEqual(['cid-1', 'cid-2'])
       expect(server.contents(general.id)).toEqual(['survives', 'after'])
+    })
+
+    it('keeps a message the desktop app queued pending until its NEW_MESSAGE arrives', async () => {
+      const store = await started()
+      await store.openChat(general.id)
+      // The team server is down: the app's proxy stores the post in its own outbox (202).
+      server.api.postMessage.mockImplementationOnce((chatId, content, clientId) =>
+        Promise.resolve({ queued: true, message: { chatId, content, clientId, createdAt: 7 } }),
+      )
+
+      store.send(general.id, 'via the app')
+
+      await vi.waitFor(() => expect(pending(store, general.id)).toEqual(['via the app:relayed']))
+      expect(contents(store, general.id)).toEqual([])
+      await vi.waitFor(async () => expect(await outboxContents()).toEqual([])) // the app has it now
+
+      // The connection comes back (a flush), and the next message is sent after that flush:
+      // the queued one is not posted again from here.
+      stream.setState('reconnecting')
+      stream.setState('live')
+      store.send(general.id, 'next')
+      await vi.waitFor(() => expect(contents(store, general.id)).toEqual(['next']))
+      expect(postedClientIds(server)).toEqual(['cid-1', 'cid-2'])
+      expect(pending(store, general.id)).toEqual(['via the app:relayed'])
+
+      // The app delivers it; the server's event carries the same clientId.
+      stream.message(server.post(general.id, me.id, 'via the app', 'cid-1'))
+
+      expect(view(store, general.id).pending).toEqual([])
+      expect(contents(store, general.id)).toEqual(['next', 'via the app'])
+      expect(postedClientIds(server)).toEqual(['cid-1', 'cid-2'])
     })
 
     it('marks a refused message failed, and sends it again on retry', async () => {

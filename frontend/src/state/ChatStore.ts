@@ -103,6 +103,7 @@ export class ChatStore implements ChatStoreApi {
           this.setPending(removePending(this.pending, item.clientId))
           this.receive(message)
         },
+        relayed: (item) => this.setSendState(item.clientId, 'relayed'),
         queued: (items) => {
           for (const item of items) this.setSendState(item.clientId, 'queued')
         },

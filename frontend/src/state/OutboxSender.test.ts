@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { ApiRequestError } from '../api/client'
+import { ApiRequestError, type PostResult } from '../api/client'
 import type { Message } from '../api/types'
 import { IndexedDbOutbox } from '../outbox/IndexedDbOutbox'
 import type { OutboxItem } from '../outbox/types'
@@ -55,6 +55,7 @@ function recorder() {
   const events: SendEvents = {
     sending: (i) => log.push(`sending ${i.clientId}`),
     sent: (i, m) => log.push(`sent ${i.clientId} as ${m.id}`),
+    relayed: (i) => log.push(`relayed ${i.clientId}`),
     queued: (items) => log.push(`queued ${items.map((i) => i.clientId).join(',')}`),
     failed: (i, error) => log.push(`failed ${i.clientId}: ${error}`),
   }
@@ -162,6 +163,42 @@ describe('OutboxSender', () => {
     expect(await outbox.list()).toEqual([{ ...item('a', 1), error }])
     expect(post).toHaveBeenCalledTimes(2)
     expect(timers.pending.size).toBe(0)
+  })
+
+  it('hands items the desktop app queued (202) over to it: out of the outbox, no retry', async () => {
+    await outbox.add(item('a', 1))
+    await outbox.add(item('b', 2))
+    const post = vi.fn((i: OutboxItem): Promise<PostResult> => {
+      const { chatId, content, clientId, createdAt } = i
+      return Promise.resolve({ queued: true, message: { chatId, content, clientId, createdAt } })
+    })
+    const { log, events } = recorder()
+    const sender = new OutboxSender({ outbox, post, events, locks: null, timers })
+
+    await sender.flush()
+
+    expect(log).toEqual(['sending a', 'relayed a', 'sending b', 'relayed b'])
+    expect(await outbox.list()).toEqual([])
+    expect(timers.pending.size).toBe(0)
+
+    await sender.flush() // nothing left to post: the app delivers them
+    expect(post).toHaveBeenCalledTimes(2)
+  })
+
+  it('sends the items after a relayed one in order, whatever the server answers them', async () => {
+    await outbox.add(item('a', 1))
+    await outbox.add(item('b', 2))
+    const post = vi.fn((i: OutboxItem): Promise<PostResult> => {
+      if (i.clientId === 'b') return Promise.resolve(confirmed(i)) // the server came back
+      const { chatId, content, clientId, createdAt } = i
+      return Promise.resolve({ queued: true, message: { chatId, content, clientId, createdAt } })
+    })
+    const { log, events } = recorder()
+
+    await new OutboxSender({ outbox, post, events, locks: null, timers }).flush()
+
+    expect(log).toEqual(['sending a', 'relayed a', 'sending b', 'sent b as m-b'])
+    expect(await outbox.list()).toEqual([])
   })
 
   it('runs a flush asked for during another right after it, never alongside', async () => {

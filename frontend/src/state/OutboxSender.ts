@@ -1,4 +1,4 @@
-import { ApiRequestError } from '../api/client'
+import { ApiRequestError, isQueuedPost, type PostResult } from '../api/client'
 import type { Message } from '../api/types'
 import type { Outbox, OutboxItem } from '../outbox/types'
 import { globalTimers, type TimerId, type Timers } from './typing'
@@ -17,6 +17,10 @@ export interface SendEvents {
   /** The server stored item as message (201, or 200 for a clientId it already had). It has left
    * the outbox. */
   sent(item: OutboxItem, message: Message): void
+  /** The desktop app took item into its own durable outbox (202 queued: the team server is
+   * unreachable) and delivers it when the server is back. It has left this outbox; the
+   * NEW_MESSAGE with its clientId settles it. */
+  relayed(item: OutboxItem): void
   /** These items were not sent for now (network down, server unavailable): they stay in the
    * outbox for the next flush. */
   queued(items: OutboxItem[]): void
@@ -26,9 +30,10 @@ export interface SendEvents {
 
 export interface OutboxSenderOptions {
   outbox: Outbox
-  /** POSTs the item with its clientId. Rejects with ApiRequestError for an error status and with
-   * anything else (fetch's TypeError) when the server was not reached. */
-  post: (item: OutboxItem) => Promise<Message>
+  /** POSTs the item with its clientId: resolves to the stored message, or to the desktop app's
+   * queued post. Rejects with ApiRequestError for an error status and with anything else
+   * (fetch's TypeError) when the server was not reached. */
+  post: (item: OutboxItem) => Promise<PostResult>
   events: SendEvents
   /** Guards each flush across the origin's tabs; defaults to navigator.locks where the browser
    * has it, null for none (each tab then sends on its own; clientId keeps that harmless). */
@@ -50,7 +55,7 @@ type Outcome = 'done' | 'unreachable' | 'stopped'
  */
 export class OutboxSender {
   private readonly outbox: Outbox
-  private readonly post: (item: OutboxItem) => Promise<Message>
+  private readonly post: (item: OutboxItem) => Promise<PostResult>
   private readonly events: SendEvents
   private readonly locks: OutboxLocks | null
   private readonly timers: Timers
@@ -114,9 +119,9 @@ export class OutboxSender {
     for (const [index, item] of due.entries()) {
       if (this.stopped) return 'stopped'
       this.events.sending(item)
-      let message: Message
+      let result: PostResult
       try {
-        message = await this.post(item)
+        result = await this.post(item)
       } catch (err) {
         if (isRefusal(err)) {
           await this.outbox.markFailed(item.clientId, err.message)
@@ -126,7 +131,9 @@ export class OutboxSender {
         this.events.queued(due.slice(index))
         return 'unreachable'
       }
-      this.events.sent(item, message)
+      // Handed off to the desktop app, which keeps the order: the next items follow it there.
+      if (isQueuedPost(result)) this.events.relayed(item)
+      else this.events.sent(item, result)
       await this.outbox.remove(item.clientId)
     }
     return 'done'

@@ -4,9 +4,11 @@
 import type { Chat, Message, User } from '../api/types'
 
 /** sending: POST in flight. queued: offline or server unreachable; kept in the outbox and sent
- * in order when the connection returns. failed: the server refused it (e.g. 400/403); the user
- * may retry or discard. */
-export type SendState = 'sending' | 'queued' | 'failed'
+ * in order when the connection returns. relayed: the desktop app queued it in its own outbox
+ * (the team server is unreachable) and sends it when the server is back; it stays pending until
+ * its NEW_MESSAGE arrives. failed: the server refused it (e.g. 400/403); the user may retry or
+ * discard. */
+export type SendState = 'sending' | 'queued' | 'relayed' | 'failed'
 
 export interface PendingMessage {
   clientId: string

@@ -1,0 +1,77 @@
+import { useEffect, useState, type ReactNode } from 'react'
+import { errorMessage } from '../api/client'
+import { type DesktopClient, isDesktopApp } from './desktop'
+import { DesktopSetup } from './DesktopSetup'
+
+interface DesktopGateProps {
+  client: Pick<DesktopClient, 'state' | 'host' | 'join'>
+  /** The web client (App). */
+  children: ReactNode
+  /** Tests: whether the page runs in the desktop app; isDesktopApp() by default. */
+  desktop?: boolean
+  assign?: (url: string) => void
+}
+
+/**
+ * In the desktop app, asks the app whether a team has been chosen (GET /desktop/state) and shows
+ * the first-run setup until one has; then, and in a browser at once, the web client. Until a
+ * team is chosen /api/* leads nowhere, so the web client must not start before.
+ */
+export function DesktopGate({ client, children, desktop = isDesktopApp(), assign }: DesktopGateProps) {
+  if (!desktop) return children
+  return (
+    <ConfiguredGate client={client} assign={assign}>
+      {children}
+    </ConfiguredGate>
+  )
+}
+
+type GateState = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'setup' } | { status: 'ready' }
+
+function ConfiguredGate({ client, children, assign }: Omit<DesktopGateProps, 'desktop'>) {
+  const [state, setState] = useState<GateState>({ status: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+
+  useEffect(() => {
+    let current = true
+    client.state().then(
+      ({ configured }) => {
+        if (current) setState({ status: configured ? 'ready' : 'setup' })
+      },
+      (err: unknown) => {
+        if (current) setState({ status: 'failed', message: errorMessage(err) })
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [client, attempt])
+
+  switch (state.status) {
+    case 'loading':
+      return <p className="page-status">Loading…</p>
+    case 'failed':
+      return (
+        <main className="auth">
+          <div className="auth-card">
+            <p className="error" role="alert">
+              Could not start Herald: {state.message}
+            </p>
+            <button
+              type="button"
+              onClick={() => {
+                setState({ status: 'loading' })
+                setAttempt((n) => n + 1)
+              }}
+            >
+              Try again
+            </button>
+          </div>
+        </main>
+      )
+    case 'setup':
+      return <DesktopSetup client={client} assign={assign} />
+    case 'ready':
+      return children
+  }
+}

@@ -1,0 +1,142 @@
+import { render, screen, waitFor, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it, vi } from 'vitest'
+import { ApiRequestError } from '../api/client'
+import type { DesktopSettings, DesktopState } from './desktop'
+import { ChangeTeamButton, DesktopTeamSettings } from './DesktopTeamSettings'
+
+const hosting: DesktopState = {
+  configured: true,
+  mode: 'host',
+  serverUrl: 'http://127.0.0.1:7878',
+  hostAddr: '0.0.0.0:7878',
+  teamName: 'Engines',
+  signedIn: true,
+  connection: 'Live',
+  unread: 0,
+  keepInTray: true,
+  lanUrl: 'http://192.168.1.20:7878',
+}
+
+function setup(initial: DesktopState = hosting) {
+  const client = {
+    state: vi.fn(() => Promise.resolve(initial)),
+    saveSettings: vi.fn((settings: DesktopSettings) => Promise.resolve({ ...initial, ...settings })),
+    reset: vi.fn(() => Promise.resolve()),
+  }
+  const reload = vi.fn()
+  const user = userEvent.setup()
+  render(<DesktopTeamSettings client={client} reload={reload} desktop />)
+  return { client, reload, user }
+}
+
+describe('DesktopTeamSettings', () => {
+  it('is not shown in a browser', () => {
+    const state = vi.fn(() => Promise.resolve(hosting))
+    const { container } = render(
+      <DesktopTeamSettings client={{ state, saveSettings: vi.fn(), reset: vi.fn() }} desktop={false} />,
+    )
+
+    expect(container.textContent).toBe('')
+    expect(state).not.toHaveBeenCalled()
+  })
+
+  it('shows the hosted team, its addresses and the connection', async () => {
+    setup()
+
+    const section = await screen.findByRole('region', { name: 'Team' })
+    await within(section).findByText('Engines')
+    expect(within(section).getByText('Hosts the team server')).toBeDefined()
+    expect(within(section).getByText('0.0.0.0:7878')).toBeDefined()
+    expect(within(section).getByText('http://192.168.1.20:7878')).toBeDefined()
+    expect(within(section).getByText('Live')).toBeDefined()
+  })
+
+  it('shows a joined team', async () => {
+    setup({
+      configured: true,
+      mode: 'join',
+      serverUrl: 'http://10.0.0.5:7878',
+      signedIn: true,
+      connection: 'Reconnecting',
+      unread: 3,
+      keepInTray: false,
+    })
+
+    expect(await screen.findByText('Joined a team server')).toBeDefined()
+    expect(screen.getByText('http://10.0.0.5:7878')).toBeDefined()
+    expect(screen.getByText('Reconnecting')).toBeDefined()
+    expect(screen.getByRole<HTMLInputElement>('checkbox').checked).toBe(false)
+  })
+
+  it('saves the tray setting, and says so when it cannot', async () => {
+    const { client, user } = setup()
+    const box = await screen.findByRole<HTMLInputElement>('checkbox', {
+      name: 'Keep running in the tray when the window is closed',
+    })
+    expect(box.checked).toBe(true)
+
+    await user.click(box)
+
+    expect(client.saveSettings).toHaveBeenCalledExactlyOnceWith({ keepInTray: false })
+    await waitFor(() => expect(box.checked).toBe(false))
+
+    client.saveSettings.mockRejectedValueOnce(new ApiRequestError(500, 'internal', 'Disk full.'))
+    await user.click(box)
+
+    expect((await screen.findByRole('alert')).textContent).toBe('Not saved: Disk full.')
+    expect(box.checked).toBe(false)
+    expect(box.disabled).toBe(false)
+  })
+
+  it('changes the team only after confirming, then reloads', async () => {
+    const { client, reload, user } = setup()
+    await user.click(await screen.findByRole('button', { name: 'Change team…' }))
+
+    const dialog = screen.getByRole('dialog', { name: 'Change team?' })
+    expect(dialog.textContent).toContain('offline for everyone')
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }))
+    expect(screen.queryByRole('dialog')).toBeNull()
+    expect(client.reset).not.toHaveBeenCalled()
+
+    await user.click(screen.getByRole('button', { name: 'Change team…' }))
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Change team' }))
+
+    expect(client.reset).toHaveBeenCalledTimes(1)
+    await waitFor(() => expect(reload).toHaveBeenCalledTimes(1))
+  })
+
+  it('keeps the dialog open with the error when the reset fails', async () => {
+    const { client, reload, user } = setup()
+    client.reset.mockRejectedValueOnce(new ApiRequestError(500, 'internal', 'Could not stop the server.'))
+    await user.click(await screen.findByRole('button', { name: 'Change team…' }))
+
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Change team' }))
+
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Could not change the team: Could not stop the server.',
+    )
+    expect(reload).not.toHaveBeenCalled()
+  })
+})
+
+describe('ChangeTeamButton', () => {
+  it('is not shown in a browser', () => {
+    const { container } = render(<ChangeTeamButton client={{ reset: vi.fn() }} desktop={false} />)
+
+    expect(container.textContent).toBe('')
+  })
+
+  it('resets the app after confirming, then reloads', async () => {
+    const reset = vi.fn(() => Promise.resolve())
+    const reload = vi.fn()
+    const user = userEvent.setup()
+    render(<ChangeTeamButton client={{ reset }} reload={reload} desktop />)
+
+    await user.click(screen.getByRole('button', { name: 'Change team…' }))
+    await user.click(within(screen.getByRole('dialog', { name: 'Change team?' })).getByRole('button', { name: 'Change team' }))
+
+    expect(reset).toHaveBeenCalledTimes(1)
+    await waitFor(() => expect(reload).toHaveBeenCalledTimes(1))
+  })
+})

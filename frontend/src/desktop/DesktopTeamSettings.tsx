@@ -1,0 +1,259 @@
+import { useEffect, useId, useState } from 'react'
+import { errorMessage } from '../api/client'
+import { Modal } from '../components/Modal'
+import { type DesktopClient, desktopClient, type DesktopState, isDesktopApp } from './desktop'
+import './desktop.css'
+
+interface DesktopTeamSettingsProps {
+  client?: Pick<DesktopClient, 'state' | 'saveSettings' | 'reset'>
+  /** Loads the app afresh after a reset (window.location.assign('/'); tests pass a spy). */
+  reload?: () => void
+  /** Tests: whether the page runs in the desktop app; isDesktopApp() by default. */
+  desktop?: boolean
+}
+
+/**
+ * The settings page's Team section, in the desktop app only (nothing in a browser): which team
+ * the app hosts or joined, whether closing the window keeps it in the tray, and a way back to
+ * the first-run choice.
+ */
+export function DesktopTeamSettings({
+  client = desktopClient,
+  reload = reloadApp,
+  desktop = isDesktopApp(),
+}: DesktopTeamSettingsProps) {
+  if (!desktop) return null
+  return <TeamSection client={client} reload={reload} />
+}
+
+function reloadApp() {
+  window.location.assign('/')
+}
+
+type Load = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'ready'; state: DesktopState }
+
+function TeamSection({
+  client,
+  reload,
+}: {
+  client: Pick<DesktopClient, 'state' | 'saveSettings' | 'reset'>
+  reload: () => void
+}) {
+  const [load, setLoad] = useState<Load>({ status: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+  const [saving, setSaving] = useState(false)
+  const [saveError, setSaveError] = useState<string | null>(null)
+  const headingId = useId()
+
+  useEffect(() => {
+    let current = true
+    client.state().then(
+      (state) => {
+        if (current) setLoad({ status: 'ready', state })
+      },
+      (err: unknown) => {
+        if (current) setLoad({ status: 'failed', message: errorMessage(err) })
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [client, attempt])
+
+  async function setKeepInTray(keepInTray: boolean) {
+    setSaving(true)
+    setSaveError(null)
+    try {
+      const state = await client.saveSettings({ keepInTray })
+      setLoad({ status: 'ready', state })
+    } catch (err) {
+      setSaveError(errorMessage(err))
+    } finally {
+      setSaving(false)
+    }
+  }
+
+  return (
+    <section className="settings-group desktop-team" aria-labelledby={headingId}>
+      <h2 id={headingId}>Team</h2>
+      {load.status === 'loading' && <p className="hint">Loading…</p>}
+      {load.status === 'failed' && (
+        <>
+          <p className="error" role="alert">
+            Could not ask the app about the team: {load.message}
+          </p>
+          <div>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                setLoad({ status: 'loading' })
+                setAttempt((n) => n + 1)
+              }}
+            >
+              Try again
+            </button>
+          </div>
+        </>
+      )}
+      {load.status === 'ready' && (
+        <>
+          <TeamFacts state={load.state} />
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={load.state.keepInTray}
+              disabled={saving}
+              aria-describedby={saveError ? `${headingId}-tray-error` : undefined}
+              onChange={(event) => void setKeepInTray(event.target.checked)}
+            />
+            Keep running in the tray when the window is closed
+          </label>
+          {saveError && (
+            <p id={`${headingId}-tray-error`} className="error" role="alert">
+              Not saved: {saveError}
+            </p>
+          )}
+          <div>
+            <ChangeTeam client={client} reload={reload} state={load.state} />
+          </div>
+        </>
+      )}
+    </section>
+  )
+}
+
+function TeamFacts({ state }: { state: DesktopState }) {
+  const hosting = state.mode === 'host'
+  return (
+    <dl className="desktop-team-facts">
+      {state.teamName && (
+        <>
+          <dt>Team</dt>
+          <dd>{state.teamName}</dd>
+        </>
+      )}
+      <dt>This computer</dt>
+      <dd>{hosting ? 'Hosts the team server' : state.mode === 'join' ? 'Joined a team server' : 'No team yet'}</dd>
+      {hosting && state.hostAddr && (
+        <>
+          <dt>Listens on</dt>
+          <dd>{state.hostAddr}</dd>
+        </>
+      )}
+      {state.serverUrl && (
+        <>
+          <dt>Server</dt>
+          <dd>{state.serverUrl}</dd>
+        </>
+      )}
+      {state.lanUrl && (
+        <>
+          <dt>Others connect to</dt>
+          <dd>{state.lanUrl}</dd>
+        </>
+      )}
+      <dt>Connection</dt>
+      <dd>{state.connection}</dd>
+    </dl>
+  )
+}
+
+interface ChangeTeamButtonProps {
+  client?: Pick<DesktopClient, 'reset'>
+  reload?: () => void
+  /** Tests: whether the page runs in the desktop app; isDesktopApp() by default. */
+  desktop?: boolean
+}
+
+/**
+ * "Change team…" with its confirmation, in the desktop app only: for screens where the team
+ * cannot be used (its server cannot be reached), so that the user is not stuck with it.
+ */
+export function ChangeTeamButton({
+  client = desktopClient,
+  reload = reloadApp,
+  desktop = isDesktopApp(),
+}: ChangeTeamButtonProps) {
+  if (!desktop) return null
+  return <ChangeTeam client={client} reload={reload} />
+}
+
+function ChangeTeam({
+  client,
+  reload,
+  state,
+}: {
+  client: Pick<DesktopClient, 'reset'>
+  reload: () => void
+  state?: DesktopState
+}) {
+  const [confirming, setConfirming] = useState(false)
+  return (
+    <>
+      <button type="button" className="secondary" onClick={() => setConfirming(true)}>
+        Change team…
+      </button>
+      {confirming && (
+        <ChangeTeamDialog
+          state={state}
+          reset={() => client.reset()}
+          onReset={reload}
+          onClose={() => setConfirming(false)}
+        />
+      )}
+    </>
+  )
+}
+
+function ChangeTeamDialog({
+  state,
+  reset,
+  onReset,
+  onClose,
+}: {
+  state?: DesktopState
+  reset: () => Promise<void>
+  onReset: () => void
+  onClose: () => void
+}) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const team = state?.teamName ? `“${state.teamName}”` : 'this team'
+
+  async function confirm() {
+    setBusy(true)
+    setError(null)
+    try {
+      await reset()
+      onReset() // the page reloads into the first-run choice; busy stays on until it does
+    } catch (err) {
+      setBusy(false)
+      setError(errorMessage(err))
+    }
+  }
+
+  return (
+    <Modal title="Change team?" onClose={busy ? () => undefined : onClose}>
+      <p>
+        Herald leaves {team} on this computer and shows the first-run choice again: host a team or join one.
+      </p>
+      {state?.mode === 'host' && (
+        <p>While this computer no longer hosts it, the team&apos;s server is offline for everyone.</p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          Could not change the team: {error}
+        </p>
+      )}
+      <div className="dialog-actions">
+        <button type="button" className="secondary" onClick={onClose} disabled={busy}>
+          Cancel
+        </button>
+        <button type="button" onClick={() => void confirm()} disabled={busy}>
+          {busy ? 'Changing…' : 'Change team'}
+        </button>
+      </div>
+    </Modal>
+  )
+}

@@ -1,0 +1,142 @@
+// The web client's side of the Herald desktop app (Wails). There the page is served by the app:
+// /api/* reaches the team server through the app (which adds the user's token), and the app's own
+// endpoints live under /desktop/* (JSON; errors in the API's shape {error: {code, message}}).
+import { ApiRequestError } from '../api/client'
+
+// One definition of the check, shared with the notification code (which must not raise browser
+// notifications in the app).
+export { isDesktopApp } from '../notifications/browserNotifier'
+
+/** The app's connection to the team server, as its tray shows it. */
+export type DesktopConnection = 'Connecting' | 'Live' | 'Reconnecting' | 'Signed out'
+
+/** GET /desktop/state. */
+export interface DesktopState {
+  /** A team was chosen (hosted or joined); false on first run and after a reset. */
+  configured: boolean
+  /** host: the team server runs inside the app; join: the app connects to one elsewhere. */
+  mode?: 'host' | 'join'
+  /** The team server the app talks to. */
+  serverUrl?: string
+  /** Where the hosted server listens (host mode). */
+  hostAddr?: string
+  teamName?: string
+  signedIn: boolean
+  connection: DesktopConnection
+  /** The user's unread count (excluding muted chats). */
+  unread: number
+  /** Closing the window hides it to the tray instead of quitting. */
+  keepInTray: boolean
+  /** The address others on the network use to reach a hosted server. */
+  lanUrl?: string
+}
+
+/** POST /desktop/host: start a team server in the app and create its admin account. */
+export interface HostParams {
+  /** host:port to listen on, e.g. 0.0.0.0:7878. */
+  hostAddr: string
+  teamName: string
+  username: string
+  displayName: string
+  password: string
+}
+
+export interface HostResult {
+  /** A single-use invite link for the first teammate. */
+  inviteUrl: string
+  /** Where others on the network reach the server. */
+  lanUrl: string
+}
+
+export interface JoinResult {
+  /** The page to load next: '/' (sign in) or '/join/{code}' (register with the invite). */
+  next: string
+}
+
+export interface DesktopSettings {
+  keepInTray: boolean
+}
+
+/** How long a /desktop request may take (ms): hosting starts a server, joining reaches one. */
+export const DESKTOP_TIMEOUT_MS = 30_000
+
+type Method = 'GET' | 'POST' | 'PUT'
+
+/** The app's /desktop/* endpoints. Failures reject with ApiRequestError (status 0: no answer). */
+export class DesktopClient {
+  private readonly baseUrl: string
+
+  constructor(baseUrl = '') {
+    this.baseUrl = baseUrl
+  }
+
+  state(): Promise<DesktopState> {
+    return this.request<DesktopState>('GET', '/desktop/state')
+  }
+
+  /** 400 for an invalid address or a weak password, 409 when the address is in use. */
+  host(params: HostParams): Promise<HostResult> {
+    return this.request<HostResult>('POST', '/desktop/host', params)
+  }
+
+  /** serverUrl: a server's address or an invite link. 502 when the server cannot be reached. */
+  join(serverUrl: string): Promise<JoinResult> {
+    return this.request<JoinResult>('POST', '/desktop/join', { serverUrl })
+  }
+
+  /** Whether the window has the user's attention: the app raises notifications only if not. */
+  async focus(focused: boolean): Promise<void> {
+    await this.send('POST', '/desktop/focus', { focused })
+  }
+
+  /** Forgets the team: the app shows the first-run choice again. */
+  async reset(): Promise<void> {
+    await this.send('POST', '/desktop/reset')
+  }
+
+  saveSettings(settings: DesktopSettings): Promise<DesktopState> {
+    return this.request<DesktopState>('PUT', '/desktop/settings', settings)
+  }
+
+  private async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, body)
+    return (await response.json()) as T
+  }
+
+  private async send(method: Method, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(DESKTOP_TIMEOUT_MS) }
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      init.body = JSON.stringify(body)
+    }
+    let response: Response
+    try {
+      response = await fetch(this.baseUrl + path, init)
+    } catch {
+      throw new ApiRequestError(0, 'unreachable', 'The Herald app did not answer. Try again, or restart Herald.')
+    }
+    if (!response.ok) throw await requestError(response)
+    return response
+  }
+}
+
+/** The client for the page's own origin (the app serves the page). */
+export const desktopClient = new DesktopClient()
+
+async function requestError(response: Response): Promise<ApiRequestError> {
+  const body: unknown = await response.json().catch(() => undefined)
+  if (typeof body === 'object' && body !== null && 'error' in body) {
+    const { error } = body
+    if (
+      typeof error === 'object' &&
+      error !== null &&
+      'message' in error &&
+      typeof error.message === 'string'
+    ) {
+      const code = 'code' in error && typeof error.code === 'string' ? error.code : 'http_error'
+      return new ApiRequestError(response.status, code, error.message)
+    }
+  }
+  return new ApiRequestError(response.status, 'http_error', response.statusText || `HTTP ${response.status}`)
+}

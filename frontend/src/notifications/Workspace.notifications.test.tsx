@@ -1,0 +1,86 @@
+import { act, render, screen, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FakeChatStore, snapshot } from '../components/testFakes'
+import { Workspace } from '../components/Workspace'
+import { createNotifications } from './pipeline'
+import { SoundPlayer } from './sounds'
+import { DrivenStream, eventFor, MemoryNotificationApi, note } from './testing'
+
+describe('Workspace with notifications', () => {
+  afterEach(() => window.history.replaceState(null, '', '/'))
+
+  it('shows the bell and a task toast whose View Results opens the task page', async () => {
+    const user = userEvent.setup()
+    const api = new MemoryNotificationApi()
+    const stream = new DrivenStream()
+    stream.setState('live')
+    const notifications = createNotifications({
+      api,
+      stream,
+      browser: { notify: () => false },
+      sounds: new SoundPlayer(() => null),
+    })
+    render(
+      <Workspace
+        store={new FakeChatStore(snapshot())}
+        stream={stream}
+        notifications={notifications}
+        chatId={null}
+        loadError={null}
+        onRetryLoad={() => {}}
+        createInvite={() => Promise.reject(new Error('not in this test'))}
+        signOut={() => Promise.resolve()}
+      />,
+    )
+    const banner = screen.getByRole('banner')
+    expect(within(banner).getByRole('button', { name: 'Notifications, 0 unread' })).toBeDefined()
+    await act(async () => {
+      await Promise.resolve()
+    })
+
+    const n = note({ type: 'task', title: 'Task succeeded: nightly build', body: '42 tests passed', link: '/tasks/t1' })
+    act(() =>
+      stream.emit(
+        eventFor(n, { task: { id: 't1', name: 'nightly build', status: 'succeeded', ownerId: 'u1', createdAt: 1 } }),
+      ),
+    )
+    expect(within(banner).getByRole('button', { name: 'Notifications, 1 unread' })).toBeDefined()
+    const toast = screen.getByRole('listitem', { name: 'Task succeeded: Task succeeded: nightly build' })
+    await user.click(within(toast).getByRole('button', { name: 'View Results' }))
+    expect(window.location.pathname).toBe('/tasks/t1')
+  })
+
+  it('records a silenced notification in the center without a toast', async () => {
+    const user = userEvent.setup()
+    const stream = new DrivenStream()
+    stream.setState('live')
+    const notifications = createNotifications({
+      api: new MemoryNotificationApi(),
+      stream,
+      browser: { notify: () => false },
+      sounds: new SoundPlayer(() => null),
+    })
+    render(
+      <Workspace
+        store={new FakeChatStore(snapshot())}
+        stream={stream}
+        notifications={notifications}
+        chatId={null}
+        loadError={null}
+        onRetryLoad={() => {}}
+        createInvite={() => Promise.reject(new Error('not in this test'))}
+        signOut={() => Promise.resolve()}
+      />,
+    )
+    await act(async () => {
+      await Promise.resolve()
+    })
+    act(() =>
+      stream.emit(eventFor(note({ type: 'system', level: 'info', title: 'Maintenance tonight', notify: false, reason: 'quiet hours 22:00–07:00 (Europe/Berlin)', link: undefined, chatId: undefined }))),
+    )
+    expect(screen.queryByRole('region', { name: 'Toasts' })).toBeNull()
+    await user.click(screen.getByRole('button', { name: 'Notifications, 1 unread' }))
+    expect(screen.getByText('Silenced: quiet hours 22:00–07:00 (Europe/Berlin)')).toBeDefined()
+  })
+})

@@ -1,0 +1,145 @@
+// What the notification pipeline derives from a server notification: its toast kind (nine), the
+// words and icons each kind shows with, and where it links to.
+import type { Event, Notification, NotificationKind } from '../api/types'
+
+/** The nine kinds of toast, each with its own icon and color. */
+export type ToastKind =
+  | 'message'
+  | 'mention'
+  | 'task-succeeded'
+  | 'task-failed'
+  | 'agent'
+  | 'system-info'
+  | 'system-warning'
+  | 'system-critical'
+  | 'file'
+
+export const TOAST_KINDS: readonly ToastKind[] = [
+  'message',
+  'mention',
+  'task-succeeded',
+  'task-failed',
+  'agent',
+  'system-info',
+  'system-warning',
+  'system-critical',
+  'file',
+]
+
+/** Every notification kind, in the order settings and filters show them. */
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
+  'message',
+  'mention',
+  'task',
+  'agent',
+  'system',
+  'file',
+]
+
+/** Plural labels, as the center's type filter shows them. */
+export const KIND_LABELS: Record<NotificationKind, string> = {
+  message: 'Messages',
+  mention: 'Mentions',
+  task: 'Tasks',
+  agent: 'Agents',
+  system: 'System',
+  file: 'Files',
+}
+
+/**
+ * The toast kind of a notification: its type, refined by the system level and, for tasks, by the
+ * task's status (from the event when there is one, else from the server's title "Task failed: …").
+ */
+export function toastKindOf(notification: Notification, event?: Pick<Event, 'task'>): ToastKind {
+  switch (notification.type) {
+    case 'message':
+    case 'mention':
+    case 'agent':
+    case 'file':
+      return notification.type
+    case 'task': {
+      const failed = event?.task
+        ? event.task.status === 'failed'
+        : /^task failed\b/i.test(notification.title)
+      return failed ? 'task-failed' : 'task-succeeded'
+    }
+    case 'system':
+      if (notification.level === 'critical') return 'system-critical'
+      if (notification.level === 'warning') return 'system-warning'
+      return 'system-info'
+  }
+}
+
+/** Emoji icons (shown aria-hidden; the toast's text says what it is). */
+export const TOAST_ICONS: Record<ToastKind, string> = {
+  message: '💬',
+  mention: '@',
+  'task-succeeded': '✅',
+  'task-failed': '❌',
+  agent: '🤖',
+  'system-info': 'ℹ️',
+  'system-warning': '⚠️',
+  'system-critical': '🚨',
+  file: '📎',
+}
+
+/** What a screen reader hears before the title: the kind in words. */
+export const TOAST_KIND_NAMES: Record<ToastKind, string> = {
+  message: 'Message',
+  mention: 'Mention',
+  'task-succeeded': 'Task succeeded',
+  'task-failed': 'Task failed',
+  agent: 'Agent status',
+  'system-info': 'System',
+  'system-warning': 'System warning',
+  'system-critical': 'Critical alert',
+  file: 'File',
+}
+
+/** Where a notification leads. Task and chat links are the server's /tasks/{id} and /chats/{id}. */
+export interface LinkTarget {
+  taskId?: string
+  chatId?: string
+}
+
+export function linkTarget(notification: Pick<Notification, 'link' | 'chatId'>): LinkTarget {
+  const link = notification.link ?? ''
+  const task = /^\/tasks\/([^/?#]+)/.exec(link)
+  if (task?.[1]) return { taskId: decode(task[1]) }
+  const chat = /^\/chats\/([^/?#]+)/.exec(link)
+  if (chat?.[1]) return { chatId: decode(chat[1]) }
+  return notification.chatId ? { chatId: notification.chatId } : {}
+}
+
+export function taskPath(taskId: string): string {
+  return `/tasks/${encodeURIComponent(taskId)}`
+}
+
+/** The in-app path a notification opens, or null for none. Only same-origin paths pass. */
+export function linkPath(notification: Pick<Notification, 'link' | 'chatId'>): string | null {
+  const { taskId, chatId } = linkTarget(notification)
+  if (taskId !== undefined) return taskPath(taskId)
+  if (chatId !== undefined) return `/chats/${encodeURIComponent(chatId)}`
+  return null
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+/** "3 min ago" and the like, for the center's list. */
+export function relativeTime(then: number, now: number): string {
+  const seconds = Math.round((now - then) / 1000)
+  if (seconds < 45) return 'just now'
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 60) return minutes === 1 ? '1 min ago' : `${minutes} min ago`
+  const hours = Math.round(minutes / 60)
+  if (hours < 24) return hours === 1 ? '1 hour ago' : `${hours} hours ago`
+  const days = Math.round(hours / 24)
+  if (days < 7) return days === 1 ? 'yesterday' : `${days} days ago`
+  return new Date(then).toLocaleDateString()
+}
