@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -48,6 +49,10 @@ type Options struct {
 	DebugAddr string
 	WebClient fs.FS
 	Logger    *slog.Logger
+	// StartTray shows the tray item (default: the OS tray; tests pass their own).
+	StartTray func(TrayMenu, *slog.Logger) (Tray, func(), error)
+	// Notifier raises native notifications (default: beeep with the app icon).
+	Notifier Notifier
 	// Stdout receives machine-readable lines that tests and scripts wait for: "herald: pid N",
 	// "herald: hosting http://ADDR", "herald: joined URL", "herald: state S", "herald: tray TOOLTIP",
 	// "herald: notified TITLE", "herald: debug http://ADDR", "herald: error …", "herald: stopped".
@@ -105,6 +110,9 @@ func New(opts Options) *App {
 	if opts.Stdout == nil {
 		opts.Stdout = os.Stdout
 	}
+	if opts.StartTray == nil {
+		opts.StartTray = startTray
+	}
 	return &App{opts: opts, log: opts.Logger, out: &lineWriter{w: opts.Stdout}, view: TrayView{State: StateSignedOut}}
 }
 
@@ -135,7 +143,10 @@ func (a *App) start(ctx context.Context, window Window) {
 		a.out.printf("error %v", err)
 		return
 	}
-	native := newNativeNotifier(a.opts.DataDir, TrayView{State: StateLive}.Icon())
+	var native Notifier = a.opts.Notifier
+	if native == nil {
+		native = newNativeNotifier(a.opts.DataDir, TrayView{State: StateLive}.Icon())
+	}
 	a.router = NewNotificationRouter(notifierFunc(func(title, body string) error {
 		if err := native.Notify(title, body); err != nil {
 			return err
@@ -243,9 +254,12 @@ func (a *App) activate(p local.Profile) error {
 		if p.HostAddr == "" {
 			p.HostAddr = DefaultHostAddr
 		}
-		u, lan, err := a.host(p.HostAddr)
+		u, lan, bound, err := a.host(p.HostAddr)
 		if err != nil {
 			return err
+		}
+		if _, port, _ := net.SplitHostPort(p.HostAddr); port == "0" {
+			p.HostAddr = bound // keep the port the system picked: invite links stay valid
 		}
 		if p.TeamName == "" {
 			p.TeamName = defaultTeamName()
@@ -284,22 +298,22 @@ func (a *App) activate(p local.Profile) error {
 }
 
 // host opens and serves the hosted team server on addr. It answers the URL the app itself uses
-// (loopback) and the one to give the team (a LAN address).
-func (a *App) host(addr string) (self *url.URL, lan string, err error) {
+// (loopback), the one to give the team (a LAN address) and the address it listens on.
+func (a *App) host(addr string) (self *url.URL, lan, bound string, err error) {
 	a.mu.Lock()
 	running := a.hosted != nil
 	a.mu.Unlock()
 	if running {
-		return nil, "", backend.Errorf(backend.ECONFLICT, "A team server is already running in this app.")
+		return nil, "", "", backend.Errorf(backend.ECONFLICT, "A team server is already running in this app.")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", backend.Errorf(backend.ECONFLICT, "Cannot listen on %s: %v", addr, err)
+		return nil, "", "", backend.Errorf(backend.ECONFLICT, "Cannot listen on %s: %v", addr, err)
 	}
 	srv, err := teamserver.Open(teamserver.Config{DataDir: filepath.Join(a.opts.DataDir, "server"), Logger: a.log, WebClient: a.opts.WebClient})
 	if err != nil {
 		ln.Close()
-		return nil, "", err
+		return nil, "", "", err
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil {
@@ -318,7 +332,7 @@ func (a *App) host(addr string) (self *url.URL, lan string, err error) {
 	lan = "http://" + net.JoinHostPort(lanAddress(tcp.IP), fmt.Sprint(tcp.Port))
 	a.log.Info("hosting team server", "addr", tcp.String(), "lan", lan)
 	a.out.printf("hosting http://%s", tcp)
-	return self, lan, nil
+	return self, lan, tcp.String(), nil
 }
 
 // lanAddress is the address others on the network reach ip at: ip itself unless it is unspecified,
@@ -614,7 +628,7 @@ func (a *App) startTray() {
 		DoNotDisturb: a.setDoNotDisturb,
 		Quit:         a.quit,
 	}
-	tray, end, err := startTray(menu, a.log)
+	tray, end, err := a.opts.StartTray(menu, a.log)
 	if err != nil {
 		a.log.Warn("running without a tray icon", "err", err)
 		a.out.printf("no tray: %v", err)
@@ -809,10 +823,27 @@ func (a *App) Middleware(next http.Handler) http.Handler {
 			a.desk.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/desktop/"):
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "Herald is starting.")
+		case a.isClientRoute(r):
+			// /chats/…, /tasks/…, /join/…, /settings are the web client's own routes: index.html.
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/"
+			next.ServeHTTP(w, r2)
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// isClientRoute reports whether r asks for a page of the web client rather than a file of it.
+func (a *App) isClientRoute(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.Path == "/" || a.opts.WebClient == nil {
+		return false
+	}
+	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+	if _, err := fs.Stat(a.opts.WebClient, name); err == nil {
+		return false
+	}
+	return path.Ext(name) == ""
 }
 
 // serveDebug serves the webview's view of the app on a loopback address.

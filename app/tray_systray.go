@@ -29,6 +29,8 @@ func startTray(menu TrayMenu, log *slog.Logger) (Tray, func(), error) {
 	t := &systrayTray{}
 	start, end := systray.RunWithExternalLoop(func() { t.onReady(menu, log) }, func() {})
 	t.end = end
+	// Before start: systray reads the handler while it registers (setting it later races).
+	systray.SetOnTapped(menu.Open)
 	start()
 	return t, end, nil
 }
@@ -42,7 +44,6 @@ func (t *systrayTray) onReady(menu TrayMenu, log *slog.Logger) {
 	off := dnd.AddSubMenuItem("Off", "Turn do not disturb off")
 	systray.AddSeparator()
 	quit := systray.AddMenuItem("Quit", "Quit Herald")
-	systray.SetOnTapped(menu.Open)
 
 	t.mu.Lock()
 	t.ready = true

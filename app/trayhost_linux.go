@@ -1,7 +1,9 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -9,6 +11,10 @@ import (
 // trayHostAvailable checks for the session bus that StatusNotifierItem needs. Without a watcher on
 // that bus systray logs "failed to register" and registers once one appears, which is fine.
 func trayHostAvailable() error {
+	// Without an address godbus would autolaunch a bus daemon that outlives the app.
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+	}
 	conn, err := dbus.SessionBus()
 	if err != nil {
 		return fmt.Errorf("no D-Bus session bus: %w", err)

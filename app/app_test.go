@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+)
+
+// fakeWindow records what the app asks of its window.
+type fakeWindow struct {
+	mu     sync.Mutex
+	titles []string
+	shown  int
+	quit   int
+}
+
+func (w *fakeWindow) SetTitle(t string) { w.mu.Lock(); w.titles = append(w.titles, t); w.mu.Unlock() }
+func (w *fakeWindow) Show()             { w.mu.Lock(); w.shown++; w.mu.Unlock() }
+func (w *fakeWindow) Hide()             {}
+func (w *fakeWindow) Quit()             { w.mu.Lock(); w.quit++; w.mu.Unlock() }
+
+func (w *fakeWindow) title() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.titles) == 0 {
+		return ""
+	}
+	return w.titles[len(w.titles)-1]
+}
+
+// recordingTray stands in for the OS tray.
+type recordingTray struct {
+	mu   sync.Mutex
+	tips []string
+	menu TrayMenu
+}
+
+func (r *recordingTray) Show(icon []byte, tooltip string) {
+	r.mu.Lock()
+	r.tips = append(r.tips, tooltip)
+	r.mu.Unlock()
+}
+
+func (r *recordingTray) tooltip() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.tips) == 0 {
+		return ""
+	}
+	return r.tips[len(r.tips)-1]
+}
+
+// runApp starts an App on dataDir as Wails would (without a GUI) and serves what its webview sees.
+func runApp(t *testing.T, opts Options) (*App, *httptest.Server, *fakeWindow) {
+	t.Helper()
+	opts.WebClient = fstest.MapFS{"index.html": {Data: []byte("<html></html>")}}
+	opts.Logger, opts.Stdout = quietLog(), io.Discard
+	tray := &recordingTray{}
+	opts.StartTray = func(m TrayMenu, _ *slog.Logger) (Tray, func(), error) {
+		tray.menu = m
+		return tray, func() {}, nil
+	}
+	opts.Notifier = &recordingNotifier{}
+	a := New(opts)
+	w := &fakeWindow{}
+	a.start(context.Background(), w)
+	front := httptest.NewServer(a.Middleware(http.FileServerFS(opts.WebClient)))
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			front.Close()
+			a.Shutdown(context.Background())
+		}
+	}
+	t.Cleanup(stop)
+	return a, front, w
+}
+
+func desktopStateOf(t *testing.T, base string) desktopState {
+	t.Helper()
+	var s desktopState
+	if resp := call(t, base, "GET", "/desktop/state", "", nil, &s); resp.StatusCode != 200 {
+		t.Fatalf("state: %d", resp.StatusCode)
+	}
+	return s
+}
+
+func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
+	hostDir := t.TempDir()
+	host, front, window := runApp(t, Options{DataDir: hostDir})
+	if s := desktopStateOf(t, front.URL); s.Configured || s.SignedIn {
+		t.Fatalf("first run state %+v", s)
+	}
+
+	// A refused account leaves no half-set-up team behind.
+	var apiErr struct {
+		Error struct{ Code, Message string }
+	}
+	resp := call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "127.0.0.1:0", "teamName": "Acme",
+		"username": "owner", "password": "short"}, &apiErr)
+	if resp.StatusCode != 400 || apiErr.Error.Code != "invalid" || !strings.Contains(apiErr.Error.Message, "assword") {
+		t.Fatalf("weak password: %d %+v", resp.StatusCode, apiErr)
+	}
+	if s := desktopStateOf(t, front.URL); s.Configured {
+		t.Fatalf("state after a refused setup %+v", s)
+	}
+	if resp := call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "not an address"}, &apiErr); resp.StatusCode != 400 {
+		t.Fatalf("bad address: %d", resp.StatusCode)
+	}
+
+	var hosted struct{ InviteURL, LanURL string }
+	resp = call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "127.0.0.1:0", "teamName": "Acme",
+		"username": "owner", "displayName": "Olivia", "password": "correct horse 1"}, &hosted)
+	if resp.StatusCode != 200 || !strings.Contains(hosted.InviteURL, "/join/") || !strings.HasPrefix(hosted.InviteURL, hosted.LanURL) {
+		t.Fatalf("host: %d %+v", resp.StatusCode, hosted)
+	}
+	waitFor(t, "the host app to go live", func() bool { return desktopStateOf(t, front.URL).Connection == StateLive })
+	s := desktopStateOf(t, front.URL)
+	if !s.Configured || s.Mode != "host" || !s.SignedIn || s.TeamName != "Acme" || s.LANURL != hosted.LanURL {
+		t.Fatalf("host state %+v", s)
+	}
+	if window.title() != "Acme — Herald" {
+		t.Fatalf("window title %q", window.title())
+	}
+	if tip := host.tray.(*recordingTray).tooltip(); tip != "Herald — Live · Acme" {
+		t.Fatalf("tray tooltip %q", tip)
+	}
+	// The page is signed in through the app, without any cookie of its own.
+	var me struct {
+		User struct{ Username, Role string }
+	}
+	if resp := call(t, front.URL, "GET", "/api/me", "", nil, &me); resp.StatusCode != 200 || me.User.Role != "admin" {
+		t.Fatalf("me through the app: %d %+v", resp.StatusCode, me)
+	}
+	// A second setup is refused while a team is set up.
+	if resp := call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"username": "x", "password": "correct horse 9"}, nil); resp.StatusCode != 409 {
+		t.Fatalf("second host: %d", resp.StatusCode)
+	}
+
+	// Another member's app joins with the invite link, then registers in the window.
+	_, joinFront, _ := runApp(t, Options{DataDir: t.TempDir()})
+	var joined struct{ Next string }
+	if resp := call(t, joinFront.URL, "POST", "/desktop/join", "", map[string]string{"serverUrl": "http://127.0.0.1:1"}, &apiErr); resp.StatusCode != 502 {
+		t.Fatalf("join an address nobody answers: %d", resp.StatusCode)
+	}
+	resp = call(t, joinFront.URL, "POST", "/desktop/join", "", map[string]string{"serverUrl": hosted.InviteURL}, &joined)
+	code := hosted.InviteURL[strings.LastIndex(hosted.InviteURL, "/")+1:]
+	if resp.StatusCode != 200 || joined.Next != "/join/"+code {
+		t.Fatalf("join: %d %+v", resp.StatusCode, joined)
+	}
+	var reg map[string]json.RawMessage
+	if resp := call(t, joinFront.URL, "POST", "/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": code}, &reg); resp.StatusCode != 201 {
+		t.Fatalf("register through the joining app: %d %v", resp.StatusCode, reg)
+	}
+	if _, leaked := reg["token"]; leaked {
+		t.Fatal("the token reached the page")
+	}
+	waitFor(t, "the joining app to go live", func() bool { return desktopStateOf(t, joinFront.URL).Connection == StateLive })
+
+	// Restart the host app: it goes straight back to its team, signed in, on the same address.
+	_ = host
+	front.Close()
+	host.Shutdown(context.Background())
+	_, front2, _ := runApp(t, Options{DataDir: hostDir})
+	waitFor(t, "the restarted host app to go live", func() bool { return desktopStateOf(t, front2.URL).Connection == StateLive })
+	s2 := desktopStateOf(t, front2.URL)
+	if !s2.Configured || !s2.SignedIn || s2.HostAddr != s.HostAddr || s2.LANURL != hosted.LanURL {
+		t.Fatalf("after restart %+v, before %+v", s2, s)
+	}
+
+	// Change team: back to the chooser.
+	if resp := call(t, front2.URL, "POST", "/desktop/reset", "", map[string]any{}, nil); resp.StatusCode != 204 {
+		t.Fatalf("reset: %d", resp.StatusCode)
+	}
+	if s := desktopStateOf(t, front2.URL); s.Configured || s.SignedIn {
+		t.Fatalf("after reset %+v", s)
+	}
+}
