@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // fakeWindow records what the app asks of its window.
@@ -146,7 +148,7 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 	}
 
 	// Another member's app joins with the invite link, then registers in the window.
-	_, joinFront, _ := runApp(t, Options{DataDir: t.TempDir()})
+	joiner, joinFront, joinWindow := runApp(t, Options{DataDir: t.TempDir()})
 	var joined struct{ Next string }
 	if resp := call(t, joinFront.URL, "POST", "/desktop/join", "", map[string]string{"serverUrl": "http://127.0.0.1:1"}, &apiErr); resp.StatusCode != 502 {
 		t.Fatalf("join an address nobody answers: %d", resp.StatusCode)
@@ -164,6 +166,40 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 		t.Fatal("the token reached the page")
 	}
 	waitFor(t, "the joining app to go live", func() bool { return desktopStateOf(t, joinFront.URL).Connection == StateLive })
+
+	// Unread badge: the owner writes to bob; bob's tray and title count it, until bob mutes the chat.
+	var bobMe struct{ User struct{ ID string } }
+	call(t, joinFront.URL, "GET", "/api/me", "", nil, &bobMe)
+	var chat struct{ Chat struct{ ID string } }
+	call(t, front.URL, "POST", "/api/chats", "", map[string]any{"name": "plans", "memberIds": []string{bobMe.User.ID}}, &chat)
+	call(t, front.URL, "POST", "/api/chats/"+chat.Chat.ID+"/messages", "", map[string]string{"content": "hi bob", "clientId": "c1"}, nil)
+	joinTray := joiner.tray.(*recordingTray)
+	waitFor(t, "bob's unread count", func() bool { return strings.HasSuffix(joinTray.tooltip(), " · 1 unread") })
+	if title := joinWindow.title(); !strings.HasPrefix(title, "(1) ") {
+		t.Fatalf("bob's window title %q", title)
+	}
+	var prefs struct{ Preferences map[string]any }
+	call(t, joinFront.URL, "GET", "/api/preferences", "", nil, &prefs)
+	prefs.Preferences["mutedChats"] = []string{chat.Chat.ID}
+	if resp := call(t, joinFront.URL, "PUT", "/api/preferences", "", prefs.Preferences, nil); resp.StatusCode != 200 {
+		t.Fatalf("mute: %d", resp.StatusCode)
+	}
+	waitFor(t, "a muted chat to leave the count", func() bool { return !strings.Contains(joinTray.tooltip(), "unread") })
+
+	// The tray's Do Not Disturb sets the server-side preference for every device.
+	joinTray.menu.DoNotDisturb("1h")
+	call(t, joinFront.URL, "GET", "/api/preferences", "", nil, &prefs)
+	dnd, _ := prefs.Preferences["doNotDisturb"].(map[string]any)
+	until, _ := time.Parse(time.RFC3339, fmt.Sprint(dnd["until"]))
+	if d := time.Until(until); d < 59*time.Minute || d > time.Hour {
+		t.Fatalf("do not disturb after the tray's 1 hour: %v", prefs.Preferences["doNotDisturb"])
+	}
+	joinTray.menu.DoNotDisturb("off")
+	prefs.Preferences = nil // decoding into a map merges: start afresh
+	call(t, joinFront.URL, "GET", "/api/preferences", "", nil, &prefs)
+	if prefs.Preferences["doNotDisturb"] != nil {
+		t.Fatalf("do not disturb after off: %v", prefs.Preferences["doNotDisturb"])
+	}
 
 	// Restart the host app: it goes straight back to its team, signed in, on the same address.
 	_ = host
