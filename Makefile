@@ -20,7 +20,7 @@ APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick dunst libnotify-bin haskell-st
 APT_BROWSER := chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help deps setup run serve desktop server frontend test test-go test-frontend test-e2e contract check bench clean
+.PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check bench clean
 
 help: ## Show the targets
 	@echo "Herald — self-hosted real-time team chat"
@@ -36,6 +36,11 @@ serve: server ## Run herald-server on $(ADDR) with its data under var/ (ADDR=hos
 
 desktop: setup frontend ## Build the desktop app into build/bin/herald (wails build)
 	$(WAILS) build -s -o herald
+
+install-desktop: desktop ## Install herald, its .desktop file and icon for this user (~/.local)
+	install -Dm755 build/bin/herald $(HOME)/.local/bin/herald
+	install -Dm644 build/linux/herald.desktop $(HOME)/.local/share/applications/herald.desktop
+	install -Dm644 build/appicon.png $(HOME)/.local/share/icons/hicolor/512x512/apps/herald.png
 
 server: frontend ## Build herald-server (static, CGO_ENABLED=0) into build/bin/herald-server
 	CGO_ENABLED=0 $(GO) build -trimpath -o build/bin/herald-server ./backend/cmd/herald-server
@@ -63,6 +68,9 @@ test: deps frontend test-go test-frontend test-e2e contract ## Run every test: G
 test-go: ## Go vet, gofmt, and all Go tests with the race detector (includes the desktop smoke test)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(GO_PKGS)
+	@# The desktop app must compile for Windows and macOS too (tray and notifications per OS).
+	GOOS=windows $(GO) build -tags desktop,production -o /dev/null .
+	GOOS=darwin $(GO) vet . ./app/...
 	HERALD_DESKTOP_TEST=1 $(GO) test -race -count=1 -timeout 20m $(GO_PKGS)
 
 test-frontend: frontend/node_modules/.package-lock.json ## tsc, eslint and vitest for the web client

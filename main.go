@@ -12,6 +12,7 @@ package main
 
 import (
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -25,7 +26,14 @@ import (
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
 )
+
+// appIcon is the window's and the native notifications' icon (build/appicon.png, which wails
+// build also turns into the Windows and macOS icons).
+//
+//go:embed build/appicon.png
+var appIcon []byte
 
 func main() {
 	var opts app.Options
@@ -41,6 +49,7 @@ func main() {
 	opts.DebugAddr = os.Getenv("HERALD_DEBUG_ADDR")
 	opts.WebClient = frontend.Dist()
 	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	opts.AppIcon = appIcon
 
 	a := app.New(opts)
 	err := wails.Run(&options.App{
@@ -53,6 +62,7 @@ func main() {
 			Assets:     opts.WebClient,
 			Middleware: a.Middleware,
 		},
+		Linux:         &linux.Options{Icon: appIcon, ProgramName: "herald"},
 		OnStartup:     a.Startup,
 		OnBeforeClose: a.BeforeClose,
 		OnShutdown:    a.Shutdown,

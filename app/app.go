@@ -51,8 +51,10 @@ type Options struct {
 	Logger    *slog.Logger
 	// StartTray shows the tray item (default: the OS tray; tests pass their own).
 	StartTray func(TrayMenu, *slog.Logger) (Tray, func(), error)
-	// Notifier raises native notifications (default: beeep with the app icon).
+	// Notifier raises native notifications (default: beeep with AppIcon).
 	Notifier Notifier
+	// AppIcon is the app's icon (PNG) for native notifications.
+	AppIcon []byte
 	// Stdout receives machine-readable lines that tests and scripts wait for: "herald: pid N",
 	// "herald: hosting http://ADDR", "herald: joined URL", "herald: state S", "herald: tray TOOLTIP",
 	// "herald: notified TITLE", "herald: debug http://ADDR", "herald: error …", "herald: stopped".
@@ -145,7 +147,11 @@ func (a *App) start(ctx context.Context, window Window) {
 	}
 	var native Notifier = a.opts.Notifier
 	if native == nil {
-		native = newNativeNotifier(a.opts.DataDir, TrayView{State: StateLive}.Icon())
+		icon := a.opts.AppIcon
+		if icon == nil {
+			icon = TrayView{State: StateLive}.Icon()
+		}
+		native = newNativeNotifier(a.opts.DataDir, icon)
 	}
 	a.router = NewNotificationRouter(notifierFunc(func(title, body string) error {
 		if err := native.Notify(title, body); err != nil {
