@@ -378,7 +378,8 @@ func api(t *testing.T, method, url, token string, body, out any) int {
 func TestDesktopHostMode(t *testing.T) {
 	needDesktop(t)
 	addr := freeAddr(t)
-	d := startDesktop(t, nil, "--data-dir", t.TempDir(), "--host", addr)
+	dataDir := t.TempDir()
+	d := startDesktop(t, nil, "--data-dir", dataDir, "--host", addr)
 	hosting := strings.TrimPrefix(d.expectLine("herald: hosting "), "herald: hosting ")
 	if hosting != "http://"+addr {
 		t.Fatalf("hosting %s, want http://%s", hosting, addr)
@@ -410,6 +411,21 @@ func TestDesktopHostMode(t *testing.T) {
 	d.saveTrayIcon(filepath.Join(dir, "host-tray-live.png"))
 	d.expectLine("herald: focus ") // the page has loaded
 	d.screenshot(filepath.Join(dir, "host-window.png"))
+
+	// Starting herald again (same data dir, same desktop session) hands over to the running one,
+	// which brings its window forward, and exits.
+	herald, _ := binaries(t)
+	second := exec.Command(herald, "--data-dir", dataDir, "--host", addr)
+	second.Env = d.env
+	done := make(chan error, 1)
+	go func() { done <- second.Run() }()
+	select {
+	case <-done:
+	case <-time.After(guiWait):
+		_ = second.Process.Kill()
+		t.Fatal("a second herald did not exit")
+	}
+	d.expectLine("herald: second instance")
 	d.quit()
 }
 
