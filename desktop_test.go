@@ -410,7 +410,6 @@ func TestDesktopHostMode(t *testing.T) {
 	dir := artifacts(t)
 	d.saveTrayIcon(filepath.Join(dir, "host-tray-live.png"))
 	d.expectLine("herald: focus ") // the page has loaded
-	d.screenshot(filepath.Join(dir, "host-window.png"))
 
 	// Starting herald again (same data dir, same desktop session) hands over to the running one,
 	// which brings its window forward, and exits.
@@ -426,6 +425,7 @@ func TestDesktopHostMode(t *testing.T) {
 		t.Fatal("a second herald did not exit")
 	}
 	d.expectLine("herald: second instance")
+	d.screenshot(filepath.Join(dir, "host-window.png"))
 	d.quit()
 }
 
