@@ -42,7 +42,17 @@ type Preferences struct {
 	// CriticalBreaksThrough lets critical system alerts notify during do-not-disturb and quiet
 	// hours.
 	CriticalBreaksThrough bool `json:"criticalBreaksThrough"`
+	// ToastSeconds is how long an in-app toast stays before it goes by itself (2–60 s, default
+	// 6); critical alerts stay until dismissed.
+	ToastSeconds int `json:"toastSeconds"`
 }
+
+// Toast duration limits and default, in seconds.
+const (
+	MinToastSeconds     = 2
+	MaxToastSeconds     = 60
+	DefaultToastSeconds = 6
+)
 
 // DoNotDisturb is on until Until, or indefinitely when Until is nil.
 type DoNotDisturb struct {
@@ -60,7 +70,7 @@ type QuietHours struct {
 
 // DefaultPreferences are what a user has before changing anything.
 func DefaultPreferences() Preferences {
-	return Preferences{Sounds: true, Volume: 0.7, Native: true, CriticalBreaksThrough: true,
+	return Preferences{Sounds: true, Volume: 0.7, Native: true, CriticalBreaksThrough: true, ToastSeconds: DefaultToastSeconds,
 		SoundByKind: map[NotificationKind]string{}, Kinds: map[NotificationKind]bool{}, MutedChats: []string{}}
 }
 
@@ -68,6 +78,9 @@ func DefaultPreferences() Preferences {
 func (p *Preferences) Validate() error {
 	if p.Volume < 0 || p.Volume > 1 {
 		return Errorf(EINVALID, "volume must be between 0 and 1.")
+	}
+	if p.ToastSeconds < MinToastSeconds || p.ToastSeconds > MaxToastSeconds {
+		return Errorf(EINVALID, "toastSeconds must be between %d and %d.", MinToastSeconds, MaxToastSeconds)
 	}
 	for k := range p.Kinds {
 		if !slices.Contains(NotificationKinds, k) {

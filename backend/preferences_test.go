@@ -104,6 +104,8 @@ func TestPreferencesValidate(t *testing.T) {
 	}{
 		{"volume above 1", func(p *backend.Preferences) { p.Volume = 1.5 }},
 		{"negative volume", func(p *backend.Preferences) { p.Volume = -0.1 }},
+		{"toast too short", func(p *backend.Preferences) { p.ToastSeconds = 1 }},
+		{"toast too long", func(p *backend.Preferences) { p.ToastSeconds = 61 }},
 		{"unknown time zone", func(p *backend.Preferences) {
 			p.QuietHours = &backend.QuietHours{Start: "22:00", End: "07:00", TimeZone: "Mars/Olympus"}
 		}},

@@ -49,6 +49,7 @@ func TestPreferences(t *testing.T) {
 		"malformed time":    {"quietHours": map[string]string{"start": "10pm", "end": "07:00", "timeZone": "UTC"}},
 		"bad until":         {"doNotDisturb": map[string]any{"until": "tomorrow"}},
 		"volume":            {"volume": 2},
+		"toastSeconds":      {"toastSeconds": 0},
 		"unknown kind":      {"kinds": map[string]bool{"weather": true}},
 		"unknown field":     {"loud": true},
 		"bad muted chat id": {"mutedChats": []string{"general"}},
