@@ -4,7 +4,7 @@
 // server's API with bearer tokens, and Chromium (Debian's, driven by playwright-core) for the
 // browsers. Scenarios live in *.e2e.js next to this file; see README.md.
 
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -359,6 +359,48 @@ async function apiRequest(server, method, urlPath, body, token) {
 }
 
 /**
+ * A request with the real `curl` binary, as a script or a bot would send it: a JSON body, a bearer
+ * token. Resolves with the parsed JSON answer (undefined for 204); rejects with an ApiError for an
+ * HTTP error status, or with curl's own error when it could not connect.
+ * @param {{ url: string }} server
+ * @param {string} method
+ * @param {string} urlPath
+ * @param {unknown} body
+ * @param {string} token
+ * @returns {Promise<unknown>}
+ */
+export async function curlJson(server, method, urlPath, body, token) {
+  const args = ['--silent', '--show-error', '--max-time', '10', '--request', method]
+  args.push('--header', `Authorization: Bearer ${token}`)
+  if (body !== undefined) {
+    args.push('--header', 'Content-Type: application/json', '--data-binary', JSON.stringify(body))
+  }
+  // The status on a line of its own after the body.
+  args.push('--write-out', '\n%{http_code}', server.url + urlPath)
+  const stdout = await new Promise((resolve, reject) => {
+    execFile('curl', args, { encoding: 'utf8' }, (err, out, stderr) => {
+      if (err) reject(new Error(`curl ${method} ${urlPath}: ${stderr || err.message}`, { cause: err }))
+      else resolve(out)
+    })
+  })
+  const cut = stdout.lastIndexOf('\n')
+  const status = Number(stdout.slice(cut + 1))
+  const text = stdout.slice(0, cut)
+  if (status === 204) return undefined
+  if (status < 200 || status >= 300) {
+    /** @type {{ error?: { code?: string, message?: string } }} */
+    let parsed = {}
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // not JSON: the raw text goes into the message below
+    }
+    throw new ApiError(status, parsed.error?.code ?? 'unknown', parsed.error?.message ?? text)
+  }
+  return /** @type {unknown} */ (JSON.parse(text))
+}
+
+/**
  * A user of a scenario: the account, its password (to sign in through the UI) and an Api with
  * its token.
  * @typedef {{ user: User, password: string, api: Api }} Member
@@ -620,6 +662,85 @@ export async function recordArrivals(page, tokenSource) {
     }).observe(document.body, { subtree: true, childList: true, characterData: true })
   }, tokenSource)
   return arrivals
+}
+
+/**
+ * The toasts on screen: the region `Toasts`, whose list items are named "<kind>: <title>"
+ * ("Task succeeded: …", "Critical alert: …").
+ * @param {Page} page
+ */
+export function toastRegion(page) {
+  return page.getByRole('region', { name: 'Toasts', exact: true })
+}
+
+/**
+ * One toast, by its accessible name ("<kind>: <title>", a string matched exactly or a RegExp).
+ * @param {Page} page
+ * @param {string | RegExp} name
+ */
+export function toastNamed(page, name) {
+  return toastRegion(page).getByRole('listitem', { name, exact: typeof name === 'string' })
+}
+
+/**
+ * Records every toast that appears in the page (a MutationObserver on the toast list, so a toast
+ * shown and gone between polls is still seen): its accessible name and text, by the page's
+ * Date.now(). Call once per page after sign-in; the array fills as the page reports.
+ * @param {Page} page
+ * @returns {Promise<Array<{ name: string, text: string, at: number }>>}
+ */
+export async function recordToasts(page) {
+  /** @type {Array<{ name: string, text: string, at: number }>} */
+  const toasts = []
+  await page.exposeFunction('heraldE2eToast', (/** @type {string} */ name, /** @type {string} */ text, /** @type {number} */ at) => {
+    toasts.push({ name, text, at })
+  })
+  await page.evaluate(() => {
+    const report = /** @type {(name: string, text: string, at: number) => Promise<void>} */ (
+      /** @type {unknown} */ (Reflect.get(window, 'heraldE2eToast'))
+    )
+    const seen = new Set()
+    const check = () => {
+      for (const el of document.querySelectorAll('[data-toast-id]')) {
+        const id = el.getAttribute('data-toast-id')
+        if (seen.has(id)) continue
+        seen.add(id)
+        void report(el.getAttribute('aria-label') ?? '', el.textContent ?? '', Date.now())
+      }
+    }
+    new MutationObserver(check).observe(document.body, { subtree: true, childList: true })
+    check()
+  })
+  return toasts
+}
+
+/**
+ * Waits until the element's animations (and its descendants') have finished, so a screenshot
+ * shows it as it rests, not halfway through fading in.
+ * @param {Locator} locator
+ */
+export async function animationsDone(locator) {
+  await locator.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished)))
+}
+
+/**
+ * The notification center's bell, named "Notifications, <n> unread".
+ * @param {Page} page
+ */
+export function notificationBell(page) {
+  return page.getByRole('button', { name: /^Notifications, (\d+|99\+) unread$/ })
+}
+
+/**
+ * Waits until the bell's unread count is n.
+ * @param {Page} page
+ * @param {number} n
+ * @param {number} [timeoutMs]
+ */
+export async function waitForUnread(page, n, timeoutMs = 10_000) {
+  await page
+    .getByRole('button', { name: `Notifications, ${n} unread`, exact: true })
+    .waitFor({ timeout: timeoutMs })
 }
 
 /**

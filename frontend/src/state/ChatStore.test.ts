@@ -757,6 +757,29 @@ describe('ChatStore', () => {
       await vi.waitFor(() => expect(store.getSnapshot().users[carol.id]).toEqual(carol))
     })
 
+    it('loads the directory again when a completed task names someone it does not know (a new bot)', async () => {
+      const store = await started()
+      const bot = member('u9', 'build-bot', 'build-bot', true)
+      server.users.push(bot)
+
+      stream.emit({
+        id: server.newId('e'),
+        type: 'TASK_COMPLETED',
+        task: { id: 't1', name: 'build', status: 'succeeded', ownerId: me.id, createdBy: bot.id, createdAt: 9 },
+        timestamp: 9,
+      })
+
+      await vi.waitFor(() => expect(store.getSnapshot().users[bot.id]).toEqual(bot))
+      expect(server.api.listUsers).toHaveBeenCalledTimes(2)
+      stream.emit({
+        id: server.newId('e'),
+        type: 'TASK_COMPLETED',
+        task: { id: 't2', name: 'lint', status: 'failed', ownerId: me.id, createdBy: bot.id, createdAt: 10 },
+        timestamp: 10,
+      })
+      expect(server.api.listUsers).toHaveBeenCalledTimes(2)
+    })
+
     it('shows a created chat at once and keeps one copy when its CHAT_UPDATED arrives', async () => {
       const store = await started()
 

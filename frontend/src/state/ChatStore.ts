@@ -284,6 +284,16 @@ export class ChatStore implements ChatStoreApi {
       case 'AGENT_STATUS_CHANGED':
         if (event.agent && event.status) this.statusChanged(event.agent.id, event.status)
         break
+      case 'TASK_COMPLETED': {
+        // The task page names its owner and creator: a bot created since the directory loaded
+        // would show as a bare id.
+        const task = event.task
+        const people = task ? [task.ownerId, task.createdBy ?? task.creatorId] : []
+        if (people.some((id) => id !== undefined && id !== '' && !this.snapshot.users[id])) {
+          this.refreshLater(this.refreshUsers)
+        }
+        break
+      }
       default:
         break
     }
