@@ -226,7 +226,7 @@ func (a *App) applyStartupProfile() error {
 		if ok && saved.Mode == local.ModeJoin && saved.ServerURL == p.ServerURL {
 			p.Token, p.Username = saved.Token, saved.Username
 		}
-		if a.opts.Username != "" && a.opts.Password != "" {
+		if a.opts.Username != "" && a.opts.Password != "" && !a.tokenStillGood(p, a.opts.Username) {
 			c, err := client.New(p.ServerURL, "")
 			if err != nil {
 				return err
@@ -249,6 +249,22 @@ func (a *App) applyStartupProfile() error {
 		return a.activate(saved)
 	}
 	return nil
+}
+
+// tokenStillGood reports whether p holds a session of username that the server still accepts, so
+// a scripted start does not open a new session every time.
+func (a *App) tokenStillGood(p local.Profile, username string) bool {
+	if p.Token == "" || p.Username != username {
+		return false
+	}
+	c, err := client.New(p.ServerURL, p.Token)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
+	defer cancel()
+	u, err := c.Me(ctx)
+	return err == nil && u.Username == username
 }
 
 // activate makes p the current team: hosts its server (host mode), points the proxy at it, saves

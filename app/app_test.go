@@ -220,3 +220,32 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 		t.Fatalf("after reset %+v", s)
 	}
 }
+
+func TestJoinFromTheCommandLineReusesItsSession(t *testing.T) {
+	server := newTeamServer(t)
+	server.team(t)
+	dir := t.TempDir()
+	opts := Options{DataDir: dir, JoinURL: server.URL + "/ignored/path", Username: "bob", Password: "correct horse 2"}
+	a, front, _ := runApp(t, opts)
+	waitFor(t, "the joined app to go live", func() bool { return desktopStateOf(t, front.URL).Connection == StateLive })
+	s := desktopStateOf(t, front.URL)
+	if s.Mode != "join" || s.ServerURL != server.URL || !s.SignedIn {
+		t.Fatalf("state %+v", s)
+	}
+	first := a.Token()
+	front.Close()
+	a.Shutdown(context.Background())
+
+	// The next start checks the saved session instead of signing in again.
+	b, front2, _ := runApp(t, opts)
+	waitFor(t, "the restarted app to go live", func() bool { return desktopStateOf(t, front2.URL).Connection == StateLive })
+	if b.Token() != first {
+		t.Fatal("a restart opened a new session although the saved one was good")
+	}
+
+	// A wrong password keeps the app running, signed out, with the window offering sign-in.
+	c, front3, _ := runApp(t, Options{DataDir: t.TempDir(), JoinURL: server.URL, Username: "bob", Password: "wrong password"})
+	if s := desktopStateOf(t, front3.URL); !s.Configured || s.SignedIn || c.Token() != "" {
+		t.Fatalf("after a refused sign-in: %+v", s)
+	}
+}
