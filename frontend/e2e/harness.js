@@ -674,7 +674,9 @@ export function toastRegion(page) {
 }
 
 /**
- * One toast, by its accessible name ("<kind>: <title>", a string matched exactly or a RegExp).
+ * One toast, by its accessible name (its title, with the kind before it when the title does not
+ * say it: "Task succeeded: build", "Critical alert: Database down"; a string matched exactly or a
+ * RegExp).
  * @param {Page} page
  * @param {string | RegExp} name
  */

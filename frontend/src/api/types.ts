@@ -153,6 +153,9 @@ export interface Preferences {
   doNotDisturb?: { until?: string } | null
   quietHours?: { start: string; end: string; timeZone: string } | null
   criticalBreaksThrough: boolean
+  /** How long a toast stays on screen, in whole seconds (2–60; the server's default is 6).
+   * Critical alerts stay until dismissed. */
+  toastSeconds: number
 }
 
 export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed'

@@ -107,4 +107,16 @@ describe('Sidebar', () => {
     expect(link.getAttribute('href')).toBe('/settings')
     expect(link.getAttribute('aria-current')).toBe('page')
   })
+
+  it('puts Settings and Sign out on their own row, below the name', () => {
+    const { container } = renderSidebar({ chats: [] })
+    const footer = container.querySelector('.sidebar-me') as HTMLElement
+    const name = footer.querySelector('.me-name') as HTMLElement
+    const actions = footer.querySelector('.me-actions') as HTMLElement
+    expect(name.textContent).toContain(ada.username)
+    expect(actions.contains(name)).toBe(false)
+    expect(within(actions).getByRole('link', { name: 'Settings' })).toBeDefined()
+    expect(within(actions).getByRole('button', { name: 'Sign out' })).toBeDefined()
+    expect(name.compareDocumentPosition(actions) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
+  })
 })

@@ -52,17 +52,20 @@ export function Sidebar({
           <span className="me-display">{personName(me)}</span>
           <span className="me-username">@{me.username}</span>
         </span>
-        <Link
-          to={settingsPath}
-          className="sidebar-settings"
-          aria-current={settingsOpen ? 'page' : undefined}
-          title="Notification settings"
-        >
-          Settings
-        </Link>
-        <button type="button" className="secondary small" onClick={onSignOut} disabled={signingOut}>
-          Sign out
-        </button>
+        {/* Below the name, which keeps the footer's whole width. */}
+        <div className="me-actions">
+          <Link
+            to={settingsPath}
+            className="sidebar-settings"
+            aria-current={settingsOpen ? 'page' : undefined}
+            title="Notification settings"
+          >
+            Settings
+          </Link>
+          <button type="button" className="secondary small" onClick={onSignOut} disabled={signingOut}>
+            Sign out
+          </button>
+        </div>
       </div>
     </aside>
   )

@@ -214,6 +214,7 @@ describe('Workspace', () => {
           volume: 0.7,
           native: true,
           criticalBreaksThrough: true,
+          toastSeconds: 6,
           soundByKind: {},
           kinds: {},
           mutedChats: [],

@@ -174,7 +174,11 @@ export function Workspace({
         <InviteDialog createInvite={createInvite} onClose={() => setDialog(null)} />
       )}
       {notifications && (
-        <ToastProvider queue={notifications.toasts} onOpenCenter={() => setCenterOpen(true)} />
+        <ToastProvider
+          queue={notifications.toasts}
+          onOpenCenter={() => setCenterOpen(true)}
+          onRead={(ids) => void notifications.center.markRead(ids).catch(() => {})}
+        />
       )}
     </div>
   )

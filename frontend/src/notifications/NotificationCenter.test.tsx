@@ -41,12 +41,25 @@ describe('NotificationBell', () => {
     const items = within(within(panel).getByRole('list', { name: 'Notification history' })).getAllByRole('listitem')
     expect(items).toHaveLength(2)
     expect(items[0]!.textContent).toContain('Task failed: deploy')
-    expect(within(items[0]!).getByRole('button', { name: /^Unread: Task failed: Task failed: deploy/ })).toBeDefined()
+    // The server's title says the kind: it is not said twice.
+    expect(within(items[0]!).getByRole('button', { name: 'Unread: Task failed: deploy' })).toBeDefined()
+    expect(within(items[1]!).getByRole('button', { name: 'Ann in #ops' })).toBeDefined()
     expect(within(items[1]!).getByText('Silenced: chat #ops is muted')).toBeDefined()
+    // Icons are SVG drawings (no emoji font needed), hidden from assistive technology.
+    const icon = items[0]!.querySelector('.entry-icon svg')
+    expect(icon?.getAttribute('data-kind')).toBe('task-failed')
+    expect(icon?.closest('[aria-hidden="true"]')).not.toBeNull()
 
     await user.keyboard('{Escape}')
     expect(screen.queryByRole('dialog')).toBeNull()
     expect(document.activeElement).toBe(bell)
+  })
+
+  it('names the kind of an entry whose title does not say it', async () => {
+    const alert = note({ type: 'system', level: 'critical', title: 'Database down', link: undefined, chatId: undefined })
+    const { user } = await setup(alert)
+    await user.click(screen.getByRole('button', { name: /^Notifications/ }))
+    expect(screen.getByRole('button', { name: 'Unread: Critical alert: Database down' })).toBeDefined()
   })
 
   it('opens an entry: marks it read and goes to its link', async () => {

@@ -5,15 +5,8 @@ import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react'
 import type { Notification, NotificationKind } from '../api/types'
 import { navigate } from '../router'
 import { isDesktopApp, permission, requestPermission, type PermissionState } from './browserNotifier'
-import {
-  KIND_LABELS,
-  linkPath,
-  NOTIFICATION_KINDS,
-  relativeTime,
-  TOAST_ICONS,
-  TOAST_KIND_NAMES,
-  toastKindOf,
-} from './kinds'
+import { KindIcon } from './icons'
+import { KIND_LABELS, linkPath, NOTIFICATION_KINDS, relativeTime, spokenTitle, toastKindOf } from './kinds'
 import type { NotificationCenterStore } from './NotificationCenterStore'
 import type { PreferencesStore } from './preferences'
 import { useExternalStore } from './useExternalStore'
@@ -280,13 +273,14 @@ function Entry({ entry, now, onOpen, onToggleRead }: EntryProps) {
   const kind = toastKindOf(entry)
   const titleId = useId()
   const detailsId = useId()
-  // Named in one string: screen readers hear state, kind and title first, the rest as details.
-  const name = `${entry.read ? '' : 'Unread: '}${TOAST_KIND_NAMES[kind]}: ${entry.title}`
+  // Named in one string: screen readers hear state and title first (with the kind when the title
+  // does not say it), the rest as details.
+  const name = `${entry.read ? '' : 'Unread: '}${spokenTitle(kind, entry.title)}`
   return (
     <li className={`entry toast-${kind}${entry.read ? '' : ' unread'}${entry.notify ? '' : ' silenced'}`}>
       <button type="button" className="entry-open" aria-label={name} aria-describedby={detailsId} onClick={onOpen}>
         <span className="entry-icon" aria-hidden="true">
-          {TOAST_ICONS[kind]}
+          <KindIcon kind={kind} size={15} />
         </span>
         <span className="entry-text">
           <span className="entry-title" id={titleId}>

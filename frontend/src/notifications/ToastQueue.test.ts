@@ -102,6 +102,57 @@ describe('ToastQueue', () => {
     expect(queue.getSnapshot().visible[0]!.actions).toEqual([{ label: 'View Results', path: '/tasks/t1' }])
   })
 
+  it('setDuration applies to new toasts, within the server’s 2–60 s', () => {
+    const queue = new ToastQueue({ durationMs: 6000 })
+    queue.setDuration(3000)
+    expect(queue.duration).toBe(3000)
+    queue.show({ kind: 'message', title: 'a' })
+    vi.advanceTimersByTime(2999)
+    expect(titles(queue)).toEqual(['a'])
+    vi.advanceTimersByTime(1)
+    expect(titles(queue)).toEqual([])
+
+    queue.setDuration(500)
+    expect(queue.duration).toBe(2000)
+    queue.setDuration(600_000)
+    expect(queue.duration).toBe(60_000)
+    queue.setDuration(Number.NaN)
+    expect(queue.duration).toBe(6000)
+  })
+
+  it('setDuration gives toasts on screen the rest of the new time; critical ones still stay', () => {
+    const queue = new ToastQueue({ durationMs: 6000 })
+    queue.show({ kind: 'message', title: 'a' })
+    queue.show({ kind: 'system-critical', title: 'db down' })
+    vi.advanceTimersByTime(4000)
+    queue.setDuration(20_000) // 16 s left of the new 20
+    vi.advanceTimersByTime(15_999)
+    expect(titles(queue)).toEqual(['a', 'db down'])
+    vi.advanceTimersByTime(1)
+    expect(titles(queue)).toEqual(['db down'])
+
+    const b = queue.show({ kind: 'message', title: 'b' })
+    vi.advanceTimersByTime(10_000)
+    queue.pause(b)
+    queue.setDuration(3000) // shorter than it has been up: a moment left once resumed
+    queue.resume(b)
+    vi.advanceTimersByTime(1499)
+    expect(titles(queue)).toEqual(['db down', 'b'])
+    vi.advanceTimersByTime(1)
+    expect(titles(queue)).toEqual(['db down'])
+    vi.advanceTimersByTime(120_000)
+    expect(titles(queue)).toEqual(['db down'])
+  })
+
+  it('carries the ids of the notifications a toast stands for', () => {
+    const queue = new ToastQueue()
+    const id = queue.show({ kind: 'message', title: 'a', notificationIds: ['n1'] })
+    queue.show({ kind: 'message', title: 'b' })
+    expect(queue.getSnapshot().visible.map((t) => t.notificationIds)).toEqual([['n1'], []])
+    queue.update(id, { notificationIds: ['n1', 'n2'] })
+    expect(queue.getSnapshot().visible[0]!.notificationIds).toEqual(['n1', 'n2'])
+  })
+
   it('clear() removes everything and cancels timers', () => {
     const queue = new ToastQueue({ maxVisible: 1 })
     queue.show({ kind: 'message', title: 'a' })

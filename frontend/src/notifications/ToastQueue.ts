@@ -22,12 +22,15 @@ export interface ToastInput {
   count?: number
   /** Stays until dismissed. Default: critical alerts only. */
   sticky?: boolean
+  /** The notifications it stands for: opening one of its paths marks them read. */
+  notificationIds?: string[]
 }
 
 export interface Toast extends Required<Pick<ToastInput, 'kind' | 'title' | 'count' | 'sticky'>> {
   id: string
   body: string
   actions: ToastAction[]
+  notificationIds: string[]
   /** When it was shown or last updated (ms). */
   updatedAt: number
   /** Hovered or focused: its auto-dismiss waits. */
@@ -54,7 +57,11 @@ export const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
+/** The server's default toastSeconds (6), until the preferences load. */
 export const DEFAULT_TOAST_DURATION_MS = 6000
+/** The range the server accepts for toastSeconds (2–60), in ms. */
+export const MIN_TOAST_DURATION_MS = 2000
+export const MAX_TOAST_DURATION_MS = 60_000
 export const DEFAULT_MAX_VISIBLE = 4
 /** A toast resumed after a pause gets at least this long before it goes. */
 const MIN_REMAINING_MS = 1500
@@ -105,9 +112,28 @@ export class ToastQueue {
     return this.durationMs
   }
 
-  /** Changes how long new (and restarted) toasts stay. */
+  /** Changes how long toasts stay (clamped to 2–60 s). Toasts on screen keep the time they have
+   * had and get the rest of the new duration (at least a moment to be read); critical ones still
+   * stay until dismissed. */
   setDuration(ms: number): void {
-    this.durationMs = Math.max(1000, ms)
+    const next = Number.isFinite(ms)
+      ? Math.min(MAX_TOAST_DURATION_MS, Math.max(MIN_TOAST_DURATION_MS, Math.round(ms)))
+      : DEFAULT_TOAST_DURATION_MS
+    const delta = next - this.durationMs
+    this.durationMs = next
+    if (delta === 0) return
+    const now = this.timers.now()
+    for (const toast of this.visible) {
+      const timing = this.timing.get(toast.id)
+      if (!timing || toast.sticky) continue
+      if (timing.dueAt === null) {
+        // Paused: the rest it resumes with changes alike.
+        timing.remaining = Math.max(MIN_REMAINING_MS, timing.remaining + delta)
+        continue
+      }
+      this.timers.clearTimeout(timing.handle)
+      this.schedule(toast.id, Math.max(MIN_REMAINING_MS, timing.dueAt - now + delta))
+    }
   }
 
   /** Shows a toast now if there is room, else queues it. Returns its id. */
@@ -118,6 +144,7 @@ export class ToastQueue {
       title: input.title,
       body: input.body ?? '',
       actions: input.actions ?? [],
+      notificationIds: input.notificationIds ?? [],
       count: input.count ?? 1,
       sticky: input.sticky ?? input.kind === 'system-critical',
       updatedAt: this.timers.now(),
@@ -154,6 +181,7 @@ export class ToastQueue {
       ...(change.actions !== undefined && { actions: change.actions }),
       ...(change.count !== undefined && { count: change.count }),
       ...(change.sticky !== undefined && { sticky: change.sticky }),
+      ...(change.notificationIds !== undefined && { notificationIds: change.notificationIds }),
       updatedAt: this.timers.now(),
     }
     found.list[found.index] = updated

@@ -1,10 +1,13 @@
-// The toasts on screen, bottom-right: each kind with its icon and color, entering and leaving
-// with a short animation (none with prefers-reduced-motion). Screen readers hear each new or
-// grown toast through live regions (critical alerts assertively); the toasts themselves are a
-// labelled region of buttons: hovering or focusing one holds its time, Escape dismisses it.
+// The toasts on screen, top-right below the headers (clear of the composer): each kind with its
+// icon and color, entering and leaving with a short animation (none with prefers-reduced-motion).
+// Screen readers hear each new or grown toast through live regions (critical alerts
+// assertively), by its title, with the kind before it only when the title does not say it; the
+// toasts themselves are a labelled region of buttons: hovering or focusing one holds its time,
+// Escape dismisses it. Opening a toast's link marks its notifications read.
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react'
 import { navigate } from '../router'
-import { TOAST_ICONS, TOAST_KIND_NAMES } from './kinds'
+import { KindIcon } from './icons'
+import { kindPrefix, spokenTitle } from './kinds'
 import type { Toast, ToastAction, ToastQueue } from './ToastQueue'
 import { useExternalStore } from './useExternalStore'
 
@@ -14,6 +17,8 @@ interface ToastContextValue {
   onOpenCenter?: () => void
   /** Opens an in-app path (router.navigate by default). */
   go: (path: string) => void
+  /** Marks notifications read (in the center) when a toast's link opened them. */
+  onRead?: (notificationIds: string[]) => void
 }
 
 const ToastContext = createContext<ToastContextValue | null>(null)
@@ -22,13 +27,14 @@ interface ToastProviderProps {
   queue: ToastQueue
   onOpenCenter?: () => void
   go?: (path: string) => void
+  onRead?: (notificationIds: string[]) => void
   children?: ReactNode
 }
 
 /** Makes the queue available and renders its toasts after the children. */
-export function ToastProvider({ queue, onOpenCenter, go = navigate, children }: ToastProviderProps) {
+export function ToastProvider({ queue, onOpenCenter, go = navigate, onRead, children }: ToastProviderProps) {
   return (
-    <ToastContext value={{ queue, onOpenCenter, go }}>
+    <ToastContext value={{ queue, onOpenCenter, go, onRead }}>
       {children}
       <ToastContainer />
     </ToastContext>
@@ -110,8 +116,11 @@ export function ToastContainer() {
                 }}
                 onAction={(action) => {
                   queue.dismiss(toast.id)
-                  if (action.path !== undefined) context.go(action.path)
-                  else if (action.command === 'open-center') context.onOpenCenter?.()
+                  if (action.path !== undefined) {
+                    // Opened, as from the center: the bell stops counting them.
+                    if (toast.notificationIds.length > 0) context.onRead?.(toast.notificationIds)
+                    context.go(action.path)
+                  } else if (action.command === 'open-center') context.onOpenCenter?.()
                 }}
                 onPause={() => queue.pause(toast.id)}
                 onResume={() => queue.resume(toast.id)}
@@ -137,7 +146,9 @@ interface ToastItemProps {
 function ToastItem({ toast, leaving, onDismiss, onAction, onPause, onResume }: ToastItemProps) {
   const hovered = useRef(false)
   const focused = useRef(false)
-  const kindName = TOAST_KIND_NAMES[toast.kind]
+  const prefix = kindPrefix(toast.kind, toast.title)
+  // Groups and summaries say their count in the title ("3 new messages in #general").
+  const showCount = toast.count > 1 && !new RegExp(`\\b${toast.count}\\b`).test(toast.title)
   return (
     <li
       className={`toast toast-${toast.kind}${leaving ? ' toast-leaving' : ''}`}
@@ -145,7 +156,7 @@ function ToastItem({ toast, leaving, onDismiss, onAction, onPause, onResume }: T
       tabIndex={-1}
       aria-hidden={leaving || undefined}
       inert={leaving}
-      aria-label={`${kindName}: ${toast.title}`}
+      aria-label={spokenTitle(toast.kind, toast.title)}
       onMouseEnter={() => {
         hovered.current = true
         onPause()
@@ -172,12 +183,13 @@ function ToastItem({ toast, leaving, onDismiss, onAction, onPause, onResume }: T
       }}
     >
       <span className="toast-icon" aria-hidden="true">
-        {TOAST_ICONS[toast.kind]}
+        <KindIcon kind={toast.kind} />
       </span>
       <div className="toast-content">
         <p className="toast-title">
+          {prefix !== null && <span className="visually-hidden">{`${prefix}: `}</span>}
           {toast.title}
-          {toast.count > 1 && <span className="toast-count"> ({toast.count})</span>}
+          {showCount && <span className="toast-count"> ({toast.count})</span>}
         </p>
         {toast.body && <p className="toast-body">{toast.body}</p>}
         {toast.actions.length > 0 && (
@@ -209,7 +221,7 @@ function ToastItem({ toast, leaving, onDismiss, onAction, onPause, onResume }: T
 }
 
 function announcement(toast: Toast): string {
-  const text = `${TOAST_KIND_NAMES[toast.kind]}: ${toast.title}`
+  const text = spokenTitle(toast.kind, toast.title)
   return toast.body ? `${text}. ${toast.body}` : text
 }
 

@@ -46,9 +46,12 @@ describe('Workspace with notifications', () => {
       ),
     )
     expect(within(banner).getByRole('button', { name: 'Notifications, 1 unread' })).toBeDefined()
-    const toast = screen.getByRole('listitem', { name: 'Task succeeded: Task succeeded: nightly build' })
+    const toast = screen.getByRole('listitem', { name: 'Task succeeded: nightly build' })
     await user.click(within(toast).getByRole('button', { name: 'View Results' }))
     expect(window.location.pathname).toBe('/tasks/t1')
+    // Opened from the toast as from the center: read, and the bell stops counting it.
+    expect(api.markNotificationsRead).toHaveBeenCalledWith([n.id])
+    expect(within(banner).getByRole('button', { name: 'Notifications, 0 unread' })).toBeDefined()
   })
 
   it('records a silenced notification in the center without a toast', async () => {

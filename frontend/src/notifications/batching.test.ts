@@ -56,6 +56,15 @@ describe('ToastBatcher', () => {
     expect(presented.map((p) => p.isNew)).toEqual([true, false, false, false, false])
   })
 
+  it('tells the toast which notifications it stands for, so opening it marks them read', () => {
+    const { batcher, visible } = setup()
+    const single = note({ type: 'task', title: 'Task succeeded: build', link: '/tasks/t1', chatId: undefined })
+    batcher.add(single)
+    const burst = [note(), note(), note()]
+    for (const n of burst) batcher.add(n)
+    expect(visible().map((t) => t.notificationIds)).toEqual([[single.id], burst.map((n) => n.id)])
+  })
+
   it('keeps chats apart, and falls back to the name in the server title', () => {
     const { batcher, visible } = setup()
     batcher.add(note({ chatId: 'c1', link: '/chats/c1' }))

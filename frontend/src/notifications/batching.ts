@@ -148,6 +148,7 @@ export class ToastBatcher {
       body,
       count: items.length,
       actions: [{ label: 'Show all', command: 'open-center' }],
+      notificationIds: items.map((n) => n.id),
     }
     const toastId = this.queue.show(input)
     this.onPresent({
@@ -229,6 +230,7 @@ export class ToastBatcher {
       count: n,
       actions,
       kind,
+      notificationIds: items.map((i) => i.id),
     }
   }
 
@@ -264,7 +266,14 @@ export function singleInput(notification: Notification, kind: ToastKind, event?:
   } else if (target.chatId !== undefined) {
     actions.push({ label: 'Open chat', path: `/chats/${encodeURIComponent(target.chatId)}` })
   }
-  return { kind, title: notification.title, body: notification.body, actions, count: 1 }
+  return {
+    kind,
+    title: notification.title,
+    body: notification.body,
+    actions,
+    count: 1,
+    notificationIds: [notification.id],
+  }
 }
 
 function primaryPath(actions: ToastAction[] | undefined): string | undefined {

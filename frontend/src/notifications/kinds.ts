@@ -1,5 +1,5 @@
 // What the notification pipeline derives from a server notification: its toast kind (nine), the
-// words and icons each kind shows with, and where it links to.
+// words each kind is named by (icons.tsx draws their icons), and where it links to.
 import type { Event, Notification, NotificationKind } from '../api/types'
 
 /** The nine kinds of toast, each with its own icon and color. */
@@ -70,20 +70,8 @@ export function toastKindOf(notification: Notification, event?: Pick<Event, 'tas
   }
 }
 
-/** Emoji icons (shown aria-hidden; the toast's text says what it is). */
-export const TOAST_ICONS: Record<ToastKind, string> = {
-  message: '💬',
-  mention: '@',
-  'task-succeeded': '✅',
-  'task-failed': '❌',
-  agent: '🤖',
-  'system-info': 'ℹ️',
-  'system-warning': '⚠️',
-  'system-critical': '🚨',
-  file: '📎',
-}
-
-/** What a screen reader hears before the title: the kind in words. */
+/** Each kind in words: the icon's meaning, and what a screen reader hears before a title that
+ * does not say it already (see spokenTitle). */
 export const TOAST_KIND_NAMES: Record<ToastKind, string> = {
   message: 'Message',
   mention: 'Mention',
@@ -94,6 +82,39 @@ export const TOAST_KIND_NAMES: Record<ToastKind, string> = {
   'system-warning': 'System warning',
   'system-critical': 'Critical alert',
   file: 'File',
+}
+
+/**
+ * What shows a title says its kind already: the server's titles do ("Task succeeded: Nightly
+ * build", "alice in #general", "alice mentioned you in #general", "Deploy bot is busy", "File
+ * report.pdf is ready"), and so do the batcher's group titles ("3 new messages in #general").
+ * System alerts carry whatever title an admin wrote.
+ */
+const TITLE_SAYS_KIND: Record<ToastKind, RegExp> = {
+  message: /\bmessages?\b| in #/i,
+  mention: /\bmention/i,
+  'task-succeeded': /\bsucceeded\b/i,
+  'task-failed': /\bfailed\b/i,
+  agent: /\bagents?\b|\bis (?:online|offline|busy|away)\b/i,
+  'system-info': /\bsystem\b|\bnotifications\b/i,
+  'system-warning': /\bwarning/i,
+  'system-critical': /\bcritical\b/i,
+  file: /\bfiles?\b/i,
+}
+
+/** The words that name the kind before a title that does not say it, else null. */
+export function kindPrefix(kind: ToastKind, title: string): string | null {
+  return TITLE_SAYS_KIND[kind].test(title) ? null : TOAST_KIND_NAMES[kind]
+}
+
+/**
+ * A notification's title as a screen reader should hear it: the title alone when it says its
+ * kind ("Task succeeded: Nightly build"), else with the kind before it ("Critical alert:
+ * Database down"), never the kind twice.
+ */
+export function spokenTitle(kind: ToastKind, title: string): string {
+  const prefix = kindPrefix(kind, title)
+  return prefix === null ? title : `${prefix}: ${title}`
 }
 
 /** Where a notification leads. Task and chat links are the server's /tasks/{id} and /chats/{id}. */

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Preferences } from '../api/types'
 import type { BrowserNote } from './browserNotifier'
 import { createNotifications, NotificationPipeline, type Attention } from './pipeline'
-import { PreferencesStore } from './preferences'
+import { PreferencesStore, toastDurationMs } from './preferences'
 import { SoundPlayer } from './sounds'
 import { DrivenStream, eventFor, MemoryNotificationApi, note, prefs } from './testing'
 import { ToastQueue } from './ToastQueue'
@@ -136,6 +136,48 @@ describe('PreferencesStore', () => {
 })
 
 describe('createNotifications', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('keeps toasts on screen as long as the preferences say, following PREFERENCES_CHANGED', async () => {
+    const api = new MemoryNotificationApi()
+    api.preferences = prefs({ toastSeconds: 3 })
+    const stream = new DrivenStream()
+    stream.setState('live')
+    const n = createNotifications({ api, stream, browser: { notify: () => false }, sounds: new SoundPlayer(() => null) })
+    expect(n.toasts.duration).toBe(6000) // the server's default until they load
+    n.start()
+    await vi.waitFor(() => expect(n.toasts.duration).toBe(3000))
+
+    vi.useFakeTimers()
+    stream.emit(eventFor(note({ title: 'Ann in #ops', chatId: 'c2', link: '/chats/c2' })))
+    vi.advanceTimersByTime(2999)
+    expect(n.toasts.getSnapshot().visible).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(n.toasts.getSnapshot().visible).toHaveLength(0)
+
+    stream.emit({ id: 'e1', type: 'PREFERENCES_CHANGED', timestamp: 1, preferences: prefs({ toastSeconds: 30 }) })
+    expect(n.toasts.duration).toBe(30_000)
+    stream.emit(eventFor(note({ title: 'Bob in #dev', chatId: 'c3', link: '/chats/c3' })))
+    vi.advanceTimersByTime(29_999)
+    expect(n.toasts.getSnapshot().visible).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(n.toasts.getSnapshot().visible).toHaveLength(0)
+
+    // A critical alert stays, whatever the duration.
+    stream.emit(eventFor(note({ type: 'system', level: 'critical', title: 'Database down', chatId: undefined, link: undefined })))
+    vi.advanceTimersByTime(120_000)
+    expect(n.toasts.getSnapshot().visible.map((t) => t.title)).toEqual(['Database down'])
+    n.stop()
+  })
+
+  it('reads a missing or out-of-range toastSeconds safely', () => {
+    expect(toastDurationMs(null)).toBe(6000)
+    expect(toastDurationMs({ toastSeconds: undefined as unknown as number })).toBe(6000)
+    expect(toastDurationMs({ toastSeconds: 1 })).toBe(2000)
+    expect(toastDurationMs({ toastSeconds: 90 })).toBe(60_000)
+    expect(toastDurationMs({ toastSeconds: 10 })).toBe(10_000)
+  })
+
   it('starts and stops everything together', async () => {
     const api = new MemoryNotificationApi(note())
     const stream = new DrivenStream()

@@ -9,7 +9,7 @@ import { ToastBatcher, type BatcherOptions, type Presentation } from './batching
 import { BrowserNotifier, type BrowserNote } from './browserNotifier'
 import type { CenterApi } from './NotificationCenterStore'
 import { NotificationCenterStore } from './NotificationCenterStore'
-import { PreferencesStore, type PreferencesApi } from './preferences'
+import { PreferencesStore, toastDurationMs, type PreferencesApi } from './preferences'
 import { SoundPlayer } from './sounds'
 import { ToastQueue, type Timers } from './ToastQueue'
 
@@ -132,7 +132,9 @@ export function createNotifications({
 }: NotificationsOptions): Notifications {
   const center = new NotificationCenterStore(api, stream)
   const preferences = new PreferencesStore(api, stream)
-  const toasts = new ToastQueue({ timers })
+  const toasts = new ToastQueue({ timers, durationMs: toastDurationMs(preferences.get()) })
+  // Toasts stay as long as the preferences say, as loaded and as PREFERENCES_CHANGED pushes them.
+  let followDuration: (() => void) | null = null
   const pipeline = new NotificationPipeline({
     stream,
     toasts,
@@ -149,11 +151,17 @@ export function createNotifications({
     sounds,
     pipeline,
     start() {
+      followDuration ??= preferences.subscribe(() => {
+        const loaded = preferences.get()
+        if (loaded) toasts.setDuration(toastDurationMs(loaded))
+      })
       pipeline.start()
       void center.start()
       void preferences.start()
     },
     stop() {
+      followDuration?.()
+      followDuration = null
       pipeline.stop()
       center.stop()
       preferences.stop()

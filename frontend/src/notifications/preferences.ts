@@ -9,15 +9,29 @@ export interface PreferencesApi {
   putPreferences(preferences: Preferences): Promise<Preferences>
 }
 
+/** The server's default and range of toastSeconds (backend DefaultToastSeconds, Min…, Max…). */
+export const DEFAULT_TOAST_SECONDS = 6
+export const MIN_TOAST_SECONDS = 2
+export const MAX_TOAST_SECONDS = 60
+
 /** The server's defaults (backend DefaultPreferences), used until the real ones load. */
 export const DEFAULT_PREFERENCES: Preferences = {
   sounds: true,
   volume: 0.7,
   native: true,
   criticalBreaksThrough: true,
+  toastSeconds: DEFAULT_TOAST_SECONDS,
   soundByKind: {},
   kinds: {},
   mutedChats: [],
+}
+
+/** How long toasts stay (ms) by the preferences: toastSeconds, the default when it is missing or
+ * not a number, clamped to what the server accepts. */
+export function toastDurationMs(preferences: Pick<Preferences, 'toastSeconds'> | null): number {
+  const seconds = preferences?.toastSeconds
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return DEFAULT_TOAST_SECONDS * 1000
+  return Math.min(MAX_TOAST_SECONDS, Math.max(MIN_TOAST_SECONDS, Math.round(seconds))) * 1000
 }
 
 export interface PreferencesSnapshot {
@@ -118,5 +132,6 @@ function normalize(p: Preferences): Preferences {
     soundByKind: p.soundByKind ?? {},
     kinds: p.kinds ?? {},
     mutedChats: p.mutedChats ?? [],
+    toastSeconds: p.toastSeconds ?? DEFAULT_TOAST_SECONDS,
   }
 }

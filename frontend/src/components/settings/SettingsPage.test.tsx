@@ -17,6 +17,7 @@ function prefs(change: Partial<Preferences> = {}): Preferences {
     volume: 0.4,
     native: true,
     criticalBreaksThrough: true,
+    toastSeconds: 6,
     soundByKind: { mention: 'bell' },
     kinds: { message: false },
     mutedChats: ['c2'],
@@ -134,6 +135,38 @@ describe('SettingsPage', () => {
     })
     expect(api.putPreferences.mock.calls[0]?.[0].soundByKind).toEqual({ mention: 'pop' })
     await waitFor(() => expect(saveState()).toBe('Saved'))
+  })
+
+  it('sends how long notifications stay on screen as a whole number of seconds', async () => {
+    const api = fakeApi()
+    const { user } = await renderSettings(api)
+    const select = screen.getByRole<HTMLSelectElement>('combobox', { name: 'Keep notifications on screen for' })
+    expect(select.value).toBe('6')
+    expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      '3 seconds',
+      '6 seconds',
+      '10 seconds',
+      '20 seconds',
+      '30 seconds',
+      '60 seconds',
+    ])
+
+    await user.selectOptions(select, '20 seconds')
+    expect(saveState()).toBe('Unsaved changes')
+    await user.click(screen.getByRole('button', { name: 'Save' }))
+
+    expect(api.putPreferences).toHaveBeenCalledOnce()
+    const sent = api.putPreferences.mock.calls[0]?.[0]
+    expect(sent?.toastSeconds).toBe(20)
+    expect(Number.isInteger(sent?.toastSeconds)).toBe(true)
+    await waitFor(() => expect(saveState()).toBe('Saved'))
+  })
+
+  it('shows a duration set elsewhere among the choices', async () => {
+    await renderSettings(fakeApi(prefs({ toastSeconds: 15 })))
+    const select = screen.getByRole<HTMLSelectElement>('combobox', { name: 'Keep notifications on screen for' })
+    expect(select.value).toBe('15')
+    expect(within(select).getByRole('option', { name: '15 seconds' })).toBeDefined()
   })
 
   it('discards unsaved changes', async () => {

@@ -19,6 +19,7 @@ import {
   SETTINGS_KIND_LABELS,
   SETTINGS_KINDS,
   timeZones,
+  toastSecondsChoices,
   validClock,
   type DndPreset,
 } from './preferencesModel'
@@ -276,6 +277,7 @@ export function SettingsPage({ api, stream, chats, now = Date.now }: SettingsPag
           noValidate
         >
           <KindsSection draft={draft} edit={edit} />
+          <ToastsSection draft={draft} edit={edit} />
           <SoundsSection draft={draft} edit={edit} />
           <NativeSection draft={draft} edit={edit} />
           <QuietHoursSection draft={draft} edit={edit} problem={quietProblem} />
@@ -438,6 +440,37 @@ function KindsSection({ draft, edit }: SectionProps) {
         ))}
       </div>
       <p className="hint">Turned-off kinds are still listed in the notification center, silently.</p>
+    </fieldset>
+  )
+}
+
+function ToastsSection({ draft, edit }: SectionProps) {
+  const selectId = useId()
+  const hintId = useId()
+  return (
+    <fieldset className="settings-group">
+      <legend>Pop-up notifications</legend>
+      <div className="toast-seconds">
+        <label htmlFor={selectId}>Keep notifications on screen for</label>
+        <select
+          id={selectId}
+          aria-describedby={hintId}
+          value={draft.toastSeconds}
+          onChange={(e) => {
+            const seconds = Number.parseInt(e.target.value, 10)
+            edit((d) => ({ ...d, toastSeconds: seconds }))
+          }}
+        >
+          {toastSecondsChoices(draft.toastSeconds).map((seconds) => (
+            <option key={seconds} value={seconds}>
+              {`${seconds} seconds`}
+            </option>
+          ))}
+        </select>
+      </div>
+      <p id={hintId} className="hint">
+        While you point at or focus one, it stays. Critical alerts stay until you dismiss them.
+      </p>
     </fieldset>
   )
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Preferences } from '../../api/types'
 import {
   describeDnd,
   dndForPreset,
@@ -7,6 +8,7 @@ import {
   parseImport,
   samePreferences,
   timeZones,
+  toastSecondsChoices,
   validClock,
 } from './preferencesModel'
 
@@ -62,6 +64,7 @@ describe('samePreferences', () => {
     volume: 0.7,
     native: true,
     criticalBreaksThrough: true,
+    toastSeconds: 6,
     soundByKind: {},
     kinds: {},
     mutedChats: ['b', 'a'],
@@ -76,6 +79,28 @@ describe('samePreferences', () => {
     expect(samePreferences(base, { ...base, kinds: { message: false } })).toBe(false)
     expect(samePreferences(base, { ...base, doNotDisturb: {} })).toBe(false)
     expect(samePreferences(base, { ...base, volume: 0.75 })).toBe(false)
+    expect(samePreferences(base, { ...base, toastSeconds: 10 })).toBe(false)
+  })
+
+  it('takes a missing toastSeconds (an older server) for the default', () => {
+    const rest: Partial<Preferences> = { ...base }
+    delete rest.toastSeconds
+    expect(normalize(rest as Preferences).toastSeconds).toBe(6)
+    expect(samePreferences(base, rest as Preferences)).toBe(true)
+  })
+})
+
+describe('toastSecondsChoices', () => {
+  it('offers the usual durations, in whole seconds within the server’s 2–60', () => {
+    expect(toastSecondsChoices(6)).toEqual([3, 6, 10, 20, 30, 60])
+    for (const s of toastSecondsChoices(6)) {
+      expect(Number.isInteger(s) && s >= 2 && s <= 60).toBe(true)
+    }
+  })
+
+  it('keeps a value set elsewhere among them, in order', () => {
+    expect(toastSecondsChoices(15)).toEqual([3, 6, 10, 15, 20, 30, 60])
+    expect(toastSecondsChoices(2)).toEqual([2, 3, 6, 10, 20, 30, 60])
   })
 })
 

@@ -1,6 +1,7 @@
 // The settings form's logic without React: defaults, comparing drafts, do-not-disturb presets and
 // how they read, time zones, and checking an imported file.
 import type { NotificationKind, Preferences } from '../../api/types'
+import { DEFAULT_TOAST_SECONDS } from '../../notifications/preferences'
 
 /** Every kind, in the order the server lists them (backend.NotificationKinds). */
 export const SETTINGS_KINDS: readonly NotificationKind[] = [
@@ -29,6 +30,7 @@ export function defaultPreferences(): Preferences {
     volume: 0.7,
     native: true,
     criticalBreaksThrough: true,
+    toastSeconds: DEFAULT_TOAST_SECONDS,
     soundByKind: {},
     kinds: {},
     mutedChats: [],
@@ -48,6 +50,7 @@ export function normalize(preferences: Preferences): Preferences {
     mutedChats: [...(preferences.mutedChats ?? [])],
     doNotDisturb: preferences.doNotDisturb ?? null,
     quietHours: preferences.quietHours ?? null,
+    toastSeconds: preferences.toastSeconds ?? DEFAULT_TOAST_SECONDS,
   }
 }
 
@@ -69,12 +72,23 @@ function canonical(preferences: Preferences): string {
     p.volume,
     p.native,
     p.criticalBreaksThrough,
+    p.toastSeconds,
     sounds,
     kinds,
     [...p.mutedChats].sort(),
     p.doNotDisturb ? (p.doNotDisturb.until ? Date.parse(p.doNotDisturb.until) : 'on') : null,
     p.quietHours ? [p.quietHours.start, p.quietHours.end, p.quietHours.timeZone] : null,
   ])
+}
+
+/** What the settings offer for how long toasts stay (seconds; the server takes 2–60). */
+export const TOAST_SECONDS_CHOICES: readonly number[] = [3, 6, 10, 20, 30, 60]
+
+/** The choices, with current among them when it is another value (set elsewhere, e.g. 15). */
+export function toastSecondsChoices(current: number): number[] {
+  return TOAST_SECONDS_CHOICES.includes(current)
+    ? [...TOAST_SECONDS_CHOICES]
+    : [...TOAST_SECONDS_CHOICES, current].sort((a, b) => a - b)
 }
 
 export type DndPreset = 'hour' | 'morning' | 'indefinitely' | 'off'
