@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -102,6 +104,8 @@ type App struct {
 	quitting     bool
 	unreadTimer  *time.Timer
 	lastIDSaved  string
+	// historyCached is, per chat, the newest message id whose page is in the offline cache.
+	historyCached map[string]string
 }
 
 // New returns an App; nothing starts until Startup.
@@ -115,7 +119,8 @@ func New(opts Options) *App {
 	if opts.StartTray == nil {
 		opts.StartTray = startTray
 	}
-	return &App{opts: opts, log: opts.Logger, out: &lineWriter{w: opts.Stdout}, view: TrayView{State: StateSignedOut}}
+	return &App{opts: opts, log: opts.Logger, out: &lineWriter{w: opts.Stdout}, view: TrayView{State: StateSignedOut},
+		historyCached: map[string]string{}}
 }
 
 // lineWriter prints the machine-readable lines, one at a time.
@@ -408,6 +413,9 @@ func (a *App) SignedIn(u *backend.User, token string) {
 	changedUser := p.Username != u.Username
 	p.Token, p.Username = token, u.Username
 	a.profile = p
+	if changedUser {
+		a.historyCached = map[string]string{}
+	}
 	a.mu.Unlock()
 	if changedUser {
 		_ = a.store.SetLastEventID("")
@@ -612,6 +620,39 @@ func (a *App) recountUnread() {
 	a.mu.Unlock()
 	n := client.TotalUnread(chats, muted)
 	a.updateView(func(v *TrayView) { v.Unread = n })
+	a.cacheHistory(ctx, c, chats)
+}
+
+// historyPageSize is the web client's page of messages (PAGE_SIZE in src/state/ChatStore.ts): the
+// app caches each chat's latest page under the request the page makes for it.
+const historyPageSize = 50
+
+// cacheHistory keeps the latest page of every chat whose newest message changed, so that each chat
+// can be read offline — also chats the window has not opened yet.
+func (a *App) cacheHistory(ctx context.Context, c *client.Client, chats []*backend.ChatSummary) {
+	for _, chat := range chats {
+		a.mu.Lock()
+		cached := a.historyCached[chat.ID]
+		a.mu.Unlock()
+		if chat.LastMessageID == "" || chat.LastMessageID == cached {
+			continue
+		}
+		query := url.Values{"limit": {strconv.Itoa(historyPageSize)}}
+		var page json.RawMessage
+		path := "/api/chats/" + chat.ID + "/messages"
+		if err := c.Do(ctx, http.MethodGet, path, query, nil, &page); err != nil {
+			a.log.Debug("cache history", "chat", chat.ID, "err", err)
+			return
+		}
+		entry := local.Cached{Body: page, ContentType: "application/json; charset=utf-8", StoredAt: time.Now()}
+		if err := a.store.PutCached(path+"?"+query.Encode(), entry); err != nil {
+			a.log.Warn("cache history", "chat", chat.ID, "err", err)
+			return
+		}
+		a.mu.Lock()
+		a.historyCached[chat.ID] = chat.LastMessageID
+		a.mu.Unlock()
+	}
 }
 
 func (a *App) setState(s ConnState) {

@@ -178,6 +178,12 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 	if title := joinWindow.title(); !strings.HasPrefix(title, "(1) ") {
 		t.Fatalf("bob's window title %q", title)
 	}
+	// The chat's latest page is cached for reading offline, though bob's window never opened it.
+	historyKey := "/api/chats/" + chat.Chat.ID + "/messages?limit=50"
+	waitFor(t, "the chat's history in the offline cache", func() bool {
+		c, ok, _ := joiner.store.Cached(historyKey)
+		return ok && strings.Contains(string(c.Body), "hi bob")
+	})
 	var prefs struct{ Preferences map[string]any }
 	call(t, joinFront.URL, "GET", "/api/preferences", "", nil, &prefs)
 	prefs.Preferences["mutedChats"] = []string{chat.Chat.ID}

@@ -232,6 +232,7 @@ func (a *App) reset(ctx context.Context) error {
 	a.hosted, a.hostedURL = nil, ""
 	keep := a.profile.KeepInTray
 	a.profile, a.configured = local.Profile{KeepInTray: keep}, false
+	a.historyCached = map[string]string{}
 	a.mu.Unlock()
 	a.proxy.SetUpstream(nil)
 	if srv != nil {
