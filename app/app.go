@@ -88,7 +88,6 @@ type App struct {
 	desk   http.Handler
 	debug  *http.Server
 
-	trayOnce sync.Once
 	tray     Tray
 	trayEnd  func()
 

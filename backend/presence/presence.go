@@ -132,6 +132,7 @@ func (t *Tracker) Close() {
 	}
 	t.mu.Unlock()
 	t.stop()
-	t.apply.Lock() // wait for a write in progress
+	//lint:ignore SA2001 taking the lock waits for a status write in progress; nothing else to do under it
+	t.apply.Lock()
 	t.apply.Unlock()
 }
