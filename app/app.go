@@ -88,8 +88,8 @@ type App struct {
 	desk   http.Handler
 	debug  *http.Server
 
-	tray     Tray
-	trayEnd  func()
+	tray    Tray
+	trayEnd func()
 
 	mu           sync.Mutex
 	profile      local.Profile

@@ -132,7 +132,7 @@ func (t *Tracker) Close() {
 	}
 	t.mu.Unlock()
 	t.stop()
-	//lint:ignore SA2001 taking the lock waits for a status write in progress; nothing else to do under it
 	t.apply.Lock()
+	//lint:ignore SA2001 taking the lock waits for a status write in progress; nothing else to do under it
 	t.apply.Unlock()
 }
