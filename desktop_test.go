@@ -307,11 +307,44 @@ func (d *desktop) saveTrayIcon(path string) {
 	}
 }
 
+// screenshot saves the screen to path once the window shows something: WebKit paints a moment
+// after the page has rendered, so a blank (single-colour) window is taken again, for up to 15 s.
 func (d *desktop) screenshot(path string) {
 	d.t.Helper()
-	if out, err := d.run("import", "-window", "root", path); err != nil {
-		d.t.Errorf("screenshot: %v %s", err, out)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if out, err := d.run("import", "-window", "root", path); err != nil {
+			d.t.Errorf("screenshot: %v %s", err, out)
+			return
+		}
+		if painted(path) || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// painted reports whether the middle of the screenshot at path holds more than one colour.
+func painted(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return false
+	}
+	b := img.Bounds()
+	first := img.At(b.Dx()/2, b.Dy()/2)
+	for y := b.Dy() / 8; y < b.Dy()*7/8; y += 4 {
+		for x := b.Dx() / 8; x < b.Dx()*7/8; x += 4 {
+			if img.At(x, y) != first {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // quit sends SIGTERM to herald and waits for a clean exit.
@@ -554,4 +587,39 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestDesktopFirstRun: without --host or --join the window shows the first-run chooser; choosing
+// to host (what its form posts) starts the team server, creates the admin account and answers an
+// invite link; the app is then live with that team.
+func TestDesktopFirstRun(t *testing.T) {
+	needDesktop(t)
+	d := startDesktop(t, nil, "--data-dir", t.TempDir())
+	d.expectLine("herald: focus ") // the page has loaded
+	var state struct {
+		Configured bool
+		Connection string
+	}
+	api(t, "GET", d.debug+"/desktop/state", "", nil, &state)
+	if state.Configured || state.Connection != "Signed out" {
+		t.Fatalf("first-run state %+v", state)
+	}
+	dir := artifacts(t)
+	d.screenshot(filepath.Join(dir, "first-run-chooser.png"))
+
+	addr := freeAddr(t)
+	var hosted struct{ InviteURL, LanURL string }
+	status := api(t, "POST", d.debug+"/desktop/host", "", map[string]string{"hostAddr": addr, "teamName": "Acme",
+		"username": "owner", "displayName": "Olivia", "password": "correct horse 1"}, &hosted)
+	if status != 200 || !strings.HasPrefix(hosted.InviteURL, "http://"+addr+"/join/") {
+		t.Fatalf("host from the chooser: %d %+v", status, hosted)
+	}
+	d.expectLine("herald: state Live")
+	d.awaitTooltip("Live · Acme")
+	// The invite works for someone else.
+	code := hosted.InviteURL[strings.LastIndex(hosted.InviteURL, "/")+1:]
+	if status := api(t, "POST", "http://"+addr+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": code}, nil); status != 201 {
+		t.Fatalf("register with the invite: %d", status)
+	}
+	d.quit()
 }

@@ -17,12 +17,18 @@ if (!root) {
 const api = new ApiClient()
 
 // In the desktop app: the app raises native notifications only while its window is not focused.
-if (isDesktopApp()) startFocusReporter({ report: (focused) => desktopClient.focus(focused) })
+// The reporter starts once the first screen is up (DesktopGate's onShown).
+let focusReporting = false
+function startFocusReporting() {
+  if (focusReporting || !isDesktopApp()) return
+  focusReporting = true
+  startFocusReporter({ report: (focused) => desktopClient.focus(focused) })
+}
 
 createRoot(root).render(
   <StrictMode>
     {/* In the desktop app, the first-run choice (host or join a team) comes before the web client. */}
-    <DesktopGate client={desktopClient}>
+    <DesktopGate client={desktopClient} onShown={startFocusReporting}>
       <App api={api} connect={connectWith(api)} sessionChannel={broadcastSessionChannel()} />
     </DesktopGate>
   </StrictMode>,

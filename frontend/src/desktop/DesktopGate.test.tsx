@@ -55,6 +55,24 @@ describe('DesktopGate', () => {
     expect(await screen.findByText('web client')).toBeDefined()
   })
 
+  it('calls onShown once, after the first screen past Loading… is up', async () => {
+    const onShown = vi.fn()
+    const { rerender } = render(
+      <DesktopGate client={client(() => Promise.resolve(state(false)))} desktop onShown={onShown}>
+        <p>web client</p>
+      </DesktopGate>,
+    )
+    expect(onShown).not.toHaveBeenCalled()
+    await screen.findByRole('button', { name: 'Host a team on this computer' })
+    expect(onShown).toHaveBeenCalledTimes(1)
+    rerender(
+      <DesktopGate client={client(() => Promise.resolve(state(false)))} desktop onShown={onShown}>
+        <p>web client</p>
+      </DesktopGate>,
+    )
+    expect(onShown).toHaveBeenCalledTimes(1)
+  })
+
   it('says when the app does not answer, and asks again', async () => {
     const app = client(() => Promise.resolve(state(true)))
     app.state.mockRejectedValueOnce(new ApiRequestError(0, 'unreachable', 'The Herald app did not answer.'))

@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react'
+import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { errorMessage } from '../api/client'
 import { type DesktopClient, isDesktopApp } from './desktop'
 import { DesktopSetup } from './DesktopSetup'
@@ -10,6 +10,10 @@ interface DesktopGateProps {
   /** Tests: whether the page runs in the desktop app; isDesktopApp() by default. */
   desktop?: boolean
   assign?: (url: string) => void
+  /** Called once, after the first screen past "Loading…" (chooser, error or web client) is on
+   * screen: the app starts listening to the window's focus then, so its first focus report also
+   * tells it (and its tests) that the page is up. */
+  onShown?: () => void
 }
 
 /**
@@ -17,10 +21,10 @@ interface DesktopGateProps {
  * the first-run setup until one has; then, and in a browser at once, the web client. Until a
  * team is chosen /api/* leads nowhere, so the web client must not start before.
  */
-export function DesktopGate({ client, children, desktop = isDesktopApp(), assign }: DesktopGateProps) {
+export function DesktopGate({ client, children, desktop = isDesktopApp(), assign, onShown }: DesktopGateProps) {
   if (!desktop) return children
   return (
-    <ConfiguredGate client={client} assign={assign}>
+    <ConfiguredGate client={client} assign={assign} onShown={onShown}>
       {children}
     </ConfiguredGate>
   )
@@ -28,9 +32,18 @@ export function DesktopGate({ client, children, desktop = isDesktopApp(), assign
 
 type GateState = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'setup' } | { status: 'ready' }
 
-function ConfiguredGate({ client, children, assign }: Omit<DesktopGateProps, 'desktop'>) {
+function ConfiguredGate({ client, children, assign, onShown }: Omit<DesktopGateProps, 'desktop'>) {
   const [state, setState] = useState<GateState>({ status: 'loading' })
   const [attempt, setAttempt] = useState(0)
+  const shown = useRef(false)
+
+  const loaded = state.status !== 'loading'
+  useEffect(() => {
+    if (loaded && !shown.current) {
+      shown.current = true
+      onShown?.()
+    }
+  }, [loaded, onShown])
 
   useEffect(() => {
     let current = true
