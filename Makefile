@@ -86,8 +86,8 @@ contract: ## The outside view: ../shared/tools/contract-check against herald-ser
 check: test ## Everything in test, plus staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(GO_PKGS)
 
-bench: ## Benchmarks: fan-out to 1,000 subscribers, 32 concurrent message posters
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./backend/hub/ ./backend/httpapi/
+bench: ## Benchmarks: fan-out to 1,000 subscribers, 32 concurrent posters, per-member notifications
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./backend/hub/ ./backend/httpapi/ ./backend/bolt/
 
 clean: ## Remove build output (not var/ data)
 	rm -rf build/bin frontend/dist/assets frontend/dist/index.html

@@ -352,11 +352,10 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg *backend.Message) error {
 		if id == msg.AuthorID || mentioned[id] {
 			continue
 		}
-		member, err := getUser(t.Tx, id)
-		if err != nil {
-			return err
-		}
-		if member.IsBot() {
+		if bot, err := isBot(t.Tx, id); err != nil || bot {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		n := backend.Notification{Type: backend.KindMessage, Title: title, Body: body, Link: link, ChatID: chat.ID}

@@ -90,6 +90,22 @@ func (s *Store) User(ctx context.Context, id string) (*backend.User, error) {
 	return u, err
 }
 
+// isBot reports whether the user id is a bot, decoding only that field of the record (the
+// committer asks it for every member of a chat on every post). A missing user is not a bot.
+func isBot(tx *bbolt.Tx, id string) (bool, error) {
+	v := tx.Bucket(bucketUsers).Get([]byte(id))
+	if v == nil {
+		return false, nil
+	}
+	var r struct {
+		Kind backend.AgentKind `json:"kind"`
+	}
+	if err := json.Unmarshal(v, &r); err != nil {
+		return false, fmt.Errorf("decode user %s: %w", id, err)
+	}
+	return r.Kind == backend.AgentBot, nil
+}
+
 func getUser(tx *bbolt.Tx, id string) (*backend.User, error) {
 	v := tx.Bucket(bucketUsers).Get([]byte(id))
 	if v == nil {

@@ -1,0 +1,40 @@
+package bolt_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// BenchmarkPostMessageNotifies posts from 32 writers into a chat of 1, 2, 10 and 100 members:
+// every post there also decides and records a notification for each other member, in the same
+// group commit. It measures what server-side per-recipient decisions cost.
+//
+//	go test -run '^$' -bench PostMessageNotifies -benchtime 2s ./backend/bolt/
+func BenchmarkPostMessageNotifies(b *testing.B) {
+	for _, members := range []int{1, 2, 10, 100} {
+		b.Run(fmt.Sprintf("members=%d", members), func(b *testing.B) {
+			e := newEnv(b)
+			us := e.users(members)
+			chat := e.chat("bench", us[0], us[1:]...)
+			var n atomic.Int64
+			b.SetParallelism(16) // 32 writers on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					author := us[int(n.Add(1))%members]
+					m := &backend.Message{ChatID: chat.ID, AuthorID: author.ID, Content: "benchmark message"}
+					if _, _, err := e.s.PostMessage(e.ctx, m); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N)/secs, "msgs/s")
+			b.ReportMetric(float64(b.N*(members-1))/secs, "notifications/s")
+		})
+	}
+}
