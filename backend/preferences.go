@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -108,11 +109,27 @@ func (p *Preferences) Validate() error {
 		if q.TimeZone == "" {
 			return Errorf(EINVALID, "quietHours.timeZone is required (an IANA name like Europe/Berlin).")
 		}
-		if _, err := time.LoadLocation(q.TimeZone); err != nil || q.TimeZone == "Local" {
+		if _, err := loadLocation(q.TimeZone); err != nil || q.TimeZone == "Local" {
 			return Errorf(EINVALID, "quietHours.timeZone %q is not a known time zone.", q.TimeZone)
 		}
 	}
 	return nil
+}
+
+// locations caches time.LoadLocation, which reads and parses the zone's tzdata on every call;
+// decisions need the zone of every member on every post. Zones are few: the cache is unbounded.
+var locations sync.Map // zone name → *time.Location
+
+func loadLocation(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, l)
+	return l, nil
 }
 
 // parseClock parses "HH:MM" (00:00–23:59) into minutes after midnight.
@@ -167,7 +184,7 @@ func (p *Preferences) Decide(n Notice, now time.Time) Decision {
 func (p *Preferences) silencedBy(now time.Time) string {
 	loc := time.UTC
 	if p.QuietHours != nil {
-		if l, err := time.LoadLocation(p.QuietHours.TimeZone); err == nil {
+		if l, err := loadLocation(p.QuietHours.TimeZone); err == nil {
 			loc = l
 		}
 	}

@@ -19,6 +19,15 @@ func BenchmarkPostMessageNotifies(b *testing.B) {
 			e := newEnv(b)
 			us := e.users(members)
 			chat := e.chat("bench", us[0], us[1:]...)
+			// Everyone has set preferences, as real users do: each decision reads them.
+			p := backend.DefaultPreferences()
+			p.QuietHours = &backend.QuietHours{Start: "22:00", End: "07:00", TimeZone: "Europe/Berlin"}
+			p.Kinds = map[backend.NotificationKind]bool{backend.KindAgent: false}
+			for _, u := range us {
+				if err := e.s.SetPreferences(e.ctx, u.ID, p); err != nil {
+					b.Fatal(err)
+				}
+			}
 			var n atomic.Int64
 			b.SetParallelism(16) // 32 writers on 2 cores
 			b.ResetTimer()

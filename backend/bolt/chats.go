@@ -352,7 +352,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg *backend.Message) error {
 		if id == msg.AuthorID || mentioned[id] {
 			continue
 		}
-		if bot, err := isBot(t.Tx, id); err != nil || bot {
+		if bot, err := t.isBot(id); err != nil || bot {
 			if err != nil {
 				return err
 			}

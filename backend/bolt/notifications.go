@@ -23,12 +23,36 @@ func preferencesOf(tx *bbolt.Tx, userID string) backend.Preferences {
 	return p
 }
 
+// preferencesOf is preferencesOf through the committer's cache. The result is shared: read only.
+func (t *txn) preferencesOf(userID string) *backend.Preferences {
+	if p, ok := t.cache.prefs[userID]; ok {
+		return p
+	}
+	p := preferencesOf(t.Tx, userID)
+	t.cache.prefs[userID] = &p
+	return &p
+}
+
+// isBot is isBot through the committer's cache (a user's kind never changes).
+func (t *txn) isBot(userID string) (bool, error) {
+	if bot, ok := t.cache.bots[userID]; ok {
+		return bot, nil
+	}
+	if t.Bucket(bucketUsers).Get([]byte(userID)) == nil {
+		return false, nil // not cached: nobody has this id (yet)
+	}
+	bot, err := isBot(t.Tx, userID)
+	if err == nil {
+		t.cache.bots[userID] = bot
+	}
+	return bot, err
+}
+
 // notifyUser decides n for userID with their preferences as of this commit, records it in their
 // history and emits a personal event of type typ that carries it; with sets further payload.
 // n's id is the event's.
 func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notification, notice backend.Notice, with ...func(*backend.Event)) error {
-	p := preferencesOf(t.Tx, userID)
-	n.Decision = p.Decide(notice, t.now)
+	n.Decision = t.preferencesOf(userID).Decide(notice, t.now)
 	n.ID = t.newID()
 	n.CreatedAt = t.now.UnixMilli()
 	if err := putJSON(t.Bucket(bucketNotes), string(concat(userID, n.ID)), n); err != nil {

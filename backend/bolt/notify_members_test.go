@@ -152,3 +152,38 @@ func TestBotStatusNotifiesPeopleWhoShareAChat(t *testing.T) {
 		t.Fatalf("bob going online published %v", evs)
 	}
 }
+
+// The committer keeps members' preferences in memory between posts: a change must take effect on
+// the very next post.
+func TestNotificationDecisionFollowsAPreferenceChangeAtOnce(t *testing.T) {
+	e := newEnv(t)
+	us := e.users(2)
+	chat := e.chat("c", us[0], us[1])
+	decision := func() backend.Decision {
+		t.Helper()
+		before := e.pub.Len()
+		e.post(chat, us[0], "hello")
+		evs := personal(e, before)[us[1].ID]
+		if len(evs) != 1 {
+			t.Fatalf("%d notifications", len(evs))
+		}
+		return evs[0].Notification.Decision
+	}
+	if d := decision(); !d.Notify {
+		t.Fatalf("default preferences: %+v", d)
+	}
+	p := backend.DefaultPreferences()
+	p.MutedChats = []string{chat.ID}
+	wantNoError(t, e.s.SetPreferences(e.ctx, us[1].ID, p), "SetPreferences")
+	if d := decision(); d.Notify || d.Reason != "chat #c is muted" {
+		t.Fatalf("after muting: %+v", d)
+	}
+	e.reopen() // a fresh committer reads them from the file
+	if d := decision(); d.Notify {
+		t.Fatalf("after reopening: %+v", d)
+	}
+	wantNoError(t, e.s.SetPreferences(e.ctx, us[1].ID, backend.DefaultPreferences()), "SetPreferences")
+	if d := decision(); !d.Notify {
+		t.Fatalf("after unmuting: %+v", d)
+	}
+}

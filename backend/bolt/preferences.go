@@ -32,6 +32,8 @@ func (s *Store) SetPreferences(ctx context.Context, userID string, p backend.Pre
 		if err := putJSON(t.Bucket(bucketPrefs), userID, p); err != nil {
 			return err
 		}
+		cached := p
+		t.cache.prefs[userID] = &cached
 		snapshot := p
 		return t.emit(&backend.Event{Type: backend.EventPreferencesChanged, Preferences: &snapshot,
 			Personal: true, Recipients: []string{userID}})

@@ -60,7 +60,8 @@ type Store struct {
 	requests chan *request
 	loopDone chan struct{}
 
-	ids idGen // owned by the committer goroutine
+	ids   idGen          // owned by the committer goroutine
+	cache committerCache // owned by the committer goroutine
 
 	commits atomic.Int64 // number of bbolt commits, for tests and metrics
 }
@@ -124,6 +125,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("initialize %s: %w", path, err)
 	}
 	s.ids.entropy = ulid.Monotonic(ulidEntropy{}, 0)
+	s.cache.reset()
 	s.requests = make(chan *request, s.maxBatch)
 	s.loopDone = make(chan struct{})
 	go s.commitLoop()
@@ -162,7 +164,21 @@ type txn struct {
 	*bbolt.Tx
 	now    time.Time
 	ids    *idGen
+	cache  *committerCache
 	events []*backend.Event
+}
+
+// committerCache memoizes what the committer decodes for every member on every post: each user's
+// preferences and whether they are a bot. It is owned by the committer goroutine (like ids), kept
+// current by the writes that change those records, and dropped whole when a commit fails (its
+// writes were rolled back). Reads outside the committer go to the database.
+type committerCache struct {
+	prefs map[string]*backend.Preferences
+	bots  map[string]bool
+}
+
+func (c *committerCache) reset() {
+	c.prefs, c.bots = map[string]*backend.Preferences{}, map[string]bool{}
 }
 
 // newID returns a ULID greater than every id issued before, on this run or an earlier one.
@@ -275,7 +291,7 @@ func (s *Store) commit(batch []*request, errs []error) error {
 	now := s.now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i, r := range batch {
-			t := &txn{Tx: tx, now: now, ids: &s.ids}
+			t := &txn{Tx: tx, now: now, ids: &s.ids, cache: &s.cache}
 			err := r.fn(t)
 			var domainErr *backend.Error
 			switch {
@@ -293,6 +309,7 @@ func (s *Store) commit(batch []*request, errs []error) error {
 	})
 	if err != nil {
 		s.ids.last = saved
+		s.cache.reset()
 		for _, r := range batch {
 			r.events = nil
 		}

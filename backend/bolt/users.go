@@ -76,6 +76,7 @@ func (s *Store) CreateBot(ctx context.Context, u *backend.User) error {
 		if err := putJSON(t.Bucket(bucketUsers), u.ID, userRecord{User: *u}); err != nil {
 			return err
 		}
+		t.cache.bots[u.ID] = true
 		return t.Bucket(bucketUsernames).Put([]byte(u.Username), []byte(u.ID))
 	})
 }
@@ -265,8 +266,8 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 			if id == u.ID {
 				continue
 			}
-			if other, err := getUser(t.Tx, id); err != nil || other.IsBot() {
-				continue // a bot does not watch other bots; a missing user is nobody to notify
+			if bot, err := t.isBot(id); err != nil || bot {
+				continue // a bot does not watch other bots
 			}
 			if err := t.notifyUser(id, backend.EventNotification, n, backend.Notice{Kind: backend.KindAgent}); err != nil {
 				return err
