@@ -88,6 +88,29 @@ type desktop struct {
 // watcher running in that session.
 func startDesktop(t *testing.T, env []string, args ...string) *desktop {
 	t.Helper()
+	return startDesktopSession(t, false, env, args...)
+}
+
+// bareBusConfig is a session bus that starts no services on demand: nothing answers for
+// notifications or the tray unless a test starts it.
+const bareBusConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`
+
+// startDesktopSession is startDesktop; bare leaves out the notification daemon and the tray
+// watcher, and the bus starts neither on demand.
+func startDesktopSession(t *testing.T, bare bool, env []string, args ...string) *desktop {
+	t.Helper()
 	herald, _ := binaries(t)
 	dir := t.TempDir()
 	session := filepath.Join(dir, "session")
@@ -96,13 +119,27 @@ func startDesktop(t *testing.T, env []string, args ...string) *desktop {
 echo "$DBUS_SESSION_BUS_ADDRESS" > "$SESSION.bus"
 echo "$DISPLAY" > "$SESSION.display"
 echo "$XAUTHORITY" > "$SESSION.xauth"
-dunst >"$SESSION.dunst.log" 2>&1 &
-status-notifier-watcher >"$SESSION.watcher.log" 2>&1 &
+if [ -z "$BARE" ]; then
+  dunst >"$SESSION.dunst.log" 2>&1 &
+  status-notifier-watcher >"$SESSION.watcher.log" 2>&1 &
+fi
 exec "$@"`
-	cmdArgs := append([]string{"-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--", "bash", "-c", script, "herald", herald}, args...)
+	bus := []string{"dbus-run-session"}
+	bareEnv := "BARE="
+	if bare {
+		config := filepath.Join(dir, "bus.conf")
+		if err := os.WriteFile(config, []byte(bareBusConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		bus = append(bus, "--config-file="+config)
+		bareEnv = "BARE=1"
+	}
+	cmdArgs := append([]string{"-a", "-s", "-screen 0 1280x800x24"}, bus...)
+	cmdArgs = append(cmdArgs, "--", "bash", "-c", script, "herald", herald)
+	cmdArgs = append(cmdArgs, args...)
 	cmd := exec.Command("xvfb-run", cmdArgs...)
 	cmd.Env = append(os.Environ(), "NO_AT_BRIDGE=1", "SESSION="+session, "XDG_DATA_HOME="+filepath.Join(dir, "xdg"),
-		"HERALD_DEBUG_ADDR="+debugAddr)
+		"HERALD_DEBUG_ADDR="+debugAddr, bareEnv)
 	cmd.Env = append(cmd.Env, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	d := &desktop{t: t, cmd: cmd, debug: "http://" + debugAddr, notify: make(chan struct{}, 1), exited: make(chan error, 1)}
@@ -142,10 +179,10 @@ exec "$@"`
 		t.Fatal(err)
 	}
 	d.pid = pid
-	bus := strings.TrimSpace(string(mustRead(t, session+".bus")))
+	busAddr := strings.TrimSpace(string(mustRead(t, session+".bus")))
 	display := strings.TrimSpace(string(mustRead(t, session+".display")))
 	xauth := strings.TrimSpace(string(mustRead(t, session+".xauth")))
-	d.env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+bus, "DISPLAY="+display, "XAUTHORITY="+xauth)
+	d.env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+busAddr, "DISPLAY="+display, "XAUTHORITY="+xauth)
 	d.expectLine("herald: debug ")
 	return d
 }
@@ -620,6 +657,68 @@ func TestDesktopFirstRun(t *testing.T) {
 	code := hosted.InviteURL[strings.LastIndex(hosted.InviteURL, "/")+1:]
 	if status := api(t, "POST", "http://"+addr+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": code}, nil); status != 201 {
 		t.Fatalf("register with the invite: %d", status)
+	}
+	d.quit()
+}
+
+// TestDesktopWithoutNotificationDaemonOrTrayHost: on a desktop with neither, the app says so once
+// each and runs on — live, counting unread messages — however many notifications come.
+func TestDesktopWithoutNotificationDaemonOrTrayHost(t *testing.T) {
+	needDesktop(t)
+	addr := freeAddr(t)
+	d := startDesktopSession(t, true, nil, "--data-dir", t.TempDir(), "--host", addr)
+	d.expectLine("herald: no tray host yet")
+	base := "http://" + addr
+	var owner, bob struct {
+		User  struct{ ID string }
+		Token string
+	}
+	api(t, "POST", d.debug+"/api/auth/register", "", map[string]string{"username": "owner", "password": "correct horse 1"}, &owner)
+	d.expectLine("herald: state Live")
+	var inv struct{ Code string }
+	api(t, "POST", d.debug+"/api/invites", "", map[string]any{}, &inv)
+	api(t, "POST", base+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": inv.Code}, &bob)
+	var me struct{ User struct{ ID string } }
+	api(t, "GET", d.debug+"/api/me", "", nil, &me)
+	var chat struct{ Chat struct{ ID string } }
+	api(t, "POST", base+"/api/chats", bob.Token, map[string]any{"name": "general", "memberIds": []string{me.User.ID}}, &chat)
+	d.expectLine("herald: focus ")
+	api(t, "POST", d.debug+"/desktop/focus", "", map[string]bool{"focused": false}, nil)
+	type state struct {
+		Connection     string
+		Unread         int
+		NativeFailures int
+	}
+	awaitState := func(what string, ok func(state) bool) {
+		t.Helper()
+		deadline := time.Now().Add(guiWait)
+		for {
+			var s state
+			api(t, "GET", d.debug+"/desktop/state", "", nil, &s)
+			if ok(s) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: state %+v", what, s)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// Each message is one more native notification the desktop cannot show; the app says so once.
+	for i := range 3 {
+		api(t, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", bob.Token, map[string]string{"content": fmt.Sprint("ping ", i)}, nil)
+		awaitState(fmt.Sprint("failure ", i+1), func(s state) bool { return s.NativeFailures >= i+1 })
+	}
+	d.expectLine("herald: no native notifications")
+	awaitState("live with 3 unread", func(s state) bool { return s.Connection == "Live" && s.Unread == 3 })
+	n := 0
+	for _, l := range d.output() {
+		if strings.HasPrefix(l, "herald: no native notifications") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("said %d times that notifications are unavailable, want once", n)
 	}
 	d.quit()
 }

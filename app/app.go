@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,9 +75,12 @@ type Window interface {
 // App is the desktop app. Nothing starts before Startup (the Wails CLI runs main to generate
 // bindings); Shutdown stops everything.
 type App struct {
-	opts Options
-	log  *slog.Logger
-	out  *lineWriter
+	opts   Options
+	log    *slog.Logger
+	out    *lineWriter
+	osTray bool // the OS tray, not one a test passed in
+	// nativeFailures counts native notifications the desktop did not show (no daemon, no bus).
+	nativeFailures atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -115,10 +119,11 @@ func New(opts Options) *App {
 	if opts.Stdout == nil {
 		opts.Stdout = os.Stdout
 	}
-	if opts.StartTray == nil {
+	osTray := opts.StartTray == nil
+	if osTray {
 		opts.StartTray = startTray
 	}
-	return &App{opts: opts, log: opts.Logger, out: &lineWriter{w: opts.Stdout}, view: TrayView{State: StateSignedOut},
+	return &App{opts: opts, osTray: osTray, log: opts.Logger, out: &lineWriter{w: opts.Stdout}, view: TrayView{State: StateSignedOut},
 		historyCached: map[string]string{}}
 }
 
@@ -558,6 +563,7 @@ func (f notifierFunc) Notify(title, body string) error { return f(title, body) }
 func (a *App) notifyFailed() func(error) {
 	var once sync.Once
 	return func(err error) {
+		a.nativeFailures.Add(1)
 		once.Do(func() {
 			a.log.Warn("native notifications are unavailable", "err", err)
 			a.out.printf("no native notifications: %v", err)
@@ -699,6 +705,10 @@ func (a *App) startTray() {
 	a.mu.Lock()
 	a.tray, a.trayEnd = tray, end
 	a.mu.Unlock()
+	if trayHostMissing && a.osTray {
+		a.log.Warn("no tray host (StatusNotifierWatcher) yet: the tray icon appears when one starts")
+		a.out.printf("no tray host yet")
+	}
 }
 
 // quitOnSignal quits on SIGINT or SIGTERM. Wails also handles them, by closing the window — which

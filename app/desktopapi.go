@@ -31,6 +31,9 @@ type desktopState struct {
 	KeepInTray bool       `json:"keepInTray"`
 	HasTray    bool       `json:"hasTray"`
 	Outbox     int        `json:"outbox"` // messages waiting to be sent
+	// NativeFailures counts native notifications the desktop could not show (no notification
+	// daemon): the settings page says the app falls back to its in-window toasts.
+	NativeFailures int64 `json:"nativeFailures"`
 }
 
 // desktopAPI serves /desktop/: the first-run choice, focus, settings. JSON in and out, errors in
@@ -97,7 +100,7 @@ func (a *App) state() desktopState {
 	s := desktopState{
 		Configured: a.configured, Mode: p.Mode, TeamName: p.TeamName, SignedIn: p.Token != "",
 		Connection: a.view.State, Unread: a.view.Unread, KeepInTray: p.HidesOnClose(), HasTray: a.tray != nil,
-		Outbox: n,
+		Outbox: n, NativeFailures: a.nativeFailures.Load(),
 	}
 	switch p.Mode {
 	case local.ModeHost:

@@ -10,3 +10,6 @@ import (
 func startTray(TrayMenu, *slog.Logger) (Tray, func(), error) {
 	return nil, nil, errors.New("the tray is not available on macOS yet")
 }
+
+// trayHostMissing: there is no tray on macOS yet (startTray says so).
+const trayHostMissing = false

@@ -8,6 +8,9 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
+// trayHostMissing is set when the session bus has no tray host (StatusNotifierWatcher) at start.
+var trayHostMissing bool
+
 // trayHostAvailable checks for the session bus that StatusNotifierItem needs. Without a watcher on
 // that bus systray logs "failed to register" and registers once one appears, which is fine.
 func trayHostAvailable() error {
@@ -19,6 +22,12 @@ func trayHostAvailable() error {
 	if err != nil {
 		return fmt.Errorf("no D-Bus session bus: %w", err)
 	}
-	_ = conn // shared connection: systray and beeep use it too; never closed here
-	return nil
+	// Without a StatusNotifierWatcher (no panel that shows tray icons) systray registers once one
+	// appears; the app runs on meanwhile, and says so once.
+	var hasOwner bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&hasOwner)
+	if err == nil && !hasOwner {
+		trayHostMissing = true
+	}
+	return nil // shared connection: systray and beeep use it too; never closed here
 }

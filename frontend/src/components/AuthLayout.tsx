@@ -1,6 +1,8 @@
 import type { ReactNode } from 'react'
+import { ChangeTeamButton } from '../desktop/DesktopTeamSettings'
 
-/** The centered card the signed-out screens share. */
+/** The centered card the signed-out screens share. In the desktop app it also offers to change
+ * the team, so that a wrong server address or invite is never a dead end. */
 export function AuthLayout({ title, children }: { title: string; children: ReactNode }) {
   return (
     <main className="auth">
@@ -10,6 +12,9 @@ export function AuthLayout({ title, children }: { title: string; children: React
         </p>
         <h1>{title}</h1>
         {children}
+        <div className="auth-change-team">
+          <ChangeTeamButton />
+        </div>
       </div>
     </main>
   )

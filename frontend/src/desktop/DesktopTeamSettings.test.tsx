@@ -69,6 +69,23 @@ describe('DesktopTeamSettings', () => {
     expect(screen.getByRole<HTMLInputElement>('checkbox').checked).toBe(false)
   })
 
+  it('says what the desktop lacks and what waits in the outbox', async () => {
+    setup({ ...hosting, outbox: 2, nativeFailures: 4, hasTray: false })
+
+    const section = await screen.findByRole('region', { name: 'Team' })
+    expect(await within(section).findByText('2 messages, sent when the server is back')).toBeDefined()
+    expect(within(section).getByText(/Not available on this desktop \(no notification service\)/)).toBeDefined()
+    expect(within(section).getByText(/closing the window quits Herald/)).toBeDefined()
+  })
+
+  it('says nothing of them when all is well', async () => {
+    setup({ ...hosting, outbox: 0, nativeFailures: 0, hasTray: true })
+
+    const section = await screen.findByRole('region', { name: 'Team' })
+    await within(section).findByText('Engines')
+    expect(within(section).queryByText(/Waiting to send|Desktop notifications|Tray icon/)).toBeNull()
+  })
+
   it('saves the tray setting, and says so when it cannot', async () => {
     const { client, user } = setup()
     const box = await screen.findByRole<HTMLInputElement>('checkbox', {

@@ -155,6 +155,26 @@ function TeamFacts({ state }: { state: DesktopState }) {
       )}
       <dt>Connection</dt>
       <dd>{state.connection}</dd>
+      {(state.outbox ?? 0) > 0 && (
+        <>
+          <dt>Waiting to send</dt>
+          <dd>
+            {state.outbox === 1 ? '1 message' : `${state.outbox} messages`}, sent when the server is back
+          </dd>
+        </>
+      )}
+      {(state.nativeFailures ?? 0) > 0 && (
+        <>
+          <dt>Desktop notifications</dt>
+          <dd>Not available on this desktop (no notification service): Herald shows them in its window</dd>
+        </>
+      )}
+      {state.hasTray === false && (
+        <>
+          <dt>Tray icon</dt>
+          <dd>Not available on this desktop: closing the window quits Herald</dd>
+        </>
+      )}
     </dl>
   )
 }

@@ -29,6 +29,12 @@ export interface DesktopState {
   keepInTray: boolean
   /** The address others on the network use to reach a hosted server. */
   lanUrl?: string
+  /** The app has a tray icon (false where the desktop has no tray). */
+  hasTray?: boolean
+  /** Messages waiting in the app's outbox for the server to be back. */
+  outbox?: number
+  /** Native notifications the desktop could not show (no notification service). */
+  nativeFailures?: number
 }
 
 /** POST /desktop/host: start a team server in the app and create its admin account. */
