@@ -81,6 +81,7 @@ type App struct {
 	osTray bool // the OS tray, not one a test passed in
 	// nativeFailures counts native notifications the desktop did not show (no daemon, no bus).
 	nativeFailures atomic.Int64
+	nativeErr      func(error) // counts a failed native notification; says so the first time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -154,6 +155,7 @@ func (a *App) start(ctx context.Context, window Window) {
 		a.out.printf("error %v", err)
 		return
 	}
+	a.nativeErr = a.notifyFailed()
 	var native Notifier = a.opts.Notifier
 	if native == nil {
 		icon := a.opts.AppIcon
@@ -168,10 +170,17 @@ func (a *App) start(ctx context.Context, window Window) {
 		}
 		a.out.printf("notified %s", title)
 		return nil
-	}), a.notifyFailed())
+	}), a.nativeErr)
 	a.proxy = NewAPIProxy(a, a.store, a.store, nil, a.log)
 	a.proxy.OnRead = a.scheduleUnread
 	a.outbox = newOutboxSender(a.store, a.postQueued, a.log)
+	a.outbox.OnRejected = func(item local.OutboxItem, err error) {
+		// Nothing more can be done with it; the user at least learns which message and why.
+		a.out.printf("not sent: %v", err)
+		if nerr := native.Notify("Message not sent", fmt.Sprintf("%q: %v", summarize(item.Content, 80), err)); nerr != nil {
+			a.nativeErr(nerr)
+		}
+	}
 	a.proxy.OnQueued = a.outbox.Wake
 	a.desk = a.desktopAPI()
 	go a.outbox.Run(a.ctx)
@@ -551,6 +560,15 @@ func (a *App) onEvent(ev *backend.Event) {
 
 func (a *App) routeNotification(n *backend.Notification) {
 	a.router.Route(n)
+}
+
+// summarize cuts s to at most n runes, marking the cut.
+func summarize(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // notifierFunc adapts a function to Notifier.
