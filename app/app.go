@@ -81,7 +81,8 @@ type App struct {
 	osTray bool // the OS tray, not one a test passed in
 	// nativeFailures counts native notifications the desktop did not show (no daemon, no bus).
 	nativeFailures atomic.Int64
-	nativeErr      func(error) // counts a failed native notification; says so the first time
+	nativeErr      func(error)            // counts a failed native notification; says so the first time
+	startErr       atomic.Pointer[string] // why the app could not start, for the window
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -153,6 +154,11 @@ func (a *App) start(ctx context.Context, window Window) {
 	if err := a.open(); err != nil {
 		a.log.Error("desktop app did not start", "err", err)
 		a.out.printf("error %v", err)
+		msg := fmt.Sprintf("Herald could not open its data in %s: %v", a.opts.DataDir, err)
+		if errors.Is(err, local.ErrLocked) {
+			msg = "Another Herald is already running with the data in " + a.opts.DataDir + "."
+		}
+		a.startErr.Store(&msg)
 		return
 	}
 	a.nativeErr = a.notifyFailed()
@@ -912,6 +918,10 @@ func (a *App) Middleware(next http.Handler) http.Handler {
 		case strings.HasPrefix(r.URL.Path, "/desktop/") && a.desk != nil:
 			a.desk.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/desktop/"):
+			if msg := a.startErr.Load(); msg != nil {
+				writeError(w, http.StatusInternalServerError, "internal", *msg)
+				return
+			}
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "Herald is starting.")
 		case a.isClientRoute(r):
 			// /chats/…, /tasks/…, /join/…, /settings are the web client's own routes: index.html.
