@@ -189,7 +189,7 @@ func (a *App) start(ctx context.Context, window Window) {
 	}
 	a.proxy.OnQueued = a.outbox.Wake
 	a.desk = a.desktopAPI()
-	go a.outbox.Run(a.ctx)
+	a.outbox.Start(a.ctx)
 	go a.persistLastEventID(a.ctx)
 	go newWakeWatcher(func(reason string) {
 		a.log.Info("reconnecting at once", "reason", reason)

@@ -45,13 +45,19 @@ func (s *outboxSender) Wake() {
 	}
 }
 
-// Wait returns when Run has returned.
+// Wait returns when the sender started by Start has stopped.
 func (s *outboxSender) Wait() { s.done.Wait() }
 
-// Run sends until ctx ends.
-func (s *outboxSender) Run(ctx context.Context) {
+// Start sends in the background until ctx ends; Wait waits for that.
+func (s *outboxSender) Start(ctx context.Context) {
 	s.done.Add(1)
-	defer s.done.Done()
+	go func() {
+		defer s.done.Done()
+		s.run(ctx)
+	}()
+}
+
+func (s *outboxSender) run(ctx context.Context) {
 	delay := outboxRetryMin
 	for {
 		var timer *time.Timer

@@ -64,7 +64,7 @@ func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
 		attempts <- err
 		return err
 	}, quietLog())
-	go s.Run(ctx)
+	s.Start(ctx)
 	if err := <-attempts; !client.Retryable(err) {
 		t.Fatalf("first attempt with the server down: %v, want a retryable error", err)
 	}
@@ -93,7 +93,7 @@ func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	s = newOutboxSender(st, post, quietLog())
-	go s.Run(ctx)
+	s.Start(ctx)
 	s.Wake()
 	waitFor(t, "the outbox to empty", func() bool { n, _ := st.OutboxLen(); return n == 0 })
 	want := []string{"offline 0", "offline 1", "offline 2", "after restart"}
@@ -118,7 +118,7 @@ func TestOutboxDropsWhatTheServerRefuses(t *testing.T) {
 	s.OnRejected = func(it local.OutboxItem, err error) { rejected <- it }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go s.Run(ctx)
+	s.Start(ctx)
 	if it := <-rejected; it.ChatID != unknownChat {
 		t.Fatalf("rejected %+v", it)
 	}
