@@ -260,7 +260,9 @@ func TestASecondAppOnTheSameDataSaysSo(t *testing.T) {
 	dir := t.TempDir()
 	runApp(t, Options{DataDir: dir})
 	_, front, _ := runApp(t, Options{DataDir: dir}) // no single-instance lock here: the file is held
-	var apiErr struct{ Error struct{ Code, Message string } }
+	var apiErr struct {
+		Error struct{ Code, Message string }
+	}
 	resp := call(t, front.URL, "GET", "/desktop/state", "", nil, &apiErr)
 	if resp.StatusCode != 500 || !strings.Contains(apiErr.Error.Message, "Another Herald is already running") {
 		t.Fatalf("second app: %d %+v", resp.StatusCode, apiErr)
