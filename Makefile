@@ -27,7 +27,7 @@ help: ## Show the targets
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: desktop ## Build and start the desktop app, hosting a team server (data in ~/.local/share/herald)
+run: desktop ## Build and start the desktop app (first run: host a team or join one; data in ~/.local/share/herald)
 	./build/bin/herald
 
 serve: server ## Run herald-server on $(ADDR) with its data under var/ (ADDR=host:port to change)
