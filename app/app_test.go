@@ -268,3 +268,23 @@ func TestASecondAppOnTheSameDataSaysSo(t *testing.T) {
 		t.Fatalf("second app: %d %+v", resp.StatusCode, apiErr)
 	}
 }
+
+func TestDesktopOutboxListsWhatWaits(t *testing.T) {
+	a, front, _ := runApp(t, Options{DataDir: t.TempDir()})
+	var list struct {
+		Messages []struct{ ChatID, ClientID, Content string }
+	}
+	if resp := call(t, front.URL, "GET", "/desktop/outbox", "", nil, &list); resp.StatusCode != 200 || len(list.Messages) != 0 {
+		t.Fatalf("empty outbox: %d %+v", resp.StatusCode, list)
+	}
+	chat := "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+	for _, k := range []string{"a", "b"} {
+		if _, _, err := a.store.Enqueue(chat, "c-"+k, "message "+k, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call(t, front.URL, "GET", "/desktop/outbox", "", nil, &list)
+	if len(list.Messages) != 2 || list.Messages[0].ClientID != "c-a" || list.Messages[1].Content != "message b" || list.Messages[0].ChatID != chat {
+		t.Fatalf("outbox %+v", list)
+	}
+}

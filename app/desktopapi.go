@@ -54,6 +54,24 @@ func (a *App) desktopAPI() http.Handler {
 		a.out.printf("focus %v", req.Focused)
 		w.WriteHeader(http.StatusNoContent)
 	})
+	m.HandleFunc("GET /desktop/outbox", func(w http.ResponseWriter, r *http.Request) {
+		items, err := a.store.Outbox()
+		if err != nil {
+			writeAppError(w, err)
+			return
+		}
+		type queued struct {
+			ChatID    string `json:"chatId"`
+			ClientID  string `json:"clientId"`
+			Content   string `json:"content"`
+			CreatedAt int64  `json:"createdAt"`
+		}
+		out := make([]queued, 0, len(items))
+		for _, it := range items {
+			out = append(out, queued{it.ChatID, it.ClientID, it.Content, it.QueuedAt.UnixMilli()})
+		}
+		writeJSONAnswer(w, http.StatusOK, map[string]any{"messages": out})
+	})
 	m.HandleFunc("POST /desktop/host", a.handleHost)
 	m.HandleFunc("POST /desktop/join", a.handleJoin)
 	m.HandleFunc("POST /desktop/reset", func(w http.ResponseWriter, r *http.Request) {

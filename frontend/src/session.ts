@@ -2,6 +2,7 @@
 // see only the contracts (ChatStoreApi, EventStream); tests hand App a fake Connect.
 import type { ApiClient, RegisterParams, Session } from './api/client'
 import type { Preferences, Task, User } from './api/types'
+import { desktopClient, isDesktopApp } from './desktop/desktop'
 import { createNotifications, type Notifications } from './notifications/pipeline'
 import { IndexedDbOutbox } from './outbox/IndexedDbOutbox'
 import { ChatStore } from './state/ChatStore'
@@ -43,7 +44,13 @@ export function connectWith(api: ApiClient): Connect {
   return (me, keepaliveMs) => {
     const stream = createEventStream({ keepaliveMs, api }, me.id)
     // One outbox per user: what alice queued must never be sent as bob after a sign-in switch.
-    const store = new ChatStore({ api, stream, outbox: new IndexedDbOutbox(undefined, `herald-outbox-${me.id}`), me })
+    const store = new ChatStore({
+      api,
+      stream,
+      outbox: new IndexedDbOutbox(undefined, `herald-outbox-${me.id}`),
+      me,
+      relayedOutbox: isDesktopApp() ? () => desktopClient.outbox() : undefined,
+    })
     const notifications = createNotifications({
       api,
       stream,

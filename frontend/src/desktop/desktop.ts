@@ -1,3 +1,4 @@
+import type { OutboxItem } from '../outbox/types'
 // The web client's side of the Herald desktop app (Wails). There the page is served by the app:
 // /api/* reaches the team server through the app (which adds the user's token), and the app's own
 // endpoints live under /desktop/* (JSON; errors in the API's shape {error: {code, message}}).
@@ -98,6 +99,12 @@ export class DesktopClient {
   /** Forgets the team: the app shows the first-run choice again. */
   async reset(): Promise<void> {
     await this.send('POST', '/desktop/reset')
+  }
+
+  /** Messages waiting in the app's outbox for the team server, oldest first. */
+  async outbox(): Promise<OutboxItem[]> {
+    const { messages } = await this.request<{ messages: OutboxItem[] }>('GET', '/desktop/outbox')
+    return messages
   }
 
   saveSettings(settings: DesktopSettings): Promise<DesktopState> {

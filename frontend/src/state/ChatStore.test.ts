@@ -460,6 +460,31 @@ describe('ChatStore', () => {
       expect(postedClientIds(server)).toEqual(['cid-1', 'cid-2'])
     })
 
+    it('after a reload, shows what the desktop app still holds as queued until it arrives', async () => {
+      const relayedOutbox = vi.fn(() =>
+        Promise.resolve([{ chatId: general.id, clientId: 'app-1', content: 'held by the app', createdAt: 5 }]),
+      )
+      const store = new ChatStore({ api: server.api, stream, outbox: new IndexedDbOutbox(factory), me, relayedOutbox })
+      stores.push(store)
+      await store.start()
+      await store.openChat(general.id)
+
+      expect(pending(store, general.id)).toEqual(['held by the app:relayed'])
+      expect(server.api.postMessage).not.toHaveBeenCalled() // the app sends it, not the page
+
+      stream.message(server.post(general.id, me.id, 'held by the app', 'app-1'))
+      expect(view(store, general.id).pending).toEqual([])
+      expect(contents(store, general.id)).toEqual(['held by the app'])
+    })
+
+    it('starts even when the desktop app cannot list its outbox', async () => {
+      const relayedOutbox = vi.fn(() => Promise.reject(new TypeError('Failed to fetch')))
+      const store = new ChatStore({ api: server.api, stream, outbox: new IndexedDbOutbox(factory), me, relayedOutbox })
+      stores.push(store)
+      await store.start()
+      expect(store.getSnapshot().chats.map((c) => c.name)).toContain('general')
+    })
+
     it('marks a refused message failed, and sends it again on retry', async () => {
       const store = await started()
       await store.openChat(general.id)

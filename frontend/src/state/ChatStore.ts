@@ -43,6 +43,9 @@ export interface ChatStoreDeps {
   now?: () => number
   /** Defaults to randomClientId. */
   newClientId?: () => string
+  /** In the desktop app: the messages its own outbox holds (handed over while the server was
+   * unreachable), shown as queued until they arrive — also after a reload. */
+  relayedOutbox?: () => Promise<OutboxItem[]>
 }
 
 /** The states in which the server is reachable again: time to send the outbox. */
@@ -61,6 +64,7 @@ export class ChatStore implements ChatStoreApi {
   private readonly outbox: Outbox
   private readonly now: () => number
   private readonly newClientId: () => string
+  private readonly relayedOutbox: (() => Promise<OutboxItem[]>) | undefined
   private readonly sender: OutboxSender
   private readonly typing: TypingTracker
   private readonly reads: ReadMarkers
@@ -89,6 +93,7 @@ export class ChatStore implements ChatStoreApi {
     this.outbox = deps.outbox
     this.now = deps.now ?? (() => Date.now())
     this.newClientId = deps.newClientId ?? randomClientId
+    this.relayedOutbox = deps.relayedOutbox
     this.typing = new TypingTracker({ now: this.now, onChange: (chatId) => this.typersChanged(chatId) })
     this.reads = new ReadMarkers((chatId, messageId) => this.api.markRead(chatId, messageId))
     this.sender = new OutboxSender({
@@ -139,12 +144,14 @@ export class ChatStore implements ChatStoreApi {
       window.addEventListener('online', online)
       this.cleanups.push(() => window.removeEventListener('online', online))
     }
-    let chats: Chat[], users: DirectoryUser[], items: OutboxItem[]
+    let chats: Chat[], users: DirectoryUser[], items: OutboxItem[], relayed: OutboxItem[]
     try {
-      ;[chats, users, items] = await Promise.all([
+      ;[chats, users, items, relayed] = await Promise.all([
         this.api.listChats(),
         this.api.listUsers(),
         this.outbox.list(),
+        // The app's outbox is a nicety to show: never a reason not to start.
+        this.relayedOutbox ? this.relayedOutbox().catch(() => []) : Promise.resolve([]),
       ])
     } catch (err) {
       for (const cleanup of this.cleanups.splice(0)) cleanup()
@@ -155,6 +162,9 @@ export class ChatStore implements ChatStoreApi {
     let pending = this.pending
     for (const item of items) {
       pending = addPending(pending, item, item.error === undefined ? 'queued' : 'failed', item.error)
+    }
+    for (const item of relayed) {
+      if (!findPending(pending, item.clientId)) pending = addPending(pending, item, 'relayed')
     }
     this.setPending(pending)
     this.update({ chats: sortChats(chats), users: directory(users) })
