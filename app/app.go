@@ -190,7 +190,7 @@ func (a *App) start(ctx context.Context, window Window) {
 	a.proxy.OnQueued = a.outbox.Wake
 	a.desk = a.desktopAPI()
 	a.outbox.Start(a.ctx)
-	go a.persistLastEventID(a.ctx)
+	go a.housekeeping(a.ctx)
 	go newWakeWatcher(func(reason string) {
 		a.log.Info("reconnecting at once", "reason", reason)
 		a.kick()
@@ -616,6 +616,26 @@ func (a *App) setPreferences(p *backend.Preferences) {
 	a.prefs = p
 	a.mu.Unlock()
 	a.router.SetNative(p.Native)
+	a.refreshSilenced()
+}
+
+// refreshSilenced shows in the tooltip what silences notifications now; called when the
+// preferences change and every second, so that do-not-disturb and quiet hours end on time there.
+func (a *App) refreshSilenced() {
+	a.mu.Lock()
+	p := a.prefs
+	signedIn := a.profile.Token != ""
+	a.mu.Unlock()
+	text := ""
+	if p != nil && signedIn {
+		text = p.SilencedBy(time.Now())
+	}
+	a.mu.Lock()
+	same := a.view.Silenced == text
+	a.mu.Unlock()
+	if !same {
+		a.updateView(func(v *TrayView) { v.Silenced = text })
+	}
 }
 
 // scheduleUnread recounts the unread messages shortly: bursts of events cost one request.
@@ -801,9 +821,10 @@ func DoNotDisturbPreset(preset string, now time.Time) *backend.DoNotDisturb {
 	return &backend.DoNotDisturb{Until: &until}
 }
 
-// persistLastEventID saves the stream's position once a second when it moved, so a restart
-// resumes (and does not notify again) without an fsync per event.
-func (a *App) persistLastEventID(ctx context.Context) {
+// housekeeping runs once a second: it saves the stream's position when it moved, so a restart
+// resumes (and does not notify again) without an fsync per event, and keeps the tooltip's
+// do-not-disturb / quiet-hours note current.
+func (a *App) housekeeping(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -812,6 +833,7 @@ func (a *App) persistLastEventID(ctx context.Context) {
 			return
 		case <-t.C:
 			a.saveLastEventID()
+			a.refreshSilenced()
 		}
 	}
 }

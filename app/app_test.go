@@ -194,6 +194,7 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 
 	// The tray's Do Not Disturb sets the server-side preference for every device.
 	joinTray.menu.DoNotDisturb("1h")
+	waitFor(t, "the tooltip to say do not disturb", func() bool { return strings.Contains(joinTray.tooltip(), " · do not disturb until ") })
 	call(t, joinFront.URL, "GET", "/api/preferences", "", nil, &prefs)
 	dnd, _ := prefs.Preferences["doNotDisturb"].(map[string]any)
 	until, _ := time.Parse(time.RFC3339, fmt.Sprint(dnd["until"]))
@@ -206,6 +207,7 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 	if prefs.Preferences["doNotDisturb"] != nil {
 		t.Fatalf("do not disturb after off: %v", prefs.Preferences["doNotDisturb"])
 	}
+	waitFor(t, "the tooltip to drop do not disturb", func() bool { return !strings.Contains(joinTray.tooltip(), "do not disturb") })
 
 	// Restart the host app: it goes straight back to its team, signed in, on the same address.
 	_ = host

@@ -42,9 +42,11 @@ type TrayView struct {
 	State  ConnState
 	Team   string
 	Unread int
+	// Silenced says what silences notifications now ("do not disturb until 14:30"), or "".
+	Silenced string
 }
 
-// Tooltip is "Herald — Live · Acme · 3 unread".
+// Tooltip is "Herald — Live · Acme · 3 unread · do not disturb until 14:30".
 func (v TrayView) Tooltip() string {
 	s := "Herald — " + string(v.State)
 	if v.Team != "" {
@@ -55,6 +57,9 @@ func (v TrayView) Tooltip() string {
 		s += " · 1 unread"
 	case v.Unread > 1:
 		s += fmt.Sprintf(" · %d unread", v.Unread)
+	}
+	if v.Silenced != "" {
+		s += " · " + v.Silenced
 	}
 	return s
 }

@@ -18,6 +18,8 @@ func TestTrayViewFollowsConnectionState(t *testing.T) {
 		{TrayView{State: StateConnecting, Team: "Acme"}, "yellow", "Herald — Connecting · Acme", "Acme — Herald"},
 		{TrayView{State: StateReconnecting, Team: "Acme", Unread: 12}, "red", "Herald — Reconnecting · Acme · 12 unread", "(12) Acme — Herald"},
 		{TrayView{State: StateSignedOut}, "grey", "Herald — Signed out", "Herald"},
+		{TrayView{State: StateLive, Team: "Acme", Unread: 2, Silenced: "do not disturb until 14:30"}, "green",
+			"Herald — Live · Acme · 2 unread · do not disturb until 14:30", "(2) Acme — Herald"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

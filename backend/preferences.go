@@ -179,6 +179,11 @@ func (p *Preferences) Decide(n Notice, now time.Time) Decision {
 	}
 }
 
+// SilencedBy says in words what silences notifications at now — "do not disturb until 14:30",
+// "quiet hours 22:00–07:00 (Europe/Berlin)" — or "" when nothing does (apps show it beside their
+// connection state).
+func (p *Preferences) SilencedBy(now time.Time) string { return p.silencedBy(now) }
+
 // silencedBy says what silences notifications at now ("" when nothing does): do-not-disturb
 // first, then quiet hours.
 func (p *Preferences) silencedBy(now time.Time) string {
