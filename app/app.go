@@ -78,6 +78,8 @@ type App struct {
 	nativeFailures atomic.Int64
 	nativeErr      func(error)            // counts a failed native notification; says so the first time
 	startErr       atomic.Pointer[string] // why the app could not start, for the window
+	started        atomic.Bool            // start has begun
+	ready          chan struct{}          // closed when start has finished (well or not)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -92,18 +94,22 @@ type App struct {
 	tray    Tray
 	trayEnd func()
 
-	mu           sync.Mutex
-	profile      local.Profile
-	configured   bool
-	hosted       *teamserver.Server
-	hostedURL    string // the LAN URL others use, in host mode
-	streamCancel context.CancelFunc
-	stream       *client.Stream
-	view         TrayView
-	prefs        *backend.Preferences
-	quitting     bool
-	unreadTimer  *time.Timer
-	lastIDSaved  string
+	showMu     sync.Mutex // serializes updateView's showing; taken before mu
+	mu         sync.Mutex
+	profile    local.Profile
+	configured bool
+	hosted     *teamserver.Server
+	hostedURL  string     // the LAN URL others use, in host mode
+	problem    string     // why the chosen team could not be started, "" when it runs
+	run        *streamRun // the app's own stream, nil when not subscribed
+	// httpClient carries the app's own calls to the team server (stream, unread count, outbox):
+	// one transport with timeouts, no redirects.
+	httpClient  *http.Client
+	view        TrayView
+	prefs       *backend.Preferences
+	quitting    bool
+	unreadTimer *time.Timer
+	lastIDSaved string
 	// historyCached is, per chat, the newest message id whose page is in the offline cache.
 	historyCached map[string]string
 }
@@ -120,8 +126,13 @@ func New(opts Options) *App {
 	if osTray {
 		opts.StartTray = startTray
 	}
-	return &App{opts: opts, osTray: osTray, log: opts.Logger, out: &lineWriter{w: opts.Stdout}, view: TrayView{State: StateSignedOut},
-		historyCached: map[string]string{}}
+	return &App{
+		opts: opts, osTray: osTray, log: opts.Logger, out: &lineWriter{w: opts.Stdout},
+		ready:         make(chan struct{}),
+		httpClient:    &http.Client{Transport: NewTransport(), CheckRedirect: client.NoRedirects},
+		view:          TrayView{State: StateSignedOut},
+		historyCached: map[string]string{},
+	}
 }
 
 // lineWriter prints the machine-readable lines, one at a time.
@@ -143,6 +154,10 @@ func (a *App) Startup(ctx context.Context) {
 
 // start brings the app up with window; errors are shown in the window and logged, never fatal.
 func (a *App) start(ctx context.Context, window Window) {
+	// The page's first requests wait for ready (Middleware): until the team is applied, the
+	// app's answers would be wrong (a returning user would see the first-run chooser).
+	a.started.Store(true)
+	defer close(a.ready)
 	a.ctx, a.cancel = context.WithCancel(ctx)
 	a.window = window
 	a.out.printf("pid %d", os.Getpid())
@@ -165,11 +180,30 @@ func (a *App) start(ctx context.Context, window Window) {
 		}
 		native = newNativeNotifier(a.opts.DataDir, icon)
 	}
-	a.router = NewNotificationRouter(notifierFunc(func(title, body string) error {
-		if err := native.Notify(title, body); err != nil {
-			return err
+	// Native notifications are raised by one worker: a hung notification daemon (D-Bus waits up
+	// to 25 s) must not stall the stream that routes them. A full queue drops the newest.
+	type nativeNote struct{ title, body string }
+	notes := make(chan nativeNote, 32)
+	go func() {
+		for {
+			select {
+			case <-a.ctx.Done():
+				return
+			case n := <-notes:
+				if err := native.Notify(n.title, n.body); err != nil {
+					a.nativeErr(err)
+				} else {
+					a.out.printf("notified %s", n.title)
+				}
+			}
 		}
-		a.out.printf("notified %s", title)
+	}()
+	a.router = NewNotificationRouter(notifierFunc(func(title, body string) error {
+		select {
+		case notes <- nativeNote{title, body}:
+		default:
+			a.log.Warn("native notifications are backed up: one dropped", "title", title)
+		}
 		return nil
 	}), a.nativeErr)
 	a.proxy = NewAPIProxy(a, a.store, a.store, nil, a.log)
@@ -224,8 +258,7 @@ func (a *App) open() error {
 
 // Shutdown is Wails' OnShutdown: the stream, the hosted server and the local store close.
 func (a *App) Shutdown(ctx context.Context) {
-	a.saveLastEventID()
-	a.stopStream()
+	a.stopStream() // waits for the stream and saves where it got to
 	if a.router != nil {
 		a.router.Close()
 	}
@@ -265,17 +298,23 @@ func (a *App) Shutdown(ctx context.Context) {
 // after Vite.
 func (a *App) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ours := strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/desktop/")
 		switch {
-		case strings.HasPrefix(r.URL.Path, "/api/") && a.proxy != nil:
-			a.proxy.ServeHTTP(w, r)
-		case strings.HasPrefix(r.URL.Path, "/desktop/") && a.desk != nil:
-			a.desk.ServeHTTP(w, r)
-		case strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/desktop/"):
-			if msg := a.startErr.Load(); msg != nil {
-				writeError(w, http.StatusInternalServerError, "internal", *msg)
+		case ours && !a.started.Load():
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "Herald is starting.")
+		case ours:
+			select {
+			case <-a.ready:
+			case <-r.Context().Done():
 				return
 			}
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "Herald is starting.")
+			if msg := a.startErr.Load(); msg != nil {
+				writeError(w, http.StatusInternalServerError, "internal", *msg)
+			} else if strings.HasPrefix(r.URL.Path, "/api/") {
+				a.proxy.ServeHTTP(w, r)
+			} else {
+				a.desk.ServeHTTP(w, r)
+			}
 		case a.isClientRoute(r):
 			// /chats/…, /tasks/…, /join/…, /settings are the web client's own routes: index.html.
 			r2 := r.Clone(r.Context())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -289,4 +290,65 @@ func TestDesktopOutboxListsWhatWaits(t *testing.T) {
 	if len(list.Messages) != 2 || list.Messages[0].ClientID != "c-a" || list.Messages[1].Content != "message b" || list.Messages[0].ChatID != chat {
 		t.Fatalf("outbox %+v", list)
 	}
+}
+
+func TestHostedTeamWhosePortIsTakenStaysChosen(t *testing.T) {
+	dir := t.TempDir()
+	a, front, _ := runApp(t, Options{DataDir: dir})
+	var hosted struct{ InviteURL string }
+	call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "127.0.0.1:0", "teamName": "Acme",
+		"username": "owner", "displayName": "Olivia", "password": "correct horse 1"}, &hosted)
+	addr := desktopStateOf(t, front.URL).HostAddr
+	front.Close()
+	a.Shutdown(context.Background())
+
+	// Something else took the port while Herald was closed.
+	squatter, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, front2, _ := runApp(t, Options{DataDir: dir})
+	s := desktopStateOf(t, front2.URL)
+	if !s.Configured || s.Problem == "" || s.Mode != "host" || s.TeamName != "Acme" {
+		t.Fatalf("state with the port taken: %+v", s)
+	}
+	if resp := call(t, front2.URL, "POST", "/desktop/retry", "", map[string]any{}, nil); resp.StatusCode != 409 {
+		t.Fatalf("retry with the port still taken: %d", resp.StatusCode)
+	}
+	squatter.Close()
+	if resp := call(t, front2.URL, "POST", "/desktop/retry", "", map[string]any{}, nil); resp.StatusCode != 204 {
+		t.Fatalf("retry with the port free: %d", resp.StatusCode)
+	}
+	waitFor(t, "the team to be live again", func() bool { return desktopStateOf(t, front2.URL).Connection == StateLive })
+	if s := desktopStateOf(t, front2.URL); s.Problem != "" || !s.SignedIn || s.HostAddr != addr {
+		t.Fatalf("after retry: %+v", s)
+	}
+}
+
+func TestHostingAgainAfterChangeTeamSignsIn(t *testing.T) {
+	_, front, _ := runApp(t, Options{DataDir: t.TempDir()})
+	host := func(username, password string) (*http.Response, map[string]any) {
+		var out map[string]any
+		resp := call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "127.0.0.1:0", "teamName": "Acme",
+			"username": username, "displayName": username, "password": password}, &out)
+		return resp, out
+	}
+	if resp, out := host("owner", "correct horse 1"); resp.StatusCode != 200 || out["inviteUrl"] == nil {
+		t.Fatalf("first hosting: %d %v", resp.StatusCode, out)
+	}
+	if resp := call(t, front.URL, "POST", "/desktop/reset", "", map[string]any{}, nil); resp.StatusCode != 204 {
+		t.Fatalf("reset: %d", resp.StatusCode)
+	}
+	// The team's data is still on this computer: a wrong password is told so, the right one hosts it again.
+	resp, out := host("owner", "wrong horse 1")
+	if resp.StatusCode != 409 || !strings.Contains(fmt.Sprint(out), "already hosts a team") {
+		t.Fatalf("hosting again with a wrong password: %d %v", resp.StatusCode, out)
+	}
+	if s := desktopStateOf(t, front.URL); s.Configured {
+		t.Fatalf("after a refused re-hosting: %+v", s)
+	}
+	if resp, out := host("owner", "correct horse 1"); resp.StatusCode != 200 || out["inviteUrl"] == nil {
+		t.Fatalf("hosting again: %d %v", resp.StatusCode, out)
+	}
+	waitFor(t, "live", func() bool { return desktopStateOf(t, front.URL).Connection == StateLive })
 }

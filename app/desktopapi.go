@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type desktopState struct {
 	KeepInTray bool       `json:"keepInTray"`
 	HasTray    bool       `json:"hasTray"`
 	Outbox     int        `json:"outbox"` // messages waiting to be sent
+	// Problem says why the chosen team could not be started (the window offers Try again and
+	// Change team); "" when it runs.
+	Problem string `json:"problem,omitempty"`
 	// NativeFailures counts native notifications the desktop could not show (no notification
 	// daemon): the settings page says the app falls back to its in-window toasts.
 	NativeFailures int64 `json:"nativeFailures"`
@@ -72,6 +76,13 @@ func (a *App) desktopAPI() http.Handler {
 		}
 		writeJSONAnswer(w, http.StatusOK, map[string]any{"messages": out})
 	})
+	m.HandleFunc("POST /desktop/retry", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.retry(); err != nil {
+			writeAppError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	m.HandleFunc("POST /desktop/host", a.handleHost)
 	m.HandleFunc("POST /desktop/join", a.handleJoin)
 	m.HandleFunc("POST /desktop/reset", func(w http.ResponseWriter, r *http.Request) {
@@ -111,14 +122,15 @@ func (a *App) desktopAPI() http.Handler {
 }
 
 func (a *App) state() desktopState {
+	visible := a.trayVisible()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n, _ := a.store.OutboxLen()
 	p := a.profile
 	s := desktopState{
 		Configured: a.configured, Mode: p.Mode, TeamName: p.TeamName, SignedIn: p.Token != "",
-		Connection: a.view.State, Unread: a.view.Unread, KeepInTray: p.HidesOnClose(), HasTray: a.tray != nil,
-		Outbox: n, NativeFailures: a.nativeFailures.Load(),
+		Connection: a.view.State, Unread: a.view.Unread, KeepInTray: p.HidesOnClose(), HasTray: visible,
+		Outbox: n, NativeFailures: a.nativeFailures.Load(), Problem: a.problem,
 	}
 	switch p.Mode {
 	case local.ModeHost:
@@ -161,41 +173,87 @@ func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "The team name is at most 80 characters.")
 		return
 	}
-	if err := a.activate(local.Profile{Mode: local.ModeHost, HostAddr: req.HostAddr, TeamName: team}); err != nil {
+	a.mu.Lock()
+	keep := a.profile.KeepInTray
+	a.mu.Unlock()
+	if err := a.activate(local.Profile{Mode: local.ModeHost, HostAddr: req.HostAddr, TeamName: team, KeepInTray: keep}); err != nil {
 		a.undoHost()
 		writeAppError(w, err)
 		return
 	}
 	c, err := client.New(a.proxy.Upstream().String(), "")
 	if err != nil {
+		a.undoHost()
 		writeAppError(w, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	token, user, err := c.Register(ctx, "", req.Username, req.DisplayName, req.Password)
+	info, err := c.Server(ctx)
+	if err != nil {
+		a.undoHost()
+		writeAppError(w, err)
+		return
+	}
+	var token string
+	var user *backend.User
+	if info.NeedsSetup {
+		token, user, err = c.Register(ctx, "", req.Username, req.DisplayName, req.Password)
+	} else {
+		// This computer hosted a team before (Change team keeps its data): host it again, signed
+		// in as one of its people.
+		token, user, err = c.SignIn(ctx, req.Username, req.Password)
+		if client.IsUnauthorized(err) {
+			err = backend.Errorf(backend.ECONFLICT, "This computer already hosts a team (its data is in %s): "+
+				"sign in with the username and password of one of its people.", filepath.Join(a.opts.DataDir, "server"))
+		}
+	}
 	if err != nil {
 		// A refused account (weak password, bad username) must not leave a half-set-up team: the
-		// hosted server stops and the chooser stays, with the server's reason.
+		// hosted server stops and the chooser stays, with the reason.
 		a.undoHost()
 		writeAppError(w, err)
 		return
 	}
 	a.SignedIn(user, token)
-	invite, err := c.WithToken(token).CreateInvite(ctx, 0)
-	if err != nil {
-		writeAppError(w, err)
-		return
-	}
 	a.mu.Lock()
 	lan := a.hostedURL
 	a.mu.Unlock()
-	writeJSONAnswer(w, http.StatusOK, map[string]string{"inviteUrl": lan + "/join/" + invite.Code, "lanUrl": lan})
+	answer := map[string]string{"lanUrl": lan}
+	// An invite needs an admin; a member hosting an existing team is set up without one.
+	if user.Role == backend.RoleAdmin {
+		invite, err := c.WithToken(token).CreateInvite(ctx, 0)
+		if err != nil {
+			a.log.Warn("invite after hosting", "err", err) // the team runs: invites are in the app too
+		} else {
+			answer["inviteUrl"] = lan + "/join/" + invite.Code
+		}
+	}
+	writeJSONAnswer(w, http.StatusOK, answer)
 }
 
-// undoHost stops a hosted server whose setup failed and forgets the profile.
+// undoHost stops a hosted server whose first-run setup failed and forgets that setup, and only
+// that: the cache and the outbox are left as they were.
 func (a *App) undoHost() {
-	_ = a.reset(context.Background())
+	a.stopStream()
+	a.mu.Lock()
+	srv := a.hosted
+	a.hosted, a.hostedURL = nil, ""
+	a.profile.Mode, a.profile.HostAddr, a.profile.TeamName, a.profile.Token, a.profile.Username = "", "", "", "", ""
+	a.configured, a.problem = false, ""
+	a.mu.Unlock()
+	a.proxy.SetUpstream(nil)
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			a.log.Error("team server shutdown", "err", err)
+		}
+	}
+	if err := a.store.ClearProfile(); err != nil {
+		a.log.Error("forget the failed setup", "err", err)
+	}
+	a.updateView(func(v *TrayView) { *v = TrayView{State: StateSignedOut} })
 }
 
 // handleJoin is the first run's "Join a team": it checks that the server answers, then the window
@@ -237,7 +295,10 @@ func (a *App) handleJoin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("Could not reach a Herald server at %s: %v", u, err))
 		return
 	}
-	if err := a.activate(local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host}); err != nil {
+	a.mu.Lock()
+	keep := a.profile.KeepInTray
+	a.mu.Unlock()
+	if err := a.activate(local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host, KeepInTray: keep}); err != nil {
 		writeAppError(w, err)
 		return
 	}
@@ -252,7 +313,7 @@ func (a *App) reset(ctx context.Context) error {
 	srv := a.hosted
 	a.hosted, a.hostedURL = nil, ""
 	keep := a.profile.KeepInTray
-	a.profile, a.configured = local.Profile{KeepInTray: keep}, false
+	a.profile, a.configured, a.problem = local.Profile{KeepInTray: keep}, false, ""
 	a.historyCached = map[string]string{}
 	a.mu.Unlock()
 	a.proxy.SetUpstream(nil)
@@ -304,6 +365,11 @@ func writeAppError(w http.ResponseWriter, err error) {
 	var apiErr *client.APIError
 	if errors.As(err, &apiErr) && apiErr.Code != "" {
 		writeError(w, apiErr.Status, apiErr.Code, apiErr.Message)
+		return
+	}
+	var netErr *client.NetworkError
+	if errors.As(err, &netErr) || (errors.As(err, &apiErr) && apiErr.Code == "") {
+		writeError(w, http.StatusBadGateway, "unavailable", err.Error())
 		return
 	}
 	var he *backend.Error

@@ -18,6 +18,19 @@ import (
 	"github.com/herald-chat/herald/backend/client"
 )
 
+// streamRestartDelay is how long the app waits before subscribing again after its stream stopped
+// for a reason other than the session ending (e.g. a proxy in front of the server answered 403
+// or 404 during a deploy); a wake-up or network change restarts it at once.
+const streamRestartDelay = client.DefaultBackoffMax
+
+// streamRun is one subscription: its stream, how to stop it, and when it has stopped.
+type streamRun struct {
+	s      *client.Stream
+	cancel context.CancelFunc
+	done   chan struct{} // closed when Run has returned
+	kick   chan struct{} // restarts a stopped run at once
+}
+
 // startStream (re)subscribes to the user's stream, resuming after the last event it saw.
 func (a *App) startStream() {
 	a.stopStream()
@@ -27,47 +40,85 @@ func (a *App) startStream() {
 	}
 	last, _ := a.store.LastEventID()
 	ctx, cancel := context.WithCancel(a.ctx)
-	s := c.NewStream(client.StreamOptions{
+	run := &streamRun{cancel: cancel, done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	// Callbacks of a run that was replaced (sign-out, another user) are dropped: they would show
+	// a stale state or the previous user's notifications.
+	current := func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.run == run
+	}
+	run.s = c.NewStream(client.StreamOptions{
 		LastEventID: last,
-		OnEvent:     a.onEvent,
-		OnState:     a.onStreamState,
-		OnError:     func(err error) { a.log.Debug("stream", "err", err) },
+		OnEvent: func(ev *backend.Event) {
+			if current() {
+				a.onEvent(ev)
+			}
+		},
+		OnState: func(st client.State) {
+			if current() {
+				a.onStreamState(st)
+			}
+		},
+		OnError: func(err error) { a.log.Debug("stream", "err", err) },
 	})
 	a.mu.Lock()
-	a.streamCancel, a.stream = cancel, s
+	a.run = run
 	a.mu.Unlock()
 	go func() {
-		err := s.Run(ctx)
+		defer close(run.done)
+		err := run.s.Run(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if client.IsUnauthorized(err) {
 			a.log.Info("the server ended the session")
-			a.SignedOut()
+			go a.SignedOut() // it stops this run, which must have returned first
 			return
 		}
-		a.log.Error("stream stopped", "err", err)
+		a.log.Error("stream stopped; subscribing again later", "err", err, "in", streamRestartDelay)
+		a.setState(StateReconnecting)
+		t := time.NewTimer(streamRestartDelay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-run.kick:
+		}
+		if current() {
+			go a.startStream()
+		}
 	}()
 }
 
+// stopStream ends the subscription, waits for it, and saves where it got to.
 func (a *App) stopStream() {
 	a.mu.Lock()
-	cancel := a.streamCancel
-	a.streamCancel, a.stream = nil, nil
+	run := a.run
+	a.run = nil
 	a.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if run == nil {
+		return
 	}
+	run.cancel()
+	<-run.done
+	a.savePosition(run.s)
 }
 
 // kick reconnects the stream at once (after sleep or a network change) and retries the outbox.
 func (a *App) kick() {
 	a.mu.Lock()
-	s := a.stream
+	run := a.run
 	a.mu.Unlock()
-	if s != nil {
-		s.Kick()
+	if run != nil {
+		run.s.Kick()
+		select {
+		case run.kick <- struct{}{}:
+		default:
+		}
 	}
+	a.proxy.CloseIdleConnections()
 	a.outbox.Wake()
 }
 
@@ -144,7 +195,7 @@ func (a *App) refreshPreferences() {
 	ctx, cancel := context.WithTimeout(a.ctx, 20*time.Second)
 	defer cancel()
 	p, err := c.Preferences(ctx)
-	if err != nil {
+	if err != nil || p == nil {
 		a.log.Debug("preferences", "err", err)
 		return
 	}
@@ -264,12 +315,18 @@ func (a *App) housekeeping(ctx context.Context) {
 
 func (a *App) saveLastEventID() {
 	a.mu.Lock()
-	s := a.stream
+	run := a.run
+	a.mu.Unlock()
+	if run != nil {
+		a.savePosition(run.s)
+	}
+}
+
+// savePosition stores s's last event id when it moved since the last save.
+func (a *App) savePosition(s *client.Stream) {
+	a.mu.Lock()
 	saved := a.lastIDSaved
 	a.mu.Unlock()
-	if s == nil {
-		return
-	}
 	id := s.LastEventID()
 	if id == "" || id == saved {
 		return

@@ -138,9 +138,9 @@ func (r *NotificationRouter) endCatchUp() {
 	r.mu.Lock()
 	gathered := r.gathered
 	r.catching, r.gathered, r.cancel = false, nil, nil
-	focused := r.focused
+	focused, native := r.focused, r.native // either may have changed during the window
 	r.mu.Unlock()
-	if focused || len(gathered) == 0 {
+	if focused || !native || len(gathered) == 0 {
 		return
 	}
 	if len(gathered) < catchUpThreshold {

@@ -152,6 +152,23 @@ func TestCatchUpWhileFocusedShowsNothing(t *testing.T) {
 	})
 }
 
+func TestCatchUpAfterNativeTurnedOffShowsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &recordingNotifier{}
+		r := NewNotificationRouter(n, nil)
+		r.Reconnected()
+		for i := range 5 {
+			r.Route(note(fmt.Sprint(i), backend.KindMessage, true))
+		}
+		r.SetNative(false) // the preferences arrived during the window
+		time.Sleep(catchUpWindow)
+		synctest.Wait()
+		if got := n.shown(); len(got) != 0 {
+			t.Fatalf("shown %v with native notifications off", got)
+		}
+	})
+}
+
 func TestNotifierErrorsAreReported(t *testing.T) {
 	n := &recordingNotifier{fail: errors.New("no notification daemon")}
 	var errs []error

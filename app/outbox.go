@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -85,6 +86,22 @@ func (s *outboxSender) run(ctx context.Context) {
 	}
 }
 
+// refused reports whether the server refused a message for good: a 4xx answer in the API's
+// shape, other than 401 (the session ended: the message waits for the next sign-in), 408 and 429.
+// Anything else — no answer, a 5xx, a captive portal's page — is tried again later.
+func refused(err error) bool {
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code == "" {
+		return false
+	}
+	switch s := apiErr.Status; {
+	case s == http.StatusUnauthorized, s == http.StatusRequestTimeout, s == http.StatusTooManyRequests:
+		return false
+	default:
+		return s >= 400 && s < 500
+	}
+}
+
 // drain sends everything queued, in order; false when a send failed and should be retried later.
 func (s *outboxSender) drain(ctx context.Context) bool {
 	for ctx.Err() == nil {
@@ -101,7 +118,7 @@ func (s *outboxSender) drain(ctx context.Context) bool {
 		switch {
 		case err == nil:
 			s.log.Info("sent queued message", "chat", item.ChatID, "client_id", item.ClientID)
-		case errors.Is(err, errNotSignedIn) || client.Retryable(err) || ctx.Err() != nil:
+		case !refused(err) || ctx.Err() != nil:
 			s.log.Debug("outbox waits", "err", err)
 			return false
 		default:

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -125,5 +126,30 @@ func TestOutboxDropsWhatTheServerRefuses(t *testing.T) {
 	waitFor(t, "the outbox to empty", func() bool { n, _ := st.OutboxLen(); return n == 0 })
 	if got := contents(t, c, chatID); !slices.Equal(got, []string{"m0", "m2"}) {
 		t.Fatalf("the chat holds %q", got)
+	}
+}
+
+func TestOnlyAFinalRefusalDropsAQueuedMessage(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"invalid", &client.APIError{Status: 400, Code: "invalid"}, true},
+		{"not a member", &client.APIError{Status: 403, Code: "forbidden"}, true},
+		{"chat gone", &client.APIError{Status: 404, Code: "not_found"}, true},
+		{"session ended: waits for the next sign-in", &client.APIError{Status: 401, Code: "unauthorized"}, false},
+		{"rate limited", &client.APIError{Status: 429, Code: "rate_limited"}, false},
+		{"server error", &client.APIError{Status: 503, Code: "unavailable"}, false},
+		{"a captive portal's redirect", &client.APIError{Status: 302}, false},
+		{"a proxy's HTML 403", &client.APIError{Status: 403}, false},
+		{"no answer", &client.NetworkError{Op: "post", Err: errors.New("connection refused")}, false},
+		{"not signed in", errNotSignedIn, false},
+		{"an answer that is not the API's", errors.New("herald: post: the answer is not the expected JSON"), false},
+	}
+	for _, tt := range tests {
+		if got := refused(tt.err); got != tt.want {
+			t.Errorf("%s: refused = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -71,13 +72,31 @@ type APIProxy struct {
 	// (the unread count changed), OnSessionChange after a sign-in or sign-out.
 	OnQueued, OnRead func()
 	now              func() time.Time
+	transport        http.RoundTripper
 	proxy            *httputil.ReverseProxy
 }
 
-// NewAPIProxy returns a proxy without an upstream: until SetUpstream it answers 503.
+// NewTransport is the transport for the team server: http.DefaultTransport with timeouts that
+// notice a server gone silent (a sleeping laptop's dead connections, a half-open network) in
+// seconds rather than minutes. The response-header timeout does not cut SSE streams short: the
+// server answers their headers at once.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.IdleConnTimeout = 60 * time.Second
+	return t
+}
+
+// NewAPIProxy returns a proxy without an upstream: until SetUpstream it answers 503. A nil
+// transport means NewTransport().
 func NewAPIProxy(session Session, outbox Outbox, cache ResponseCache, transport http.RoundTripper, log *slog.Logger) *APIProxy {
+	if transport == nil {
+		transport = NewTransport()
+	}
 	p := &APIProxy{session: session, outbox: outbox, cache: cache, log: log, now: time.Now,
-		OnQueued: func() {}, OnRead: func() {}}
+		transport: transport, OnQueued: func() {}, OnRead: func() {}}
 	p.proxy = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      transport,
@@ -95,6 +114,14 @@ func (p *APIProxy) SetUpstream(u *url.URL) { p.upstream.Store(u) }
 // Upstream is the current team server, or nil.
 func (p *APIProxy) Upstream() *url.URL { return p.upstream.Load() }
 
+// CloseIdleConnections drops the transport's idle connections to the team server, so that the
+// next request dials afresh: after a wake from sleep or a network change they are likely dead.
+func (p *APIProxy) CloseIdleConnections() {
+	if t, ok := p.transport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+}
+
 type postBody struct {
 	Content  string `json:"content"`
 	ClientID string `json:"clientId"`
@@ -108,11 +135,16 @@ func (p *APIProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.log.Error("API proxy panic", "path", r.URL.Path, "panic", v)
 		}
 	}()
-	if p.upstream.Load() == nil {
+	// The upstream is read once: a concurrent SetUpstream must not change it under rewrite.
+	upstream := p.upstream.Load()
+	if upstream == nil {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "No team server is set up yet.")
 		return
 	}
-	if m := postMessagePath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPost {
+	r = r.WithContext(context.WithValue(r.Context(), upstreamKey{}, upstream))
+	// Signed out, a post goes to the server (which refuses it) and never into the outbox, where
+	// it would later be sent as whoever signs in next.
+	if m := postMessagePath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPost && p.session.Token() != "" {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxProxiedJSON))
 		if err != nil {
 			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "The message is too large.")
@@ -130,6 +162,8 @@ func (p *APIProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.proxy.ServeHTTP(w, r)
 }
 
+type upstreamKey struct{}
+
 type queuedPostKey struct{}
 
 type queuedPost struct {
@@ -138,7 +172,7 @@ type queuedPost struct {
 }
 
 func (p *APIProxy) rewrite(pr *httputil.ProxyRequest) {
-	u := p.upstream.Load()
+	u := pr.In.Context().Value(upstreamKey{}).(*url.URL) // set by ServeHTTP, never nil
 	pr.SetURL(u)
 	pr.Out.Host = u.Host
 	// The token authenticates, not the webview's cookies or origin (wails://wails would fail the
@@ -152,24 +186,62 @@ func (p *APIProxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
+// errUpstreamDown is what modifyResponse returns for a gateway's 502/503/504 (or the team
+// server's 503 while it shuts down) where the proxy has an offline answer: ReverseProxy then
+// calls upstreamFailed, as for a failed connection.
+var errUpstreamDown = errors.New("the team server is down")
+
 func (p *APIProxy) modifyResponse(resp *http.Response) error {
 	resp.Header.Del("Set-Cookie") // the webview's session is the proxy's token
 	req := resp.Request
 	path := req.URL.Path
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if isGatewayFailure(resp.StatusCode) && p.hasOfflineAnswer(req) {
+		// Drain a little so that the connection can be reused; ReverseProxy closes the body as
+		// well, closing twice is harmless.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		return fmt.Errorf("%w: %s", errUpstreamDown, resp.Status)
+	}
 	switch {
 	case req.Method == http.MethodPost && ok && (path == "/api/auth/login" || path == "/api/auth/register"):
 		return p.takeToken(resp)
 	case req.Method == http.MethodPost && ok && path == "/api/auth/logout":
-		p.session.SignedOut()
-	case resp.StatusCode == http.StatusUnauthorized && req.Header.Get("Authorization") != "":
-		p.session.SignedOut() // the server no longer knows the token
+		if p.sameSession(req) {
+			p.session.SignedOut()
+		}
+	case resp.StatusCode == http.StatusUnauthorized && !strings.HasPrefix(path, "/api/auth/"):
+		// The server no longer knows the token, unless the user signed in again meanwhile
+		// (the answer is about an older token). A refused sign-in (wrong password) is about
+		// the credentials, not the session.
+		if p.sameSession(req) {
+			p.session.SignedOut()
+		}
 	case req.Method == http.MethodPost && ok && readPath.MatchString(path):
 		p.OnRead()
 	case req.Method == http.MethodGet && resp.StatusCode == http.StatusOK && cacheablePath.MatchString(path):
 		return p.store(resp)
 	}
 	return nil
+}
+
+func isGatewayFailure(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// hasOfflineAnswer tells whether upstreamFailed answers req other than with a 502: a post that
+// would be queued, or a cacheable read while someone is signed in.
+func (p *APIProxy) hasOfflineAnswer(req *http.Request) bool {
+	if _, ok := req.Context().Value(queuedPostKey{}).(queuedPost); ok {
+		return true
+	}
+	return req.Method == http.MethodGet && cacheablePath.MatchString(req.URL.Path) && p.session.Token() != ""
+}
+
+// sameSession tells whether the outgoing request carried the current session's token.
+func (p *APIProxy) sameSession(req *http.Request) bool {
+	token := p.session.Token()
+	return token != "" && req.Header.Get("Authorization") == "Bearer "+token
 }
 
 // takeToken keeps a sign-in's token in Go and answers the webview without it.
@@ -246,7 +318,8 @@ func (p *APIProxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err er
 		p.queuePost(w, post.chatID, post.body)
 		return
 	}
-	if r.Method == http.MethodGet && cacheablePath.MatchString(r.URL.Path) {
+	// Signed out, nothing comes from the cache: it holds the previous user's data.
+	if r.Method == http.MethodGet && cacheablePath.MatchString(r.URL.Path) && p.session.Token() != "" {
 		if c, ok, cerr := p.cache.Cached(cacheKey(r.URL)); cerr == nil && ok {
 			w.Header().Set("Content-Type", c.ContentType)
 			w.Header().Set("X-Herald-Offline", "cached "+c.StoredAt.UTC().Format(time.RFC3339))
@@ -272,6 +345,11 @@ func (p *APIProxy) queuePost(w http.ResponseWriter, chatID string, body []byte) 
 		return
 	}
 	item, _, err := p.outbox.Enqueue(chatID, post.ClientID, post.Content, p.now())
+	var be *backend.Error
+	if errors.As(err, &be) && be.Code == backend.EINVALID {
+		writeAppError(w, err) // too long, control characters…: 400 with the reason
+		return
+	}
 	if err != nil {
 		p.log.Error("queue message", "chat", chatID, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "The message could not be queued.")

@@ -2,13 +2,20 @@ package app
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,5 +270,336 @@ func TestProxyWithoutUpstream(t *testing.T) {
 	}
 	if resp := call(t, front.URL, "GET", "/api/me", "", nil, &apiErr); resp.StatusCode != 503 || apiErr.Error.Code != "unavailable" {
 		t.Fatalf("no upstream: %d %+v", resp.StatusCode, apiErr)
+	}
+}
+
+// roundTripper adapts a function to http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// apiError is the API's error shape.
+type apiError struct {
+	Error struct{ Code, Message string } `json:"error"`
+}
+
+func TestProxyServesNoCacheWhenSignedOut(t *testing.T) {
+	server := newTeamServer(t)
+	_, bob, _ := server.team(t)
+	session := newMemorySession(bob.Token)
+	_, front := proxied(t, server, session)
+
+	var me struct {
+		User backend.User `json:"user"`
+	}
+	if resp := call(t, front.URL, "GET", "/api/me", "", nil, &me); resp.StatusCode != 200 || me.User.Username != "bob" {
+		t.Fatalf("online read: %d %+v", resp.StatusCode, me)
+	}
+	server.stop()
+
+	// Signed out, bob's cached answers are not for whoever uses the app next.
+	session.SignedOut()
+	var apiErr apiError
+	resp := call(t, front.URL, "GET", "/api/me", "", nil, &apiErr)
+	if resp.StatusCode != http.StatusBadGateway || apiErr.Error.Code != "unavailable" || resp.Header.Get("X-Herald-Offline") != "" {
+		t.Fatalf("offline read signed out: %d %q %+v", resp.StatusCode, resp.Header.Get("X-Herald-Offline"), apiErr)
+	}
+
+	// Signed in (again), the cache answers.
+	session.SignedIn(bob.User, bob.Token)
+	me.User = backend.User{}
+	if resp := call(t, front.URL, "GET", "/api/me", "", nil, &me); resp.StatusCode != 200 || me.User.Username != "bob" ||
+		resp.Header.Get("X-Herald-Offline") == "" {
+		t.Fatalf("offline read signed in: %d %+v", resp.StatusCode, me)
+	}
+}
+
+func TestProxyTreatsGatewayFailuresAsUnreachable(t *testing.T) {
+	server := newTeamServer(t)
+	alice, bob, chatID := server.team(t)
+	call(t, server.URL, "POST", "/api/chats/"+chatID+"/messages", alice.Token, map[string]string{"content": "before the outage"}, nil)
+
+	// A reverse proxy in front of the team server, as nginx would be: it answers status (502 when
+	// the server is down, 503 as the team server does while it shuts down, 504) with its own page.
+	var status atomic.Int32
+	teamURL, _ := url.Parse(server.URL)
+	gw := httputil.NewSingleHostReverseProxy(teamURL)
+	gw.ErrorLog = slog.NewLogLogger(quietLog().Handler(), slog.LevelDebug)
+	gw.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(int(status.Load()))
+		_, _ = io.WriteString(w, "<html>gateway page</html>")
+	}
+	gateway := httptest.NewServer(gw)
+	defer gateway.Close()
+
+	// Every upstream body the proxy opens gets closed.
+	var open atomic.Int32
+	transport := NewTransport()
+	defer transport.CloseIdleConnections()
+	counting := roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := transport.RoundTrip(r)
+		if err == nil {
+			open.Add(1)
+			var once sync.Once
+			body := resp.Body
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{body, closerFunc(func() error { once.Do(func() { open.Add(-1) }); return body.Close() })}
+		}
+		return resp, err
+	})
+
+	session := newMemorySession(bob.Token)
+	st := openLocal(t)
+	p := NewAPIProxy(session, st, st, counting, quietLog())
+	gwURL, _ := url.Parse(gateway.URL)
+	p.SetUpstream(gwURL)
+	front := httptest.NewServer(p)
+	defer front.Close()
+
+	messagesPath := "/api/chats/" + chatID + "/messages?limit=50"
+	var page struct {
+		Messages []backend.Message `json:"messages"`
+	}
+	if resp := call(t, front.URL, "GET", messagesPath, "", nil, &page); resp.StatusCode != 200 || len(page.Messages) != 1 {
+		t.Fatalf("online read: %d %+v", resp.StatusCode, page)
+	}
+	server.stop()
+
+	for i, code := range []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		status.Store(int32(code))
+		session.SignedIn(bob.User, bob.Token)
+		<-session.signed
+
+		// A cacheable read comes from the cache.
+		page.Messages = nil
+		resp := call(t, front.URL, "GET", messagesPath, "", nil, &page)
+		if resp.StatusCode != 200 || len(page.Messages) != 1 || !strings.HasPrefix(resp.Header.Get("X-Herald-Offline"), "cached ") {
+			t.Fatalf("%d: offline read: %d %q %+v", code, resp.StatusCode, resp.Header.Get("X-Herald-Offline"), page)
+		}
+		// A post is queued.
+		var answer struct {
+			Queued bool `json:"queued"`
+		}
+		clientID := fmt.Sprintf("c%d", i)
+		resp = call(t, front.URL, "POST", "/api/chats/"+chatID+"/messages", "", map[string]string{"content": "queued", "clientId": clientID}, &answer)
+		if resp.StatusCode != http.StatusAccepted || !answer.Queued {
+			t.Fatalf("%d: offline post: %d %+v", code, resp.StatusCode, answer)
+		}
+		if n, _ := st.OutboxLen(); n != i+1 {
+			t.Fatalf("%d: outbox holds %d, want %d", code, n, i+1)
+		}
+		// Anything else gets the gateway's answer unchanged.
+		resp = call(t, front.URL, "POST", "/api/invites", "", map[string]any{}, nil)
+		if body, _ := io.ReadAll(resp.Body); resp.StatusCode != code || string(body) != "<html>gateway page</html>" {
+			t.Fatalf("%d: other request: %d %s", code, resp.StatusCode, body)
+		}
+		// Signed out, a cacheable read gets it too (nothing from the cache).
+		session.SignedOut()
+		resp = call(t, front.URL, "GET", messagesPath, "", nil, nil)
+		if body, _ := io.ReadAll(resp.Body); resp.StatusCode != code || string(body) != "<html>gateway page</html>" {
+			t.Fatalf("%d: signed-out read: %d %s", code, resp.StatusCode, body)
+		}
+	}
+	waitFor(t, "upstream bodies closed", func() bool { return open.Load() == 0 })
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+func TestProxyKeepsANewerSessionOnALate401(t *testing.T) {
+	server := newTeamServer(t)
+	_, bob, _ := server.team(t)
+	session := newMemorySession("stale-token")
+	st := openLocal(t)
+	transport := NewTransport()
+	defer transport.CloseIdleConnections()
+	// bob signs in while the request with the stale token is on its way: its 401 arrives late.
+	p := NewAPIProxy(session, st, st, roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := transport.RoundTrip(r)
+		if err == nil && resp.StatusCode == http.StatusUnauthorized {
+			session.SignedIn(bob.User, bob.Token)
+		}
+		return resp, err
+	}), quietLog())
+	u, _ := url.Parse(server.URL)
+	p.SetUpstream(u)
+	front := httptest.NewServer(p)
+	defer front.Close()
+
+	if resp := call(t, front.URL, "GET", "/api/me", "", nil, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /api/me with a stale token: %d", resp.StatusCode)
+	}
+	if session.Token() != bob.Token {
+		t.Fatalf("the late 401 signed out the newer session: token %q", session.Token())
+	}
+}
+
+func TestProxyKeepsTheSessionOnAWrongPassword(t *testing.T) {
+	server := newTeamServer(t)
+	_, bob, _ := server.team(t)
+	session := newMemorySession(bob.Token)
+	_, front := proxied(t, server, session)
+
+	var apiErr apiError
+	resp := call(t, front.URL, "POST", "/api/auth/login", "", map[string]string{"username": "bob", "password": "wrong"}, &apiErr)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("login with a wrong password: %d %+v", resp.StatusCode, apiErr)
+	}
+	if session.Token() != bob.Token {
+		t.Fatal("a refused sign-in signed the user out")
+	}
+	if resp := call(t, front.URL, "GET", "/api/me", "", nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("GET /api/me after a refused sign-in: %d", resp.StatusCode)
+	}
+}
+
+func TestProxyRefusesAnInvalidOfflinePost(t *testing.T) {
+	server := newTeamServer(t)
+	_, bob, chatID := server.team(t)
+	st := openLocal(t)
+	p := NewAPIProxy(newMemorySession(bob.Token), st, st, nil, quietLog())
+	u, _ := url.Parse(server.URL)
+	p.SetUpstream(u)
+	front := httptest.NewServer(p)
+	defer front.Close()
+	server.stop()
+
+	for _, c := range []struct{ content, reason string }{
+		{strings.Repeat("x", backend.MaxContentLen+1), "limit"},
+		{"bell \a", "control characters"},
+	} {
+		var apiErr apiError
+		resp := call(t, front.URL, "POST", "/api/chats/"+chatID+"/messages", "", map[string]string{"content": c.content, "clientId": "c1"}, &apiErr)
+		if resp.StatusCode != http.StatusBadRequest || apiErr.Error.Code != backend.EINVALID || !strings.Contains(apiErr.Error.Message, c.reason) {
+			t.Fatalf("invalid offline post (%d characters): %d %+v", len(c.content), resp.StatusCode, apiErr)
+		}
+	}
+	if n, _ := st.OutboxLen(); n != 0 {
+		t.Fatalf("outbox holds %d invalid posts", n)
+	}
+}
+
+// panicLog records the proxy's errors.
+type panicLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *panicLog) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *panicLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func TestProxyReadsTheUpstreamOncePerRequest(t *testing.T) {
+	server := newTeamServer(t)
+	_, bob, _ := server.team(t)
+	st := openLocal(t)
+	logs := &panicLog{}
+	p := NewAPIProxy(newMemorySession(bob.Token), st, st, nil, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError})))
+	u, _ := url.Parse(server.URL)
+	p.SetUpstream(u)
+	front := httptest.NewServer(p)
+	defer front.Close()
+
+	// The team server is unset and set again all the while: each request sees one or the other,
+	// never a mix (rewrite pointing at no server).
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			p.SetUpstream(nil)
+			p.SetUpstream(u)
+		}
+	}()
+	defer func() { cancel(); <-done }()
+	var wg sync.WaitGroup
+	errs := make(chan string, 400)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				resp, err := http.Get(front.URL + "/api/me")
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				ok := (resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(body), `"unavailable"`)) ||
+					(resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"bob"`))
+				if !ok {
+					errs <- fmt.Sprintf("%d %s", resp.StatusCode, body)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("answer during SetUpstream changes: %s", e)
+	}
+	if strings.Contains(logs.String(), "panic") {
+		t.Fatalf("the proxy panicked: %s", logs.String())
+	}
+}
+
+func TestProxyTransport(t *testing.T) {
+	tr := NewTransport()
+	if tr.TLSHandshakeTimeout != 10*time.Second || tr.ResponseHeaderTimeout != 30*time.Second || tr.IdleConnTimeout != 60*time.Second ||
+		tr.DialContext == nil || tr == http.DefaultTransport {
+		t.Fatalf("NewTransport: TLS handshake %v, response header %v, idle %v", tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.IdleConnTimeout)
+	}
+	st := openLocal(t)
+	if p := NewAPIProxy(newMemorySession(""), st, st, nil, quietLog()); p.transport.(*http.Transport).ResponseHeaderTimeout != 30*time.Second {
+		t.Fatal("a nil transport is not NewTransport()")
+	}
+}
+
+func TestProxyClosesIdleConnections(t *testing.T) {
+	server := newTeamServer(t)
+	_, bob, _ := server.team(t)
+	var dials atomic.Int32
+	tr := NewTransport()
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dial(ctx, network, addr)
+	}
+	defer tr.CloseIdleConnections()
+	st := openLocal(t)
+	p := NewAPIProxy(newMemorySession(bob.Token), st, st, tr, quietLog())
+	u, _ := url.Parse(server.URL)
+	p.SetUpstream(u)
+	front := httptest.NewServer(p)
+	defer front.Close()
+
+	get := func() {
+		t.Helper()
+		if resp := call(t, front.URL, "GET", "/api/me", "", nil, nil); resp.StatusCode != 200 {
+			t.Fatalf("GET /api/me: %d", resp.StatusCode)
+		}
+	}
+	get()
+	get()
+	if n := dials.Load(); n != 1 {
+		t.Fatalf("%d connections for two requests, want 1 (kept alive)", n)
+	}
+	p.CloseIdleConnections()
+	get()
+	if n := dials.Load(); n != 2 {
+		t.Fatalf("%d connections after CloseIdleConnections, want 2", n)
 	}
 }

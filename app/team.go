@@ -31,7 +31,7 @@ func (a *App) applyStartupProfile() error {
 		if ok && saved.Mode == local.ModeHost {
 			p.Token, p.Username, p.TeamName = saved.Token, saved.Username, saved.TeamName
 		}
-		return a.activate(p)
+		return a.activateOrNote(p)
 	case a.opts.JoinURL != "":
 		u, err := parseServerURL(a.opts.JoinURL)
 		if err != nil {
@@ -55,15 +55,41 @@ func (a *App) applyStartupProfile() error {
 			} else {
 				if p.Username != user.Username {
 					_ = a.store.SetLastEventID("")
+					_ = a.store.ClearCache() // another user's history must not be served offline
 				}
 				p.Token, p.Username = token, user.Username
 			}
 		}
-		return a.activate(p)
+		return a.activateOrNote(p)
 	case ok:
-		return a.activate(saved)
+		return a.activateOrNote(saved)
 	}
 	return nil
+}
+
+// activateOrNote activates p at start-up. When that fails (the port is taken, the address is gone)
+// the team stays chosen, not forgotten: the window shows the problem with Try again and Change
+// team instead of the first-run chooser, and the saved profile is untouched.
+func (a *App) activateOrNote(p local.Profile) error {
+	err := a.activate(p)
+	if err != nil {
+		a.mu.Lock()
+		a.profile, a.configured, a.problem = p, true, err.Error()
+		a.mu.Unlock()
+		a.updateView(func(v *TrayView) { v.Team = p.TeamName })
+	}
+	return err
+}
+
+// retry activates the noted team again (POST /desktop/retry).
+func (a *App) retry() error {
+	a.mu.Lock()
+	p, problem := a.profile, a.problem
+	a.mu.Unlock()
+	if problem == "" {
+		return nil
+	}
+	return a.activateOrNote(p)
 }
 
 // tokenStillGood reports whether p holds a session of username that the server still accepts, so
@@ -122,7 +148,7 @@ func (a *App) activate(p local.Profile) error {
 		return err
 	}
 	a.mu.Lock()
-	a.profile, a.configured = p, true
+	a.profile, a.configured, a.problem = p, true, ""
 	a.mu.Unlock()
 	a.proxy.SetUpstream(upstream)
 	a.updateView(func(v *TrayView) { v.Team = p.TeamName })
@@ -227,8 +253,9 @@ func (a *App) SignedIn(u *backend.User, token string) {
 		a.historyCached = map[string]string{}
 	}
 	a.mu.Unlock()
+	a.stopStream() // saves the previous session's position first …
 	if changedUser {
-		_ = a.store.SetLastEventID("")
+		_ = a.store.SetLastEventID("") // … which another user's stream must not resume from
 		_ = a.store.ClearCache()
 	}
 	if err := a.store.SaveProfile(p); err != nil {
@@ -246,9 +273,14 @@ func (a *App) SignedOut() {
 	}
 	a.profile.Token = ""
 	p := a.profile
+	a.historyCached = map[string]string{}
 	a.mu.Unlock()
 	if err := a.store.SaveProfile(p); err != nil {
 		a.log.Error("save profile", "err", err)
+	}
+	// Whoever opens the app next must not read this user's history offline.
+	if err := a.store.ClearCache(); err != nil {
+		a.log.Error("clear the offline cache", "err", err)
 	}
 	a.stopStream()
 	a.setState(StateSignedOut)
@@ -261,7 +293,8 @@ func (a *App) apiClient() *client.Client {
 	if up == nil || token == "" {
 		return nil
 	}
-	c, err := client.New(up.String(), token, client.WithTimeout(20*time.Second))
+	// One HTTP client for all of them: a client per call would leave its idle connections behind.
+	c, err := client.New(up.String(), token, client.WithTimeout(20*time.Second), client.WithHTTPClient(a.httpClient))
 	if err != nil {
 		return nil
 	}

@@ -11,5 +11,5 @@ func startTray(TrayMenu, *slog.Logger) (Tray, func(), error) {
 	return nil, nil, errors.New("the tray is not available on macOS yet")
 }
 
-// trayHostMissing: there is no tray on macOS yet (startTray says so).
-const trayHostMissing = false
+// trayHostPresent: there is no tray on macOS yet (startTray says so).
+func trayHostPresent() bool { return false }

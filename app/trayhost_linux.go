@@ -8,9 +8,6 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// trayHostMissing is set when the session bus has no tray host (StatusNotifierWatcher) at start.
-var trayHostMissing bool
-
 // trayHostAvailable checks for the session bus that StatusNotifierItem needs. Without a watcher on
 // that bus systray logs "failed to register" and registers once one appears, which is fine.
 func trayHostAvailable() error {
@@ -22,12 +19,22 @@ func trayHostAvailable() error {
 	if err != nil {
 		return fmt.Errorf("no D-Bus session bus: %w", err)
 	}
-	// Without a StatusNotifierWatcher (no panel that shows tray icons) systray registers once one
-	// appears; the app runs on meanwhile, and says so once.
-	var hasOwner bool
-	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&hasOwner)
-	if err == nil && !hasOwner {
-		trayHostMissing = true
+	_ = conn // shared connection: systray and beeep use it too; never closed here
+	return nil
+}
+
+// trayHostPresent reports whether a tray host (a StatusNotifierWatcher: a panel that shows tray
+// icons) is on the session bus now. Without one, systray registers when one appears; until then
+// the icon is nowhere to be seen, so the window must not hide into it.
+func trayHostPresent() bool {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return false
 	}
-	return nil // shared connection: systray and beeep use it too; never closed here
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return false
+	}
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	return err == nil && has
 }

@@ -3,5 +3,5 @@ package app
 // trayHostAvailable: Windows always has a notification area.
 func trayHostAvailable() error { return nil }
 
-// trayHostMissing: Windows always has a notification area.
-const trayHostMissing = false
+// trayHostPresent: Windows always has a notification area.
+func trayHostPresent() bool { return true }

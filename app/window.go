@@ -37,6 +37,9 @@ func (a *App) setState(s ConnState) {
 
 // updateView changes the tray view and shows it in the tray and the window title.
 func (a *App) updateView(change func(*TrayView)) {
+	// Shown in the order computed: two updates racing must not leave the older one on screen.
+	a.showMu.Lock()
+	defer a.showMu.Unlock()
 	a.mu.Lock()
 	before := a.view
 	change(&a.view)
@@ -69,7 +72,7 @@ func (a *App) startTray() {
 	a.mu.Lock()
 	a.tray, a.trayEnd = tray, end
 	a.mu.Unlock()
-	if trayHostMissing && a.osTray {
+	if a.osTray && !trayHostPresent() {
 		a.log.Warn("no tray host (StatusNotifierWatcher) yet: the tray icon appears when one starts")
 		a.out.printf("no tray host yet")
 	}
@@ -114,7 +117,7 @@ func (a *App) setDoNotDisturb(preset string) {
 	ctx, cancel := context.WithTimeout(a.ctx, 20*time.Second)
 	defer cancel()
 	p, err := c.Preferences(ctx)
-	if err != nil {
+	if err != nil || p == nil {
 		a.log.Error("do not disturb", "err", err)
 		return
 	}
@@ -144,14 +147,24 @@ func DoNotDisturbPreset(preset string, now time.Time) *backend.DoNotDisturb {
 // BeforeClose is Wails' OnBeforeClose: closing the window hides it to the tray, unless the user
 // turned that off, there is no tray, or the app is quitting.
 func (a *App) BeforeClose(ctx context.Context) (prevent bool) {
+	visible := a.trayVisible()
 	a.mu.Lock()
-	hide := !a.quitting && a.tray != nil && a.profile.HidesOnClose()
+	hide := !a.quitting && visible && a.profile.HidesOnClose()
 	a.mu.Unlock()
 	if hide {
 		a.window.Hide()
 		a.out.printf("hidden to tray")
 	}
 	return hide
+}
+
+// trayVisible reports whether the tray icon can be seen now: the app has one and (for the OS
+// tray) a tray host shows it.
+func (a *App) trayVisible() bool {
+	a.mu.Lock()
+	has := a.tray != nil
+	a.mu.Unlock()
+	return has && (!a.osTray || trayHostPresent())
 }
 
 // SecondInstance brings the window forward when herald is started again.

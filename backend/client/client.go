@@ -67,10 +67,15 @@ func New(base string, token string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.HTTP == nil {
-		c.HTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		c.HTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: NoRedirects}
 	}
 	return c, nil
 }
+
+// NoRedirects is the CheckRedirect of New's HTTP client: the API never redirects, so a redirect
+// comes from something in between (a captive portal's login page): it is answered as the
+// *APIError it is rather than followed into a page that is not the API.
+func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // WithToken returns a copy of c that sends token (sharing c's HTTP client).
 func (c *Client) WithToken(token string) *Client {

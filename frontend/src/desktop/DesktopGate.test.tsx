@@ -14,6 +14,7 @@ function client(answer: () => Promise<DesktopState>) {
     state: vi.fn(answer),
     host: vi.fn<() => Promise<HostResult>>(),
     join: vi.fn<() => Promise<JoinResult>>(),
+    retry: vi.fn(() => Promise.resolve()),
   }
 }
 
@@ -71,6 +72,24 @@ describe('DesktopGate', () => {
       </DesktopGate>,
     )
     expect(onShown).toHaveBeenCalledTimes(1)
+  })
+
+  it('shows why the chosen team could not start, not the chooser, and tries again', async () => {
+    const app = client(() => Promise.resolve({ ...state(true), problem: 'Cannot listen on 0.0.0.0:7878: address in use' }))
+    render(
+      <DesktopGate client={app} desktop>
+        <p>web client</p>
+      </DesktopGate>,
+    )
+
+    expect(await screen.findByText(/address in use/)).toBeDefined()
+    expect(screen.queryByRole('button', { name: 'Host a team on this computer' })).toBeNull()
+    expect(screen.queryByText('web client')).toBeNull()
+
+    app.state.mockResolvedValue(state(true)) // the port is free again
+    await userEvent.click(screen.getByRole('button', { name: 'Try again' }))
+    expect(app.retry).toHaveBeenCalledTimes(1)
+    expect(await screen.findByText('web client')).toBeDefined()
   })
 
   it('says when the app does not answer, and asks again', async () => {

@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { errorMessage } from '../api/client'
 import { type DesktopClient, isDesktopApp } from './desktop'
+import { AuthLayout } from '../components/AuthLayout'
 import { DesktopSetup } from './DesktopSetup'
 
 interface DesktopGateProps {
-  client: Pick<DesktopClient, 'state' | 'host' | 'join'>
+  client: Pick<DesktopClient, 'state' | 'host' | 'join' | 'retry'>
   /** The web client (App). */
   children: ReactNode
   /** Tests: whether the page runs in the desktop app; isDesktopApp() by default. */
@@ -30,7 +31,12 @@ export function DesktopGate({ client, children, desktop = isDesktopApp(), assign
   )
 }
 
-type GateState = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'setup' } | { status: 'ready' }
+type GateState =
+  | { status: 'loading' }
+  | { status: 'failed'; message: string }
+  | { status: 'problem'; message: string }
+  | { status: 'setup' }
+  | { status: 'ready' }
 
 function ConfiguredGate({ client, children, assign, onShown }: Omit<DesktopGateProps, 'desktop'>) {
   const [state, setState] = useState<GateState>({ status: 'loading' })
@@ -48,8 +54,10 @@ function ConfiguredGate({ client, children, assign, onShown }: Omit<DesktopGateP
   useEffect(() => {
     let current = true
     client.state().then(
-      ({ configured }) => {
-        if (current) setState({ status: configured ? 'ready' : 'setup' })
+      ({ configured, problem }) => {
+        if (!current) return
+        if (problem) setState({ status: 'problem', message: problem })
+        else setState({ status: configured ? 'ready' : 'setup' })
       },
       (err: unknown) => {
         if (current) setState({ status: 'failed', message: errorMessage(err) })
@@ -82,9 +90,57 @@ function ConfiguredGate({ client, children, assign, onShown }: Omit<DesktopGateP
           </div>
         </main>
       )
+    case 'problem':
+      return (
+        <TeamProblem
+          message={state.message}
+          retry={async () => {
+            await client.retry()
+            setState({ status: 'loading' })
+            setAttempt((n) => n + 1)
+          }}
+        />
+      )
     case 'setup':
       return <DesktopSetup client={client} assign={assign} />
     case 'ready':
       return children
   }
+}
+
+/** The chosen team could not be started (its port is taken, its address is gone): say why, and
+ * offer to try again or to change the team — never the first-run chooser over a team that exists. */
+function TeamProblem({ message, retry }: { message: string; retry: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  return (
+    <AuthLayout title="Herald could not start your team">
+      <p className="error" role="alert">
+        {message}
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          Still not started: {error}
+        </p>
+      )}
+      <button
+        type="button"
+        className="primary-wide"
+        disabled={busy}
+        onClick={() => {
+          setBusy(true)
+          setError(null)
+          retry().then(
+            () => setBusy(false),
+            (err: unknown) => {
+              setError(errorMessage(err))
+              setBusy(false)
+            },
+          )
+        }}
+      >
+        {busy ? 'Trying…' : 'Try again'}
+      </button>
+    </AuthLayout>
+  )
 }

@@ -143,7 +143,7 @@ describe('DesktopSetup', () => {
 
       expect(await screen.findByText(/The link is selected: press Ctrl\+C/)).toBeDefined()
       expect(document.activeElement).toBe(link)
-      expect([link.selectionStart, link.selectionEnd]).toEqual([0, hosted.inviteUrl.length])
+      expect([link.selectionStart, link.selectionEnd]).toEqual([0, (hosted.inviteUrl ?? '').length])
     })
 
     it('marks the address when it is in use (409) and keeps what was typed', async () => {

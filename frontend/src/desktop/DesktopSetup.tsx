@@ -459,6 +459,7 @@ function Hosted({ result, onOpen }: { result: HostResult; onOpen: () => void }) 
   }, [])
 
   async function copy() {
+    if (!result.inviteUrl) return
     setCopyNote(
       (await copyText(result.inviteUrl, linkRef.current))
         ? 'Copied.'
@@ -468,12 +469,19 @@ function Hosted({ result, onOpen }: { result: HostResult; onOpen: () => void }) 
 
   return (
     <AuthLayout title="Your team is ready">
-      <div className="auth-intro">
-        <p>
-          Send this invite link to a teammate: it lets one person create an account. You can make more with
-          Invite people in Herald.
-        </p>
-      </div>
+      {result.inviteUrl ? (
+        <div className="auth-intro">
+          <p>
+            Send this invite link to a teammate: it lets one person create an account. You can make more with
+            Invite people in Herald.
+          </p>
+        </div>
+      ) : (
+        <div className="auth-intro">
+          <p>This computer hosts your team again. Its admin can invite people with Invite people in Herald.</p>
+        </div>
+      )}
+      {result.inviteUrl && (
       <div className="field">
         <label htmlFor={`${ids}-invite`}>Invite link</label>
         <div className="copy-row">
@@ -492,6 +500,7 @@ function Hosted({ result, onOpen }: { result: HostResult; onOpen: () => void }) 
           {copyNote}
         </small>
       </div>
+      )}
       {result.lanUrl && (
         <p className="auth-note">
           Others on your network reach Herald at <strong className="desktop-url">{result.lanUrl}</strong>

@@ -36,6 +36,8 @@ export interface DesktopState {
   outbox?: number
   /** Native notifications the desktop could not show (no notification service). */
   nativeFailures?: number
+  /** Why the chosen team could not be started (e.g. its port is taken); absent when it runs. */
+  problem?: string
 }
 
 /** POST /desktop/host: start a team server in the app and create its admin account. */
@@ -50,7 +52,8 @@ export interface HostParams {
 
 export interface HostResult {
   /** A single-use invite link for the first teammate. */
-  inviteUrl: string
+  /** Absent when the team already existed and the user is not its admin. */
+  inviteUrl?: string
   /** Where others on the network reach the server. */
   lanUrl: string
 }
@@ -94,6 +97,11 @@ export class DesktopClient {
   /** Whether the window has the user's attention: the app raises notifications only if not. */
   async focus(focused: boolean): Promise<void> {
     await this.send('POST', '/desktop/focus', { focused })
+  }
+
+  /** Starts the chosen team again after a problem (GET state's problem). */
+  async retry(): Promise<void> {
+    await this.send('POST', '/desktop/retry')
   }
 
   /** Forgets the team: the app shows the first-run choice again. */
