@@ -208,7 +208,7 @@ func (a *App) start(ctx context.Context, window Window) {
 	}), a.nativeErr)
 	a.proxy = NewAPIProxy(a, a.store, a.store, nil, a.log)
 	a.proxy.OnRead = a.scheduleUnread
-	a.outbox = newOutboxSender(a.store, a.postQueued, a.log)
+	a.outbox = newOutboxSender(a.store, a.postQueued, a.Owner, a.log)
 	a.outbox.OnRejected = func(item local.OutboxItem, err error) {
 		// Nothing more can be done with it; the user at least learns which message and why.
 		a.out.printf("not sent: %v", err)

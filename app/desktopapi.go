@@ -70,9 +70,12 @@ func (a *App) desktopAPI() http.Handler {
 			Content   string `json:"content"`
 			CreatedAt int64  `json:"createdAt"`
 		}
+		owner := a.Owner()
 		out := make([]queued, 0, len(items))
 		for _, it := range items {
-			out = append(out, queued{it.ChatID, it.ClientID, it.Content, it.QueuedAt.UnixMilli()})
+			if it.Owner == "" || it.Owner == owner { // the page is this user's: not others' messages
+				out = append(out, queued{it.ChatID, it.ClientID, it.Content, it.QueuedAt.UnixMilli()})
+			}
 		}
 		writeJSONAnswer(w, http.StatusOK, map[string]any{"messages": out})
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,8 @@ const (
 type outboxSender struct {
 	store *local.Store
 	post  func(context.Context, local.OutboxItem) error
+	// owner names who is signed in now: only their messages are sent (others wait for them).
+	owner func() string
 	log   *slog.Logger
 	wake  chan struct{}
 	// OnRejected hears a message the server refused for good (the chat is gone, it is invalid); it
@@ -33,8 +36,8 @@ type outboxSender struct {
 	done       sync.WaitGroup
 }
 
-func newOutboxSender(store *local.Store, post func(context.Context, local.OutboxItem) error, log *slog.Logger) *outboxSender {
-	return &outboxSender{store: store, post: post, log: log, wake: make(chan struct{}, 1),
+func newOutboxSender(store *local.Store, post func(context.Context, local.OutboxItem) error, owner func() string, log *slog.Logger) *outboxSender {
+	return &outboxSender{store: store, post: post, owner: owner, log: log, wake: make(chan struct{}, 1),
 		OnRejected: func(local.OutboxItem, error) {}}
 }
 
@@ -110,10 +113,12 @@ func (s *outboxSender) drain(ctx context.Context) bool {
 			s.log.Error("read outbox", "err", err)
 			return false
 		}
-		if len(items) == 0 {
-			return true
+		owner := s.owner()
+		i := slices.IndexFunc(items, func(it local.OutboxItem) bool { return it.Owner == "" || it.Owner == owner })
+		if i < 0 {
+			return true // nothing of whoever is signed in; others' messages wait for them
 		}
-		item := items[0]
+		item := items[i]
 		err = s.post(ctx, item)
 		switch {
 		case err == nil:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,9 @@ func contents(t *testing.T, c *client.Client, chatID string) []string {
 	}
 	return out
 }
+
+// anyone is the owner of the test's messages (they are enqueued without one).
+func anyone() string { return "test|alice" }
 
 func posterFor(c *client.Client) func(context.Context, local.OutboxItem) error {
 	return func(ctx context.Context, it local.OutboxItem) error {
@@ -64,7 +68,7 @@ func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
 		err := post(ctx, it)
 		attempts <- err
 		return err
-	}, quietLog())
+	}, anyone, quietLog())
 	s.Start(ctx)
 	if err := <-attempts; !client.Retryable(err) {
 		t.Fatalf("first attempt with the server down: %v, want a retryable error", err)
@@ -93,7 +97,7 @@ func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
 	}
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	s = newOutboxSender(st, post, quietLog())
+	s = newOutboxSender(st, post, anyone, quietLog())
 	s.Start(ctx)
 	s.Wake()
 	waitFor(t, "the outbox to empty", func() bool { n, _ := st.OutboxLen(); return n == 0 })
@@ -115,7 +119,7 @@ func TestOutboxDropsWhatTheServerRefuses(t *testing.T) {
 		}
 	}
 	rejected := make(chan local.OutboxItem, 1)
-	s := newOutboxSender(st, posterFor(c), quietLog())
+	s := newOutboxSender(st, posterFor(c), anyone, quietLog())
 	s.OnRejected = func(it local.OutboxItem, err error) { rejected <- it }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -151,5 +155,43 @@ func TestOnlyAFinalRefusalDropsAQueuedMessage(t *testing.T) {
 		if got := refused(tt.err); got != tt.want {
 			t.Errorf("%s: refused = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestOutboxSendsOnlyTheSignedInUsersMessages(t *testing.T) {
+	st := openLocal(t)
+	now := time.Now()
+	chat := "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+	for i, owner := range []string{"team|alice", "team|bob", "team|alice", "team|bob"} {
+		if _, _, err := st.EnqueueFor(owner, chat, fmt.Sprint("k", i), fmt.Sprintf("%s %d", owner, i), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var sent []string
+	current := "team|alice"
+	s := newOutboxSender(st, func(_ context.Context, it local.OutboxItem) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if it.Owner != current {
+			t.Errorf("sent %q of %s while %s is signed in", it.Content, it.Owner, current)
+		}
+		sent = append(sent, it.Content)
+		return nil
+	}, func() string { mu.Lock(); defer mu.Unlock(); return current }, quietLog())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.Start(ctx)
+	waitFor(t, "alice's messages to go", func() bool { n, _ := st.OutboxLen(); return n == 2 })
+	mu.Lock()
+	current = "team|bob" // bob signs in on this computer
+	mu.Unlock()
+	s.Wake()
+	waitFor(t, "bob's messages to go", func() bool { n, _ := st.OutboxLen(); return n == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"team|alice 0", "team|alice 2", "team|bob 1", "team|bob 3"}
+	if !slices.Equal(sent, want) {
+		t.Fatalf("sent %q, want %q", sent, want)
 	}
 }

@@ -31,11 +31,13 @@ type Session interface {
 	SignedIn(user *backend.User, token string)
 	// SignedOut forgets the token: the user signed out, or the server no longer knows it.
 	SignedOut()
+	// Owner names the signed-in user of this team, for the messages the outbox keeps for them.
+	Owner() string
 }
 
 // Outbox is the durable queue of messages written while the team server was unreachable.
 type Outbox interface {
-	Enqueue(chatID, clientID, content string, now time.Time) (local.OutboxItem, bool, error)
+	EnqueueFor(owner, chatID, clientID, content string, now time.Time) (local.OutboxItem, bool, error)
 	OutboxLen() (int, error)
 }
 
@@ -344,7 +346,7 @@ func (p *APIProxy) queuePost(w http.ResponseWriter, chatID string, body []byte) 
 		writeError(w, http.StatusBadGateway, "unavailable", "The team server is unreachable.")
 		return
 	}
-	item, _, err := p.outbox.Enqueue(chatID, post.ClientID, post.Content, p.now())
+	item, _, err := p.outbox.EnqueueFor(p.session.Owner(), chatID, post.ClientID, post.Content, p.now())
 	var be *backend.Error
 	if errors.As(err, &be) && be.Code == backend.EINVALID {
 		writeAppError(w, err) // too long, control characters…: 400 with the reason

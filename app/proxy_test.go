@@ -48,6 +48,15 @@ func (s *memorySession) SignedIn(u *backend.User, token string) {
 	s.signed <- token
 }
 
+func (s *memorySession) Owner() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.user == nil {
+		return "test"
+	}
+	return "test|" + s.user.Username
+}
+
 func (s *memorySession) SignedOut() {
 	s.mu.Lock()
 	s.token, s.user = "", nil

@@ -243,6 +243,21 @@ func (a *App) Token() string {
 	return a.profile.Token
 }
 
+// Owner is the team and the signed-in user: "host|alice" or "https://chat.example|alice".
+func (a *App) Owner() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return ownerOf(a.profile)
+}
+
+func ownerOf(p local.Profile) string {
+	team := p.ServerURL
+	if p.Mode == local.ModeHost {
+		team = "host"
+	}
+	return team + "|" + p.Username
+}
+
 func (a *App) SignedIn(u *backend.User, token string) {
 	a.mu.Lock()
 	p := a.profile

@@ -227,6 +227,9 @@ type OutboxItem struct {
 	ClientID string    `json:"clientId"` // the post's idempotency key: resending it after a lost response is safe
 	Content  string    `json:"content"`  // the message text
 	QueuedAt time.Time `json:"queuedAt"` // when Enqueue was called
+	// Owner names whose message it is (the app uses team and username); "" for anyone. The app
+	// sends an item only while its owner is signed in, never as somebody else.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Enqueue appends a message to the outbox and returns it. It is idempotent per (chatID,
@@ -235,6 +238,11 @@ type OutboxItem struct {
 // printable ASCII of 1 to backend.MaxClientIDLen bytes, and content non-blank UTF-8 of at most
 // backend.MaxContentLen characters, as the server demands; otherwise the error is EINVALID.
 func (s *Store) Enqueue(chatID, clientID, content string, now time.Time) (item OutboxItem, added bool, err error) {
+	return s.EnqueueFor("", chatID, clientID, content, now)
+}
+
+// EnqueueFor is Enqueue of a message that belongs to owner (see OutboxItem.Owner).
+func (s *Store) EnqueueFor(owner, chatID, clientID, content string, now time.Time) (item OutboxItem, added bool, err error) {
 	if err := validateOutgoing(chatID, clientID, content); err != nil {
 		return OutboxItem{}, false, err
 	}
@@ -252,7 +260,7 @@ func (s *Store) Enqueue(chatID, clientID, content string, now time.Time) (item O
 		if err != nil {
 			return err
 		}
-		item = OutboxItem{Seq: seq, ChatID: chatID, ClientID: clientID, Content: content, QueuedAt: now.Round(0)}
+		item = OutboxItem{Seq: seq, ChatID: chatID, ClientID: clientID, Content: content, QueuedAt: now.Round(0), Owner: owner}
 		v, err := json.Marshal(item)
 		if err != nil {
 			return err
