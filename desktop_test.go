@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/herald-chat/herald/backend/teamserver/teamservertest"
 )
 
 // The desktop tests build the real herald binary and run it under Xvfb inside its own D-Bus
@@ -413,33 +415,7 @@ func artifacts(t *testing.T) string {
 // api makes a JSON request and decodes the answer into out (if not nil); it returns the status.
 func api(t *testing.T, method, url, token string, body, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, data)
-		}
-	}
-	return resp.StatusCode
+	return teamservertest.Call(t, method, url, token, body, out).StatusCode
 }
 
 // TestDesktopHostMode: the app hosts a team server in a temp data dir; it answers on its address,

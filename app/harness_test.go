@@ -1,21 +1,16 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/herald-chat/herald/app/local"
 	"github.com/herald-chat/herald/backend"
-	"github.com/herald-chat/herald/backend/teamserver"
+	"github.com/herald-chat/herald/backend/teamserver/teamservertest"
 )
 
 // wait bounds every awaited condition.
@@ -23,97 +18,15 @@ const wait = 10 * time.Second
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// teamServer is a real team server (bbolt in a temp dir) on 127.0.0.1 that can be stopped and
-// started again on the same data dir and port.
-type teamServer struct {
-	tb        testing.TB
-	dir, addr string
-	URL       string
-	mu        sync.Mutex
-	ts        *teamserver.Server
-	hs        *http.Server
-}
+// teamServer is a real team server that a test can stop and start again on the same port.
+type teamServer struct{ *teamservertest.Server }
 
-func newTeamServer(tb testing.TB) *teamServer {
-	tb.Helper()
-	s := &teamServer{tb: tb, dir: tb.TempDir(), addr: "127.0.0.1:0"}
-	s.start()
-	tb.Cleanup(s.stop)
-	return s
-}
+func newTeamServer(tb testing.TB) *teamServer { return &teamServer{teamservertest.Start(tb)} }
 
-func (s *teamServer) start() {
-	s.tb.Helper()
-	ts, err := teamserver.Open(teamserver.Config{DataDir: s.dir, Logger: quietLog(), Keepalive: 200 * time.Millisecond})
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	var ln net.Listener
-	for deadline := time.Now().Add(wait); ; {
-		ln, err = net.Listen("tcp", s.addr)
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // the old listener's port is being released
-	}
-	if err != nil {
-		_ = ts.Shutdown(context.Background())
-		s.tb.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	s.URL = "http://" + s.addr
-	hs := &http.Server{Handler: ts.Handler()}
-	go func() { _ = hs.Serve(ln) }()
-	s.mu.Lock()
-	s.ts, s.hs = ts, hs
-	s.mu.Unlock()
-}
-
-func (s *teamServer) stop() {
-	s.mu.Lock()
-	ts, hs := s.ts, s.hs
-	s.ts, s.hs = nil, nil
-	s.mu.Unlock()
-	if ts == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	_ = ts.Shutdown(ctx)
-	_ = hs.Close()
-}
-
-// call makes one JSON request to base and decodes the answer into out (if not nil).
+// call makes one JSON request to base+path and decodes the answer into out (if not nil).
 func call(tb testing.TB, base, method, path, token string, body, out any) *http.Response {
 	tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			tb.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
-		}
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return resp
+	return teamservertest.Call(tb, method, base+path, token, body, out)
 }
 
 type account struct {

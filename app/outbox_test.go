@@ -51,7 +51,7 @@ func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server.stop()
+	server.Stop()
 
 	// Written while the server is down; the first one's answer was lost after the server stored
 	// it (posted directly below, once it is back): the outbox must not post it twice.
@@ -83,7 +83,7 @@ func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	server.start()
+	server.Start()
 	if _, err := c.PostMessage(context.Background(), chatID, "offline 0", "k0"); err != nil {
 		t.Fatal(err)
 	}

@@ -213,7 +213,7 @@ func TestProxyOfflineQueuesPostsAndServesCachedHistory(t *testing.T) {
 		t.Fatalf("online read: %d %+v", resp.StatusCode, page)
 	}
 
-	server.stop()
+	server.Stop()
 
 	// Offline: the same read comes from the cache, marked as such; an unknown one is 502.
 	page.Messages = nil
@@ -247,7 +247,7 @@ func TestProxyOfflineQueuesPostsAndServesCachedHistory(t *testing.T) {
 	}
 
 	// Back online, a new post still queues behind the waiting ones rather than overtake them.
-	server.start()
+	server.Start()
 	resp = call(t, front.URL, "POST", "/api/chats/"+chatID+"/messages", "", map[string]string{"content": "three", "clientId": "cthree"}, nil)
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("post behind a non-empty outbox: %d", resp.StatusCode)
@@ -304,7 +304,7 @@ func TestProxyServesNoCacheWhenSignedOut(t *testing.T) {
 	if resp := call(t, front.URL, "GET", "/api/me", "", nil, &me); resp.StatusCode != 200 || me.User.Username != "bob" {
 		t.Fatalf("online read: %d %+v", resp.StatusCode, me)
 	}
-	server.stop()
+	server.Stop()
 
 	// Signed out, bob's cached answers are not for whoever uses the app next.
 	session.SignedOut()
@@ -375,7 +375,7 @@ func TestProxyTreatsGatewayFailuresAsUnreachable(t *testing.T) {
 	if resp := call(t, front.URL, "GET", messagesPath, "", nil, &page); resp.StatusCode != 200 || len(page.Messages) != 1 {
 		t.Fatalf("online read: %d %+v", resp.StatusCode, page)
 	}
-	server.stop()
+	server.Stop()
 
 	for i, code := range []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
 		status.Store(int32(code))
@@ -475,7 +475,7 @@ func TestProxyRefusesAnInvalidOfflinePost(t *testing.T) {
 	p.SetUpstream(u)
 	front := httptest.NewServer(p)
 	defer front.Close()
-	server.stop()
+	server.Stop()
 
 	for _, c := range []struct{ content, reason string }{
 		{strings.Repeat("x", backend.MaxContentLen+1), "limit"},

@@ -3,17 +3,14 @@ package client_test
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
 	"github.com/herald-chat/herald/backend/client"
-	"github.com/herald-chat/herald/backend/teamserver"
+	"github.com/herald-chat/herald/backend/teamserver/teamservertest"
 )
 
 // wait bounds every awaited condition; nothing in these tests should take nearly as long.
@@ -24,45 +21,23 @@ const wait = 10 * time.Second
 // /api/stream with 503 while the rest of the API works, and it records the Last-Event-ID of every
 // stream request it lets through.
 type testServer struct {
-	tb        testing.TB
-	dir, addr string
-	URL       string
+	*teamservertest.Server
 	keepalive time.Duration
 
 	streamsOpen atomic.Bool
 	streamReqs  chan string // Last-Event-ID of each admitted stream request
-
-	mu sync.Mutex
-	ts *teamserver.Server
-	hs *http.Server
 }
 
 func newTestServer(tb testing.TB, keepalive time.Duration) *testServer {
 	tb.Helper()
-	s := &testServer{tb: tb, dir: tb.TempDir(), addr: "127.0.0.1:0", keepalive: keepalive, streamReqs: make(chan string, 100)}
+	s := &testServer{keepalive: keepalive, streamReqs: make(chan string, 100)}
 	s.streamsOpen.Store(true)
-	s.start()
-	tb.Cleanup(s.stop)
+	s.Server = teamservertest.Start(tb, teamservertest.WithKeepalive(keepalive), teamservertest.WithWrap(s.gate))
 	return s
 }
 
-// start opens the data dir and serves it (again) on the same address.
-func (s *testServer) start() {
-	s.tb.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ts, err := teamserver.Open(teamserver.Config{DataDir: s.dir, Logger: log, Keepalive: s.keepalive})
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		_ = ts.Shutdown(context.Background())
-		s.tb.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	s.URL = "http://" + s.addr
-	api := ts.Handler()
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *testServer) gate(api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/stream" {
 			if !s.streamsOpen.Load() {
 				w.Header().Set("Content-Type", "application/json")
@@ -76,33 +51,7 @@ func (s *testServer) start() {
 			}
 		}
 		api.ServeHTTP(w, r)
-	})}
-	go func() { _ = hs.Serve(ln) }()
-	s.mu.Lock()
-	s.ts, s.hs = ts, hs
-	s.mu.Unlock()
-}
-
-// stop ends the server gracefully: streams are told to come back later and closed.
-func (s *testServer) stop() {
-	s.mu.Lock()
-	ts, hs := s.ts, s.hs
-	s.ts, s.hs = nil, nil
-	s.mu.Unlock()
-	if ts == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if err := ts.API.Shutdown(ctx); err != nil {
-		s.tb.Error(err)
-	}
-	if err := hs.Shutdown(ctx); err != nil {
-		s.tb.Error(err)
-	}
-	if err := ts.Shutdown(ctx); err != nil {
-		s.tb.Error(err)
-	}
+	})
 }
 
 func (s *testServer) client(tb testing.TB, token string) *client.Client {

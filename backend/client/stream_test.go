@@ -89,14 +89,14 @@ func TestStreamResumesAfterServerRestart(t *testing.T) {
 	}
 
 	srv.streamsOpen.Store(false) // after the restart the stream is refused (503) until reopened
-	srv.stop()
+	srv.Stop()
 	rec.expectStates(t, client.Reconnecting)
 	resumeFrom := stream.LastEventID()
 	if resumeFrom < m1 {
 		t.Fatalf("LastEventID() = %q, want at least m1 %q", resumeFrom, m1)
 	}
 
-	srv.start()
+	srv.Start()
 	tm.alice.HTTP.CloseIdleConnections() // alice's pooled connections went with the old server
 	var missed []string
 	for i := 2; i <= 4; i++ {
