@@ -157,11 +157,8 @@ func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	a.mu.Lock()
-	configured := a.configured
-	a.mu.Unlock()
-	if configured {
-		writeError(w, http.StatusConflict, "conflict", "A team is already set up: change it in Settings first.")
+	keep, ok := a.firstRun(w)
+	if !ok {
 		return
 	}
 	if req.HostAddr == "" {
@@ -176,9 +173,6 @@ func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "The team name is at most 80 characters.")
 		return
 	}
-	a.mu.Lock()
-	keep := a.profile.KeepInTray
-	a.mu.Unlock()
 	if err := a.activate(local.Profile{Mode: local.ModeHost, HostAddr: req.HostAddr, TeamName: team, KeepInTray: keep}); err != nil {
 		a.undoHost()
 		writeAppError(w, err)
@@ -235,6 +229,19 @@ func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 	writeJSONAnswer(w, http.StatusOK, answer)
 }
 
+// firstRun answers 409 and false when a team is already set up (the first-run choices apply only
+// before one is); otherwise it gives the tray setting to carry into the new profile.
+func (a *App) firstRun(w http.ResponseWriter) (keepInTray *bool, ok bool) {
+	a.mu.Lock()
+	configured, keep := a.configured, a.profile.KeepInTray
+	a.mu.Unlock()
+	if configured {
+		writeError(w, http.StatusConflict, "conflict", "A team is already set up: change it in Settings first.")
+		return nil, false
+	}
+	return keep, true
+}
+
 // undoHost stops a hosted server whose first-run setup failed and forgets that setup, and only
 // that: the cache and the outbox are left as they were.
 func (a *App) undoHost() {
@@ -268,11 +275,8 @@ func (a *App) handleJoin(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	a.mu.Lock()
-	configured := a.configured
-	a.mu.Unlock()
-	if configured {
-		writeError(w, http.StatusConflict, "conflict", "A team is already set up: change it in Settings first.")
+	keep, ok := a.firstRun(w)
+	if !ok {
 		return
 	}
 	next := "/"
@@ -298,9 +302,6 @@ func (a *App) handleJoin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("Could not reach a Herald server at %s: %v", u, err))
 		return
 	}
-	a.mu.Lock()
-	keep := a.profile.KeepInTray
-	a.mu.Unlock()
 	if err := a.activate(local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host, KeepInTray: keep}); err != nil {
 		writeAppError(w, err)
 		return
