@@ -285,19 +285,7 @@ function HostForm({
           {...field('password')}
         />
         <TextField label="Confirm password" type="password" autoComplete="new-password" {...field('confirm')} />
-        {formError && (
-          <p className="error" role="alert">
-            {formError}
-          </p>
-        )}
-        <div className="desktop-actions">
-          <button type="button" className="secondary" onClick={onBack} disabled={busy}>
-            Back
-          </button>
-          <button type="submit" className="primary-wide" disabled={busy}>
-            {busy ? 'Starting the team…' : 'Host the team'}
-          </button>
-        </div>
+        <FormEnd error={formError} busy={busy} onBack={onBack} submit="Host the team" busyLabel="Starting the team…" />
       </form>
     </AuthLayout>
   )
@@ -430,21 +418,42 @@ function JoinForm({
             setFieldError(undefined)
           }}
         />
-        {formError && (
-          <p className="error" role="alert">
-            {formError}
-          </p>
-        )}
-        <div className="desktop-actions">
-          <button type="button" className="secondary" onClick={onBack} disabled={busy}>
-            Back
-          </button>
-          <button type="submit" className="primary-wide" disabled={busy}>
-            {busy ? 'Connecting…' : 'Connect'}
-          </button>
-        </div>
+        <FormEnd error={formError} busy={busy} onBack={onBack} submit="Connect" busyLabel="Connecting…" />
       </form>
     </AuthLayout>
+  )
+}
+
+/** The end of both first-run forms: the form's error, Back, and the submit button. */
+function FormEnd({
+  error,
+  busy,
+  onBack,
+  submit,
+  busyLabel,
+}: {
+  error: string | null | undefined
+  busy: boolean
+  onBack: () => void
+  submit: string
+  busyLabel: string
+}) {
+  return (
+    <>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="desktop-actions">
+        <button type="button" className="secondary" onClick={onBack} disabled={busy}>
+          Back
+        </button>
+        <button type="submit" className="primary-wide" disabled={busy}>
+          {busy ? busyLabel : submit}
+        </button>
+      </div>
+    </>
   )
 }
 
