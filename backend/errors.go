@@ -12,9 +12,11 @@ const (
 	EUNAUTHORIZED = "unauthorized" // 401: no valid credentials
 	EFORBIDDEN    = "forbidden"    // 403: authenticated, but not allowed
 	ENOTFOUND     = "not_found"    // 404
+	ETIMEOUT      = "timeout"      // 408: the request body did not arrive in time
 	ECONFLICT     = "conflict"     // 409: e.g. a username that is taken
 	ETOOLARGE     = "too_large"    // 413: the body exceeds its limit
 	EUNSUPPORTED  = "unsupported"  // 415: a body that is not JSON
+	EMISDIRECTED  = "misdirected"  // 421: the Host header names a host this server is not
 	ERATELIMIT    = "rate_limited" // 429
 	EUNAVAILABLE  = "unavailable"  // 503: shutting down
 	EINTERNAL     = "internal"     // 500: details are logged, never shown
@@ -71,4 +73,9 @@ var (
 	ErrOverflow = errors.New("subscriber queue overflow")
 	// ErrClosed: the broker or store is shutting down.
 	ErrClosed = errors.New("closed")
+	// ErrSessionEnded: the session a stream was opened with ended (logout, expiry, password
+	// change, revocation); the stream's last frame was SESSION_ENDED.
+	ErrSessionEnded = errors.New("session ended")
+	// ErrTooManyStreams: the user already holds the most streams the broker allows one user.
+	ErrTooManyStreams = errors.New("too many streams for one user")
 )

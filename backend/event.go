@@ -34,13 +34,18 @@ const (
 	// frame carries the id of the newest event in the log (when there is one) so that the client's
 	// next resume starts from there.
 	EventResync EventType = "RESYNC"
+	// EventSessionEnded is the last frame of every stream of a session that ended (logout,
+	// expiry, password change, revocation): {reason}. The stream closes after it; reconnecting
+	// with the same credentials answers 401. It is ephemeral: the store hands it to the
+	// broker after the commit that ended the sessions, and the broker ends their streams.
+	EventSessionEnded EventType = "SESSION_ENDED"
 )
 
 // Durable reports whether events of this type are written to the event log before fan-out,
 // carry an id, and are replayed on resume.
 func (t EventType) Durable() bool {
 	switch t {
-	case EventTyping, EventFileUploadProgress, EventResync:
+	case EventTyping, EventFileUploadProgress, EventResync, EventSessionEnded:
 		return false
 	}
 	return true
@@ -70,9 +75,11 @@ type Event struct {
 	// the recipient's decision.
 	Notification *Notification `json:"notification,omitempty"`
 	// Agent and Status travel in AGENT_STATUS_CHANGED.
-	Agent     *Agent      `json:"agent,omitempty"`
-	Status    AgentStatus `json:"status,omitempty"`
-	Timestamp int64       `json:"timestamp"` // Unix ms
+	Agent  *Agent      `json:"agent,omitempty"`
+	Status AgentStatus `json:"status,omitempty"`
+	// Reason travels in SESSION_ENDED (backend.Session* constants).
+	Reason    string `json:"reason,omitempty"`
+	Timestamp int64  `json:"timestamp"` // Unix ms
 
 	// Personal events are addressed to Recipients themselves (notification streams carry only
 	// these); other events with a ChatID belong to that chat's stream.
@@ -81,6 +88,8 @@ type Event struct {
 	// event (as of the commit, or as of the read when it comes from the log), the addressees of a
 	// personal event. For ephemeral chat events the publisher fills in the members too.
 	Recipients []string `json:"-"`
+	// Sessions are the ids of the sessions a SESSION_ENDED ends: the broker closes their streams.
+	Sessions []string `json:"-"`
 
 	data  []byte
 	frame []byte
@@ -151,6 +160,9 @@ type Scope struct {
 	Kind   ScopeKind
 	UserID string // the subscriber
 	ChatID string // ScopeChat only
+	// SessionID is the session the stream is opened with (Session.ID): SESSION_ENDED for it ends
+	// the stream. "" for streams tied to no session.
+	SessionID string
 }
 
 // Matches reports whether the stream of this scope carries ev.

@@ -137,12 +137,23 @@ type Invite struct {
 	ExpiresAt int64  `json:"expiresAt"` // Unix ms
 }
 
-// Session is a signed-in device. Only the SHA-256 of its token is stored.
+// Session is a signed-in device (or a bot's token). Only the SHA-256 of its token is stored.
 type Session struct {
-	UserID    string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	// ID names the session without revealing its token: the first 16 bytes of the token's
+	// SHA-256, hex. Streams are tied to it, so that ending the session ends them.
+	ID        string    `json:"id"`
+	UserID    string    `json:"userId"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
+
+// Why a session ended before the stream that was using it (SESSION_ENDED's reason).
+const (
+	SessionSignedOut       = "signed_out"       // the session's own logout
+	SessionExpired         = "expired"          // its time ran out
+	SessionPasswordChanged = "password_changed" // the user changed their password elsewhere
+	SessionRevoked         = "revoked"          // an admin revoked it (a bot's token) or it was replaced
+)
 
 // Limits on user input. They are part of the API: clients validate against the same numbers.
 const (

@@ -25,8 +25,17 @@ type UserStore interface {
 	CreateSession(ctx context.Context, token string, s Session) error
 	// Session returns the session of token (ENOTFOUND, also once it has expired).
 	Session(ctx context.Context, token string) (*Session, error)
-	// DeleteSession ends the session of token; ending an unknown one is no error.
-	DeleteSession(ctx context.Context, token string) error
+	// DeleteSession ends the session of token (its streams get SESSION_ENDED with reason and
+	// close); ending an unknown one is no error.
+	DeleteSession(ctx context.Context, token, reason string) error
+	// Sessions returns userID's sessions that have not expired, oldest first.
+	Sessions(ctx context.Context, userID string) ([]*Session, error)
+	// EndSessions ends every session of userID except the one of exceptToken ("" ends all), in
+	// one commit, and their streams with SESSION_ENDED {reason}. It returns how many ended.
+	EndSessions(ctx context.Context, userID, exceptToken, reason string) (int, error)
+	// SetPassword replaces userID's password hash and, in the same commit, ends every other
+	// session of the user than the one of keepToken (SESSION_ENDED password_changed).
+	SetPassword(ctx context.Context, userID, hash, keepToken string) error
 
 	// CreateInvite stores an invite. Only its code's SHA-256 is stored.
 	CreateInvite(ctx context.Context, inv Invite) error
@@ -153,9 +162,10 @@ type Broker interface {
 	// Subscribe registers a live subscription for scope at once. When lastEventID is not "", the
 	// subscription first replays the logged events after it that scope matches, then switches to
 	// live events without a gap or a duplicate; if the log cannot serve lastEventID the first
-	// event is a RESYNC.
+	// event is a RESYNC. It returns ErrTooManyStreams when scope.UserID already holds the most
+	// streams one user may, and ErrClosed once the broker is shutting down.
 	Subscribe(scope Scope, lastEventID string) (Subscription, error)
-	// Online reports how many streams userID holds open.
+	// Online reports how many /api/stream and notification streams userID holds open.
 	Online(userID string) int
 	// Stats returns the broker's counters.
 	Stats() BrokerStats

@@ -460,7 +460,7 @@ func TestWritesAfterCloseFail(t *testing.T) {
 		{"CreateSession", func() error {
 			return e.s.CreateSession(e.ctx, "t", backend.Session{UserID: a.ID, ExpiresAt: t0.Add(time.Hour)})
 		}},
-		{"DeleteSession", func() error { return e.s.DeleteSession(e.ctx, "t") }},
+		{"DeleteSession", func() error { return e.s.DeleteSession(e.ctx, "t", backend.SessionSignedOut) }},
 		{"CreateInvite", func() error {
 			return e.s.CreateInvite(e.ctx, backend.Invite{Code: "c", ExpiresAt: t0.Add(time.Hour).UnixMilli()})
 		}},

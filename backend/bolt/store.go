@@ -40,8 +40,11 @@ var (
 	bucketNotes     = []byte("notifications") // user id + notification id → Notification JSON
 	bucketTasks     = []byte("tasks")         // task id → Task JSON
 	bucketFiles     = []byte("files")         // file id → File JSON
-	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
-		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles}
+	// bucketUserSessions indexes sessions by user: user id + sha256(token) → nothing.
+	bucketUserSessions = []byte("usersessions")
+	allBuckets         = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
+		bucketUserSessions}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.
@@ -98,6 +101,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	s.db = db
 	err = db.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketSessions) != nil && tx.Bucket(bucketUserSessions) == nil {
+			if err := indexSessions(tx); err != nil {
+				return err
+			}
+		}
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
@@ -183,6 +191,13 @@ func (c *committerCache) reset() {
 
 // newID returns a ULID greater than every id issued before, on this run or an earlier one.
 func (t *txn) newID() string { return t.ids.next(t.now).String() }
+
+// signal hands an ephemeral event (SESSION_ENDED) to the publisher after the commit, in commit
+// order with the durable events; it is not logged.
+func (t *txn) signal(ev *backend.Event) {
+	ev.Timestamp = t.now.UnixMilli()
+	t.events = append(t.events, ev)
+}
 
 // emit seals a durable event and writes it to the log; publication happens after the commit. It
 // assigns the next id unless the caller drew one with newID just before (a message shares its

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -151,16 +152,28 @@ func (s *Store) Users(ctx context.Context) ([]*backend.User, error) {
 
 func (s *Store) CreateSession(ctx context.Context, token string, sess backend.Session) error {
 	return s.update(ctx, func(t *txn) error {
-		return putJSON(t.Bucket(bucketSessions), string(hashKey(token)), sessionRecord{
+		key := hashKey(token)
+		if err := putJSON(t.Bucket(bucketSessions), string(key), sessionRecord{
 			UserID: sess.UserID, CreatedAt: sess.CreatedAt.UnixMilli(), ExpiresAt: sess.ExpiresAt.UnixMilli(),
-		})
+		}); err != nil {
+			return err
+		}
+		return t.Bucket(bucketUserSessions).Put(concat(sess.UserID, string(key)), nil)
 	})
+}
+
+// sessionID names the session stored under key (the token's SHA-256) without revealing it.
+func sessionID(key []byte) string { return hex.EncodeToString(key[:16]) }
+
+func (r sessionRecord) session(key []byte) *backend.Session {
+	return &backend.Session{ID: sessionID(key), UserID: r.UserID, CreatedAt: time.UnixMilli(r.CreatedAt), ExpiresAt: time.UnixMilli(r.ExpiresAt)}
 }
 
 func (s *Store) Session(ctx context.Context, token string) (*backend.Session, error) {
 	var r sessionRecord
+	key := hashKey(token)
 	err := s.view(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get(hashKey(token))
+		v := tx.Bucket(bucketSessions).Get(key)
 		if v == nil {
 			return backend.Errorf(backend.ENOTFOUND, "Session not found.")
 		}
@@ -172,11 +185,106 @@ func (s *Store) Session(ctx context.Context, token string) (*backend.Session, er
 	if s.now().UnixMilli() >= r.ExpiresAt {
 		return nil, backend.Errorf(backend.ENOTFOUND, "Session expired.")
 	}
-	return &backend.Session{UserID: r.UserID, CreatedAt: time.UnixMilli(r.CreatedAt), ExpiresAt: time.UnixMilli(r.ExpiresAt)}, nil
+	return r.session(key), nil
 }
 
-func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	return s.update(ctx, func(t *txn) error { return t.Bucket(bucketSessions).Delete(hashKey(token)) })
+func (s *Store) DeleteSession(ctx context.Context, token, reason string) error {
+	return s.update(ctx, func(t *txn) error {
+		key := hashKey(token)
+		v := t.Bucket(bucketSessions).Get(key)
+		if v == nil {
+			return nil
+		}
+		var r sessionRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decode session: %w", err)
+		}
+		return t.endSessions(r.UserID, [][]byte{key}, reason)
+	})
+}
+
+func (s *Store) Sessions(ctx context.Context, userID string) ([]*backend.Session, error) {
+	var out []*backend.Session
+	now := s.now().UnixMilli()
+	err := s.view(func(tx *bbolt.Tx) error {
+		for _, key := range userSessionKeys(tx, userID) {
+			var r sessionRecord
+			if v := tx.Bucket(bucketSessions).Get(key); v == nil || json.Unmarshal(v, &r) != nil || r.ExpiresAt <= now {
+				continue
+			}
+			out = append(out, r.session(key))
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b *backend.Session) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, err
+}
+
+func (s *Store) EndSessions(ctx context.Context, userID, exceptToken, reason string) (int, error) {
+	n := 0
+	err := s.update(ctx, func(t *txn) error {
+		keys := othersOf(userSessionKeys(t.Tx, userID), exceptToken)
+		n = len(keys)
+		return t.endSessions(userID, keys, reason)
+	})
+	return n, err
+}
+
+func (s *Store) SetPassword(ctx context.Context, userID, hash, keepToken string) error {
+	return s.update(ctx, func(t *txn) error {
+		u, err := getUser(t.Tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.IsBot() {
+			return backend.Errorf(backend.EFORBIDDEN, "Bots have no password.")
+		}
+		if err := putJSON(t.Bucket(bucketUsers), u.ID, userRecord{User: *u, PasswordHash: hash}); err != nil {
+			return err
+		}
+		return t.endSessions(userID, othersOf(userSessionKeys(t.Tx, userID), keepToken), backend.SessionPasswordChanged)
+	})
+}
+
+// othersOf is keys without the one of token ("" keeps none).
+func othersOf(keys [][]byte, token string) [][]byte {
+	if token == "" {
+		return keys
+	}
+	keep := hashKey(token)
+	return slices.DeleteFunc(keys, func(k []byte) bool { return bytes.Equal(k, keep) })
+}
+
+// userSessionKeys are the session keys (token hashes) of userID, expired ones included.
+func userSessionKeys(tx *bbolt.Tx, userID string) [][]byte {
+	var keys [][]byte
+	prefix := []byte(userID)
+	c := tx.Bucket(bucketUserSessions).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, slices.Clone(k[len(prefix):]))
+	}
+	return keys
+}
+
+// endSessions deletes the sessions stored under keys (all of userID) and, after the commit, hands
+// the broker one SESSION_ENDED for their streams.
+func (t *txn) endSessions(userID string, keys [][]byte, reason string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ids := make([]string, len(keys))
+	for i, key := range keys {
+		if err := t.Bucket(bucketSessions).Delete(key); err != nil {
+			return fmt.Errorf("end session: %w", err)
+		}
+		if err := t.Bucket(bucketUserSessions).Delete(concat(userID, string(key))); err != nil {
+			return fmt.Errorf("end session: %w", err)
+		}
+		ids[i] = sessionID(key)
+	}
+	t.signal(&backend.Event{Type: backend.EventSessionEnded, Reason: reason, Personal: true,
+		Recipients: []string{userID}, Sessions: ids})
+	return nil
 }
 
 func (s *Store) CreateInvite(ctx context.Context, inv backend.Invite) error {
@@ -202,19 +310,26 @@ func (s *Store) PruneExpired(ctx context.Context, now time.Time, batch int) (int
 			n := 0
 			err := s.update(ctx, func(t *txn) error {
 				b := t.Bucket(bucket)
-				var expired [][]byte
+				var expired, owners [][]byte
 				c := b.Cursor()
 				for k, v := c.First(); k != nil && len(expired) < batch; k, v = c.Next() {
 					var rec struct {
-						ExpiresAt int64 `json:"expiresAt"`
+						UserID    string `json:"userId"` // sessions only
+						ExpiresAt int64  `json:"expiresAt"`
 					}
 					if json.Unmarshal(v, &rec) != nil || rec.ExpiresAt <= now.UnixMilli() {
 						expired = append(expired, slices.Clone(k))
+						owners = append(owners, concat(rec.UserID, string(k)))
 					}
 				}
-				for _, k := range expired {
+				for i, k := range expired {
 					if err := b.Delete(k); err != nil {
 						return fmt.Errorf("prune %s: %w", bucket, err)
+					}
+					if bytes.Equal(bucket, bucketSessions) {
+						if err := t.Bucket(bucketUserSessions).Delete(owners[i]); err != nil {
+							return fmt.Errorf("prune %s: %w", bucket, err)
+						}
 					}
 				}
 				n = len(expired)
@@ -297,4 +412,19 @@ func coMembers(tx *bbolt.Tx, userID string) []string {
 		}
 	}
 	return out
+}
+
+// indexSessions builds the user → sessions index of a file written before it existed.
+func indexSessions(tx *bbolt.Tx) error {
+	idx, err := tx.CreateBucket(bucketUserSessions)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketUserSessions, err)
+	}
+	return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+		var r sessionRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil // unreadable: it expires unindexed and PruneExpired removes it
+		}
+		return idx.Put(concat(r.UserID, string(k)), nil)
+	})
 }

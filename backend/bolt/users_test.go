@@ -269,14 +269,14 @@ func TestSessions(t *testing.T) {
 		wantCode(t, err, backend.ENOTFOUND)
 	}
 
-	wantNoError(t, e.s.DeleteSession(e.ctx, "token-a"), "DeleteSession")
+	wantNoError(t, e.s.DeleteSession(e.ctx, "token-a", backend.SessionSignedOut), "DeleteSession")
 	_, err = e.s.Session(e.ctx, "token-a")
 	wantCode(t, err, backend.ENOTFOUND)
 	if _, err := e.s.Session(e.ctx, "token-b"); err != nil {
 		t.Errorf("deleting one session ended another: %v", err)
 	}
-	wantNoError(t, e.s.DeleteSession(e.ctx, "token-a"), "DeleteSession again")
-	wantNoError(t, e.s.DeleteSession(e.ctx, "never-existed"), "DeleteSession(unknown)")
+	wantNoError(t, e.s.DeleteSession(e.ctx, "token-a", backend.SessionSignedOut), "DeleteSession again")
+	wantNoError(t, e.s.DeleteSession(e.ctx, "never-existed", backend.SessionSignedOut), "DeleteSession(unknown)")
 }
 
 func TestSessionExpiry(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 	"github.com/herald-chat/herald/backend"
 )
 
-// botTokenTTL: a bot's token is its only credential and does not expire on its own.
+// botTokenTTL: a bot's token is its only credential and does not expire on its own; admins
+// rotate and revoke it (sessions.go).
 const botTokenTTL = 100 * 365 * 24 * time.Hour
 
 const maxAvatarLen = 512 // characters
@@ -44,12 +45,8 @@ func (h *Handler) createBot(w http.ResponseWriter, r *http.Request, u *backend.U
 	if err := h.store.CreateBot(r.Context(), bot); err != nil {
 		return err
 	}
-	token, err := newSecret()
+	token, err := h.newBotToken(r, bot)
 	if err != nil {
-		return err
-	}
-	now := h.now()
-	if err := h.store.CreateSession(r.Context(), token, backend.Session{UserID: bot.ID, CreatedAt: now, ExpiresAt: now.Add(botTokenTTL)}); err != nil {
 		return err
 	}
 	h.log.InfoContext(r.Context(), "bot created", "bot", bot.ID, "username", bot.Username, "by", u.ID)

@@ -16,6 +16,7 @@ const credentialKey ctxKey = 0
 // credential is who made the request and with which session token.
 type credential struct {
 	user     *backend.User
+	session  *backend.Session
 	token    string
 	byCookie bool
 }
@@ -52,6 +53,7 @@ func (h *Handler) authenticate(r *http.Request) (*credential, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	cred.session = sess
 	cred.user, err = h.store.User(r.Context(), sess.UserID)
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session's user no longer exists.")
@@ -162,7 +164,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *backen
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	cred := r.Context().Value(credentialKey).(*credential)
-	if err := h.store.DeleteSession(r.Context(), cred.token); err != nil {
+	if err := h.store.DeleteSession(r.Context(), cred.token, backend.SessionSignedOut); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,

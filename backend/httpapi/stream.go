@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 func (h *Handler) userStream(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	return h.serveStream(w, r, backend.Scope{Kind: backend.ScopeUser, UserID: u.ID})
 }
+
+// errSessionExpired is the cause with which a stream's context ends when its session expires.
+var errSessionExpired = errors.New("session expired")
 
 func (h *Handler) chatStream(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	chat, err := h.memberChat(r, u)
@@ -40,16 +44,24 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	if lastID == "" {
 		lastID = r.URL.Query().Get("lastEventId")
 	}
+	cred, _ := r.Context().Value(credentialKey).(*credential)
+	if cred != nil {
+		scope.SessionID = cred.session.ID
+	}
 	if !h.streamStarted() {
 		return backend.ErrClosed
 	}
 	defer h.streams.Done()
 	sub, err := h.broker.Subscribe(scope, lastID)
+	if errors.Is(err, backend.ErrTooManyStreams) {
+		w.Header().Set("Retry-After", strconv.Itoa(streamsRetryAfter))
+		return backend.Errorf(backend.ERATELIMIT, "You have the most streams one user may open at once; "+
+			"close another tab or device, or try again in %d s.", streamsRetryAfter)
+	}
 	if err != nil {
 		return err
 	}
 	defer sub.Close()
-	cred, _ := r.Context().Value(credentialKey).(*credential)
 	if cred != nil && !cred.user.IsBot() { // a bot sets its own status
 		h.cfg.Presence.Connected(scope.UserID)
 		defer h.cfg.Presence.Disconnected(scope.UserID)
@@ -71,16 +83,26 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	// on it, rather than after the write timeout; on shutdown the stream gets a grace period to
 	// say goodbye, then its writes are interrupted too, so one dead peer cannot hold up the
 	// server's shutdown.
-	ctx, cancel := context.WithCancel(r.Context())
+	// A session that ends early (logout, password change, revocation) ends its streams through
+	// the broker (SESSION_ENDED); one that runs out ends them here, at its expiry.
+	ctx, cancel := context.WithCancelCause(r.Context())
 	finished := make(chan struct{})
 	defer close(finished)
-	defer cancel()
+	defer cancel(nil)
+	var expiry <-chan time.Time
+	if cred != nil {
+		t := time.NewTimer(cred.session.ExpiresAt.Sub(h.now()))
+		defer t.Stop()
+		expiry = t.C
+	}
 	go func() {
 		select {
 		case <-sub.Done():
 			out.interrupt()
+		case <-expiry:
+			cancel(errSessionExpired)
 		case <-h.shutdown:
-			cancel()
+			cancel(nil)
 			select {
 			case <-time.After(shutdownGrace):
 				out.interrupt()
@@ -101,17 +123,20 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		switch {
 		case err == nil:
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			// A stream outlives neither a logout nor its session's expiry by more than one
-			// keepalive interval.
-			if cred != nil {
-				if _, err := h.store.Session(ctx, cred.token); backend.ErrorCode(err) == backend.ENOTFOUND {
-					return nil
-				}
-			}
 			// The comment keeps proxies and the contract's readers content; EventSource hides
 			// comments from pages, so a named event lets a page see that the stream is alive
 			// without touching onmessage handlers that switch on type.
 			out.printf(": keepalive\nevent: keepalive\ndata: {\"timestamp\":%d}\n\n", h.now().UnixMilli())
+		case errors.Is(context.Cause(ctx), errSessionExpired):
+			ev := &backend.Event{Type: backend.EventSessionEnded, Reason: backend.SessionExpired, Timestamp: h.now().UnixMilli()}
+			if ev.Seal() == nil {
+				out.write(ev.Frame())
+			}
+			_ = out.flush()
+			return nil
+		case errors.Is(err, backend.ErrSessionEnded):
+			_ = out.flush() // its SESSION_ENDED frame is written
+			return nil
 		case ctx.Err() != nil && isShutdown(h.shutdown):
 			stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
 			out.printf("retry: %d\n\n", stagger.Milliseconds())
@@ -198,6 +223,9 @@ func (s *streamWriter) interrupt() {
 	s.interrupted = true
 	_ = s.rc.SetWriteDeadline(time.Now())
 }
+
+// streamsRetryAfter is the Retry-After (s) of a stream refused for too many streams.
+const streamsRetryAfter = 30
 
 // shutdownGrace is how long a stream may take to write its goodbye on shutdown before its writes
 // are interrupted.

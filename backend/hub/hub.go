@@ -22,8 +22,16 @@ const (
 	// DefaultReplayPage is how many logged events a resume reads per call.
 	DefaultReplayPage = 256
 	// DefaultReplayConcurrency is how many resumes read the log at once. A resume from an old id
-	// walks the whole log after it; the bound keeps many of them from taking every core.
+	// walks the log after it; the bound keeps many of them from taking every core.
 	DefaultReplayConcurrency = 4
+	// DefaultReplayPerUser is how many of those reads one user's resumes hold at once, so that
+	// one user reconnecting many streams cannot take every slot.
+	DefaultReplayPerUser = 1
+	// DefaultReplayLimit is how many logged events one resume may examine before it gives up and
+	// sends RESYNC (the client refetches over REST): the most one resume can cost.
+	DefaultReplayLimit = 50_000
+	// DefaultMaxStreamsPerUser is how many streams one user may hold open at once.
+	DefaultMaxStreamsPerUser = 20
 )
 
 // Hub implements backend.Broker. Publish never blocks on a subscriber: it appends to each
@@ -31,16 +39,24 @@ const (
 // event is dropped; a durable event first evicts the oldest queued ephemeral event, and if there
 // is none the subscription ends with backend.ErrOverflow (the client resumes from the log).
 type Hub struct {
-	log        backend.EventLog
-	now        backend.Clock
-	queueSize  int
-	replayPage int
-	replaySlot chan struct{} // bounds concurrent log reads by replays
+	log           backend.EventLog
+	now           backend.Clock
+	queueSize     int
+	replayPage    int
+	replayLimit   int
+	replayPerUser int
+	maxPerUser    int           // streams one user may hold, 0: no bound
+	replaySlot    chan struct{} // bounds concurrent log reads by replays
 
-	mu     sync.RWMutex
-	byUser map[string]map[*subscription]struct{} // ScopeUser and ScopeNotifications, by subscriber
-	byChat map[string]map[*subscription]struct{} // ScopeChat, by chat
-	closed bool
+	mu        sync.RWMutex
+	byUser    map[string]map[*subscription]struct{} // ScopeUser and ScopeNotifications, by subscriber
+	byChat    map[string]map[*subscription]struct{} // ScopeChat, by chat
+	bySession map[string]map[*subscription]struct{} // every scope, by Scope.SessionID
+	perUser   map[string]int                        // streams of every scope, by subscriber
+	closed    bool
+
+	replayMu    sync.Mutex
+	replayUsers map[string]*userSlots // log-read slots of users whose resumes are reading
 
 	stats struct {
 		subscribers, published, delivered, droppedEphemeral, overflows atomic.Int64
@@ -58,6 +74,18 @@ func WithQueueSize(n int) Option { return func(h *Hub) { h.queueSize = max(1, n)
 // WithReplayPage sets how many logged events one replay read takes (default DefaultReplayPage).
 func WithReplayPage(n int) Option { return func(h *Hub) { h.replayPage = max(1, n) } }
 
+// WithReplayLimit sets how many logged events one resume may examine before it sends RESYNC
+// instead (default DefaultReplayLimit; 0 or less: no limit).
+func WithReplayLimit(n int) Option { return func(h *Hub) { h.replayLimit = n } }
+
+// WithReplayPerUser sets how many log reads one user's resumes may hold at once (default
+// DefaultReplayPerUser, at least 1).
+func WithReplayPerUser(n int) Option { return func(h *Hub) { h.replayPerUser = max(1, n) } }
+
+// WithMaxStreamsPerUser bounds the streams of every scope one user may hold open (default
+// DefaultMaxStreamsPerUser; 0: no bound). Subscribe beyond it returns backend.ErrTooManyStreams.
+func WithMaxStreamsPerUser(n int) Option { return func(h *Hub) { h.maxPerUser = max(0, n) } }
+
 // WithClock sets the clock for the timestamps of the hub's own events (default time.Now).
 func WithClock(c backend.Clock) Option { return func(h *Hub) { h.now = c } }
 
@@ -65,9 +93,13 @@ func WithClock(c backend.Clock) Option { return func(h *Hub) { h.now = c } }
 func New(log backend.EventLog, opts ...Option) *Hub {
 	h := &Hub{
 		log: log, now: time.Now, queueSize: DefaultQueueSize, replayPage: DefaultReplayPage,
-		replaySlot: make(chan struct{}, DefaultReplayConcurrency),
-		byUser:     map[string]map[*subscription]struct{}{},
-		byChat:     map[string]map[*subscription]struct{}{},
+		replayLimit: DefaultReplayLimit, replayPerUser: DefaultReplayPerUser, maxPerUser: DefaultMaxStreamsPerUser,
+		replaySlot:  make(chan struct{}, DefaultReplayConcurrency),
+		byUser:      map[string]map[*subscription]struct{}{},
+		byChat:      map[string]map[*subscription]struct{}{},
+		bySession:   map[string]map[*subscription]struct{}{},
+		perUser:     map[string]int{},
+		replayUsers: map[string]*userSlots{},
 	}
 	for _, o := range opts {
 		o(h)
@@ -97,6 +129,14 @@ func (h *Hub) Publish(events ...*backend.Event) {
 			continue // only unencodable payloads fail, and none of ours are
 		}
 		h.stats.published.Add(1)
+		if ev.Type == backend.EventSessionEnded {
+			for _, id := range ev.Sessions {
+				for sub := range h.bySession[id] {
+					sub.finish(ev, backend.ErrSessionEnded)
+				}
+			}
+			continue
+		}
 		for _, uid := range ev.Recipients {
 			for sub := range h.byUser[uid] {
 				if sub.scope.Kind == backend.ScopeUser || ev.Personal {
@@ -127,31 +167,56 @@ func (h *Hub) Subscribe(scope backend.Scope, lastEventID string) (backend.Subscr
 	if h.closed {
 		return nil, backend.ErrClosed
 	}
-	index, key := h.byUser, scope.UserID
-	if scope.Kind == backend.ScopeChat {
-		index, key = h.byChat, scope.ChatID
+	if h.maxPerUser > 0 && h.perUser[scope.UserID] >= h.maxPerUser {
+		return nil, backend.ErrTooManyStreams
 	}
-	if index[key] == nil {
-		index[key] = map[*subscription]struct{}{}
+	h.perUser[scope.UserID]++
+	for index, key := range s.indexes() {
+		if index[key] == nil {
+			index[key] = map[*subscription]struct{}{}
+		}
+		index[key][s] = struct{}{}
 	}
-	index[key][s] = struct{}{}
 	h.stats.subscribers.Add(1)
 	return s, nil
+}
+
+// indexes yields the index maps that hold s, with its key in each.
+func (s *subscription) indexes() func(yield func(map[string]map[*subscription]struct{}, string) bool) {
+	return func(yield func(map[string]map[*subscription]struct{}, string) bool) {
+		h := s.hub
+		index, key := h.byUser, s.scope.UserID
+		if s.scope.Kind == backend.ScopeChat {
+			index, key = h.byChat, s.scope.ChatID
+		}
+		if !yield(index, key) {
+			return
+		}
+		if s.scope.SessionID != "" {
+			yield(h.bySession, s.scope.SessionID)
+		}
+	}
 }
 
 func (h *Hub) unsubscribe(s *subscription) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	index, key := h.byUser, s.scope.UserID
-	if s.scope.Kind == backend.ScopeChat {
-		index, key = h.byChat, s.scope.ChatID
+	registered := false
+	for index, key := range s.indexes() {
+		if _, ok := index[key][s]; !ok {
+			continue
+		}
+		registered = true
+		delete(index[key], s)
+		if len(index[key]) == 0 {
+			delete(index, key)
+		}
 	}
-	if _, ok := index[key][s]; !ok {
+	if !registered {
 		return
 	}
-	delete(index[key], s)
-	if len(index[key]) == 0 {
-		delete(index, key)
+	if h.perUser[s.scope.UserID]--; h.perUser[s.scope.UserID] <= 0 {
+		delete(h.perUser, s.scope.UserID)
 	}
 	h.stats.subscribers.Add(-1)
 }
@@ -185,6 +250,7 @@ type subscription struct {
 	// Owned by the Next goroutine.
 	resumeAfter string // replay cursor: the last logged id examined
 	replaying   bool
+	examined    int    // logged events read by the replay so far
 	lastID      string // newest durable id delivered or skipped by replay; live events up to it are duplicates
 
 	mu        sync.Mutex
@@ -192,6 +258,7 @@ type subscription struct {
 	spare     []*backend.Event // swapped with items by Next, so draining does not allocate
 	ephemeral int              // ephemeral events in items
 	err       error            // why the subscription ended, nil while it runs
+	finishing error            // set by finish: err once the queued items are taken
 	ready     chan struct{}    // capacity 1: something to take, or the end
 	done      chan struct{}    // closed when err is set
 	closeOnce sync.Once
@@ -200,7 +267,7 @@ type subscription struct {
 func (s *subscription) push(ev *backend.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
+	if s.err != nil || s.finishing != nil {
 		return
 	}
 	durable := ev.Type.Durable()
@@ -224,6 +291,27 @@ func (s *subscription) push(ev *backend.Event) {
 		s.ephemeral++
 	}
 	s.hub.stats.delivered.Add(1)
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// finish queues last, the stream's final frame, and ends the subscription with err once what
+// is queued before it has been taken. Nothing published later is queued. Unlike an overflow,
+// Done is not closed: the stream writes what it has and then stops by itself.
+func (s *subscription) finish(last *backend.Event, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil || s.finishing != nil {
+		return
+	}
+	s.finishing = err
+	if len(s.items) == cap(s.items) { // make room: the last frame matters more than the oldest
+		clear(s.items[:1])
+		s.items = s.items[1:]
+	}
+	s.items = append(s.items, last)
 	select {
 	case s.ready <- struct{}{}:
 	default:
@@ -277,6 +365,11 @@ func (s *subscription) Next(ctx context.Context, buf []*backend.Event) ([]*backe
 		items, err := s.items, s.err
 		s.items, s.spare = s.spare[:0], items
 		s.ephemeral = 0
+		if s.finishing != nil && err == nil {
+			// What it had is in items: the next call reports the end. Done stays open, so
+			// that the stream's last frames are written rather than interrupted.
+			s.err = s.finishing
+		}
 		s.mu.Unlock()
 		for i, ev := range items {
 			items[i] = nil
@@ -302,38 +395,79 @@ func (s *subscription) Next(ctx context.Context, buf []*backend.Event) ([]*backe
 	}
 }
 
-// replay appends the next page of logged events that the scope matches. When the log has no
-// more, the subscription turns live; when it cannot serve the resume id, the result is RESYNC.
-func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*backend.Event, error) {
+// userSlots bounds the log reads of one user's resumes; refs counts the resumes that use it, so
+// that it is forgotten when none does.
+type userSlots struct {
+	ch   chan struct{}
+	refs int
+}
+
+// acquireReplay takes one of the user's log-read slots and one of the hub's, waiting for both
+// (or ctx). The returned release gives them back.
+func (h *Hub) acquireReplay(ctx context.Context, userID string) (release func(), err error) {
+	h.replayMu.Lock()
+	us := h.replayUsers[userID]
+	if us == nil {
+		us = &userSlots{ch: make(chan struct{}, h.replayPerUser)}
+		h.replayUsers[userID] = us
+	}
+	us.refs++
+	h.replayMu.Unlock()
+	forget := func() {
+		h.replayMu.Lock()
+		if us.refs--; us.refs == 0 {
+			delete(h.replayUsers, userID)
+		}
+		h.replayMu.Unlock()
+	}
+	if !take(ctx, us.ch) {
+		forget()
+		return nil, ctx.Err()
+	}
+	if !take(ctx, h.replaySlot) {
+		<-us.ch
+		forget()
+		return nil, ctx.Err()
+	}
+	return func() {
+		<-h.replaySlot
+		<-us.ch
+		forget()
+	}, nil
+}
+
+// take puts a token into slots, waiting for room or ctx; a free slot is taken even when ctx has
+// ended. It reports whether it took one.
+func take(ctx context.Context, slots chan struct{}) bool {
 	select {
-	case <-s.done:
-		s.replaying = false // Next reports the end
-		return buf, nil
+	case slots <- struct{}{}:
+		return true
 	default:
 	}
 	select {
-	case s.hub.replaySlot <- struct{}{}:
-	default: // all taken: wait for one, or for ctx
-		select {
-		case s.hub.replaySlot <- struct{}{}:
-		case <-ctx.Done():
-			return buf, ctx.Err()
-		}
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// replay appends the next page of logged events that the scope matches. When the log has no
+// more, the subscription turns live; when it cannot serve the resume id, or the resume has
+// examined the hub's replay limit of events and the log goes on, the result is RESYNC.
+func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*backend.Event, error) {
+	if s.ending() {
+		s.replaying = false // Next reports the end
+		return buf, nil
+	}
+	release, err := s.hub.acquireReplay(ctx, s.scope.UserID)
+	if err != nil {
+		return buf, err
 	}
 	events, err := s.hub.log.EventsAfter(ctx, s.resumeAfter, s.hub.replayPage)
-	<-s.hub.replaySlot
+	release()
 	if errors.Is(err, backend.ErrEventNotFound) {
-		head, err := s.hub.log.LastEventID(ctx)
-		if err != nil {
-			return buf, err // still replaying: the next call tries again and still sends RESYNC
-		}
-		resync := &backend.Event{ID: head, Type: backend.EventResync, Timestamp: s.hub.now().UnixMilli()}
-		if err := resync.Seal(); err != nil {
-			return buf, err
-		}
-		s.replaying = false
-		s.lastID = head
-		return append(buf, resync), nil
+		return s.resync(ctx, buf)
 	}
 	if err != nil {
 		return buf, err
@@ -344,9 +478,35 @@ func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*bac
 			buf = append(buf, ev)
 		}
 	}
+	s.examined += len(events)
 	if len(events) < s.hub.replayPage {
 		s.replaying = false
 		s.lastID = s.resumeAfter
+	} else if limit := s.hub.replayLimit; limit > 0 && s.examined >= limit {
+		return s.resync(ctx, buf)
 	}
 	return buf, nil
+}
+
+// resync ends the replay with RESYNC carrying the log's newest id: the client refetches over
+// REST and resumes from there; live events up to that id are dropped as already covered.
+func (s *subscription) resync(ctx context.Context, buf []*backend.Event) ([]*backend.Event, error) {
+	head, err := s.hub.log.LastEventID(ctx)
+	if err != nil {
+		return buf, err // still replaying: the next call tries again and still sends RESYNC
+	}
+	ev := &backend.Event{ID: head, Type: backend.EventResync, Timestamp: s.hub.now().UnixMilli()}
+	if err := ev.Seal(); err != nil {
+		return buf, err
+	}
+	s.replaying = false
+	s.lastID = head
+	return append(buf, ev), nil
+}
+
+// ending reports whether the subscription ended or is finishing.
+func (s *subscription) ending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err != nil || s.finishing != nil
 }
