@@ -30,6 +30,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, opti
 			syntax   *json.SyntaxError
 			typeErr  *json.UnmarshalTypeError
 		)
+		if err := asBodyTimeout(err); err != nil {
+			return err
+		}
 		switch {
 		case errors.As(err, &tooLarge):
 			return backend.Errorf(backend.ETOOLARGE, "The body is larger than %d bytes.", limit)

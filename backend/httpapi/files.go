@@ -55,6 +55,8 @@ func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.
 			return tooLarge
 		case err == io.EOF:
 			return backend.Errorf(backend.EINVALID, "The form has no field named file.")
+		case asBodyTimeout(err) != nil:
+			return asBodyTimeout(err)
 		case err != nil:
 			return backend.Errorf(backend.EINVALID, "Malformed multipart body: %v.", err)
 		case p.FormName() == "file":
@@ -77,6 +79,9 @@ func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) || errors.Is(err, errUploadTooLarge) {
 			return tooLarge
+		}
+		if err := asBodyTimeout(err); err != nil {
+			return err
 		}
 		return backend.Errorf(backend.EINVALID, "The upload broke off: %v.", err)
 	}

@@ -54,6 +54,14 @@ type Config struct {
 	// a burst of AuthRateBurst, then one per AuthRateEvery (defaults 20 and 3 s).
 	AuthRateEvery time.Duration
 	AuthRateBurst int
+	// BodyTimeout bounds how long a request body may take to arrive (default
+	// DefaultBodyTimeout); an upload's deadline moves with its progress instead.
+	BodyTimeout time.Duration
+	// PublicURL is the base URL people reach the server at (https://chat.example.com). Its host
+	// is allowed in Host headers, with AllowedHosts, loopback and the machine's own addresses
+	// and name; requests for any other host are refused with 421 (DNS rebinding).
+	PublicURL    string
+	AllowedHosts []string
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -71,7 +79,8 @@ type Handler struct {
 	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
 	streams      sync.WaitGroup
 
-	typingLimit *keyedLimiter // per user: clients send TYPING at most every 3 s
+	typingLimit   *keyedLimiter // per user: one TYPING a second, bursts of 5
+	passwordLimit *keyedLimiter // per user: password changes (each checks the current password)
 }
 
 // New returns a Handler for cfg.
@@ -91,6 +100,7 @@ func New(cfg Config) *Handler {
 	cfg.SessionTTL = orDefault(cfg.SessionTTL, DefaultSessionTTL)
 	cfg.InviteTTL = orDefault(cfg.InviteTTL, DefaultInviteTTL)
 	cfg.AuthRateEvery = orDefault(cfg.AuthRateEvery, DefaultAuthRateEvery)
+	cfg.BodyTimeout = orDefault(cfg.BodyTimeout, DefaultBodyTimeout)
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
@@ -102,12 +112,15 @@ func New(cfg Config) *Handler {
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
 	}
 	h.typingLimit = newKeyedLimiter(time.Second, 5, h.now)
+	h.passwordLimit = newKeyedLimiter(30*time.Second, 5, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, backend.Errorf(backend.EFORBIDDEN, "Cross-origin request refused."))
 	}))
-	h.handler = csrf.Handler(h.mux)
+	// Outermost first: a foreign Host is refused before anything else runs, and bodies are
+	// bounded in time before any handler reads one.
+	h.handler = newHostGuard(cfg.PublicURL, cfg.AllowedHosts, h.log, bodyDeadline(cfg.BodyTimeout, csrf.Handler(h.mux)))
 	return h
 }
 
@@ -173,7 +186,11 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))
 	m.Handle("POST /api/chats/{chatId}/read", h.authed(h.markRead))
 
+	m.Handle("POST /api/me/password", h.authed(h.changePassword))
 	m.Handle("POST /api/bots", h.authed(h.createBot))
+	m.Handle("GET /api/bots", h.authed(h.listBots))
+	m.Handle("POST /api/bots/{botId}/token", h.authed(h.rotateBotToken))
+	m.Handle("DELETE /api/bots/{botId}/token", h.authed(h.revokeBotTokens))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
 
 	if cfg := h.cfg; cfg.Files != nil {

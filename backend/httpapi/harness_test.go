@@ -43,6 +43,14 @@ type serverOptions struct {
 	writeLimit time.Duration
 	clock      backend.Clock
 	maxUpload  int64
+	sessionTTL time.Duration
+	hubOpts    []hub.Option
+	// bodyTimeout, publicURL and allowedHosts go to the Config; maxConnsPerIP wraps the
+	// listener in httpapi.LimitListener.
+	bodyTimeout   time.Duration
+	publicURL     string
+	allowedHosts  []string
+	maxConnsPerIP int
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -56,7 +64,7 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var hubOpts []hub.Option
+	hubOpts := o.hubOpts
 	if o.queueSize > 0 {
 		hubOpts = append(hubOpts, hub.WithQueueSize(o.queueSize))
 	}
@@ -69,8 +77,11 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	}
 	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
 		Logger: log, Keepalive: o.keepalive,
-		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock})
-	srv := httptest.NewServer(api)
+		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock, SessionTTL: o.sessionTTL,
+		BodyTimeout: o.bodyTimeout, PublicURL: o.publicURL, AllowedHosts: o.allowedHosts})
+	srv := httptest.NewUnstartedServer(api)
+	srv.Listener = httpapi.LimitListener(srv.Listener, o.maxConnsPerIP, true)
+	srv.Start()
 	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv}
 	tb.Cleanup(ts.close)
 	return ts
