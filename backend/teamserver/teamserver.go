@@ -57,6 +57,35 @@ type Config struct {
 	// PresenceGrace is how long a member stays online after their last stream closed
 	// (default presence.DefaultGrace, 30 s).
 	PresenceGrace time.Duration
+
+	// Bounds on what clients can make the server hold. For each: 0 takes the default, a negative
+	// value turns the bound off (herald-server's flags say 0 for that).
+	//
+	// MaxStreamsPerUser: streams one user may hold open (default hub.DefaultMaxStreamsPerUser).
+	MaxStreamsPerUser int
+	// ReplayLimit: logged events one resume may examine before it gets RESYNC (default
+	// hub.DefaultReplayLimit).
+	ReplayLimit int
+	// MaxConnsPerIP: connections one client address may hold (default
+	// httpapi.DefaultMaxConnsPerIP).
+	MaxConnsPerIP int
+	// BodyTimeout: how long a request body may take to arrive (default
+	// httpapi.DefaultBodyTimeout).
+	BodyTimeout time.Duration
+	// AllowedHosts are host names besides loopback, the machine's own names and addresses (and
+	// the public URL's host) that Host headers may name.
+	AllowedHosts []string
+}
+
+// limit resolves a Config bound: 0 is def, negative is off (0 for the packages below).
+func limit(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Server is a running team server: open store, hub and API. Serve it on any number of
@@ -98,7 +127,10 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var hubOpts []hub.Option
+	hubOpts := []hub.Option{
+		hub.WithMaxStreamsPerUser(limit(cfg.MaxStreamsPerUser, hub.DefaultMaxStreamsPerUser)),
+		hub.WithReplayLimit(limit(cfg.ReplayLimit, hub.DefaultReplayLimit)),
+	}
 	if cfg.QueueSize > 0 {
 		hubOpts = append(hubOpts, hub.WithQueueSize(cfg.QueueSize))
 	}
@@ -118,6 +150,7 @@ func Open(cfg Config) (*Server, error) {
 	api := httpapi.New(httpapi.Config{
 		Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
 		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
+		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, bgDone: make(chan struct{})}
 	s.http = &http.Server{
@@ -135,8 +168,10 @@ func Open(cfg Config) (*Server, error) {
 // Handler is the server's http.Handler, for embedding (the desktop app's AssetServer).
 func (s *Server) Handler() http.Handler { return s.API }
 
-// Serve answers requests on ln until Shutdown; it returns nil after a graceful shutdown.
+// Serve answers requests on ln until Shutdown; it returns nil after a graceful shutdown. One
+// client address holds at most Config.MaxConnsPerIP connections of ln.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = httpapi.LimitListener(ln, limit(s.cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP), true)
 	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	}

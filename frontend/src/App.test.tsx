@@ -278,6 +278,24 @@ describe('App', () => {
     expect(streamStop).toHaveBeenCalledOnce()
   })
 
+  it('goes back to sign-in when the stream says the session ended', async () => {
+    let signedIn = true
+    stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': () => (signedIn ? json(200, { user: ada }) : unauthorized()),
+    })
+    const { connect, stream } = fakeConnection()
+    const streamStop = vi.spyOn(stream, 'stop')
+    renderApp(connect)
+    expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
+
+    signedIn = false // e.g. the password was changed on another device
+    act(() => stream.emit({ type: 'SESSION_ENDED', reason: 'password_changed', timestamp: 1 }))
+
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
+    expect(streamStop).toHaveBeenCalled()
+  })
+
   it('goes back to sign-in when another tab signs out', async () => {
     let signedIn = true
     stubServer({

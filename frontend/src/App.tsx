@@ -111,6 +111,16 @@ export function App({ api, connect, sessionChannel }: AppProps) {
     return api.onUnauthorized(() => endSession(connection))
   }, [api, connection, endSession])
 
+  // The server ends a session's streams at once when it ends (a password change elsewhere, an
+  // expiry): asking who is signed in answers 401, which ends it here too, without waiting for
+  // the stream's reconnects to fail.
+  useEffect(() => {
+    if (connection === null) return
+    return connection.stream.onEvent((event) => {
+      if (event.type === 'SESSION_ENDED') void signedInUser(api)
+    })
+  }, [api, connection])
+
   useEffect(
     () =>
       sessionChannel.subscribe(() => {

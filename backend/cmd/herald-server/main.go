@@ -16,10 +16,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // quiet hours need time zones on machines without /usr/share/zoneinfo
 
+	"github.com/herald-chat/herald/backend/httpapi"
+	"github.com/herald-chat/herald/backend/hub"
 	"github.com/herald-chat/herald/backend/teamserver"
 	"github.com/herald-chat/herald/frontend"
 )
@@ -73,8 +76,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opts.maxUploadMB < 1 {
 		return fmt.Errorf("--max-upload-mb %d: at least 1", opts.maxUploadMB)
 	}
+	if opts.bodyTimeout < time.Second {
+		return fmt.Errorf("--body-timeout %s is too short (at least 1s)", opts.bodyTimeout)
+	}
 	srv, err := teamserver.Open(teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
-		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20})
+		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20,
+		MaxStreamsPerUser: offIfZero(opts.maxStreamsPerUser), ReplayLimit: offIfZero(opts.replayLimit),
+		MaxConnsPerIP: offIfZero(opts.maxConnsPerIP), BodyTimeout: opts.bodyTimeout, AllowedHosts: opts.allowedHosts})
 	if err != nil {
 		return err
 	}
@@ -112,6 +120,31 @@ type options struct {
 	keepalive     time.Duration
 	maxUploadMB   int
 	debug         bool
+
+	maxStreamsPerUser, replayLimit, maxConnsPerIP int
+	bodyTimeout                                   time.Duration
+	allowedHosts                                  hostList
+}
+
+// offIfZero maps a limit flag to teamserver.Config: the flag's 0 (off) is Config's negative.
+func offIfZero(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+// hostList is a comma-separated flag of host names.
+type hostList []string
+
+func (l *hostList) String() string { return strings.Join(*l, ",") }
+func (l *hostList) Set(v string) error {
+	for _, h := range strings.Split(v, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			*l = append(*l, h)
+		}
+	}
+	return nil
 }
 
 func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
@@ -123,5 +156,10 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.DurationVar(&o.keepalive, "keepalive", 30*time.Second, "mean interval of keepalive comments on idle streams")
 	fs.IntVar(&o.maxUploadMB, "max-upload-mb", 25, "largest file a member may upload, in MiB")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
+	fs.IntVar(&o.maxStreamsPerUser, "max-streams-per-user", hub.DefaultMaxStreamsPerUser, "streams one user may hold open at once; beyond it 429 (0: no limit)")
+	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", httpapi.DefaultBodyTimeout, "time a request body may take to arrive (uploads: between two chunks); then 408")
+	fs.IntVar(&o.replayLimit, "replay-limit", hub.DefaultReplayLimit, "logged events one resume may examine before it gets RESYNC instead (0: no limit)")
+	fs.Var(&o.allowedHosts, "allowed-hosts", "comma-separated host names that Host headers may name besides loopback, this machine's names and addresses and the public URL's host")
 	return o, fs
 }

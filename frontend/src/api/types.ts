@@ -69,6 +69,10 @@ export type EventType =
   | 'PREFERENCES_CHANGED'
   | 'MENTION'
   | 'NOTIFICATION'
+  | 'SESSION_ENDED'
+
+/** Why SESSION_ENDED ended the session (backend.Session* in Go). */
+export type SessionEndReason = 'signed_out' | 'expired' | 'password_changed' | 'revoked'
 
 /** One item of the server's event stream. Which optional fields are set depends on type. */
 /** online while a member has a stream open (offline 30 s after the last closes); bots set
@@ -104,6 +108,8 @@ export interface Event {
   preferences?: Preferences
   /** FILE_UPLOAD_PROGRESS (ephemeral, to the uploader). */
   upload?: UploadProgress
+  /** SESSION_ENDED: the stream's last frame; the session's requests now answer 401. */
+  reason?: SessionEndReason
 }
 
 /** Bytes of an upload the server has received so far; total is −1 when unknown. */

@@ -1,8 +1,8 @@
 // Stand-ins for the store and the stream in component tests: they hold a snapshot (or connection
 // info) the test sets, and do nothing else. Spy on their methods to see what components call.
-import type { Chat, User } from '../api/types'
+import type { Chat, Event as ServerEvent, User } from '../api/types'
 import type { ChatStoreApi, Member, Snapshot } from '../state/types'
-import type { ConnectionInfo, EventStream, InfoListener } from '../stream/types'
+import type { ConnectionInfo, EventListener, EventStream, InfoListener } from '../stream/types'
 
 export const ada: User = {
   id: 'u1',
@@ -120,8 +120,16 @@ export class FakeEventStream implements EventStream {
 
   stop(): void {}
 
-  onEvent(): () => void {
-    return () => {}
+  private readonly eventListeners = new Set<EventListener>()
+
+  /** Hands an event to the listeners, as one arriving on the stream. */
+  emit(event: ServerEvent): void {
+    for (const listener of this.eventListeners) listener(event)
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.eventListeners.add(listener)
+    return () => this.eventListeners.delete(listener)
   }
 
   onInfo(listener: InfoListener): () => void {
