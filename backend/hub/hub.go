@@ -308,8 +308,10 @@ func (s *subscription) finish(last *backend.Event, err error) {
 	}
 	s.finishing = err
 	if len(s.items) == cap(s.items) { // make room: the last frame matters more than the oldest
-		clear(s.items[:1])
-		s.items = s.items[1:]
+		if !s.items[0].Type.Durable() {
+			s.ephemeral--
+		}
+		s.items = slices.Delete(s.items, 0, 1)
 	}
 	s.items = append(s.items, last)
 	select {
