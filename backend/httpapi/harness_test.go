@@ -33,6 +33,7 @@ type testServer struct {
 	Presence *presence.Tracker
 	Files    *files.Processor
 	srv      *httptest.Server
+	client   *http.Client
 }
 
 type serverOptions struct {
@@ -43,6 +44,10 @@ type serverOptions struct {
 	writeLimit time.Duration
 	clock      backend.Clock
 	maxUpload  int64
+	// publicURL, tlsFingerprint and pinInvites go to httpapi.Config; tls serves HTTPS (with
+	// httptest's certificate) and ts.do trusts it.
+	publicURL, tlsFingerprint string
+	pinInvites, tls           bool
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -69,9 +74,16 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	}
 	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
 		Logger: log, Keepalive: o.keepalive,
-		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock})
-	srv := httptest.NewServer(api)
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv}
+		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock,
+		PublicURL: o.publicURL, TLSFingerprint: o.tlsFingerprint, PinInvites: o.pinInvites})
+	srv := httptest.NewUnstartedServer(api)
+	if o.tls {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv, client: srv.Client()}
 	tb.Cleanup(ts.close)
 	return ts
 }
@@ -144,9 +156,12 @@ func (ts *testServer) do(tb testing.TB, rq request) response {
 		req.Header.Set("Authorization", "Bearer "+rq.token)
 	}
 	for k, v := range rq.header {
+		if k == "Host" {
+			req.Host = v // net/http sends req.Host, not a Host header
+		}
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ts.client.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", rq.method, rq.path, err)
 	}
