@@ -22,7 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-chat/herald/backend/client"
 	"github.com/herald-chat/herald/backend/teamserver/teamservertest"
+	"github.com/herald-chat/herald/backend/tlscert"
 )
 
 // The desktop tests build the real herald binary and run it under Xvfb inside its own D-Bus
@@ -418,6 +420,40 @@ func api(t *testing.T, method, url, token string, body, out any) int {
 	return teamservertest.Call(t, method, url, token, body, out).StatusCode
 }
 
+// apiVia is api through hc (pinned to a team server's certificate).
+func apiVia(t *testing.T, hc *http.Client, method, url, token string, body, out any) int {
+	t.Helper()
+	return teamservertest.CallWith(t, hc, method, url, token, body, out).StatusCode
+}
+
+// pinnedClient trusts exactly the certificate with fingerprint fp, as the desktop app does.
+func pinnedClient(t *testing.T, fp string) *http.Client {
+	t.Helper()
+	tr, err := client.PinnedTransport(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// hostedCertificate reads the hosting app's "certificate sha256 FP" line and checks that the
+// hosted server at base presents that certificate over TLS; it returns a client pinned to it.
+func (d *desktop) hostedCertificate(base string) (string, *http.Client) {
+	d.t.Helper()
+	fp := strings.TrimPrefix(d.expectLine("herald: certificate sha256 "), "herald: certificate sha256 ")
+	hc := pinnedClient(d.t, fp)
+	resp, err := hc.Get(base + "/api/server")
+	if err != nil {
+		d.t.Fatalf("the hosted server with the certificate %s: %v", fp, err)
+	}
+	resp.Body.Close()
+	if resp.TLS == nil || tlscert.Fingerprint(resp.TLS.PeerCertificates[0].Raw) != fp || resp.Proto != "HTTP/2.0" {
+		d.t.Fatalf("the hosted server answered over %s, TLS %+v", resp.Proto, resp.TLS)
+	}
+	return fp, hc
+}
+
 // TestDesktopHostMode: the app hosts a team server in a temp data dir; it answers on its address,
 // the first account (made in the window, through the app's proxy) signs the app in, and the tray
 // item is registered with a tooltip saying Live. SIGTERM quits cleanly.
@@ -427,11 +463,15 @@ func TestDesktopHostMode(t *testing.T) {
 	dataDir := t.TempDir()
 	d := startDesktop(t, nil, "--data-dir", dataDir, "--host", addr)
 	hosting := strings.TrimPrefix(d.expectLine("herald: hosting "), "herald: hosting ")
-	if hosting != "http://"+addr {
-		t.Fatalf("hosting %s, want http://%s", hosting, addr)
+	if hosting != "https://"+addr {
+		t.Fatalf("hosting %s, want https://%s", hosting, addr)
 	}
-	var info struct{ NeedsSetup bool }
-	if status := api(t, "GET", hosting+"/api/server", "", nil, &info); status != 200 || !info.NeedsSetup {
+	fp, hc := d.hostedCertificate(hosting)
+	var info struct {
+		NeedsSetup     bool
+		TLSFingerprint string
+	}
+	if status := apiVia(t, hc, "GET", hosting+"/api/server", "", nil, &info); status != 200 || !info.NeedsSetup || info.TLSFingerprint != fp {
 		t.Fatalf("the hosted server: %d %+v", status, info)
 	}
 	// The first-run form of the window posts this; the app keeps the token, the page gets none.
@@ -447,10 +487,10 @@ func TestDesktopHostMode(t *testing.T) {
 	t.Logf("tray tooltip: %q", tip)
 	var state struct {
 		Configured, SignedIn, HasTray bool
-		Connection                    string
+		Connection, Fingerprint       string
 	}
 	api(t, "GET", d.debug+"/desktop/state", "", nil, &state)
-	if !state.Configured || !state.SignedIn || !state.HasTray || state.Connection != "Live" {
+	if !state.Configured || !state.SignedIn || !state.HasTray || state.Connection != "Live" || state.Fingerprint != fp {
 		t.Fatalf("desktop state %+v", state)
 	}
 	dir := artifacts(t)
@@ -475,8 +515,8 @@ func TestDesktopHostMode(t *testing.T) {
 	d.quit()
 }
 
-// TestDesktopJoinMode: the app joins a herald-server started here, signed in from the
-// environment. A message from another member raises a native notification (dunst's history);
+// TestDesktopJoinMode: the app joins a herald-server --tls-self-signed started here with the
+// fingerprinted invite link, signed in from the environment. A message from another member raises a native notification (dunst's history);
 // stopping the server turns the tray to Reconnecting, a message written meanwhile is queued, and
 // restarting the server turns it back to Live and delivers the queued message exactly once.
 func TestDesktopJoinMode(t *testing.T) {
@@ -484,16 +524,31 @@ func TestDesktopJoinMode(t *testing.T) {
 	_, serverBin := binaries(t)
 	dataDir := t.TempDir()
 	serverAddr := freeAddr(t)
-	base := "http://" + serverAddr
+	base := "https://" + serverAddr
+	var fp string
+	var hc *http.Client
 	startServer := func() *exec.Cmd {
-		cmd := exec.Command(serverBin, "serve", "--addr", serverAddr, "--data-dir", dataDir, "--keepalive", "1s")
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		cmd := exec.Command(serverBin, "serve", "--addr", serverAddr, "--data-dir", dataDir, "--keepalive", "1s", "--tls-self-signed")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = io.Discard
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() && !strings.HasPrefix(lines.Text(), "herald-server certificate sha256 ") {
+		}
+		printed := strings.TrimPrefix(lines.Text(), "herald-server certificate sha256 ")
+		go func() { _, _ = io.Copy(io.Discard, stdout) }()
+		if fp != "" && printed != fp {
+			t.Fatalf("after a restart herald-server has the certificate %s, was %s", printed, fp)
+		}
+		fp, hc = printed, pinnedClient(t, printed)
 		deadline := time.Now().Add(guiWait)
 		for {
-			if resp, err := http.Get(base + "/api/server"); err == nil {
+			if resp, err := hc.Get(base + "/api/server"); err == nil {
 				resp.Body.Close()
 				return cmd
 			}
@@ -511,15 +566,18 @@ func TestDesktopJoinMode(t *testing.T) {
 		Token string
 	}
 	var alice, bob account
-	api(t, "POST", base+"/api/auth/register", "", map[string]string{"username": "alice", "displayName": "Alice", "password": "correct horse 1"}, &alice)
-	var inv struct{ Code string }
-	api(t, "POST", base+"/api/invites", alice.Token, map[string]any{}, &inv)
-	api(t, "POST", base+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": inv.Code}, &bob)
+	apiVia(t, hc, "POST", base+"/api/auth/register", "", map[string]string{"username": "alice", "displayName": "Alice", "password": "correct horse 1"}, &alice)
+	var inv struct{ Code, URL string }
+	apiVia(t, hc, "POST", base+"/api/invites", alice.Token, map[string]any{}, &inv)
+	if !strings.HasSuffix(inv.URL, "#sha256="+fp) {
+		t.Fatalf("invite link %s lacks the fingerprint %s", inv.URL, fp)
+	}
+	apiVia(t, hc, "POST", base+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": inv.Code}, &bob)
 	var chat struct{ Chat struct{ ID string } }
-	api(t, "POST", base+"/api/chats", alice.Token, map[string]any{"name": "general", "memberIds": []string{bob.User.ID}}, &chat)
+	apiVia(t, hc, "POST", base+"/api/chats", alice.Token, map[string]any{"name": "general", "memberIds": []string{bob.User.ID}}, &chat)
 
 	d := startDesktop(t, []string{"HERALD_USERNAME=bob", "HERALD_PASSWORD=correct horse 2"},
-		"--data-dir", t.TempDir(), "--join", base)
+		"--data-dir", t.TempDir(), "--join", inv.URL)
 	d.expectLine("herald: joined " + base)
 	d.expectLine("herald: state Live")
 	d.awaitTooltip("Live")
@@ -532,7 +590,7 @@ func TestDesktopJoinMode(t *testing.T) {
 	if status := api(t, "POST", d.debug+"/desktop/focus", "", map[string]bool{"focused": false}, nil); status != 204 {
 		t.Fatalf("focus: %d", status)
 	}
-	api(t, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", alice.Token, map[string]string{"content": "Lunch at noon?"}, nil)
+	apiVia(t, hc, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", alice.Token, map[string]string{"content": "Lunch at noon?"}, nil)
 	deadline := time.Now().Add(guiWait)
 	for {
 		history, _ := d.run("dunstctl", "history")
@@ -574,7 +632,7 @@ func TestDesktopJoinMode(t *testing.T) {
 	}
 	deadline = time.Now().Add(guiWait)
 	for {
-		api(t, "GET", base+"/api/chats/"+chat.Chat.ID+"/messages", alice.Token, nil, &page)
+		apiVia(t, hc, "GET", base+"/api/chats/"+chat.Chat.ID+"/messages", alice.Token, nil, &page)
 		n := 0
 		for _, m := range page.Messages {
 			if m.Content == "written offline" {
@@ -603,8 +661,10 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestDesktopFirstRun: without --host or --join the window shows the first-run chooser; choosing
-// to host (what its form posts) starts the team server, creates the admin account and answers an
-// invite link; the app is then live with that team.
+// to host (what its form posts) starts the team server over HTTPS, creates the admin account and
+// answers an invite link with the certificate's fingerprint; the app is then live with that team.
+// A second app joins with that link through the pinned certificate (and refuses a link whose
+// fingerprint is not the server's).
 func TestDesktopFirstRun(t *testing.T) {
 	needDesktop(t)
 	d := startDesktop(t, nil, "--data-dir", t.TempDir())
@@ -622,18 +682,45 @@ func TestDesktopFirstRun(t *testing.T) {
 
 	addr := freeAddr(t)
 	var hosted struct{ InviteURL, LanURL string }
-	status := api(t, "POST", d.debug+"/desktop/host", "", map[string]string{"hostAddr": addr, "teamName": "Acme",
+	status := api(t, "POST", d.debug+"/desktop/host", "", map[string]string{"hostAddr": addr, "lanHost": "127.0.0.1", "teamName": "Acme",
 		"username": "owner", "displayName": "Olivia", "password": "correct horse 1"}, &hosted)
-	if status != 200 || !strings.HasPrefix(hosted.InviteURL, "http://"+addr+"/join/") {
+	if status != 200 || !strings.HasPrefix(hosted.InviteURL, "https://"+addr+"/join/") {
 		t.Fatalf("host from the chooser: %d %+v", status, hosted)
+	}
+	fp, _ := d.hostedCertificate("https://" + addr)
+	if !strings.HasSuffix(hosted.InviteURL, "#sha256="+fp) {
+		t.Fatalf("invite link %s, certificate %s", hosted.InviteURL, fp)
 	}
 	d.expectLine("herald: state Live")
 	d.awaitTooltip("Live · Acme")
-	// The invite works for someone else.
-	code := hosted.InviteURL[strings.LastIndex(hosted.InviteURL, "/")+1:]
-	if status := api(t, "POST", "http://"+addr+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": code}, nil); status != 201 {
-		t.Fatalf("register with the invite: %d", status)
+
+	// Another member's app, on its first run, joins with the invite link.
+	joiner := startDesktop(t, nil, "--data-dir", t.TempDir())
+	joiner.expectLine("herald: focus ")
+	var refused struct {
+		Error struct{ Code, Message string }
 	}
+	forged := strings.Replace(hosted.InviteURL, fp, strings.Repeat("00:", 31)+"00", 1)
+	if status := api(t, "POST", joiner.debug+"/desktop/join", "", map[string]string{"serverUrl": forged}, &refused); status != 502 ||
+		!strings.Contains(refused.Error.Message, "not the one in the invite link") {
+		t.Fatalf("join with another fingerprint: %d %+v", status, refused)
+	}
+	var joined struct{ Next string }
+	if status := api(t, "POST", joiner.debug+"/desktop/join", "", map[string]string{"serverUrl": hosted.InviteURL}, &joined); status != 200 || !strings.HasPrefix(joined.Next, "/join/") {
+		t.Fatalf("join with the invite link: %d %+v", status, joined)
+	}
+	code := strings.TrimPrefix(joined.Next, "/join/")
+	if status := api(t, "POST", joiner.debug+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": code}, nil); status != 201 {
+		t.Fatalf("register with the invite through the joining app: %d", status)
+	}
+	joiner.expectLine("herald: state Live")
+	var js struct{ Mode, ServerURL, Fingerprint, Connection string }
+	api(t, "GET", joiner.debug+"/desktop/state", "", nil, &js)
+	if js.Mode != "join" || js.ServerURL != "https://"+addr || js.Fingerprint != fp {
+		t.Fatalf("the joining app's state %+v; the host's certificate is %s", js, fp)
+	}
+	joiner.screenshot(filepath.Join(dir, "first-run-joined.png"))
+	joiner.quit()
 	d.quit()
 }
 
@@ -644,7 +731,8 @@ func TestDesktopWithoutNotificationDaemonOrTrayHost(t *testing.T) {
 	addr := freeAddr(t)
 	d := startDesktopSession(t, true, nil, "--data-dir", t.TempDir(), "--host", addr)
 	d.expectLine("herald: no tray host yet")
-	base := "http://" + addr
+	base := "https://" + addr
+	_, hc := d.hostedCertificate(base)
 	var owner, bob struct {
 		User  struct{ ID string }
 		Token string
@@ -653,11 +741,11 @@ func TestDesktopWithoutNotificationDaemonOrTrayHost(t *testing.T) {
 	d.expectLine("herald: state Live")
 	var inv struct{ Code string }
 	api(t, "POST", d.debug+"/api/invites", "", map[string]any{}, &inv)
-	api(t, "POST", base+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": inv.Code}, &bob)
+	apiVia(t, hc, "POST", base+"/api/auth/register", "", map[string]string{"username": "bob", "password": "correct horse 2", "inviteCode": inv.Code}, &bob)
 	var me struct{ User struct{ ID string } }
 	api(t, "GET", d.debug+"/api/me", "", nil, &me)
 	var chat struct{ Chat struct{ ID string } }
-	api(t, "POST", base+"/api/chats", bob.Token, map[string]any{"name": "general", "memberIds": []string{me.User.ID}}, &chat)
+	apiVia(t, hc, "POST", base+"/api/chats", bob.Token, map[string]any{"name": "general", "memberIds": []string{me.User.ID}}, &chat)
 	d.expectLine("herald: focus ")
 	api(t, "POST", d.debug+"/desktop/focus", "", map[string]bool{"focused": false}, nil)
 	type state struct {
@@ -682,7 +770,7 @@ func TestDesktopWithoutNotificationDaemonOrTrayHost(t *testing.T) {
 	}
 	// Each message is one more native notification the desktop cannot show; the app says so once.
 	for i := range 3 {
-		api(t, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", bob.Token, map[string]string{"content": fmt.Sprint("ping ", i)}, nil)
+		apiVia(t, hc, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", bob.Token, map[string]string{"content": fmt.Sprint("ping ", i)}, nil)
 		awaitState(fmt.Sprint("failure ", i+1), func(s state) bool { return s.NativeFailures >= i+1 })
 	}
 	d.expectLine("herald: no native notifications")

@@ -11,8 +11,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -54,8 +56,9 @@ type Options struct {
 	// AppIcon is the app's icon (PNG) for native notifications.
 	AppIcon []byte
 	// Stdout receives machine-readable lines that tests and scripts wait for: "herald: pid N",
-	// "herald: hosting http://ADDR", "herald: joined URL", "herald: state S", "herald: tray TOOLTIP",
-	// "herald: notified TITLE", "herald: debug http://ADDR", "herald: error …", "herald: stopped".
+	// "herald: hosting https://ADDR", "herald: certificate sha256 FINGERPRINT" (right after it),
+	// "herald: joined URL", "herald: state S", "herald: tray TOOLTIP", "herald: notified TITLE",
+	// "herald: debug http://ADDR", "herald: error …", "herald: stopped".
 	Stdout io.Writer
 }
 
@@ -102,8 +105,12 @@ type App struct {
 	hostedURL  string     // the LAN URL others use, in host mode
 	problem    string     // why the chosen team could not be started, "" when it runs
 	run        *streamRun // the app's own stream, nil when not subscribed
+	// transport carries everything the app sends to the team server: the proxy's requests and
+	// httpClient's. Its TLS connections accept the certificate that pin names (see setPin).
+	transport *http.Transport
+	pin       atomic.Pointer[string]
 	// httpClient carries the app's own calls to the team server (stream, unread count, outbox):
-	// one transport with timeouts, no redirects.
+	// transport, no redirects.
 	httpClient  *http.Client
 	view        TrayView
 	prefs       *backend.Preferences
@@ -126,12 +133,31 @@ func New(opts Options) *App {
 	if osTray {
 		opts.StartTray = startTray
 	}
-	return &App{
+	a := &App{
 		opts: opts, osTray: osTray, log: opts.Logger, out: &lineWriter{w: opts.Stdout},
 		ready:         make(chan struct{}),
-		httpClient:    &http.Client{Transport: NewTransport(), CheckRedirect: client.NoRedirects},
 		view:          TrayView{State: StateSignedOut},
 		historyCached: map[string]string{},
+	}
+	a.transport = NewTransport(a.currentPin)
+	a.httpClient = &http.Client{Transport: a.transport, CheckRedirect: client.NoRedirects}
+	return a
+}
+
+// currentPin is the fingerprint the team server's certificate must have, "" for none (verify as
+// usual). It is asked at every TLS handshake.
+func (a *App) currentPin() string {
+	if p := a.pin.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// setPin makes the app's connections accept exactly the certificate with fingerprint fp from
+// now on ("" verifies as usual) and drops the connections made under the previous pin.
+func (a *App) setPin(fp string) {
+	if old := a.pin.Swap(&fp); old == nil || *old != fp {
+		a.transport.CloseIdleConnections()
 	}
 }
 
@@ -206,7 +232,7 @@ func (a *App) start(ctx context.Context, window Window) {
 		}
 		return nil
 	}), a.nativeErr)
-	a.proxy = NewAPIProxy(a, a.store, a.store, nil, a.log)
+	a.proxy = NewAPIProxy(a, a.store, a.store, a.transport, a.log)
 	a.proxy.OnRead = a.scheduleUnread
 	a.outbox = newOutboxSender(a.store, a.postQueued, a.Owner, a.log)
 	a.outbox.OnRejected = func(item local.OutboxItem, err error) {
@@ -350,7 +376,54 @@ func (a *App) serveDebug() {
 		a.out.printf("error debug listener: %s is not a loopback address", ln.Addr())
 		return
 	}
-	a.debug = &http.Server{Handler: a.Middleware(http.FileServerFS(a.opts.WebClient)), ReadHeaderTimeout: 10 * time.Second}
+	a.debug = &http.Server{Handler: debugGuard(a.Middleware(http.FileServerFS(a.opts.WebClient))), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.debug.Serve(ln) }()
 	a.out.printf("debug http://%s", ln.Addr())
+}
+
+// debugGuard lets through only what a program on this machine sends to the debug listener,
+// which answers as the signed-in user:
+//   - a loopback Host (127.0.0.1:PORT, localhost:PORT, [::1]:PORT), else 421: a web page that
+//     rebinds its own name to 127.0.0.1 sends its name;
+//   - no Origin, or a loopback one, else 403: a page elsewhere may send requests but not hide
+//     where it comes from;
+//   - on /desktop/, a POST or PUT with a body only as Content-Type application/json, else 415:
+//     text/plain and form bodies are what any page can post without a preflight.
+func debugGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopbackHost(r.Host) {
+			writeError(w, http.StatusMisdirectedRequest, backend.EFORBIDDEN, "The debug listener answers only to a loopback Host.")
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			u, err := url.Parse(origin)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !isLoopbackHost(u.Host) {
+				writeError(w, http.StatusForbidden, backend.EFORBIDDEN, "The debug listener answers only to pages on this computer's loopback address.")
+				return
+			}
+		}
+		hasBody := r.ContentLength != 0 // -1: unknown (chunked), a body all the same
+		if strings.HasPrefix(r.URL.Path, "/desktop/") && hasBody && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, backend.EUNSUPPORTED, "Send the body as Content-Type: application/json.")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isLoopbackHost reports whether hostport (a Host header or an origin's host, port optional)
+// names this computer's loopback: localhost, 127.0.0.0/8 or ::1.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -64,7 +64,10 @@ func (r *recordingTray) tooltip() string {
 func runApp(t *testing.T, opts Options) (*App, *httptest.Server, *fakeWindow) {
 	t.Helper()
 	opts.WebClient = fstest.MapFS{"index.html": {Data: []byte("<html></html>")}}
-	opts.Logger, opts.Stdout = quietLog(), io.Discard
+	opts.Logger = quietLog()
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
 	tray := &recordingTray{}
 	opts.StartTray = func(m TrayMenu, _ *slog.Logger) (Tray, func(), error) {
 		tray.menu = m
@@ -122,13 +125,18 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 	var hosted struct{ InviteURL, LanURL string }
 	resp = call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "127.0.0.1:0", "teamName": "Acme",
 		"username": "owner", "displayName": "Olivia", "password": "correct horse 1"}, &hosted)
-	if resp.StatusCode != 200 || !strings.Contains(hosted.InviteURL, "/join/") || !strings.HasPrefix(hosted.InviteURL, hosted.LanURL) {
+	if resp.StatusCode != 200 || !strings.Contains(hosted.InviteURL, "/join/") || !strings.HasPrefix(hosted.InviteURL, hosted.LanURL) ||
+		!strings.HasPrefix(hosted.LanURL, "https://") {
 		t.Fatalf("host: %d %+v", resp.StatusCode, hosted)
 	}
 	waitFor(t, "the host app to go live", func() bool { return desktopStateOf(t, front.URL).Connection == StateLive })
 	s := desktopStateOf(t, front.URL)
 	if !s.Configured || s.Mode != "host" || !s.SignedIn || s.TeamName != "Acme" || s.LANURL != hosted.LanURL {
 		t.Fatalf("host state %+v", s)
+	}
+	// The invite link carries the hosted server's certificate fingerprint.
+	if len(s.Fingerprint) != 95 || !strings.HasSuffix(hosted.InviteURL, "#sha256="+s.Fingerprint) {
+		t.Fatalf("invite link %s, fingerprint %q", hosted.InviteURL, s.Fingerprint)
 	}
 	if window.title() != "Acme — Herald" {
 		t.Fatalf("window title %q", window.title())
@@ -155,7 +163,8 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 		t.Fatalf("join an address nobody answers: %d", resp.StatusCode)
 	}
 	resp = call(t, joinFront.URL, "POST", "/desktop/join", "", map[string]string{"serverUrl": hosted.InviteURL}, &joined)
-	code := hosted.InviteURL[strings.LastIndex(hosted.InviteURL, "/")+1:]
+	link, _, _ := strings.Cut(hosted.InviteURL, "#")
+	code := link[strings.LastIndex(link, "/")+1:]
 	if resp.StatusCode != 200 || joined.Next != "/join/"+code {
 		t.Fatalf("join: %d %+v", resp.StatusCode, joined)
 	}
@@ -167,6 +176,9 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 		t.Fatal("the token reached the page")
 	}
 	waitFor(t, "the joining app to go live", func() bool { return desktopStateOf(t, joinFront.URL).Connection == StateLive })
+	if js := desktopStateOf(t, joinFront.URL); js.Fingerprint != s.Fingerprint {
+		t.Fatalf("the joining app pins %q, the host's certificate is %s", js.Fingerprint, s.Fingerprint)
+	}
 
 	// Unread badge: the owner writes to bob; bob's tray and title count it, until bob mutes the chat.
 	var bobMe struct{ User struct{ ID string } }

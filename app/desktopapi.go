@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,12 +11,14 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/herald-chat/herald/app/local"
 	"github.com/herald-chat/herald/backend"
 	"github.com/herald-chat/herald/backend/client"
+	"github.com/herald-chat/herald/backend/teamserver"
 )
 
 // desktopState is GET /desktop/state: what the web client needs to know about the app.
@@ -38,6 +41,9 @@ type desktopState struct {
 	// NativeFailures counts native notifications the desktop could not show (no notification
 	// daemon): the settings page says the app falls back to its in-window toasts.
 	NativeFailures int64 `json:"nativeFailures"`
+	// Fingerprint is the team server's certificate fingerprint (tlscert.Fingerprint): the hosted
+	// server's own, or the one pinned from the invite link; "" when there is none.
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // desktopAPI serves /desktop/: the first-run choice, focus, settings. JSON in and out, errors in
@@ -86,6 +92,13 @@ func (a *App) desktopAPI() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	m.HandleFunc("GET /desktop/addresses", func(w http.ResponseWriter, r *http.Request) {
+		addrs := teamserver.LANAddresses()
+		if addrs == nil {
+			addrs = []teamserver.Address{}
+		}
+		writeJSONAnswer(w, http.StatusOK, map[string]any{"addresses": addrs, "preferred": teamserver.LANAddress()})
+	})
 	m.HandleFunc("POST /desktop/host", a.handleHost)
 	m.HandleFunc("POST /desktop/join", a.handleJoin)
 	m.HandleFunc("POST /desktop/reset", func(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +146,7 @@ func (a *App) state() desktopState {
 	s := desktopState{
 		Configured: a.configured, Mode: p.Mode, TeamName: p.TeamName, SignedIn: p.Token != "",
 		Connection: a.view.State, Unread: a.view.Unread, KeepInTray: p.HidesOnClose(), HasTray: visible,
-		Outbox: n, NativeFailures: a.nativeFailures.Load(), Problem: a.problem,
+		Outbox: n, NativeFailures: a.nativeFailures.Load(), Problem: a.problem, Fingerprint: p.Fingerprint,
 	}
 	switch p.Mode {
 	case local.ModeHost:
@@ -148,7 +161,10 @@ func (a *App) state() desktopState {
 // chosen address, creates the admin account, keeps its token and answers an invite link.
 func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		HostAddr    string `json:"hostAddr"`
+		HostAddr string `json:"hostAddr"`
+		// LANHost is the address invite links lead to (one of GET /desktop/addresses, or a name
+		// that reaches this computer); "" picks the default route's.
+		LANHost     string `json:"lanHost"`
 		TeamName    string `json:"teamName"`
 		Username    string `json:"username"`
 		DisplayName string `json:"displayName"`
@@ -168,17 +184,23 @@ func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 		writeAppError(w, err)
 		return
 	}
+	lanHost := strings.Trim(strings.TrimSpace(req.LANHost), "[]")
+	if lanHost != "" && net.ParseIP(lanHost) == nil && !hostNamePattern.MatchString(lanHost) {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("%q is not an address or host name for invite links.", req.LANHost))
+		return
+	}
 	team := strings.TrimSpace(req.TeamName)
 	if len(team) > 80 {
 		writeError(w, http.StatusBadRequest, "invalid", "The team name is at most 80 characters.")
 		return
 	}
-	if err := a.activate(local.Profile{Mode: local.ModeHost, HostAddr: req.HostAddr, TeamName: team, KeepInTray: keep}); err != nil {
+	if err := a.activate(local.Profile{Mode: local.ModeHost, HostAddr: req.HostAddr, LANHost: lanHost, TeamName: team, KeepInTray: keep}); err != nil {
 		a.undoHost()
 		writeAppError(w, err)
 		return
 	}
-	c, err := client.New(a.proxy.Upstream().String(), "")
+	// The app's own transport: it pins the hosted server's certificate.
+	c, err := client.New(a.proxy.Upstream().String(), "", client.WithHTTPClient(a.httpClient))
 	if err != nil {
 		a.undoHost()
 		writeAppError(w, err)
@@ -223,7 +245,7 @@ func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			a.log.Warn("invite after hosting", "err", err) // the team runs: invites are in the app too
 		} else {
-			answer["inviteUrl"] = lan + "/join/" + invite.Code
+			answer["inviteUrl"] = invite.URL // lan + /join/CODE#sha256=FINGERPRINT
 		}
 	}
 	writeJSONAnswer(w, http.StatusOK, answer)
@@ -250,6 +272,7 @@ func (a *App) undoHost() {
 	srv := a.hosted
 	a.hosted, a.hostedURL = nil, ""
 	a.profile.Mode, a.profile.HostAddr, a.profile.TeamName, a.profile.Token, a.profile.Username = "", "", "", "", ""
+	a.profile.LANHost, a.profile.Fingerprint = "", ""
 	a.configured, a.problem = false, ""
 	a.mu.Unlock()
 	a.proxy.SetUpstream(nil)
@@ -286,12 +309,12 @@ func (a *App) handleJoin(w http.ResponseWriter, r *http.Request) {
 			next = "/join/" + url.PathEscape(code)
 		}
 	}
-	u, err := parseServerURL(raw)
+	u, fp, err := parseJoinURL(raw)
 	if err != nil {
 		writeAppError(w, err)
 		return
 	}
-	c, err := client.New(u.String(), "")
+	c, err := client.New(u.String(), "", client.WithPinnedCert(fp))
 	if err != nil {
 		writeAppError(w, err)
 		return
@@ -299,10 +322,20 @@ func (a *App) handleJoin(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
 	if _, err := c.Server(ctx); err != nil {
-		writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("Could not reach a Herald server at %s: %v", u, err))
+		var mismatch *client.CertificateMismatchError
+		var untrusted *tls.CertificateVerificationError
+		switch {
+		case errors.As(err, &mismatch):
+			writeError(w, http.StatusBadGateway, "unavailable", mismatch.Error())
+		case errors.As(err, &untrusted):
+			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("The certificate of %s is not trusted (%v). "+
+				"If the team is hosted on someone's computer, use the invite link they sent: it carries the certificate's fingerprint (#sha256=…).", u, untrusted.Err))
+		default:
+			writeError(w, http.StatusBadGateway, "unavailable", fmt.Sprintf("Could not reach a Herald server at %s: %v", u, err))
+		}
 		return
 	}
-	if err := a.activate(local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host, KeepInTray: keep}); err != nil {
+	if err := a.activate(local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host, KeepInTray: keep, Fingerprint: fp}); err != nil {
 		writeAppError(w, err)
 		return
 	}
@@ -337,6 +370,9 @@ func (a *App) reset(ctx context.Context) error {
 	a.updateView(func(v *TrayView) { *v = TrayView{State: StateSignedOut} })
 	return errors.Join(errs...)
 }
+
+// hostNamePattern is a DNS host name: labels of letters, digits and hyphens, dot-separated.
+var hostNamePattern = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
 func splitHostPort(addr string) (string, string, error) {
 	host, port, err := net.SplitHostPort(addr)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/herald-chat/herald/app/local"
 	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/client"
 )
 
 // Session is where the API proxy keeps the signed-in user's bearer token. The token never reaches
@@ -81,9 +82,12 @@ type APIProxy struct {
 // NewTransport is the transport for the team server: http.DefaultTransport with timeouts that
 // notice a server gone silent (a sleeping laptop's dead connections, a half-open network) in
 // seconds rather than minutes. The response-header timeout does not cut SSE streams short: the
-// server answers their headers at once.
-func NewTransport() *http.Transport {
+// server answers their headers at once. Its TLS connections accept exactly the certificate whose
+// fingerprint pin answers at each handshake, or verify as usual when it answers "" or is nil
+// (client.TLSConfig).
+func NewTransport(pin func() string) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = client.TLSConfig(pin)
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 30 * time.Second
@@ -92,10 +96,10 @@ func NewTransport() *http.Transport {
 }
 
 // NewAPIProxy returns a proxy without an upstream: until SetUpstream it answers 503. A nil
-// transport means NewTransport().
+// transport means NewTransport(nil).
 func NewAPIProxy(session Session, outbox Outbox, cache ResponseCache, transport http.RoundTripper, log *slog.Logger) *APIProxy {
 	if transport == nil {
-		transport = NewTransport()
+		transport = NewTransport(nil)
 	}
 	p := &APIProxy{session: session, outbox: outbox, cache: cache, log: log, now: time.Now,
 		transport: transport, OnQueued: func() {}, OnRead: func() {}}
@@ -329,6 +333,11 @@ func (p *APIProxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err er
 			_, _ = w.Write(c.Body)
 			return
 		}
+	}
+	var mismatch *client.CertificateMismatchError
+	if errors.As(err, &mismatch) {
+		writeError(w, http.StatusBadGateway, "unavailable", mismatch.Error())
+		return
 	}
 	writeError(w, http.StatusBadGateway, "unavailable", "The team server is unreachable.")
 }

@@ -344,7 +344,7 @@ func TestProxyTreatsGatewayFailuresAsUnreachable(t *testing.T) {
 
 	// Every upstream body the proxy opens gets closed.
 	var open atomic.Int32
-	transport := NewTransport()
+	transport := NewTransport(nil)
 	defer transport.CloseIdleConnections()
 	counting := roundTripper(func(r *http.Request) (*http.Response, error) {
 		resp, err := transport.RoundTrip(r)
@@ -424,7 +424,7 @@ func TestProxyKeepsANewerSessionOnALate401(t *testing.T) {
 	_, bob, _ := server.team(t)
 	session := newMemorySession("stale-token")
 	st := openLocal(t)
-	transport := NewTransport()
+	transport := NewTransport(nil)
 	defer transport.CloseIdleConnections()
 	// bob signs in while the request with the stale token is on its way: its 401 arrives late.
 	p := NewAPIProxy(session, st, st, roundTripper(func(r *http.Request) (*http.Response, error) {
@@ -566,14 +566,14 @@ func TestProxyReadsTheUpstreamOncePerRequest(t *testing.T) {
 }
 
 func TestProxyTransport(t *testing.T) {
-	tr := NewTransport()
+	tr := NewTransport(nil)
 	if tr.TLSHandshakeTimeout != 10*time.Second || tr.ResponseHeaderTimeout != 30*time.Second || tr.IdleConnTimeout != 60*time.Second ||
 		tr.DialContext == nil || tr == http.DefaultTransport {
 		t.Fatalf("NewTransport: TLS handshake %v, response header %v, idle %v", tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.IdleConnTimeout)
 	}
 	st := openLocal(t)
 	if p := NewAPIProxy(newMemorySession(""), st, st, nil, quietLog()); p.transport.(*http.Transport).ResponseHeaderTimeout != 30*time.Second {
-		t.Fatal("a nil transport is not NewTransport()")
+		t.Fatal("a nil transport is not NewTransport(nil)")
 	}
 }
 
@@ -581,7 +581,7 @@ func TestProxyClosesIdleConnections(t *testing.T) {
 	server := newTeamServer(t)
 	_, bob, _ := server.team(t)
 	var dials atomic.Int32
-	tr := NewTransport()
+	tr := NewTransport(nil)
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials.Add(1)

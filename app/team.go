@@ -16,6 +16,7 @@ import (
 	"github.com/herald-chat/herald/backend"
 	"github.com/herald-chat/herald/backend/client"
 	"github.com/herald-chat/herald/backend/teamserver"
+	"github.com/herald-chat/herald/backend/tlscert"
 )
 
 // applyStartupProfile follows --host / --join, or else the saved profile; without either the
@@ -29,20 +30,23 @@ func (a *App) applyStartupProfile() error {
 	case a.opts.HostAddr != "":
 		p := local.Profile{Mode: local.ModeHost, HostAddr: a.opts.HostAddr, KeepInTray: saved.KeepInTray}
 		if ok && saved.Mode == local.ModeHost {
-			p.Token, p.Username, p.TeamName = saved.Token, saved.Username, saved.TeamName
+			p.Token, p.Username, p.TeamName, p.LANHost = saved.Token, saved.Username, saved.TeamName, saved.LANHost
 		}
 		return a.activateOrNote(p)
 	case a.opts.JoinURL != "":
-		u, err := parseServerURL(a.opts.JoinURL)
+		u, fp, err := parseJoinURL(a.opts.JoinURL)
 		if err != nil {
 			return err
 		}
-		p := local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host, KeepInTray: saved.KeepInTray}
+		p := local.Profile{Mode: local.ModeJoin, ServerURL: u.String(), TeamName: u.Host, KeepInTray: saved.KeepInTray, Fingerprint: fp}
 		if ok && saved.Mode == local.ModeJoin && saved.ServerURL == p.ServerURL {
 			p.Token, p.Username = saved.Token, saved.Username
+			if p.Fingerprint == "" { // the pin from the invite link stays: --join https://host is enough later
+				p.Fingerprint = saved.Fingerprint
+			}
 		}
 		if a.opts.Username != "" && a.opts.Password != "" && !a.tokenStillGood(p, a.opts.Username) {
-			c, err := client.New(p.ServerURL, "")
+			c, err := client.New(p.ServerURL, "", client.WithPinnedCert(p.Fingerprint))
 			if err != nil {
 				return err
 			}
@@ -98,7 +102,7 @@ func (a *App) tokenStillGood(p local.Profile, username string) bool {
 	if p.Token == "" || p.Username != username {
 		return false
 	}
-	c, err := client.New(p.ServerURL, p.Token)
+	c, err := client.New(p.ServerURL, p.Token, client.WithPinnedCert(p.Fingerprint))
 	if err != nil {
 		return false
 	}
@@ -117,19 +121,19 @@ func (a *App) activate(p local.Profile) error {
 		if p.HostAddr == "" {
 			p.HostAddr = DefaultHostAddr
 		}
-		u, lan, bound, err := a.host(p.HostAddr)
+		h, err := a.host(p.HostAddr, p.LANHost)
 		if err != nil {
 			return err
 		}
 		if _, port, _ := net.SplitHostPort(p.HostAddr); port == "0" {
-			p.HostAddr = bound // keep the port the system picked: invite links stay valid
+			p.HostAddr = h.bound // keep the port the system picked: invite links stay valid
 		}
 		if p.TeamName == "" {
 			p.TeamName = defaultTeamName()
 		}
-		upstream = u
+		upstream, p.Fingerprint = h.self, h.fingerprint
 		a.mu.Lock()
-		a.hostedURL = lan
+		a.hostedURL = h.lan
 		a.mu.Unlock()
 	case local.ModeJoin:
 		u, err := parseServerURL(p.ServerURL)
@@ -150,6 +154,7 @@ func (a *App) activate(p local.Profile) error {
 	a.mu.Lock()
 	a.profile, a.configured, a.problem = p, true, ""
 	a.mu.Unlock()
+	a.setPin(p.Fingerprint) // before the upstream: no request reaches it under the old pin
 	a.proxy.SetUpstream(upstream)
 	a.updateView(func(v *TrayView) { v.Team = p.TeamName })
 	if p.Token != "" {
@@ -160,23 +165,51 @@ func (a *App) activate(p local.Profile) error {
 	return nil
 }
 
-// host opens and serves the hosted team server on addr. It answers the URL the app itself uses
-// (loopback), the one to give the team (a LAN address) and the address it listens on.
-func (a *App) host(addr string) (self *url.URL, lan, bound string, err error) {
+// hosting is a hosted team server as the app reaches it and as others do.
+type hosting struct {
+	self        *url.URL // the URL the app itself uses: https over loopback (or the bound address)
+	lan         string   // the base URL to give the team: https://LANHOST:PORT
+	bound       string   // the address it listens on
+	fingerprint string   // of its certificate (tlscert.Fingerprint)
+}
+
+// host opens and serves the hosted team server on addr, over HTTPS with the self-signed
+// certificate kept in <data-dir>/server (made on the first start, then the same one: pins in
+// invite links stay valid). lanHost is the address others reach it at; "" takes the bound
+// address, or for an unspecified one (0.0.0.0) teamserver.LANAddress.
+func (a *App) host(addr, lanHost string) (hosting, error) {
 	a.mu.Lock()
 	running := a.hosted != nil
 	a.mu.Unlock()
 	if running {
-		return nil, "", "", backend.Errorf(backend.ECONFLICT, "A team server is already running in this app.")
+		return hosting{}, backend.Errorf(backend.ECONFLICT, "A team server is already running in this app.")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", "", backend.Errorf(backend.ECONFLICT, "Cannot listen on %s: %v", addr, err)
+		return hosting{}, backend.Errorf(backend.ECONFLICT, "Cannot listen on %s: %v", addr, err)
 	}
-	srv, err := teamserver.Open(teamserver.Config{DataDir: filepath.Join(a.opts.DataDir, "server"), Logger: a.log, WebClient: a.opts.WebClient})
+	tcp := ln.Addr().(*net.TCPAddr)
+	if lanHost == "" {
+		lanHost = tcp.IP.String()
+		if tcp.IP.IsUnspecified() {
+			lanHost = teamserver.LANAddress()
+		}
+	}
+	lan := "https://" + net.JoinHostPort(lanHost, fmt.Sprint(tcp.Port))
+	dir := filepath.Join(a.opts.DataDir, "server")
+	cert, created, err := tlscert.SelfSigned(dir, lanHost)
 	if err != nil {
 		ln.Close()
-		return nil, "", "", err
+		return hosting{}, err
+	}
+	if created {
+		a.log.Info("created the hosted server's TLS certificate", "dir", dir)
+	}
+	srv, err := teamserver.Open(teamserver.Config{DataDir: dir, Logger: a.log, WebClient: a.opts.WebClient,
+		Certificate: &cert, SelfSigned: true, PublicURL: lan})
+	if err != nil {
+		ln.Close()
+		return hosting{}, err
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil {
@@ -186,37 +219,20 @@ func (a *App) host(addr string) (self *url.URL, lan, bound string, err error) {
 	a.mu.Lock()
 	a.hosted = srv
 	a.mu.Unlock()
-	tcp := ln.Addr().(*net.TCPAddr)
 	selfHost := tcp.IP.String()
 	if tcp.IP.IsUnspecified() {
 		selfHost = "127.0.0.1"
 	}
-	self = &url.URL{Scheme: "http", Host: net.JoinHostPort(selfHost, fmt.Sprint(tcp.Port))}
-	lan = "http://" + net.JoinHostPort(lanAddress(tcp.IP), fmt.Sprint(tcp.Port))
-	a.log.Info("hosting team server", "addr", tcp.String(), "lan", lan)
-	a.out.printf("hosting http://%s", tcp)
-	return self, lan, tcp.String(), nil
-}
-
-// lanAddress is the address others on the network reach ip at: ip itself unless it is unspecified,
-// then the first private IPv4 address of an interface that is up, else loopback.
-func lanAddress(ip net.IP) string {
-	if !ip.IsUnspecified() {
-		return ip.String()
+	h := hosting{
+		self:        &url.URL{Scheme: "https", Host: net.JoinHostPort(selfHost, fmt.Sprint(tcp.Port))},
+		lan:         lan,
+		bound:       tcp.String(),
+		fingerprint: srv.TLSFingerprint(),
 	}
-	ifaces, _ := net.Interfaces()
-	for _, iface := range ifaces {
-		if iface.Flags&net.FlagUp == 0 || iface.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, _ := iface.Addrs()
-		for _, addr := range addrs {
-			if n, ok := addr.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsPrivate() {
-				return n.IP.String()
-			}
-		}
-	}
-	return "127.0.0.1"
+	a.log.Info("hosting team server", "addr", tcp.String(), "lan", lan, "sha256", h.fingerprint)
+	a.out.printf("hosting https://%s", tcp)
+	a.out.printf("certificate sha256 %s", h.fingerprint)
+	return h, nil
 }
 
 func defaultTeamName() string {
@@ -224,6 +240,30 @@ func defaultTeamName() string {
 		return h
 	}
 	return "My team"
+}
+
+// parseJoinURL accepts a server URL or an invite link (parseServerURL) and the certificate
+// fingerprint its #sha256=… carries ("" when none). A fingerprint is only for https, and must be
+// one (tlscert.ParseFingerprint).
+func parseJoinURL(s string) (*url.URL, string, error) {
+	u, err := parseServerURL(s)
+	if err != nil {
+		return nil, "", err
+	}
+	raw, _ := url.Parse(strings.TrimSpace(s)) // parsed by parseServerURL already
+	frag, _ := url.ParseQuery(raw.Fragment)
+	pin := frag.Get("sha256")
+	if pin == "" {
+		return u, "", nil
+	}
+	fp, err := tlscert.ParseFingerprint(pin)
+	if err != nil {
+		return nil, "", backend.Errorf(backend.EINVALID, "The invite link's certificate fingerprint is damaged (%v): copy the whole link again.", err)
+	}
+	if u.Scheme != "https" {
+		return nil, "", backend.Errorf(backend.EINVALID, "The invite link carries a certificate fingerprint but is not https://.")
+	}
+	return u, fp, nil
 }
 
 // parseServerURL accepts an http(s) URL of a team server (any path is dropped).

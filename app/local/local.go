@@ -131,6 +131,14 @@ type Profile struct {
 	Username   string `json:"username,omitempty"`   // the signed-in user
 	Token      string `json:"token,omitempty"`      // bearer token of the signed-in user; never leaves Go
 	KeepInTray *bool  `json:"keepInTray,omitempty"` // closing the window hides it to the tray; nil = true
+	// LANHost (host mode) is the address others reach the hosted server at, as the user chose it
+	// (e.g. "192.168.1.20"); "" picks the address of the default route's interface.
+	LANHost string `json:"lanHost,omitempty"`
+	// Fingerprint is the SHA-256 fingerprint (tlscert.Fingerprint) of the team server's
+	// certificate: in join mode the one the invite link carried, which the app pins (it accepts
+	// that certificate and no other); in host mode the hosted server's own. "" in join mode
+	// verifies the certificate as usual.
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // HidesOnClose reports whether closing the window hides it to the tray (the default) rather than

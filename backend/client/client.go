@@ -39,6 +39,8 @@ type Client struct {
 	HTTP *http.Client
 	// Timeout bounds each REST call (0: only the caller's context does).
 	Timeout time.Duration
+
+	pin *string // WithPinnedCert's fingerprint, for New's own transport
 }
 
 // Option configures New.
@@ -67,8 +69,15 @@ func New(base string, token string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.HTTP == nil {
-		c.HTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: NoRedirects}
+		var tr http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+		if c.pin != nil {
+			if tr, err = PinnedTransport(*c.pin); err != nil {
+				return nil, err
+			}
+		}
+		c.HTTP = &http.Client{Transport: tr, CheckRedirect: NoRedirects}
 	}
+	c.pin = nil
 	return c, nil
 }
 
@@ -215,6 +224,9 @@ type ServerInfo struct {
 	NeedsSetup bool `json:"needsSetup"`
 	// KeepaliveMs is the streams' mean keepalive interval.
 	KeepaliveMs int64 `json:"keepaliveMs"`
+	// TLSFingerprint is the SHA-256 fingerprint of the certificate of a server that terminates
+	// TLS itself (tlscert.Fingerprint form); "" otherwise.
+	TLSFingerprint string `json:"tlsFingerprint,omitempty"`
 }
 
 // Keepalive is KeepaliveMs as a duration.
@@ -234,7 +246,7 @@ func (c *Client) Server(ctx context.Context) (*ServerInfo, error) {
 // Invite is a single-use registration code and the link that carries it.
 type Invite struct {
 	Code      string `json:"code"`
-	URL       string `json:"url"`       // <origin the request used>/join/<code>
+	URL       string `json:"url"`       // <the server's public URL>/join/<code>[#sha256=<fingerprint>]
 	ExpiresAt int64  `json:"expiresAt"` // Unix ms
 }
 

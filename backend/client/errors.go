@@ -69,8 +69,8 @@ func ErrorCode(err error) string {
 // Retryable reports whether the failed request may succeed when repeated later unchanged: true
 // when the server was unreachable, the connection broke, the request timed out, or the server
 // answered 5xx, 408 or 429; false for a rejection (any other 4xx: fix the request or sign in
-// again), for a request the caller cancelled, for a certificate the client does not trust,
-// and for nil.
+// again), for a request the caller cancelled, for a certificate the client does not trust or
+// that is not the pinned one (*CertificateMismatchError), and for nil.
 func Retryable(err error) bool {
 	if err == nil {
 		return false
@@ -86,7 +86,7 @@ func Retryable(err error) bool {
 		return true
 	}
 	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &certErr) {
+	if errors.As(err, &certErr) || IsCertificateMismatch(err) {
 		return false
 	}
 	var netErr *NetworkError

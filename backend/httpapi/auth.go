@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,17 +206,34 @@ func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u *backen
 	if err := h.store.CreateInvite(r.Context(), inv); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"code": code, "url": origin(r) + "/join/" + code, "expiresAt": inv.ExpiresAt})
+	link := h.publicURL(r) + "/join/" + code
+	if h.cfg.PinInvites && h.cfg.TLSFingerprint != "" {
+		link += "#sha256=" + h.cfg.TLSFingerprint
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"code": code, "url": link, "expiresAt": inv.ExpiresAt})
 	return nil
 }
 
-// origin is the scheme and host the client used to reach the server.
-func origin(r *http.Request) string {
+// publicURL is the base URL people reach the server at (no trailing slash): Config.PublicURL, or
+// else the scheme and the local address of the connection r arrived on. Never r.Host: whoever
+// sends the request chooses it, and an invite link must not lead to their server.
+func (h *Handler) publicURL(r *http.Request) string {
+	if h.cfg.PublicURL != "" {
+		return strings.TrimSuffix(h.cfg.PublicURL, "/")
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	host := "localhost"
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		ip := a.IP
+		if ip.IsUnspecified() {
+			ip = net.IPv4(127, 0, 0, 1)
+		}
+		host = net.JoinHostPort(ip.String(), strconv.Itoa(a.Port))
+	}
+	return scheme + "://" + host
 }
 
 type directoryEntry struct {
@@ -242,7 +261,11 @@ func (h *Handler) serverInfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"needsSetup": len(users) == 0, "keepaliveMs": h.cfg.Keepalive.Milliseconds()})
+	info := map[string]any{"needsSetup": len(users) == 0, "keepaliveMs": h.cfg.Keepalive.Milliseconds()}
+	if r.TLS != nil && h.cfg.TLSFingerprint != "" {
+		info["tlsFingerprint"] = h.cfg.TLSFingerprint
+	}
+	writeJSON(w, http.StatusOK, info)
 	return nil
 }
 

@@ -57,11 +57,22 @@ type Config struct {
 	// BodyTimeout bounds how long a request body may take to arrive (default
 	// DefaultBodyTimeout); an upload's deadline moves with its progress instead.
 	BodyTimeout time.Duration
-	// PublicURL is the base URL people reach the server at (https://chat.example.com). Its host
-	// is allowed in Host headers, with AllowedHosts, loopback and the machine's own addresses
-	// and name; requests for any other host are refused with 421 (DNS rebinding).
+	// PublicURL is the base URL people use to reach the server, e.g. https://chat.example.com or
+	// https://192.168.1.20:7878 (no path); invite links are built from it. "" derives it from
+	// the listen address the request arrived on (its scheme from TLS) — never from the request's
+	// Host header, which the sender chooses. Its host is allowed in Host headers, with
+	// AllowedHosts, loopback and the machine's own addresses and name; requests for any other
+	// host are refused with 421 (DNS rebinding).
 	PublicURL    string
 	AllowedHosts []string
+	// TLSFingerprint is the SHA-256 fingerprint (tlscert.Fingerprint) of the certificate the
+	// server presents when it terminates TLS itself; GET /api/server shows it to requests that
+	// came over TLS. "" without TLS.
+	TLSFingerprint string
+	// PinInvites puts TLSFingerprint into invite links (…/join/CODE#sha256=…), for a
+	// self-signed certificate that nothing else vouches for: the desktop app pins it, a browser
+	// shows it to compare. Leave it off for a CA-issued certificate, which is renewed.
+	PinInvites bool
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -118,10 +129,23 @@ func New(cfg Config) *Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, backend.Errorf(backend.EFORBIDDEN, "Cross-origin request refused."))
 	}))
-	// Outermost first: a foreign Host is refused before anything else runs, and bodies are
-	// bounded in time before any handler reads one.
-	h.handler = newHostGuard(cfg.PublicURL, cfg.AllowedHosts, h.log, bodyDeadline(cfg.BodyTimeout, csrf.Handler(h.mux)))
+	// Outermost first: a foreign Host is refused before anything else runs, bodies are bounded
+	// in time before any handler reads one, and every answer under TLS carries HSTS.
+	h.handler = newHostGuard(cfg.PublicURL, cfg.AllowedHosts, h.log, bodyDeadline(cfg.BodyTimeout, hsts(csrf.Handler(h.mux))))
 	return h
+}
+
+// hsts tells a browser that reached the server over TLS to use only HTTPS for this host for a
+// year: every answer to a TLS request carries Strict-Transport-Security: max-age=31536000.
+// Without includeSubDomains: the host is often a LAN address, or a name whose other subdomains
+// are not this server's. Plain-HTTP answers carry nothing (browsers ignore the header there).
+func hsts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS != nil {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func orDefault(d, def time.Duration) time.Duration {

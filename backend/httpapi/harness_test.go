@@ -33,6 +33,7 @@ type testServer struct {
 	Presence *presence.Tracker
 	Files    *files.Processor
 	srv      *httptest.Server
+	client   *http.Client
 }
 
 type serverOptions struct {
@@ -45,12 +46,14 @@ type serverOptions struct {
 	maxUpload  int64
 	sessionTTL time.Duration
 	hubOpts    []hub.Option
-	// bodyTimeout, publicURL and allowedHosts go to the Config; maxConnsPerIP wraps the
-	// listener in httpapi.LimitListener.
-	bodyTimeout   time.Duration
-	publicURL     string
-	allowedHosts  []string
-	maxConnsPerIP int
+	// bodyTimeout, publicURL, allowedHosts, tlsFingerprint and pinInvites go to the Config;
+	// maxConnsPerIP wraps the listener in httpapi.LimitListener; tls serves HTTPS (with
+	// httptest's certificate) and ts.do trusts it.
+	bodyTimeout               time.Duration
+	publicURL, tlsFingerprint string
+	allowedHosts              []string
+	maxConnsPerIP             int
+	pinInvites, tls           bool
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -78,11 +81,17 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
 		Logger: log, Keepalive: o.keepalive,
 		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock, SessionTTL: o.sessionTTL,
-		BodyTimeout: o.bodyTimeout, PublicURL: o.publicURL, AllowedHosts: o.allowedHosts})
+		BodyTimeout: o.bodyTimeout, PublicURL: o.publicURL, AllowedHosts: o.allowedHosts,
+		TLSFingerprint: o.tlsFingerprint, PinInvites: o.pinInvites})
 	srv := httptest.NewUnstartedServer(api)
-	srv.Listener = httpapi.LimitListener(srv.Listener, o.maxConnsPerIP, true)
-	srv.Start()
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv}
+	srv.Listener = httpapi.LimitListener(srv.Listener, o.maxConnsPerIP, !o.tls)
+	if o.tls {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv, client: srv.Client()}
 	tb.Cleanup(ts.close)
 	return ts
 }
@@ -155,9 +164,12 @@ func (ts *testServer) do(tb testing.TB, rq request) response {
 		req.Header.Set("Authorization", "Bearer "+rq.token)
 	}
 	for k, v := range rq.header {
+		if k == "Host" {
+			req.Host = v // net/http sends req.Host, not a Host header
+		}
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ts.client.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", rq.method, rq.path, err)
 	}

@@ -4,6 +4,7 @@ package teamserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,6 +20,7 @@ import (
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
 	"github.com/herald-chat/herald/backend/presence"
+	"github.com/herald-chat/herald/backend/tlscert"
 )
 
 // Defaults of Config.
@@ -57,6 +59,16 @@ type Config struct {
 	// PresenceGrace is how long a member stays online after their last stream closed
 	// (default presence.DefaultGrace, 30 s).
 	PresenceGrace time.Duration
+	// Certificate, when set, makes Serve answer HTTPS only (TLS 1.2 or later, HTTP/2 and
+	// HTTP/1.1) with this certificate; nil serves plain HTTP. SelfSigned says that nothing but
+	// its fingerprint vouches for it (tlscert.SelfSigned): invite links then carry the
+	// fingerprint (#sha256=…) for clients to pin.
+	Certificate *tls.Certificate
+	SelfSigned  bool
+	// PublicURL is the base URL people use to reach the server (invite links are built from
+	// it), e.g. https://chat.example.com; DefaultPublicURL derives one from a listener. ""
+	// builds links from the address each connection arrived on, never from its Host header.
+	PublicURL string
 
 	// Bounds on what clients can make the server hold. For each: 0 takes the default, a negative
 	// value turns the bound off (herald-server's flags say 0 for that).
@@ -88,6 +100,23 @@ func limit(v, def int) int {
 	return v
 }
 
+// DefaultPublicURL is the base URL of a server listening on addr: https when it terminates TLS,
+// addr's host — for an unspecified one (0.0.0.0, ::) the LANAddress — and addr's port.
+func DefaultPublicURL(addr net.Addr, https bool) string {
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return scheme + "://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = LANAddress()
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
 // Server is a running team server: open store, hub and API. Serve it on any number of
 // listeners; Shutdown ends it.
 type Server struct {
@@ -99,8 +128,10 @@ type Server struct {
 	Presence *presence.Tracker
 	Files    *files.Processor
 	http     *http.Server
-	stopBG   context.CancelFunc
-	bgDone   chan struct{}
+	// fingerprint is the TLS certificate's (tlscert.Fingerprint), "" for plain HTTP.
+	fingerprint string
+	stopBG      context.CancelFunc
+	bgDone      chan struct{}
 }
 
 // Open opens the data directory and assembles the server. Nothing listens yet.
@@ -147,17 +178,34 @@ func Open(cfg Config) (*Server, error) {
 		_ = store.Close()
 		return nil, err
 	}
+	var fingerprint string
+	if cfg.Certificate != nil {
+		if len(cfg.Certificate.Certificate) == 0 {
+			processor.Close()
+			tracker.Close()
+			_ = store.Close()
+			return nil, errors.New("the TLS certificate is empty")
+		}
+		fingerprint = tlscert.Fingerprint(cfg.Certificate.Certificate[0])
+	}
 	api := httpapi.New(httpapi.Config{
 		Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
 		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
 		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
+		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
 	})
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, bgDone: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
+		fingerprint: fingerprint, bgDone: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.Certificate != nil {
+		// ServeTLS adds "h2" and "http/1.1" to NextProtos: HTTP/2 lifts the browsers' limit of
+		// six connections per origin, which a stream per tab would otherwise eat into.
+		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cfg.Certificate}}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopBG = cancel
@@ -165,14 +213,25 @@ func Open(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the server's http.Handler, for embedding (the desktop app's AssetServer).
+// Handler is the server's http.Handler, for serving on a listener of one's own (teamservertest).
 func (s *Server) Handler() http.Handler { return s.API }
 
-// Serve answers requests on ln until Shutdown; it returns nil after a graceful shutdown. One
-// client address holds at most Config.MaxConnsPerIP connections of ln.
+// TLSFingerprint is the SHA-256 fingerprint of the server's certificate (tlscert.Fingerprint),
+// "" when it serves plain HTTP.
+func (s *Server) TLSFingerprint() string { return s.fingerprint }
+
+// Serve answers requests on ln until Shutdown — HTTPS when Config.Certificate is set, else
+// HTTP; it returns nil after a graceful shutdown. One client address holds at most
+// Config.MaxConnsPerIP connections of ln.
 func (s *Server) Serve(ln net.Listener) error {
-	ln = httpapi.LimitListener(ln, limit(s.cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP), true)
-	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	ln = httpapi.LimitListener(ln, limit(s.cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP), s.http.TLSConfig == nil)
+	var err error
+	if s.http.TLSConfig != nil {
+		err = s.http.ServeTLS(ln, "", "")
+	} else {
+		err = s.http.Serve(ln)
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	}
 	return nil

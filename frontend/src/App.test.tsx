@@ -223,6 +223,27 @@ describe('App', () => {
     expect(window.location.pathname).toBe('/')
   })
 
+  it("shows the fingerprint an invite link carries, to compare with the admin's", async () => {
+    const fp = 'ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89'
+    window.history.replaceState(null, '', `/join/inv1te#sha256=${fp.toUpperCase()}`)
+    stubServer({ 'GET /api/server': ready, 'GET /api/me': unauthorized })
+    renderApp(fakeConnection().connect)
+
+    const note = await screen.findByText(/Compare this fingerprint with the one your admin sees:/)
+    expect(note.querySelector('code')?.textContent).toBe(fp)
+    window.history.replaceState(null, '', '/')
+  })
+
+  it('shows no fingerprint for an invite link without one', async () => {
+    window.history.replaceState(null, '', '/join/inv1te')
+    stubServer({ 'GET /api/server': ready, 'GET /api/me': unauthorized })
+    renderApp(fakeConnection().connect)
+
+    expect(await screen.findByRole('button', { name: 'Join' })).toBeDefined()
+    expect(screen.queryByText(/Compare this fingerprint/)).toBeNull()
+    window.history.replaceState(null, '', '/')
+  })
+
   it('says so when an invite is not valid any more', async () => {
     window.history.replaceState(null, '', '/join/old')
     stubServer({

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import { ApiRequestError, errorMessage } from './api/client'
 import type { User } from './api/types'
+import { fingerprintFromLink } from './api/fingerprint'
+import { JoinIntro } from './components/Fingerprint'
 import { RegisterForm } from './components/RegisterForm'
 import { SignInForm } from './components/SignInForm'
 import { Workspace } from './components/Workspace'
@@ -212,7 +214,7 @@ export function App({ api, connect, sessionChannel }: AppProps) {
           <RegisterForm
             key={route.code}
             title="Join the team"
-            intro={<p>You were invited to this Herald server. Choose how you will sign in.</p>}
+            intro={<JoinIntro fingerprint={fingerprintFromLink(window.location.hash)} />}
             submitLabel="Join"
             inviteCode={route.code}
             register={(params) => api.register(params)}
@@ -283,7 +285,12 @@ function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut 
     if (route.page === 'join') navigate(homePath, { replace: true })
   }, [route])
 
-  const createInvite = useCallback(() => api.createInvite(), [api])
+  // The dialog shows the certificate's fingerprint for the admin to read out to the invited.
+  const createInvite = useCallback(async () => {
+    const [invite, info] = await Promise.all([api.createInvite(), api.serverInfo()])
+    const fingerprint = fingerprintFromLink(invite.url) ?? info.tlsFingerprint
+    return fingerprint ? { ...invite, fingerprint } : invite
+  }, [api])
 
   return (
     <Workspace

@@ -12,7 +12,7 @@ import type { EventStream } from './stream/types'
 
 /** What App needs of the API client beyond the store: the session and invites. */
 export interface AppApi {
-  serverInfo(): Promise<{ needsSetup: boolean; keepaliveMs: number }>
+  serverInfo(): Promise<{ needsSetup: boolean; keepaliveMs: number; tlsFingerprint?: string }>
   me(): Promise<User>
   login(username: string, password: string): Promise<Session>
   register(params: RegisterParams): Promise<Session>

@@ -2,18 +2,21 @@
 // and the web client on one address.
 //
 //	herald-server serve --addr 127.0.0.1:8080 --data-dir DIR [--keepalive 30s]
+//	    [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--public-url URL]
 //
 // SIGINT or SIGTERM shut it down gracefully.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,6 +27,7 @@ import (
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
 	"github.com/herald-chat/herald/backend/teamserver"
+	"github.com/herald-chat/herald/backend/tlscert"
 	"github.com/herald-chat/herald/frontend"
 )
 
@@ -79,20 +83,66 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opts.bodyTimeout < time.Second {
 		return fmt.Errorf("--body-timeout %s is too short (at least 1s)", opts.bodyTimeout)
 	}
-	srv, err := teamserver.Open(teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
-		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20,
-		MaxStreamsPerUser: offIfZero(opts.maxStreamsPerUser), ReplayLimit: offIfZero(opts.replayLimit),
-		MaxConnsPerIP: offIfZero(opts.maxConnsPerIP), BodyTimeout: opts.bodyTimeout, AllowedHosts: opts.allowedHosts})
+	publicURL, err := parsePublicURL(opts.publicURL)
 	if err != nil {
 		return err
 	}
+	if (opts.tlsCert == "") != (opts.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if opts.tlsSelfSigned && opts.tlsCert != "" {
+		return errors.New("--tls-self-signed or --tls-cert/--tls-key, not both")
+	}
+	var cert *tls.Certificate
+	switch {
+	case opts.tlsCert != "":
+		c, err := tlscert.Load(opts.tlsCert, opts.tlsKey)
+		if err != nil {
+			return err
+		}
+		cert = &c
+	case opts.tlsSelfSigned:
+		var extra []string
+		if publicURL != nil {
+			extra = append(extra, publicURL.Hostname())
+		}
+		c, created, err := tlscert.SelfSigned(opts.dataDir, extra...)
+		if err != nil {
+			return err
+		}
+		if created {
+			log.Info("created a self-signed TLS certificate", "dir", opts.dataDir, "names", c.Leaf.DNSNames, "addresses", c.Leaf.IPAddresses)
+		}
+		cert = &c
+	}
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
-		_ = srv.Shutdown(context.Background())
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("herald-server listening", "addr", ln.Addr().String(), "data_dir", opts.dataDir, "keepalive", opts.keepalive)
-	fmt.Fprintf(stdout, "herald-server listening on http://%s\n", ln.Addr())
+	cfg := teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
+		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20,
+		Certificate: cert, SelfSigned: opts.tlsSelfSigned, PublicURL: teamserver.DefaultPublicURL(ln.Addr(), cert != nil),
+		MaxStreamsPerUser: offIfZero(opts.maxStreamsPerUser), ReplayLimit: offIfZero(opts.replayLimit),
+		MaxConnsPerIP: offIfZero(opts.maxConnsPerIP), BodyTimeout: opts.bodyTimeout, AllowedHosts: opts.allowedHosts}
+	if publicURL != nil {
+		cfg.PublicURL = publicURL.String()
+	}
+	srv, err := teamserver.Open(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	scheme := "http"
+	if cert != nil {
+		scheme = "https"
+	}
+	log.Info("herald-server listening", "addr", ln.Addr().String(), "tls", cert != nil, "public_url", cfg.PublicURL,
+		"data_dir", opts.dataDir, "keepalive", opts.keepalive)
+	fmt.Fprintf(stdout, "herald-server listening on %s://%s\n", scheme, ln.Addr())
+	if fp := srv.TLSFingerprint(); fp != "" {
+		log.Info("TLS certificate", "sha256", fp, "self_signed", opts.tlsSelfSigned)
+		fmt.Fprintf(stdout, "herald-server certificate sha256 %s\n", fp)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -115,11 +165,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// parsePublicURL checks --public-url: "" (none), or an http(s) URL with a host and no path,
+// query or fragment; a trailing slash is dropped.
+func parsePublicURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("--public-url %q: want https://host[:port] (no path)", s)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
 type options struct {
-	addr, dataDir string
-	keepalive     time.Duration
-	maxUploadMB   int
-	debug         bool
+	addr, dataDir   string
+	keepalive       time.Duration
+	maxUploadMB     int
+	debug           bool
+	tlsCert, tlsKey string
+	tlsSelfSigned   bool
+	publicURL       string
 
 	maxStreamsPerUser, replayLimit, maxConnsPerIP int
 	bodyTimeout                                   time.Duration
@@ -156,6 +223,12 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.DurationVar(&o.keepalive, "keepalive", 30*time.Second, "mean interval of keepalive comments on idle streams")
 	fs.IntVar(&o.maxUploadMB, "max-upload-mb", 25, "largest file a member may upload, in MiB")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); needs --tls-key")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
+	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false,
+		"serve HTTPS with a self-signed certificate kept in the data dir (made on first start; its SHA-256 fingerprint is printed and goes into invite links)")
+	fs.StringVar(&o.publicURL, "public-url", "",
+		"base URL people reach the server at, e.g. https://chat.example.com; invite links are built from it (default: the listen address, for 0.0.0.0 the LAN address)")
 	fs.IntVar(&o.maxStreamsPerUser, "max-streams-per-user", hub.DefaultMaxStreamsPerUser, "streams one user may hold open at once; beyond it 429 (0: no limit)")
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", httpapi.DefaultBodyTimeout, "time a request body may take to arrive (uploads: between two chunks); then 408")

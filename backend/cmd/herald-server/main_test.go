@@ -43,10 +43,13 @@ func TestMain(m *testing.M) {
 
 // process is a running herald-server.
 type process struct {
-	cmd  *exec.Cmd
-	URL  string
-	logs *bytes.Buffer
-	done chan error
+	cmd *exec.Cmd
+	URL string
+	// Fingerprint is the certificate line's fingerprint, "" for plain HTTP.
+	Fingerprint string
+	logs        *bytes.Buffer // read it with logText while the server runs
+	errw        *lockedWriter
+	done        chan error
 }
 
 func startServer(tb testing.TB, dataDir string, extra ...string) *process {
@@ -58,7 +61,8 @@ func startServer(tb testing.TB, dataDir string, extra ...string) *process {
 		tb.Fatal(err)
 	}
 	p := &process{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = &lockedWriter{w: p.logs}
+	p.errw = &lockedWriter{w: p.logs}
+	cmd.Stderr = p.errw
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -68,6 +72,13 @@ func startServer(tb testing.TB, dataDir string, extra ...string) *process {
 		tb.Fatalf("no listening line: %q (stderr %s)", lines.Text(), p.logs)
 	}
 	p.URL = strings.TrimPrefix(lines.Text(), "herald-server listening on ")
+	if strings.HasPrefix(p.URL, "https://") {
+		if !lines.Scan() || !strings.HasPrefix(lines.Text(), "herald-server certificate sha256 ") {
+			_ = cmd.Process.Kill()
+			tb.Fatalf("no certificate line: %q (stderr %s)", lines.Text(), p.logs)
+		}
+		p.Fingerprint = strings.TrimPrefix(lines.Text(), "herald-server certificate sha256 ")
+	}
 	go func() {
 		_, _ = io.Copy(io.Discard, stdout)
 		p.done <- cmd.Wait()
@@ -86,6 +97,13 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
+// logText is what the server logged so far.
+func (p *process) logText() string {
+	p.errw.mu.Lock()
+	defer p.errw.mu.Unlock()
+	return p.logs.String()
+}
+
 func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -94,6 +112,11 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 // call is one API request; it returns the status and the decoded body, or the transport error.
 func call(ctx context.Context, base, method, path, token string, body any) (int, map[string]any, error) {
+	return callWith(ctx, http.DefaultClient, base, method, path, token, body)
+}
+
+// callWith is call through hc.
+func callWith(ctx context.Context, hc *http.Client, base, method, path, token string, body any) (int, map[string]any, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -107,7 +130,7 @@ func call(ctx context.Context, base, method, path, token string, body any) (int,
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -121,7 +144,12 @@ func call(ctx context.Context, base, method, path, token string, body any) (int,
 
 func mustCall(tb testing.TB, base, method, path, token string, body any, want int) map[string]any {
 	tb.Helper()
-	status, out, err := call(context.Background(), base, method, path, token, body)
+	return mustCallWith(tb, http.DefaultClient, base, method, path, token, body, want)
+}
+
+func mustCallWith(tb testing.TB, hc *http.Client, base, method, path, token string, body any, want int) map[string]any {
+	tb.Helper()
+	status, out, err := callWith(context.Background(), hc, base, method, path, token, body)
 	if err != nil || status != want {
 		tb.Fatalf("%s %s: %d %v %v, want %d", method, path, status, out, err, want)
 	}
@@ -142,10 +170,15 @@ type team struct{ alice, bob, chat string }
 
 func setupTeam(tb testing.TB, base string) team {
 	tb.Helper()
-	a := mustCall(tb, base, "POST", "/api/auth/register", "", map[string]string{"username": "alice", "password": "correct-horse-9"}, 201)
-	inv := mustCall(tb, base, "POST", "/api/invites", field(a, "token"), nil, 201)
-	b := mustCall(tb, base, "POST", "/api/auth/register", "", map[string]string{"username": "bob", "password": "battery-staple-7", "inviteCode": field(inv, "code")}, 201)
-	c := mustCall(tb, base, "POST", "/api/chats", field(a, "token"), map[string]any{"name": "general", "memberIds": []string{field(b, "user", "id")}}, 201)
+	return setupTeamWith(tb, http.DefaultClient, base)
+}
+
+func setupTeamWith(tb testing.TB, hc *http.Client, base string) team {
+	tb.Helper()
+	a := mustCallWith(tb, hc, base, "POST", "/api/auth/register", "", map[string]string{"username": "alice", "password": "correct-horse-9"}, 201)
+	inv := mustCallWith(tb, hc, base, "POST", "/api/invites", field(a, "token"), nil, 201)
+	b := mustCallWith(tb, hc, base, "POST", "/api/auth/register", "", map[string]string{"username": "bob", "password": "battery-staple-7", "inviteCode": field(inv, "code")}, 201)
+	c := mustCallWith(tb, hc, base, "POST", "/api/chats", field(a, "token"), map[string]any{"name": "general", "memberIds": []string{field(b, "user", "id")}}, 201)
 	return team{alice: field(a, "token"), bob: field(b, "token"), chat: field(c, "chat", "id")}
 }
 
@@ -359,7 +392,11 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 }
 
 func TestRunRejectsBadArguments(t *testing.T) {
-	for _, args := range [][]string{{}, {"bogus"}, {"serve", "--keepalive", "1ms"}, {"serve", "--nope"}} {
+	for _, args := range [][]string{{}, {"bogus"}, {"serve", "--keepalive", "1ms"}, {"serve", "--nope"},
+		{"serve", "--tls-cert", "c.pem"}, {"serve", "--tls-key", "k.pem"},
+		{"serve", "--tls-self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"},
+		{"serve", "--public-url", "https://chat.example.com/herald"}, {"serve", "--public-url", "chat.example.com"},
+		{"serve", "--data-dir", t.TempDir(), "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("run %v succeeded", args)

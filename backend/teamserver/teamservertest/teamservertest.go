@@ -6,8 +6,11 @@ package teamservertest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/backend/teamserver"
+	"github.com/herald-chat/herald/backend/tlscert"
 )
 
 // wait bounds starting and stopping.
@@ -23,12 +27,17 @@ const wait = 10 * time.Second
 
 // Server is a team server that a test can stop and start again. Its address stays the same.
 type Server struct {
-	URL string // http://127.0.0.1:PORT
+	URL string // http://127.0.0.1:PORT, or https:// WithTLS
+	// Fingerprint is the server certificate's SHA-256 (tlscert.Fingerprint) WithTLS, else "".
+	// The certificate stays the same across Stop and Start.
+	Fingerprint string
 
 	tb        testing.TB
 	dir, addr string
 	keepalive time.Duration
 	wrap      func(http.Handler) http.Handler
+	tls       bool
+	client    *http.Client
 
 	mu sync.Mutex
 	ts *teamserver.Server
@@ -43,6 +52,11 @@ func WithKeepalive(d time.Duration) Option { return func(s *Server) { s.keepaliv
 
 // WithWrap puts wrap around the API handler, e.g. a gate that refuses some requests.
 func WithWrap(wrap func(http.Handler) http.Handler) Option { return func(s *Server) { s.wrap = wrap } }
+
+// WithTLS serves HTTPS (HTTP/2, TLS 1.2 at least) with a self-signed certificate made in the
+// server's data dir, as `herald-server --tls-self-signed` and the desktop's host mode do; invite
+// links carry its fingerprint. Server.Client trusts it.
+func WithTLS() Option { return func(s *Server) { s.tls = true } }
 
 // Start starts a server on a fresh data dir; it stops when the test ends.
 func Start(tb testing.TB, opts ...Option) *Server {
@@ -60,7 +74,23 @@ func Start(tb testing.TB, opts ...Option) *Server {
 // Start opens the data dir and serves it (again) on the same address.
 func (s *Server) Start() {
 	s.tb.Helper()
-	ts, err := teamserver.Open(teamserver.Config{DataDir: s.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Keepalive: s.keepalive})
+	cfg := teamserver.Config{DataDir: s.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Keepalive: s.keepalive}
+	if s.tls {
+		cert, _, err := tlscert.SelfSigned(s.dir)
+		if err != nil {
+			s.tb.Fatal(err)
+		}
+		cfg.Certificate, cfg.SelfSigned = &cert, true
+		s.Fingerprint = tlscert.Fingerprint(cert.Leaf.Raw)
+		if s.client == nil {
+			pool := x509.NewCertPool()
+			pool.AddCert(cert.Leaf)
+			tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+			s.tb.Cleanup(tr.CloseIdleConnections)
+			s.client = &http.Client{Transport: tr}
+		}
+	}
+	ts, err := teamserver.Open(cfg)
 	if err != nil {
 		s.tb.Fatal(err)
 	}
@@ -78,8 +108,14 @@ func (s *Server) Start() {
 	}
 	s.addr = ln.Addr().String()
 	s.URL = "http://" + s.addr
-	hs := &http.Server{Handler: s.wrap(ts.Handler())}
-	go func() { _ = hs.Serve(ln) }()
+	hs := &http.Server{Handler: s.wrap(ts.Handler()), ErrorLog: log.New(io.Discard, "", 0)} // refused handshakes are what tests try
+	if s.tls {
+		s.URL = "https://" + s.addr
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cfg.Certificate}}
+		go func() { _ = hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { _ = hs.Serve(ln) }()
+	}
 	s.mu.Lock()
 	s.ts, s.hs = ts, hs
 	s.mu.Unlock()
@@ -108,10 +144,25 @@ func (s *Server) Stop() {
 	}
 }
 
+// Client is an HTTP client of the server: WithTLS it trusts exactly the server's certificate
+// (checking that it names 127.0.0.1, as a browser would); otherwise http.DefaultClient.
+func (s *Server) Client() *http.Client {
+	if s.client != nil {
+		return s.client
+	}
+	return http.DefaultClient
+}
+
 // Call makes one JSON request (body marshalled unless nil; a bearer token unless "") and decodes
 // the answer into out (unless nil or the answer is empty). The returned response's body is the
 // whole answer, readable again. A transport error or an answer that is not JSON fails the test.
 func Call(tb testing.TB, method, url, token string, body, out any) *http.Response {
+	tb.Helper()
+	return CallWith(tb, http.DefaultClient, method, url, token, body, out)
+}
+
+// CallWith is Call through hc (e.g. Server.Client for a server WithTLS).
+func CallWith(tb testing.TB, hc *http.Client, method, url, token string, body, out any) *http.Response {
 	tb.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -131,7 +182,7 @@ func Call(tb testing.TB, method, url, token string, body, out any) *http.Respons
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -58,12 +58,20 @@ export interface ServerInfo {
   needsSetup: boolean
   /** Interval of the stream's keepalive comments (ms); the server jitters each by ±10 %. */
   keepaliveMs: number
+  /**
+   * SHA-256 fingerprint of the server's TLS certificate ('ab:cd:…'), when the server terminates
+   * TLS itself and the page came over it.
+   */
+  tlsFingerprint?: string
 }
 
 /** A single-use registration code (admins only). */
 export interface Invite {
   code: string
-  /** The join link, `<origin>/join/<code>`, with the origin the request reached the server on. */
+  /**
+   * The join link, `<public URL>/join/<code>`; for a server with a self-signed certificate it
+   * ends in `#sha256=<fingerprint>`.
+   */
   url: string
   /** Unix ms. */
   expiresAt: number

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react'
 import { errorMessage } from '../api/client'
+import { Fingerprint } from './Fingerprint'
 import { Modal } from './Modal'
 
 export interface Invite {
@@ -8,6 +9,8 @@ export interface Invite {
   url: string
   /** Unix ms. */
   expiresAt: number
+  /** SHA-256 fingerprint of the server's TLS certificate, when it has one ('ab:cd:…'). */
+  fingerprint?: string
 }
 
 type InviteState =
@@ -74,6 +77,13 @@ export function InviteDialog({ createInvite, onClose }: InviteDialogProps) {
                 Copy
               </button>
             </div>
+            {state.invite.fingerprint && (
+              <p className="invite-fingerprint">
+                This server&apos;s certificate fingerprint (SHA-256): <Fingerprint value={state.invite.fingerprint} />
+                . The join page shows the one the browser received: tell the people you invite to check that it
+                is this one.
+              </p>
+            )}
           </>
         )}
         <p className="muted" aria-live="polite">

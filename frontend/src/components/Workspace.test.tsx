@@ -177,6 +177,26 @@ describe('Workspace', () => {
     expect(createInvite).toHaveBeenCalledOnce()
   })
 
+  it("shows the server's certificate fingerprint with the invite, and copies the link that carries it", async () => {
+    const fp = 'ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89'
+    const invite: Invite = {
+      code: 'abc',
+      url: `https://192.168.1.20:7878/join/abc#sha256=${fp}`,
+      expiresAt: 1_800_000_000_000,
+      fingerprint: fp,
+    }
+    vi.stubGlobal('isSecureContext', true)
+    renderWorkspace(new FakeChatStore(team()), { createInvite: () => Promise.resolve(invite) })
+    const user = userEvent.setup()
+
+    await user.click(screen.getByRole('button', { name: 'Invite people' }))
+    const dialog = screen.getByRole('dialog', { name: 'Invite people' })
+    const note = await within(dialog).findByText(/certificate fingerprint \(SHA-256\)/)
+    expect(note.querySelector('code')?.textContent).toBe(fp)
+    await user.click(within(dialog).getByRole('button', { name: 'Copy' }))
+    expect(await navigator.clipboard.readText()).toBe(invite.url)
+  })
+
   it('has no Invite people button for members', () => {
     const store = new FakeChatStore({ ...team(), me: { ...ada, role: 'member' } })
     renderWorkspace(store)

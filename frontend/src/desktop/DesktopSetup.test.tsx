@@ -1,8 +1,8 @@
-import { render, screen, waitFor } from '@testing-library/react'
+import { act, render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { ApiRequestError } from '../api/client'
-import type { HostParams, HostResult, JoinResult } from './desktop'
+import type { HostParams, HostResult, JoinResult, LanAddresses } from './desktop'
 import { DesktopSetup, normalizeServerUrl, validateHost } from './DesktopSetup'
 
 const hosted: HostResult = {
@@ -13,10 +13,15 @@ const hosted: HostResult = {
 function setup({
   host = vi.fn<(params: HostParams) => Promise<HostResult>>().mockResolvedValue(hosted),
   join = vi.fn<(serverUrl: string) => Promise<JoinResult>>().mockResolvedValue({ next: '/' }),
+  addresses,
+}: {
+  host?: (params: HostParams) => Promise<HostResult>
+  join?: (serverUrl: string) => Promise<JoinResult>
+  addresses?: () => Promise<LanAddresses>
 } = {}) {
   const assign = vi.fn<(url: string) => void>()
   const user = userEvent.setup()
-  render(<DesktopSetup client={{ host, join }} assign={assign} />)
+  render(<DesktopSetup client={addresses ? { host, join, addresses } : { host, join }} assign={assign} />)
   return { host, join, assign, user }
 }
 
@@ -175,6 +180,46 @@ describe('DesktopSetup', () => {
       await user.click(screen.getByRole('button', { name: 'Host the team' }))
 
       expect((await screen.findByRole('alert')).textContent).toBe('The password is too common.')
+    })
+  })
+
+  describe('the address in invite links', () => {
+    const fp = 'ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89'
+    const lan: LanAddresses = {
+      addresses: [
+        { interface: 'wlan0', address: '192.168.1.20', defaultRoute: true },
+        { interface: 'docker0', address: '172.17.0.1', defaultRoute: false },
+      ],
+      preferred: '192.168.1.20',
+    }
+
+    it("proposes the default route's address, sends the one chosen, and shows the certificate fingerprint", async () => {
+      const host = vi.fn<(params: HostParams) => Promise<HostResult>>().mockResolvedValue({
+        inviteUrl: `https://172.17.0.1:7878/join/c0de#sha256=${fp}`,
+        lanUrl: 'https://172.17.0.1:7878',
+      })
+      const { user } = setup({ host, addresses: () => Promise.resolve(lan) })
+      await user.click(screen.getByRole('button', { name: 'Host a team on this computer' }))
+
+      const select = await screen.findByLabelText<HTMLSelectElement>('Address in invite links')
+      expect(select.value).toBe('192.168.1.20')
+      expect(screen.getByRole('option', { name: '192.168.1.20 (wlan0, default route)' })).toBeDefined()
+      await user.selectOptions(select, '172.17.0.1')
+      await fillHostForm(user)
+      await user.click(screen.getByRole('button', { name: 'Host the team' }))
+
+      expect(host).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ lanHost: '172.17.0.1' }))
+      expect(await screen.findByText(fp)).toBeDefined()
+    })
+
+    it('offers no choice when the computer has one address', async () => {
+      const one: LanAddresses = { addresses: lan.addresses.slice(0, 1), preferred: '192.168.1.20' }
+      const addresses = vi.fn(() => Promise.resolve(one))
+      const { user } = setup({ addresses })
+      await user.click(screen.getByRole('button', { name: 'Host a team on this computer' }))
+      await waitFor(() => expect(addresses).toHaveBeenCalled())
+      await act(() => Promise.resolve())
+      expect(screen.queryByLabelText('Address in invite links')).toBeNull()
     })
   })
 

@@ -1,4 +1,5 @@
 import {
+  useCallback,
   useEffect,
   useId,
   useRef,
@@ -10,7 +11,9 @@ import {
 } from 'react'
 import { ApiRequestError, errorMessage } from '../api/client'
 import { AuthLayout } from '../components/AuthLayout'
-import type { DesktopClient, HostParams, HostResult } from './desktop'
+import { fingerprintFromLink } from '../api/fingerprint'
+import { Fingerprint } from '../components/Fingerprint'
+import type { DesktopClient, HostParams, HostResult, LanAddresses } from './desktop'
 import './desktop.css'
 
 // The server's account rules (backend/httpapi/validate.go), as RegisterForm checks them.
@@ -30,7 +33,8 @@ type Step =
   | { page: 'hosted'; result: HostResult }
 
 export interface DesktopSetupProps {
-  client: Pick<DesktopClient, 'host' | 'join'>
+  /** addresses: without it the host form offers no choice of address (the app picks). */
+  client: Pick<DesktopClient, 'host' | 'join'> & Partial<Pick<DesktopClient, 'addresses'>>
   /** Loads a page of the app; window.location.assign (tests pass a spy). */
   assign?: (url: string) => void
 }
@@ -42,6 +46,7 @@ export interface DesktopSetupProps {
  */
 export function DesktopSetup({ client, assign = assignLocation }: DesktopSetupProps) {
   const [step, setStep] = useState<Step>({ page: 'choose' })
+  const loadAddresses = useCallback(async () => (client.addresses ? client.addresses() : null), [client])
   switch (step.page) {
     case 'choose':
       return <Chooser from={step.from} onChoose={(page) => setStep({ page })} />
@@ -49,6 +54,7 @@ export function DesktopSetup({ client, assign = assignLocation }: DesktopSetupPr
       return (
         <HostForm
           host={(params) => client.host(params)}
+          addresses={loadAddresses}
           onBack={() => setStep({ page: 'choose', from: 'host' })}
           onHosted={(result) => setStep({ page: 'hosted', result })}
         />
@@ -156,13 +162,34 @@ export function validateHost(values: HostValues): HostErrors {
 
 function HostForm({
   host,
+  addresses,
   onBack,
   onHosted,
 }: {
   host: (params: HostParams) => Promise<HostResult>
+  /** This computer's addresses for invite links (GET /desktop/addresses); null: no choice. */
+  addresses: () => Promise<LanAddresses | null>
   onBack: () => void
   onHosted: (result: HostResult) => void
 }) {
+  const [lan, setLan] = useState<LanAddresses | null>(null)
+  const [lanHost, setLanHost] = useState('')
+  useEffect(() => {
+    let current = true
+    addresses().then(
+      (found) => {
+        if (!current || !found) return
+        setLan(found)
+        setLanHost(found.preferred)
+      },
+      () => {
+        // Without the list the app picks the address itself, as it would for --host.
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [addresses])
   const [values, setValues] = useState<HostValues>({
     teamName: '',
     hostAddr: DEFAULT_HOST_ADDR,
@@ -204,13 +231,15 @@ function HostForm({
     }
     setBusy(true)
     try {
-      const result = await host({
+      const params: HostParams = {
         hostAddr: values.hostAddr.trim(),
         teamName: values.teamName.trim(),
         username: values.username,
         displayName: values.displayName.trim(),
         password: values.password,
-      })
+      }
+      if (lanHost !== '') params.lanHost = lanHost
+      const result = await host(params)
       onHosted(result)
     } catch (err) {
       setBusy(false)
@@ -262,6 +291,28 @@ function HostForm({
           spellCheck={false}
           {...field('hostAddr')}
         />
+        {lan && lan.addresses.length > 1 && (
+          <div className="field">
+            <label htmlFor={`${ids}-lanHost`}>Address in invite links</label>
+            <select
+              id={`${ids}-lanHost`}
+              name="lanHost"
+              aria-describedby={`${ids}-lanHost-hint`}
+              value={lanHost}
+              onChange={(event) => setLanHost(event.target.value)}
+            >
+              {lan.addresses.map((a) => (
+                <option key={`${a.interface} ${a.address}`} value={a.address}>
+                  {a.address} ({a.interface}
+                  {a.defaultRoute ? ', default route' : ''})
+                </option>
+              ))}
+            </select>
+            <small id={`${ids}-lanHost-hint`} className="hint">
+              The address your team reaches this computer at. A docker or VPN interface is rarely the right one.
+            </small>
+          </div>
+        )}
         <TextField
           label="Your name"
           hint="How others see you."
@@ -458,6 +509,7 @@ function FormEnd({
 }
 
 function Hosted({ result, onOpen }: { result: HostResult; onOpen: () => void }) {
+  const fingerprint = result.inviteUrl ? fingerprintFromLink(result.inviteUrl) : null
   const [copyNote, setCopyNote] = useState('')
   const ids = useId()
   const linkRef = useRef<HTMLInputElement>(null)
@@ -513,6 +565,13 @@ function Hosted({ result, onOpen }: { result: HostResult; onOpen: () => void }) 
       {result.lanUrl && (
         <p className="auth-note">
           Others on your network reach Herald at <strong className="desktop-url">{result.lanUrl}</strong>
+        </p>
+      )}
+      {fingerprint && (
+        <p className="auth-note">
+          Its certificate fingerprint (SHA-256) is <Fingerprint value={fingerprint} />. The invite link carries
+          it: Herald apps that join with the link accept this certificate only, and the join page shows it to people
+          in a browser to compare with this one.
         </p>
       )}
       <button ref={openRef} type="button" className="primary-wide" onClick={onOpen}>

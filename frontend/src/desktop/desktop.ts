@@ -38,12 +38,36 @@ export interface DesktopState {
   nativeFailures?: number
   /** Why the chosen team could not be started (e.g. its port is taken); absent when it runs. */
   problem?: string
+  /**
+   * SHA-256 fingerprint of the team server's certificate ('ab:cd:…'): the hosted server's own, or
+   * the one the invite link carried, which the app accepts and no other.
+   */
+  fingerprint?: string
+}
+
+/** One of GET /desktop/addresses: an address of this computer that others may reach it at. */
+export interface LanAddress {
+  /** The network interface, e.g. 'eth0', 'wlan0', 'docker0'. */
+  interface: string
+  address: string
+  /** The interface carries the default route: most likely the one the team reaches. */
+  defaultRoute: boolean
+}
+
+/** GET /desktop/addresses. */
+export interface LanAddresses {
+  /** Best first. */
+  addresses: LanAddress[]
+  /** The app's choice when the user makes none: the first address, or 127.0.0.1. */
+  preferred: string
 }
 
 /** POST /desktop/host: start a team server in the app and create its admin account. */
 export interface HostParams {
   /** host:port to listen on, e.g. 0.0.0.0:7878. */
   hostAddr: string
+  /** The address invite links lead to (one of GET /desktop/addresses); absent: the app picks. */
+  lanHost?: string
   teamName: string
   username: string
   displayName: string
@@ -82,6 +106,11 @@ export class DesktopClient {
 
   state(): Promise<DesktopState> {
     return this.request<DesktopState>('GET', '/desktop/state')
+  }
+
+  /** This computer's addresses that invite links may lead to, best first. */
+  addresses(): Promise<LanAddresses> {
+    return this.request<LanAddresses>('GET', '/desktop/addresses')
   }
 
   /** 400 for an invalid address or a weak password, 409 when the address is in use. */
