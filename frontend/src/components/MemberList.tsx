@@ -14,7 +14,7 @@ export function MemberList({ members }: { members: readonly Member[] }) {
             className={`presence ${member.online ? 'presence-online' : 'presence-offline'}`}
             aria-hidden="true"
           />
-          {personName(member)}
+          <bdi>{personName(member)}</bdi>
           <span className="visually-hidden">{member.online ? ', online' : ', offline'}</span>
         </li>
       ))}
