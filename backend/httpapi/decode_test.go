@@ -16,7 +16,7 @@ type message struct {
 	ClientID string `json:"clientId"`
 }
 
-func decodeBody(t testing.TB, contentType string, body []byte) (message, error, *httptest.ResponseRecorder) {
+func decodeBody(t testing.TB, contentType string, body []byte) (message, *httptest.ResponseRecorder, error) {
 	t.Helper()
 	r := httptest.NewRequest("POST", "/api/chats/x/messages", strings.NewReader(string(body)))
 	if contentType != "" {
@@ -25,7 +25,7 @@ func decodeBody(t testing.TB, contentType string, body []byte) (message, error, 
 	w := httptest.NewRecorder()
 	var m message
 	err := decodeJSON(w, r, &m, 1<<10, false)
-	return m, err, w
+	return m, w, err
 }
 
 func utf16Body(s string) []byte {
@@ -55,7 +55,7 @@ func TestDecodeJSONCharset(t *testing.T) {
 		{"application/json; charset=", body, backend.EUNSUPPORTED},
 		{"text/plain; charset=utf-8", body, backend.EUNSUPPORTED},
 	} {
-		m, err, w := decodeBody(t, tc.contentType, tc.body)
+		m, w, err := decodeBody(t, tc.contentType, tc.body)
 		if got := backend.ErrorCode(err); got != tc.code {
 			t.Errorf("%q: code %q (%v), want %q", tc.contentType, got, err, tc.code)
 			continue
@@ -83,7 +83,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add("multipart/form-data; boundary=x", []byte("--x\r\n"))
 	f.Add("application/json", []byte(`{"content":"`+strings.Repeat("a", 2000)+`"}`))
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
-		_, err, w := decodeBody(t, contentType, body)
+		_, w, err := decodeBody(t, contentType, body)
 		if w.Body.Len() != 0 || w.Code != 200 || len(w.Header()) != 0 {
 			t.Fatalf("decodeJSON wrote: %d %v %q", w.Code, w.Header(), w.Body)
 		}
