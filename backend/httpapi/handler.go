@@ -107,7 +107,7 @@ func New(cfg Config) *Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, backend.Errorf(backend.EFORBIDDEN, "Cross-origin request refused."))
 	}))
-	h.handler = csrf.Handler(h.mux)
+	h.handler = securityHeaders(csrf.Handler(h.mux))
 	return h
 }
 
