@@ -20,7 +20,7 @@ APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick dunst libnotify-bin haskell-st
 APT_BROWSER := chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check bench clean
+.PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check fuzz vulncheck bench clean
 
 help: ## Show the targets
 	@echo "Herald — self-hosted real-time team chat"
@@ -83,8 +83,25 @@ contract: ## The outside view: ../shared/tools/contract-check against herald-ser
 	@if [ -x ../shared/tools/contract-check ]; then ../shared/tools/contract-check; \
 	else echo "contract: ../shared/tools/contract-check not present, not run"; fi
 
-check: test ## Everything in test, plus staticcheck
+check: test ## Everything in test, plus staticcheck, each fuzz target for 10 s, and govulncheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(GO_PKGS)
+	@$(MAKE) --no-print-directory fuzz vulncheck
+
+# Package:target of each go test -fuzz target; their seed corpora (f.Add and testdata/fuzz) also
+# run as plain tests in make test.
+FUZZ_TARGETS := ./backend/httpapi/:FuzzDecodeJSON ./backend/httpapi/:FuzzParseLastEventID \
+	./backend/:FuzzPreferencesValidate ./backend/:FuzzSafeFileName \
+	./backend/sse/:FuzzReader ./backend/sse/:FuzzEventFrameRoundTrip
+FUZZTIME ?= 10s
+
+fuzz: ## Fuzz each target for FUZZTIME (10s); a crash fails and is saved under the package's testdata/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t##*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+vulncheck: ## govulncheck (golang.org/x/vuln) on every Go package; offline, from golang.org/x/vulndb
+	scripts/govulncheck $(GO_PKGS)
 
 bench: ## Benchmarks: fan-out to 1,000 subscribers, 32 concurrent posters, per-member notifications
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./backend/hub/ ./backend/httpapi/ ./backend/bolt/

@@ -121,6 +121,14 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 	if resp := call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "not an address"}, &apiErr); resp.StatusCode != 400 {
 		t.Fatalf("bad address: %d", resp.StatusCode)
 	}
+	resp = call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "127.0.0.1:0", "teamName": "Acme\u202e",
+		"username": "owner", "password": "correct horse 1"}, &apiErr)
+	if resp.StatusCode != 400 || apiErr.Error.Message != "teamName must not contain invisible or direction-changing characters (U+202E)." {
+		t.Fatalf("team name with a bidi override: %d %+v", resp.StatusCode, apiErr)
+	}
+	if s := desktopStateOf(t, front.URL); s.Configured {
+		t.Fatalf("state after a refused team name %+v", s)
+	}
 
 	var hosted struct{ InviteURL, LanURL string }
 	resp = call(t, front.URL, "POST", "/desktop/host", "", map[string]string{"hostAddr": "127.0.0.1:0", "teamName": "Acme",

@@ -194,6 +194,10 @@ func (a *App) handleHost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "The team name is at most 80 characters.")
 		return
 	}
+	if err := backend.CheckName("teamName", team); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", backend.ErrorMessage(err))
+		return
+	}
 	if err := a.activate(local.Profile{Mode: local.ModeHost, HostAddr: req.HostAddr, LANHost: lanHost, TeamName: team, KeepInTray: keep}); err != nil {
 		a.undoHost()
 		writeAppError(w, err)

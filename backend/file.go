@@ -39,8 +39,8 @@ type File struct {
 const MaxFileNameLen = 200
 
 // SafeFileName makes a client's file name safe to store and show: only its last path element,
-// no control or format characters, no leading dots, at most MaxFileNameLen bytes of valid
-// UTF-8; "file" when nothing is left.
+// no control or format characters, no leading dots or spaces and no trailing spaces, at most
+// MaxFileNameLen bytes of valid UTF-8; "file" when nothing is left. It is idempotent.
 func SafeFileName(name string) string {
 	name = strings.ToValidUTF8(name, "")
 	name = strings.ReplaceAll(name, `\`, "/")
@@ -51,11 +51,12 @@ func SafeFileName(name string) string {
 		}
 		return r
 	}, name)
-	name = strings.TrimLeft(strings.TrimSpace(name), ".")
+	name = strings.TrimLeftFunc(name, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
 	for len(name) > MaxFileNameLen {
 		_, size := utf8.DecodeLastRuneInString(name)
 		name = name[:len(name)-size]
 	}
+	name = strings.TrimRightFunc(name, unicode.IsSpace)
 	if name == "" || name == "/" {
 		return "file"
 	}

@@ -132,13 +132,19 @@ func loadLocation(name string) (*time.Location, error) {
 	return l, nil
 }
 
-// parseClock parses "HH:MM" (00:00–23:59) into minutes after midnight.
+// parseClock parses exactly "HH:MM" (00:00–23:59, two ASCII digits each: no signs, spaces or
+// single digits) into minutes after midnight.
 func parseClock(s string) (int, error) {
-	var h, m int
 	if len(s) != 5 || s[2] != ':' {
 		return 0, fmt.Errorf("clock %q: want HH:MM", s)
 	}
-	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 23 || m > 59 || h < 0 || m < 0 {
+	for _, i := range []int{0, 1, 3, 4} {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("clock %q: want HH:MM", s)
+		}
+	}
+	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
+	if h > 23 || m > 59 {
 		return 0, fmt.Errorf("clock %q: want HH:MM", s)
 	}
 	return h*60 + m, nil

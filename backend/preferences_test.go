@@ -134,3 +134,29 @@ func TestPreferencesValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestQuietHoursTimes: quiet hours take exactly HH:MM, two digits each.
+func TestQuietHoursTimes(t *testing.T) {
+	for _, tc := range []struct {
+		clock string
+		valid bool
+	}{
+		{"00:00", true}, {"23:59", true}, {"07:05", true}, {"12:30", true},
+		{"+1:+5", false}, {"-1:05", false}, {"+7:00", false}, {"07:+5", false}, {"07:-5", false},
+		{" 7:00", false}, {"07: 5", false}, {"7:00 ", false}, {"07:5", false}, {"7:05", false},
+		{"0700", false}, {"07-00", false}, {"07:00:00", false}, {"", false},
+		{"24:00", false}, {"23:60", false}, {"99:99", false}, {"a7:00", false}, {"07:0x", false},
+		{"٠٧:٠٠", false}, // Arabic-Indic digits
+	} {
+		p := backend.DefaultPreferences()
+		p.QuietHours = &backend.QuietHours{Start: tc.clock, End: "06:00", TimeZone: "UTC"}
+		err := p.Validate()
+		if tc.valid != (err == nil) {
+			t.Errorf("start %q: Validate = %v, want valid %v", tc.clock, err, tc.valid)
+		}
+		p.QuietHours = &backend.QuietHours{Start: "22:00", End: tc.clock, TimeZone: "UTC"}
+		if err := p.Validate(); tc.valid != (err == nil) {
+			t.Errorf("end %q: Validate = %v, want valid %v", tc.clock, err, tc.valid)
+		}
+	}
+}

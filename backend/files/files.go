@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -29,8 +30,6 @@ import (
 
 // Limits of processing.
 const (
-	// MaxPixels guards against decompression bombs: larger images are not decoded.
-	MaxPixels = 40_000_000
 	// ThumbnailSize is the longest side of a thumbnail (pixels).
 	ThumbnailSize = 320
 	// PreviewLen is how many characters of a text file make its preview.
@@ -55,6 +54,8 @@ type Processor struct {
 	wg    sync.WaitGroup
 	ctx   context.Context
 	stop  context.CancelFunc
+	// decoding is shared by the workers: MaxDecodeBytes of decoded images at once.
+	decoding *budget
 }
 
 // New starts workers over a queue of queue jobs; files live in dir (created 0700).
@@ -63,7 +64,8 @@ func New(dir string, store Finisher, workers, queue int, log *slog.Logger) (*Pro
 		return nil, fmt.Errorf("files dir: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	p := &Processor{dir: dir, store: store, log: log, jobs: make(chan *backend.File, queue), ctx: ctx, stop: stop}
+	p := &Processor{dir: dir, store: store, log: log, jobs: make(chan *backend.File, queue), ctx: ctx, stop: stop,
+		decoding: newBudget(MaxDecodeBytes)}
 	for range max(1, workers) {
 		p.wg.Add(1)
 		go p.work()
@@ -154,24 +156,28 @@ func (p *Processor) image(f *backend.File, in io.ReadSeeker) string {
 	if _, err := in.Seek(0, io.SeekStart); err != nil {
 		return "The file could not be read on the server."
 	}
-	cfg, _, err := image.DecodeConfig(in)
+	cfg, format, err := image.DecodeConfig(in)
 	if err != nil {
 		return fmt.Sprintf("Not a valid %s image: %v.", strings.ToUpper(kind), err)
 	}
 	f.Width, f.Height = cfg.Width, cfg.Height
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxPixels {
-		return fmt.Sprintf("The image is %d×%d pixels; at most %d million can be processed.", cfg.Width, cfg.Height, MaxPixels/1_000_000)
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Sprintf("The image is %d×%d pixels; it has no pixels to show.", cfg.Width, cfg.Height)
 	}
-	if _, err := in.Seek(0, io.SeekStart); err != nil {
+	// A decompression bomb is a small file that decodes into a huge image: refuse it by the
+	// memory its decoding needs, before decoding.
+	size, err := decodeSize(in, format, cfg)
+	if err != nil {
 		return "The file could not be read on the server."
 	}
-	img, _, err := image.Decode(in)
-	if err != nil {
-		return fmt.Sprintf("Not a valid %s image: %v.", strings.ToUpper(kind), err)
+	if size > MaxDecodeBytes {
+		return fmt.Sprintf("The image is %d×%d pixels; decoding it would take %d MiB, more than the %d MiB this server decodes at once.",
+			cfg.Width, cfg.Height, (size+1<<20-1)>>20, MaxDecodeBytes>>20)
 	}
-	w, h := thumbnailSize(cfg.Width, cfg.Height)
-	thumb := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.ApproxBiLinear.Scale(thumb, thumb.Bounds(), img, img.Bounds(), draw.Over, nil)
+	thumb, reason := p.decodeThumbnail(in, kind, cfg, size)
+	if reason != "" {
+		return reason
+	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, thumb); err != nil {
 		return "The thumbnail could not be made."
@@ -182,6 +188,34 @@ func (p *Processor) image(f *backend.File, in io.ReadSeeker) string {
 	}
 	f.Thumbnail = true
 	return ""
+}
+
+// decodeThumbnail decodes the image, within size bytes of the decoding budget (waiting for
+// them), and scales it down to a thumbnail; it returns why that failed, or "".
+func (p *Processor) decodeThumbnail(in io.ReadSeeker, kind string, cfg image.Config, size int64) (*image.RGBA, string) {
+	p.decoding.acquire(size)
+	defer p.decoding.release(size)
+	thumb, reason := decodeScaled(in, kind, cfg)
+	if size >= MaxDecodeBytes/4 {
+		// The decoded image is garbage now, but the collector's goal has grown with it: collect
+		// before the next decode may start, or two of them would be in memory at once.
+		runtime.GC()
+	}
+	return thumb, reason
+}
+
+func decodeScaled(in io.ReadSeeker, kind string, cfg image.Config) (*image.RGBA, string) {
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return nil, "The file could not be read on the server."
+	}
+	img, _, err := image.Decode(in)
+	if err != nil {
+		return nil, fmt.Sprintf("Not a valid %s image: %v.", strings.ToUpper(kind), err)
+	}
+	w, h := thumbnailSize(cfg.Width, cfg.Height)
+	thumb := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.ApproxBiLinear.Scale(thumb, thumb.Bounds(), img, img.Bounds(), draw.Over, nil)
+	return thumb, ""
 }
 
 func thumbnailSize(w, h int) (int, int) {

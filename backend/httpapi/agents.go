@@ -12,8 +12,6 @@ import (
 // rotate and revoke it (sessions.go).
 const botTokenTTL = 100 * 365 * 24 * time.Hour
 
-const maxAvatarLen = 512 // characters
-
 // createBot lets an admin add a bot. Its token is answered once and never shown again.
 func (h *Handler) createBot(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	var req struct {
@@ -34,12 +32,12 @@ func (h *Handler) createBot(w http.ResponseWriter, r *http.Request, u *backend.U
 	if err != nil {
 		return backend.Errorf(backend.EINVALID, "name must contain letters or digits to make a username from.")
 	}
-	avatar, err := validText("avatar", req.Avatar, maxAvatarLen, true)
+	avatar, err := validText("avatar", req.Avatar, backend.MaxAvatarURLLen, true)
 	if err != nil {
 		return err
 	}
-	if strings.Contains(avatar, "://") && !strings.HasPrefix(avatar, "https://") {
-		return backend.Errorf(backend.EINVALID, "avatar must be an https URL or a short text such as an emoji.")
+	if err := backend.CheckAvatar(avatar); err != nil {
+		return err
 	}
 	bot := &backend.User{Username: username, DisplayName: name, Avatar: avatar}
 	if err := h.store.CreateBot(r.Context(), bot); err != nil {

@@ -12,7 +12,14 @@ func TestBots(t *testing.T) {
 	for name, body := range map[string]map[string]string{
 		"no name":         {"name": " "},
 		"no letters":      {"name": "!!!"},
-		"http avatar":     {"name": "X", "avatar": "http://example.com/a.png"},
+		"http avatar":     {"name": "Xavier Bot", "avatar": "http://example.com/a.png"},
+		"javascript":      {"name": "Xavier Bot", "avatar": "javascript:alert(1)"},
+		"JAVASCRIPT":      {"name": "Xavier Bot", "avatar": "JAVASCRIPT:alert(1)"},
+		"space first":     {"name": "Xavier Bot", "avatar": " javascript:alert(1)"},
+		"data URL":        {"name": "Xavier Bot", "avatar": "data:image/svg+xml,<svg onload=alert(1)>"},
+		"scheme-relative": {"name": "Xavier Bot", "avatar": "//evil.com/x.png"},
+		"user info":       {"name": "Xavier Bot", "avatar": "https://admin@evil.com/x.png"},
+		"long text":       {"name": "Xavier Bot", "avatar": "this is not a short avatar"},
 		"unknown field":   {"name": "X", "owner": "me"},
 		"control in name": {"name": "a\x07b"},
 	} {

@@ -139,6 +139,8 @@ func TestBadInputIsRejectedAndNothingWritten(t *testing.T) {
 		{"control character", request{method: "POST", path: path, token: tok, body: map[string]any{"content": "a\x00b"}}, 400, "invalid"},
 		{"bad client id", request{method: "POST", path: path, token: tok, body: map[string]any{"content": "x", "clientId": "has space"}}, 400, "invalid"},
 		{"huge body", request{method: "POST", path: path, token: tok, raw: []byte(`{"content":"` + strings.Repeat("a", 3<<20) + `"}`)}, 413, "too_large"},
+		{"utf-16 body", request{method: "POST", path: path, token: tok, raw: []byte("{\x00\"\x00c\x00\"\x00:\x00\"\x00x\x00\"\x00}\x00"), header: map[string]string{"Content-Type": "application/json; charset=utf-16"}}, 415, "unsupported"},
+		{"latin-1 body", request{method: "POST", path: path, token: tok, raw: []byte(`{"content":"x"}`), header: map[string]string{"Content-Type": "application/json; charset=ISO-8859-1"}}, 415, "unsupported"},
 		{"form body", request{method: "POST", path: path, token: tok, raw: []byte("content=x"), header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 415, "unsupported"},
 		{"no auth", request{method: "POST", path: path, body: map[string]any{"content": "x"}}, 401, "unauthorized"},
 		{"unknown chat", request{method: "POST", path: "/api/chats/" + unknownID + "/messages", token: tok, body: map[string]any{"content": "x"}}, 404, "not_found"},

@@ -13,13 +13,18 @@ import (
 )
 
 // decodeJSON reads one JSON object of at most limit bytes into v. It rejects a Content-Type other
-// than JSON (415), a larger body (413), malformed JSON, unknown fields, wrong types and trailing
-// data (400). An empty body is an error unless optional is set, in which case v stays as it is.
+// than JSON or a charset other than UTF-8 (415), a larger body (413), malformed JSON, unknown
+// fields, wrong types and trailing data (400). An empty body is an error unless optional is set,
+// in which case v stays as it is.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, optional bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			return backend.Errorf(backend.EUNSUPPORTED, "Send the body as application/json.")
+		}
+		// JSON is UTF-8 (RFC 8259); a body labelled otherwise would be misread, not converted.
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return backend.Errorf(backend.EUNSUPPORTED, "Send the body as UTF-8; charset %q is not read.", cs)
 		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))

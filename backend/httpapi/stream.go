@@ -40,9 +40,9 @@ func (h *Handler) notificationStream(w http.ResponseWriter, r *http.Request, u *
 // told when to come back). Errors before the 200 are rendered as JSON; after it, the stream just
 // ends.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope backend.Scope) error {
-	lastID := r.Header.Get("Last-Event-ID")
-	if lastID == "" {
-		lastID = r.URL.Query().Get("lastEventId")
+	lastID, err := parseLastEventID(r.Header.Get("Last-Event-ID"), r.URL.Query().Get("lastEventId"))
+	if err != nil {
+		lastID = unknownEventID // RESYNC, like an id the log does not hold
 	}
 	cred, _ := r.Context().Value(credentialKey).(*credential)
 	if cred != nil {

@@ -213,7 +213,7 @@ func TestResume(t *testing.T) {
 		}
 	}
 	// An id the log does not hold: RESYNC, carrying the newest id so the next resume works.
-	for _, unknown := range []string{unknownID, "garbage"} {
+	for _, unknown := range []string{unknownID, "garbage", strings.ToLower(unknownID), strings.Repeat("7", 4096)} {
 		sc := ts.openStream(t, "/api/stream", tm.bob.Token, unknown)
 		ev := sc.nextEvent(t, wait)
 		last, _ := ts.Store.LastEventID(context.Background())

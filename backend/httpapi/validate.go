@@ -31,11 +31,23 @@ func validPassword(s string) error {
 	return nil
 }
 
-// validText trims s and checks it is valid UTF-8 of at most maxLen characters without control
-// characters (newlines and tabs only where multiline is set).
+// validText checks a one-line label — a display, chat, bot or task name, a title — shown beside
+// other people's text: trimmed, valid UTF-8, at most maxLen characters, no control characters,
+// and none that are invisible or change the text's direction (backend.CheckName).
 func validText(field, s string, maxLen int, optional bool) (string, error) {
-	return checkText(field, strings.TrimSpace(s), maxLen, optional, false)
+	s, err := checkText(field, strings.TrimSpace(s), maxLen, optional, false)
+	if err != nil {
+		return "", err
+	}
+	if err := backend.CheckName(field, s); err != nil {
+		return "", err
+	}
+	return s, nil
 }
+
+// checkText checks s is valid UTF-8 of at most maxLen characters without control characters
+// (newlines and tabs only where multiline is set). Message bodies keep bidi and zero-width
+// characters: clients show them isolated.
 
 func checkText(field, s string, maxLen int, optional, multiline bool) (string, error) {
 	if !utf8.ValidString(s) {

@@ -1,4 +1,5 @@
 // @ts-check
+/* global document, window */
 // Checks of the harness itself, so a scenario failure is about the web client and not the
 // plumbing: the server process survives SIGKILL + restart on the same port with its data, the
 // REST helpers speak the API, and Chromium reaches the server.
@@ -7,7 +8,17 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
-import { ARTIFACTS_DIR, ApiError, HeraldServer, createTeam, launchBrowser, newContext, screenshot } from './harness.js'
+import {
+  ARTIFACTS_DIR,
+  ApiError,
+  HeraldServer,
+  createTeam,
+  cspViolationsIn,
+  launchBrowser,
+  newContext,
+  screenshot,
+  waitUntil,
+} from './harness.js'
 
 test('the server restarts on the same port with its data after SIGKILL', { timeout: 30_000 }, async () => {
   const server = await HeraldServer.start({ label: 'harness' })
@@ -53,6 +64,38 @@ test('Chromium reaches the server and screenshots land in test-artifacts', { tim
     await page.locator('body').waitFor()
     await screenshot(page, 'harness-start-page')
     assert.ok(existsSync(path.join(ARTIFACTS_DIR, 'harness-start-page.png')))
+  } finally {
+    await browser.close()
+    await server.stop()
+  }
+})
+
+test('the web client runs under its Content-Security-Policy, which blocks an injected script', { timeout: 30_000 }, async () => {
+  const server = await HeraldServer.start({ label: 'harness-csp' })
+  const browser = await launchBrowser()
+  try {
+    const context = await newContext(browser, server)
+    const page = await context.newPage()
+    const res = await page.goto('/')
+    const csp = res?.headers()['content-security-policy'] ?? ''
+    for (const directive of ["script-src 'self'", "object-src 'none'", "frame-ancestors 'none'"]) {
+      assert.ok(csp.includes(directive), `CSP ${csp} lacks ${directive}`)
+    }
+    assert.equal(res?.headers()['x-frame-options'], 'DENY')
+    await page.getByRole('button', { name: /sign in|create/i }).first().waitFor()
+    assert.deepEqual(cspViolationsIn(context), [], 'the web client itself violates nothing')
+
+    // What an injected <script> would do is refused, and the recorder sees it.
+    const ran = await page.evaluate(() => {
+      const script = document.createElement('script')
+      script.textContent = 'window.heraldInjected = true'
+      document.head.append(script)
+      return Reflect.get(window, 'heraldInjected') === true
+    })
+    assert.equal(ran, false, 'an inline script ran')
+    await waitUntil(() => cspViolationsIn(context).some((v) => v.startsWith('script-src-elem blocked inline')), {
+      what: 'the blocked inline script to be reported',
+    })
   } finally {
     await browser.close()
     await server.stop()

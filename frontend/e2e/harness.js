@@ -446,7 +446,46 @@ export function launchBrowser() {
 export async function newContext(browser, server) {
   const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } })
   context.setDefaultTimeout(ACTION_TIMEOUT_MS)
+  await recordCspViolations(context)
   return context
+}
+
+/** @type {WeakMap<BrowserContext, string[]>} */
+const cspViolations = new WeakMap()
+
+/**
+ * Records every Content-Security-Policy violation in the context's pages: the DOM's
+ * `securitypolicyviolation` events and Chromium's console errors about the policy (which also
+ * cover what no event reports, such as a malformed header).
+ * @param {BrowserContext} context
+ */
+async function recordCspViolations(context) {
+  /** @type {string[]} */
+  const seen = []
+  cspViolations.set(context, seen)
+  await context.exposeBinding('heraldE2eCspViolation', (_source, /** @type {string} */ text) => {
+    seen.push(text)
+  })
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const report = /** @type {(text: string) => void} */ (
+        /** @type {unknown} */ (Reflect.get(window, 'heraldE2eCspViolation'))
+      )
+      report(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`)
+    })
+  })
+  context.on('console', (message) => {
+    if (message.type() === 'error' && /Content[- ]Security[- ]Policy/i.test(message.text())) seen.push(message.text())
+  })
+}
+
+/**
+ * The CSP violations recorded in context's pages so far.
+ * @param {BrowserContext} context
+ * @returns {string[]}
+ */
+export function cspViolationsIn(context) {
+  return [...(cspViolations.get(context) ?? [])]
 }
 
 /**
@@ -807,6 +846,9 @@ export async function withScene(browser, label, usernames, body) {
     }
     try {
       await body(scene)
+      // The web client runs under the server's Content-Security-Policy: not one violation.
+      const violations = contexts.flatMap(cspViolationsIn)
+      if (violations.length > 0) throw new Error(`Content-Security-Policy violations:\n${violations.join('\n')}`)
     } catch (err) {
       await captureFailure(contexts, label)
       throw err

@@ -10,6 +10,10 @@ export interface User {
   createdAt: number
   /** Presence; absent means offline. */
   status?: AgentStatus
+  /** Bots only. */
+  kind?: 'bot'
+  /** A bot's avatar: an https URL or a short text such as an emoji. */
+  avatar?: string
 }
 
 export interface Chat {

@@ -95,7 +95,7 @@ export function ChatView({ store, snapshot, chatId, stream }: ChatViewProps) {
                 <span className="hash" aria-hidden="true">
                   #
                 </span>
-                {chat.name}
+                <bdi>{chat.name}</bdi>
               </>
             ) : openError ? (
               'Chat not available'

@@ -1,4 +1,5 @@
 import type { Member } from '../state/types'
+import { Avatar } from './Avatar'
 import { personName } from './names'
 
 /** A chat's members, online first, each with a presence dot and its words for screen readers. */
@@ -14,7 +15,8 @@ export function MemberList({ members }: { members: readonly Member[] }) {
             className={`presence ${member.online ? 'presence-online' : 'presence-offline'}`}
             aria-hidden="true"
           />
-          {personName(member)}
+          <Avatar avatar={member.avatar} />
+          <bdi>{personName(member)}</bdi>
           <span className="visually-hidden">{member.online ? ', online' : ', offline'}</span>
         </li>
       ))}

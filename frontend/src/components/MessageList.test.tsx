@@ -52,7 +52,35 @@ function renderList(...args: Parameters<typeof list>) {
   return render(list(...args))
 }
 
+/** The nearest element that isolates its text from the surrounding bidi context, if any. */
+function isolatingAncestor(node: Element): Element | null {
+  return node.closest('bdi, [dir]')
+}
+
 describe('MessageList', () => {
+  it('isolates message bodies and author names so a U+202E cannot flip the UI around them', () => {
+    const evil = member('u3', 'Mallory\u202Egnp.exe')
+    render(
+      <MessageList
+        chatName="general"
+        view={view({ messages: [message('m1', evil.id, 'look \u202Ethis is reversed')] })}
+        users={{ ...users, [evil.id]: evil }}
+        me={ada}
+        onLoadOlder={() => {}}
+        onRetry={() => {}}
+        onDiscard={() => {}}
+      />,
+    )
+    const body = screen.getByText('look \u202Ethis is reversed')
+    expect(isolatingAncestor(body)).not.toBeNull()
+    expect(isolatingAncestor(body)?.getAttribute('dir')).toBe('auto')
+    const author = screen.getByText('Mallory\u202Egnp.exe')
+    expect(isolatingAncestor(author)).not.toBeNull()
+    // The isolate ends inside the message: its time is outside it.
+    const time = screen.getByRole('log').querySelector('time')
+    expect(time && isolatingAncestor(time)).toBeNull()
+  })
+
   it('is a polite log with author, time and content', () => {
     renderList(
       view({ messages: [message('m1', bob.id, 'Hi Ada'), message('m2', ada.id, 'Hi Bob')] }),

@@ -191,7 +191,9 @@ function MessageItem({
       ].join(' ')}
     >
       <div className="message-meta">
-        <span className={item.continued ? 'visually-hidden' : 'message-author'}>{author}</span>{' '}
+        <span className={item.continued ? 'visually-hidden' : 'message-author'} dir="auto">
+          {author}
+        </span>{' '}
         <time dateTime={time.toISOString()} title={time.toLocaleString()}>
           {time.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}
         </time>
@@ -199,7 +201,9 @@ function MessageItem({
       {item.attachment ? (
         <Attachment file={item.attachment} />
       ) : (
-        <div className="message-content">{item.content}</div>
+        <div className="message-content" dir="auto">
+          {item.content}
+        </div>
       )}
       {pending && (
         <div className="send-state">
@@ -238,7 +242,7 @@ function Attachment({ file }: { file: FileInfo }) {
       )}
       <figcaption>
         <a href={href} download={file.name}>
-          {file.name}
+          <bdi>{file.name}</bdi>
         </a>{' '}
         <span className="attachment-size">{formatSize(file.size)}</span>
       </figcaption>

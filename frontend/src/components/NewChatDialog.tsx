@@ -74,7 +74,7 @@ export function NewChatDialog({ people, createChat, onCreated, onClose }: NewCha
                       aria-describedby={`${idPrefix}-${user.id}`}
                       onChange={(event) => toggle(user.id, event.target.checked)}
                     />
-                    {personName(user)}
+                    <bdi>{personName(user)}</bdi>
                   </label>
                   <span id={`${idPrefix}-${user.id}`} className="muted">
                     @{user.username}

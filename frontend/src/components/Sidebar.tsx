@@ -49,7 +49,9 @@ export function Sidebar({
       </nav>
       <div className="sidebar-me">
         <span className="me-name">
-          <span className="me-display">{personName(me)}</span>
+          <span className="me-display" dir="auto">
+            {personName(me)}
+          </span>
           <span className="me-username">@{me.username}</span>
         </span>
         {/* Below the name, which keeps the footer's whole width. */}
@@ -108,7 +110,9 @@ export function ChatList({
               <span className="hash" aria-hidden="true">
                 #
               </span>
-              <span className="chat-name">{chat.name}</span>
+              <span className="chat-name" dir="auto">
+                {chat.name}
+              </span>
             </Link>
             {unread > 0 && (
               <>

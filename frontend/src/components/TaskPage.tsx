@@ -94,7 +94,13 @@ function BackLink({ task, chats }: { task: Task | null; chats: readonly Chat[] }
   return (
     <Link to={chat ? chatPath(chat.id) : homePath} className="task-back">
       <span aria-hidden="true">‹ </span>
-      {chat ? `Back to #${chat.name}` : 'All chats'}
+      {chat ? (
+        <>
+          Back to #<bdi>{chat.name}</bdi>
+        </>
+      ) : (
+        'All chats'
+      )}
     </Link>
   )
 }
@@ -176,7 +182,15 @@ function TaskDetails({
           <>
             <dt>Chat</dt>
             <dd>
-              <Link to={chatPath(task.chatId)}>{chat ? `#${chat.name}` : 'Open the chat'}</Link>
+              <Link to={chatPath(task.chatId)}>
+                {chat ? (
+                  <>
+                    #<bdi>{chat.name}</bdi>
+                  </>
+                ) : (
+                  'Open the chat'
+                )}
+              </Link>
             </dd>
           </>
         )}

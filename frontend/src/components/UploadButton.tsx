@@ -70,7 +70,9 @@ export function UploadList({
     <ul className="uploads" aria-label="Uploads">
       {uploads.map((upload) => (
         <li key={upload.id} className={`upload upload-${upload.phase}`}>
-          <span className="upload-name">{upload.name}</span>
+          <span className="upload-name" dir="auto">
+            {upload.name}
+          </span>
           {upload.phase === 'uploading' && (
             <>
               <span

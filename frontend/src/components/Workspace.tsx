@@ -148,7 +148,9 @@ export function Workspace({
         )}
         {page ?? (chatId === null ? (
           <div className="empty-state">
-            <h1>Welcome, {snapshot.me.displayName || snapshot.me.username}</h1>
+            <h1>
+              Welcome, <bdi>{snapshot.me.displayName || snapshot.me.username}</bdi>
+            </h1>
             <p>
               {snapshot.chats.length === 0
                 ? 'You are not in any chat yet. Start one with New chat.'

@@ -130,7 +130,7 @@ function TeamFacts({ state }: { state: DesktopState }) {
       {state.teamName && (
         <>
           <dt>Team</dt>
-          <dd>{state.teamName}</dd>
+          <dd dir="auto">{state.teamName}</dd>
         </>
       )}
       <dt>This computer</dt>

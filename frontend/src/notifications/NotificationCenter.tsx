@@ -283,11 +283,13 @@ function Entry({ entry, now, onOpen, onToggleRead }: EntryProps) {
           <KindIcon kind={kind} size={15} />
         </span>
         <span className="entry-text">
-          <span className="entry-title" id={titleId}>
+          <span className="entry-title" id={titleId} dir="auto">
             {entry.title}
           </span>
           <span className="entry-details" id={detailsId}>
-            {entry.body && <span className="entry-body">{entry.body}</span>}
+            {entry.body && <span className="entry-body" dir="auto">
+                {entry.body}
+              </span>}
             {!entry.notify && entry.reason && <span className="entry-silenced">Silenced: {entry.reason}</span>}
             <time
               className="entry-time"

@@ -188,10 +188,12 @@ function ToastItem({ toast, leaving, onDismiss, onAction, onPause, onResume }: T
       <div className="toast-content">
         <p className="toast-title">
           {prefix !== null && <span className="visually-hidden">{`${prefix}: `}</span>}
-          {toast.title}
+          <bdi>{toast.title}</bdi>
           {showCount && <span className="toast-count"> ({toast.count})</span>}
         </p>
-        {toast.body && <p className="toast-body">{toast.body}</p>}
+        {toast.body && <p className="toast-body" dir="auto">
+            {toast.body}
+          </p>}
         {toast.actions.length > 0 && (
           <div className="toast-actions">
             {toast.actions.map((action) => (

@@ -764,7 +764,7 @@ function MutedChatsSection({ draft, edit, chats }: SectionProps & { chats: reado
                     }))
                   }}
                 />
-                #{chat.name}
+                #<bdi>{chat.name}</bdi>
               </label>
             </li>
           ))}
