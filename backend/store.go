@@ -88,14 +88,16 @@ type NotificationStore interface {
 
 // TaskStore keeps tasks.
 type TaskStore interface {
-	// CreateTask stores t (ID, Status pending and CreatedAt are assigned). The owner must exist
+	// CreateTask stores t (ID, Status pending and CreatedAt are assigned). The creator must be
+	// allowed to create it for its owner (MayCreateTaskFor, EFORBIDDEN) and the owner must exist
 	// (ENOTFOUND); with a ChatID the chat must exist (ENOTFOUND) and the creator belong to it
 	// (EFORBIDDEN).
 	CreateTask(ctx context.Context, t *Task) error
 	// Task returns the task (ENOTFOUND).
 	Task(ctx context.Context, id string) (*Task, error)
 	// CompleteTask sets the outcome of a pending task (ECONFLICT once completed), records a
-	// notification for the owner decided by their preferences, and emits TASK_COMPLETED to them.
+	// notification for the owner (TaskCompletedNotification: it names the creator) decided by
+	// their preferences, and emits TASK_COMPLETED to them.
 	// by must be the creator, the owner or an admin (EFORBIDDEN).
 	CompleteTask(ctx context.Context, id string, by *User, status TaskStatus, result string) (*Task, error)
 }
