@@ -108,6 +108,9 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// login signs a person in. Every failure — unknown user, bot (bots have no password), wrong or
+// overlong password — answers the same 401 after exactly one argon2id check (against the user's
+// hash, or dummyHash), so that neither the answer nor its timing tells which it was.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Username string `json:"username"`
@@ -116,24 +119,25 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
 		return err
 	}
-	wrong := backend.Errorf(backend.EUNAUTHORIZED, "Wrong username or password.")
-	if len(req.Password) > backend.MaxPasswordLen {
-		return wrong
-	}
-	u, err := h.store.UserByUsername(r.Context(), strings.ToLower(strings.TrimSpace(req.Username)))
+	username := strings.ToLower(strings.TrimSpace(req.Username))
+	u, err := h.store.UserByUsername(r.Context(), username)
 	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
 		return err
 	}
-	hash := dummyHash // an unknown user costs as much as a wrong password
-	if u != nil {
+	hash, password := dummyHash, req.Password
+	canSignIn := u != nil && !u.IsBot() && len(password) <= backend.MaxPasswordLen
+	if canSignIn {
 		hash = u.PasswordHash
 	}
-	var ok bool
-	if err := withHashSlot(r.Context(), func() { ok = checkPassword(hash, req.Password) }); err != nil {
+	if len(password) > backend.MaxPasswordLen {
+		password = password[:backend.MaxPasswordLen] // hashed all the same, and refused
+	}
+	var match bool
+	if err := withHashSlot(r.Context(), func() { match = checkPassword(hash, password) }); err != nil {
 		return err
 	}
-	if u == nil || !ok {
-		return wrong
+	if !canSignIn || !match {
+		return backend.Errorf(backend.EUNAUTHORIZED, "Wrong username or password.")
 	}
 	token, err := h.startSession(w, r, u)
 	if err != nil {

@@ -43,6 +43,7 @@ type serverOptions struct {
 	writeLimit time.Duration
 	clock      backend.Clock
 	maxUpload  int64
+	authBurst  int // sign-in and registration attempts per client IP before the limit
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -69,7 +70,7 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	}
 	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
 		Logger: log, Keepalive: o.keepalive,
-		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock})
+		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock, AuthRateBurst: o.authBurst})
 	srv := httptest.NewServer(api)
 	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv}
 	tb.Cleanup(ts.close)
