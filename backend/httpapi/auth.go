@@ -110,7 +110,8 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 
 // login signs a person in. Every failure — unknown user, bot (bots have no password), wrong or
 // overlong password — answers the same 401 after exactly one argon2id check (against the user's
-// hash, or dummyHash), so that neither the answer nor its timing tells which it was.
+// hash, or dummyHash), so that neither the answer nor its timing tells which it was. The
+// account's sign-in limit is taken before the check and given back on success.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Username string `json:"username"`
@@ -120,6 +121,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	username := strings.ToLower(strings.TrimSpace(req.Username))
+	giveBack, ok, wait := h.signInAccount.take(accountKey(username))
+	if !ok {
+		return tooManyBecause(w, wait, "Too many sign-in attempts for this account")
+	}
 	u, err := h.store.UserByUsername(r.Context(), username)
 	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
 		return err
@@ -139,12 +144,23 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if !canSignIn || !match {
 		return backend.Errorf(backend.EUNAUTHORIZED, "Wrong username or password.")
 	}
+	giveBack()
 	token, err := h.startSession(w, r, u)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, authResponse{User: u, Token: token})
 	return nil
+}
+
+// accountKey is the per-account limiter's key for a normalized username. Names longer than any
+// username share keys by their first bytes, so that a key costs at most MaxUsernameLen+1 bytes
+// whatever a client sends.
+func accountKey(username string) string {
+	if len(username) > backend.MaxUsernameLen {
+		return username[:backend.MaxUsernameLen+1]
+	}
+	return username
 }
 
 // startSession stores a new session for u, sets the session cookie, and returns the token.

@@ -15,15 +15,23 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultKeepalive     = 30 * time.Second
-	DefaultRetry         = 3 * time.Second
-	DefaultWriteTimeout  = 15 * time.Second
-	DefaultSessionTTL    = 30 * 24 * time.Hour
-	DefaultInviteTTL     = 7 * 24 * time.Hour
-	DefaultAuthRateEvery = 3 * time.Second
-	DefaultAuthRateBurst = 20
+	DefaultKeepalive    = 30 * time.Second
+	DefaultRetry        = 3 * time.Second
+	DefaultWriteTimeout = 15 * time.Second
+	DefaultSessionTTL   = 30 * 24 * time.Hour
+	DefaultInviteTTL    = 7 * 24 * time.Hour
 	// SessionCookie is the name of the HttpOnly cookie that carries a browser's session token.
 	SessionCookie = "herald_session"
+)
+
+// Defaults of Config's abuse limits (issue 9).
+const (
+	DefaultSignInIPBurst      = 20
+	DefaultSignInIPEvery      = 3 * time.Second
+	DefaultSignInAccountBurst = 10
+	DefaultSignInAccountEvery = 30 * time.Second
+	DefaultRegisterIPBurst    = 20
+	DefaultRegisterIPEvery    = 3 * time.Second
 )
 
 // Config configures a Handler. Zero fields take the defaults above.
@@ -50,10 +58,22 @@ type Config struct {
 	// Files stores and processes uploads; MaxUpload bounds one (bytes, default DefaultMaxUpload).
 	Files     FileStorage
 	MaxUpload int64
-	// AuthRateEvery and AuthRateBurst limit sign-in and registration attempts per client IP:
-	// a burst of AuthRateBurst, then one per AuthRateEvery (defaults 20 and 3 s).
-	AuthRateEvery time.Duration
-	AuthRateBurst int
+
+	// Abuse limits (issue 9). In each Limit a zero field takes its default and Off (a negative
+	// field) turns the limit off; beyond a limit the answer is 429 with Retry-After.
+	//
+	// SignInIP limits sign-in attempts per client IP (default a burst of 20, then one per 3 s);
+	// RegisterIP limits registrations per client IP in a bucket of its own (same defaults).
+	SignInIP   Limit
+	RegisterIP Limit
+	// SignInAccount limits sign-in attempts per username, whether the account exists or not (a
+	// limit only for real accounts would tell which ones exist): default a burst of 10, then one
+	// per 30 s. It is checked after SignInIP, before the password; a successful sign-in gives its
+	// token back, so the account's owner signing in does not use it up. The trade-off: someone
+	// who keeps failing on an account from many addresses can hold its owner to one attempt per
+	// Every (shared with them) for as long as they keep it up — slowed, never locked out for
+	// good, and sessions already signed in (and bots' tokens) are not affected.
+	SignInAccount Limit
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -71,7 +91,10 @@ type Handler struct {
 	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
 	streams      sync.WaitGroup
 
-	typingLimit *keyedLimiter // per user: clients send TYPING at most every 3 s
+	typingLimit *keyedLimiter // per user: a burst of 5, then one per second
+
+	// Abuse limits of Config, nil when off.
+	signInIP, signInAccount, registerIP *keyedLimiter
 }
 
 // New returns a Handler for cfg.
@@ -90,18 +113,20 @@ func New(cfg Config) *Handler {
 	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
 	cfg.SessionTTL = orDefault(cfg.SessionTTL, DefaultSessionTTL)
 	cfg.InviteTTL = orDefault(cfg.InviteTTL, DefaultInviteTTL)
-	cfg.AuthRateEvery = orDefault(cfg.AuthRateEvery, DefaultAuthRateEvery)
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
-	if cfg.AuthRateBurst <= 0 {
-		cfg.AuthRateBurst = DefaultAuthRateBurst
-	}
+	cfg.SignInIP = cfg.SignInIP.withDefault(Limit{DefaultSignInIPBurst, DefaultSignInIPEvery})
+	cfg.RegisterIP = cfg.RegisterIP.withDefault(Limit{DefaultRegisterIPBurst, DefaultRegisterIPEvery})
+	cfg.SignInAccount = cfg.SignInAccount.withDefault(Limit{DefaultSignInAccountBurst, DefaultSignInAccountEvery})
 	h := &Handler{
 		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
 	}
-	h.typingLimit = newKeyedLimiter(time.Second, 5, h.now)
+	h.typingLimit = newKeyedLimiter(Limit{Burst: 5, Every: time.Second}, h.now)
+	h.signInIP = newKeyedLimiter(cfg.SignInIP, h.now)
+	h.signInAccount = newKeyedLimiter(cfg.SignInAccount, h.now)
+	h.registerIP = newKeyedLimiter(cfg.RegisterIP, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -152,11 +177,10 @@ func (h *Handler) streamStarted() bool {
 
 func (h *Handler) routes() {
 	m := h.mux
-	// Sign-in and registration are limited per client IP: they are where passwords and invite
-	// codes are guessed.
-	auth := newKeyedLimiter(h.cfg.AuthRateEvery, h.cfg.AuthRateBurst, h.now)
-	m.Handle("POST /api/auth/register", h.limited(auth, h.handle(h.register)))
-	m.Handle("POST /api/auth/login", h.limited(auth, h.handle(h.login)))
+	// Sign-in and registration are limited per client IP, each in its own bucket: they are where
+	// passwords and invite codes are guessed. Sign-in is also limited per account (in login).
+	m.Handle("POST /api/auth/register", h.limited(h.registerIP, h.handle(h.register)))
+	m.Handle("POST /api/auth/login", h.limited(h.signInIP, h.handle(h.login)))
 	m.Handle("POST /api/auth/logout", h.authed(h.logout))
 	m.Handle("GET /api/me", h.authed(h.me))
 	m.Handle("POST /api/invites", h.authed(h.createInvite))

@@ -43,7 +43,8 @@ type serverOptions struct {
 	writeLimit time.Duration
 	clock      backend.Clock
 	maxUpload  int64
-	authBurst  int // sign-in and registration attempts per client IP before the limit
+	// tune changes the API's Config before the server starts, e.g. its limits.
+	tune func(*httpapi.Config)
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -68,9 +69,13 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
+	cfg := httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
 		Logger: log, Keepalive: o.keepalive,
-		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock, AuthRateBurst: o.authBurst})
+		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock}
+	if o.tune != nil {
+		o.tune(&cfg)
+	}
+	api := httpapi.New(cfg)
 	srv := httptest.NewServer(api)
 	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv}
 	tb.Cleanup(ts.close)

@@ -57,6 +57,10 @@ type Config struct {
 	// PresenceGrace is how long a member stays online after their last stream closed
 	// (default presence.DefaultGrace, 30 s).
 	PresenceGrace time.Duration
+
+	// Abuse limits, as in httpapi.Config (which documents them and their defaults): a zero field
+	// takes httpapi's default, httpapi.Off turns a limit off.
+	SignInIP, SignInAccount, RegisterIP httpapi.Limit
 }
 
 // Server is a running team server: open store, hub and API. Serve it on any number of
@@ -118,6 +122,7 @@ func Open(cfg Config) (*Server, error) {
 	api := httpapi.New(httpapi.Config{
 		Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
 		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
+		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, bgDone: make(chan struct{})}
 	s.http = &http.Server{

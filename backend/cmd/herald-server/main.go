@@ -1,7 +1,10 @@
 // Command herald-server is the Herald team server without a GUI: the REST API, the SSE streams
 // and the web client on one address.
 //
-//	herald-server serve --addr 127.0.0.1:8080 --data-dir DIR [--keepalive 30s]
+//	herald-server serve --addr 127.0.0.1:8080 --data-dir DIR [--keepalive 30s] [limits]
+//
+// Every abuse limit (sign-in, registration, messages, uploads) is a flag with a default; see
+// --help. 0 turns a limit off.
 //
 // SIGINT or SIGTERM shut it down gracefully.
 package main
@@ -20,6 +23,7 @@ import (
 	"time"
 	_ "time/tzdata" // quiet hours need time zones on machines without /usr/share/zoneinfo
 
+	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/teamserver"
 	"github.com/herald-chat/herald/frontend"
 )
@@ -73,8 +77,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opts.maxUploadMB < 1 {
 		return fmt.Errorf("--max-upload-mb %d: at least 1", opts.maxUploadMB)
 	}
-	srv, err := teamserver.Open(teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
-		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20})
+	cfg := teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
+		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20}
+	if err := opts.limits.apply(&cfg); err != nil {
+		return err
+	}
+	srv, err := teamserver.Open(cfg)
 	if err != nil {
 		return err
 	}
@@ -112,6 +120,7 @@ type options struct {
 	keepalive     time.Duration
 	maxUploadMB   int
 	debug         bool
+	limits        limitFlags
 }
 
 func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
@@ -123,5 +132,42 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.DurationVar(&o.keepalive, "keepalive", 30*time.Second, "mean interval of keepalive comments on idle streams")
 	fs.IntVar(&o.maxUploadMB, "max-upload-mb", 25, "largest file a member may upload, in MiB")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
+	o.limits.register(fs)
 	return o, fs
+}
+
+// limitFlags are the abuse limits of issue 9. Each is a burst and a refill interval (or rate);
+// 0 in either turns that limit off.
+type limitFlags struct {
+	signInIPBurst, signInAccountBurst, registerIPBurst int
+	signInIPEvery, signInAccountEvery, registerIPEvery time.Duration
+}
+
+func (l *limitFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&l.signInIPBurst, "signin-ip-burst", httpapi.DefaultSignInIPBurst, "sign-in attempts per client IP at once (0: no per-IP sign-in limit)")
+	fs.DurationVar(&l.signInIPEvery, "signin-ip-every", httpapi.DefaultSignInIPEvery, "then one more sign-in attempt per client IP per this interval")
+	fs.IntVar(&l.signInAccountBurst, "signin-account-burst", httpapi.DefaultSignInAccountBurst, "sign-in attempts per username at once, whether it exists or not; successful ones do not count (0: no per-account limit)")
+	fs.DurationVar(&l.signInAccountEvery, "signin-account-every", httpapi.DefaultSignInAccountEvery, "then one more sign-in attempt per username per this interval")
+	fs.IntVar(&l.registerIPBurst, "register-ip-burst", httpapi.DefaultRegisterIPBurst, "registrations per client IP at once (0: no registration limit)")
+	fs.DurationVar(&l.registerIPEvery, "register-ip-every", httpapi.DefaultRegisterIPEvery, "then one more registration per client IP per this interval")
+}
+
+// apply puts the limits into cfg, or says which flag is out of range.
+func (l *limitFlags) apply(cfg *teamserver.Config) error {
+	var err error
+	set := func(dst *httpapi.Limit, name string, burst int, every time.Duration) {
+		switch {
+		case err != nil:
+		case burst < 0 || every < 0:
+			err = fmt.Errorf("--%s-burst %d and --%s-every %s must not be negative", name, burst, name, every)
+		case burst == 0 || every == 0:
+			*dst = httpapi.Off
+		default:
+			*dst = httpapi.Limit{Burst: burst, Every: every}
+		}
+	}
+	set(&cfg.SignInIP, "signin-ip", l.signInIPBurst, l.signInIPEvery)
+	set(&cfg.SignInAccount, "signin-account", l.signInAccountBurst, l.signInAccountEvery)
+	set(&cfg.RegisterIP, "register-ip", l.registerIPBurst, l.registerIPEvery)
+	return err
 }

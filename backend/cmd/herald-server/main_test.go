@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -363,6 +365,62 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("run %v succeeded", args)
+		}
+	}
+}
+
+// limitFlagDefaults are the abuse limits' flags with their defaults as --help shows them.
+var limitFlagDefaults = map[string]string{
+	"signin-ip-burst": "20", "signin-ip-every": "3s",
+	"signin-account-burst": "10", "signin-account-every": "30s",
+	"register-ip-burst": "20", "register-ip-every": "3s",
+}
+
+func TestHelpListsTheLimits(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--help"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	help := errOut.String()
+	for name, def := range limitFlagDefaults {
+		i := strings.Index(help, "-"+name+" ")
+		if i < 0 {
+			t.Fatalf("--help does not list --%s:\n%s", name, help)
+		}
+		entry, _, _ := strings.Cut(help[i:], "\n  -")
+		if !strings.Contains(entry, "(default "+def+")") {
+			t.Errorf("--%s: want default %s in %q", name, def, entry)
+		}
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel() // should a bad value start the server after all, it stops at once
+	for _, args := range [][]string{{"--signin-ip-burst", "-1"}, {"--register-ip-every", "-3s"}} {
+		if err := run(done, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...), &out, &errOut); err == nil {
+			t.Errorf("serve %v succeeded", args)
+		}
+	}
+}
+
+// The sign-in limit flags reach the server: a burst of 2 per account, then nothing; and 0 turns
+// both sign-in limits off.
+func TestSignInLimitFlagsTakeEffect(t *testing.T) {
+	attempt := func(base string) int {
+		status, _, err := call(context.Background(), base, "POST", "/api/auth/login", "", map[string]string{"username": "nobody", "password": "wrong-password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status
+	}
+	tight := startServer(t, t.TempDir(), "--signin-account-burst", "2", "--signin-account-every", "1h")
+	for i, want := range []int{401, 401, 429} {
+		if got := attempt(tight.URL); got != want {
+			t.Fatalf("attempt %d with a burst of 2: %d, want %d", i, got, want)
+		}
+	}
+	off := startServer(t, t.TempDir(), "--signin-account-burst", "0", "--signin-ip-burst", "0")
+	for i := range 25 { // beyond both default bursts (10 per account, 20 per IP)
+		if got := attempt(off.URL); got != 401 {
+			t.Fatalf("attempt %d with the limits off: %d", i, got)
 		}
 	}
 }
