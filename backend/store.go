@@ -105,8 +105,9 @@ type TaskStore interface {
 
 // FileStore keeps uploaded files' metadata.
 type FileStore interface {
-	// CreateFile records an upload (ID, Status processing and CreatedAt are assigned). The
-	// uploader must be a member of the chat (EFORBIDDEN).
+	// CreateFile records an upload (ID, Status processing and CreatedAt are assigned) and counts
+	// its size to the uploader's bytes of the day (UploadDay). The uploader must be a member of
+	// the chat (EFORBIDDEN).
 	CreateFile(ctx context.Context, f *File) error
 	// File returns the file (ENOTFOUND).
 	File(ctx context.Context, id string) (*File, error)

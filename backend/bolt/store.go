@@ -40,8 +40,10 @@ var (
 	bucketNotes     = []byte("notifications") // user id + notification id → Notification JSON
 	bucketTasks     = []byte("tasks")         // task id → Task JSON
 	bucketFiles     = []byte("files")         // file id → File JSON
+	bucketUploads   = []byte("uploads")       // user id + UploadDay → bytes uploaded that day (uint64, big endian)
 	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
-		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles}
+		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
+		bucketUploads}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.

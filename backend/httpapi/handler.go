@@ -24,7 +24,7 @@ const (
 	SessionCookie = "herald_session"
 )
 
-// Defaults of Config's abuse limits (issue 9).
+// Defaults of Config's abuse limits (issue 9): sign-in, registration, messages, uploads.
 const (
 	DefaultSignInIPBurst      = 20
 	DefaultSignInIPEvery      = 3 * time.Second
@@ -32,6 +32,9 @@ const (
 	DefaultSignInAccountEvery = 30 * time.Second
 	DefaultRegisterIPBurst    = 20
 	DefaultRegisterIPEvery    = 3 * time.Second
+	DefaultMessageBurst       = 30
+	DefaultMessageRate        = 10      // messages per second per user
+	DefaultUploadQuota        = 1 << 30 // bytes per user per UTC day (1 GiB)
 )
 
 // Config configures a Handler. Zero fields take the defaults above.
@@ -74,6 +77,17 @@ type Config struct {
 	// Every (shared with them) for as long as they keep it up — slowed, never locked out for
 	// good, and sessions already signed in (and bots' tokens) are not affected.
 	SignInAccount Limit
+	// Messages limits each user's message posts and file uploads together (default a burst of
+	// 30, then 10 per second: a burst a fast typist never reaches). A retry of a message already
+	// stored (the same clientId) is answered with it even beyond the limit.
+	Messages Limit
+	// UploadQuota bounds the bytes each user may upload per UTC day (default
+	// DefaultUploadQuota, 1 GiB); negative turns it off. Beyond it an upload is refused with 429
+	// and Retry-After until midnight UTC, and leaves nothing on disk.
+	UploadQuota int64
+	// Uploads records files against their uploader's daily quota (default: Store, which must
+	// then implement UploadStore when Files is set).
+	Uploads UploadStore
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -95,6 +109,7 @@ type Handler struct {
 
 	// Abuse limits of Config, nil when off.
 	signInIP, signInAccount, registerIP *keyedLimiter
+	messageLimit                        *keyedLimiter // per user: posts and uploads
 }
 
 // New returns a Handler for cfg.
@@ -119,6 +134,17 @@ func New(cfg Config) *Handler {
 	cfg.SignInIP = cfg.SignInIP.withDefault(Limit{DefaultSignInIPBurst, DefaultSignInIPEvery})
 	cfg.RegisterIP = cfg.RegisterIP.withDefault(Limit{DefaultRegisterIPBurst, DefaultRegisterIPEvery})
 	cfg.SignInAccount = cfg.SignInAccount.withDefault(Limit{DefaultSignInAccountBurst, DefaultSignInAccountEvery})
+	cfg.Messages = cfg.Messages.withDefault(Limit{DefaultMessageBurst, time.Second / DefaultMessageRate})
+	if cfg.UploadQuota == 0 {
+		cfg.UploadQuota = DefaultUploadQuota
+	}
+	if cfg.Uploads == nil && cfg.Files != nil {
+		u, ok := cfg.Store.(UploadStore)
+		if !ok {
+			panic("httpapi: Config.Files needs Config.Uploads (or a Store that implements UploadStore)")
+		}
+		cfg.Uploads = u
+	}
 	h := &Handler{
 		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
@@ -127,6 +153,7 @@ func New(cfg Config) *Handler {
 	h.signInIP = newKeyedLimiter(cfg.SignInIP, h.now)
 	h.signInAccount = newKeyedLimiter(cfg.SignInAccount, h.now)
 	h.registerIP = newKeyedLimiter(cfg.RegisterIP, h.now)
+	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

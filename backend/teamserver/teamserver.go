@@ -61,7 +61,14 @@ type Config struct {
 	// Abuse limits, as in httpapi.Config (which documents them and their defaults): a zero field
 	// takes httpapi's default, httpapi.Off turns a limit off.
 	SignInIP, SignInAccount, RegisterIP httpapi.Limit
+	// Messages limits each user's posts and uploads; UploadQuota bounds each user's uploaded
+	// bytes per UTC day (negative: no quota).
+	Messages    httpapi.Limit
+	UploadQuota int64
 }
+
+// The store records uploads against the daily quota.
+var _ httpapi.UploadStore = (*bolt.Store)(nil)
 
 // Server is a running team server: open store, hub and API. Serve it on any number of
 // listeners; Shutdown ends it.
@@ -123,6 +130,7 @@ func Open(cfg Config) (*Server, error) {
 		Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
 		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
 		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
+		Messages: cfg.Messages, UploadQuota: cfg.UploadQuota, Uploads: store,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, bgDone: make(chan struct{})}
 	s.http = &http.Server{

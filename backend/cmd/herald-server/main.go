@@ -141,6 +141,9 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 type limitFlags struct {
 	signInIPBurst, signInAccountBurst, registerIPBurst int
 	signInIPEvery, signInAccountEvery, registerIPEvery time.Duration
+	messageRate                                        float64
+	messageBurst                                       int
+	uploadQuotaMB                                      int64
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -150,6 +153,9 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&l.signInAccountEvery, "signin-account-every", httpapi.DefaultSignInAccountEvery, "then one more sign-in attempt per username per this interval")
 	fs.IntVar(&l.registerIPBurst, "register-ip-burst", httpapi.DefaultRegisterIPBurst, "registrations per client IP at once (0: no registration limit)")
 	fs.DurationVar(&l.registerIPEvery, "register-ip-every", httpapi.DefaultRegisterIPEvery, "then one more registration per client IP per this interval")
+	fs.Float64Var(&l.messageRate, "message-rate", httpapi.DefaultMessageRate, "messages (and uploads) per second per user after the burst (0: no message limit)")
+	fs.IntVar(&l.messageBurst, "message-burst", httpapi.DefaultMessageBurst, "messages (and uploads) per user at once (0: no message limit)")
+	fs.Int64Var(&l.uploadQuotaMB, "upload-quota-mb", httpapi.DefaultUploadQuota>>20, "MiB each user may upload per UTC day (0: no quota)")
 }
 
 // apply puts the limits into cfg, or says which flag is out of range.
@@ -169,5 +175,25 @@ func (l *limitFlags) apply(cfg *teamserver.Config) error {
 	set(&cfg.SignInIP, "signin-ip", l.signInIPBurst, l.signInIPEvery)
 	set(&cfg.SignInAccount, "signin-account", l.signInAccountBurst, l.signInAccountEvery)
 	set(&cfg.RegisterIP, "register-ip", l.registerIPBurst, l.registerIPEvery)
-	return err
+	switch {
+	case err != nil:
+		return err
+	case l.messageRate < 0 || l.messageBurst < 0:
+		return fmt.Errorf("--message-rate %g and --message-burst %d must not be negative", l.messageRate, l.messageBurst)
+	case l.messageRate == 0 || l.messageBurst == 0:
+		cfg.Messages = httpapi.Off
+	case l.messageRate > 1e6:
+		return fmt.Errorf("--message-rate %g: at most 1000000 per second (0 turns the limit off)", l.messageRate)
+	default:
+		cfg.Messages = httpapi.Limit{Burst: l.messageBurst, Every: time.Duration(float64(time.Second) / l.messageRate)}
+	}
+	switch {
+	case l.uploadQuotaMB < 0 || l.uploadQuotaMB > 1<<32:
+		return fmt.Errorf("--upload-quota-mb %d: between 0 (no quota) and %d", l.uploadQuotaMB, int64(1)<<32)
+	case l.uploadQuotaMB == 0:
+		cfg.UploadQuota = -1
+	default:
+		cfg.UploadQuota = l.uploadQuotaMB << 20
+	}
+	return nil
 }
