@@ -2,7 +2,9 @@ package backend
 
 import (
 	"path"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -68,4 +70,30 @@ type UploadProgress struct {
 	Name   string `json:"name"`
 	Loaded int64  `json:"loaded"` // bytes received so far
 	Total  int64  `json:"total"`  // the request's length in bytes, -1 when unknown
+}
+
+// UploadDay is the day an upload made at t counts against in its uploader's daily quota: the
+// UTC date, "20261201". The quota starts afresh at midnight UTC.
+func UploadDay(t time.Time) string { return t.UTC().Format("20060102") }
+
+// UploadDayEnds is when the quota day of t ends: the next midnight UTC.
+func UploadDayEnds(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// CheckUploadQuota decides whether an upload of size bytes fits a daily quota of quota bytes
+// when used bytes were uploaded on the same UTC day already; quota <= 0 is no quota. The refusal
+// is an ERATELIMIT *Error that tells the user what they uploaded and the limit, in MB (MiB).
+func CheckUploadQuota(used, size, quota int64) error {
+	if quota <= 0 || used+size <= quota {
+		return nil
+	}
+	return Errorf(ERATELIMIT, "You have uploaded %s MB today; the daily limit is %s MB.", megabytes(used), megabytes(quota))
+}
+
+// megabytes formats n bytes in MiB with at most one decimal: "0", "0.5", "1024".
+func megabytes(n int64) string {
+	s := strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64)
+	return strings.TrimSuffix(s, ".0")
 }

@@ -12,7 +12,8 @@ type UserStore interface {
 	CreateBot(ctx context.Context, u *User) error
 	// CreateUser stores u with a new ID. On an empty server u becomes admin and inviteCode is
 	// ignored; otherwise inviteCode must be a valid unused invite (EFORBIDDEN) and is used up by
-	// this call. A taken username is ECONFLICT.
+	// this call. A taken username is ECONFLICT, checked only after the invite (so that names
+	// cannot be probed without one) and leaving the invite unused.
 	CreateUser(ctx context.Context, u *User, inviteCode string) error
 	// User returns the user with that id (ENOTFOUND).
 	User(ctx context.Context, id string) (*User, error)
@@ -97,22 +98,25 @@ type NotificationStore interface {
 
 // TaskStore keeps tasks.
 type TaskStore interface {
-	// CreateTask stores t (ID, Status pending and CreatedAt are assigned). The owner must exist
+	// CreateTask stores t (ID, Status pending and CreatedAt are assigned). The creator must be
+	// allowed to create it for its owner (MayCreateTaskFor, EFORBIDDEN) and the owner must exist
 	// (ENOTFOUND); with a ChatID the chat must exist (ENOTFOUND) and the creator belong to it
 	// (EFORBIDDEN).
 	CreateTask(ctx context.Context, t *Task) error
 	// Task returns the task (ENOTFOUND).
 	Task(ctx context.Context, id string) (*Task, error)
 	// CompleteTask sets the outcome of a pending task (ECONFLICT once completed), records a
-	// notification for the owner decided by their preferences, and emits TASK_COMPLETED to them.
+	// notification for the owner (TaskCompletedNotification: it names the creator) decided by
+	// their preferences, and emits TASK_COMPLETED to them.
 	// by must be the creator, the owner or an admin (EFORBIDDEN).
 	CompleteTask(ctx context.Context, id string, by *User, status TaskStatus, result string) (*Task, error)
 }
 
 // FileStore keeps uploaded files' metadata.
 type FileStore interface {
-	// CreateFile records an upload (ID, Status processing and CreatedAt are assigned). The
-	// uploader must be a member of the chat (EFORBIDDEN).
+	// CreateFile records an upload (ID, Status processing and CreatedAt are assigned) and counts
+	// its size to the uploader's bytes of the day (UploadDay). The uploader must be a member of
+	// the chat (EFORBIDDEN).
 	CreateFile(ctx context.Context, f *File) error
 	// File returns the file (ENOTFOUND).
 	File(ctx context.Context, id string) (*File, error)

@@ -214,6 +214,25 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 	return msg, created, nil
 }
 
+// MessageByClientID returns the message authorID posted in chatID with clientID (ENOTFOUND when
+// there is none): what PostMessage would answer a retry with, without queueing a write.
+func (s *Store) MessageByClientID(ctx context.Context, chatID, authorID, clientID string) (*backend.Message, error) {
+	var msg *backend.Message
+	err := s.view(func(tx *bbolt.Tx) error {
+		id := tx.Bucket(bucketClientIDs).Get(concat(chatID, authorID, clientID))
+		if id == nil {
+			return backend.Errorf(backend.ENOTFOUND, "No message with that client id.")
+		}
+		v := tx.Bucket(bucketMessages).Get(concat(chatID, string(id)))
+		if v == nil {
+			return fmt.Errorf("message %s of client id %q is missing", id, clientID)
+		}
+		msg = new(backend.Message)
+		return json.Unmarshal(v, msg)
+	})
+	return msg, err
+}
+
 func (s *Store) Messages(ctx context.Context, chatID string, page backend.MessagePage) ([]*backend.Message, bool, error) {
 	limit := page.Limit
 	if limit <= 0 {

@@ -40,11 +40,12 @@ var (
 	bucketNotes     = []byte("notifications") // user id + notification id → Notification JSON
 	bucketTasks     = []byte("tasks")         // task id → Task JSON
 	bucketFiles     = []byte("files")         // file id → File JSON
+	bucketUploads   = []byte("uploads")       // user id + UploadDay → bytes uploaded that day (uint64, big endian)
 	// bucketUserSessions indexes sessions by user: user id + sha256(token) → nothing.
 	bucketUserSessions = []byte("usersessions")
 	allBuckets         = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
-		bucketUserSessions}
+		bucketUploads, bucketUserSessions}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.

@@ -12,6 +12,13 @@ import (
 
 func (s *Store) CreateTask(ctx context.Context, task *backend.Task) error {
 	return s.update(ctx, func(t *txn) error {
+		creator, err := getUser(t.Tx, task.CreatedBy)
+		if err != nil {
+			return err
+		}
+		if err := backend.MayCreateTaskFor(creator, task.OwnerID); err != nil {
+			return err
+		}
 		if t.Bucket(bucketUsers).Get([]byte(task.OwnerID)) == nil {
 			return backend.Errorf(backend.ENOTFOUND, "Owner %s not found.", task.OwnerID)
 		}
@@ -70,12 +77,13 @@ func (s *Store) CompleteTask(ctx context.Context, id string, by *backend.User, s
 		if err := putJSON(t.Bucket(bucketTasks), task.ID, task); err != nil {
 			return err
 		}
-		title := "Task succeeded: " + task.Name
-		if status == backend.TaskFailed {
-			title = "Task failed: " + task.Name
+		creator, err := getUser(t.Tx, task.CreatedBy)
+		if backend.ErrorCode(err) == backend.ENOTFOUND {
+			creator = nil // the notification says so
+		} else if err != nil {
+			return err
 		}
-		n := backend.Notification{Type: backend.KindTask, Title: title, Body: summary(result, 280),
-			Link: "/tasks/" + task.ID, ChatID: task.ChatID}
+		n := backend.TaskCompletedNotification(task, creator)
 		snapshot := *task
 		notice := backend.Notice{Kind: backend.KindTask, ChatID: task.ChatID, ChatName: chatName(t.Tx, task.ChatID)}
 		if err := t.notifyUser(task.OwnerID, backend.EventTaskCompleted, n, notice, func(ev *backend.Event) { ev.Task = &snapshot }); err != nil {

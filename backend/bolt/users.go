@@ -33,28 +33,32 @@ type inviteRecord struct {
 
 func (s *Store) CreateUser(ctx context.Context, u *backend.User, inviteCode string) error {
 	return s.update(ctx, func(t *txn) error {
-		users := t.Bucket(bucketUsers)
-		if t.Bucket(bucketUsernames).Get([]byte(u.Username)) != nil {
-			return backend.Errorf(backend.ECONFLICT, "The username %q is taken.", u.Username)
-		}
-		if k, _ := users.Cursor().First(); k == nil {
-			u.Role = backend.RoleAdmin
-		} else {
+		// The invite is checked before the username: otherwise anyone could tell taken names
+		// (409) from free ones (403) without an invite.
+		users, invites := t.Bucket(bucketUsers), t.Bucket(bucketInvites)
+		var inviteKey []byte
+		role := backend.RoleAdmin
+		if k, _ := users.Cursor().First(); k != nil {
 			if inviteCode == "" {
 				return backend.Errorf(backend.EFORBIDDEN, "This server needs an invite code to register.")
 			}
-			invites := t.Bucket(bucketInvites)
-			key := hashKey(inviteCode)
-			v := invites.Get(key)
+			inviteKey = hashKey(inviteCode)
+			v := invites.Get(inviteKey)
 			var inv inviteRecord
 			if v == nil || json.Unmarshal(v, &inv) != nil || t.now.UnixMilli() >= inv.ExpiresAt {
 				return backend.Errorf(backend.EFORBIDDEN, "The invite code is not valid or has expired.")
 			}
-			if err := invites.Delete(key); err != nil {
+			role = backend.RoleMember
+		}
+		if t.Bucket(bucketUsernames).Get([]byte(u.Username)) != nil {
+			return backend.Errorf(backend.ECONFLICT, "The username %q is taken.", u.Username)
+		}
+		if inviteKey != nil {
+			if err := invites.Delete(inviteKey); err != nil {
 				return fmt.Errorf("use invite: %w", err)
 			}
-			u.Role = backend.RoleMember
 		}
+		u.Role = role
 		u.ID = t.newID()
 		u.CreatedAt = t.now.UnixMilli()
 		if err := putJSON(users, u.ID, userRecord{User: *u, PasswordHash: u.PasswordHash}); err != nil {

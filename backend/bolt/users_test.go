@@ -137,6 +137,24 @@ func TestCreateUserTakenUsernameKeepsInvite(t *testing.T) {
 	wantNoError(t, e.s.CreateUser(e.ctx, &backend.User{Username: "bob"}, code), "CreateUser with the same invite")
 }
 
+// Without a valid invite a registration learns nothing about which usernames exist: a taken
+// name and a free one are both refused for the invite (403), never as a conflict (409).
+func TestCreateUserChecksTheInviteBeforeTheUsername(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin("alice")
+	e.inviteCode("stale", admin.ID, e.clock.Now().Add(-time.Minute))
+	for _, code := range []string{"", "never-issued", "stale"} {
+		for _, name := range []string{"alice", "nobody"} {
+			err := e.s.CreateUser(e.ctx, &backend.User{Username: name, PasswordHash: "h"}, code)
+			wantCode(t, err, backend.EFORBIDDEN)
+		}
+	}
+	// With a valid invite a taken name is a conflict, and the invite stays usable.
+	code := e.invite(admin.ID)
+	wantCode(t, e.s.CreateUser(e.ctx, &backend.User{Username: "alice", PasswordHash: "h"}, code), backend.ECONFLICT)
+	wantNoError(t, e.s.CreateUser(e.ctx, &backend.User{Username: "bob", PasswordHash: "h"}, code), "CreateUser with the same invite")
+}
+
 func TestConcurrentFirstRegistrationsMakeOneAdmin(t *testing.T) {
 	e := newEnv(t)
 	const n = 16

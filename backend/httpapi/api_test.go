@@ -252,24 +252,6 @@ func TestWebClientFallback(t *testing.T) {
 	}
 }
 
-func TestSignInIsRateLimitedPerClient(t *testing.T) {
-	frozen := time.Now()
-	ts := newTestServer(t, serverOptions{clock: func() time.Time { return frozen }}) // no refill
-	ts.register(t, "alice", "")
-	attempt := request{method: "POST", path: "/api/auth/login", body: map[string]string{"username": "alice", "password": "wrong-password"}}
-	for i := range 19 { // the registration took one token of the burst of 20
-		if r := ts.do(t, attempt); r.Status != 401 {
-			t.Fatalf("attempt %d: %d %s", i, r.Status, r.Raw)
-		}
-	}
-	r := ts.must(t, 429, attempt)
-	if r.errorCode() != "rate_limited" || r.Header.Get("Retry-After") != "3" {
-		t.Fatalf("limited answer: %s Retry-After=%q", r.Raw, r.Header.Get("Retry-After"))
-	}
-	// Other routes are not limited by it.
-	ts.must(t, 401, request{method: "GET", path: "/api/me"})
-}
-
 func TestServerInfoAndStats(t *testing.T) {
 	ts := newTestServer(t, serverOptions{keepalive: 20 * time.Second})
 	info := ts.must(t, 200, request{method: "GET", path: "/api/server"})

@@ -112,6 +112,10 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// login signs a person in. Every failure — unknown user, bot (bots have no password), wrong or
+// overlong password — answers the same 401 after exactly one argon2id check (against the user's
+// hash, or dummyHash), so that neither the answer nor its timing tells which it was. The
+// account's sign-in limit is taken before the check and given back on success.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Username string `json:"username"`
@@ -120,31 +124,47 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
 		return err
 	}
-	wrong := backend.Errorf(backend.EUNAUTHORIZED, "Wrong username or password.")
-	if len(req.Password) > backend.MaxPasswordLen {
-		return wrong
+	username := strings.ToLower(strings.TrimSpace(req.Username))
+	giveBack, ok, wait := h.signInAccount.take(accountKey(username))
+	if !ok {
+		return tooManyBecause(w, wait, "Too many sign-in attempts for this account")
 	}
-	u, err := h.store.UserByUsername(r.Context(), strings.ToLower(strings.TrimSpace(req.Username)))
+	u, err := h.store.UserByUsername(r.Context(), username)
 	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
 		return err
 	}
-	hash := dummyHash // an unknown user costs as much as a wrong password
-	if u != nil {
+	hash, password := dummyHash, req.Password
+	canSignIn := u != nil && !u.IsBot() && len(password) <= backend.MaxPasswordLen
+	if canSignIn {
 		hash = u.PasswordHash
 	}
-	var ok bool
-	if err := withHashSlot(r.Context(), func() { ok = checkPassword(hash, req.Password) }); err != nil {
+	if len(password) > backend.MaxPasswordLen {
+		password = password[:backend.MaxPasswordLen] // hashed all the same, and refused
+	}
+	var match bool
+	if err := withHashSlot(r.Context(), func() { match = checkPassword(hash, password) }); err != nil {
 		return err
 	}
-	if u == nil || !ok {
-		return wrong
+	if !canSignIn || !match {
+		return backend.Errorf(backend.EUNAUTHORIZED, "Wrong username or password.")
 	}
+	giveBack()
 	token, err := h.startSession(w, r, u)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, authResponse{User: u, Token: token})
 	return nil
+}
+
+// accountKey is the per-account limiter's key for a normalized username. Names longer than any
+// username share keys by their first bytes, so that a key costs at most MaxUsernameLen+1 bytes
+// whatever a client sends.
+func accountKey(username string) string {
+	if len(username) > backend.MaxUsernameLen {
+		return username[:backend.MaxUsernameLen+1]
+	}
+	return username
 }
 
 // startSession stores a new session for u, sets the session cookie, and returns the token.

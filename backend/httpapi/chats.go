@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"slices"
 
@@ -143,6 +144,18 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend
 	if err := validID("chatId", chatID); err != nil {
 		return err
 	}
+	// The limit is taken after validation (a malformed post costs nothing) and before the
+	// store, so that a refused post queues no write. A retry of a stored message gives its token
+	// back, and one refused by the limit is still answered with the message (sentMessages):
+	// a client resending its outbox after a reconnect is never told to wait for what it sent.
+	giveBack, ok, wait := h.messageLimit.take(u.ID)
+	if !ok {
+		if msg := h.sentMessage(r, chatID, u.ID, req.ClientID); msg != nil {
+			writeJSON(w, http.StatusOK, map[string]any{"message": msg})
+			return nil
+		}
+		return tooManyBecause(w, wait, "You are sending messages too fast")
+	}
 	msg, created, err := h.store.PostMessage(r.Context(), &backend.Message{
 		ChatID: chatID, AuthorID: u.ID, Content: content, ClientID: req.ClientID,
 	})
@@ -152,9 +165,30 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
+	} else {
+		giveBack()
 	}
 	writeJSON(w, status, map[string]any{"message": msg})
 	return nil
+}
+
+// sentMessages finds a message already stored under its author's clientId without a write; the
+// bolt store implements it. A store without it makes a retry beyond the limit wait like any post.
+type sentMessages interface {
+	MessageByClientID(ctx context.Context, chatID, authorID, clientID string) (*backend.Message, error)
+}
+
+// sentMessage is the message authorID already posted in chatID with clientID, or nil.
+func (h *Handler) sentMessage(r *http.Request, chatID, authorID, clientID string) *backend.Message {
+	finder, ok := h.store.(sentMessages)
+	if clientID == "" || !ok {
+		return nil
+	}
+	msg, err := finder.MessageByClientID(r.Context(), chatID, authorID, clientID)
+	if err != nil {
+		return nil // ENOTFOUND: a new post, refused by the limit
+	}
+	return msg
 }
 
 // typing tells the chat's other members that u is typing: an ephemeral TYPING event, never

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -12,66 +14,84 @@ import (
 // below the process's file-descriptor limit.
 const DefaultMaxConnsPerIP = 128
 
-// LimitListener wraps ln so that one remote IP holds at most perIP connections at once (0: no
-// bound). A connection beyond that is answered at once and closed, never queued: with plain
-// HTTP (answer503 set) it gets a 503 in the API's JSON error shape with Retry-After; under TLS
-// (the wrapper sits below the handshake) it is just closed. Accept never blocks on the bound.
-func LimitListener(ln net.Listener, perIP int, answer503 bool) net.Listener {
+// ConnLimiter bounds the connections one remote IP holds on an http.Server at once. Install
+// its ConnState as the server's ConnState hook. A connection beyond the bound is answered at
+// once and closed, never queued: over plain HTTP with a 503 in the API's JSON error shape and
+// Retry-After, under TLS (nothing can be said before the handshake) just closed. It works from
+// the hook rather than by wrapping the listener's connections, so that net/http still sees the
+// *net.TCPConn it half-closes to end an answer to an unread body cleanly.
+type ConnLimiter struct {
+	perIP int
+
+	mu      sync.Mutex
+	open    map[string]int    // connections held, by remote IP
+	refused map[net.Conn]bool // closed at once: not counted when they end
+}
+
+// NewConnLimiter returns a limiter of perIP connections per remote IP, or nil (no bound) when
+// perIP is 0 or less.
+func NewConnLimiter(perIP int) *ConnLimiter {
 	if perIP <= 0 {
-		return ln
+		return nil
 	}
-	return &limitListener{Listener: ln, perIP: perIP, answer503: answer503, open: map[string]int{}}
+	return &ConnLimiter{perIP: perIP, open: map[string]int{}, refused: map[net.Conn]bool{}}
 }
 
-type limitListener struct {
-	net.Listener
-	perIP     int
-	answer503 bool
-
-	mu   sync.Mutex
-	open map[string]int // connections held, by remote IP
+// Install makes l bound srv's connections, keeping any ConnState hook srv had. A nil l leaves
+// srv as it is.
+func (l *ConnLimiter) Install(srv *http.Server) {
+	if l == nil {
+		return
+	}
+	prev := srv.ConnState
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		l.ConnState(c, st)
+		if prev != nil {
+			prev(c, st)
+		}
+	}
 }
 
-// refused is written to a connection over the per-IP bound.
+// refused is written to a plain-HTTP connection over the bound.
 var refused = func() []byte {
 	body := `{"error":{"code":"unavailable","message":"Too many connections from your address; try again in a moment."}}` + "\n"
 	return fmt.Appendf(nil, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"+
 		"Retry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 }()
 
-func (l *limitListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
+// ConnState counts c in and out. It runs on the server's accept loop for StateNew: the refusal
+// is a small write to a fresh socket (its send buffer is empty, so it does not block) under a
+// short deadline, then Close.
+func (l *ConnLimiter) ConnState(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
 		ip := remoteIP(c.RemoteAddr())
 		l.mu.Lock()
 		over := l.open[ip] >= l.perIP
-		if !over {
+		if over {
+			l.refused[c] = true
+		} else {
 			l.open[ip]++
 		}
 		l.mu.Unlock()
-		if !over {
-			return &limitedConn{Conn: c, release: func() { l.release(ip) }}, nil
-		}
-		if l.answer503 {
-			go func() { // a peer that does not read must not hold up Accept
-				_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		if over {
+			if _, isTLS := c.(*tls.Conn); !isTLS {
+				_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 				_, _ = c.Write(refused)
-				_ = c.Close()
-			}()
-		} else {
+			}
 			_ = c.Close()
 		}
-	}
-}
-
-func (l *limitListener) release(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.open[ip]--; l.open[ip] <= 0 {
-		delete(l.open, ip)
+	case http.StateClosed, http.StateHijacked:
+		ip := remoteIP(c.RemoteAddr())
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.refused[c] {
+			delete(l.refused, c)
+			return
+		}
+		if l.open[ip]--; l.open[ip] <= 0 {
+			delete(l.open, ip)
+		}
 	}
 }
 
@@ -84,16 +104,4 @@ func remoteIP(a net.Addr) string {
 		return a.String()
 	}
 	return host
-}
-
-type limitedConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }

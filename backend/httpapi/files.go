@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +25,21 @@ type FileStorage interface {
 	Submit(f *backend.File) error
 }
 
+// UploadStore records uploads against their uploader's daily quota (Config.UploadQuota); the
+// bolt store implements it.
+type UploadStore interface {
+	// UploadedOn returns how many bytes of userID's uploads were recorded on day
+	// (backend.UploadDay).
+	UploadedOn(ctx context.Context, userID, day string) (int64, error)
+	// CreateFileWithin is backend.FileStore's CreateFile that also adds f.Size to the uploader's
+	// bytes of the day in the same commit; beyond quota bytes (> 0) it records nothing and
+	// returns backend.CheckUploadQuota's ERATELIMIT error.
+	CreateFileWithin(ctx context.Context, f *backend.File, quota int64) error
+	// DeleteFile removes a file's record that was never processed and gives its bytes back to
+	// the uploader's day.
+	DeleteFile(ctx context.Context, id string) error
+}
+
 // DefaultMaxUpload is the largest file accepted unless Config.MaxUpload says otherwise.
 const DefaultMaxUpload = 25 << 20 // bytes
 
@@ -30,17 +48,54 @@ const uploadProgressEvery = 100 * time.Millisecond
 
 // uploadFile streams a multipart "file" part to disk (never whole in memory), telling the
 // uploader how far it got, then queues it for processing and answers 202 with the file.
-func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+//
+// An upload counts as a message for the per-user message limit, and its bytes count against the
+// uploader's quota of the UTC day: an announced Content-Length is checked before anything is
+// read, the bytes as they arrive (a chunked body is cut off where it crosses the quota), and the
+// record in the commit that stores it. A refused upload — too large, over the quota, broken off,
+// or not queued because processing is busy (503) — leaves neither bytes on disk nor a record.
+func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.User) (err error) {
+	defer func() {
+		if err != nil {
+			// Refused: whatever the client still sends is not read, so that an endless or stalled
+			// body costs nothing more (net/http would read up to 256 KiB of it first).
+			w.Header().Set("Connection", "close")
+		}
+	}()
 	chat, err := h.memberChat(r, u)
 	if err != nil {
 		return err
 	}
+	if ok, wait := h.messageLimit.allow(u.ID); !ok {
+		return tooManyBecause(w, wait, "You are sending messages too fast")
+	}
 	limit := h.cfg.MaxUpload
 	tooLarge := backend.Errorf(backend.ETOOLARGE, "Files are limited to %d MB.", limit>>20)
-	if r.ContentLength > limit+64<<10 {
+	const framing = 64 << 10 // room for the multipart framing around the file
+	if r.ContentLength > limit+framing {
 		return tooLarge
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10) // the limit plus room for the multipart framing
+	// room is how many bytes the uploader may still send today.
+	room, quota := limit, h.cfg.UploadQuota
+	overQuota := func(size int64) error { return nil }
+	if quota > 0 {
+		used, err := h.cfg.Uploads.UploadedOn(r.Context(), u.ID, backend.UploadDay(h.now()))
+		if err != nil {
+			return err
+		}
+		overQuota = func(size int64) error {
+			err := backend.CheckUploadQuota(used, size, quota)
+			if err != nil {
+				h.retryTomorrow(w)
+			}
+			return err
+		}
+		if err := overQuota(max(0, r.ContentLength-framing)); err != nil {
+			return err
+		}
+		room = min(limit, max(0, quota-used))
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+framing)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return backend.Errorf(backend.EUNSUPPORTED, "Send the file as multipart/form-data with a field named file.")
@@ -74,10 +129,16 @@ func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	size, err := h.receive(tmp, part, u, chat.ID, name, r.ContentLength, limit)
+	size, err := h.receive(tmp, part, u, chat.ID, name, r.ContentLength, room)
 	if err != nil {
 		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) || errors.Is(err, errUploadTooLarge) {
+		switch {
+		case errors.As(err, &maxErr) || errors.Is(err, errUploadTooLarge) && size > limit:
+			return tooLarge
+		case errors.Is(err, errUploadTooLarge):
+			if err := overQuota(size); err != nil {
+				return err
+			}
 			return tooLarge
 		}
 		if err := asBodyTimeout(err); err != nil {
@@ -89,24 +150,43 @@ func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.
 		return err
 	}
 	f := &backend.File{ChatID: chat.ID, UploaderID: u.ID, Name: name, Size: size}
-	if err := h.store.CreateFile(r.Context(), f); err != nil {
+	if err := h.cfg.Uploads.CreateFileWithin(r.Context(), f, max(0, quota)); err != nil {
+		if backend.ErrorCode(err) == backend.ERATELIMIT {
+			h.retryTomorrow(w) // uploads that passed the check together crossed the quota
+		}
 		return err
 	}
 	if err := h.cfg.Files.Keep(tmp.Name(), f.ID); err != nil {
+		h.forgetFile(r, f.ID)
 		return err
 	}
 	kept = true
 	job := *f // the worker fills in its own copy while this one is answered
 	if err := h.cfg.Files.Submit(&job); err != nil {
-		f.Status, f.Error = backend.FileFailed, "The server was too busy to process it; upload it again in a minute."
-		if err := h.store.FinishFile(r.Context(), f); err != nil {
-			return err
+		if err := os.Remove(h.cfg.Files.Path(f.ID)); err != nil {
+			h.log.ErrorContext(r.Context(), "remove a refused upload", "file", f.ID, "err", err)
 		}
+		h.forgetFile(r, f.ID)
 		w.Header().Set("Retry-After", "60")
-		return backend.Errorf(backend.EUNAVAILABLE, "%s", f.Error)
+		return backend.Errorf(backend.EUNAVAILABLE, "The server is too busy to process files; upload it again in a minute.")
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"file": f})
 	return nil
+}
+
+// forgetFile deletes the record of an upload that was refused after it was recorded; a failure
+// is logged (the record stays "processing", pointing at no bytes).
+func (h *Handler) forgetFile(r *http.Request, id string) {
+	if err := h.cfg.Uploads.DeleteFile(context.WithoutCancel(r.Context()), id); err != nil {
+		h.log.ErrorContext(r.Context(), "delete a refused upload's record", "file", id, "err", err)
+	}
+}
+
+// retryTomorrow sets Retry-After to the seconds until the upload quota's day ends (midnight UTC).
+func (h *Handler) retryTomorrow(w http.ResponseWriter) {
+	now := h.now()
+	secs := max(1, int(math.Ceil(backend.UploadDayEnds(now).Sub(now).Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
 }
 
 var errUploadTooLarge = errors.New("upload exceeds the limit")

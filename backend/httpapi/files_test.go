@@ -18,6 +18,12 @@ import (
 // upload posts one multipart "file" part and decodes the answer.
 func (ts *testServer) upload(t *testing.T, by account, chat, name string, content []byte) response {
 	t.Helper()
+	return ts.uploadWith(t, by, chat, name, content, false)
+}
+
+// uploadWith is upload; chunked sends the body without a Content-Length.
+func (ts *testServer) uploadWith(t *testing.T, by account, chat, name string, content []byte, chunked bool) response {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	part, err := mw.CreateFormFile("file", name)
@@ -26,7 +32,11 @@ func (ts *testServer) upload(t *testing.T, by account, chat, name string, conten
 	}
 	part.Write(content)
 	mw.Close()
-	req, _ := http.NewRequest("POST", ts.URL+"/api/chats/"+chat+"/files", &body)
+	var rd io.Reader = &body
+	if chunked {
+		rd = io.MultiReader(&body) // a reader of unknown length: sent chunked
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/api/chats/"+chat+"/files", rd)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+by.Token)
 	resp, err := http.DefaultClient.Do(req)

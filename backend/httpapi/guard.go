@@ -36,6 +36,9 @@ func bodyDeadline(timeout time.Duration, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // the desktop app's AssetServer: no connection to bound
 			return
 		}
+		// On a copy: net/http recognizes its own body in the request it holds (to end an answer
+		// to a body it did not read with a FIN rather than a reset), so that one stays as it is.
+		r = r.WithContext(r.Context())
 		r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: timeout,
 			progress: strings.HasSuffix(r.URL.Path, "/files")}
 		next.ServeHTTP(w, r)

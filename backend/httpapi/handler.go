@@ -15,15 +15,26 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultKeepalive     = 30 * time.Second
-	DefaultRetry         = 3 * time.Second
-	DefaultWriteTimeout  = 15 * time.Second
-	DefaultSessionTTL    = 30 * 24 * time.Hour
-	DefaultInviteTTL     = 7 * 24 * time.Hour
-	DefaultAuthRateEvery = 3 * time.Second
-	DefaultAuthRateBurst = 20
+	DefaultKeepalive    = 30 * time.Second
+	DefaultRetry        = 3 * time.Second
+	DefaultWriteTimeout = 15 * time.Second
+	DefaultSessionTTL   = 30 * 24 * time.Hour
+	DefaultInviteTTL    = 7 * 24 * time.Hour
 	// SessionCookie is the name of the HttpOnly cookie that carries a browser's session token.
 	SessionCookie = "herald_session"
+)
+
+// Defaults of Config's abuse limits (issue 9): sign-in, registration, messages, uploads.
+const (
+	DefaultSignInIPBurst      = 20
+	DefaultSignInIPEvery      = 3 * time.Second
+	DefaultSignInAccountBurst = 10
+	DefaultSignInAccountEvery = 30 * time.Second
+	DefaultRegisterIPBurst    = 20
+	DefaultRegisterIPEvery    = 3 * time.Second
+	DefaultMessageBurst       = 30
+	DefaultMessageRate        = 10      // messages per second per user
+	DefaultUploadQuota        = 1 << 30 // bytes per user per UTC day (1 GiB)
 )
 
 // Config configures a Handler. Zero fields take the defaults above.
@@ -50,10 +61,6 @@ type Config struct {
 	// Files stores and processes uploads; MaxUpload bounds one (bytes, default DefaultMaxUpload).
 	Files     FileStorage
 	MaxUpload int64
-	// AuthRateEvery and AuthRateBurst limit sign-in and registration attempts per client IP:
-	// a burst of AuthRateBurst, then one per AuthRateEvery (defaults 20 and 3 s).
-	AuthRateEvery time.Duration
-	AuthRateBurst int
 	// BodyTimeout bounds how long a request body may take to arrive (default
 	// DefaultBodyTimeout); an upload's deadline moves with its progress instead.
 	BodyTimeout time.Duration
@@ -73,6 +80,33 @@ type Config struct {
 	// self-signed certificate that nothing else vouches for: the desktop app pins it, a browser
 	// shows it to compare. Leave it off for a CA-issued certificate, which is renewed.
 	PinInvites bool
+
+	// Abuse limits (issue 9). In each Limit a zero field takes its default and Off (a negative
+	// field) turns the limit off; beyond a limit the answer is 429 with Retry-After.
+	//
+	// SignInIP limits sign-in attempts per client IP (default a burst of 20, then one per 3 s);
+	// RegisterIP limits registrations per client IP in a bucket of its own (same defaults).
+	SignInIP   Limit
+	RegisterIP Limit
+	// SignInAccount limits sign-in attempts per username, whether the account exists or not (a
+	// limit only for real accounts would tell which ones exist): default a burst of 10, then one
+	// per 30 s. It is checked after SignInIP, before the password; a successful sign-in gives its
+	// token back, so the account's owner signing in does not use it up. The trade-off: someone
+	// who keeps failing on an account from many addresses can hold its owner to one attempt per
+	// Every (shared with them) for as long as they keep it up — slowed, never locked out for
+	// good, and sessions already signed in (and bots' tokens) are not affected.
+	SignInAccount Limit
+	// Messages limits each user's message posts and file uploads together (default a burst of
+	// 30, then 10 per second: a burst a fast typist never reaches). A retry of a message already
+	// stored (the same clientId) is answered with it even beyond the limit.
+	Messages Limit
+	// UploadQuota bounds the bytes each user may upload per UTC day (default
+	// DefaultUploadQuota, 1 GiB); negative turns it off. Beyond it an upload is refused with 429
+	// and Retry-After until midnight UTC, and leaves nothing on disk.
+	UploadQuota int64
+	// Uploads records files against their uploader's daily quota (default: Store, which must
+	// then implement UploadStore when Files is set).
+	Uploads UploadStore
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -90,8 +124,12 @@ type Handler struct {
 	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
 	streams      sync.WaitGroup
 
-	typingLimit   *keyedLimiter // per user: one TYPING a second, bursts of 5
+	typingLimit   *keyedLimiter // per user: a burst of 5, then one per second
 	passwordLimit *keyedLimiter // per user: password changes (each checks the current password)
+
+	// Abuse limits of Config, nil when off.
+	signInIP, signInAccount, registerIP *keyedLimiter
+	messageLimit                        *keyedLimiter // per user: posts and uploads
 }
 
 // New returns a Handler for cfg.
@@ -110,20 +148,34 @@ func New(cfg Config) *Handler {
 	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
 	cfg.SessionTTL = orDefault(cfg.SessionTTL, DefaultSessionTTL)
 	cfg.InviteTTL = orDefault(cfg.InviteTTL, DefaultInviteTTL)
-	cfg.AuthRateEvery = orDefault(cfg.AuthRateEvery, DefaultAuthRateEvery)
 	cfg.BodyTimeout = orDefault(cfg.BodyTimeout, DefaultBodyTimeout)
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
-	if cfg.AuthRateBurst <= 0 {
-		cfg.AuthRateBurst = DefaultAuthRateBurst
+	cfg.SignInIP = cfg.SignInIP.withDefault(Limit{DefaultSignInIPBurst, DefaultSignInIPEvery})
+	cfg.RegisterIP = cfg.RegisterIP.withDefault(Limit{DefaultRegisterIPBurst, DefaultRegisterIPEvery})
+	cfg.SignInAccount = cfg.SignInAccount.withDefault(Limit{DefaultSignInAccountBurst, DefaultSignInAccountEvery})
+	cfg.Messages = cfg.Messages.withDefault(Limit{DefaultMessageBurst, time.Second / DefaultMessageRate})
+	if cfg.UploadQuota == 0 {
+		cfg.UploadQuota = DefaultUploadQuota
+	}
+	if cfg.Uploads == nil && cfg.Files != nil {
+		u, ok := cfg.Store.(UploadStore)
+		if !ok {
+			panic("httpapi: Config.Files needs Config.Uploads (or a Store that implements UploadStore)")
+		}
+		cfg.Uploads = u
 	}
 	h := &Handler{
 		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
 	}
-	h.typingLimit = newKeyedLimiter(time.Second, 5, h.now)
-	h.passwordLimit = newKeyedLimiter(30*time.Second, 5, h.now)
+	h.typingLimit = newKeyedLimiter(Limit{Burst: 5, Every: time.Second}, h.now)
+	h.passwordLimit = newKeyedLimiter(Limit{Burst: 5, Every: 30 * time.Second}, h.now)
+	h.signInIP = newKeyedLimiter(cfg.SignInIP, h.now)
+	h.signInAccount = newKeyedLimiter(cfg.SignInAccount, h.now)
+	h.registerIP = newKeyedLimiter(cfg.RegisterIP, h.now)
+	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -191,11 +243,10 @@ func (h *Handler) streamStarted() bool {
 
 func (h *Handler) routes() {
 	m := h.mux
-	// Sign-in and registration are limited per client IP: they are where passwords and invite
-	// codes are guessed.
-	auth := newKeyedLimiter(h.cfg.AuthRateEvery, h.cfg.AuthRateBurst, h.now)
-	m.Handle("POST /api/auth/register", h.limited(auth, h.handle(h.register)))
-	m.Handle("POST /api/auth/login", h.limited(auth, h.handle(h.login)))
+	// Sign-in and registration are limited per client IP, each in its own bucket: they are where
+	// passwords and invite codes are guessed. Sign-in is also limited per account (in login).
+	m.Handle("POST /api/auth/register", h.limited(h.registerIP, h.handle(h.register)))
+	m.Handle("POST /api/auth/login", h.limited(h.signInIP, h.handle(h.login)))
 	m.Handle("POST /api/auth/logout", h.authed(h.logout))
 	m.Handle("GET /api/me", h.authed(h.me))
 	m.Handle("POST /api/invites", h.authed(h.createInvite))

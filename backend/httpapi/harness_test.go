@@ -32,6 +32,7 @@ type testServer struct {
 	API      *httpapi.Handler
 	Presence *presence.Tracker
 	Files    *files.Processor
+	FilesDir string // where Files keeps uploads, in progress and kept
 	srv      *httptest.Server
 	client   *http.Client
 }
@@ -47,13 +48,22 @@ type serverOptions struct {
 	sessionTTL time.Duration
 	hubOpts    []hub.Option
 	// bodyTimeout, publicURL, allowedHosts, tlsFingerprint and pinInvites go to the Config;
-	// maxConnsPerIP wraps the listener in httpapi.LimitListener; tls serves HTTPS (with
+	// maxConnsPerIP installs an httpapi.ConnLimiter; tls serves HTTPS (with
 	// httptest's certificate) and ts.do trusts it.
 	bodyTimeout               time.Duration
 	publicURL, tlsFingerprint string
 	allowedHosts              []string
 	maxConnsPerIP             int
 	pinInvites, tls           bool
+	// tune changes the API's Config before the server starts, e.g. its limits.
+	tune func(*httpapi.Config)
+	// noUserLimits turns the per-user message limit and upload quota off, for load and fault
+	// tests of the pipeline that post far faster than a person would.
+	noUserLimits bool
+	// fileQueue is how many uploads wait for the one file worker (default 8, with 2 workers);
+	// holdFiles, when set, holds the worker before it stores each outcome.
+	fileQueue int
+	holdFiles *fileGate
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -74,26 +84,66 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	h := hub.New(store, hubOpts...)
 	store.SetPublisher(h)
 	tracker := presence.New(store, time.Minute, log)
-	processor, err := files.New(filepath.Join(tb.TempDir(), "files"), store, 2, 8, log)
+	filesDir := filepath.Join(tb.TempDir(), "files")
+	workers, queue := 2, 8
+	var finisher files.Finisher = store
+	if o.fileQueue > 0 {
+		workers, queue = 1, o.fileQueue
+	}
+	if o.holdFiles != nil {
+		finisher = heldFinisher{store, o.holdFiles}
+	}
+	processor, err := files.New(filesDir, finisher, workers, queue, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
+	cfg := httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
 		Logger: log, Keepalive: o.keepalive,
 		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock, SessionTTL: o.sessionTTL,
 		BodyTimeout: o.bodyTimeout, PublicURL: o.publicURL, AllowedHosts: o.allowedHosts,
-		TLSFingerprint: o.tlsFingerprint, PinInvites: o.pinInvites})
+		TLSFingerprint: o.tlsFingerprint, PinInvites: o.pinInvites}
+	if o.noUserLimits {
+		cfg.Messages, cfg.UploadQuota = httpapi.Off, -1
+	}
+	if o.tune != nil {
+		o.tune(&cfg)
+	}
+	api := httpapi.New(cfg)
 	srv := httptest.NewUnstartedServer(api)
-	srv.Listener = httpapi.LimitListener(srv.Listener, o.maxConnsPerIP, !o.tls)
+	httpapi.NewConnLimiter(o.maxConnsPerIP).Install(srv.Config)
 	if o.tls {
 		srv.EnableHTTP2 = true
 		srv.StartTLS()
 	} else {
 		srv.Start()
 	}
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, srv: srv, client: srv.Client()}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, FilesDir: filesDir, srv: srv, client: srv.Client()}
 	tb.Cleanup(ts.close)
 	return ts
+}
+
+// fileGate holds the file worker after processing a file and before storing the outcome — a
+// busy processor on demand. Each file the worker reaches the gate with is sent on arrived; the
+// worker goes on once release is closed.
+type fileGate struct {
+	arrived chan string
+	release chan struct{}
+}
+
+func newFileGate() *fileGate {
+	return &fileGate{arrived: make(chan string, 64), release: make(chan struct{})}
+}
+
+// heldFinisher is the store behind a fileGate.
+type heldFinisher struct {
+	files.Finisher
+	gate *fileGate
+}
+
+func (h heldFinisher) FinishFile(ctx context.Context, f *backend.File) error {
+	h.gate.arrived <- f.ID
+	<-h.gate.release
+	return h.Finisher.FinishFile(ctx, f)
 }
 
 func (ts *testServer) close() {

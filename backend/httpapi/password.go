@@ -52,34 +52,55 @@ func hashPassword(password string) (string, error) {
 }
 
 // checkPassword reports whether password matches hash, in time independent of where they differ.
+// A hash that cannot be parsed (a bot's empty one, a damaged record) costs the same argon2id run
+// against dummyHash and never matches, so that it answers no faster than a wrong password.
 func checkPassword(hash, password string) bool {
+	p, ok := parseHash(hash)
+	if !ok {
+		p = dummy
+	}
+	got := argon2.IDKey([]byte(password), p.salt, p.iters, p.mem, p.threads, uint32(len(p.key)))
+	return subtle.ConstantTimeCompare(got, p.key) == 1 && ok
+}
+
+// argonHash is a parsed PHC-format argon2id hash.
+type argonHash struct {
+	mem, iters uint32
+	threads    uint8
+	salt, key  []byte
+}
+
+func parseHash(hash string) (argonHash, bool) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+		return argonHash{}, false
 	}
 	var (
 		version, mem, iters int
 		threads             uint8
 	)
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
+		return argonHash{}, false
 	}
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iters, &threads); err != nil {
-		return false
+		return argonHash{}, false
 	}
 	enc := base64.RawStdEncoding
 	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || mem <= 0 || iters <= 0 || threads == 0 {
-		return false
+	key, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || mem <= 0 || iters <= 0 || threads == 0 || len(key) == 0 {
+		return argonHash{}, false
 	}
-	got := argon2.IDKey([]byte(password), salt, uint32(iters), uint32(mem), threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	return argonHash{mem: uint32(mem), iters: uint32(iters), threads: threads, salt: salt, key: key}, true
 }
 
-// dummyHash is checked against when a username does not exist, so that a failed login takes as
-// long for an unknown user as for a wrong password.
-var dummyHash, _ = hashPassword("herald-dummy-password")
+// dummyHash is checked against when a username does not exist or is a bot's (bots have no
+// password), so that a failed login takes as long for them as for a wrong password; dummy is it
+// parsed.
+var (
+	dummyHash, _ = hashPassword("herald-dummy-password")
+	dummy, _     = parseHash(dummyHash)
+)
 
 // newSecret returns 32 random bytes, base64url: a session token or an invite code.
 func newSecret() (string, error) {

@@ -54,7 +54,8 @@ func (e event) reason() string {
 	return v.Reason
 }
 
-// busy posts into chat as by until stop is closed, so that streams never sit idle.
+// busy posts into chat as by every 5 ms until stop is closed, so that streams never sit idle;
+// that is faster than the per-user message limit allows, so servers it runs on have it off.
 func (ts *testServer) busy(tb testing.TB, by account, chat string) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -82,7 +83,7 @@ func (ts *testServer) busy(tb testing.TB, by account, chat string) (stop func())
 // ends within a second of its session's logout, with SESSION_ENDED as its last frame; the user
 // stream and the chat stream alike, and another session of the same user goes on.
 func TestLogoutEndsBusyStreamsAtOnce(t *testing.T) {
-	ts := newTestServer(t, serverOptions{}) // the default 30 s keepalive: nothing is polled
+	ts := newTestServer(t, serverOptions{noUserLimits: true}) // the default 30 s keepalive: nothing is polled
 	tm := ts.team(t)
 	token := ts.must(t, 200, request{method: "POST", path: "/api/auth/login",
 		body: map[string]string{"username": "bob", "password": "password-bob"}}).str("token")
@@ -112,7 +113,7 @@ func TestLogoutEndsBusyStreamsAtOnce(t *testing.T) {
 
 // A stream ends when its session expires, though it is busy and keepalives are 30 s apart.
 func TestStreamEndsWhenItsSessionExpires(t *testing.T) {
-	ts := newTestServer(t, serverOptions{sessionTTL: 700 * time.Millisecond})
+	ts := newTestServer(t, serverOptions{sessionTTL: 700 * time.Millisecond, noUserLimits: true})
 	tm := ts.team(t)
 	poster := account{ID: tm.alice.ID, Token: "a long session of alice's"}
 	now := time.Now()

@@ -19,7 +19,8 @@ import (
 // A subscriber that never reads must not slow publishers or grow the server's memory; once the
 // server cuts it off, it resumes from the log and gets every durable event exactly once.
 func TestSlowSubscriberIsCutOffAndResumesWithoutLoss(t *testing.T) {
-	ts := newTestServer(t, serverOptions{queueSize: 64})
+	// A load test: 3,000 posts by one user in a few seconds, with the per-user limits off.
+	ts := newTestServer(t, serverOptions{queueSize: 64, noUserLimits: true})
 	tm := ts.team(t)
 
 	conn, req := ts.stuckStream(t, tm.bob)
@@ -131,7 +132,8 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 // A peer that stops reading cannot hold up a graceful shutdown: its stream gets a short grace
 // period to say goodbye, then its writes are interrupted.
 func TestShutdownIsNotHeldUpByAStuckStream(t *testing.T) {
-	ts := newTestServer(t, serverOptions{writeLimit: time.Minute})
+	// A fault test that fills a stuck stream with 1,000 posts at once: per-user limits off.
+	ts := newTestServer(t, serverOptions{writeLimit: time.Minute, noUserLimits: true})
 	tm := ts.team(t)
 	ts.stuckStream(t, tm.bob)
 	content := strings.Repeat("x", 8000)

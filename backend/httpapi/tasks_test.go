@@ -28,7 +28,7 @@ func TestTasks(t *testing.T) {
 		t.Fatalf("completed: %s", done.Raw)
 	}
 	ev := bobNotes.nextOfType(t, "TASK_COMPLETED", wait)
-	for _, want := range []string{`"task":{"id":"` + id + `"`, `"status":"failed"`, `"title":"Task failed: Build #42"`,
+	for _, want := range []string{`"task":{"id":"` + id + `"`, `"status":"failed"`, `"title":"Task failed: Build #42 (from builder)"`,
 		`"link":"/tasks/` + id + `"`, `"notify":true`, `"type":"task"`} {
 		if !strings.Contains(ev.Data(), want) {
 			t.Fatalf("TASK_COMPLETED lacks %s: %s", want, ev.Data())
@@ -64,7 +64,9 @@ func TestTasks(t *testing.T) {
 	}{
 		{"no auth", request{method: "POST", path: "/api/tasks", body: map[string]string{"name": "x"}}, 401},
 		{"no name", request{method: "POST", path: "/api/tasks", token: tm.bob.Token, body: map[string]string{"name": ""}}, 400},
-		{"unknown owner", request{method: "POST", path: "/api/tasks", token: tm.bob.Token, body: map[string]string{"name": "x", "ownerId": unknownID}}, 404},
+		{"unknown owner", request{method: "POST", path: "/api/tasks", token: tm.alice.Token, body: map[string]string{"name": "x", "ownerId": unknownID}}, 404},
+		{"a member for another", request{method: "POST", path: "/api/tasks", token: tm.bob.Token, body: map[string]string{"name": "x", "ownerId": tm.carol.ID}}, 403},
+		{"a member for an unknown owner", request{method: "POST", path: "/api/tasks", token: tm.bob.Token, body: map[string]string{"name": "x", "ownerId": unknownID}}, 403},
 		{"chat of others", request{method: "POST", path: "/api/tasks", token: tm.carol.Token, body: map[string]string{"name": "x", "chatId": tm.chat}}, 403},
 		{"unknown task", request{method: "GET", path: "/api/tasks/" + unknownID, token: tm.bob.Token}, 404},
 		{"bad task id", request{method: "GET", path: "/api/tasks/nope", token: tm.bob.Token}, 400},
@@ -76,5 +78,31 @@ func TestTasks(t *testing.T) {
 	}
 	if r := ts.must(t, 200, request{method: "GET", path: "/api/tasks/" + mine.str("task", "id"), token: tm.carol.Token}); r.str("task", "status") != "pending" {
 		t.Fatalf("a refused completion changed the task: %s", r.Raw)
+	}
+}
+
+// A member can no longer make Herald notify someone else with a title of their choosing; an
+// admin can, and the notification says who it is from.
+func TestOnlyBotsAndAdminsCreateTasksForOthers(t *testing.T) {
+	ts := newTestServer(t, serverOptions{})
+	tm := ts.team(t)
+	r := ts.must(t, 403, request{method: "POST", path: "/api/tasks", token: tm.bob.Token,
+		body: map[string]string{"name": "Your account is locked: visit evil.example", "ownerId": tm.carol.ID}})
+	if r.errorCode() != "forbidden" || !strings.Contains(r.str("error", "message"), "Only bots and admins can create tasks for other users") {
+		t.Fatalf("refusal: %s", r.Raw)
+	}
+	carolNotes := ts.openStream(t, "/api/notifications/"+tm.carol.ID+"/stream", tm.carol.Token, "")
+	task := ts.must(t, 201, request{method: "POST", path: "/api/tasks", token: tm.alice.Token,
+		body: map[string]string{"name": "Review the budget", "ownerId": tm.carol.ID}})
+	ts.must(t, 200, request{method: "POST", path: "/api/tasks/" + task.str("task", "id") + "/complete", token: tm.alice.Token,
+		body: map[string]string{"status": "succeeded"}})
+	ev := carolNotes.nextOfType(t, "TASK_COMPLETED", wait)
+	if ev.Notification == nil || ev.Notification.Title != "Task succeeded: Review the budget (from alice)" {
+		t.Fatalf("carol's notification: %s", ev.Data())
+	}
+	// Carol's history holds that one task only: the refused one never existed.
+	history := ts.must(t, 200, request{method: "GET", path: "/api/notifications?type=task", token: tm.carol.Token})
+	if n := len(history.Body["notifications"].([]any)); n != 1 {
+		t.Fatalf("carol's task history: %s", history.Raw)
 	}
 }

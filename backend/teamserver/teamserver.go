@@ -87,6 +87,14 @@ type Config struct {
 	// AllowedHosts are host names besides loopback, the machine's own names and addresses (and
 	// the public URL's host) that Host headers may name.
 	AllowedHosts []string
+
+	// Abuse limits, as in httpapi.Config (which documents them and their defaults): a zero field
+	// takes httpapi's default, httpapi.Off turns a limit off.
+	SignInIP, SignInAccount, RegisterIP httpapi.Limit
+	// Messages limits each user's posts and uploads; UploadQuota bounds each user's uploaded
+	// bytes per UTC day (negative: no quota).
+	Messages    httpapi.Limit
+	UploadQuota int64
 }
 
 // limit resolves a Config bound: 0 is def, negative is off (0 for the packages below).
@@ -116,6 +124,9 @@ func DefaultPublicURL(addr net.Addr, https bool) string {
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
+
+// The store records uploads against the daily quota.
+var _ httpapi.UploadStore = (*bolt.Store)(nil)
 
 // Server is a running team server: open store, hub and API. Serve it on any number of
 // listeners; Shutdown ends it.
@@ -193,6 +204,8 @@ func Open(cfg Config) (*Server, error) {
 		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
 		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
+		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
+		Messages: cfg.Messages, UploadQuota: cfg.UploadQuota, Uploads: store,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
 		fingerprint: fingerprint, bgDone: make(chan struct{})}
@@ -202,6 +215,7 @@ func Open(cfg Config) (*Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	httpapi.NewConnLimiter(limit(cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP)).Install(s.http)
 	if cfg.Certificate != nil {
 		// ServeTLS adds "h2" and "http/1.1" to NextProtos: HTTP/2 lifts the browsers' limit of
 		// six connections per origin, which a stream per tab would otherwise eat into.
@@ -222,9 +236,8 @@ func (s *Server) TLSFingerprint() string { return s.fingerprint }
 
 // Serve answers requests on ln until Shutdown — HTTPS when Config.Certificate is set, else
 // HTTP; it returns nil after a graceful shutdown. One client address holds at most
-// Config.MaxConnsPerIP connections of ln.
+// Config.MaxConnsPerIP connections at once, over all listeners.
 func (s *Server) Serve(ln net.Listener) error {
-	ln = httpapi.LimitListener(ln, limit(s.cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP), s.http.TLSConfig == nil)
 	var err error
 	if s.http.TLSConfig != nil {
 		err = s.http.ServeTLS(ln, "", "")

@@ -93,10 +93,12 @@ export class HeraldServer {
    * @param {string} dataDir
    * @param {string} keepalive
    * @param {string} label
+   * @param {string[]} args further `serve` flags, on every start
    */
-  constructor(dataDir, keepalive, label) {
+  constructor(dataDir, keepalive, label, args) {
     this.dataDir = dataDir
     this.keepalive = keepalive
+    this.args = args
     /** The TCP port, fixed by the first start. */
     this.port = 0
     /** `http://127.0.0.1:<port>`, without a trailing slash. */
@@ -107,16 +109,17 @@ export class HeraldServer {
 
   /**
    * Starts a server on a free port with a fresh data directory.
-   * @param {{ label: string, keepalive?: string }} options label names the log file.
+   * @param {{ label: string, keepalive?: string, args?: string[] }} options label names the log
+   *   file; args are further `serve` flags (e.g. a limit turned off).
    */
-  static async start({ label, keepalive = KEEPALIVE }) {
+  static async start({ label, keepalive = KEEPALIVE, args = [] }) {
     if (!existsSync(SERVER_BIN)) {
       throw new Error(
         `herald-server not found at ${SERVER_BIN}: run \`make server\` first (or set HERALD_SERVER_BIN)`,
       )
     }
     const dataDir = await mkdtemp(path.join(tmpdir(), 'herald-e2e-'))
-    const server = new HeraldServer(dataDir, keepalive, label)
+    const server = new HeraldServer(dataDir, keepalive, label, args)
     await server.#spawn('127.0.0.1:0')
     return server
   }
@@ -130,7 +133,7 @@ export class HeraldServer {
   async #spawn(addr) {
     const child = spawn(
       SERVER_BIN,
-      ['serve', '--addr', addr, '--data-dir', this.dataDir, '--keepalive', this.keepalive],
+      ['serve', '--addr', addr, '--data-dir', this.dataDir, '--keepalive', this.keepalive, ...this.args],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     running.add(child)
@@ -820,10 +823,11 @@ export function nonce() {
  * @param {string} label names the server log and failure screenshots
  * @param {Name[]} usernames
  * @param {(scene: Scene<Name>) => Promise<void>} body
+ * @param {{ serverArgs?: string[] }} [options] serverArgs are further `herald-server serve` flags
  */
-export async function withScene(browser, label, usernames, body) {
+export async function withScene(browser, label, usernames, body, { serverArgs = [] } = {}) {
   await removeFailureShots(label)
-  const server = await HeraldServer.start({ label })
+  const server = await HeraldServer.start({ label, args: serverArgs })
   /** @type {BrowserContext[]} */
   const contexts = []
   try {

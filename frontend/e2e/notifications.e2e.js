@@ -224,13 +224,15 @@ describe('notifications end to end', () => {
       assert.equal(completed.task.status, 'succeeded')
 
       // The toast, named and announced by the server's title, which says the kind once.
-      const toast = toastNamed(b, `Task succeeded: ${taskName}`)
+      // The title names the bot that created the task: another user's text is never unattributed.
+      const title = `Task succeeded: ${taskName} (from ${bot.displayName})`
+      const toast = toastNamed(b, title)
       await toast.waitFor({ timeout: TOAST_TIMEOUT_MS })
       await waitForUnread(b, 1)
       t.diagnostic(`task toast shown ${Date.now() - startedAt} ms after the first curl`)
       await b
         .getByRole('status')
-        .filter({ hasText: new RegExp(`^Task succeeded: ${escapeRegExp(taskName)}\\. ${escapeRegExp(result)}$`) })
+        .filter({ hasText: new RegExp(`^${escapeRegExp(title)}\\. ${escapeRegExp(result)}$`) })
         .waitFor()
       assert.match((await toast.textContent()) ?? '', new RegExp(escapeRegExp(result)), 'the toast shows the result')
       await animationsDone(toast)

@@ -3,6 +3,10 @@
 //
 //	herald-server serve --addr 127.0.0.1:8080 --data-dir DIR [--keepalive 30s]
 //	    [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--public-url URL]
+//	    [limits]
+//
+// Every abuse limit (connections, bodies, streams, sign-in, registration, messages, uploads) is
+// a flag with a default; see --help. 0 turns a limit off.
 //
 // SIGINT or SIGTERM shut it down gracefully.
 package main
@@ -127,6 +131,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if publicURL != nil {
 		cfg.PublicURL = publicURL.String()
 	}
+	if err := opts.limits.apply(&cfg); err != nil {
+		ln.Close()
+		return err
+	}
 	srv, err := teamserver.Open(cfg)
 	if err != nil {
 		ln.Close()
@@ -191,6 +199,7 @@ type options struct {
 	maxStreamsPerUser, replayLimit, maxConnsPerIP int
 	bodyTimeout                                   time.Duration
 	allowedHosts                                  hostList
+	limits                                        limitFlags
 }
 
 // offIfZero maps a limit flag to teamserver.Config: the flag's 0 (off) is Config's negative.
@@ -234,5 +243,68 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", httpapi.DefaultBodyTimeout, "time a request body may take to arrive (uploads: between two chunks); then 408")
 	fs.IntVar(&o.replayLimit, "replay-limit", hub.DefaultReplayLimit, "logged events one resume may examine before it gets RESYNC instead (0: no limit)")
 	fs.Var(&o.allowedHosts, "allowed-hosts", "comma-separated host names that Host headers may name besides loopback, this machine's names and addresses and the public URL's host")
+	o.limits.register(fs)
 	return o, fs
+}
+
+// limitFlags are the abuse limits of issue 9. Each is a burst and a refill interval (or rate);
+// 0 in either turns that limit off.
+type limitFlags struct {
+	signInIPBurst, signInAccountBurst, registerIPBurst int
+	signInIPEvery, signInAccountEvery, registerIPEvery time.Duration
+	messageRate                                        float64
+	messageBurst                                       int
+	uploadQuotaMB                                      int64
+}
+
+func (l *limitFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&l.signInIPBurst, "signin-ip-burst", httpapi.DefaultSignInIPBurst, "sign-in attempts per client IP at once (0: no per-IP sign-in limit)")
+	fs.DurationVar(&l.signInIPEvery, "signin-ip-every", httpapi.DefaultSignInIPEvery, "then one more sign-in attempt per client IP per this interval")
+	fs.IntVar(&l.signInAccountBurst, "signin-account-burst", httpapi.DefaultSignInAccountBurst, "sign-in attempts per username at once, whether it exists or not; successful ones do not count (0: no per-account limit)")
+	fs.DurationVar(&l.signInAccountEvery, "signin-account-every", httpapi.DefaultSignInAccountEvery, "then one more sign-in attempt per username per this interval")
+	fs.IntVar(&l.registerIPBurst, "register-ip-burst", httpapi.DefaultRegisterIPBurst, "registrations per client IP at once (0: no registration limit)")
+	fs.DurationVar(&l.registerIPEvery, "register-ip-every", httpapi.DefaultRegisterIPEvery, "then one more registration per client IP per this interval")
+	fs.Float64Var(&l.messageRate, "message-rate", httpapi.DefaultMessageRate, "messages (and uploads) per second per user after the burst (0: no message limit)")
+	fs.IntVar(&l.messageBurst, "message-burst", httpapi.DefaultMessageBurst, "messages (and uploads) per user at once (0: no message limit)")
+	fs.Int64Var(&l.uploadQuotaMB, "upload-quota-mb", httpapi.DefaultUploadQuota>>20, "MiB each user may upload per UTC day (0: no quota)")
+}
+
+// apply puts the limits into cfg, or says which flag is out of range.
+func (l *limitFlags) apply(cfg *teamserver.Config) error {
+	var err error
+	set := func(dst *httpapi.Limit, name string, burst int, every time.Duration) {
+		switch {
+		case err != nil:
+		case burst < 0 || every < 0:
+			err = fmt.Errorf("--%s-burst %d and --%s-every %s must not be negative", name, burst, name, every)
+		case burst == 0 || every == 0:
+			*dst = httpapi.Off
+		default:
+			*dst = httpapi.Limit{Burst: burst, Every: every}
+		}
+	}
+	set(&cfg.SignInIP, "signin-ip", l.signInIPBurst, l.signInIPEvery)
+	set(&cfg.SignInAccount, "signin-account", l.signInAccountBurst, l.signInAccountEvery)
+	set(&cfg.RegisterIP, "register-ip", l.registerIPBurst, l.registerIPEvery)
+	switch {
+	case err != nil:
+		return err
+	case l.messageRate < 0 || l.messageBurst < 0:
+		return fmt.Errorf("--message-rate %g and --message-burst %d must not be negative", l.messageRate, l.messageBurst)
+	case l.messageRate == 0 || l.messageBurst == 0:
+		cfg.Messages = httpapi.Off
+	case l.messageRate > 1e6:
+		return fmt.Errorf("--message-rate %g: at most 1000000 per second (0 turns the limit off)", l.messageRate)
+	default:
+		cfg.Messages = httpapi.Limit{Burst: l.messageBurst, Every: time.Duration(float64(time.Second) / l.messageRate)}
+	}
+	switch {
+	case l.uploadQuotaMB < 0 || l.uploadQuotaMB > 1<<32:
+		return fmt.Errorf("--upload-quota-mb %d: between 0 (no quota) and %d", l.uploadQuotaMB, int64(1)<<32)
+	case l.uploadQuotaMB == 0:
+		cfg.UploadQuota = -1
+	default:
+		cfg.UploadQuota = l.uploadQuotaMB << 20
+	}
+	return nil
 }

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/sse"
+	"github.com/herald-chat/herald/backend/teamserver"
 )
 
 var serverBin string
@@ -258,7 +263,9 @@ func waitUntil(tb testing.TB, what string, timeout time.Duration, cond func() bo
 // the last id received. Every answered message arrives exactly once and in order.
 func TestSIGKILLLosesNoAnsweredMessage(t *testing.T) {
 	dataDir := t.TempDir()
-	srv := startServer(t, dataDir)
+	// A fault test of the pipeline: one user posts 200 messages as fast as 4 connections go, so
+	// the per-user message limit is off (--message-rate 0), before and after the crash.
+	srv := startServer(t, dataDir, "--message-rate", "0")
 	tm := setupTeam(t, srv.URL)
 	bob := collect(t, srv.URL, tm.bob, "")
 
@@ -311,7 +318,7 @@ func TestSIGKILLLosesNoAnsweredMessage(t *testing.T) {
 	beforeIDs, lastID := bob.snapshot()
 	t.Logf("killed after %d answered; bob had %d, resumes after %s", answeredCount, len(beforeIDs), lastID)
 
-	srv = startServer(t, dataDir)
+	srv = startServer(t, dataDir, "--message-rate", "0")
 	bob2 := collect(t, srv.URL, tm.bob, lastID)
 	for i := range total {
 		if answered[i] == "" && !post(srv.URL, i) {
@@ -401,5 +408,124 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("run %v succeeded", args)
 		}
+	}
+}
+
+// limitFlagDefaults are the abuse limits' flags with their defaults as --help shows them.
+var limitFlagDefaults = map[string]string{
+	"signin-ip-burst": "20", "signin-ip-every": "3s",
+	"signin-account-burst": "10", "signin-account-every": "30s",
+	"register-ip-burst": "20", "register-ip-every": "3s",
+	"message-rate": "10", "message-burst": "30", "upload-quota-mb": "1024",
+	"max-streams-per-user": "20", "max-conns-per-ip": "128", "body-timeout": "30s", "replay-limit": "50000",
+}
+
+func TestHelpListsTheLimits(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--help"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	help := errOut.String()
+	for name, def := range limitFlagDefaults {
+		i := strings.Index(help, "-"+name+" ")
+		if i < 0 {
+			t.Fatalf("--help does not list --%s:\n%s", name, help)
+		}
+		entry, _, _ := strings.Cut(help[i:], "\n  -")
+		if !strings.Contains(entry, "(default "+def+")") {
+			t.Errorf("--%s: want default %s in %q", name, def, entry)
+		}
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel() // should a bad value start the server after all, it stops at once
+	for _, args := range [][]string{{"--signin-ip-burst", "-1"}, {"--register-ip-every", "-3s"}, {"--message-rate", "-1"},
+		{"--message-burst", "-5"}, {"--upload-quota-mb", "-1"}} {
+		if err := run(done, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...), &out, &errOut); err == nil {
+			t.Errorf("serve %v succeeded", args)
+		}
+	}
+}
+
+// The sign-in limit flags reach the server: a burst of 2 per account, then nothing; and 0 turns
+// both sign-in limits off.
+func TestSignInLimitFlagsTakeEffect(t *testing.T) {
+	attempt := func(base string) int {
+		status, _, err := call(context.Background(), base, "POST", "/api/auth/login", "", map[string]string{"username": "nobody", "password": "wrong-password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status
+	}
+	tight := startServer(t, t.TempDir(), "--signin-account-burst", "2", "--signin-account-every", "1h")
+	for i, want := range []int{401, 401, 429} {
+		if got := attempt(tight.URL); got != want {
+			t.Fatalf("attempt %d with a burst of 2: %d, want %d", i, got, want)
+		}
+	}
+	off := startServer(t, t.TempDir(), "--signin-account-burst", "0", "--signin-ip-burst", "0")
+	for i := range 25 { // beyond both default bursts (10 per account, 20 per IP)
+		if got := attempt(off.URL); got != 401 {
+			t.Fatalf("attempt %d with the limits off: %d", i, got)
+		}
+	}
+}
+
+// The message and upload flags reach the server: a burst of 2 messages, then nothing; 0 turns
+// the message limit off; a quota of 1 MiB refuses a 1.5 MiB upload until midnight UTC.
+func TestMessageAndUploadFlagsTakeEffect(t *testing.T) {
+	post := func(base string, tm team) int {
+		status, _, err := call(context.Background(), base, "POST", "/api/chats/"+tm.chat+"/messages", tm.alice, map[string]string{"content": "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status
+	}
+	tight := startServer(t, t.TempDir(), "--message-burst", "2", "--message-rate", "0.001", "--upload-quota-mb", "1")
+	tm := setupTeam(t, tight.URL)
+	for i, want := range []int{201, 201, 429} {
+		if got := post(tight.URL, tm); got != want {
+			t.Fatalf("post %d with a burst of 2: %d, want %d", i, got, want)
+		}
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, _ := mw.CreateFormFile("file", "big.txt")
+	part.Write(bytes.Repeat([]byte("x"), 3<<19))
+	mw.Close()
+	req, _ := http.NewRequest("POST", tight.URL+"/api/chats/"+tm.chat+"/files", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tm.bob)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("1.5 MiB with a quota of 1 MiB: %d Retry-After=%q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	off := startServer(t, t.TempDir(), "--message-rate", "0")
+	tm = setupTeam(t, off.URL)
+	for i := range 2 * 30 { // twice the default burst, at once
+		if got := post(off.URL, tm); got != 201 {
+			t.Fatalf("post %d with --message-rate 0: %d", i, got)
+		}
+	}
+}
+
+func TestZeroTurnsLimitsOff(t *testing.T) {
+	var cfg teamserver.Config
+	l := limitFlags{signInIPEvery: time.Second, messageRate: 10}
+	if err := l.apply(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	for name, lim := range map[string]httpapi.Limit{"signin-ip": cfg.SignInIP, "signin-account": cfg.SignInAccount,
+		"register-ip": cfg.RegisterIP, "message": cfg.Messages} {
+		if lim != httpapi.Off {
+			t.Errorf("%s: %+v, want off", name, lim)
+		}
+	}
+	if cfg.UploadQuota >= 0 {
+		t.Errorf("--upload-quota-mb 0 gives UploadQuota %d, want negative (off)", cfg.UploadQuota)
 	}
 }
