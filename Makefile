@@ -1,6 +1,11 @@
 # Herald: `make` prints this help. Every target installs what it needs, idempotently, on a fresh
 # Debian machine (apt packages, the Wails CLI, npm packages); run as root or with sudo available.
 
+# The Go toolchain every target builds and tests with: the first release without the standard
+# library vulnerabilities govulncheck reports in the machine's go1.26.8 (net/http, crypto/tls,
+# crypto/x509, net/textproto). The go command fetches it from the module proxy once.
+export GOTOOLCHAIN := go1.26.11
+
 SHELL        := /bin/bash
 .SHELLFLAGS  := -eu -o pipefail -c
 GO           ?= go

@@ -2,6 +2,8 @@ module github.com/herald-chat/herald
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	fyne.io/systray v1.12.0
 	github.com/gen2brain/beeep v0.11.3
