@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/herald-chat/herald/backend"
 )
@@ -45,6 +46,16 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	if unreadBody(r) {
+		// A refusal before the body was read to its end (rate limits, authorization, sizes):
+		// net/http would read up to 256 KiB of the rest once the handler returns — or wait for a
+		// body that never comes, holding the connection until the body timeout. The rest is not
+		// wanted: reads end now, and an HTTP/1 connection closes after this answer.
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close")
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
 	if status == http.StatusInternalServerError {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -38,11 +39,20 @@ func bodyDeadline(timeout time.Duration, next http.Handler) http.Handler {
 		}
 		// On a copy: net/http recognizes its own body in the request it holds (to end an answer
 		// to a body it did not read with a FIN rather than a reset), so that one stays as it is.
-		r = r.WithContext(r.Context())
-		r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: timeout,
-			progress: strings.HasSuffix(r.URL.Path, "/files")}
+		body := &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: timeout, progress: strings.HasSuffix(r.URL.Path, "/files")}
+		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
+		r.Body = body
 		next.ServeHTTP(w, r)
 	})
+}
+
+type bodyKey struct{}
+
+// unreadBody reports whether r's body has not been read to its end (writeError then closes the
+// connection rather than let net/http wait for the rest of it).
+func unreadBody(r *http.Request) bool {
+	b, ok := r.Context().Value(bodyKey{}).(*deadlineBody)
+	return ok && !b.done
 }
 
 type deadlineBody struct {

@@ -196,3 +196,23 @@ func TestForeignHostIsRefused(t *testing.T) {
 		t.Fatalf("register on loopback: %d %s", r.Status, r.Raw)
 	}
 }
+
+// A request refused before its body was read (here: not signed in) is answered and its
+// connection closed at once, instead of net/http waiting for the rest of a body that never
+// comes until the body timeout.
+func TestRefusalBeforeTheBodyClosesAtOnce(t *testing.T) {
+	ts := newTestServer(t, serverOptions{bodyTimeout: 20 * time.Second})
+	start := time.Now()
+	c := ts.rawConn(t, "POST /api/chats HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na")
+	resp := readAnswer(t, c, 5*time.Second)
+	if resp.StatusCode != 401 || !resp.Close {
+		t.Fatalf("answer %d, Connection: close %v", resp.StatusCode, resp.Close)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("after the answer: %d bytes, %v; want the connection closed", n, err)
+	}
+	if held := time.Since(start); held > 5*time.Second {
+		t.Fatalf("held %s", held)
+	}
+}
