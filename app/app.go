@@ -115,6 +115,7 @@ type App struct {
 	view        TrayView
 	prefs       *backend.Preferences
 	quitting    bool
+	closing     bool // BeforeClose has let a close through: the window is going away
 	unreadTimer *time.Timer
 	lastIDSaved string
 	// historyCached is, per chat, the newest message id whose page is in the offline cache.

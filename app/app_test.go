@@ -372,3 +372,18 @@ func TestHostingAgainAfterChangeTeamSignsIn(t *testing.T) {
 	}
 	waitFor(t, "live", func() bool { return desktopStateOf(t, front.URL).Connection == StateLive })
 }
+
+// BeforeClose lets exactly one close through: a signal reaches both Wails' own handler and the
+// app's, and each asks it; a second close let through would end GTK's main loop twice.
+func TestBeforeCloseLetsOneCloseThrough(t *testing.T) {
+	a := New(Options{Logger: quietLog(), Stdout: io.Discard})
+	a.quitting = true // quitOnSignal has begun
+	if a.BeforeClose(context.Background()) {
+		t.Fatal("the first close while quitting was prevented")
+	}
+	for range 3 {
+		if !a.BeforeClose(context.Background()) {
+			t.Fatal("a second close was let through")
+		}
+	}
+}

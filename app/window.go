@@ -80,7 +80,8 @@ func (a *App) startTray() {
 
 // quitOnSignal quits on SIGINT or SIGTERM. Wails also handles them, by closing the window — which
 // BeforeClose would turn into hiding it to the tray; marking the app as quitting first (or quitting
-// again after the hide) makes a signal end the app.
+// again after the hide) makes a signal end the app. Both paths ask BeforeClose; it lets only the
+// first close through (see closing).
 func (a *App) quitOnSignal() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -145,11 +146,19 @@ func DoNotDisturbPreset(preset string, now time.Time) *backend.DoNotDisturb {
 }
 
 // BeforeClose is Wails' OnBeforeClose: closing the window hides it to the tray, unless the user
-// turned that off, there is no tray, or the app is quitting.
+// turned that off, there is no tray, or the app is quitting. Once it has let one close through it
+// prevents every later one: Wails ends GTK's main loop from a goroutine for each close it is let
+// through, and a second gtk_main_quit racing the main thread's teardown crashes the process (a
+// signal reaches both Wails' handler and quitOnSignal).
 func (a *App) BeforeClose(ctx context.Context) (prevent bool) {
 	visible := a.trayVisible()
 	a.mu.Lock()
+	if a.closing {
+		a.mu.Unlock()
+		return true // closing already
+	}
 	hide := !a.quitting && visible && a.profile.HidesOnClose()
+	a.closing = !hide
 	a.mu.Unlock()
 	if hide {
 		a.window.Hide()
