@@ -175,7 +175,7 @@ exec "$@"`
 			<-d.exited
 		}
 		if t.Failed() {
-			t.Logf("herald output:\n%s\nstderr (tail):\n%s", strings.Join(d.output(), "\n"), tail(d.stderr.String(), 4000))
+			t.Logf("herald output:\n%s\nstderr (tail):\n%s", strings.Join(d.output(), "\n"), stderrExcerpt(d.stderr.String()))
 		}
 	})
 	pid, err := strconv.Atoi(strings.TrimPrefix(d.expectLine("herald: pid "), "herald: pid "))
@@ -189,6 +189,17 @@ exec "$@"`
 	d.env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+busAddr, "DISPLAY="+display, "XAUTHORITY="+xauth)
 	d.expectLine("herald: debug ")
 	return d
+}
+
+// stderrExcerpt is what a failed test shows of herald's stderr: from a crash's first line on (a
+// Go crash dumps every goroutine after it), else the end.
+func stderrExcerpt(s string) string {
+	for _, marker := range []string{"SIGSEGV", "SIGABRT", "SIGBUS", "fatal error:", "panic:"} {
+		if i := strings.Index(s, marker); i >= 0 {
+			return s[max(0, i-2000):min(len(s), i+6000)]
+		}
+	}
+	return tail(s, 4000)
 }
 
 func tail(s string, n int) string {
