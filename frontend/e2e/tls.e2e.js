@@ -72,6 +72,30 @@ async function overflowRight(locator) {
 }
 
 /**
+ * The byte pairs of a shown fingerprint that a line break splits ("f8:9" / "b:1a"): each pair's
+ * characters must sit on one line, so that the fingerprint can be compared pair by pair.
+ * @param {Locator} fingerprint the element showing it
+ * @returns {Promise<string[]>}
+ */
+async function splitPairs(fingerprint) {
+  return fingerprint.evaluate((el) => {
+    /** @type {string[]} */
+    const split = []
+    const walker = document.createTreeWalker(el, 4 /* NodeFilter.SHOW_TEXT */)
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of (node.textContent ?? '').matchAll(/[0-9a-f]{2}/g)) {
+        const range = document.createRange()
+        range.setStart(node, m.index)
+        range.setEnd(node, m.index + 2)
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)))
+        if (tops.size > 1) split.push(m[0])
+      }
+    }
+    return split
+  })
+}
+
+/**
  * The WCAG contrast ratio between the element's text colour and the background behind it (the
  * first opaque background of it or an ancestor).
  * @param {Locator} locator
@@ -149,14 +173,20 @@ describe('a server with a self-signed certificate', () => {
           await link.waitFor()
           const inviteUrl = await link.inputValue()
           assert.match(inviteUrl, new RegExp(`^${server.url.replaceAll('.', '\\.')}/join/[^/#?]+#sha256=${fingerprint}$`))
-          await dialog.getByText(fingerprint, { exact: true }).waitFor()
+          const shown = dialog.getByText(fingerprint, { exact: true })
+          await shown.waitFor()
           assert.match(await dialog.textContent() ?? '', /certificate fingerprint \(SHA-256\)/)
           await dialog.getByRole('button', { name: 'Copy', exact: true }).click()
           await dialog.getByText('Copied.', { exact: true }).waitFor()
           assert.equal(await a.evaluate(() => navigator.clipboard.readText()), inviteUrl, 'Copy puts the link on the clipboard')
           await animationsDone(dialog)
           assert.equal(await overflowRight(dialog), 0, 'the dialog fits the window')
+          assert.deepEqual(await splitPairs(shown), [], 'lines break between pairs only')
           await screenshot(a, '13-invite-fingerprint')
+          await a.setViewportSize({ width: 390, height: 844 })
+          assert.equal(await overflowRight(dialog), 0, 'the dialog fits 390 px')
+          assert.deepEqual(await splitPairs(shown), [], 'lines break between pairs only (390 px)')
+          await screenshot(a, '13b-invite-fingerprint-narrow')
 
           // The invited person's browser, not signed in, opens the link.
           const joinContext = await newContext()
@@ -169,6 +199,7 @@ describe('a server with a self-signed certificate', () => {
           const compare = j.getByText(/^Compare this fingerprint with the one your admin sees:/)
           await compare.waitFor()
           assert.equal(await compare.locator('code').textContent(), fingerprint, 'the join page shows the same fingerprint')
+          assert.deepEqual(await splitPairs(compare.locator('code')), [], 'lines break between pairs only')
           await screenshot(j, '14-join-fingerprint-light')
           assert.ok((await textContrast(compare)) >= 4.5, 'the fingerprint text is readable (light)')
 
@@ -183,6 +214,7 @@ describe('a server with a self-signed certificate', () => {
           await j.setViewportSize({ width: 390, height: 844 })
           assert.equal(await overflowRight(compare), 0, 'the fingerprint wraps inside 390 px')
           assert.equal(await overflowRight(j.locator('body')), 0, 'nothing scrolls sideways at 390 px')
+          assert.deepEqual(await splitPairs(compare.locator('code')), [], 'lines break between pairs only (390 px)')
           await screenshot(j, '16-join-fingerprint-narrow')
 
           // Joining through the form lands in the app.
