@@ -6,7 +6,8 @@
 
 import { execFile, spawn } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import https from 'node:https'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -76,9 +77,18 @@ export async function waitUntil(check, { what, timeoutMs = 15_000, intervalMs = 
 }
 
 /**
+ * What the REST helpers need of a server: its base URL and, for HTTPS, the PEM certificate (or
+ * CA) to trust for it, and that certificate's file (for curl).
+ * @typedef {{ url: string, ca?: string, caFile?: string }} ServerAddress
+ */
+
+/**
  * One herald-server process on 127.0.0.1 with a data directory of its own (a fresh temp dir,
  * removed by stop). kill and restart keep the port and the data, as a crash and a restart would.
  * The server's stderr (its slog lines) is appended to test-artifacts/e2e/server-<label>.log.
+ * Started with `--tls-self-signed` (or `--tls-cert`) it serves HTTPS: url is https://…,
+ * fingerprint is the certificate's SHA-256 as the server printed it, and ca its PEM, which the
+ * REST helpers trust for this server alone.
  */
 export class HeraldServer {
   /** @type {import('node:child_process').ChildProcess | null} */
@@ -101,8 +111,15 @@ export class HeraldServer {
     this.args = args
     /** The TCP port, fixed by the first start. */
     this.port = 0
-    /** `http://127.0.0.1:<port>`, without a trailing slash. */
+    /** `http://127.0.0.1:<port>` (https for TLS), without a trailing slash. */
     this.url = ''
+    /** The certificate's SHA-256 fingerprint as printed (`ab:cd:…`); '' for plain HTTP. */
+    this.fingerprint = ''
+    /** For HTTPS, the PEM file of the server's certificate and its text: what clients trust. */
+    /** @type {string | undefined} */
+    this.caFile = undefined
+    /** @type {string | undefined} */
+    this.ca = undefined
     mkdirSync(ARTIFACTS_DIR, { recursive: true })
     this.#log = createWriteStream(path.join(ARTIFACTS_DIR, `server-${label}.log`))
   }
@@ -145,16 +162,26 @@ export class HeraldServer {
       if (this.#stderrTail.length > 20) this.#stderrTail.shift()
     })
     const stdout = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) })
-    const url = await new Promise((resolve, reject) => {
+    // The listening line; over TLS the certificate line follows it at once.
+    /** @type {{ url: string, fingerprint: string }} */
+    const started = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL')
         reject(new Error(`herald-server did not start within ${START_TIMEOUT_MS} ms: ${this.#tail()}`))
       }, START_TIMEOUT_MS)
+      let listening = ''
       stdout.on('line', (line) => {
-        const m = /^herald-server listening on (http:\/\/\S+)$/.exec(line)
-        if (m) {
+        const m = /^herald-server listening on (https?:\/\/\S+)$/.exec(line)
+        if (m?.[1]) {
+          listening = m[1]
+          if (listening.startsWith('https:')) return
           clearTimeout(timer)
-          resolve(m[1])
+          resolve({ url: listening, fingerprint: '' })
+        }
+        const fp = /^herald-server certificate sha256 (\S+)$/.exec(line)
+        if (fp?.[1] && listening) {
+          clearTimeout(timer)
+          resolve({ url: listening, fingerprint: fp[1] })
         }
       })
       child.once('error', (err) => {
@@ -167,8 +194,15 @@ export class HeraldServer {
       })
     })
     this.#child = child
-    this.url = url
-    this.port = Number(new URL(url).port)
+    this.url = started.url
+    this.fingerprint = started.fingerprint
+    this.port = Number(new URL(started.url).port)
+    if (started.url.startsWith('https:')) {
+      const certFlag = this.args.indexOf('--tls-cert')
+      this.caFile = certFlag >= 0 ? this.args[certFlag + 1] : path.join(this.dataDir, 'tls-cert.pem')
+      if (!this.caFile) throw new Error('--tls-cert without a file')
+      this.ca = await readFile(this.caFile, 'utf8')
+    }
   }
 
   #tail() {
@@ -248,7 +282,7 @@ export class ApiError extends Error {
  */
 export class Api {
   /**
-   * @param {{ url: string }} server
+   * @param {ServerAddress} server
    * @param {string} token
    */
   constructor(server, token) {
@@ -330,7 +364,44 @@ export class Api {
 }
 
 /**
- * @param {{ url: string }} server
+ * One HTTP request to the server: fetch for plain HTTP; for HTTPS node:https trusting the
+ * server's own certificate (server.ca) and nothing else, verification left on.
+ * @param {ServerAddress} server
+ * @param {string} method
+ * @param {string} urlPath
+ * @param {{ headers?: Record<string, string>, body?: string }} [options]
+ * @returns {Promise<{ status: number, headers: Headers, text: string }>}
+ */
+export async function serverRequest(server, method, urlPath, { headers = {}, body } = {}) {
+  const url = new URL(urlPath, server.url)
+  if (url.protocol !== 'https:') {
+    const res = await fetch(url, { method, headers, body })
+    return { status: res.status, headers: res.headers, text: await res.text() }
+  }
+  if (!server.ca) throw new Error(`${server.url}: HTTPS without the server's certificate to trust`)
+  const ca = server.ca
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, ca, timeout: 15_000 }, (res) => {
+      /** @type {Buffer[]} */
+      const chunks = []
+      res.on('data', (/** @type {Buffer} */ chunk) => chunks.push(chunk))
+      res.on('error', reject)
+      res.on('end', () => {
+        const answer = new Headers()
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : [value ?? '']) answer.append(name, v)
+        }
+        resolve({ status: res.statusCode ?? 0, headers: answer, text: Buffer.concat(chunks).toString('utf8') })
+      })
+    })
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timed out`)))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/**
+ * @param {ServerAddress} server
  * @param {string} method
  * @param {string} urlPath
  * @param {unknown} body
@@ -341,14 +412,13 @@ async function apiRequest(server, method, urlPath, body, token) {
   const headers = {}
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (token) headers.Authorization = `Bearer ${token}`
-  const res = await fetch(server.url + urlPath, {
-    method,
+  const res = await serverRequest(server, method, urlPath, {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   if (res.status === 204) return undefined
-  const text = await res.text()
-  if (!res.ok) {
+  const text = res.text
+  if (res.status < 200 || res.status >= 300) {
     /** @type {{ error?: { code?: string, message?: string } }} */
     let parsed = {}
     try {
@@ -363,9 +433,10 @@ async function apiRequest(server, method, urlPath, body, token) {
 
 /**
  * A request with the real `curl` binary, as a script or a bot would send it: a JSON body, a bearer
- * token. Resolves with the parsed JSON answer (undefined for 204); rejects with an ApiError for an
- * HTTP error status, or with curl's own error when it could not connect.
- * @param {{ url: string }} server
+ * token (over HTTPS trusting the server's certificate file, `--cacert`). Resolves with the parsed
+ * JSON answer (undefined for 204); rejects with an ApiError for an HTTP error status, or with
+ * curl's own error when it could not connect.
+ * @param {ServerAddress} server
  * @param {string} method
  * @param {string} urlPath
  * @param {unknown} body
@@ -375,6 +446,7 @@ async function apiRequest(server, method, urlPath, body, token) {
 export async function curlJson(server, method, urlPath, body, token) {
   const args = ['--silent', '--show-error', '--max-time', '10', '--request', method]
   args.push('--header', `Authorization: Bearer ${token}`)
+  if (server.caFile) args.push('--cacert', server.caFile)
   if (body !== undefined) {
     args.push('--header', 'Content-Type: application/json', '--data-binary', JSON.stringify(body))
   }
@@ -413,7 +485,7 @@ export async function curlJson(server, method, urlPath, body, token) {
  * Registers users over REST: the first becomes the admin (so the server must be new), the others
  * join with invites the admin creates. Passwords are `password-<username>`.
  * @template {string} Name
- * @param {{ url: string }} server
+ * @param {ServerAddress} server
  * @param {Name[]} usernames
  * @returns {Promise<Record<Name, Member>>}
  */
@@ -441,13 +513,19 @@ export function launchBrowser() {
 
 /**
  * A new browser context (its own cookies, storage and tabs: one "browser" of one user) whose
- * relative URLs resolve against the server. Actions and waits without a timeout of their own give
- * up after ACTION_TIMEOUT_MS.
+ * relative URLs resolve against the server, 1280×800 unless options say otherwise (options are
+ * playwright's: `ignoreHTTPSErrors` for a self-signed server, `colorScheme`, `viewport`…).
+ * Actions and waits without a timeout of their own give up after ACTION_TIMEOUT_MS.
  * @param {Browser} browser
  * @param {{ url: string }} server
+ * @param {import('playwright-core').BrowserContextOptions} [options]
  */
-export async function newContext(browser, server) {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } })
+export async function newContext(browser, server, options = {}) {
+  const context = await browser.newContext({
+    baseURL: server.url,
+    viewport: { width: 1280, height: 800 },
+    ...options,
+  })
   context.setDefaultTimeout(ACTION_TIMEOUT_MS)
   await recordCspViolations(context)
   return context
@@ -808,7 +886,8 @@ export function nonce() {
  * @typedef {object} Scene
  * @property {HeraldServer} server
  * @property {Record<Name, Member>} team
- * @property {() => Promise<BrowserContext>} newContext a new browser (context) on the server
+ * @property {(options?: import('playwright-core').BrowserContextOptions) => Promise<BrowserContext>}
+ *   newContext a new browser (context) on the server, with the scene's context options and these
  * @property {(name: Name, options?: { screenshot?: string }) => Promise<Page>} signedIn a page in
  *   a new browser, signed in as name through the UI
  */
@@ -823,17 +902,20 @@ export function nonce() {
  * @param {string} label names the server log and failure screenshots
  * @param {Name[]} usernames
  * @param {(scene: Scene<Name>) => Promise<void>} body
- * @param {{ serverArgs?: string[] }} [options] serverArgs are further `herald-server serve` flags
+ * @param {{ serverArgs?: string[], contextOptions?: import('playwright-core').BrowserContextOptions }} [options]
+ *   serverArgs are further `herald-server serve` flags; contextOptions apply to every browser
+ *   context of the scene (e.g. `ignoreHTTPSErrors` for a self-signed certificate)
  */
-export async function withScene(browser, label, usernames, body, { serverArgs = [] } = {}) {
+export async function withScene(browser, label, usernames, body, { serverArgs = [], contextOptions = {} } = {}) {
   await removeFailureShots(label)
   const server = await HeraldServer.start({ label, args: serverArgs })
   /** @type {BrowserContext[]} */
   const contexts = []
   try {
     const team = await createTeam(server, usernames)
-    const openContext = async () => {
-      const context = await newContext(browser, server)
+    /** @param {import('playwright-core').BrowserContextOptions} [options] */
+    const openContext = async (options = {}) => {
+      const context = await newContext(browser, server, { ...contextOptions, ...options })
       contexts.push(context)
       return context
     }

@@ -1,6 +1,24 @@
-/** A certificate fingerprint, set so that it can be read pair by pair and compared. */
+import { Fragment } from 'react'
+
+/**
+ * A certificate fingerprint, set so that it can be read pair by pair and compared: a line may
+ * break after any colon (a <wbr>), never inside a pair. Its text is the fingerprint unchanged.
+ */
 export function Fingerprint({ value }: { value: string }) {
-  return <code className="fingerprint">{value}</code>
+  return (
+    <code className="fingerprint">
+      {value.split(':').map((pair, i) => (
+        <Fragment key={i}>
+          {i > 0 && (
+            <>
+              :<wbr />
+            </>
+          )}
+          {pair}
+        </Fragment>
+      ))}
+    </code>
+  )
 }
 
 /**
