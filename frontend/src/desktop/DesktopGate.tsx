@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react'
 import { errorMessage } from '../api/client'
 import { type DesktopClient, isDesktopApp } from './desktop'
 import { AuthLayout } from '../components/AuthLayout'
@@ -44,7 +44,9 @@ function ConfiguredGate({ client, children, assign, onShown }: Omit<DesktopGateP
   const shown = useRef(false)
 
   const loaded = state.status !== 'loading'
-  useEffect(() => {
+  // A layout effect: it runs in the commit that puts the first screen in the DOM, so whoever sees
+  // that screen has been told (a passive effect may run later, after the screen is seen).
+  useLayoutEffect(() => {
     if (loaded && !shown.current) {
       shown.current = true
       onShown?.()
