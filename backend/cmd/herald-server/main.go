@@ -84,8 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opts.maxUploadMB < 1 {
 		return fmt.Errorf("--max-upload-mb %d: at least 1", opts.maxUploadMB)
 	}
-	if opts.bodyTimeout < time.Second {
-		return fmt.Errorf("--body-timeout %s is too short (at least 1s)", opts.bodyTimeout)
+	if opts.limits.bodyTimeout < time.Second {
+		return fmt.Errorf("--body-timeout %s is too short (at least 1s)", opts.limits.bodyTimeout)
 	}
 	publicURL, err := parsePublicURL(opts.publicURL)
 	if err != nil {
@@ -125,9 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
 		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20,
-		Certificate: cert, SelfSigned: opts.tlsSelfSigned, PublicURL: teamserver.DefaultPublicURL(ln.Addr(), cert != nil),
-		MaxStreamsPerUser: offIfZero(opts.maxStreamsPerUser), ReplayLimit: offIfZero(opts.replayLimit),
-		MaxConnsPerIP: offIfZero(opts.maxConnsPerIP), BodyTimeout: opts.bodyTimeout, AllowedHosts: opts.allowedHosts}
+		Certificate: cert, SelfSigned: opts.tlsSelfSigned, PublicURL: teamserver.DefaultPublicURL(ln.Addr(), cert != nil)}
 	if publicURL != nil {
 		cfg.PublicURL = publicURL.String()
 	}
@@ -195,19 +193,7 @@ type options struct {
 	tlsCert, tlsKey string
 	tlsSelfSigned   bool
 	publicURL       string
-
-	maxStreamsPerUser, replayLimit, maxConnsPerIP int
-	bodyTimeout                                   time.Duration
-	allowedHosts                                  hostList
-	limits                                        limitFlags
-}
-
-// offIfZero maps a limit flag to teamserver.Config: the flag's 0 (off) is Config's negative.
-func offIfZero(n int) int {
-	if n <= 0 {
-		return -1
-	}
-	return n
+	limits          limitFlags
 }
 
 // hostList is a comma-separated flag of host names.
@@ -238,23 +224,24 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 		"serve HTTPS with a self-signed certificate kept in the data dir (made on first start; its SHA-256 fingerprint is printed and goes into invite links)")
 	fs.StringVar(&o.publicURL, "public-url", "",
 		"base URL people reach the server at, e.g. https://chat.example.com; invite links are built from it (default: the listen address, for 0.0.0.0 the LAN address)")
-	fs.IntVar(&o.maxStreamsPerUser, "max-streams-per-user", hub.DefaultMaxStreamsPerUser, "streams one user may hold open at once; beyond it 429 (0: no limit)")
-	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
-	fs.DurationVar(&o.bodyTimeout, "body-timeout", httpapi.DefaultBodyTimeout, "time a request body may take to arrive (uploads: between two chunks); then 408")
-	fs.IntVar(&o.replayLimit, "replay-limit", hub.DefaultReplayLimit, "logged events one resume may examine before it gets RESYNC instead (0: no limit)")
-	fs.Var(&o.allowedHosts, "allowed-hosts", "comma-separated host names that Host headers may name besides loopback, this machine's names and addresses and the public URL's host")
 	o.limits.register(fs)
 	return o, fs
 }
 
-// limitFlags are the abuse limits of issue 9. Each is a burst and a refill interval (or rate);
-// 0 in either turns that limit off.
+// limitFlags are the bounds on what clients can make the server do: rate limits (a burst and a
+// refill interval or rate; 0 in either turns that limit off), the upload quota, and the
+// connection, stream, body and replay bounds (0 turns a count off). apply checks them and puts
+// them in the teamserver.Config (run checks the body timeout, which cannot be off).
 type limitFlags struct {
 	signInIPBurst, signInAccountBurst, registerIPBurst int
 	signInIPEvery, signInAccountEvery, registerIPEvery time.Duration
 	messageRate                                        float64
 	messageBurst                                       int
 	uploadQuotaMB                                      int64
+
+	maxStreamsPerUser, replayLimit, maxConnsPerIP int
+	bodyTimeout                                   time.Duration
+	allowedHosts                                  hostList
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -267,6 +254,11 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&l.messageRate, "message-rate", httpapi.DefaultMessageRate, "messages (and uploads) per second per user after the burst (0: no message limit)")
 	fs.IntVar(&l.messageBurst, "message-burst", httpapi.DefaultMessageBurst, "messages (and uploads) per user at once (0: no message limit)")
 	fs.Int64Var(&l.uploadQuotaMB, "upload-quota-mb", httpapi.DefaultUploadQuota>>20, "MiB each user may upload per UTC day (0: no quota)")
+	fs.IntVar(&l.maxStreamsPerUser, "max-streams-per-user", hub.DefaultMaxStreamsPerUser, "streams one user may hold open at once; beyond it 429 (0: no limit)")
+	fs.IntVar(&l.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
+	fs.DurationVar(&l.bodyTimeout, "body-timeout", httpapi.DefaultBodyTimeout, "time a request body may take to arrive (uploads: between two chunks); then 408")
+	fs.IntVar(&l.replayLimit, "replay-limit", hub.DefaultReplayLimit, "logged events one resume may examine before it gets RESYNC instead (0: no limit)")
+	fs.Var(&l.allowedHosts, "allowed-hosts", "comma-separated host names that Host headers may name besides loopback, this machine's names and addresses and the public URL's host")
 }
 
 // apply puts the limits into cfg, or says which flag is out of range.
@@ -306,5 +298,14 @@ func (l *limitFlags) apply(cfg *teamserver.Config) error {
 	default:
 		cfg.UploadQuota = l.uploadQuotaMB << 20
 	}
+	// teamserver.Config takes a negative count as off; the flags say 0.
+	offIfZero := func(n int) int {
+		if n <= 0 {
+			return -1
+		}
+		return n
+	}
+	cfg.MaxStreamsPerUser, cfg.ReplayLimit = offIfZero(l.maxStreamsPerUser), offIfZero(l.replayLimit)
+	cfg.MaxConnsPerIP, cfg.BodyTimeout, cfg.AllowedHosts = offIfZero(l.maxConnsPerIP), l.bodyTimeout, l.allowedHosts
 	return nil
 }
