@@ -28,6 +28,16 @@ const (
 	// personal, so each member gets their own decision without re-encoding the shared frame.
 	EventNotification EventType = "NOTIFICATION"
 
+	// EventMessageUpdated carries a message's new state — an edit, a reaction, a pin, a reply
+	// that changed its thread's counts: {chatId, message}.
+	EventMessageUpdated EventType = "MESSAGE_UPDATED"
+	// EventMessageDeleted says a message was deleted: {chatId, messageId, parentId?}. Every logged
+	// event that carried its content now carries its tombstone instead.
+	EventMessageDeleted EventType = "MESSAGE_DELETED"
+	// EventReadMarker goes to every stream of a user who read a chat up to messageId, so that
+	// their other devices clear the badge: {chatId, messageId}.
+	EventReadMarker EventType = "READ_MARKER"
+
 	EventTyping             EventType = "TYPING"
 	EventFileUploadProgress EventType = "FILE_UPLOAD_PROGRESS"
 	// EventResync tells a resuming client that the log cannot fill its gap: refetch over REST. Its
@@ -62,7 +72,11 @@ type Event struct {
 	ChatID  string    `json:"chatId,omitempty"`
 	UserID  string    `json:"userId,omitempty"` // who acted, where the type needs it (TYPING)
 	Message *Message  `json:"message,omitempty"`
-	Chat    *Chat     `json:"chat,omitempty"`
+	// MessageID names the message of MESSAGE_DELETED and READ_MARKER.
+	MessageID string `json:"messageId,omitempty"`
+	// ParentID is the thread a MESSAGE_DELETED reply or a TYPING in a thread belongs to.
+	ParentID string `json:"parentId,omitempty"`
+	Chat     *Chat  `json:"chat,omitempty"`
 	// Preferences travel in PREFERENCES_CHANGED.
 	Preferences *Preferences `json:"preferences,omitempty"`
 	// File travels in FILE_PROCESSED.

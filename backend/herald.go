@@ -126,6 +126,27 @@ type Message struct {
 	CreatedAt int64  `json:"createdAt"` // Unix ms
 	// Attachment is the processed file a FILE message carries.
 	Attachment *File `json:"attachment,omitempty"`
+
+	// ParentID is the top-level message of the same chat whose thread this reply belongs to; ""
+	// for a top-level message.
+	ParentID string `json:"parentId,omitempty"`
+	// AlsoToChat marks a reply that is also shown in the chat's own history ("also send to the
+	// chat"); a reply without it lives only in its thread.
+	AlsoToChat bool `json:"alsoToChat,omitempty"`
+	// EditedAt is when the author last changed Content (Unix ms), 0 if never.
+	EditedAt int64 `json:"editedAt,omitempty"`
+	// Deleted marks a tombstone: the message was deleted and its content, attachment and
+	// reactions are gone from the store. ID, ChatID, AuthorID, ParentID, CreatedAt and the thread
+	// counts remain, so that threads and unread counts stay consistent.
+	Deleted bool `json:"deleted,omitempty"`
+	// ReplyCount and LastReplyAt (Unix ms) describe a top-level message's thread: its replies
+	// that are not deleted, and when the newest of them was posted.
+	ReplyCount  int   `json:"replyCount,omitempty"`
+	LastReplyAt int64 `json:"lastReplyAt,omitempty"`
+	// Reactions are the emoji members reacted with, in the order each was first used.
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// Pinned marks a message pinned to its chat (GET /api/chats/{chatId}/pins).
+	Pinned bool `json:"pinned,omitempty"`
 }
 
 // Invite lets one person register on a server whose first user already exists. Codes are single
@@ -168,6 +189,12 @@ const (
 	MaxPageLimit      = 200      // messages per history page
 	DefaultPageLimit  = 50       // messages per history page when the request names none
 	MaxJSONBody       = 64 << 10 // bytes of a JSON request body
+	// MaxReactions is how many distinct emoji one message may carry.
+	MaxReactions = 20
+	// MaxEmojiLen bounds one reaction's emoji sequence (bytes of UTF-8).
+	MaxEmojiLen = 64
+	// MaxPins is how many messages one chat may have pinned at once.
+	MaxPins = 100
 )
 
 // Mentions returns the usernames named as @username in content, each once, in order of first

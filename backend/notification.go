@@ -12,15 +12,20 @@ const (
 // Notification is one entry of a user's notification history: something that was meant to
 // notify them, with the server's decision. Its ID is the ID of the event that delivered it.
 type Notification struct {
-	ID        string           `json:"id"`
-	Type      NotificationKind `json:"type"`
-	Title     string           `json:"title"`
-	Body      string           `json:"body"`
-	Link      string           `json:"link,omitempty"` // a path in the web client, e.g. /chats/{id}
-	Level     SystemLevel      `json:"level,omitempty"`
-	ChatID    string           `json:"chatId,omitempty"`
-	CreatedAt int64            `json:"createdAt"` // Unix ms
-	Read      bool             `json:"read"`
+	ID     string           `json:"id"`
+	Type   NotificationKind `json:"type"`
+	Title  string           `json:"title"`
+	Body   string           `json:"body"`
+	Link   string           `json:"link,omitempty"` // a path in the web client, e.g. /chats/{id}
+	Level  SystemLevel      `json:"level,omitempty"`
+	ChatID string           `json:"chatId,omitempty"`
+	// MessageID is the message the notification is about (kinds message, mention, reply) and
+	// ParentID its thread (kind reply): deleting the message removes the notification, reading
+	// the chat (or the thread) marks it read.
+	MessageID string `json:"messageId,omitempty"`
+	ParentID  string `json:"parentId,omitempty"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
+	Read      bool   `json:"read"`
 	Decision
 }
 

@@ -18,10 +18,11 @@ const (
 	KindAgent   NotificationKind = "agent"   // a bot's or member's status changed
 	KindSystem  NotificationKind = "system"  // an admin's system notification
 	KindFile    NotificationKind = "file"    // an uploaded file was processed
+	KindReply   NotificationKind = "reply"   // a reply in a thread the user follows
 )
 
 // NotificationKinds lists every kind, in the order settings show them.
-var NotificationKinds = []NotificationKind{KindMessage, KindMention, KindTask, KindAgent, KindSystem, KindFile}
+var NotificationKinds = []NotificationKind{KindMessage, KindMention, KindReply, KindTask, KindAgent, KindSystem, KindFile}
 
 // Preferences are one user's notification settings. The server applies them, so every device of
 // the user behaves the same.

@@ -63,10 +63,45 @@ type ChatStore interface {
 	// PostMessage commits m (ID and CreatedAt are assigned) and its NEW_MESSAGE event. The author
 	// must be a member (EFORBIDDEN). When the author already posted m.ClientID in this chat, it
 	// returns that earlier message and created=false, and emits nothing.
+	//
+	// With m.ParentID the message is a reply: the parent must be a top-level message of the chat
+	// (ENOTFOUND, EINVALID for a reply, ECONFLICT once deleted). The reply's author follows the
+	// thread; the parent's new counts go out as MESSAGE_UPDATED; the thread's other followers get
+	// a NOTIFICATION of kind reply. A reply is in the chat's history only with m.AlsoToChat.
 	PostMessage(ctx context.Context, m *Message) (msg *Message, created bool, err error)
-	// Messages returns a page of the chat's messages in id order (see MessagePage).
+	// Message returns one message of the chat, a reply or a tombstone too (ENOTFOUND).
+	Message(ctx context.Context, chatID, messageID string) (*Message, error)
+	// Messages returns a page of the chat's history in id order (see MessagePage): its top-level
+	// messages, tombstones and replies sent also to the chat.
 	Messages(ctx context.Context, chatID string, page MessagePage) ([]*Message, bool, error)
-	// MarkRead moves userID's read marker in the chat forward to messageID (never backward).
+	// MessagesAround returns up to limit messages of the chat's history centred on messageID
+	// (on its parent for a reply that is only in its thread), and whether older and newer ones
+	// exist. An unknown message is ENOTFOUND.
+	MessagesAround(ctx context.Context, chatID, messageID string, limit int) (msgs []*Message, older, newer bool, err error)
+	// Replies returns a page of a thread's replies in id order (ENOTFOUND for an unknown parent).
+	Replies(ctx context.Context, chatID, parentID string, page MessagePage) ([]*Message, bool, error)
+	// EditMessage replaces the content of a message (MayEdit) and sets EditedAt, emits
+	// MESSAGE_UPDATED and a MENTION to each member the edit newly names. Unchanged content
+	// changes nothing and emits nothing.
+	EditMessage(ctx context.Context, chatID, messageID, userID, content string) (*Message, error)
+	// DeleteMessage turns the message into its tombstone (MayDelete) and erases its content
+	// from every record that held it: the message, its attachment's record, its pin, the logged
+	// events that carried it (they carry the tombstone now) and the notifications about it. It
+	// emits MESSAGE_DELETED (and MESSAGE_UPDATED for a reply's parent) and returns the
+	// attachment's file id, whose bytes the caller removes, "" when none. Deleting a tombstone
+	// changes nothing.
+	DeleteMessage(ctx context.Context, chatID, messageID string, by *User) (fileID string, err error)
+	// React adds (on) or removes userID's reaction (backend.React) and emits MESSAGE_UPDATED
+	// when that changed the message.
+	React(ctx context.Context, chatID, messageID, userID, emoji string, on bool) (*Message, error)
+	// Pin pins (on) or unpins a message of the chat (at most MaxPins pinned, ECONFLICT; a
+	// tombstone cannot be pinned, ECONFLICT) and emits MESSAGE_UPDATED when that changed it.
+	Pin(ctx context.Context, chatID, messageID, userID string, on bool) (*Message, error)
+	// Pins returns the chat's pinned messages, most recently pinned first.
+	Pins(ctx context.Context, chatID string) ([]*Message, error)
+	// MarkRead moves userID's read marker in the chat forward to messageID (never backward): it
+	// emits READ_MARKER to the user and marks read their notifications about the chat's messages
+	// up to it. Moving nowhere changes nothing and emits nothing.
 	MarkRead(ctx context.Context, userID, chatID, messageID string) error
 }
 
