@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	mathrand "math/rand"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -129,7 +130,7 @@ func TestLogRecordRoundTrip(t *testing.T) {
 				got.Personal != tt.ev.Personal || !bytes.Equal(got.Data(), tt.ev.Data()) || !bytes.Equal(got.Frame(), tt.ev.Frame()) {
 				t.Errorf("round trip = %+v, want %+v", *got, *tt.ev)
 			}
-			if tt.ev.Message != nil && (got.Message == nil || *got.Message != *tt.ev.Message) {
+			if tt.ev.Message != nil && (got.Message == nil || !reflect.DeepEqual(got.Message, tt.ev.Message)) {
 				t.Errorf("message = %+v, want %+v", got.Message, tt.ev.Message)
 			}
 			// Personal recipients are stored; a chat event's are the members at read time.
