@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +79,7 @@ func TestGroupCommit(t *testing.T) {
 	wantStrictlyIncreasing(t, eventIDs(published), "published events")
 	for _, ev := range published {
 		m := byID[ev.ID]
-		if m == nil || ev.Type != backend.EventNewMessage || *ev.Message != *m {
+		if m == nil || ev.Type != backend.EventNewMessage || !reflect.DeepEqual(ev.Message, m) {
 			t.Fatalf("published event %s (%s) does not match a returned message (%v)", ev.ID, ev.Type, m)
 		}
 	}

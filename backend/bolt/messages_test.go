@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -180,7 +181,7 @@ func TestMessageIDIsItsEventID(t *testing.T) {
 	for i, ev := range evs {
 		m := msgs[i]
 		if ev.Type != backend.EventNewMessage || ev.ID != m.ID || ev.ChatID != chat.ID || ev.Message == nil ||
-			*ev.Message != *m || ev.Timestamp != m.CreatedAt || ev.Personal || !slices.Equal(ev.Recipients, members) {
+			!reflect.DeepEqual(ev.Message, m) || ev.Timestamp != m.CreatedAt || ev.Personal || !slices.Equal(ev.Recipients, members) {
 			t.Errorf("event %d = %+v (message %+v), want NEW_MESSAGE %s of %+v to %v", i, *ev, ev.Message, m.ID, *m, members)
 		}
 	}
