@@ -29,7 +29,7 @@ func TestPostMessage(t *testing.T) {
 		t.Errorf("message id %q is not a ULID: %v", m.ID, err)
 	}
 	want := backend.Message{ID: m.ID, ChatID: chat.ID, AuthorID: b.ID, Content: "hi there", ClientID: "c-1", CreatedAt: e.clock.Now().UnixMilli()}
-	if *m != want {
+	if !reflect.DeepEqual(*m, want) {
 		t.Errorf("PostMessage returned %+v, want %+v", *m, want)
 	}
 	page, more, err := e.s.Messages(e.ctx, chat.ID, backend.MessagePage{})
