@@ -34,7 +34,7 @@ func TestPostMessage(t *testing.T) {
 	}
 	page, more, err := e.s.Messages(e.ctx, chat.ID, backend.MessagePage{})
 	wantNoError(t, err, "Messages")
-	if len(page) != 1 || *page[0] != want || more {
+	if len(page) != 1 || !reflect.DeepEqual(*page[0], want) || more {
 		t.Errorf("Messages = %v (hasMore %v), want just %+v", page, more, want)
 	}
 }
