@@ -99,7 +99,7 @@ func TestPostMessageClientIDIsIdempotent(t *testing.T) {
 	if created {
 		t.Errorf("retry with the same client id: created = true")
 	}
-	if *again != *first {
+	if !reflect.DeepEqual(again, first) {
 		t.Errorf("retry returned %+v, want the original %+v", *again, *first)
 	}
 	if e.pub.Len() != events {
