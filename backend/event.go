@@ -137,6 +137,14 @@ func (e *Event) setData(data []byte) {
 	e.frame = frame
 }
 
+// Unsealed returns a copy of e that is not sealed yet, for a store that rewrites a logged event
+// (erasing a deleted message); e itself stays as it is.
+func (e *Event) Unsealed() *Event {
+	c := *e
+	c.data, c.frame = nil, nil
+	return &c
+}
+
 // Data is the event's JSON object (the frame's data line); nil before Seal.
 func (e *Event) Data() []byte { return e.data }
 

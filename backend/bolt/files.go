@@ -143,8 +143,10 @@ func (s *Store) FinishFile(ctx context.Context, f *backend.File) error {
 		n := backend.Notification{Type: backend.KindFile, Title: title, Body: body, Link: "/chats/" + f.ChatID, ChatID: f.ChatID}
 		notice := backend.Notice{Kind: backend.KindFile, ChatID: f.ChatID, ChatName: chat.Name}
 		file := *f
+		var processedID string
 		if err := t.notifyUser(f.UploaderID, backend.EventFileProcessed, n, notice, func(ev *backend.Event) {
 			ev.ChatID, ev.File = f.ChatID, &file
+			processedID = ev.ID
 		}); err != nil {
 			return err
 		}
@@ -153,9 +155,14 @@ func (s *Store) FinishFile(ctx context.Context, f *backend.File) error {
 		}
 		msg := &backend.Message{ID: t.newID(), ChatID: f.ChatID, AuthorID: f.UploaderID, Content: f.Name,
 			CreatedAt: t.now.UnixMilli(), Attachment: &file}
-		if err := putJSON(t.Bucket(bucketMessages), string(concat(f.ChatID, msg.ID)), msg); err != nil {
+		if err := putMessage(t, msg); err != nil {
 			return err
 		}
+		if err := t.Bucket(bucketTimeline).Put(concat(f.ChatID, msg.ID), nil); err != nil {
+			return fmt.Errorf("add to history: %w", err)
+		}
+		// FILE_PROCESSED names the file and shows its start: deleting the message erases it.
+		t.indexEvent(f.ChatID, msg.ID, processedID)
 		if err := t.Bucket(bucketReads).Put(concat(f.UploaderID, f.ChatID), []byte(msg.ID)); err != nil {
 			return fmt.Errorf("move read marker: %w", err)
 		}

@@ -63,6 +63,9 @@ func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notific
 	for _, f := range with {
 		f(ev)
 	}
+	if n.MessageID != "" {
+		t.indexEvent(n.ChatID, n.MessageID, ev.ID) // deleting the message erases the notification
+	}
 	return t.emit(ev)
 }
 

@@ -57,7 +57,7 @@ func TestMessageNotifiesEachMemberWithTheirOwnDecision(t *testing.T) {
 			if ev.Type != tt.wantType || n == nil || n.Type != tt.wantKind || n.Notify != tt.wantNotify || n.Reason != tt.wantReason {
 				t.Fatalf("event %s notification %+v, want %s %s notify=%v %q", ev.Type, n, tt.wantType, tt.wantKind, tt.wantNotify, tt.wantReason)
 			}
-			if n.ID != ev.ID || ev.ID <= m.ID || ev.ChatID != chat.ID || n.Link != "/chats/"+chat.ID || n.Body != m.Content ||
+			if n.ID != ev.ID || ev.ID <= m.ID || ev.ChatID != chat.ID || n.Link != "/chats/"+chat.ID+"?message="+m.ID || n.MessageID != m.ID || n.Body != m.Content ||
 				n.Title == "" {
 				t.Errorf("notification %+v of event %s (message %s)", n, ev.ID, m.ID)
 			}

@@ -43,9 +43,21 @@ var (
 	bucketUploads   = []byte("uploads")       // user id + UploadDay → bytes uploaded that day (uint64, big endian)
 	// bucketUserSessions indexes sessions by user: user id + sha256(token) → nothing.
 	bucketUserSessions = []byte("usersessions")
-	allBuckets         = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+	// bucketTimeline lists a chat's history: chat id + message id → nothing, for top-level
+	// messages and replies sent also to the chat (bucketMessages holds every message).
+	bucketTimeline = []byte("timeline")
+	// bucketReplies lists each thread: chat id + parent id + reply id → nothing.
+	bucketReplies = []byte("replies")
+	// bucketFollowers lists who follows each thread: chat id + parent id + user id → nothing.
+	bucketFollowers = []byte("followers")
+	// bucketPins: chat id + message id → pinRecord JSON.
+	bucketPins = []byte("pins")
+	// bucketMsgEvents: chat id + message id → the ids (26 bytes each, concatenated) of the logged
+	// events other than its NEW_MESSAGE that carry the message's content, for erasing it.
+	bucketMsgEvents = []byte("msgevents")
+	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
-		bucketUploads, bucketUserSessions}
+		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.
@@ -59,7 +71,10 @@ type Store struct {
 	maxBatch  int
 	publisher atomic.Pointer[publisherBox]
 
-	mu       sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
+	mu sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
+	// readers is held for reading by every read transaction and for writing by scrubFreePages,
+	// which must run while no reader holds a page.
+	readers  sync.RWMutex
 	closed   bool
 	requests chan *request
 	loopDone chan struct{}
@@ -104,6 +119,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	err = db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketSessions) != nil && tx.Bucket(bucketUserSessions) == nil {
 			if err := indexSessions(tx); err != nil {
+				return err
+			}
+		}
+		if tx.Bucket(bucketMessages) != nil && tx.Bucket(bucketTimeline) == nil {
+			if err := indexTimeline(tx); err != nil {
 				return err
 			}
 		}
@@ -175,6 +195,10 @@ type txn struct {
 	ids    *idGen
 	cache  *committerCache
 	events []*backend.Event
+	// msgEvents collects indexEvent's entries until the write function returns.
+	msgEvents map[string][]byte
+	// scrub asks for scrubFreePages after the commit (a message's content was erased).
+	scrub bool
 }
 
 // committerCache memoizes what the committer decodes for every member on every post: each user's
@@ -222,6 +246,7 @@ type request struct {
 	fn     func(*txn) error
 	done   chan error
 	events []*backend.Event
+	scrub  bool
 }
 
 // update runs fn inside the next group commit and returns once it is durable. A request that
@@ -245,7 +270,9 @@ func (s *Store) update(ctx context.Context, fn func(*txn) error) error {
 
 // view runs fn in a read transaction, which runs beside the committer's writes.
 func (s *Store) view(fn func(*bbolt.Tx) error) error {
+	s.readers.RLock()
 	err := s.db.View(fn)
+	s.readers.RUnlock()
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return backend.ErrClosed
 	}
@@ -296,6 +323,18 @@ func (s *Store) commitBatch(batch []*request) {
 		s.publish(all)
 	}
 	for i, r := range batch {
+		if r.scrub && errs[i] == nil {
+			// The request's answer waits for the scrub: once a delete returns, no copy of the
+			// content is left in the file. A failed scrub is logged; the next one catches up.
+			if n, err := s.scrubFreePages(); err != nil {
+				s.log.Error("scrubbing free pages failed", "err", err)
+			} else {
+				s.log.Debug("scrubbed free pages", "bytes", n)
+			}
+			break
+		}
+	}
+	for i, r := range batch {
 		r.done <- errs[i]
 	}
 }
@@ -309,6 +348,9 @@ func (s *Store) commit(batch []*request, errs []error) error {
 		for i, r := range batch {
 			t := &txn{Tx: tx, now: now, ids: &s.ids, cache: &s.cache}
 			err := r.fn(t)
+			if err == nil {
+				err = t.flushMsgEvents()
+			}
 			var domainErr *backend.Error
 			switch {
 			case errors.As(err, &domainErr):
@@ -318,7 +360,7 @@ func (s *Store) commit(batch []*request, errs []error) error {
 				return err
 			default:
 				errs[i] = nil
-				r.events = t.events
+				r.events, r.scrub = t.events, t.scrub
 			}
 		}
 		return nil

@@ -17,7 +17,7 @@ func TestMentionsNotifyMembersOnly(t *testing.T) {
 	msg := ts.post(t, tm.alice, tm.chat, "@bob can you review? cc @carol @alice @nobody")
 	ev := bobNotes.nextOfType(t, "MENTION", wait)
 	for _, want := range []string{`"chatId":"` + tm.chat + `"`, `"id":"` + msg + `"`, `"title":"alice mentioned you in #general"`,
-		`"type":"mention"`, `"notify":true`, `"link":"/chats/` + tm.chat + `"`} {
+		`"type":"mention"`, `"notify":true`, `"link":"/chats/` + tm.chat + `?message=` + msg + `"`, `"messageId":"` + msg + `"`} {
 		if !strings.Contains(ev.Data(), want) {
 			t.Fatalf("MENTION lacks %s: %s", want, ev.Data())
 		}
