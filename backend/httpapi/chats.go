@@ -97,22 +97,30 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, u *backend.U
 }
 
 func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request, u *backend.User) error {
-	q := r.URL.Query()
-	page := backend.MessagePage{After: q.Get("after"), Before: q.Get("before"), Limit: backend.DefaultPageLimit}
-	for field, id := range map[string]string{"after": page.After, "before": page.Before} {
-		if id != "" {
-			if err := validID(field, id); err != nil {
-				return err
-			}
-		}
-	}
-	var err error
-	if page.Limit, err = pageLimit(q); err != nil {
+	page, err := messagePage(r)
+	if err != nil {
 		return err
+	}
+	around := r.URL.Query().Get("around")
+	if around != "" {
+		if err := validID("around", around); err != nil {
+			return err
+		}
+		if page.Before != "" || page.After != "" {
+			return backend.Errorf(backend.EINVALID, "around goes without before and after.")
+		}
 	}
 	chat, err := h.memberChat(r, u)
 	if err != nil {
 		return err
+	}
+	if around != "" {
+		msgs, older, newer, err := h.store.MessagesAround(r.Context(), chat.ID, around, page.Limit)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "hasMore": older, "hasMoreAfter": newer})
+		return nil
 	}
 	msgs, hasMore, err := h.store.Messages(r.Context(), chat.ID, page)
 	if err != nil {
@@ -127,8 +135,10 @@ func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request, u *backen
 
 func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	var req struct {
-		Content  string `json:"content"`
-		ClientID string `json:"clientId"`
+		Content    string `json:"content"`
+		ClientID   string `json:"clientId"`
+		ParentID   string `json:"parentId"`
+		AlsoToChat bool   `json:"alsoToChat"`
 	}
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
 		return err
@@ -139,6 +149,13 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend
 	}
 	if err := validClientID(req.ClientID); err != nil {
 		return err
+	}
+	if req.ParentID != "" {
+		if err := validID("parentId", req.ParentID); err != nil {
+			return err
+		}
+	} else if req.AlsoToChat {
+		return backend.Errorf(backend.EINVALID, "alsoToChat is for replies: it needs a parentId.")
 	}
 	chatID := r.PathValue("chatId")
 	if err := validID("chatId", chatID); err != nil {
@@ -157,7 +174,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend
 		return tooManyBecause(w, wait, "You are sending messages too fast")
 	}
 	msg, created, err := h.store.PostMessage(r.Context(), &backend.Message{
-		ChatID: chatID, AuthorID: u.ID, Content: content, ClientID: req.ClientID,
+		ChatID: chatID, AuthorID: u.ID, Content: content, ClientID: req.ClientID, ParentID: req.ParentID, AlsoToChat: req.AlsoToChat,
 	})
 	if err != nil {
 		return err
@@ -194,8 +211,16 @@ func (h *Handler) sentMessage(r *http.Request, chatID, authorID, clientID string
 // typing tells the chat's other members that u is typing: an ephemeral TYPING event, never
 // stored. Clients send it at most every few seconds while the user types.
 func (h *Handler) typing(w http.ResponseWriter, r *http.Request, u *backend.User) error {
-	if err := decodeJSON(w, r, &struct{}{}, backend.MaxJSONBody, true); err != nil {
+	var req struct {
+		ParentID string `json:"parentId"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, true); err != nil {
 		return err
+	}
+	if req.ParentID != "" {
+		if err := validID("parentId", req.ParentID); err != nil {
+			return err
+		}
 	}
 	chat, err := h.memberChat(r, u)
 	if err != nil {
@@ -206,7 +231,8 @@ func (h *Handler) typing(w http.ResponseWriter, r *http.Request, u *backend.User
 	}
 	others := slices.DeleteFunc(slices.Clone(chat.MemberIDs), func(id string) bool { return id == u.ID })
 	h.broker.Publish(&backend.Event{
-		Type: backend.EventTyping, ChatID: chat.ID, UserID: u.ID, Timestamp: h.now().UnixMilli(), Recipients: others,
+		Type: backend.EventTyping, ChatID: chat.ID, UserID: u.ID, ParentID: req.ParentID, Timestamp: h.now().UnixMilli(),
+		Recipients: others,
 	})
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -100,6 +100,9 @@ type Config struct {
 	// 30, then 10 per second: a burst a fast typist never reaches). A retry of a message already
 	// stored (the same clientId) is answered with it even beyond the limit.
 	Messages Limit
+	// Reactions limits each user's reactions, pins and message deletes together (default a
+	// burst of 60, then 10 per second). Edits count against Messages.
+	Reactions Limit
 	// UploadQuota bounds the bytes each user may upload per UTC day (default
 	// DefaultUploadQuota, 1 GiB); negative turns it off. Beyond it an upload is refused with 429
 	// and Retry-After until midnight UTC, and leaves nothing on disk.
@@ -129,7 +132,8 @@ type Handler struct {
 
 	// Abuse limits of Config, nil when off.
 	signInIP, signInAccount, registerIP *keyedLimiter
-	messageLimit                        *keyedLimiter // per user: posts and uploads
+	messageLimit                        *keyedLimiter // per user: posts, edits and uploads
+	reactionLimit                       *keyedLimiter // per user: reactions, pins, deletes
 }
 
 // New returns a Handler for cfg.
@@ -156,6 +160,7 @@ func New(cfg Config) *Handler {
 	cfg.RegisterIP = cfg.RegisterIP.withDefault(Limit{DefaultRegisterIPBurst, DefaultRegisterIPEvery})
 	cfg.SignInAccount = cfg.SignInAccount.withDefault(Limit{DefaultSignInAccountBurst, DefaultSignInAccountEvery})
 	cfg.Messages = cfg.Messages.withDefault(Limit{DefaultMessageBurst, time.Second / DefaultMessageRate})
+	cfg.Reactions = reactionLimitFor(cfg.Reactions)
 	if cfg.UploadQuota == 0 {
 		cfg.UploadQuota = DefaultUploadQuota
 	}
@@ -176,6 +181,7 @@ func New(cfg Config) *Handler {
 	h.signInAccount = newKeyedLimiter(cfg.SignInAccount, h.now)
 	h.registerIP = newKeyedLimiter(cfg.RegisterIP, h.now)
 	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
+	h.reactionLimit = newKeyedLimiter(cfg.Reactions, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +268,14 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/chats/{chatId}/messages", h.authed(h.postMessage))
 	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))
 	m.Handle("POST /api/chats/{chatId}/read", h.authed(h.markRead))
+	m.Handle("PATCH /api/chats/{chatId}/messages/{messageId}", h.authed(h.editMessage))
+	m.Handle("DELETE /api/chats/{chatId}/messages/{messageId}", h.authed(h.deleteMessage))
+	m.Handle("GET /api/chats/{chatId}/messages/{messageId}/replies", h.authed(h.listReplies))
+	m.Handle("PUT /api/chats/{chatId}/messages/{messageId}/reactions/{emoji}", h.authed(h.react(true)))
+	m.Handle("DELETE /api/chats/{chatId}/messages/{messageId}/reactions/{emoji}", h.authed(h.react(false)))
+	m.Handle("GET /api/chats/{chatId}/pins", h.authed(h.listPins))
+	m.Handle("PUT /api/chats/{chatId}/pins/{messageId}", h.authed(h.pin(true)))
+	m.Handle("DELETE /api/chats/{chatId}/pins/{messageId}", h.authed(h.pin(false)))
 
 	m.Handle("POST /api/me/password", h.authed(h.changePassword))
 	m.Handle("POST /api/bots", h.authed(h.createBot))

@@ -95,6 +95,8 @@ type Config struct {
 	// bytes per UTC day (negative: no quota).
 	Messages    httpapi.Limit
 	UploadQuota int64
+	// Reactions limits each user's reactions, pins and message deletes.
+	Reactions httpapi.Limit
 }
 
 // limit resolves a Config bound: 0 is def, negative is off (0 for the packages below).
@@ -205,7 +207,7 @@ func Open(cfg Config) (*Server, error) {
 		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
 		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
-		Messages: cfg.Messages, UploadQuota: cfg.UploadQuota, Uploads: store,
+		Messages: cfg.Messages, Reactions: cfg.Reactions, UploadQuota: cfg.UploadQuota, Uploads: store,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
 		fingerprint: fingerprint, bgDone: make(chan struct{})}

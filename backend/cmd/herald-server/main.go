@@ -235,8 +235,8 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 type limitFlags struct {
 	signInIPBurst, signInAccountBurst, registerIPBurst int
 	signInIPEvery, signInAccountEvery, registerIPEvery time.Duration
-	messageRate                                        float64
-	messageBurst                                       int
+	messageRate, reactionRate                          float64
+	messageBurst, reactionBurst                        int
 	uploadQuotaMB                                      int64
 
 	maxStreamsPerUser, replayLimit, maxConnsPerIP int
@@ -253,6 +253,8 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&l.registerIPEvery, "register-ip-every", httpapi.DefaultRegisterIPEvery, "then one more registration per client IP per this interval")
 	fs.Float64Var(&l.messageRate, "message-rate", httpapi.DefaultMessageRate, "messages (and uploads) per second per user after the burst (0: no message limit)")
 	fs.IntVar(&l.messageBurst, "message-burst", httpapi.DefaultMessageBurst, "messages (and uploads) per user at once (0: no message limit)")
+	fs.Float64Var(&l.reactionRate, "reaction-rate", httpapi.DefaultReactionRate, "reactions, pins and message deletes per second per user after the burst (0: no limit)")
+	fs.IntVar(&l.reactionBurst, "reaction-burst", httpapi.DefaultReactionBurst, "reactions, pins and message deletes per user at once (0: no limit)")
 	fs.Int64Var(&l.uploadQuotaMB, "upload-quota-mb", httpapi.DefaultUploadQuota>>20, "MiB each user may upload per UTC day (0: no quota)")
 	fs.IntVar(&l.maxStreamsPerUser, "max-streams-per-user", hub.DefaultMaxStreamsPerUser, "streams one user may hold open at once; beyond it 429 (0: no limit)")
 	fs.IntVar(&l.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
@@ -278,17 +280,23 @@ func (l *limitFlags) apply(cfg *teamserver.Config) error {
 	set(&cfg.SignInIP, "signin-ip", l.signInIPBurst, l.signInIPEvery)
 	set(&cfg.SignInAccount, "signin-account", l.signInAccountBurst, l.signInAccountEvery)
 	set(&cfg.RegisterIP, "register-ip", l.registerIPBurst, l.registerIPEvery)
-	switch {
-	case err != nil:
+	perSecond := func(dst *httpapi.Limit, name string, rate float64, burst int) {
+		switch {
+		case err != nil:
+		case rate < 0 || burst < 0:
+			err = fmt.Errorf("--%s-rate %g and --%s-burst %d must not be negative", name, rate, name, burst)
+		case rate == 0 || burst == 0:
+			*dst = httpapi.Off
+		case rate > 1e6:
+			err = fmt.Errorf("--%s-rate %g: at most 1000000 per second (0 turns the limit off)", name, rate)
+		default:
+			*dst = httpapi.Limit{Burst: burst, Every: time.Duration(float64(time.Second) / rate)}
+		}
+	}
+	perSecond(&cfg.Messages, "message", l.messageRate, l.messageBurst)
+	perSecond(&cfg.Reactions, "reaction", l.reactionRate, l.reactionBurst)
+	if err != nil {
 		return err
-	case l.messageRate < 0 || l.messageBurst < 0:
-		return fmt.Errorf("--message-rate %g and --message-burst %d must not be negative", l.messageRate, l.messageBurst)
-	case l.messageRate == 0 || l.messageBurst == 0:
-		cfg.Messages = httpapi.Off
-	case l.messageRate > 1e6:
-		return fmt.Errorf("--message-rate %g: at most 1000000 per second (0 turns the limit off)", l.messageRate)
-	default:
-		cfg.Messages = httpapi.Limit{Burst: l.messageBurst, Every: time.Duration(float64(time.Second) / l.messageRate)}
 	}
 	switch {
 	case l.uploadQuotaMB < 0 || l.uploadQuotaMB > 1<<32:

@@ -416,7 +416,7 @@ var limitFlagDefaults = map[string]string{
 	"signin-ip-burst": "20", "signin-ip-every": "3s",
 	"signin-account-burst": "10", "signin-account-every": "30s",
 	"register-ip-burst": "20", "register-ip-every": "3s",
-	"message-rate": "10", "message-burst": "30", "upload-quota-mb": "1024",
+	"message-rate": "10", "message-burst": "30", "upload-quota-mb": "1024", "reaction-rate": "10", "reaction-burst": "60",
 	"max-streams-per-user": "20", "max-conns-per-ip": "128", "body-timeout": "30s", "replay-limit": "50000",
 }
 
@@ -439,7 +439,7 @@ func TestHelpListsTheLimits(t *testing.T) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // should a bad value start the server after all, it stops at once
 	for _, args := range [][]string{{"--signin-ip-burst", "-1"}, {"--register-ip-every", "-3s"}, {"--message-rate", "-1"},
-		{"--message-burst", "-5"}, {"--upload-quota-mb", "-1"}} {
+		{"--message-burst", "-5"}, {"--upload-quota-mb", "-1"}, {"--reaction-rate", "-1"}, {"--reaction-burst", "-2"}} {
 		if err := run(done, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...), &out, &errOut); err == nil {
 			t.Errorf("serve %v succeeded", args)
 		}
@@ -520,7 +520,7 @@ func TestZeroTurnsLimitsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, lim := range map[string]httpapi.Limit{"signin-ip": cfg.SignInIP, "signin-account": cfg.SignInAccount,
-		"register-ip": cfg.RegisterIP, "message": cfg.Messages} {
+		"register-ip": cfg.RegisterIP, "message": cfg.Messages, "reaction": cfg.Reactions} {
 		if lim != httpapi.Off {
 			t.Errorf("%s: %+v, want off", name, lim)
 		}
