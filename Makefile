@@ -95,7 +95,7 @@ check: test ## Everything in test, plus staticcheck, each fuzz target for 10 s, 
 # Package:target of each go test -fuzz target; their seed corpora (f.Add and testdata/fuzz) also
 # run as plain tests in make test.
 FUZZ_TARGETS := ./backend/httpapi/:FuzzDecodeJSON ./backend/httpapi/:FuzzParseLastEventID \
-	./backend/:FuzzPreferencesValidate ./backend/:FuzzSafeFileName \
+	./backend/:FuzzPreferencesValidate ./backend/:FuzzSafeFileName ./backend/:FuzzCheckEmoji \
 	./backend/sse/:FuzzReader ./backend/sse/:FuzzEventFrameRoundTrip
 FUZZTIME ?= 10s
 

@@ -75,3 +75,25 @@ func FuzzSafeFileName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckEmoji: CheckEmoji never panics, and what it accepts is one short valid UTF-8
+// sequence without letters, digits other than a keycap's, spaces or control characters, which
+// survives a round trip through a URL path segment (reactions travel in one).
+func FuzzCheckEmoji(f *testing.F) {
+	for _, s := range []string{"👍", "👍🏽", "🇩🇪", "1️⃣", "👨‍👩‍👧", "a", "", "👍👍", "\u200d", "🏴\U000E0067\U000E007F"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if backend.CheckEmoji(s) != nil {
+			return
+		}
+		if !utf8.ValidString(s) || len(s) > backend.MaxEmojiLen {
+			t.Fatalf("accepted %q", s)
+		}
+		for i, r := range s {
+			if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.IsLetter(r) || unicode.IsDigit(r) && i != 0 {
+				t.Fatalf("accepted %q with %U", s, r)
+			}
+		}
+	})
+}
