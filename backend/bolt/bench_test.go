@@ -47,3 +47,35 @@ func BenchmarkPostMessageNotifies(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeleteMessage deletes messages of a 10-member chat that holds 20,000 (each with its
+// notifications), against a baseline of editing them: the difference is what erasing costs —
+// rewriting the events that carried the message and scrubbing the file's free pages.
+//
+//	go test -run '^$' -bench DeleteMessage -benchtime 200x ./backend/bolt/
+func BenchmarkDeleteMessage(b *testing.B) {
+	for _, op := range []string{"edit", "delete"} {
+		b.Run(op, func(b *testing.B) {
+			e := newEnv(b)
+			us := e.users(10)
+			chat := e.chat("bench", us[0], us[1:]...)
+			ids := e.postConcurrently(chat, us[1], 20_000, 32)
+			if b.N > len(ids) {
+				b.Fatalf("b.N %d > %d messages", b.N, len(ids))
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var err error
+				if op == "edit" {
+					_, err = e.s.EditMessage(e.ctx, chat.ID, ids[i*7%len(ids)], us[1].ID, fmt.Sprintf("edited %d", i))
+				} else {
+					_, err = e.s.DeleteMessage(e.ctx, chat.ID, ids[i*7%len(ids)], us[1])
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
+		})
+	}
+}
