@@ -70,17 +70,11 @@ func (a *App) desktopAPI() http.Handler {
 			writeAppError(w, err)
 			return
 		}
-		type queued struct {
-			ChatID    string `json:"chatId"`
-			ClientID  string `json:"clientId"`
-			Content   string `json:"content"`
-			CreatedAt int64  `json:"createdAt"`
-		}
 		owner := a.Owner()
-		out := make([]queued, 0, len(items))
+		out := make([]map[string]any, 0, len(items))
 		for _, it := range items {
 			if it.Owner == "" || it.Owner == owner { // the page is this user's: not others' messages
-				out = append(out, queued{it.ChatID, it.ClientID, it.Content, it.QueuedAt.UnixMilli()})
+				out = append(out, queuedMessage(it))
 			}
 		}
 		writeJSONAnswer(w, http.StatusOK, map[string]any{"messages": out})

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -33,10 +36,7 @@ func contents(t *testing.T, c *client.Client, chatID string) []string {
 func anyone() string { return "test|alice" }
 
 func posterFor(c *client.Client) func(context.Context, local.OutboxItem) error {
-	return func(ctx context.Context, it local.OutboxItem) error {
-		_, err := c.PostMessage(ctx, it.ChatID, it.Content, it.ClientID)
-		return err
-	}
+	return func(ctx context.Context, it local.OutboxItem) error { return sendQueued(ctx, c, it) }
 }
 
 func TestOutboxSendsInOrderExactlyOnceAcrossOutageAndRestart(t *testing.T) {
@@ -193,5 +193,53 @@ func TestOutboxSendsOnlyTheSignedInUsersMessages(t *testing.T) {
 	want := []string{"team|alice 0", "team|alice 2", "team|bob 1", "team|bob 3"}
 	if !slices.Equal(sent, want) {
 		t.Fatalf("sent %q, want %q", sent, want)
+	}
+}
+
+// A reply written offline stays a reply: the proxy queues its thread with it and the sender
+// posts it into that thread (also to the chat when asked), not as a new top-level message.
+func TestOfflineReplyIsSentIntoItsThread(t *testing.T) {
+	server := newTeamServer(t)
+	alice, bob, chatID := server.team(t)
+	var parent struct{ Message backend.Message }
+	call(t, server.URL, "POST", "/api/chats/"+chatID+"/messages", alice.Token, map[string]string{"content": "shall we ship?"}, &parent)
+	st := openLocal(t)
+	session := newMemorySession(bob.Token)
+	p := NewAPIProxy(session, st, st, nil, quietLog())
+	u, _ := url.Parse(server.URL)
+	p.SetUpstream(u)
+	front := httptest.NewServer(p)
+	defer front.Close()
+	server.Stop()
+
+	for i, also := range []bool{false, true} {
+		var answer struct {
+			Queued  bool           `json:"queued"`
+			Message map[string]any `json:"message"`
+		}
+		body := map[string]any{"content": fmt.Sprintf("reply %d", i), "clientId": fmt.Sprintf("r%d", i), "parentId": parent.Message.ID, "alsoToChat": also}
+		resp := call(t, front.URL, "POST", "/api/chats/"+chatID+"/messages", "", body, &answer)
+		if resp.StatusCode != http.StatusAccepted || answer.Message["parentId"] != parent.Message.ID || answer.Message["alsoToChat"] != also {
+			t.Fatalf("offline reply %d: %d %+v", i, resp.StatusCode, answer)
+		}
+	}
+	server.Start()
+	c, err := client.New(server.URL, bob.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := newOutboxSender(st, posterFor(c), session.Owner, quietLog())
+	s.Start(ctx)
+	s.Wake()
+	waitFor(t, "the outbox to empty", func() bool { n, _ := st.OutboxLen(); return n == 0 })
+	var thread struct{ Messages []backend.Message }
+	call(t, server.URL, "GET", "/api/chats/"+chatID+"/messages/"+parent.Message.ID+"/replies", bob.Token, nil, &thread)
+	if len(thread.Messages) != 2 || thread.Messages[0].Content != "reply 0" || thread.Messages[1].AlsoToChat != true {
+		t.Fatalf("the thread holds %+v, want both replies", thread.Messages)
+	}
+	if got := contents(t, c, chatID); !slices.Equal(got, []string{"shall we ship?", "reply 1"}) {
+		t.Fatalf("the chat's history holds %q, want the parent and the reply sent also to the chat", got)
 	}
 }

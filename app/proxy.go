@@ -38,7 +38,7 @@ type Session interface {
 
 // Outbox is the durable queue of messages written while the team server was unreachable.
 type Outbox interface {
-	EnqueueFor(owner, chatID, clientID, content string, now time.Time) (local.OutboxItem, bool, error)
+	EnqueueItem(it local.OutboxItem, now time.Time) (local.OutboxItem, bool, error)
 	OutboxLen() (int, error)
 }
 
@@ -129,8 +129,10 @@ func (p *APIProxy) CloseIdleConnections() {
 }
 
 type postBody struct {
-	Content  string `json:"content"`
-	ClientID string `json:"clientId"`
+	Content    string `json:"content"`
+	ClientID   string `json:"clientId"`
+	ParentID   string `json:"parentId"`
+	AlsoToChat bool   `json:"alsoToChat"`
 }
 
 func (p *APIProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -355,7 +357,8 @@ func (p *APIProxy) queuePost(w http.ResponseWriter, chatID string, body []byte) 
 		writeError(w, http.StatusBadGateway, "unavailable", "The team server is unreachable.")
 		return
 	}
-	item, _, err := p.outbox.EnqueueFor(p.session.Owner(), chatID, post.ClientID, post.Content, p.now())
+	item, _, err := p.outbox.EnqueueItem(local.OutboxItem{Owner: p.session.Owner(), ChatID: chatID, ClientID: post.ClientID,
+		Content: post.Content, ParentID: post.ParentID, AlsoToChat: post.AlsoToChat}, p.now())
 	var be *backend.Error
 	if errors.As(err, &be) && be.Code == backend.EINVALID {
 		writeAppError(w, err) // too long, control characters…: 400 with the reason
@@ -371,8 +374,17 @@ func (p *APIProxy) queuePost(w http.ResponseWriter, chatID string, body []byte) 
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"queued":  true,
-		"message": map[string]any{"chatId": chatID, "content": item.Content, "clientId": item.ClientID, "createdAt": item.QueuedAt.UnixMilli()},
+		"message": queuedMessage(item),
 	})
+}
+
+// queuedMessage is how a queued item is shown: a message without id, in its thread if a reply.
+func queuedMessage(item local.OutboxItem) map[string]any {
+	m := map[string]any{"chatId": item.ChatID, "content": item.Content, "clientId": item.ClientID, "createdAt": item.QueuedAt.UnixMilli()}
+	if item.ParentID != "" {
+		m["parentId"], m["alsoToChat"] = item.ParentID, item.AlsoToChat
+	}
+	return m
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {

@@ -238,6 +238,9 @@ type OutboxItem struct {
 	// Owner names whose message it is (the app uses team and username); "" for anyone. The app
 	// sends an item only while its owner is signed in, never as somebody else.
 	Owner string `json:"owner,omitempty"`
+	// ParentID and AlsoToChat make the message a reply in that thread (backend.Message).
+	ParentID   string `json:"parentId,omitempty"`
+	AlsoToChat bool   `json:"alsoToChat,omitempty"`
 }
 
 // Enqueue appends a message to the outbox and returns it. It is idempotent per (chatID,
@@ -251,6 +254,13 @@ func (s *Store) Enqueue(chatID, clientID, content string, now time.Time) (item O
 
 // EnqueueFor is Enqueue of a message that belongs to owner (see OutboxItem.Owner).
 func (s *Store) EnqueueFor(owner, chatID, clientID, content string, now time.Time) (item OutboxItem, added bool, err error) {
+	return s.EnqueueItem(OutboxItem{Owner: owner, ChatID: chatID, ClientID: clientID, Content: content}, now)
+}
+
+// EnqueueItem is EnqueueFor of it's Owner, ChatID, ClientID, Content and thread (ParentID,
+// AlsoToChat); Seq and QueuedAt are assigned.
+func (s *Store) EnqueueItem(it OutboxItem, now time.Time) (item OutboxItem, added bool, err error) {
+	owner, chatID, clientID, content := it.Owner, it.ChatID, it.ClientID, it.Content
 	if err := validateOutgoing(chatID, clientID, content); err != nil {
 		return OutboxItem{}, false, err
 	}
@@ -268,7 +278,8 @@ func (s *Store) EnqueueFor(owner, chatID, clientID, content string, now time.Tim
 		if err != nil {
 			return err
 		}
-		item = OutboxItem{Seq: seq, ChatID: chatID, ClientID: clientID, Content: content, QueuedAt: now.Round(0), Owner: owner}
+		item = OutboxItem{Seq: seq, ChatID: chatID, ClientID: clientID, Content: content, QueuedAt: now.Round(0), Owner: owner,
+			ParentID: it.ParentID, AlsoToChat: it.ParentID != "" && it.AlsoToChat}
 		v, err := json.Marshal(item)
 		if err != nil {
 			return err

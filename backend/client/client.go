@@ -320,10 +320,21 @@ func (c *Client) Messages(ctx context.Context, chatID string, page backend.Messa
 // with the same clientID returns the message the first post created, so an outbox may retry
 // after any Retryable error without creating duplicates.
 func (c *Client) PostMessage(ctx context.Context, chatID, content, clientID string) (*backend.Message, error) {
-	in := map[string]string{"content": content}
-	if clientID != "" {
-		in["clientId"] = clientID
+	return c.Post(ctx, &backend.Message{ChatID: chatID, Content: content, ClientID: clientID})
+}
+
+// Post sends m (POST /api/chats/{chatId}/messages): its Content, and ClientID, ParentID and
+// AlsoToChat when set — a reply in a thread.
+func (c *Client) Post(ctx context.Context, m *backend.Message) (*backend.Message, error) {
+	in := map[string]any{"content": m.Content}
+	if m.ClientID != "" {
+		in["clientId"] = m.ClientID
 	}
+	if m.ParentID != "" {
+		in["parentId"] = m.ParentID
+		in["alsoToChat"] = m.AlsoToChat
+	}
+	chatID := m.ChatID
 	var a struct {
 		Message *backend.Message `json:"message"`
 	}
