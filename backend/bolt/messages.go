@@ -574,7 +574,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 		return err
 	}
 	body := summary(msg.Content, 280)
-	link := messageLink(chat.ID, msg.ID)
+	link := messageLink(msg)
 	skip := func(id string) (bool, error) {
 		if id == msg.AuthorID || notified[id] {
 			return true, nil
@@ -639,7 +639,7 @@ func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message, names []s
 		mentioned[id] = true
 		n := backend.Notification{
 			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in #%s", author.DisplayName, chat.Name),
-			Body: body, Link: messageLink(chat.ID, msg.ID), ChatID: chat.ID, MessageID: msg.ID, ParentID: msg.ParentID,
+			Body: body, Link: messageLink(msg), ChatID: chat.ID, MessageID: msg.ID, ParentID: msg.ParentID,
 		}
 		notice := backend.Notice{Kind: backend.KindMention, ChatID: chat.ID, ChatName: chat.Name}
 		message := msg.Clone()
@@ -653,9 +653,14 @@ func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message, names []s
 	return mentioned, nil
 }
 
-// messageLink is the web client's path to a message: the chat, opened at it (its thread for a
-// reply).
-func messageLink(chatID, msgID string) string { return "/chats/" + chatID + "?message=" + msgID }
+// messageLink is the web client's path to m: its chat opened at it, and for a reply its thread.
+func messageLink(m *backend.Message) string {
+	link := "/chats/" + m.ChatID + "?message=" + m.ID
+	if m.ParentID != "" {
+		link += "&thread=" + m.ParentID
+	}
+	return link
+}
 
 // indexTimeline builds bucketTimeline for a file written before threads existed, when every
 // message was in its chat's history.
