@@ -43,7 +43,7 @@ func (s *Store) DeleteMessage(ctx context.Context, chatID, messageID string, by 
 		if err := t.Bucket(bucketPins).Delete(concat(chatID, messageID)); err != nil {
 			return fmt.Errorf("unpin: %w", err)
 		}
-		if err := t.eraseEvents(tomb); err != nil {
+		if err := t.eraseEvents(m, tomb); err != nil {
 			return err
 		}
 		if m.ParentID != "" {
@@ -99,52 +99,70 @@ func erasedNotification(n *backend.Notification) *backend.Notification {
 	}
 }
 
-// eraseEvents rewrites, in place, every logged event that carried the message (its NEW_MESSAGE,
-// whose id is the message's, and those indexed in bucketMsgEvents) to carry tomb instead, and
-// deletes the notifications about it from their recipients' histories. Events pruned meanwhile
-// are skipped.
-func (t *txn) eraseEvents(tomb *backend.Message) error {
+// eraseEvents rewrites, in place, every logged event that carried message m (its NEW_MESSAGE,
+// whose id is the message's, and those in the ranges bucketMsgEvents holds for it) to carry tomb
+// instead, and deletes the notifications about it from their recipients' histories. An event in
+// a range that names neither the message nor its attachment is left as it is; events pruned
+// meanwhile are skipped.
+func (t *txn) eraseEvents(m, tomb *backend.Message) error {
 	index := t.Bucket(bucketMsgEvents)
-	key := concat(tomb.ChatID, tomb.ID)
-	ids := []string{tomb.ID}
-	v := index.Get(key)
-	for ; len(v) >= ulid.EncodedSize; v = v[ulid.EncodedSize:] {
-		ids = append(ids, string(v[:ulid.EncodedSize]))
+	key := concat(m.ChatID, m.ID)
+	if len(t.msgEvents[string(key)]) > 0 {
+		return fmt.Errorf("message %s has unindexed events in this commit", m.ID)
 	}
-	if pending := t.msgEvents[string(key)]; len(pending) > 0 {
-		return fmt.Errorf("message %s has unindexed events in this commit", tomb.ID)
+	ranges := [][2]string{{m.ID, m.ID}}
+	for v := index.Get(key); len(v) >= 2*ulid.EncodedSize; v = v[2*ulid.EncodedSize:] {
+		ranges = append(ranges, [2]string{string(v[:ulid.EncodedSize]), string(v[ulid.EncodedSize : 2*ulid.EncodedSize])})
+	}
+	fileID := ""
+	if m.Attachment != nil {
+		fileID = m.Attachment.ID
+	}
+	names := func(ev *backend.Event) bool {
+		return ev.Message != nil && ev.Message.ID == m.ID ||
+			ev.Notification != nil && ev.Notification.MessageID == m.ID ||
+			ev.File != nil && fileID != "" && ev.File.ID == fileID
 	}
 	log := t.Bucket(bucketEvents)
-	for _, id := range ids {
-		rec := log.Get([]byte(id))
-		if rec == nil {
-			continue
+	type rewrite struct {
+		key []byte
+		ev  *backend.Event
+	}
+	var rewrites []rewrite
+	c := log.Cursor()
+	for _, r := range ranges {
+		for k, v := c.Seek([]byte(r[0])); k != nil && string(k) <= r[1]; k, v = c.Next() {
+			ev, err := decodeLogRecord(v)
+			if err != nil {
+				return fmt.Errorf("event %s: %w", k, err)
+			}
+			if names(ev) {
+				rewrites = append(rewrites, rewrite{slices.Clone(k), ev})
+			}
 		}
-		ev, err := decodeLogRecord(rec)
-		if err != nil {
-			return fmt.Errorf("event %s: %w", id, err)
-		}
+	}
+	for _, rw := range rewrites {
+		ev := rw.ev
 		erased := ev.Unsealed()
-		if erased.Message != nil && erased.Message.ID == tomb.ID {
+		if erased.Message != nil && erased.Message.ID == m.ID {
 			erased.Message = tomb
 		}
-		if erased.File != nil {
-			erased.File = &backend.File{ID: erased.File.ID, ChatID: erased.File.ChatID, UploaderID: erased.File.UploaderID,
-				Status: erased.File.Status, CreatedAt: erased.File.CreatedAt}
+		if f := erased.File; f != nil && f.ID == fileID {
+			erased.File = &backend.File{ID: f.ID, ChatID: f.ChatID, UploaderID: f.UploaderID, Status: f.Status, CreatedAt: f.CreatedAt}
 		}
-		if n := erased.Notification; n != nil {
+		if n := erased.Notification; n != nil && (n.MessageID == m.ID || ev.Type == backend.EventFileProcessed) {
 			erased.Notification = erasedNotification(n)
 			for _, r := range ev.Recipients {
-				if err := t.Bucket(bucketNotes).Delete(concat(r, id)); err != nil {
-					return fmt.Errorf("remove notification %s: %w", id, err)
+				if err := t.Bucket(bucketNotes).Delete(concat(r, ev.ID)); err != nil {
+					return fmt.Errorf("remove notification %s: %w", ev.ID, err)
 				}
 			}
 		}
 		if err := erased.Seal(); err != nil {
 			return err
 		}
-		if err := log.Put([]byte(id), encodeLogRecord(erased)); err != nil {
-			return fmt.Errorf("rewrite event %s: %w", id, err)
+		if err := log.Put(rw.key, encodeLogRecord(erased)); err != nil {
+			return fmt.Errorf("rewrite event %s: %w", ev.ID, err)
 		}
 	}
 	if err := index.Delete(key); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/oklog/ulid/v2"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -46,20 +47,28 @@ func memberChat(tx *bbolt.Tx, chatID, userID string) (*backend.Chat, error) {
 }
 
 // indexEvent records that the logged event eventID carries message msgID's content, so that
-// deleting the message can rewrite it. The index is written once per write function
-// (flushMsgEvents): a post that notifies a hundred members appends a hundred ids with one Put.
+// deleting the message can rewrite it. The index holds ranges, not ids: flushMsgEvents writes one
+// [first, last] pair per message per write function, since a write function's events have
+// consecutive ids — a post that notifies a hundred members costs one range of 52 bytes, not a
+// hundred ids. Erasing scans each range and rewrites only the events that name the message.
 func (t *txn) indexEvent(chatID, msgID, eventID string) {
 	if t.msgEvents == nil {
 		t.msgEvents = map[string][]byte{}
 	}
 	key := string(concat(chatID, msgID))
-	t.msgEvents[key] = append(t.msgEvents[key], eventID...)
+	r := t.msgEvents[key]
+	if r == nil {
+		r = make([]byte, 2*ulid.EncodedSize)
+		copy(r, eventID)
+	}
+	copy(r[ulid.EncodedSize:], eventID) // ids only grow within a write function
+	t.msgEvents[key] = r
 }
 
 func (t *txn) flushMsgEvents() error {
 	b := t.Bucket(bucketMsgEvents)
-	for key, ids := range t.msgEvents {
-		v := append(slices.Clone(b.Get([]byte(key))), ids...)
+	for key, r := range t.msgEvents {
+		v := append(slices.Clone(b.Get([]byte(key))), r...)
 		if err := b.Put([]byte(key), v); err != nil {
 			return fmt.Errorf("index message events: %w", err)
 		}

@@ -52,8 +52,9 @@ var (
 	bucketFollowers = []byte("followers")
 	// bucketPins: chat id + message id → pinRecord JSON.
 	bucketPins = []byte("pins")
-	// bucketMsgEvents: chat id + message id → the ids (26 bytes each, concatenated) of the logged
-	// events other than its NEW_MESSAGE that carry the message's content, for erasing it.
+	// bucketMsgEvents: chat id + message id → ranges of logged event ids (pairs of 26-byte ids,
+	// concatenated) that hold the events other than its NEW_MESSAGE carrying the message's
+	// content, for erasing it (see indexEvent).
 	bucketMsgEvents = []byte("msgevents")
 	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
