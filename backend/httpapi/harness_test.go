@@ -33,6 +33,7 @@ type testServer struct {
 	Presence *presence.Tracker
 	Files    *files.Processor
 	FilesDir string // where Files keeps uploads, in progress and kept
+	DBPath   string // the bbolt file behind Store
 	srv      *httptest.Server
 	client   *http.Client
 }
@@ -73,7 +74,8 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	if o.maxBatch > 0 {
 		storeOpts = append(storeOpts, bolt.WithMaxBatch(o.maxBatch))
 	}
-	store, err := bolt.Open(filepath.Join(tb.TempDir(), "herald.db"), storeOpts...)
+	dbPath := filepath.Join(tb.TempDir(), "herald.db")
+	store, err := bolt.Open(dbPath, storeOpts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	} else {
 		srv.Start()
 	}
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, FilesDir: filesDir, srv: srv, client: srv.Client()}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, FilesDir: filesDir, DBPath: dbPath, srv: srv, client: srv.Client()}
 	tb.Cleanup(ts.close)
 	return ts
 }
