@@ -45,6 +45,8 @@ type serverOptions struct {
 	retry      time.Duration
 	writeLimit time.Duration
 	clock      backend.Clock
+	// storeClock is the store's clock (timestamps and ids), default time.Now.
+	storeClock backend.Clock
 	maxUpload  int64
 	sessionTTL time.Duration
 	hubOpts    []hub.Option
@@ -71,6 +73,9 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	storeOpts := []bolt.Option{bolt.WithLogger(log)}
+	if o.storeClock != nil {
+		storeOpts = append(storeOpts, bolt.WithClock(o.storeClock))
+	}
 	if o.maxBatch > 0 {
 		storeOpts = append(storeOpts, bolt.WithMaxBatch(o.maxBatch))
 	}
