@@ -403,6 +403,9 @@ func (s *Store) React(ctx context.Context, chatID, messageID, userID, emoji stri
 type pinRecord struct {
 	At int64  `json:"at"` // Unix ms
 	By string `json:"by"`
+	// Seq is a ULID issued when the message was pinned: it orders pins of the same millisecond
+	// (one group commit shares its clock reading) in the order they were made.
+	Seq string `json:"seq,omitempty"`
 }
 
 func (s *Store) Pin(ctx context.Context, chatID, messageID, userID string, on bool) (*backend.Message, error) {
@@ -421,7 +424,7 @@ func (s *Store) Pin(ctx context.Context, chatID, messageID, userID string, on bo
 			return false, backend.Errorf(backend.ECONFLICT, "A chat has at most %d pinned messages: unpin one first.", backend.MaxPins)
 		}
 		m.Pinned = true
-		rec, err := json.Marshal(pinRecord{At: t.now.UnixMilli(), By: userID})
+		rec, err := json.Marshal(pinRecord{At: t.now.UnixMilli(), By: userID, Seq: t.newID()})
 		if err != nil {
 			return false, err
 		}
@@ -467,6 +470,7 @@ func (s *Store) Pins(ctx context.Context, chatID string) ([]*backend.Message, er
 		}
 		type pinned struct {
 			at  int64
+			seq string
 			msg *backend.Message
 		}
 		var all []pinned
@@ -481,9 +485,11 @@ func (s *Store) Pins(ctx context.Context, chatID string) ([]*backend.Message, er
 			if err != nil {
 				return fmt.Errorf("pinned message: %w", err)
 			}
-			all = append(all, pinned{rec.At, m})
+			all = append(all, pinned{rec.At, rec.Seq, m})
 		}
-		sort.SliceStable(all, func(i, j int) bool { return all[i].at > all[j].at })
+		sort.SliceStable(all, func(i, j int) bool {
+			return all[i].at > all[j].at || all[i].at == all[j].at && all[i].seq > all[j].seq
+		})
 		for _, p := range all {
 			msgs = append(msgs, p.msg)
 		}
