@@ -363,3 +363,21 @@ func TestReadMarkerReachesTheReadersOtherDevices(t *testing.T) {
 		t.Fatalf("unread after reading backwards: %d, want 1", got)
 	}
 }
+
+// Posting moves the author's read marker (writing means having read the chat): the
+// notifications about the messages before the post are read then, or no later POST read ever
+// reaches them — it looks only at notifications newer than the marker it moves from.
+func TestReadMarkerAfterPostingMarksEarlierNotificationsRead(t *testing.T) {
+	ts := newTestServer(t, serverOptions{tune: noLimits})
+	m := ts.msgTeam(t)
+	g := m.general
+	m1 := ts.say(t, m.bob, g, "one")
+	ts.say(t, m.dave, g, "dave answers without reading first")
+	m2 := ts.say(t, m.bob, g, "two")
+	ts.must(t, 204, request{method: "POST", path: "/api/chats/" + g + "/read", token: m.dave.Token, body: map[string]string{"messageId": m2.ID}})
+	for _, id := range []string{m1.ID, m2.ID} {
+		if n := ts.notificationsAbout(t, m.dave, id); len(n) != 1 || !n[0].Read {
+			t.Fatalf("dave read #general up to m2; his %d notifications about %s are not read", len(n), id)
+		}
+	}
+}
