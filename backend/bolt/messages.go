@@ -137,8 +137,8 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 				return fmt.Errorf("add to history: %w", err)
 			}
 			// Writing a message means having read the chat up to it.
-			if err := t.Bucket(bucketReads).Put(concat(m.AuthorID, m.ChatID), []byte(id)); err != nil {
-				return fmt.Errorf("move read marker: %w", err)
+			if err := t.readUpTo(m.AuthorID, m.ChatID, id); err != nil {
+				return err
 			}
 		}
 		if parent != nil {
@@ -520,6 +520,19 @@ func (s *Store) MarkRead(ctx context.Context, userID, chatID, messageID string) 
 		return t.emit(&backend.Event{Type: backend.EventReadMarker, ChatID: chatID, MessageID: messageID,
 			Personal: true, Recipients: []string{userID}})
 	})
+}
+
+// readUpTo moves userID's read marker in the chat to id, the newest message there (the user
+// posted it), and marks read their notifications about the chat's messages the marker passed —
+// MarkRead looks only at notifications newer than the marker it moves from, so a marker moved
+// without them would leave those unread for good.
+func (t *txn) readUpTo(userID, chatID, id string) error {
+	key := concat(userID, chatID)
+	prev := string(t.Bucket(bucketReads).Get(key))
+	if err := t.Bucket(bucketReads).Put(key, []byte(id)); err != nil {
+		return fmt.Errorf("move read marker: %w", err)
+	}
+	return t.markChatNotificationsRead(userID, chatID, prev, id)
 }
 
 // markChatNotificationsRead marks read userID's notifications about the chat's messages in
