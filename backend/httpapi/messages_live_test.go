@@ -381,3 +381,45 @@ func TestReadMarkerAfterPostingMarksEarlierNotificationsRead(t *testing.T) {
 		}
 	}
 }
+
+// Reply notifications are decided with the follower's preferences like every kind: a muted chat
+// silences them (not a mention in a reply), and the reply kind can be turned off.
+func TestReplyNotificationsFollowPreferences(t *testing.T) {
+	ts := newTestServer(t, serverOptions{tune: noLimits})
+	m := ts.msgTeam(t)
+	g := m.general
+	bob := ts.openStream(t, "/api/notifications/"+m.bob.ID+"/stream", m.bob.Token, "")
+	parent := ts.say(t, m.bob, g, "the parent")
+	prefs := func(extra map[string]any) {
+		t.Helper()
+		body := map[string]any{"sounds": true, "volume": 0.5, "native": true, "criticalBreaksThrough": true}
+		for k, v := range extra {
+			body[k] = v
+		}
+		ts.must(t, 200, request{method: "PUT", path: "/api/preferences", token: m.bob.Token, body: body})
+		bob.expect(t, "PREFERENCES_CHANGED")
+	}
+	decision := func(typ string) backend.Notification {
+		t.Helper()
+		return *bob.expect(t, typ).Notification
+	}
+
+	ts.reply(t, m.dave, g, parent.ID, "on", false)
+	if n := decision("NOTIFICATION"); n.Type != backend.KindReply || !n.Notify || n.Reason != "notifications are on" {
+		t.Fatalf("reply notification: %+v", n)
+	}
+	prefs(map[string]any{"mutedChats": []string{g}})
+	ts.reply(t, m.dave, g, parent.ID, "muted", false)
+	if n := decision("NOTIFICATION"); n.Notify || n.Reason != "chat #general is muted" {
+		t.Fatalf("reply in a muted chat: %+v", n)
+	}
+	ts.reply(t, m.dave, g, parent.ID, "@bob muted but named", false)
+	if n := decision("MENTION"); !n.Notify {
+		t.Fatalf("mention in a reply in a muted chat: %+v", n)
+	}
+	prefs(map[string]any{"kinds": map[string]bool{"reply": false}})
+	ts.reply(t, m.dave, g, parent.ID, "kind off", false)
+	if n := decision("NOTIFICATION"); n.Notify || n.Reason != "reply notifications are turned off" || n.Body != "kind off" {
+		t.Fatalf("reply with the kind off: %+v", n)
+	}
+}
