@@ -163,8 +163,8 @@ func (s *Store) FinishFile(ctx context.Context, f *backend.File) error {
 		}
 		// FILE_PROCESSED names the file and shows its start: deleting the message erases it.
 		t.indexEvent(f.ChatID, msg.ID, processedID)
-		if err := t.Bucket(bucketReads).Put(concat(f.UploaderID, f.ChatID), []byte(msg.ID)); err != nil {
-			return fmt.Errorf("move read marker: %w", err)
+		if err := t.readUpTo(f.UploaderID, f.ChatID, msg.ID); err != nil {
+			return err
 		}
 		return t.emit(&backend.Event{ID: msg.ID, Type: backend.EventNewMessage, ChatID: f.ChatID, Message: msg,
 			Recipients: slices.Clone(chat.MemberIDs)})

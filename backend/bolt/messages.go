@@ -146,8 +146,8 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 				return fmt.Errorf("add to history: %w", err)
 			}
 			// Writing a message means having read the chat up to it.
-			if err := t.Bucket(bucketReads).Put(concat(m.AuthorID, m.ChatID), []byte(id)); err != nil {
-				return fmt.Errorf("move read marker: %w", err)
+			if err := t.readUpTo(m.AuthorID, m.ChatID, id); err != nil {
+				return err
 			}
 		}
 		if parent != nil {
@@ -412,6 +412,9 @@ func (s *Store) React(ctx context.Context, chatID, messageID, userID, emoji stri
 type pinRecord struct {
 	At int64  `json:"at"` // Unix ms
 	By string `json:"by"`
+	// Seq is a ULID issued when the message was pinned: it orders pins of the same millisecond
+	// (one group commit shares its clock reading) in the order they were made.
+	Seq string `json:"seq,omitempty"`
 }
 
 func (s *Store) Pin(ctx context.Context, chatID, messageID, userID string, on bool) (*backend.Message, error) {
@@ -430,7 +433,7 @@ func (s *Store) Pin(ctx context.Context, chatID, messageID, userID string, on bo
 			return false, backend.Errorf(backend.ECONFLICT, "A chat has at most %d pinned messages: unpin one first.", backend.MaxPins)
 		}
 		m.Pinned = true
-		rec, err := json.Marshal(pinRecord{At: t.now.UnixMilli(), By: userID})
+		rec, err := json.Marshal(pinRecord{At: t.now.UnixMilli(), By: userID, Seq: t.newID()})
 		if err != nil {
 			return false, err
 		}
@@ -476,6 +479,7 @@ func (s *Store) Pins(ctx context.Context, chatID string) ([]*backend.Message, er
 		}
 		type pinned struct {
 			at  int64
+			seq string
 			msg *backend.Message
 		}
 		var all []pinned
@@ -490,9 +494,11 @@ func (s *Store) Pins(ctx context.Context, chatID string) ([]*backend.Message, er
 			if err != nil {
 				return fmt.Errorf("pinned message: %w", err)
 			}
-			all = append(all, pinned{rec.At, m})
+			all = append(all, pinned{rec.At, rec.Seq, m})
 		}
-		sort.SliceStable(all, func(i, j int) bool { return all[i].at > all[j].at })
+		sort.SliceStable(all, func(i, j int) bool {
+			return all[i].at > all[j].at || all[i].at == all[j].at && all[i].seq > all[j].seq
+		})
 		for _, p := range all {
 			msgs = append(msgs, p.msg)
 		}
@@ -523,6 +529,19 @@ func (s *Store) MarkRead(ctx context.Context, userID, chatID, messageID string) 
 		return t.emit(&backend.Event{Type: backend.EventReadMarker, ChatID: chatID, MessageID: messageID,
 			Personal: true, Recipients: []string{userID}})
 	})
+}
+
+// readUpTo moves userID's read marker in the chat to id, the newest message there (the user
+// posted it), and marks read their notifications about the chat's messages the marker passed —
+// MarkRead looks only at notifications newer than the marker it moves from, so a marker moved
+// without them would leave those unread for good.
+func (t *txn) readUpTo(userID, chatID, id string) error {
+	key := concat(userID, chatID)
+	prev := string(t.Bucket(bucketReads).Get(key))
+	if err := t.Bucket(bucketReads).Put(key, []byte(id)); err != nil {
+		return fmt.Errorf("move read marker: %w", err)
+	}
+	return t.markChatNotificationsRead(userID, chatID, prev, id)
 }
 
 // markChatNotificationsRead marks read userID's notifications about the chat's messages in

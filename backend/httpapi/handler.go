@@ -273,6 +273,9 @@ func (h *Handler) routes() {
 	m.Handle("GET /api/chats/{chatId}/messages/{messageId}/replies", h.authed(h.listReplies))
 	m.Handle("PUT /api/chats/{chatId}/messages/{messageId}/reactions/{emoji}", h.authed(h.react(true)))
 	m.Handle("DELETE /api/chats/{chatId}/messages/{messageId}/reactions/{emoji}", h.authed(h.react(false)))
+	// An empty emoji matches no {emoji}: it is refused like any other non-emoji (400).
+	m.Handle("PUT /api/chats/{chatId}/messages/{messageId}/reactions/{$}", h.authed(h.react(true)))
+	m.Handle("DELETE /api/chats/{chatId}/messages/{messageId}/reactions/{$}", h.authed(h.react(false)))
 	m.Handle("GET /api/chats/{chatId}/pins", h.authed(h.listPins))
 	m.Handle("PUT /api/chats/{chatId}/pins/{messageId}", h.authed(h.pin(true)))
 	m.Handle("DELETE /api/chats/{chatId}/pins/{messageId}", h.authed(h.pin(false)))

@@ -33,6 +33,7 @@ type testServer struct {
 	Presence *presence.Tracker
 	Files    *files.Processor
 	FilesDir string // where Files keeps uploads, in progress and kept
+	DBPath   string // the bbolt file behind Store
 	srv      *httptest.Server
 	client   *http.Client
 }
@@ -44,6 +45,8 @@ type serverOptions struct {
 	retry      time.Duration
 	writeLimit time.Duration
 	clock      backend.Clock
+	// storeClock is the store's clock (timestamps and ids), default time.Now.
+	storeClock backend.Clock
 	maxUpload  int64
 	sessionTTL time.Duration
 	hubOpts    []hub.Option
@@ -70,10 +73,14 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	storeOpts := []bolt.Option{bolt.WithLogger(log)}
+	if o.storeClock != nil {
+		storeOpts = append(storeOpts, bolt.WithClock(o.storeClock))
+	}
 	if o.maxBatch > 0 {
 		storeOpts = append(storeOpts, bolt.WithMaxBatch(o.maxBatch))
 	}
-	store, err := bolt.Open(filepath.Join(tb.TempDir(), "herald.db"), storeOpts...)
+	dbPath := filepath.Join(tb.TempDir(), "herald.db")
+	store, err := bolt.Open(dbPath, storeOpts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -117,7 +124,7 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	} else {
 		srv.Start()
 	}
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, FilesDir: filesDir, srv: srv, client: srv.Client()}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, FilesDir: filesDir, DBPath: dbPath, srv: srv, client: srv.Client()}
 	tb.Cleanup(ts.close)
 	return ts
 }
