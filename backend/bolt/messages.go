@@ -545,7 +545,8 @@ func (t *txn) readUpTo(userID, chatID, id string) error {
 }
 
 // markChatNotificationsRead marks read userID's notifications about the chat's messages in
-// (prev, upTo] — the ones the read marker just passed; thread replies are read in their thread.
+// (prev, upTo] — the ones the read marker just passed. Those about replies (kind reply, and
+// mentions in a reply) are read in their thread, not here.
 // A notification is newer than its message, so only entries after prev need to be looked at.
 func (t *txn) markChatNotificationsRead(userID, chatID, prev, upTo string) error {
 	b := t.Bucket(bucketNotes)
@@ -553,22 +554,22 @@ func (t *txn) markChatNotificationsRead(userID, chatID, prev, upTo string) error
 	var changed [][2][]byte
 	c := b.Cursor()
 	for k, v := c.Seek(concat(userID, prev)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if !bytes.Contains(v, []byte(chatID)) {
-			continue // cheap: most entries are about other chats
+		// Cheap tests first: most entries are read already or about other chats.
+		if !bytes.Contains(v, unreadField) || !bytes.Contains(v, []byte(chatID)) {
+			continue
 		}
-		var n backend.Notification
+		var n struct {
+			ChatID, MessageID, ParentID string
+		}
 		if err := json.Unmarshal(v, &n); err != nil {
 			return fmt.Errorf("decode notification %s: %w", k, err)
 		}
-		if n.Read || n.ChatID != chatID || n.MessageID == "" || n.MessageID > upTo || n.Type == backend.KindReply {
+		if n.ChatID != chatID || n.MessageID == "" || n.MessageID > upTo || n.ParentID != "" {
 			continue
 		}
-		n.Read = true
-		data, err := json.Marshal(n)
-		if err != nil {
-			return fmt.Errorf("encode notification %s: %w", k, err)
-		}
-		changed = append(changed, [2][]byte{slices.Clone(k), data})
+		// The entry is encoding/json's encoding of backend.Notification: `"read":false` with
+		// bare quotes is its Read field and nothing else (quotes inside strings are escaped).
+		changed = append(changed, [2][]byte{slices.Clone(k), bytes.Replace(v, unreadField, readField, 1)})
 	}
 	for _, kv := range changed {
 		if err := b.Put(kv[0], kv[1]); err != nil {
@@ -577,6 +578,8 @@ func (t *txn) markChatNotificationsRead(userID, chatID, prev, upTo string) error
 	}
 	return nil
 }
+
+var unreadField, readField = []byte(`"read":false`), []byte(`"read":true`)
 
 // MessageNotifyLimit is the largest chat (in members) whose every message notifies each member.
 // In larger chats only mentions do: a message there would otherwise write one history entry and

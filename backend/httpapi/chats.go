@@ -229,6 +229,11 @@ func (h *Handler) typing(w http.ResponseWriter, r *http.Request, u *backend.User
 	if ok, wait := h.typingLimit.allow(u.ID); !ok {
 		return tooMany(w, wait)
 	}
+	if req.ParentID != "" {
+		if _, err := h.store.Message(r.Context(), chat.ID, req.ParentID); err != nil {
+			return err
+		}
+	}
 	others := slices.DeleteFunc(slices.Clone(chat.MemberIDs), func(id string) bool { return id == u.ID })
 	h.broker.Publish(&backend.Event{
 		Type: backend.EventTyping, ChatID: chat.ID, UserID: u.ID, ParentID: req.ParentID, Timestamp: h.now().UnixMilli(),
