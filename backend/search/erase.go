@@ -36,8 +36,8 @@ import (
 // round, at most maxEraseRounds of them (an index that others keep writing to may take more; the
 // eraser then backs off and starts again).
 //
-// The cost: a forced merge rewrites the whole index, a few hundred ms for 100,000 messages (see
-// BenchmarkErase), once per batch of removals — deletions and edits that come while a merge runs
+// The cost: a forced merge rewrites the whole index — about a second for 100,000 messages (a
+// 40 MB index) on two cores (BenchmarkErase) — once per batch of removals — deletions and edits that come while a merge runs
 // share the next one. Searches go on meanwhile (they read snapshots) and so does feeding; the
 // eraser is a goroutine of its own, and the merge shares scorch's merger with the regular
 // merges. The disk briefly holds the index twice. What the file system does with the freed

@@ -216,7 +216,13 @@ func openIndex(t testing.TB, dir string, log backend.EventLog, src search.Messag
 // caughtUp waits until ix holds every event up to id.
 func caughtUp(t testing.TB, ix *search.Index, id string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	caughtUpWithin(t, ix, id, waitTimeout)
+}
+
+// caughtUpWithin is caughtUp with a timeout of its own, for the benchmarks' large indexes.
+func caughtUpWithin(t testing.TB, ix *search.Index, id string, timeout time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := ix.WaitFor(ctx, id); err != nil {
 		t.Fatalf("WaitFor(%s): %v (cursor %s)", id, err, ix.Cursor())
