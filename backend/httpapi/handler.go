@@ -107,6 +107,9 @@ type Config struct {
 	// Uploads records files against their uploader's daily quota (default: Store, which must
 	// then implement UploadStore when Files is set).
 	Uploads UploadStore
+	// Search answers GET /api/search (nil: 503). When it can WaitFor an event id (search.Index
+	// can), a search first waits, at most 2 s, for it to hold every event committed before.
+	Search backend.Searcher
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -130,6 +133,7 @@ type Handler struct {
 	// Abuse limits of Config, nil when off.
 	signInIP, signInAccount, registerIP *keyedLimiter
 	messageLimit                        *keyedLimiter // per user: posts and uploads
+	searchLimit                         *keyedLimiter // per user: searches
 }
 
 // New returns a Handler for cfg.
@@ -176,6 +180,7 @@ func New(cfg Config) *Handler {
 	h.signInAccount = newKeyedLimiter(cfg.SignInAccount, h.now)
 	h.registerIP = newKeyedLimiter(cfg.RegisterIP, h.now)
 	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
+	h.searchLimit = newKeyedLimiter(searchLimit, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +267,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/chats/{chatId}/messages", h.authed(h.postMessage))
 	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))
 	m.Handle("POST /api/chats/{chatId}/read", h.authed(h.markRead))
+	m.Handle("GET /api/search", h.authed(h.search))
 
 	m.Handle("POST /api/me/password", h.authed(h.changePassword))
 	m.Handle("POST /api/bots", h.authed(h.createBot))
