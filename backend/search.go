@@ -12,7 +12,6 @@ import (
 const (
 	MaxSearchQueryLen  = 200 // bytes of q
 	MaxSearchTerms     = 10  // words, prefixes and phrases of q together
-	MinSearchPrefixLen = 2   // letters or digits before a prefix's '*': "a*" would match most of the index
 	DefaultSearchLimit = 20  // results per page when the request names no limit
 	MaxSearchLimit     = 50  // results per page at most
 	// SnippetLen is about how many characters (runes) a result's snippet shows, "…" not counted.
@@ -33,10 +32,9 @@ type SearchTerm struct {
 type SearchTerms []SearchTerm
 
 // ParseSearchQuery reads a search box's text: words separated by white space, each of which must
-// occur in a message; a word ending in '*' matches every word it begins (at least
-// MinSearchPrefixLen letters or digits of its last word before the '*'); "quoted phrases" must occur as written,
-// their words in order (a quote left open runs to the end). Matching ignores case. Words without
-// a letter or digit ("-", "&") are left out, as the index never holds them.
+// occur in a message; a word ending in '*' matches every word it begins; "quoted phrases" must
+// occur as written, their words in order (a quote left open runs to the end). Matching ignores
+// case. Words without a letter or digit ("-", "&") are left out, as the index never holds them.
 //
 // A query of more than MaxSearchQueryLen bytes or MaxSearchTerms terms, one that is not valid
 // UTF-8, and one that leaves nothing to search for are EINVALID, with a message for the user.
@@ -99,9 +97,6 @@ func ParseSearchQuery(q string) (SearchTerms, error) {
 		if !hasWordRune(t.Text) {
 			continue
 		}
-		if t.Prefix && lastWordRunes(t.Text) < MinSearchPrefixLen {
-			return nil, Errorf(EINVALID, "%q is too short a prefix: give at least %d letters before the *.", t.Text+"*", MinSearchPrefixLen)
-		}
 		if err := add(t); err != nil {
 			return nil, err
 		}
@@ -115,21 +110,6 @@ func ParseSearchQuery(q string) (SearchTerms, error) {
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
 
 func hasWordRune(s string) bool { return strings.IndexFunc(s, isWordRune) >= 0 }
-
-// lastWordRunes counts the letters and digits of the last word in s (the index splits "e-mail"
-// into "e" and "mail": a prefix is the last of them).
-func lastWordRunes(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case isWordRune(r):
-			n++
-		default:
-			n = 0
-		}
-	}
-	return n
-}
 
 // SearchQuery is one page of a search, as the API asks a Searcher for it.
 type SearchQuery struct {
