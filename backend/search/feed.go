@@ -14,11 +14,11 @@ import (
 // feed is the feeder goroutine: it applies the log's events to the index batch by batch,
 // rebuilds the index when it must, and waits for Notify when it has caught up. A failed round is
 // logged and retried after a backoff that doubles (minBackoff to maxBackoff), so that a
-// persistent error (a full disk) neither spins nor floods the log. stale is the path of an index
-// Open could not use, removed once a new one is live.
-func (ix *Index) feed(stale string) {
+// persistent error (a full disk) neither spins nor floods the log. It starts with a rebuild when
+// Open found no usable index; stale is the path of one Open could not use, removed once a new
+// one is live.
+func (ix *Index) feed(rebuild bool, stale string) {
 	defer ix.wg.Done()
-	rebuild := ix.handle == nil
 	var backoff time.Duration
 	for ix.ctx.Err() == nil {
 		more, err := ix.feedOnce(&rebuild, &stale)

@@ -160,7 +160,7 @@ func Open(dir string, log backend.EventLog, messages MessageSource, opts ...Opti
 	}
 	ix.ctx, ix.cancel = context.WithCancel(context.Background())
 	ix.wg.Add(2)
-	go ix.feed(stale)
+	go ix.feed(ix.handle == nil, stale)
 	go ix.eraseLoop()
 	return ix, nil
 }

@@ -522,3 +522,71 @@ func TestRebuildWhenUnusable(t *testing.T) {
 		})
 	}
 }
+
+// gatedSource holds a rebuild's walk of the messages until released.
+type gatedSource struct {
+	search.MessageSource
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedSource) AllMessages(ctx context.Context, fn func(*backend.Message) error) error {
+	close(g.entered)
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.MessageSource.AllMessages(ctx, fn)
+}
+
+// TestSearchWhileBuilding: until the first index is built, searches are EUNAVAILABLE and WaitFor
+// waits; once closed, searches are ErrClosed.
+func TestSearchWhileBuilding(t *testing.T) {
+	l := newMemLog()
+	m := l.post(chatA, userA, "built at last", 0)
+	g := &gatedSource{MessageSource: l, entered: make(chan struct{}), release: make(chan struct{})}
+	ix := openIndex(t, t.TempDir(), l, g)
+	<-g.entered
+	q := backend.SearchQuery{Terms: terms(t, "built"), ChatIDs: []string{chatA}}
+	if _, _, err := ix.Search(context.Background(), q); backend.ErrorCode(err) != backend.EUNAVAILABLE {
+		t.Errorf("while building: %v, want EUNAVAILABLE", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := ix.WaitFor(ctx, ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitFor while building = %v", err)
+	}
+	close(g.release)
+	caughtUp(t, ix, m.ID)
+	if got := find(t, ix, q); !slices.Equal(got, []string{m.ID}) {
+		t.Errorf("built: %v", got)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ix.Search(context.Background(), q); !errors.Is(err, backend.ErrClosed) {
+		t.Errorf("after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestCloseDuringRebuild: closing abandons a rebuild in flight, which the next Open does again.
+func TestCloseDuringRebuild(t *testing.T) {
+	l := newMemLog()
+	m := l.post(chatA, userA, "interrupted build", 0)
+	dir := t.TempDir()
+	g := &gatedSource{MessageSource: l, entered: make(chan struct{}), release: make(chan struct{})}
+	ix := openIndex(t, dir, l, g)
+	<-g.entered
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("an abandoned rebuild left %v", entries)
+	}
+	ix = openIndex(t, dir, l, l)
+	caughtUp(t, ix, m.ID)
+	if got := find(t, ix, backend.SearchQuery{Terms: terms(t, "interrupted"), ChatIDs: []string{chatA}}); !slices.Equal(got, []string{m.ID}) {
+		t.Errorf("found %v", got)
+	}
+}

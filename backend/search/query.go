@@ -23,8 +23,8 @@ var _ backend.Searcher = (*Index)(nil)
 // first (createdAt, then id, descending), q.Limit per page (DefaultSearchLimit when 0, at most
 // MaxSearchLimit). Hits carry no score: none is computed.
 //
-// No chats is no hits, without a query. Before the first index is built it is EUNAVAILABLE; a
-// cursor it did not issue is EINVALID.
+// No chats is no hits, without a query. Before the first index is built it is EUNAVAILABLE,
+// after Close backend.ErrClosed; a cursor it did not issue is EINVALID.
 func (ix *Index) Search(ctx context.Context, q backend.SearchQuery) ([]backend.SearchHit, string, error) {
 	limit := q.Limit
 	if limit == 0 {
@@ -81,6 +81,9 @@ func (ix *Index) Search(ctx context.Context, q backend.SearchQuery) ([]backend.S
 
 	h := ix.acquire()
 	if h == nil {
+		if ix.ctx.Err() != nil {
+			return nil, "", backend.ErrClosed
+		}
 		return nil, "", backend.Errorf(backend.EUNAVAILABLE, "The search index is being built; try again in a moment.")
 	}
 	defer h.release()
