@@ -95,7 +95,7 @@ check: test ## Everything in test, plus staticcheck, each fuzz target for 10 s, 
 # Package:target of each go test -fuzz target; their seed corpora (f.Add and testdata/fuzz) also
 # run as plain tests in make test.
 FUZZ_TARGETS := ./backend/httpapi/:FuzzDecodeJSON ./backend/httpapi/:FuzzParseLastEventID \
-	./backend/:FuzzPreferencesValidate ./backend/:FuzzSafeFileName ./backend/:FuzzCheckEmoji \
+	./backend/:FuzzPreferencesValidate ./backend/:FuzzSafeFileName ./backend/:FuzzCheckEmoji ./backend/:FuzzParseSearchQuery \
 	./backend/sse/:FuzzReader ./backend/sse/:FuzzEventFrameRoundTrip
 FUZZTIME ?= 10s
 
@@ -108,8 +108,10 @@ fuzz: ## Fuzz each target for FUZZTIME (10s); a crash fails and is saved under t
 vulncheck: ## govulncheck (golang.org/x/vuln) on every Go package; offline, from golang.org/x/vulndb
 	scripts/govulncheck $(GO_PKGS)
 
-bench: ## Benchmarks: fan-out to 1,000 subscribers, 32 concurrent posters, per-member notifications
+bench: ## Benchmarks: fan-out to 1,000 subscribers, 32 concurrent posters, per-member notifications, search over 100,000 messages
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./backend/hub/ ./backend/httpapi/ ./backend/bolt/
+	$(GO) test -run '^$$' -bench 'Search' -benchtime 2000x ./backend/search/
+	$(GO) test -run '^$$' -bench 'Indexing|Erase' -benchtime 3x ./backend/search/
 
 clean: ## Remove build output (not var/ data)
 	rm -rf build/bin frontend/dist/assets frontend/dist/index.html

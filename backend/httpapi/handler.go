@@ -110,6 +110,9 @@ type Config struct {
 	// Uploads records files against their uploader's daily quota (default: Store, which must
 	// then implement UploadStore when Files is set).
 	Uploads UploadStore
+	// Search answers GET /api/search (nil: 503). When it can WaitFor an event id (search.Index
+	// can), a search first waits, at most 2 s, for it to hold every event committed before.
+	Search backend.Searcher
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -134,6 +137,7 @@ type Handler struct {
 	signInIP, signInAccount, registerIP *keyedLimiter
 	messageLimit                        *keyedLimiter // per user: posts, edits and uploads
 	reactionLimit                       *keyedLimiter // per user: reactions, pins, deletes
+	searchLimit                         *keyedLimiter // per user: searches
 }
 
 // New returns a Handler for cfg.
@@ -182,6 +186,7 @@ func New(cfg Config) *Handler {
 	h.registerIP = newKeyedLimiter(cfg.RegisterIP, h.now)
 	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
 	h.reactionLimit = newKeyedLimiter(cfg.Reactions, h.now)
+	h.searchLimit = newKeyedLimiter(searchLimit, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -279,6 +284,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /api/chats/{chatId}/pins", h.authed(h.listPins))
 	m.Handle("PUT /api/chats/{chatId}/pins/{messageId}", h.authed(h.pin(true)))
 	m.Handle("DELETE /api/chats/{chatId}/pins/{messageId}", h.authed(h.pin(false)))
+	m.Handle("GET /api/search", h.authed(h.search))
 
 	m.Handle("POST /api/me/password", h.authed(h.changePassword))
 	m.Handle("POST /api/bots", h.authed(h.createBot))

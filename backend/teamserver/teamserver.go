@@ -15,11 +15,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/herald-chat/herald/backend"
 	"github.com/herald-chat/herald/backend/bolt"
 	"github.com/herald-chat/herald/backend/files"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
 	"github.com/herald-chat/herald/backend/presence"
+	"github.com/herald-chat/herald/backend/search"
 	"github.com/herald-chat/herald/backend/tlscert"
 )
 
@@ -38,7 +40,7 @@ const (
 
 // Config configures a team server. Zero fields take the defaults of the packages they go to.
 type Config struct {
-	// DataDir holds herald.db; it is created (0700) if missing.
+	// DataDir holds herald.db and the search index (search/); it is created (0700) if missing.
 	DataDir   string
 	Logger    *slog.Logger
 	WebClient fs.FS
@@ -140,6 +142,7 @@ type Server struct {
 	API      *httpapi.Handler
 	Presence *presence.Tracker
 	Files    *files.Processor
+	Search   *search.Index
 	http     *http.Server
 	// fingerprint is the TLS certificate's (tlscert.Fingerprint), "" for plain HTTP.
 	fingerprint string
@@ -179,15 +182,23 @@ func Open(cfg Config) (*Server, error) {
 		hubOpts = append(hubOpts, hub.WithQueueSize(cfg.QueueSize))
 	}
 	h := hub.New(store, hubOpts...)
-	store.SetPublisher(h)
+	index, err := search.Open(filepath.Join(cfg.DataDir, "search"), store, store, search.WithLogger(cfg.Logger))
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	// The hub fans each commit out; the index only wakes its feeder, which reads the log.
+	store.SetPublisher(publishers{h, index})
 	tracker := presence.New(store, cfg.PresenceGrace, cfg.Logger)
 	if err := tracker.Start(context.Background()); err != nil {
+		_ = index.Close()
 		_ = store.Close()
 		return nil, fmt.Errorf("start presence: %w", err)
 	}
 	processor, err := files.New(filepath.Join(cfg.DataDir, "files"), store, fileWorkers, fileQueue, cfg.Logger)
 	if err != nil {
 		tracker.Close()
+		_ = index.Close()
 		_ = store.Close()
 		return nil, err
 	}
@@ -196,6 +207,7 @@ func Open(cfg Config) (*Server, error) {
 		if len(cfg.Certificate.Certificate) == 0 {
 			processor.Close()
 			tracker.Close()
+			_ = index.Close()
 			_ = store.Close()
 			return nil, errors.New("the TLS certificate is empty")
 		}
@@ -207,10 +219,10 @@ func Open(cfg Config) (*Server, error) {
 		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
 		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
-		Messages: cfg.Messages, Reactions: cfg.Reactions, UploadQuota: cfg.UploadQuota, Uploads: store,
+		Messages: cfg.Messages, Reactions: cfg.Reactions, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
-		fingerprint: fingerprint, bgDone: make(chan struct{})}
+		Search: index, fingerprint: fingerprint, bgDone: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -253,8 +265,8 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown ends the server gracefully: streams announce a staggered retry and close, in-flight
-// requests finish (until ctx ends), the hub stops, and the store commits what is queued and
-// closes.
+// requests finish (until ctx ends), the hub and the search index stop, and the store commits
+// what is queued and closes.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopBG()
 	<-s.bgDone
@@ -268,10 +280,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.Files.Close() // finishes the files in progress while the store is still open
 	s.Presence.Close()
 	s.Hub.Close()
+	if err := s.Search.Close(); err != nil { // its feeder reads the store
+		errs = append(errs, err)
+	}
 	if err := s.Store.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// publishers hands each commit's events to every publisher, in order.
+type publishers []backend.Publisher
+
+func (ps publishers) Publish(events ...*backend.Event) {
+	for _, p := range ps {
+		p.Publish(events...)
+	}
 }
 
 func (s *Server) pruneLoop(ctx context.Context) {

@@ -1,0 +1,305 @@
+package search_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/search"
+)
+
+// The tests in this file run against the real bolt store, with messages posted through
+// PostMessage.
+
+// crashChildEnv names the data directory of the child process TestCatchUpAfterCrash kills.
+const crashChildEnv = "HERALD_SEARCH_CRASH_CHILD"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		crashChild(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild is the process TestCatchUpAfterCrash kills: it posts messages to a real store with
+// an index fed in small batches, says READY once the index holds the first 100, and goes on
+// posting (at most 3,000 more) until it is killed.
+func crashChild(dir string) {
+	t := &childT{}
+	bt := newBoltTeam(t, filepath.Join(dir, "herald.db"), 3)
+	ix, err := search.Open(filepath.Join(dir, "search"), bt.store, bt.store, search.WithLogger(quietLogger()), search.WithBatchSize(7))
+	if err != nil {
+		panic(err)
+	}
+	bt.store.SetPublisher(ix)
+	var wg sync.WaitGroup
+	for w := range 4 { // concurrent posters: commits and batches interleave
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 775 {
+				m := bt.post(t, bt.chats[i%3], []*backend.User{bt.alice, bt.bob}[i%2], fmt.Sprintf("crash message %d from poster %d", i, w))
+				if w == 0 && i == 25 {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					if err := ix.WaitFor(ctx, m.ID); err != nil {
+						panic(err)
+					}
+					cancel()
+					fmt.Println("READY")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {} // killed by the parent; never returns
+}
+
+// childT is the testing.TB of crashChild: a failure ends the process.
+type childT struct{ testing.TB }
+
+func (*childT) Helper()                   {}
+func (*childT) Cleanup(func())            {}
+func (*childT) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
+func (*childT) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+
+// TestCatchUpAfterCrash kills (SIGKILL) a process that posts messages while its index is being
+// fed, then opens the same data: the index resumes from its cursor — no rebuild — and holds every
+// message the store committed, each once.
+func TestCatchUpAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		for s.Scan() {
+			if s.Text() == "READY" {
+				ready <- true
+				return
+			}
+		}
+		ready <- false
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			_ = cmd.Wait()
+			t.Fatal("the child ended before it was ready")
+		}
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatal("the child did not get ready")
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	store := openStore(t, filepath.Join(dir, "herald.db"))
+	var all []string
+	chats := map[string]bool{}
+	if err := store.AllMessages(context.Background(), func(m *backend.Message) error {
+		all = append(all, m.ID)
+		chats[m.ChatID] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	last, err := store.LastEventID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := openIndex(t, filepath.Join(dir, "search"), store, store)
+	before := ix.Cursor()
+	caughtUp(t, ix, last)
+	got := find(t, ix, backend.SearchQuery{Terms: terms(t, "crash message"), ChatIDs: mapKeys(chats), Limit: backend.MaxSearchLimit})
+	if !slices.Equal(sorted(got), sorted(all)) {
+		t.Errorf("found %d messages, the store holds %d", len(got), len(all))
+	}
+	st := ix.Stats()
+	if st.Rebuilds != 0 {
+		t.Errorf("the crashed index was rebuilt (%+v): it should have resumed from its cursor", st)
+	}
+	t.Logf("killed with %d messages committed; the index resumed at %s and indexed %d more in %d batches", len(all), before, st.Indexed, st.Batches)
+}
+
+func mapKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestRebuildWhenDirDeleted: with its directory gone, the index is built again from the store.
+func TestRebuildWhenDirDeleted(t *testing.T) {
+	dir := t.TempDir()
+	bt := newBoltTeam(t, filepath.Join(dir, "herald.db"), 2)
+	var want []string
+	for i := range 25 {
+		want = append(want, bt.post(t, bt.chats[i%2], bt.alice, fmt.Sprintf("rebuild me %d", i)).ID)
+	}
+	index := filepath.Join(dir, "search")
+	ix := openIndex(t, index, bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(index); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, bt.post(t, bt.chats[0], bt.bob, "rebuild me too").ID)
+	ix = openIndex(t, index, bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	if st := ix.Stats(); st.Rebuilds != 1 {
+		t.Errorf("stats %+v, want a rebuild", st)
+	}
+	if got := find(t, ix, backend.SearchQuery{Terms: terms(t, "rebuild"), ChatIDs: bt.chats}); !slices.Equal(sorted(got), sorted(want)) {
+		t.Errorf("found %d, want %d", len(got), len(want))
+	}
+	// And it goes on from there.
+	m := bt.post(t, bt.chats[1], bt.alice, "after the rebuild")
+	ix.Notify()
+	caughtUp(t, ix, m.ID)
+	if got := find(t, ix, backend.SearchQuery{Terms: terms(t, `"after the rebuild"`), ChatIDs: bt.chats}); !slices.Equal(got, []string{m.ID}) {
+		t.Errorf("after the rebuild: %v", got)
+	}
+}
+
+// TestRebuildWhenCursorPruned: retention pruned the events after the index's cursor (the index
+// was closed meanwhile): it is rebuilt from the messages, then fed from the log's end, and the
+// old index's directory is removed.
+func TestRebuildWhenCursorPruned(t *testing.T) {
+	dir := t.TempDir()
+	bt := newBoltTeam(t, filepath.Join(dir, "herald.db"), 1)
+	var want []string
+	for i := range 10 {
+		want = append(want, bt.post(t, bt.chats[0], bt.alice, fmt.Sprintf("pruned %d", i)).ID)
+	}
+	index := filepath.Join(dir, "search")
+	ix := openIndex(t, index, bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	cursor := ix.Cursor()
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		want = append(want, bt.post(t, bt.chats[0], bt.bob, fmt.Sprintf("pruned later %d", i)).ID)
+	}
+	n, err := bt.store.PruneEvents(context.Background(), time.Now().Add(time.Hour), 1, 100)
+	if err != nil || n == 0 {
+		t.Fatalf("PruneEvents = %d, %v", n, err)
+	}
+	if _, err := bt.store.EventsAfter(context.Background(), cursor, 1); !errors.Is(err, backend.ErrEventNotFound) {
+		t.Fatalf("the cursor %s is still in the log (%v)", cursor, err)
+	}
+	ix = openIndex(t, index, bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	if st := ix.Stats(); st.Rebuilds != 1 {
+		t.Errorf("stats %+v, want a rebuild", st)
+	}
+	if got := find(t, ix, backend.SearchQuery{Terms: terms(t, "pruned"), ChatIDs: bt.chats}); !slices.Equal(sorted(got), sorted(want)) {
+		t.Errorf("found %d, want %d", len(got), len(want))
+	}
+	m := bt.post(t, bt.chats[0], bt.alice, "pruned at last")
+	caughtUp(t, ix, m.ID)
+	if got := find(t, ix, backend.SearchQuery{Terms: terms(t, "pruned last"), ChatIDs: bt.chats}); !slices.Equal(got, []string{m.ID}) {
+		t.Errorf("after the rebuild: %v", got)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"CURRENT", "index-00000002"}) {
+		t.Errorf("the search dir holds %v, want CURRENT and the new index only", names)
+	}
+}
+
+// TestRealStoreSearch: replies are messages too, the store's FILE messages carry their name,
+// and a user's chats bound the search.
+func TestRealStoreSearch(t *testing.T) {
+	dir := t.TempDir()
+	bt := newBoltTeam(t, filepath.Join(dir, "herald.db"), 2)
+	ix := openIndex(t, filepath.Join(dir, "search"), bt.store, bt.store)
+	bt.store.SetPublisher(ix)
+	parent := bt.post(t, bt.chats[0], bt.alice, "quarterly planning thread")
+	reply, _, err := bt.store.PostMessage(context.Background(), &backend.Message{ChatID: bt.chats[0], AuthorID: bt.bob.ID,
+		Content: "quarterly numbers attached", ParentID: parent.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := bt.post(t, bt.chats[1], bt.bob, "quarterly offsite")
+	caughtUp(t, ix, bt.last(t))
+	q := backend.SearchQuery{Terms: terms(t, "quarterly"), ChatIDs: bt.chats[:1]}
+	if got := find(t, ix, q); !slices.Equal(got, []string{reply.ID, parent.ID}) {
+		t.Errorf("chat 0: %v, want the reply and its parent", got)
+	}
+	q.ChatIDs = bt.chats
+	if got := find(t, ix, q); !slices.Equal(got, []string{other.ID, reply.ID, parent.ID}) {
+		t.Errorf("both chats: %v", got)
+	}
+	q.From = bt.bob.ID
+	if got := find(t, ix, q); !slices.Equal(got, []string{other.ID, reply.ID}) {
+		t.Errorf("from bob: %v", got)
+	}
+	if got := strings.Join(find(t, ix, backend.SearchQuery{Terms: terms(t, "planning thread"), ChatIDs: bt.chats}), ","); got != parent.ID {
+		t.Errorf("two words: %v", got)
+	}
+}
+
+// TestRebuildReadsEveryMessage: a rebuild reads the store in chunks of read transactions (1,000
+// messages each); none is lost or read twice at their seams, across chats.
+func TestRebuildReadsEveryMessage(t *testing.T) {
+	dir := t.TempDir()
+	bt := newBoltTeam(t, filepath.Join(dir, "herald.db"), 3)
+	const n = 2100
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for w := range 8 { // concurrent posters share commits
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				ids[i] = bt.post(t, bt.chats[i%3], bt.alice, fmt.Sprintf("seam %d", i)).ID
+			}
+		}()
+	}
+	wg.Wait()
+	ix := openIndex(t, filepath.Join(dir, "search"), bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	if st := ix.Stats(); st.Rebuilds != 1 || st.Indexed != 0 {
+		t.Fatalf("stats %+v: want the messages from the rebuild alone", st)
+	}
+	got := find(t, ix, backend.SearchQuery{Terms: terms(t, "seam"), ChatIDs: bt.chats, Limit: backend.MaxSearchLimit})
+	if !slices.Equal(sorted(got), sorted(ids)) {
+		t.Errorf("found %d of %d", len(got), n)
+	}
+}
