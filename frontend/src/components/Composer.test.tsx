@@ -303,3 +303,30 @@ describe('Composer onEditLast', () => {
     expect(fireEvent.keyDown(box, { key: 'ArrowUp' })).toBe(true)
   })
 })
+
+describe('Composer completion and focus', () => {
+  it('hides the list while the box is not focused, and shows it again on return', async () => {
+    render(
+      <>
+        <Composer
+          chatName="general"
+          onSend={() => {}}
+          onTyped={() => {}}
+          members={[{ id: 'u2', username: 'bob', displayName: 'Bob Stone' }]}
+        />
+        <button type="button">Elsewhere</button>
+      </>,
+    )
+    const user = userEvent.setup()
+    const box = screen.getByRole('textbox', { name: 'Message' })
+
+    await user.type(box, '@b')
+    expect(screen.getByRole('listbox', { name: 'People' })).toBeTruthy()
+    await user.click(screen.getByRole('button', { name: 'Elsewhere' }))
+    expect(screen.queryByRole('listbox')).toBeNull()
+    expect(box.hasAttribute('aria-activedescendant')).toBe(false)
+
+    box.focus()
+    await vi.waitFor(() => expect(screen.getByRole('listbox', { name: 'People' })).toBeTruthy())
+  })
+})

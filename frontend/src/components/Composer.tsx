@@ -83,6 +83,8 @@ export function Composer({
   const [active, setActive] = useState(0)
   // The trigger Escape closed: it stays closed until the caret leaves it.
   const [dismissed, setDismissed] = useState<number | null>(null)
+  // The list shows only while the box has focus.
+  const [focused, setFocused] = useState(false)
   const box = useRef<HTMLTextAreaElement>(null)
   const caretAfterInsert = useRef<number | null>(null)
   const listId = useId()
@@ -91,7 +93,8 @@ export function Composer({
   const trigger = useMemo(() => findTrigger(text, caret), [text, caret])
   const { index: emoji } = useEmoji(trigger?.kind === 'emoji')
   const suggestions = useMemo(() => suggest(trigger, members, emoji), [trigger, members, emoji])
-  const open = trigger !== null && trigger.start !== dismissed && suggestions.length > 0
+  const open =
+    focused && trigger !== null && trigger.start !== dismissed && suggestions.length > 0
   const current = Math.min(active, suggestions.length - 1)
   const optionId = (i: number) => `${listId}-${i}`
 
@@ -243,6 +246,8 @@ export function Composer({
           if (event.target.value.trim() !== '') onTyped()
         }}
         onSelect={(event) => caretMoved(event.currentTarget)}
+        onFocus={() => setFocused(true)}
+        onBlur={() => setFocused(false)}
         onKeyDown={keyDown}
       />
       <button type="submit" disabled={content === ''}>

@@ -165,6 +165,7 @@ export function EmojiPicker({ onPick, onClose, label = 'Choose an emoji' }: Emoj
         onChange={(event) => {
           setQuery(event.target.value)
           setActive(0)
+          setShown(null)
         }}
       />
       <p className="visually-hidden" role="status">
