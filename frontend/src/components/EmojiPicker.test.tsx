@@ -38,12 +38,13 @@ async function openPicker() {
   const user = userEvent.setup()
   render(<Opener onPick={onPick} />)
   const opener = screen.getByRole('button', { name: 'Add reaction' })
+  const elsewhere = screen.getByRole('button', { name: 'Elsewhere' })
   await user.click(opener)
   // Role queries walk all 1,900 emoji buttons: find the dialog and box by selector, and check
   // their roles and names once, in the first test.
   const dialog = document.querySelector<HTMLElement>('[role="dialog"]')!
   const search = dialog.querySelector<HTMLInputElement>('input')!
-  return { onPick, user, opener, dialog, search }
+  return { onPick, user, opener, elsewhere, dialog, search }
 }
 
 /** The focused emoji's name. */
@@ -158,14 +159,13 @@ describe('EmojiPicker', () => {
   })
 
   it('closes when a click or focus goes elsewhere, leaving focus there', async () => {
-    const { user } = await openPicker()
-    const elsewhere = screen.getByRole('button', { name: 'Elsewhere' })
+    const { user, opener, elsewhere } = await openPicker()
 
     await user.click(elsewhere)
     expect(document.querySelector('[role="dialog"]')).toBeNull()
     expect(document.activeElement).toBe(elsewhere)
 
-    await user.click(screen.getByRole('button', { name: 'Add reaction' }))
+    await user.click(opener)
     expect(document.querySelector('[role="dialog"]')).not.toBeNull()
     await user.keyboard('rocket') // a short grid: tabbing checks every button
     await user.tab() // to the grid
