@@ -39,6 +39,32 @@ export interface Message {
   createdAt: number
   /** The processed file a file message carries. */
   attachment?: FileInfo
+  /** The top-level message of the same chat whose thread this reply belongs to; absent for a
+   * top-level message. */
+  parentId?: string
+  /** A reply that is also shown in the chat's own history. */
+  alsoToChat?: boolean
+  /** When the author last changed content; absent if never. */
+  editedAt?: number
+  /** A tombstone: the message was deleted; content is empty and attachment, reactions and pin
+   * are gone. */
+  deleted?: boolean
+  /** A top-level message's thread: its replies that are not deleted, and when the newest of
+   * them was posted. */
+  replyCount?: number
+  lastReplyAt?: number
+  /** The emoji members reacted with, in the order each was first used. */
+  reactions?: Reaction[]
+  pinned?: boolean
+}
+
+/** One emoji on a message and who reacted with it. */
+export interface Reaction {
+  emoji: string
+  /** userIds.length; show it without counting. */
+  count: number
+  /** The members who reacted, in the order they did. */
+  userIds: string[]
 }
 
 /** An uploaded file as the server describes it (GET /api/files/{id} serves its bytes). */
@@ -74,6 +100,9 @@ export type EventType =
   | 'MENTION'
   | 'NOTIFICATION'
   | 'SESSION_ENDED'
+  | 'MESSAGE_UPDATED'
+  | 'MESSAGE_DELETED'
+  | 'READ_MARKER'
 
 /** Why SESSION_ENDED ended the session (backend.Session* in Go). */
 export type SessionEndReason = 'signed_out' | 'expired' | 'password_changed' | 'revoked'
@@ -114,6 +143,10 @@ export interface Event {
   upload?: UploadProgress
   /** SESSION_ENDED: the stream's last frame; the session's requests now answer 401. */
   reason?: SessionEndReason
+  /** MESSAGE_DELETED and READ_MARKER: the message. */
+  messageId?: string
+  /** MESSAGE_DELETED of a reply, TYPING in a thread: the thread's top-level message. */
+  parentId?: string
 }
 
 /** Bytes of an upload the server has received so far; total is −1 when unknown. */
@@ -124,7 +157,14 @@ export interface UploadProgress {
 }
 
 /** What a notification is about; each kind can be switched off and given its own sound. */
-export type NotificationKind = 'message' | 'mention' | 'task' | 'agent' | 'system' | 'file'
+export type NotificationKind =
+  | 'message'
+  | 'mention'
+  | 'reply'
+  | 'task'
+  | 'agent'
+  | 'system'
+  | 'file'
 
 export type SystemLevel = 'info' | 'warning' | 'critical'
 
@@ -140,6 +180,10 @@ export interface Notification {
   /** System notifications only. */
   level?: SystemLevel
   chatId?: string
+  /** The message it is about (kinds message, mention, reply). */
+  messageId?: string
+  /** The thread of a reply (kind reply). */
+  parentId?: string
   createdAt: number
   read: boolean
   /** false: recorded silently (no toast, sound or browser notification); reason says why. */

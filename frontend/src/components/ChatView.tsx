@@ -140,6 +140,7 @@ export function ChatView({ store, snapshot, chatId, stream }: ChatViewProps) {
           onSend={(content) => store.send(chatId, content)}
           onTyped={() => store.typed(chatId)}
           onAttach={uploads.start}
+          members={members}
         />
       )}
       {chat && addingMember && (

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react'
 import type { FileInfo, Message, User } from '../api/types'
 import type { ChatView, LoadOlderOptions, PendingMessage } from '../state/types'
+import { MessageBody } from './MessageBody'
 import { personName } from './names'
 
 /** A message within this long after the previous one by the same author joins its group. */
@@ -55,6 +56,7 @@ export function MessageList({
   onDiscard,
 }: MessageListProps) {
   const items = useMemo(() => buildItems(view, me), [view, me])
+  const usernames = useMemo(() => new Set(Object.values(users).map((u) => u.username)), [users])
   const scroller = useRef<HTMLDivElement>(null)
   const sentinel = useRef<HTMLButtonElement>(null)
   const atBottom = useRef(true)
@@ -159,6 +161,8 @@ export function MessageList({
               key={item.key}
               item={item}
               author={personName(users[item.authorId])}
+              meUsername={me.username}
+              usernames={usernames}
               onRetry={onRetry}
               onDiscard={onDiscard}
             />
@@ -172,11 +176,15 @@ export function MessageList({
 function MessageItem({
   item,
   author,
+  meUsername,
+  usernames,
   onRetry,
   onDiscard,
 }: {
   item: Extract<Item, { kind: 'message' }>
   author: string
+  meUsername: string
+  usernames: ReadonlySet<string>
   onRetry: (clientId: string) => void
   onDiscard: (clientId: string) => void
 }) {
@@ -201,9 +209,7 @@ function MessageItem({
       {item.attachment ? (
         <Attachment file={item.attachment} />
       ) : (
-        <div className="message-content" dir="auto">
-          {item.content}
-        </div>
+        <MessageBody content={item.content} meUsername={meUsername} usernames={usernames} />
       )}
       {pending && (
         <div className="send-state">

@@ -30,6 +30,7 @@ export const TOAST_KINDS: readonly ToastKind[] = [
 export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
   'message',
   'mention',
+  'reply',
   'task',
   'agent',
   'system',
@@ -40,6 +41,7 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
 export const KIND_LABELS: Record<NotificationKind, string> = {
   message: 'Messages',
   mention: 'Mentions',
+  reply: 'Replies',
   task: 'Tasks',
   agent: 'Agents',
   system: 'System',
@@ -57,6 +59,9 @@ export function toastKindOf(notification: Notification, event?: Pick<Event, 'tas
     case 'agent':
     case 'file':
       return notification.type
+    // A reply is a message in a thread: the same icon and color.
+    case 'reply':
+      return 'message'
     case 'task': {
       const failed = event?.task
         ? event.task.status === 'failed'
