@@ -5,13 +5,14 @@
 // browsers. Scenarios live in *.e2e.js next to this file; see README.md.
 
 import { execFile, spawn } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import https from 'node:https'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { AxeBuilder } from '@axe-core/playwright'
 import { chromium } from 'playwright-core'
 
 /** @typedef {import('playwright-core').Browser} Browser */
@@ -873,6 +874,26 @@ export async function waitForUnread(page, n, timeoutMs = 10_000) {
 export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS_DIR, { recursive: true })
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
+}
+
+/**
+ * Scans the page with axe-core (WCAG 2.1 A and AA rules) and returns its serious and critical
+ * violations, each as "rule: help (selectors)". The whole report goes to
+ * test-artifacts/e2e/axe-<name>.json so that minor findings can be read too.
+ * @param {Page} page
+ * @param {string} name
+ * @param {{include?: string}} [options] a CSS selector to scan only part of the page
+ * @returns {Promise<string[]>}
+ */
+export async function axeScan(page, name, { include } = {}) {
+  let builder = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+  if (include) builder = builder.include(include)
+  const results = await builder.analyze()
+  mkdirSync(ARTIFACTS_DIR, { recursive: true })
+  writeFileSync(path.join(ARTIFACTS_DIR, `axe-${name}.json`), JSON.stringify(results.violations, null, 2))
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
 }
 
 /** A short random string that makes message contents unique across runs. */
