@@ -15,6 +15,7 @@ import (
 	_ "image/jpeg" // and JPEG
 	"image/png"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/oklog/ulid/v2"
 	"golang.org/x/image/draw"
 )
 
@@ -235,4 +237,42 @@ func preview(head []byte) string {
 		s = string([]rune(s)[:PreviewLen])
 	}
 	return s
+}
+
+// Sweep removes from the directory what no file record names: an upload's temp file left by a
+// crash, and the bytes and thumbnail of a file whose record is gone (a deleted message's, when
+// the process died between the commit and the removal). known reports whether a file record
+// with that id exists. Call it before serving, while no upload is in flight. It returns how
+// many entries it removed.
+func (p *Processor) Sweep(ctx context.Context, known func(ctx context.Context, id string) (bool, error)) (int, error) {
+	entries, err := os.ReadDir(p.dir)
+	if err != nil {
+		return 0, fmt.Errorf("sweep files: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		name := e.Name()
+		id, _ := strings.CutSuffix(name, ".thumb.png")
+		orphan := strings.HasPrefix(name, "upload-") && strings.HasSuffix(name, ".part")
+		if !orphan && len(id) == ulid.EncodedSize {
+			if _, err := ulid.ParseStrict(id); err == nil {
+				ok, err := known(ctx, id)
+				if err != nil {
+					return removed, fmt.Errorf("sweep files: %w", err)
+				}
+				orphan = !ok
+			}
+		}
+		if !orphan {
+			continue
+		}
+		if err := os.Remove(filepath.Join(p.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("sweep files: %w", err)
+		}
+		removed++
+	}
+	return removed, nil
 }

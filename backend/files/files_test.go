@@ -13,8 +13,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -272,5 +274,28 @@ func TestSixPhotosKeepMemoryBounded(t *testing.T) {
 	}
 	if extra > 100<<20 {
 		t.Fatalf("peak RSS grew by %d MiB processing six photos", extra>>20)
+	}
+}
+
+// Sweep removes temp files and the bytes of files without a record, and keeps the rest.
+func TestSweepRemovesWhatNoRecordNames(t *testing.T) {
+	p, _ := newProcessor(t)
+	const kept, gone = "01ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAW"
+	for _, name := range []string{kept, kept + ".thumb.png", gone, gone + ".thumb.png", "upload-123.part", "README"} {
+		if err := os.WriteFile(filepath.Join(filepath.Dir(p.Path(kept)), name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := p.Sweep(context.Background(), func(_ context.Context, id string) (bool, error) { return id == kept, nil })
+	if err != nil || n != 3 {
+		t.Fatalf("Sweep = %d, %v; want 3 removed", n, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(p.Path(kept)))
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{kept, kept + ".thumb.png", "README"}; !slices.Equal(left, want) {
+		t.Fatalf("left %v, want %v", left, want)
 	}
 }

@@ -202,6 +202,19 @@ func Open(cfg Config) (*Server, error) {
 		_ = store.Close()
 		return nil, err
 	}
+	// Bytes a crash left behind — a temp upload, a deleted message's file whose removal did not
+	// happen — go before anything is served.
+	if n, err := processor.Sweep(context.Background(), func(ctx context.Context, id string) (bool, error) {
+		_, err := store.File(ctx, id)
+		if backend.ErrorCode(err) == backend.ENOTFOUND {
+			return false, nil
+		}
+		return err == nil, err
+	}); err != nil {
+		cfg.Logger.Error("sweeping the files directory", "err", err)
+	} else if n > 0 {
+		cfg.Logger.Info("removed files no record names", "count", n)
+	}
 	var fingerprint string
 	if cfg.Certificate != nil {
 		if len(cfg.Certificate.Certificate) == 0 {

@@ -199,3 +199,6 @@ func CallWith(tb testing.TB, hc *http.Client, method, url, token string, body, o
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	return resp
 }
+
+// DataDir is the server's data directory.
+func (s *Server) DataDir() string { return s.dir }
