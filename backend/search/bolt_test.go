@@ -441,6 +441,138 @@ func TestDeleteErases(t *testing.T) {
 	}
 }
 
+// staleSource hands a rebuild the store's messages as they were when its walk began, once
+// release is closed: the rebuild's walk (in chunks of read transactions) may see a message in a
+// state older than the log's last event.
+type staleSource struct {
+	search.MessageSource
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *staleSource) AllMessages(ctx context.Context, fn func(*backend.Message) error) error {
+	var msgs []*backend.Message
+	if err := s.MessageSource.AllMessages(ctx, func(m *backend.Message) error {
+		msgs = append(msgs, m)
+		return nil
+	}); err != nil {
+		return err
+	}
+	close(s.entered)
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for _, m := range msgs {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestDeletedStaysOutOfReplayAndRebuild: deleting a message rewrites its logged NEW_MESSAGE and
+// MESSAGE_UPDATEDs to carry the tombstone, so an index that replays the log from before the post,
+// or is rebuilt from the store, never indexes the message — its words never reach a file. A
+// rebuild whose walk read the message before the delete drops it when it replays the delete.
+func TestDeletedStaysOutOfReplayAndRebuild(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	bt := newBoltTeam(t, filepath.Join(dir, "herald.db"), 1)
+	chat := bt.chats[0]
+	index := filepath.Join(dir, "search")
+	first := bt.post(t, chat, bt.alice, "the first message")
+	ix := openIndex(t, index, bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	cursor := ix.Cursor()
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q := func(word string) []string {
+		return find(t, ix, backend.SearchQuery{Terms: terms(t, word), ChatIDs: bt.chats})
+	}
+	absent := func(when string, words ...string) {
+		t.Helper()
+		for _, word := range words {
+			if got := q(word); got != nil {
+				t.Errorf("%s: %s found: %v", when, word, got)
+			}
+			if files := onDisk(t, index, word); files != nil {
+				t.Errorf("%s: %s is in %v", when, word, files)
+			}
+		}
+		if got := q("first"); !slices.Equal(got, []string{first.ID}) {
+			t.Errorf("%s: the first message: %v", when, got)
+		}
+	}
+
+	// While the index is closed, a message is posted, edited, reacted to and deleted.
+	doomed := bt.post(t, chat, bt.bob, "zqxtomb8812 was a mistake")
+	bt.edit(t, doomed, bt.bob, "zqxtomb8812 and zqxedit4471 were mistakes")
+	if _, err := bt.store.React(ctx, chat, doomed.ID, bt.alice.ID, "👍", true); err != nil {
+		t.Fatal(err)
+	}
+	bt.remove(t, doomed, bt.bob)
+	carried, posted := 0, false
+	for _, ev := range bt.eventsAfter(t, cursor) {
+		if ev.Message == nil || ev.Message.ID != doomed.ID {
+			continue
+		}
+		carried++
+		posted = posted || ev.Type == backend.EventNewMessage
+		if !ev.Message.Deleted || ev.Message.Content != "" {
+			t.Errorf("logged %s %s carries %+v, want the tombstone", ev.Type, ev.ID, ev.Message)
+		}
+	}
+	if !posted || carried < 3 {
+		t.Fatalf("%d logged events carry the message (NEW_MESSAGE among them: %v), want its NEW_MESSAGE and two MESSAGE_UPDATEDs", carried, posted)
+	}
+
+	// Replayed from before the post: the events carry the tombstone, which removes nothing.
+	ix = openIndex(t, index, bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	if st := ix.Stats(); st.Rebuilds != 0 || st.Batches == 0 || st.Indexed != 0 || st.Removed != 0 {
+		t.Errorf("replay: %+v, want the events applied from the cursor and no document written or removed", st)
+	}
+	absent("replayed", "zqxtomb8812", "zqxedit4471")
+
+	// Rebuilt with the index directory gone: the store's tombstone is not indexed.
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(index); err != nil {
+		t.Fatal(err)
+	}
+	ix = openIndex(t, index, bt.store, bt.store)
+	caughtUp(t, ix, bt.last(t))
+	if st := ix.Stats(); st.Rebuilds != 1 {
+		t.Errorf("with the directory gone: %+v, want a rebuild", st)
+	}
+	absent("rebuilt", "zqxtomb8812", "zqxedit4471")
+
+	// A rebuild whose walk read a message before it was deleted indexes it, and the delete
+	// that follows in the log removes it and erases its words.
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(index); err != nil {
+		t.Fatal(err)
+	}
+	late := bt.post(t, chat, bt.bob, "zqxstale5530 deleted during a rebuild")
+	src := &staleSource{MessageSource: bt.store, entered: make(chan struct{}), release: make(chan struct{})}
+	ix = openIndex(t, index, bt.store, src)
+	<-src.entered
+	bt.remove(t, late, bt.bob)
+	close(src.release)
+	caughtUp(t, ix, bt.last(t))
+	if st := ix.Stats(); st.Rebuilds != 1 || st.Removed != 1 {
+		t.Errorf("a rebuild that saw the message: %+v, want it removed by the replayed delete", st)
+	}
+	erased(t, ix)
+	absent("rebuilt from a walk before the delete", "zqxstale5530", "zqxtomb8812", "zqxedit4471")
+}
+
 // TestErasureAfterRestart: an erasure a shutdown interrupted is done at the next Open.
 func TestErasureAfterRestart(t *testing.T) {
 	dir := t.TempDir()
