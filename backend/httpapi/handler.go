@@ -103,6 +103,9 @@ type Config struct {
 	// Reactions limits each user's reactions, pins and message deletes together (default a
 	// burst of 60, then 10 per second). Edits count against Messages.
 	Reactions Limit
+	// Searches limits each user's searches (GET /api/search; default a burst of 20, then 5 per
+	// second). A malformed search is refused before it counts.
+	Searches Limit
 	// UploadQuota bounds the bytes each user may upload per UTC day (default
 	// DefaultUploadQuota, 1 GiB); negative turns it off. Beyond it an upload is refused with 429
 	// and Retry-After until midnight UTC, and leaves nothing on disk.
@@ -165,6 +168,7 @@ func New(cfg Config) *Handler {
 	cfg.SignInAccount = cfg.SignInAccount.withDefault(Limit{DefaultSignInAccountBurst, DefaultSignInAccountEvery})
 	cfg.Messages = cfg.Messages.withDefault(Limit{DefaultMessageBurst, time.Second / DefaultMessageRate})
 	cfg.Reactions = reactionLimitFor(cfg.Reactions)
+	cfg.Searches = searchLimitFor(cfg.Searches)
 	if cfg.UploadQuota == 0 {
 		cfg.UploadQuota = DefaultUploadQuota
 	}
@@ -186,7 +190,7 @@ func New(cfg Config) *Handler {
 	h.registerIP = newKeyedLimiter(cfg.RegisterIP, h.now)
 	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
 	h.reactionLimit = newKeyedLimiter(cfg.Reactions, h.now)
-	h.searchLimit = newKeyedLimiter(searchLimit, h.now)
+	h.searchLimit = newKeyedLimiter(cfg.Searches, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

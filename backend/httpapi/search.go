@@ -22,8 +22,16 @@ const (
 	maxSearchCursor = 512
 )
 
-// searchLimit is each user's search rate: a burst of 20, then 5 a second.
-var searchLimit = Limit{Burst: 20, Every: time.Second / 5}
+// Defaults of Config.Searches: searches per user.
+const (
+	DefaultSearchBurst = 20
+	DefaultSearchRate  = 5 // per second
+)
+
+// searchLimitFor is Config.Searches with its defaults.
+func searchLimitFor(l Limit) Limit {
+	return l.withDefault(Limit{DefaultSearchBurst, time.Second / DefaultSearchRate})
+}
 
 // searchWaiter is a Searcher that can wait until it holds every event up to eventID
 // (search.Index does): WaitFor returns ctx's error when ctx ends first.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,12 +19,19 @@ import (
 	"github.com/herald-chat/herald/backend/search"
 )
 
+// searchServer is the real stack with a real search index on its store.
+type searchServer struct {
+	*testServer
+	Index *search.Index
+}
+
 // newSearchServer is the real stack with a real search index on its store, fed as the team
-// server feeds it (the store's publisher wakes it after the hub).
-func newSearchServer(t *testing.T, o serverOptions) *testServer {
+// server feeds it (the store's publisher wakes it after the hub). Of o it takes the clocks and
+// tune, which runs after the index is in the Config.
+func newSearchServer(t *testing.T, o serverOptions) *searchServer {
 	t.Helper()
 	var ix *search.Index
-	ts := newTestServer(t, serverOptions{clock: o.clock, tune: func(c *httpapi.Config) {
+	ts := newTestServer(t, serverOptions{clock: o.clock, storeClock: o.storeClock, tune: func(c *httpapi.Config) {
 		store := c.Store.(*bolt.Store)
 		var err error
 		ix, err = search.Open(filepath.Join(t.TempDir(), "search"), store, store,
@@ -32,6 +40,9 @@ func newSearchServer(t *testing.T, o serverOptions) *testServer {
 			t.Fatal(err)
 		}
 		c.Search = ix
+		if o.tune != nil {
+			o.tune(c)
+		}
 	}})
 	ts.Store.SetPublisher(publishers{ts.Hub, ix})
 	t.Cleanup(func() { // before the store closes (cleanups run last first)
@@ -39,7 +50,7 @@ func newSearchServer(t *testing.T, o serverOptions) *testServer {
 			t.Error(err)
 		}
 	})
-	return ts
+	return &searchServer{testServer: ts, Index: ix}
 }
 
 type publishers []backend.Publisher
@@ -228,8 +239,9 @@ func TestSearchRateLimit(t *testing.T) {
 		}
 	}
 	r := ts.do(t, request{method: "GET", path: "/api/search?q=burst", token: tm.bob.Token})
-	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
-		t.Fatalf("search 21: %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+	wantError(t, r, http.StatusTooManyRequests, backend.ERATELIMIT)
+	if got := r.Header.Get("Retry-After"); got != "1" { // 5 a second, in whole seconds
+		t.Errorf("search 21: Retry-After %q, want 1", got)
 	}
 	// Per user: alice's searches are hers.
 	if r := ts.do(t, request{method: "GET", path: "/api/search?q=burst", token: tm.alice.Token}); r.Status != http.StatusOK {
@@ -238,6 +250,63 @@ func TestSearchRateLimit(t *testing.T) {
 	// A malformed search costs nothing.
 	if r := ts.do(t, request{method: "GET", path: "/api/search?q=", token: tm.alice.Token}); r.Status != http.StatusBadRequest {
 		t.Errorf("malformed: %d", r.Status)
+	}
+}
+
+// steppingClock is a clock a test moves, forward only (a store's clock must not go back: event
+// ids grow).
+type steppingClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *steppingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *steppingClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// TestSearchRateLimitIsConfigurable: Config.Searches sets the burst and the refill, and Off
+// turns the limit off.
+func TestSearchRateLimitIsConfigurable(t *testing.T) {
+	clock := &steppingClock{now: time.Now()}
+	ts := newSearchServer(t, serverOptions{clock: clock.Now, tune: func(c *httpapi.Config) {
+		c.Searches = httpapi.Limit{Burst: 3, Every: 10 * time.Second}
+	}})
+	tm := ts.team(t)
+	search := func() response {
+		return ts.do(t, request{method: "GET", path: "/api/search?q=burst", token: tm.bob.Token})
+	}
+	for i := range 3 {
+		if r := search(); r.Status != http.StatusOK {
+			t.Fatalf("search %d of a burst of 3: %d %s", i+1, r.Status, r.Raw)
+		}
+	}
+	r := search()
+	wantError(t, r, http.StatusTooManyRequests, backend.ERATELIMIT)
+	if got := r.Header.Get("Retry-After"); got != "10" {
+		t.Errorf("Retry-After %q, want 10", got)
+	}
+	clock.set(clock.Now().Add(10 * time.Second)) // one search more
+	if r := search(); r.Status != http.StatusOK {
+		t.Errorf("10 s later: %d %s", r.Status, r.Raw)
+	}
+	if r := search(); r.Status != http.StatusTooManyRequests {
+		t.Errorf("then: %d, want 429", r.Status)
+	}
+
+	off := newSearchServer(t, serverOptions{clock: clock.Now, tune: func(c *httpapi.Config) { c.Searches = httpapi.Off }})
+	tm = off.team(t)
+	for i := range 2*httpapi.DefaultSearchBurst + 1 {
+		if r := off.do(t, request{method: "GET", path: "/api/search?q=burst", token: tm.bob.Token}); r.Status != http.StatusOK {
+			t.Fatalf("search %d with the limit off: %d %s", i+1, r.Status, r.Raw)
+		}
 	}
 }
 

@@ -235,8 +235,8 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 type limitFlags struct {
 	signInIPBurst, signInAccountBurst, registerIPBurst int
 	signInIPEvery, signInAccountEvery, registerIPEvery time.Duration
-	messageRate, reactionRate                          float64
-	messageBurst, reactionBurst                        int
+	messageRate, reactionRate, searchRate              float64
+	messageBurst, reactionBurst, searchBurst           int
 	uploadQuotaMB                                      int64
 
 	maxStreamsPerUser, replayLimit, maxConnsPerIP int
@@ -255,6 +255,8 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.messageBurst, "message-burst", httpapi.DefaultMessageBurst, "messages (and uploads) per user at once (0: no message limit)")
 	fs.Float64Var(&l.reactionRate, "reaction-rate", httpapi.DefaultReactionRate, "reactions, pins and message deletes per second per user after the burst (0: no limit)")
 	fs.IntVar(&l.reactionBurst, "reaction-burst", httpapi.DefaultReactionBurst, "reactions, pins and message deletes per user at once (0: no limit)")
+	fs.Float64Var(&l.searchRate, "search-rate", httpapi.DefaultSearchRate, "searches per second per user after the burst (0: no limit)")
+	fs.IntVar(&l.searchBurst, "search-burst", httpapi.DefaultSearchBurst, "searches per user at once (0: no limit)")
 	fs.Int64Var(&l.uploadQuotaMB, "upload-quota-mb", httpapi.DefaultUploadQuota>>20, "MiB each user may upload per UTC day (0: no quota)")
 	fs.IntVar(&l.maxStreamsPerUser, "max-streams-per-user", hub.DefaultMaxStreamsPerUser, "streams one user may hold open at once; beyond it 429 (0: no limit)")
 	fs.IntVar(&l.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
@@ -295,6 +297,7 @@ func (l *limitFlags) apply(cfg *teamserver.Config) error {
 	}
 	perSecond(&cfg.Messages, "message", l.messageRate, l.messageBurst)
 	perSecond(&cfg.Reactions, "reaction", l.reactionRate, l.reactionBurst)
+	perSecond(&cfg.Searches, "search", l.searchRate, l.searchBurst)
 	if err != nil {
 		return err
 	}

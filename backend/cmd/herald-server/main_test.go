@@ -417,6 +417,7 @@ var limitFlagDefaults = map[string]string{
 	"signin-account-burst": "10", "signin-account-every": "30s",
 	"register-ip-burst": "20", "register-ip-every": "3s",
 	"message-rate": "10", "message-burst": "30", "upload-quota-mb": "1024", "reaction-rate": "10", "reaction-burst": "60",
+	"search-rate": "5", "search-burst": "20",
 	"max-streams-per-user": "20", "max-conns-per-ip": "128", "body-timeout": "30s", "replay-limit": "50000",
 }
 
@@ -439,7 +440,8 @@ func TestHelpListsTheLimits(t *testing.T) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // should a bad value start the server after all, it stops at once
 	for _, args := range [][]string{{"--signin-ip-burst", "-1"}, {"--register-ip-every", "-3s"}, {"--message-rate", "-1"},
-		{"--message-burst", "-5"}, {"--upload-quota-mb", "-1"}, {"--reaction-rate", "-1"}, {"--reaction-burst", "-2"}} {
+		{"--message-burst", "-5"}, {"--upload-quota-mb", "-1"}, {"--reaction-rate", "-1"}, {"--reaction-burst", "-2"},
+		{"--search-rate", "-1"}, {"--search-burst", "-3"}} {
 		if err := run(done, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...), &out, &errOut); err == nil {
 			t.Errorf("serve %v succeeded", args)
 		}
@@ -520,12 +522,50 @@ func TestZeroTurnsLimitsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, lim := range map[string]httpapi.Limit{"signin-ip": cfg.SignInIP, "signin-account": cfg.SignInAccount,
-		"register-ip": cfg.RegisterIP, "message": cfg.Messages, "reaction": cfg.Reactions} {
+		"register-ip": cfg.RegisterIP, "message": cfg.Messages, "reaction": cfg.Reactions, "search": cfg.Searches} {
 		if lim != httpapi.Off {
 			t.Errorf("%s: %+v, want off", name, lim)
 		}
 	}
 	if cfg.UploadQuota >= 0 {
 		t.Errorf("--upload-quota-mb 0 gives UploadQuota %d, want negative (off)", cfg.UploadQuota)
+	}
+}
+
+// The search flags reach the server: a burst of 2 searches, then 429 with Retry-After; their
+// defaults are httpapi's (a burst of 20, then 5 per second).
+func TestSearchFlagsTakeEffect(t *testing.T) {
+	o, fs := newFlags(io.Discard)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	var cfg teamserver.Config
+	if err := o.limits.apply(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if want := (httpapi.Limit{Burst: 20, Every: time.Second / 5}); cfg.Searches != want {
+		t.Errorf("default Searches %+v, want %+v", cfg.Searches, want)
+	}
+
+	tight := startServer(t, t.TempDir(), "--search-burst", "2", "--search-rate", "0.001")
+	tm := setupTeam(t, tight.URL)
+	search := func() *http.Response {
+		req, _ := http.NewRequest("GET", tight.URL+"/api/search?q=anything", nil)
+		req.Header.Set("Authorization", "Bearer "+tm.bob)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i, want := range []int{200, 200, 429} {
+		resp := search()
+		if resp.StatusCode != want {
+			t.Fatalf("search %d with a burst of 2: %d, want %d", i, resp.StatusCode, want)
+		}
+		if want == 429 && resp.Header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After")
+		}
 	}
 }
