@@ -39,6 +39,32 @@ export interface Message {
   createdAt: number
   /** The processed file a file message carries. */
   attachment?: FileInfo
+  /** A reply: the top-level message of the same chat whose thread it belongs to. */
+  parentId?: string
+  /** A reply that is also shown in the chat's own history ("also send to the chat"). */
+  alsoToChat?: boolean
+  /** When the author last changed content (Unix ms); absent if never. */
+  editedAt?: number
+  /** A tombstone: the message was deleted, its content, attachment, reactions and pin are gone
+   * (content is ""). Id, chat, author, parent, time and the thread counts remain. */
+  deleted?: boolean
+  /** A top-level message's thread: its replies that are not deleted, and when the newest was
+   * posted (Unix ms). */
+  replyCount?: number
+  lastReplyAt?: number
+  /** The emoji members reacted with, in the order each was first used. */
+  reactions?: Reaction[]
+  /** Pinned to its chat (GET /api/chats/{chatId}/pins). */
+  pinned?: boolean
+}
+
+/** One emoji on a message and who reacted with it (backend.Reaction). */
+export interface Reaction {
+  emoji: string
+  /** userIds.length: shown without counting. */
+  count: number
+  /** The members who reacted, in the order they did. */
+  userIds: string[]
 }
 
 /** An uploaded file as the server describes it (GET /api/files/{id} serves its bytes). */
@@ -74,6 +100,9 @@ export type EventType =
   | 'MENTION'
   | 'NOTIFICATION'
   | 'SESSION_ENDED'
+  | 'MESSAGE_UPDATED'
+  | 'MESSAGE_DELETED'
+  | 'READ_MARKER'
 
 /** Why SESSION_ENDED ended the session (backend.Session* in Go). */
 export type SessionEndReason = 'signed_out' | 'expired' | 'password_changed' | 'revoked'
@@ -96,7 +125,13 @@ export interface Event {
   type: EventType
   timestamp: number
   chatId?: string
+  /** NEW_MESSAGE, MESSAGE_UPDATED (the message's whole new state), MENTION. */
   message?: Message
+  /** MESSAGE_DELETED (the message that is a tombstone now) and READ_MARKER (where the reader's
+   * marker moved to). */
+  messageId?: string
+  /** The thread of a deleted reply (MESSAGE_DELETED) or of a thread's composer (TYPING). */
+  parentId?: string
   chat?: Chat
   userId?: string
   agent?: Agent
@@ -124,7 +159,7 @@ export interface UploadProgress {
 }
 
 /** What a notification is about; each kind can be switched off and given its own sound. */
-export type NotificationKind = 'message' | 'mention' | 'task' | 'agent' | 'system' | 'file'
+export type NotificationKind = 'message' | 'mention' | 'reply' | 'task' | 'agent' | 'system' | 'file'
 
 export type SystemLevel = 'info' | 'warning' | 'critical'
 
@@ -140,6 +175,11 @@ export interface Notification {
   /** System notifications only. */
   level?: SystemLevel
   chatId?: string
+  /** The message it is about (kinds message, mention, reply): deleting the message removes the
+   * notification, reading the chat marks it read. */
+  messageId?: string
+  /** The thread of a reply (kind reply). */
+  parentId?: string
   createdAt: number
   read: boolean
   /** false: recorded silently (no toast, sound or browser notification); reason says why. */

@@ -113,6 +113,7 @@ describe('NotificationBell', () => {
       'All',
       'Messages',
       'Mentions',
+      'Replies',
       'Tasks',
       'Agents',
       'System',

@@ -61,6 +61,7 @@ interface Held {
 const SUMMARY_WORDS: Record<NotificationKind, [string, string]> = {
   message: ['message', 'messages'],
   mention: ['mention', 'mentions'],
+  reply: ['reply', 'replies'],
   task: ['task update', 'task updates'],
   agent: ['agent update', 'agent updates'],
   system: ['system alert', 'system alerts'],

@@ -14,6 +14,7 @@ export function isSoundName(name: unknown): name is SoundName {
 const DEFAULT_SOUNDS: Record<NotificationKind, SoundName> = {
   message: 'pop',
   mention: 'chime',
+  reply: 'pop',
   task: 'bell',
   agent: 'blip',
   system: 'alert',

@@ -7,6 +7,7 @@ import { DEFAULT_TOAST_SECONDS } from '../../notifications/preferences'
 export const SETTINGS_KINDS: readonly NotificationKind[] = [
   'message',
   'mention',
+  'reply',
   'task',
   'agent',
   'system',
@@ -17,6 +18,7 @@ export const SETTINGS_KINDS: readonly NotificationKind[] = [
 export const SETTINGS_KIND_LABELS: Record<NotificationKind, string> = {
   message: 'Messages',
   mention: 'Mentions',
+  reply: 'Thread replies',
   task: 'Tasks',
   agent: 'Agent status',
   system: 'System alerts',
