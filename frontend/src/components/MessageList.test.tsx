@@ -26,7 +26,7 @@ function pending(clientId: string, state: PendingMessage['state'], error?: strin
 }
 
 function view(partial: Partial<ChatView> = {}): ChatView {
-  return { messages: [], pending: [], hasMoreBefore: false, loading: false, ...partial }
+  return { messages: [], pending: [], hasMoreBefore: false, hasMoreAfter: false, loading: false, ...partial }
 }
 
 type Props = Parameters<typeof MessageList>[0]

@@ -15,7 +15,7 @@ function team() {
   return snapshot({
     chats: [general, chat('c2', 'random', [ada.id])],
     users: { [ada.id]: { ...ada, online: true }, [bob.id]: bob, [carol.id]: carol, [dan.id]: dan },
-    views: { c1: { messages: [], pending: [], hasMoreBefore: false, loading: false } },
+    views: { c1: { messages: [], pending: [], hasMoreBefore: false, hasMoreAfter: false, loading: false } },
   })
 }
 
