@@ -108,7 +108,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
   }, [editingId])
 
   // A link to a reply opens its thread (show then finds the reply there).
-  const [linkedThread, setLinkedThread] = useState(target?.threadId)
+  const [linkedThread, setLinkedThread] = useState<string | undefined>(undefined)
   if (target?.threadId !== linkedThread) {
     setLinkedThread(target?.threadId)
     if (target?.threadId !== undefined) setThreadId(target.threadId)

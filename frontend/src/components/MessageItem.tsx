@@ -208,12 +208,8 @@ function ThreadLink({ message, actions }: { message: Message; actions: MessageAc
     <button type="button" className="thread-link" onClick={() => actions.openThread(message.id)}>
       {count === 1 ? '1 reply' : `${count} replies`}
       {last}
-      {unread > 0 && (
-        <span className="thread-unread">
-          <span aria-hidden="true"> · </span>
-          {unread} new
-        </span>
-      )}
+      {unread > 0 && ' · '}
+      {unread > 0 && <span className="thread-unread">{unread} new</span>}
     </button>
   )
 }

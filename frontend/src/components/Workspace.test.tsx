@@ -56,6 +56,24 @@ describe('Workspace', () => {
     expect(document.title).toBe('#general · Herald')
   })
 
+  it('searches messages from the app bar and opens a result at its message', async () => {
+    const store = new FakeChatStore(team())
+    const message = { id: 'm7', chatId: 'c1', authorId: bob.id, content: 'ship it', createdAt: 1 }
+    const search = vi.spyOn(store, 'search').mockResolvedValue({
+      results: [{ message, chatId: 'c1', snippet: 'ship it' }],
+    })
+    renderWorkspace(store)
+    const user = userEvent.setup()
+
+    const box = within(screen.getByRole('banner')).getByRole('combobox', { name: 'Search messages' })
+    await user.type(box, 'ship')
+    const option = await within(screen.getByRole('listbox', { name: 'Search results' })).findByRole('option')
+    expect(search).toHaveBeenCalledWith({ q: 'ship', limit: 20 })
+    await user.click(option)
+
+    expect(window.location.pathname + window.location.search).toBe('/chats/c1?message=m7')
+  })
+
   it('shows the connection state above everything else', () => {
     const stream = new FakeEventStream()
     renderWorkspace(new FakeChatStore(team()), { stream })
