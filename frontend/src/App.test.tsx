@@ -200,6 +200,27 @@ describe('App', () => {
     expect(await screen.findByRole('heading', { level: 1, name: 'general' })).toBeDefined()
   })
 
+  it('opens a message link (a copied link, a search result) at the message, in its thread for a reply', async () => {
+    window.history.replaceState(null, '', '/chats/c2?message=m9')
+    stubServer({ 'GET /api/server': ready, 'GET /api/me': () => json(200, { user: ada }) })
+    const { connect, store } = fakeConnection()
+    const showMessage = vi.spyOn(store, 'showMessage')
+    const findReply = vi.spyOn(store, 'findReply')
+    renderApp(connect)
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'random' })).toBeDefined()
+    await vi.waitFor(() => expect(showMessage).toHaveBeenCalledWith('c2', 'm9'))
+    // Followed once: the address is the chat's again.
+    await vi.waitFor(() => expect(window.location.pathname + window.location.search).toBe('/chats/c2'))
+
+    act(() => {
+      window.history.pushState(null, '', '/chats/c2?message=r1&thread=m9')
+      window.dispatchEvent(new PopStateEvent('popstate'))
+    })
+    await vi.waitFor(() => expect(findReply).toHaveBeenCalledWith('m9', 'r1'))
+    expect(screen.getByRole('complementary', { name: 'Thread in #random' })).toBeDefined()
+  })
+
   it('registers with the code of an invite link', async () => {
     window.history.replaceState(null, '', '/join/inv1te')
     const fetchMock = stubServer({

@@ -298,6 +298,8 @@ function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut 
       stream={connection.stream}
       notifications={connection.notifications}
       chatId={route.page === 'chat' ? route.chatId : null}
+      messageId={route.page === 'chat' ? route.messageId : null}
+      threadId={route.page === 'chat' ? route.threadId : null}
       settings={route.page === 'settings'}
       taskId={route.page === 'task' ? route.taskId : null}
       pagesApi={api}

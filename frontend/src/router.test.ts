@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { chatPath, navigate, parseRoute, settingsPath, subscribeToLocation, taskPath } from './router'
+import {
+  chatPath,
+  currentPath,
+  messagePath,
+  navigate,
+  parseRoute,
+  settingsPath,
+  subscribeToLocation,
+  taskPath,
+} from './router'
 
 describe('parseRoute', () => {
   it.each([
@@ -19,12 +28,28 @@ describe('parseRoute', () => {
     ['/tasks/01JTASK/', { page: 'task', taskId: '01JTASK' }],
     ['/tasks/', { page: 'home' }],
     ['/tasks/a/b', { page: 'home' }],
+    ['/chats/c1?message=m1', { page: 'chat', chatId: 'c1', messageId: 'm1' }],
+    ['/chats/c1?message=m2&thread=m1', { page: 'chat', chatId: 'c1', messageId: 'm2', threadId: 'm1' }],
+    ['/chats/c1?thread=m1', { page: 'chat', chatId: 'c1' }],
+    ['/chats/c1?message=', { page: 'chat', chatId: 'c1' }],
+    ['/settings?message=m1', { page: 'settings' }],
   ])('%s', (path, route) => {
     expect(parseRoute(path)).toEqual(route)
   })
 
   it('round-trips chat paths', () => {
     expect(parseRoute(chatPath('x/y?'))).toEqual({ page: 'chat', chatId: 'x/y?' })
+  })
+
+  it('round-trips message links, with their thread', () => {
+    expect(messagePath('c 1', 'm&1')).toBe('/chats/c%201?message=m%261')
+    expect(parseRoute(messagePath('c 1', 'm&1'))).toEqual({ page: 'chat', chatId: 'c 1', messageId: 'm&1' })
+    expect(parseRoute(messagePath('c1', 'm2', 'm1'))).toEqual({
+      page: 'chat',
+      chatId: 'c1',
+      messageId: 'm2',
+      threadId: 'm1',
+    })
   })
 
   it('round-trips task and settings paths', () => {
@@ -58,5 +83,17 @@ describe('navigate', () => {
     unsubscribe()
     navigate('/')
     expect(listener).toHaveBeenCalledTimes(2)
+  })
+
+  it('tells a change of the query alone, such as a message link into the open chat', () => {
+    const listener = vi.fn<() => void>()
+    const unsubscribe = subscribeToLocation(listener)
+    navigate('/chats/c1')
+    navigate('/chats/c1?message=m1')
+    expect(currentPath()).toBe('/chats/c1?message=m1')
+    expect(listener).toHaveBeenCalledTimes(2)
+    navigate('/chats/c1?message=m1')
+    expect(listener).toHaveBeenCalledTimes(2)
+    unsubscribe()
   })
 })

@@ -3,7 +3,8 @@
 //
 //   /                 the app (chat list; sign-in or first-run setup when signed out)
 //   /join/{code}      register with an invite code
-//   /chats/{chatId}   one chat
+//   /chats/{chatId}   one chat; ?message={id} opens it at that message (a shared link, a search
+//                     result), &thread={parentId} for a reply, in its thread
 //   /settings         notification settings
 //   /tasks/{taskId}   a task's results
 //
@@ -12,15 +13,33 @@
 export type Route =
   | { page: 'home' }
   | { page: 'join'; code: string }
-  | { page: 'chat'; chatId: string }
+  | {
+      page: 'chat'
+      chatId: string
+      /** Open the chat at this message, highlighted (?message=). */
+      messageId?: string
+      /** The message is a reply: open this thread too (?thread=). */
+      threadId?: string
+    }
   | { page: 'settings' }
   | { page: 'task'; taskId: string }
 
-export function parseRoute(pathname: string): Route {
+/** The route of a same-origin path, with or without its query (?message=…&thread=…). */
+export function parseRoute(path: string): Route {
+  const queryAt = path.indexOf('?')
+  const pathname = queryAt < 0 ? path : path.slice(0, queryAt)
+  const query = new URLSearchParams(queryAt < 0 ? '' : path.slice(queryAt + 1))
   const join = /^\/join\/([^/]+)\/?$/.exec(pathname)
   if (join?.[1]) return { page: 'join', code: decodeSegment(join[1]) }
   const chat = /^\/chats\/([^/]+)\/?$/.exec(pathname)
-  if (chat?.[1]) return { page: 'chat', chatId: decodeSegment(chat[1]) }
+  if (chat?.[1]) {
+    const route: Route = { page: 'chat', chatId: decodeSegment(chat[1]) }
+    const messageId = query.get('message')
+    const threadId = query.get('thread')
+    if (messageId) route.messageId = messageId
+    if (messageId && threadId) route.threadId = threadId
+    return route
+  }
   if (/^\/settings\/?$/.test(pathname)) return { page: 'settings' }
   const task = /^\/tasks\/([^/]+)\/?$/.exec(pathname)
   if (task?.[1]) return { page: 'task', taskId: decodeSegment(task[1]) }
@@ -29,6 +48,16 @@ export function parseRoute(pathname: string): Route {
 
 export function chatPath(chatId: string): string {
   return `/chats/${encodeURIComponent(chatId)}`
+}
+
+/**
+ * The link that opens a chat at one of its messages ("Copy link", search results, notifications):
+ * /chats/{chatId}?message={id}, with &thread={parentId} for a reply, which opens its thread too.
+ */
+export function messagePath(chatId: string, messageId: string, threadId?: string): string {
+  const query = new URLSearchParams({ message: messageId })
+  if (threadId) query.set('thread', threadId)
+  return `${chatPath(chatId)}?${query.toString()}`
 }
 
 export function taskPath(taskId: string): string {
@@ -56,13 +85,18 @@ const listeners = new Set<() => void>()
  * of adding one (for redirects, so Back does not bounce into them again).
  */
 export function navigate(path: string, { replace = false }: { replace?: boolean } = {}): void {
-  if (path === window.location.pathname) return
+  if (path === currentPath()) return
   if (replace) {
     window.history.replaceState(null, '', path)
   } else {
     window.history.pushState(null, '', path)
   }
   for (const listener of listeners) listener()
+}
+
+/** The page's path with its query, as parseRoute and navigate take it. */
+export function currentPath(): string {
+  return window.location.pathname + window.location.search
 }
 
 /** Calls listener whenever the path changes: navigate() or the browser's Back/Forward. */

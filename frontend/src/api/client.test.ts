@@ -252,3 +252,161 @@ describe('ApiClient.postMessage in the desktop app', () => {
     expect(isQueuedPost(result)).toBe(true)
   })
 })
+
+describe('ApiClient: edits, deletes, threads, reactions, pins, search', () => {
+  const message: Message = {
+    id: 'm2',
+    chatId: 'c1',
+    authorId: 'u1',
+    content: 'hello again',
+    createdAt: 1_700_000_000_001,
+    editedAt: 1_700_000_000_500,
+  }
+
+  it.each<{
+    name: string
+    call: (api: ApiClient) => Promise<unknown>
+    body: unknown
+    url: string
+    method: string
+    sent: unknown
+    result: unknown
+  }>([
+    {
+      name: 'editMessage',
+      call: (api) => api.editMessage('c1', 'm/2', 'hello again'),
+      body: { message },
+      url: '/api/chats/c1/messages/m%2F2',
+      method: 'PATCH',
+      sent: { content: 'hello again' },
+      result: message,
+    },
+    {
+      name: 'listMessages around',
+      call: (api) => api.listMessages('c1', { around: 'm2', limit: 50 }),
+      body: { messages: [message], hasMore: false, hasMoreAfter: true },
+      url: '/api/chats/c1/messages?around=m2&limit=50',
+      method: 'GET',
+      sent: undefined,
+      result: { messages: [message], hasMore: false, hasMoreAfter: true },
+    },
+    {
+      name: 'listReplies',
+      call: (api) => api.listReplies('c1', 'm1', { before: 'm9', limit: 30 }),
+      body: { messages: [message], hasMore: true },
+      url: '/api/chats/c1/messages/m1/replies?before=m9&limit=30',
+      method: 'GET',
+      sent: undefined,
+      result: { messages: [message], hasMore: true },
+    },
+    {
+      name: 'listPins',
+      call: (api) => api.listPins('c1'),
+      body: { messages: [message] },
+      url: '/api/chats/c1/pins',
+      method: 'GET',
+      sent: undefined,
+      result: [message],
+    },
+    {
+      name: 'search',
+      call: (api) => api.search({ q: 'deploy "release notes"', chatId: 'c1', from: 'u2', cursor: 'k1' }),
+      body: { results: [{ message, chatId: 'c1', snippet: '…the deploy…' }], nextCursor: 'k2' },
+      url: '/api/search?q=deploy+%22release+notes%22&chatId=c1&from=u2&cursor=k1',
+      method: 'GET',
+      sent: undefined,
+      result: { results: [{ message, chatId: 'c1', snippet: '…the deploy…' }], nextCursor: 'k2' },
+    },
+    {
+      name: 'postMessage as a reply',
+      call: (api) => api.postMessage('c1', 'me too', 'cid', { parentId: 'm1', alsoToChat: true }),
+      body: { message },
+      url: '/api/chats/c1/messages',
+      method: 'POST',
+      sent: { content: 'me too', clientId: 'cid', parentId: 'm1', alsoToChat: true },
+      result: message,
+    },
+    {
+      name: 'postMessage as a reply in the thread only',
+      call: (api) => api.postMessage('c1', 'me too', 'cid', { parentId: 'm1', alsoToChat: false }),
+      body: { message },
+      url: '/api/chats/c1/messages',
+      method: 'POST',
+      sent: { content: 'me too', clientId: 'cid', parentId: 'm1' },
+      result: message,
+    },
+  ])('$name calls $method $url and unwraps the answer', async ({ call, body, url, method, sent, result }) => {
+    const fetchMock = stubFetch(jsonResponse(200, body))
+
+    await expect(call(new ApiClient())).resolves.toEqual(result)
+
+    const [calledUrl, init] = fetchMock.mock.calls[0] ?? []
+    expect(calledUrl).toBe(url)
+    expect(init?.method).toBe(method)
+    expect(init?.body).toBe(sent === undefined ? undefined : JSON.stringify(sent))
+  })
+
+  it.each([
+    {
+      name: 'deleteMessage',
+      call: (api: ApiClient) => api.deleteMessage('c1', 'm2'),
+      method: 'DELETE',
+      url: '/api/chats/c1/messages/m2',
+      sent: undefined,
+    },
+    {
+      name: 'addReaction',
+      call: (api: ApiClient) => api.addReaction('c1', 'm2', '👍🏽'),
+      method: 'PUT',
+      url: '/api/chats/c1/messages/m2/reactions/%F0%9F%91%8D%F0%9F%8F%BD',
+      sent: undefined,
+    },
+    {
+      name: 'removeReaction of a ZWJ sequence',
+      call: (api: ApiClient) => api.removeReaction('c1', 'm2', '👩‍💻'),
+      method: 'DELETE',
+      url: '/api/chats/c1/messages/m2/reactions/%F0%9F%91%A9%E2%80%8D%F0%9F%92%BB',
+      sent: undefined,
+    },
+    {
+      name: 'pinMessage',
+      call: (api: ApiClient) => api.pinMessage('c1', 'm2'),
+      method: 'PUT',
+      url: '/api/chats/c1/pins/m2',
+      sent: undefined,
+    },
+    {
+      name: 'unpinMessage',
+      call: (api: ApiClient) => api.unpinMessage('c1', 'm2'),
+      method: 'DELETE',
+      url: '/api/chats/c1/pins/m2',
+      sent: undefined,
+    },
+    {
+      name: 'typing in a thread',
+      call: (api: ApiClient) => api.typing('c1', 'm1'),
+      method: 'POST',
+      url: '/api/chats/c1/typing',
+      sent: JSON.stringify({ parentId: 'm1' }),
+    },
+  ])('$name: $method $url, accepting the empty 204 answer', async ({ call, method, url, sent }) => {
+    const fetchMock = stubFetch(new Response(null, { status: 204 }))
+
+    await expect(call(new ApiClient())).resolves.toBeUndefined()
+
+    const [calledUrl, init] = fetchMock.mock.calls[0] ?? []
+    expect(calledUrl).toBe(url)
+    expect(init?.method).toBe(method)
+    expect(init?.body).toBe(sent)
+  })
+
+  it('surfaces a refusal as ApiRequestError, as every call does', async () => {
+    stubFetch(jsonResponse(409, { error: { code: 'conflict', message: 'This message was deleted.' } }))
+
+    await expect(new ApiClient().editMessage('c1', 'm2', 'x')).rejects.toMatchObject({
+      status: 409,
+      code: 'conflict',
+      message: 'This message was deleted.',
+    })
+  })
+})

@@ -39,12 +39,54 @@ export interface MessagePageParams {
   after?: string
   /** Only messages older than this message ID. */
   before?: string
+  /** limit messages centred on this one: the older half, it, the newer half. For a reply that is
+   * only in its thread the page is centred on its parent. Not with after or before. */
+  around?: string
   limit?: number
 }
 
 export interface MessagePage {
   messages: Message[]
+  /** Older messages exist. */
   hasMore: boolean
+  /** Newer messages exist (only in the answer to an around request). */
+  hasMoreAfter?: boolean
+}
+
+/** A reply's thread and whether it shows in the chat's history too (POST …/messages). */
+export interface ReplyOptions {
+  parentId?: string
+  alsoToChat?: boolean
+}
+
+/** GET /api/search: every field but q is optional. */
+export interface SearchParams {
+  /** Words (all must match; `word*` also as a prefix) and "quoted phrases". */
+  q: string
+  /** Only this chat (one of the caller's). */
+  chatId?: string
+  /** Only messages by this author (a user id). */
+  from?: string
+  /** Dates (YYYY-MM-DD, UTC) or Unix ms. */
+  before?: string
+  after?: string
+  /** 1–50, default 20. */
+  limit?: number
+  /** The previous page's nextCursor. */
+  cursor?: string
+}
+
+export interface SearchResult {
+  message: Message
+  chatId: string
+  /** A short plain-text window of the message around the first match ("…" where cut). */
+  snippet: string
+}
+
+/** Results newest first; nextCursor pages on when there are more. */
+export interface SearchPage {
+  results: SearchResult[]
+  nextCursor?: string
 }
 
 /** A user as the directory lists them: online while they hold at least one event stream open. */
@@ -110,7 +152,7 @@ export function isQueuedPost(result: unknown): result is QueuedPost {
   return typeof result === 'object' && result !== null && 'queued' in result && result.queued === true
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** How long a request may go unanswered (ms). */
 export const REQUEST_TIMEOUT_MS = 20_000
@@ -193,23 +235,90 @@ export class ApiClient {
     return chat
   }
 
-  listMessages(chatId: string, { after, before, limit }: MessagePageParams = {}): Promise<MessagePage> {
-    const query = new URLSearchParams()
-    if (after !== undefined) query.set('after', after)
-    if (before !== undefined) query.set('before', before)
-    if (limit !== undefined) query.set('limit', String(limit))
-    const search = query.toString()
-    const path = `${chatPath(chatId)}/messages${search ? `?${search}` : ''}`
+  /** A page of the chat's history (top-level messages, tombstones, replies also sent to the
+   * chat), oldest first. */
+  listMessages(chatId: string, params: MessagePageParams = {}): Promise<MessagePage> {
+    return this.request<MessagePage>('GET', `${chatPath(chatId)}/messages${pageQuery(params)}`)
+  }
+
+  /** A page of a thread's replies, oldest first, paged like history (404 for an unknown parent). */
+  listReplies(
+    chatId: string,
+    parentId: string,
+    { after, before, limit }: Omit<MessagePageParams, 'around'> = {},
+  ): Promise<MessagePage> {
+    const path = `${messagePath(chatId, parentId)}/replies${pageQuery({ after, before, limit })}`
     return this.request<MessagePage>('GET', path)
   }
 
   /** The stored message (201, or 200 for a clientId the server already had), or, in the desktop
-   * app while the team server is unreachable, the app's word that it queued the message (202). */
-  async postMessage(chatId: string, content: string, clientId: string): Promise<PostResult> {
-    const response = await this.send('POST', `${chatPath(chatId)}/messages`, { content, clientId })
-    const body: unknown = await response.json()
-    if (response.status === 202 && isQueuedPost(body)) return body
-    return (body as { message: Message }).message
+   * app while the team server is unreachable, the app's word that it queued the message (202).
+   * With parentId it is a reply in that message's thread (alsoToChat: in the chat's history
+   * too). */
+  async postMessage(
+    chatId: string,
+    content: string,
+    clientId: string,
+    { parentId, alsoToChat }: ReplyOptions = {},
+  ): Promise<PostResult> {
+    const body: Record<string, unknown> = { content, clientId }
+    if (parentId !== undefined) body.parentId = parentId
+    if (parentId !== undefined && alsoToChat) body.alsoToChat = true
+    const response = await this.send('POST', `${chatPath(chatId)}/messages`, body)
+    const answer: unknown = await response.json()
+    if (response.status === 202 && isQueuedPost(answer)) return answer
+    return (answer as { message: Message }).message
+  }
+
+  /** Replaces the content of the caller's own message (403 someone else's, 409 deleted) and
+   * returns it with editedAt set. */
+  async editMessage(chatId: string, messageId: string, content: string): Promise<Message> {
+    const { message } = await this.request<{ message: Message }>('PATCH', messagePath(chatId, messageId), {
+      content,
+    })
+    return message
+  }
+
+  /** Deletes a message (its author, or an admin): it becomes a tombstone for everyone. */
+  async deleteMessage(chatId: string, messageId: string): Promise<void> {
+    await this.send('DELETE', messagePath(chatId, messageId))
+  }
+
+  /** Adds the caller's reaction (one emoji; idempotent). 409 beyond 20 emoji or on a tombstone. */
+  async addReaction(chatId: string, messageId: string, emoji: string): Promise<void> {
+    await this.send('PUT', reactionPath(chatId, messageId, emoji))
+  }
+
+  /** Removes the caller's reaction (idempotent). */
+  async removeReaction(chatId: string, messageId: string, emoji: string): Promise<void> {
+    await this.send('DELETE', reactionPath(chatId, messageId, emoji))
+  }
+
+  /** Pins a message to its chat (idempotent; 409 a tombstone or beyond 100 pins). */
+  async pinMessage(chatId: string, messageId: string): Promise<void> {
+    await this.send('PUT', `${chatPath(chatId)}/pins/${encodeURIComponent(messageId)}`)
+  }
+
+  async unpinMessage(chatId: string, messageId: string): Promise<void> {
+    await this.send('DELETE', `${chatPath(chatId)}/pins/${encodeURIComponent(messageId)}`)
+  }
+
+  /** The chat's pinned messages, most recently pinned first. */
+  async listPins(chatId: string): Promise<Message[]> {
+    const { messages } = await this.request<{ messages: Message[] }>('GET', `${chatPath(chatId)}/pins`)
+    return messages
+  }
+
+  /** Messages of the caller's chats matching q, newest first. */
+  search({ q, chatId, from, before, after, limit, cursor }: SearchParams): Promise<SearchPage> {
+    const query = new URLSearchParams({ q })
+    if (chatId) query.set('chatId', chatId)
+    if (from) query.set('from', from)
+    if (before) query.set('before', before)
+    if (after) query.set('after', after)
+    if (limit !== undefined) query.set('limit', String(limit))
+    if (cursor) query.set('cursor', cursor)
+    return this.request<SearchPage>('GET', `/api/search?${query.toString()}`)
   }
 
   /** Moves the caller's read marker in the chat to messageId. */
@@ -217,9 +326,10 @@ export class ApiClient {
     await this.send('POST', `${chatPath(chatId)}/read`, { messageId })
   }
 
-  /** Tells the chat's other members that the caller is typing (an ephemeral event, not stored). */
-  async typing(chatId: string): Promise<void> {
-    await this.send('POST', `${chatPath(chatId)}/typing`)
+  /** Tells the chat's other members that the caller is typing (an ephemeral event, not stored),
+   * in the thread of parentId when given. */
+  async typing(chatId: string, parentId?: string): Promise<void> {
+    await this.send('POST', `${chatPath(chatId)}/typing`, parentId === undefined ? undefined : { parentId })
   }
 
   /** The caller's notification history, newest first, filtered by the params. */
@@ -302,6 +412,25 @@ export class ApiClient {
 
 function chatPath(chatId: string): string {
   return `/api/chats/${encodeURIComponent(chatId)}`
+}
+
+function messagePath(chatId: string, messageId: string): string {
+  return `${chatPath(chatId)}/messages/${encodeURIComponent(messageId)}`
+}
+
+/** The emoji is one path segment: every byte of its UTF-8 escaped (ZWJ sequences, flags). */
+function reactionPath(chatId: string, messageId: string, emoji: string): string {
+  return `${messagePath(chatId, messageId)}/reactions/${encodeURIComponent(emoji)}`
+}
+
+function pageQuery({ after, before, around, limit }: MessagePageParams): string {
+  const query = new URLSearchParams()
+  if (after !== undefined) query.set('after', after)
+  if (before !== undefined) query.set('before', before)
+  if (around !== undefined) query.set('around', around)
+  if (limit !== undefined) query.set('limit', String(limit))
+  const search = query.toString()
+  return search ? `?${search}` : ''
 }
 
 async function toRequestError(response: Response): Promise<ApiRequestError> {

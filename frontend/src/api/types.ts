@@ -39,29 +39,29 @@ export interface Message {
   createdAt: number
   /** The processed file a file message carries. */
   attachment?: FileInfo
-  /** The top-level message of the same chat whose thread this reply belongs to; absent for a
-   * top-level message. */
+  /** A reply: the top-level message of the same chat whose thread it belongs to. */
   parentId?: string
-  /** A reply that is also shown in the chat's own history. */
+  /** A reply that is also shown in the chat's own history ("also send to the chat"). */
   alsoToChat?: boolean
-  /** When the author last changed content; absent if never. */
+  /** When the author last changed content (Unix ms); absent if never. */
   editedAt?: number
-  /** A tombstone: the message was deleted; content is empty and attachment, reactions and pin
-   * are gone. */
+  /** A tombstone: the message was deleted, its content, attachment, reactions and pin are gone
+   * (content is ""). Id, chat, author, parent, time and the thread counts remain. */
   deleted?: boolean
-  /** A top-level message's thread: its replies that are not deleted, and when the newest of
-   * them was posted. */
+  /** A top-level message's thread: its replies that are not deleted, and when the newest was
+   * posted (Unix ms). */
   replyCount?: number
   lastReplyAt?: number
   /** The emoji members reacted with, in the order each was first used. */
   reactions?: Reaction[]
+  /** Pinned to its chat (GET /api/chats/{chatId}/pins). */
   pinned?: boolean
 }
 
-/** One emoji on a message and who reacted with it. */
+/** One emoji on a message and who reacted with it (backend.Reaction). */
 export interface Reaction {
   emoji: string
-  /** userIds.length; show it without counting. */
+  /** userIds.length: shown without counting. */
   count: number
   /** The members who reacted, in the order they did. */
   userIds: string[]
@@ -125,7 +125,13 @@ export interface Event {
   type: EventType
   timestamp: number
   chatId?: string
+  /** NEW_MESSAGE, MESSAGE_UPDATED (the message's whole new state), MENTION. */
   message?: Message
+  /** MESSAGE_DELETED (the message that is a tombstone now) and READ_MARKER (where the reader's
+   * marker moved to). */
+  messageId?: string
+  /** The thread of a deleted reply (MESSAGE_DELETED) or of a thread's composer (TYPING). */
+  parentId?: string
   chat?: Chat
   userId?: string
   agent?: Agent
@@ -143,10 +149,6 @@ export interface Event {
   upload?: UploadProgress
   /** SESSION_ENDED: the stream's last frame; the session's requests now answer 401. */
   reason?: SessionEndReason
-  /** MESSAGE_DELETED and READ_MARKER: the message. */
-  messageId?: string
-  /** MESSAGE_DELETED of a reply, TYPING in a thread: the thread's top-level message. */
-  parentId?: string
 }
 
 /** Bytes of an upload the server has received so far; total is −1 when unknown. */
@@ -157,14 +159,7 @@ export interface UploadProgress {
 }
 
 /** What a notification is about; each kind can be switched off and given its own sound. */
-export type NotificationKind =
-  | 'message'
-  | 'mention'
-  | 'reply'
-  | 'task'
-  | 'agent'
-  | 'system'
-  | 'file'
+export type NotificationKind = 'message' | 'mention' | 'reply' | 'task' | 'agent' | 'system' | 'file'
 
 export type SystemLevel = 'info' | 'warning' | 'critical'
 
@@ -180,7 +175,8 @@ export interface Notification {
   /** System notifications only. */
   level?: SystemLevel
   chatId?: string
-  /** The message it is about (kinds message, mention, reply). */
+  /** The message it is about (kinds message, mention, reply): deleting the message removes the
+   * notification, reading the chat marks it read. */
   messageId?: string
   /** The thread of a reply (kind reply). */
   parentId?: string

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react'
 import { errorMessage } from '../api/client'
+import { copyText } from './clipboard'
 import { Fingerprint } from './Fingerprint'
 import { Modal } from './Modal'
 
@@ -45,8 +46,11 @@ export function InviteDialog({ createInvite, onClose }: InviteDialogProps) {
   }, [createInvite])
 
   async function copy(url: string) {
+    const input = document.getElementById(linkId)
     setCopyNote(
-      (await copyText(url, linkId)) ? 'Copied.' : 'Could not copy: select the link and copy it.',
+      (await copyText(url, input instanceof HTMLInputElement ? input : null))
+        ? 'Copied.'
+        : 'Could not copy: select the link and copy it.',
     )
   }
 
@@ -97,24 +101,4 @@ export function InviteDialog({ createInvite, onClose }: InviteDialogProps) {
       </div>
     </Modal>
   )
-}
-
-/**
- * Puts text on the clipboard. The Clipboard API needs a secure context (HTTPS or localhost); a
- * team server on a LAN address is plain HTTP, where the old copy command on the selected input
- * still works. Reports whether either did.
- */
-async function copyText(text: string, inputId: string): Promise<boolean> {
-  if (window.isSecureContext && 'clipboard' in navigator) {
-    try {
-      await navigator.clipboard.writeText(text)
-      return true
-    } catch {
-      // Denied (e.g. the document lost focus): try the fallback.
-    }
-  }
-  const input = document.getElementById(inputId)
-  if (!(input instanceof HTMLInputElement)) return false
-  input.select()
-  return document.execCommand('copy')
 }

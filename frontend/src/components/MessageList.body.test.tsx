@@ -25,6 +25,7 @@ it('formats message text, highlighting mentions of the reader among known people
         ],
         pending: [],
         hasMoreBefore: false,
+        hasMoreAfter: false,
         loading: false,
       }}
       users={{ [ada.id]: { ...ada, online: true }, [bob.id]: bob }}

@@ -26,7 +26,7 @@ function pending(clientId: string, state: PendingMessage['state'], error?: strin
 }
 
 function view(partial: Partial<ChatView> = {}): ChatView {
-  return { messages: [], pending: [], hasMoreBefore: false, loading: false, ...partial }
+  return { messages: [], pending: [], hasMoreBefore: false, hasMoreAfter: false, loading: false, ...partial }
 }
 
 type Props = Parameters<typeof MessageList>[0]
@@ -314,3 +314,43 @@ class FakeIntersectionObserver implements IntersectionObserver {
     this.callback(this.targets.map(entry), this)
   }
 }
+
+describe('MessageList and changed messages', () => {
+  it('shows a tombstone in place of a deleted message, and the next message with its author again', () => {
+    renderList(
+      view({
+        messages: [
+          message('m1', bob.id, 'first'),
+          { ...message('m2', bob.id, ''), deleted: true },
+          message('m3', bob.id, 'after'),
+        ],
+      }),
+    )
+    const items = screen
+      .getAllByRole('listitem')
+      .filter((li) => li.classList.contains('message'))
+    expect(items.map((li) => li.textContent?.includes('This message was deleted.'))).toEqual([false, true, false])
+    expect(items[2]?.querySelector('.message-author')?.textContent).toBe('Bob')
+    // A list without a chat's actions (no context) offers none.
+    expect(screen.queryByRole('button', { name: /More actions/ })).toBeNull()
+  })
+
+  it('offers newer history at the bottom of a view that ends before the newest message', async () => {
+    const onLoadNewer = vi.fn()
+    render(
+      <MessageList
+        chatName="general"
+        view={view({ messages: [message('m1', bob.id, 'old')], hasMoreAfter: true })}
+        users={users}
+        me={ada}
+        onLoadOlder={() => {}}
+        onLoadNewer={onLoadNewer}
+        onRetry={() => {}}
+        onDiscard={() => {}}
+      />,
+    )
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Load newer messages' }))
+    expect(onLoadNewer).toHaveBeenCalledExactlyOnceWith()
+    expect(screen.getByRole('button', { name: 'Jump to latest' })).toBeDefined()
+  })
+})

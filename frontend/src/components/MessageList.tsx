@@ -1,7 +1,7 @@
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'react'
-import type { FileInfo, Message, User } from '../api/types'
-import type { ChatView, LoadOlderOptions, PendingMessage } from '../state/types'
-import { MessageBody } from './MessageBody'
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react'
+import type { Message, User } from '../api/types'
+import type { ChatView, LoadOlderOptions, MessagesView, PendingMessage } from '../state/types'
+import { MessageItem, type MessageItemData } from './MessageItem'
 import { personName } from './names'
 
 /** A message within this long after the previous one by the same author joins its group. */
@@ -10,13 +10,25 @@ const GROUP_WINDOW_MS = 5 * 60 * 1000
 /** Within this many pixels of the bottom counts as "at the bottom" (follow new messages). */
 const BOTTOM_SLACK_PX = 48
 
-/** Older history starts loading this far before the top is actually reached. */
+/** Older (and newer) history starts loading this far before the end is actually reached. */
 const PREFETCH_MARGIN_PX = 300
+
+/** Room left above the "New messages" divider when the list opens at it. */
+const DIVIDER_MARGIN_PX = 24
+
+/** How long a message opened from a link or a search result stays highlighted (ms). */
+export const HIGHLIGHT_MS = 2_500
+
+/** A message to bring into view, focus and highlight; seq tells one request from the next. */
+export interface FocusRequest {
+  messageId: string
+  seq: number
+}
 
 interface MessageListProps {
   chatName: string
   /** undefined until the store has opened the chat. */
-  view: ChatView | undefined
+  view: (MessagesView & Pick<ChatView, 'unreadFrom'>) | undefined
   users: Record<string, User>
   me: User
   /** Called with { automatic: true } when the top of the list comes into view, with nothing
@@ -24,27 +36,33 @@ interface MessageListProps {
   onLoadOlder: (options?: LoadOlderOptions) => void
   onRetry: (clientId: string) => void
   onDiscard: (clientId: string) => void
+  /** As onLoadOlder, at the bottom of a view that ends before the newest message. */
+  onLoadNewer?: (options?: LoadOlderOptions) => void
+  /** Shows the newest messages (a view that ends before them); without it the list only
+   * scrolls. */
+  onJumpToLatest?: () => void
+  /** The list's accessible name; default "Messages in {chatName}". */
+  label?: string
+  /** What the top of the history says; default "This is the very beginning of #{chatName}." */
+  beginning?: ReactNode
+  /** Above the messages, inside the scrolling list (a thread's parent). */
+  header?: ReactNode
+  /** The list of a thread's replies. */
+  inThread?: boolean
+  focus?: FocusRequest | null
 }
 
 type Item =
   | { kind: 'day'; key: string; label: string }
-  | {
-      kind: 'message'
-      key: string
-      authorId: string
-      content: string
-      attachment?: FileInfo
-      createdAt: number
-      /** Same author as the message just above, shortly after it: no name and time header. */
-      continued: boolean
-      pending?: PendingMessage
-    }
+  | { kind: 'divider'; key: string }
+  | ({ kind: 'message' } & MessageItemData)
 
 /**
- * The conversation, oldest at the top. Mount one per chat (key). It opens at the bottom, follows
- * new messages while the reader is at the bottom (and always for their own), keeps the reader's
- * place when older history is inserted above, and asks for older history when the top comes
- * into view.
+ * The conversation, oldest at the top. Mount one per chat (key). It opens at the bottom — or at
+ * the "New messages" divider, or at a message asked for (focus) — follows new messages while the
+ * reader is at the bottom (and always for their own), keeps the reader's place when older
+ * history is inserted above, and asks for more history when an end of what is loaded comes into
+ * view. While the newest message is not in view, "Jump to latest" takes the reader there.
  */
 export function MessageList({
   chatName,
@@ -54,14 +72,30 @@ export function MessageList({
   onLoadOlder,
   onRetry,
   onDiscard,
+  onLoadNewer,
+  onJumpToLatest,
+  label,
+  beginning,
+  header,
+  inThread = false,
+  focus = null,
 }: MessageListProps) {
   const items = useMemo(() => buildItems(view, me), [view, me])
   const usernames = useMemo(() => new Set(Object.values(users).map((u) => u.username)), [users])
   const scroller = useRef<HTMLDivElement>(null)
   const sentinel = useRef<HTMLButtonElement>(null)
+  const bottomSentinel = useRef<HTMLButtonElement>(null)
   const atBottom = useRef(true)
-  // The first and last item and the scroll geometry when last laid out or scrolled.
-  const layout = useRef<{ first?: string; last?: string; height: number; top: number } | null>(null)
+  const [awayFromEnd, setAwayFromEnd] = useState(false)
+  // The first and last item and the scroll geometry when last laid out or scrolled, and whether
+  // the view then ended before the newest message.
+  const layout = useRef<{ first?: string; last?: string; height: number; top: number; moreAfter: boolean } | null>(
+    null,
+  )
+  const placedAtDivider = useRef(false)
+  const focusedSeq = useRef<number | null>(null)
+  const wantEnd = useRef(false)
+  const hasMoreAfter = view?.hasMoreAfter ?? false
 
   useLayoutEffect(() => {
     const el = scroller.current
@@ -70,28 +104,43 @@ export function MessageList({
     const lastItem = items.at(-1)
     const last = lastItem?.key
     const before = layout.current
-    if (before === null) {
+    const target = focus && focusedSeq.current !== focus.seq ? findMessage(el, focus.messageId) : null
+    const divider = el.querySelector<HTMLElement>('.unread-divider')
+    if (target && focus) {
+      focusedSeq.current = focus.seq
+      placedAtDivider.current = true // the reader asked for this message, not for the divider
+      target.scrollIntoView?.({ block: 'center' })
+      target.focus({ preventScroll: true })
+      highlight(target)
+    } else if (divider && !placedAtDivider.current) {
+      placedAtDivider.current = true
+      el.scrollTop = Math.max(0, divider.offsetTop - DIVIDER_MARGIN_PX)
+    } else if (wantEnd.current && !hasMoreAfter) {
+      wantEnd.current = false
+      el.scrollTop = el.scrollHeight
+    } else if (before === null) {
       el.scrollTop = el.scrollHeight
     } else if (last !== before.last) {
+      // A newer page came in below (the view ended before the newest message): stay put.
       const mine = lastItem?.kind === 'message' && lastItem.authorId === me.id
-      if (atBottom.current || mine) el.scrollTop = el.scrollHeight
+      if (!before.moreAfter && (atBottom.current || mine)) el.scrollTop = el.scrollHeight
     } else if (first !== before.first) {
       // Older messages went in above: keep the same message under the reader's eyes.
       el.scrollTop = before.top + (el.scrollHeight - before.height)
     }
-    layout.current = { first, last, height: el.scrollHeight, top: el.scrollTop }
-  }, [items, me.id])
+    layout.current = { first, last, height: el.scrollHeight, top: el.scrollTop, moreAfter: hasMoreAfter }
+  }, [items, me.id, focus, hasMoreAfter])
 
   // The list gets shorter when the composer grows or the window shrinks; stay at the bottom.
   useEffect(() => {
     const el = scroller.current
     if (!el || typeof ResizeObserver === 'undefined') return
     const observer = new ResizeObserver(() => {
-      if (atBottom.current) el.scrollTop = el.scrollHeight
+      if (atBottom.current && !hasMoreAfter) el.scrollTop = el.scrollHeight
     })
     observer.observe(el)
     return () => observer.disconnect()
-  }, [])
+  }, [hasMoreAfter])
 
   const hasMoreBefore = view?.hasMoreBefore ?? false
   const loading = view?.loading ?? true
@@ -112,172 +161,137 @@ export function MessageList({
     return () => observer.disconnect()
   }, [hasMoreBefore, loading, onLoadOlder])
 
+  useEffect(() => {
+    const el = bottomSentinel.current
+    const root = scroller.current
+    if (!el || !root || loading || !onLoadNewer || typeof IntersectionObserver === 'undefined') return
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) onLoadNewer({ automatic: true })
+      },
+      { root, rootMargin: `0px 0px ${PREFETCH_MARGIN_PX}px 0px` },
+    )
+    observer.observe(el)
+    return () => observer.disconnect()
+  }, [hasMoreAfter, loading, onLoadNewer])
+
   function scrolled() {
     const el = scroller.current
     if (!el) return
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK_PX
+    setAwayFromEnd(!atBottom.current)
     if (layout.current) {
       layout.current.top = el.scrollTop
       layout.current.height = el.scrollHeight
     }
   }
 
+  function jumpToLatest() {
+    const el = scroller.current
+    // The button goes away: the list itself keeps focus.
+    el?.focus({ preventScroll: true })
+    if (hasMoreAfter && onJumpToLatest) {
+      wantEnd.current = true
+      onJumpToLatest()
+    } else if (el) {
+      el.scrollTop = el.scrollHeight
+    }
+  }
+
+  const showJump = view !== undefined && !view.loading && (hasMoreAfter || awayFromEnd) && items.length > 0
+
   return (
-    <div
-      ref={scroller}
-      className="messages"
-      role="log"
-      aria-live="polite"
-      aria-label={`Messages in ${chatName}`}
-      // Focusable so the keyboard can scroll it.
-      tabIndex={0}
-      onScroll={scrolled}
-    >
-      <div className="history-edge">
-        {hasMoreBefore ? (
-          <button
-            ref={sentinel}
-            type="button"
-            className="load-older"
-            disabled={loading}
-            onClick={() => onLoadOlder()}
-          >
-            {loading ? 'Loading older messages…' : 'Load older messages'}
-          </button>
-        ) : view && !view.loading ? (
-          <p className="history-start">This is the very beginning of #{chatName}.</p>
-        ) : (
-          <p className="history-start">Loading messages…</p>
+    <div className="messages-wrap">
+      <div
+        ref={scroller}
+        className="messages"
+        role="log"
+        aria-live="polite"
+        aria-label={label ?? `Messages in ${chatName}`}
+        // Focusable so the keyboard can scroll it.
+        tabIndex={0}
+        onScroll={scrolled}
+      >
+        {header}
+        <div className="history-edge">
+          {hasMoreBefore ? (
+            <button
+              ref={sentinel}
+              type="button"
+              className="load-older"
+              disabled={loading}
+              onClick={() => onLoadOlder()}
+            >
+              {loading ? (inThread ? 'Loading older replies…' : 'Loading older messages…') : inThread ? 'Load older replies' : 'Load older messages'}
+            </button>
+          ) : view && !view.loading ? (
+            (beginning ?? <p className="history-start">This is the very beginning of #{chatName}.</p>)
+          ) : (
+            <p className="history-start">{inThread ? 'Loading replies…' : 'Loading messages…'}</p>
+          )}
+        </div>
+        <ol className="message-items">
+          {items.map((item) =>
+            item.kind === 'day' ? (
+              <li key={item.key} className="day-separator">
+                <span>{item.label}</span>
+              </li>
+            ) : item.kind === 'divider' ? (
+              <li key={item.key} className="unread-divider">
+                <span>New messages</span>
+              </li>
+            ) : (
+              <MessageItem
+                key={item.key}
+                item={item}
+                author={personName(users[item.authorId])}
+                inThread={inThread}
+                meUsername={me.username}
+                usernames={usernames}
+                onRetry={onRetry}
+                onDiscard={onDiscard}
+              />
+            ),
+          )}
+        </ol>
+        {hasMoreAfter && onLoadNewer && (
+          <div className="history-edge">
+            <button
+              ref={bottomSentinel}
+              type="button"
+              className="load-older"
+              disabled={loading}
+              onClick={() => onLoadNewer()}
+            >
+              {loading ? 'Loading newer messages…' : 'Load newer messages'}
+            </button>
+          </div>
         )}
       </div>
-      <ol className="message-items">
-        {items.map((item) =>
-          item.kind === 'day' ? (
-            <li key={item.key} className="day-separator">
-              <span>{item.label}</span>
-            </li>
-          ) : (
-            <MessageItem
-              key={item.key}
-              item={item}
-              author={personName(users[item.authorId])}
-              meUsername={me.username}
-              usernames={usernames}
-              onRetry={onRetry}
-              onDiscard={onDiscard}
-            />
-          ),
-        )}
-      </ol>
+      {showJump && (
+        <button type="button" className="jump-latest" onClick={jumpToLatest}>
+          Jump to latest <span aria-hidden="true">↓</span>
+        </button>
+      )}
     </div>
   )
 }
 
-function MessageItem({
-  item,
-  author,
-  meUsername,
-  usernames,
-  onRetry,
-  onDiscard,
-}: {
-  item: Extract<Item, { kind: 'message' }>
-  author: string
-  meUsername: string
-  usernames: ReadonlySet<string>
-  onRetry: (clientId: string) => void
-  onDiscard: (clientId: string) => void
-}) {
-  const { pending } = item
-  const time = new Date(item.createdAt)
-  return (
-    <li
-      className={[
-        'message',
-        item.continued ? 'continued' : '',
-        pending ? `pending pending-${pending.state}` : '',
-      ].join(' ')}
-    >
-      <div className="message-meta">
-        <span className={item.continued ? 'visually-hidden' : 'message-author'} dir="auto">
-          {author}
-        </span>{' '}
-        <time dateTime={time.toISOString()} title={time.toLocaleString()}>
-          {time.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}
-        </time>
-      </div>
-      {item.attachment ? (
-        <Attachment file={item.attachment} />
-      ) : (
-        <MessageBody content={item.content} meUsername={meUsername} usernames={usernames} />
-      )}
-      {pending && (
-        <div className="send-state">
-          <span>{sendStateText(pending)}</span>
-          {pending.state === 'failed' && (
-            <>
-              <button type="button" onClick={() => onRetry(pending.clientId)}>
-                Retry
-              </button>
-              <button type="button" onClick={() => onDiscard(pending.clientId)}>
-                Discard
-              </button>
-            </>
-          )}
-        </div>
-      )}
-    </li>
-  )
-}
-
-/** A file in a message: its thumbnail (images) or its name, size and text preview, linking to
- * the file. The server serves only images inline; everything else downloads. */
-function Attachment({ file }: { file: FileInfo }) {
-  const href = `/api/files/${encodeURIComponent(file.id)}`
-  return (
-    <figure className="attachment">
-      {file.thumbnail && (
-        <a href={href} target="_blank" rel="noopener" aria-label={`Open ${file.name}`}>
-          <img
-            src={`${href}/thumbnail`}
-            alt={file.name}
-            width={file.width && file.height ? Math.min(320, file.width) : undefined}
-            loading="lazy"
-          />
-        </a>
-      )}
-      <figcaption>
-        <a href={href} download={file.name}>
-          <bdi>{file.name}</bdi>
-        </a>{' '}
-        <span className="attachment-size">{formatSize(file.size)}</span>
-      </figcaption>
-      {file.preview && <pre className="attachment-preview">{file.preview}</pre>}
-    </figure>
-  )
-}
-
-/** Bytes as people read them: 512 B, 2.4 KB, 13 MB. */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`
-}
-
-export function sendStateText(pending: PendingMessage): string {
-  switch (pending.state) {
-    case 'sending':
-      return 'Sending…'
-    case 'queued':
-      return 'Queued — will send when back online'
-    case 'relayed':
-      return 'Queued — will send when the server is back'
-    case 'failed':
-      return `Not sent: ${pending.error ?? 'the server refused it'}`
+function findMessage(root: HTMLElement, messageId: string): HTMLElement | null {
+  for (const el of root.querySelectorAll<HTMLElement>('[data-message-id]')) {
+    if (el.dataset.messageId === messageId) return el
   }
+  return null
 }
 
-function buildItems(view: ChatView | undefined, me: User): Item[] {
+/** Marks the element highlighted for HIGHLIGHT_MS (CSS animates it, or not with reduced
+ * motion). An attribute React does not manage, so re-renders leave it alone. */
+function highlight(el: HTMLElement): void {
+  el.setAttribute('data-highlighted', '')
+  setTimeout(() => el.removeAttribute('data-highlighted'), HIGHLIGHT_MS)
+}
+
+function buildItems(view: (MessagesView & Pick<ChatView, 'unreadFrom'>) | undefined, me: User): Item[] {
   if (!view) return []
   const entries: { message: Message | PendingMessage; authorId: string; key: string }[] = [
     ...view.messages.map((message) => ({
@@ -296,6 +310,11 @@ function buildItems(view: ChatView | undefined, me: User): Item[] {
   let previous: { authorId: string; createdAt: number } | undefined
   let day = ''
   for (const { message, authorId, key } of entries) {
+    const confirmed = 'state' in message ? undefined : message
+    if (confirmed && confirmed.id === view.unreadFrom) {
+      items.push({ kind: 'divider', key: 'unread-divider' })
+      previous = undefined
+    }
     const thisDay = new Date(message.createdAt).toDateString()
     if (thisDay !== day) {
       day = thisDay
@@ -307,15 +326,17 @@ function buildItems(view: ChatView | undefined, me: User): Item[] {
       key,
       authorId,
       content: message.content,
-      attachment: 'attachment' in message ? message.attachment : undefined,
+      attachment: confirmed?.attachment,
       createdAt: message.createdAt,
       continued:
         previous !== undefined &&
         previous.authorId === authorId &&
         message.createdAt - previous.createdAt < GROUP_WINDOW_MS,
+      message: confirmed,
       pending: 'state' in message ? message : undefined,
     })
-    previous = { authorId, createdAt: message.createdAt }
+    // A tombstone ends a group: the next message shows its author again.
+    previous = confirmed?.deleted ? undefined : { authorId, createdAt: message.createdAt }
   }
   return items
 }

@@ -15,7 +15,7 @@ function team() {
   return snapshot({
     chats: [general, chat('c2', 'random', [ada.id])],
     users: { [ada.id]: { ...ada, online: true }, [bob.id]: bob, [carol.id]: carol, [dan.id]: dan },
-    views: { c1: { messages: [], pending: [], hasMoreBefore: false, loading: false } },
+    views: { c1: { messages: [], pending: [], hasMoreBefore: false, hasMoreAfter: false, loading: false } },
   })
 }
 
@@ -54,6 +54,24 @@ describe('Workspace', () => {
       'Carol, offline',
     ])
     expect(document.title).toBe('#general · Herald')
+  })
+
+  it('searches messages from the app bar and opens a result at its message', async () => {
+    const store = new FakeChatStore(team())
+    const message = { id: 'm7', chatId: 'c1', authorId: bob.id, content: 'ship it', createdAt: 1 }
+    const search = vi.spyOn(store, 'search').mockResolvedValue({
+      results: [{ message, chatId: 'c1', snippet: 'ship it' }],
+    })
+    renderWorkspace(store)
+    const user = userEvent.setup()
+
+    const box = within(screen.getByRole('banner')).getByRole('combobox', { name: 'Search messages' })
+    await user.type(box, 'ship')
+    const option = await within(screen.getByRole('listbox', { name: 'Search results' })).findByRole('option')
+    expect(search).toHaveBeenCalledWith({ q: 'ship', limit: 20 })
+    await user.click(option)
+
+    expect(window.location.pathname + window.location.search).toBe('/chats/c1?message=m7')
   })
 
   it('shows the connection state above everything else', () => {

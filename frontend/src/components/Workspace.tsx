@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react'
-import { errorMessage } from '../api/client'
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import { errorMessage, type SearchParams } from '../api/client'
 import { useChatStore } from '../hooks/useChatStore'
 import { NotificationBell } from '../notifications/NotificationCenter'
 import type { Notifications } from '../notifications/pipeline'
@@ -11,6 +11,7 @@ import { ChatView } from './ChatView'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
 import { NewChatDialog } from './NewChatDialog'
+import { SearchBox } from './SearchBox'
 import { SettingsPage, type SettingsApi } from './settings/SettingsPage'
 import { Sidebar } from './Sidebar'
 import { TaskPage, type TaskApi } from './TaskPage'
@@ -20,6 +21,9 @@ interface WorkspaceProps {
   stream: EventStream
   /** The chat in the URL (/chats/{id}), or null for the chat list alone. */
   chatId: string | null
+  /** The message in the URL (/chats/{id}?message=…&thread=…) to open the chat at. */
+  messageId?: string | null
+  threadId?: string | null
   /** Why the store could not load chats and people, if it could not. */
   loadError: string | null
   /** Asks the store to load them again. */
@@ -42,6 +46,8 @@ export function Workspace({
   store,
   stream,
   chatId,
+  messageId = null,
+  threadId = null,
   loadError,
   onRetryLoad,
   createInvite,
@@ -63,6 +69,11 @@ export function Workspace({
   const [signOutError, setSignOutError] = useState<string | null>(null)
 
   const chat = chatId === null ? undefined : snapshot.chats.find((c) => c.id === chatId)
+  const search = useCallback((params: SearchParams) => store.search(params), [store])
+  const target = useMemo(
+    () => (messageId ? (threadId ? { messageId, threadId } : { messageId }) : null),
+    [messageId, threadId],
+  )
   const unread = snapshot.chats.reduce((sum, c) => sum + (c.unread ?? 0), 0)
   useEffect(() => {
     const place = chat ? `#${chat.name} · Herald` : 'Herald'
@@ -108,6 +119,7 @@ export function Workspace({
           the connection state is always in view. */}
       <header className="app-bar">
         <span className="brand">Herald</span>
+        <SearchBox search={search} chats={snapshot.chats} users={snapshot.users} />
         <div className="app-bar-tools">
           {notifications && (
             <NotificationBell
@@ -158,7 +170,15 @@ export function Workspace({
             </p>
           </div>
         ) : (
-          <ChatView key={chatId} store={store} snapshot={snapshot} chatId={chatId} stream={stream} />
+          <ChatView
+            key={chatId}
+            store={store}
+            snapshot={snapshot}
+            chatId={chatId}
+            stream={stream}
+            notifications={notifications?.center}
+            target={target}
+          />
         ))}
       </main>
       {dialog === 'new-chat' && (

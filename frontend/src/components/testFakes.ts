@@ -1,5 +1,6 @@
 // Stand-ins for the store and the stream in component tests: they hold a snapshot (or connection
 // info) the test sets, and do nothing else. Spy on their methods to see what components call.
+import type { SearchPage } from '../api/client'
 import type { Chat, Event as ServerEvent, User } from '../api/types'
 import type { ChatStoreApi, Member, Snapshot } from '../state/types'
 import type { ConnectionInfo, EventListener, EventStream, InfoListener } from '../stream/types'
@@ -41,6 +42,9 @@ export function snapshot(partial: Partial<Snapshot> = {}): Snapshot {
     users: { [ada.id]: { ...ada, online: true } },
     views: {},
     typing: {},
+    threads: {},
+    threadTyping: {},
+    pins: {},
     ...partial,
   }
 }
@@ -99,6 +103,56 @@ export class FakeChatStore implements ChatStoreApi {
   }
 
   typed(): void {}
+
+  showMessage(): Promise<boolean> {
+    return Promise.resolve(true)
+  }
+
+  loadNewer(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  jumpToLatest(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  editMessage(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  deleteMessage(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  react(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  pin(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  loadPins(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  openThread(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  loadOlderReplies(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  findReply(): Promise<boolean> {
+    return Promise.resolve(true)
+  }
+
+  sendReply(): void {}
+
+  search(): Promise<SearchPage> {
+    return Promise.resolve({ results: [] })
+  }
 }
 
 export class FakeEventStream implements EventStream {

@@ -1,12 +1,8 @@
 import { useMemo, useSyncExternalStore } from 'react'
-import { parseRoute, subscribeToLocation, type Route } from '../router'
-
-function pathname(): string {
-  return window.location.pathname
-}
+import { currentPath, parseRoute, subscribeToLocation, type Route } from '../router'
 
 /** The current route; re-renders on navigate() and on Back/Forward. */
 export function useRoute(): Route {
-  const path = useSyncExternalStore(subscribeToLocation, pathname)
+  const path = useSyncExternalStore(subscribeToLocation, currentPath)
   return useMemo(() => parseRoute(path), [path])
 }

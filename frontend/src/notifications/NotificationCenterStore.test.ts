@@ -139,3 +139,72 @@ describe('NotificationCenterStore', () => {
     expect(center.getSnapshot()).toMatchObject({ loading: false, error: 'boom' })
   })
 })
+
+describe('NotificationCenterStore and the messages its entries are about', () => {
+  const deleted = (messageId: string, parentId?: string) => ({
+    id: `e-${messageId}`,
+    type: 'MESSAGE_DELETED' as const,
+    chatId: 'c1',
+    messageId,
+    parentId,
+    timestamp: 1,
+  })
+
+  it('drops the entries about a deleted message, read or not, loaded or live, also when replayed', async () => {
+    const loaded = note({ messageId: 'm1' })
+    const other = note({ messageId: 'm2', read: true })
+    const api = new MemoryNotificationApi(loaded, other)
+    const { center, stream } = await started(api)
+    const live = note({ type: 'mention', messageId: 'm1' })
+    stream.emit(eventFor(live))
+    expect(center.getSnapshot().unread).toBe(2)
+
+    stream.emit(deleted('m1'))
+
+    expect(center.getSnapshot().items.map((n) => n.id)).toEqual([other.id])
+    expect(center.getSnapshot().unread).toBe(0)
+    stream.emit(eventFor(live)) // a replay from before the delete
+    expect(center.getSnapshot().items.map((n) => n.id)).toEqual([other.id])
+    expect(api.markNotificationsRead).not.toHaveBeenCalled()
+  })
+
+  it('counts unread replies per thread, from the start and live, and marks a thread read', async () => {
+    const first = note({ type: 'reply', messageId: 'r1', parentId: 'p1' })
+    const elsewhere = note({ type: 'reply', messageId: 'r9', parentId: 'p9', read: true })
+    const api = new MemoryNotificationApi(first, elsewhere, note())
+    const { center, stream } = await started(api)
+    expect(api.listNotifications).toHaveBeenCalledWith({ unread: true, type: 'reply', limit: 100 })
+    expect(center.getSnapshot().unreadReplies).toEqual({ p1: [first.id] })
+
+    const second = note({ type: 'reply', messageId: 'r2', parentId: 'p1' })
+    stream.emit(eventFor(second))
+    const counted = center.getSnapshot().unreadReplies
+    expect(counted).toEqual({ p1: [first.id, second.id] })
+    stream.emit(eventFor(note())) // another kind: the same record
+    expect(center.getSnapshot().unreadReplies).toBe(counted)
+
+    await center.markRead(center.getSnapshot().unreadReplies.p1 as string[])
+    expect(api.markNotificationsRead).toHaveBeenCalledWith([first.id, second.id])
+    expect(center.getSnapshot().unreadReplies).toEqual({})
+
+    stream.emit(deleted('r3', 'p1')) // nothing about it: no change
+    expect(center.getSnapshot().unreadReplies).toEqual({})
+  })
+
+  it("marks read what reading the chat marks read on the server, on the user's READ_MARKER", async () => {
+    const before = note({ chatId: 'c1', messageId: 'm1' })
+    const mention = note({ type: 'mention', chatId: 'c1', messageId: 'm2' })
+    const after = note({ chatId: 'c1', messageId: 'm5' })
+    const elsewhere = note({ chatId: 'c2', messageId: 'm1' })
+    const reply = note({ type: 'reply', chatId: 'c1', messageId: 'm3', parentId: 'm0' })
+    const api = new MemoryNotificationApi(before, mention, after, elsewhere, reply)
+    const { center, stream } = await started(api)
+
+    stream.emit({ id: 'e1', type: 'READ_MARKER', chatId: 'c1', messageId: 'm4', timestamp: 1 })
+
+    const unread = center.getSnapshot().items.filter((n) => !n.read).map((n) => n.id)
+    expect(unread.sort()).toEqual([after.id, elsewhere.id, reply.id].sort())
+    expect(center.getSnapshot().unread).toBe(3)
+    expect(api.markNotificationsRead).not.toHaveBeenCalled() // the server did it
+  })
+})

@@ -36,6 +36,9 @@ export interface CenterSnapshot {
   unread: number
   /** unread counts only the first UNREAD_SCAN_LIMIT unread entries: there are more. */
   unreadCapped: boolean
+  /** Per thread (parent message id), the unread replies' notification ids: replies that arrived
+   * while the thread was closed. */
+  unreadReplies: Readonly<Record<string, readonly string[]>>
 }
 
 export const PAGE_SIZE = 30
@@ -54,6 +57,7 @@ export class NotificationCenterStore {
     error: null,
     unread: 0,
     unreadCapped: false,
+    unreadReplies: {},
   }
   private readonly listeners = new Set<() => void>()
   /** Unread ids known to this client, of every type. */
@@ -65,6 +69,12 @@ export class NotificationCenterStore {
   /** Entries that arrived live since the current first-page request went out: its answer may
    * predate them. */
   private arrived: Notification[] = []
+  /** What each entry seen is about, by id, for entries of every type (also unread ones outside
+   * the filtered list): its chat, message and thread. */
+  private readonly about = new Map<string, Pick<Notification, 'type' | 'chatId' | 'messageId' | 'parentId'>>()
+  /** Messages deleted (MESSAGE_DELETED): entries about them are dropped, also when they come
+   * again later (a replay). */
+  private readonly deletedMessages = new Set<string>()
 
   constructor(api: CenterApi, stream: EventStream | null = null) {
     this.api = api
@@ -96,10 +106,20 @@ export class NotificationCenterStore {
     this.generation++
   }
 
-  /** An event from the stream: entries it carries are added; RESYNC reloads. */
+  /** An event from the stream: entries it carries are added; RESYNC reloads; a deleted message
+   * takes the entries about it along; the user's read marker marks those read that reading the
+   * chat marks read on the server. */
   handleEvent(event: Event): void {
     if (event.type === 'RESYNC') {
       void this.reload()
+      return
+    }
+    if (event.type === 'MESSAGE_DELETED' && event.messageId) {
+      this.messageDeleted(event.messageId)
+      return
+    }
+    if (event.type === 'READ_MARKER' && event.chatId && event.messageId) {
+      this.chatRead(event.chatId, event.messageId)
       return
     }
     if (event.notification) this.add(event.notification)
@@ -107,6 +127,8 @@ export class NotificationCenterStore {
 
   /** Adds a live entry (once per id), counting it unread unless it is read. */
   add(notification: Notification): void {
+    if (this.isAboutDeleted(notification)) return
+    this.remember([notification])
     const known = this.snapshot.items.some((n) => n.id === notification.id)
     if (!notification.read) this.unreadIds.add(notification.id)
     if (this.snapshot.loading) this.arrived.push(notification)
@@ -125,12 +147,15 @@ export class NotificationCenterStore {
     this.publish({ loading: true, error: null })
     const { type, q } = this.snapshot.filter
     try {
-      const [page, unread] = await Promise.all([
+      const [page, unread, replies] = await Promise.all([
         this.api.listNotifications(this.params({ type, q })),
         this.api.listNotifications({ unread: true, limit: UNREAD_SCAN_LIMIT }),
+        // The threads' unread replies, also beyond the count's scan.
+        this.api.listNotifications({ unread: true, type: 'reply', limit: UNREAD_SCAN_LIMIT }),
       ])
       if (generation !== this.generation) return
-      this.unreadIds = new Set(unread.notifications.map((n) => n.id))
+      this.remember([...unread.notifications, ...replies.notifications])
+      this.unreadIds = new Set([...unread.notifications, ...replies.notifications].map((n) => n.id))
       // Entries that arrived live while the request was out.
       for (const n of this.arrived) if (!n.read) this.unreadIds.add(n.id)
       this.unreadCapped = unread.hasMore
@@ -247,8 +272,56 @@ export class NotificationCenterStore {
     }
   }
 
+  /** Notes what entries are about (see about). */
+  private remember(notifications: Notification[]): void {
+    for (const { id, type, chatId, messageId, parentId } of notifications) {
+      this.about.set(id, { type, chatId, messageId, parentId })
+    }
+  }
+
+  private isAboutDeleted(n: Notification): boolean {
+    return n.messageId !== undefined && this.deletedMessages.has(n.messageId)
+  }
+
+  /** The entries about a deleted message leave the history (the server erased them too). */
+  private messageDeleted(messageId: string): void {
+    this.deletedMessages.add(messageId)
+    const gone = new Set<string>()
+    for (const [id, about] of this.about) if (about.messageId === messageId) gone.add(id)
+    for (const n of this.snapshot.items) if (n.messageId === messageId) gone.add(n.id)
+    if (gone.size === 0) return
+    for (const id of gone) {
+      this.unreadIds.delete(id)
+      this.about.delete(id)
+    }
+    this.arrived = this.arrived.filter((n) => !gone.has(n.id))
+    this.publish({ items: this.snapshot.items.filter((n) => !gone.has(n.id)) })
+  }
+
+  /**
+   * The user read the chat up to messageId (READ_MARKER, from any of their devices): the server
+   * has marked read their notifications about the chat's messages up to it. Replies in threads
+   * stay unread until their thread is read (markRead).
+   */
+  private chatRead(chatId: string, messageId: string): void {
+    const read: string[] = []
+    for (const id of this.unreadIds) {
+      const about = this.about.get(id)
+      if (
+        about?.chatId === chatId &&
+        about.messageId !== undefined &&
+        about.messageId <= messageId &&
+        (about.type === 'message' || about.type === 'mention')
+      ) {
+        read.push(id)
+      }
+    }
+    if (read.length > 0) this.setRead(read, true)
+  }
+
   /** Entries fresh from the server say whether they are read. */
   private absorb(notifications: Notification[]): void {
+    this.remember(notifications)
     for (const n of notifications) {
       if (n.read) this.unreadIds.delete(n.id)
       else this.unreadIds.add(n.id)
@@ -308,6 +381,17 @@ export class NotificationCenterStore {
     return needle === '' || n.title.toLowerCase().includes(needle) || n.body.toLowerCase().includes(needle)
   }
 
+  /** The unread replies per thread; the same object as before when unchanged. */
+  private threadsUnread(): CenterSnapshot['unreadReplies'] {
+    const threads: Record<string, string[]> = {}
+    for (const id of [...this.unreadIds].sort()) {
+      const about = this.about.get(id)
+      if (about?.type !== 'reply' || about.parentId === undefined) continue
+      ;(threads[about.parentId] ??= []).push(id)
+    }
+    return sameThreads(threads, this.snapshot.unreadReplies) ? this.snapshot.unreadReplies : threads
+  }
+
   private publish(change: Partial<CenterSnapshot>): void {
     // Items' read flags follow the unread set, whoever changed it.
     const items = (change.items ?? this.snapshot.items).map((n) => {
@@ -317,12 +401,28 @@ export class NotificationCenterStore {
     this.snapshot = {
       ...this.snapshot,
       ...change,
-      items,
+      items: items.filter((n) => !this.isAboutDeleted(n)),
       unread: this.unreadIds.size,
       unreadCapped: this.unreadCapped,
+      unreadReplies: this.threadsUnread(),
     }
     for (const listener of [...this.listeners]) listener()
   }
+}
+
+function sameThreads(
+  a: Readonly<Record<string, readonly string[]>>,
+  b: Readonly<Record<string, readonly string[]>>,
+): boolean {
+  const keys = Object.keys(a)
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((k) => {
+      const x = a[k] ?? []
+      const y = b[k] ?? []
+      return x.length === y.length && x.every((id, i) => id === y[i])
+    })
+  )
 }
 
 function newestFirst(a: Notification, b: Notification): number {

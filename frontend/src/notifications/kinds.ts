@@ -1,6 +1,7 @@
 // What the notification pipeline derives from a server notification: its toast kind (nine), the
 // words each kind is named by (icons.tsx draws their icons), and where it links to.
 import type { Event, Notification, NotificationKind } from '../api/types'
+import { chatPath, messagePath } from '../router'
 
 /** The nine kinds of toast, each with its own icon and color. */
 export type ToastKind =
@@ -59,7 +60,7 @@ export function toastKindOf(notification: Notification, event?: Pick<Event, 'tas
     case 'agent':
     case 'file':
       return notification.type
-    // A reply is a message in a thread: the same icon and color.
+    // A reply is a message in a thread: it looks like one.
     case 'reply':
       return 'message'
     case 'task': {
@@ -141,11 +142,17 @@ export function taskPath(taskId: string): string {
   return `/tasks/${encodeURIComponent(taskId)}`
 }
 
-/** The in-app path a notification opens, or null for none. Only same-origin paths pass. */
-export function linkPath(notification: Pick<Notification, 'link' | 'chatId'>): string | null {
+/** The in-app path a notification opens, or null for none. Only same-origin paths pass. One
+ * about a message opens its chat at the message (a reply: in its thread). */
+export function linkPath(
+  notification: Pick<Notification, 'link' | 'chatId' | 'messageId' | 'parentId'>,
+): string | null {
   const { taskId, chatId } = linkTarget(notification)
   if (taskId !== undefined) return taskPath(taskId)
-  if (chatId !== undefined) return `/chats/${encodeURIComponent(chatId)}`
+  if (chatId !== undefined && notification.messageId) {
+    return messagePath(chatId, notification.messageId, notification.parentId)
+  }
+  if (chatId !== undefined) return chatPath(chatId)
   return null
 }
 

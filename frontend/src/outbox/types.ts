@@ -9,6 +9,9 @@ export interface OutboxItem {
   createdAt: number
   /** Set when the server refused the message for good (4xx other than 401/408/429). */
   error?: string
+  /** A reply: the thread it goes to; alsoToChat: into the chat's history too. */
+  parentId?: string
+  alsoToChat?: boolean
 }
 
 export interface Outbox {

@@ -6,6 +6,9 @@ import {
   type MessagePage,
   type MessagePageParams,
   type PostResult,
+  type ReplyOptions,
+  type SearchPage,
+  type SearchParams,
 } from '../api/client'
 import type { Chat, Event, Message, User } from '../api/types'
 import { IndexedDbOutbox } from '../outbox/IndexedDbOutbox'
@@ -76,14 +79,21 @@ class FakeStream implements EventStream {
 
 /**
  * The server side of the API in memory, behind vi.fn methods. Ids come from one counter, so
- * they order like the server's ULIDs across chats and messages. offline makes every call fail
- * like fetch without a network.
+ * they order like the server's ULIDs across chats, messages and events. offline makes every call
+ * fail like fetch without a network. Messages are immutable: a change stores a new object, and
+ * answers are copies, so the store never shares an object with the server. Every change is
+ * logged as the event the server would send (log), with deletion's erasure: once a message is
+ * deleted, every logged event that carried it carries its tombstone.
  */
 class FakeServer {
   offline = false
   readonly users: DirectoryUser[] = [{ ...me, online: true }, alice, bob]
   readonly chats: Chat[] = []
+  /** Per chat, every message (replies too) in id order. */
   readonly messages = new Map<string, Message[]>()
+  /** Per chat, pinned message ids, most recently pinned first. */
+  readonly pinned = new Map<string, string[]>()
+  readonly log: Event[] = []
   private seq = 0
 
   readonly api = {
@@ -100,11 +110,55 @@ class FakeServer {
       }),
     ),
     listMessages: vi.fn((chatId: string, params: MessagePageParams = {}) =>
-      this.answer(() => this.page(chatId, params)),
+      this.answer(() => copy(this.page(chatId, params))),
+    ),
+    listReplies: vi.fn((chatId: string, parentId: string, params: MessagePageParams = {}) =>
+      this.answer(() => copy(this.repliesPage(chatId, parentId, params))),
     ),
     postMessage: vi.fn(
-      (chatId: string, content: string, clientId: string): Promise<PostResult> =>
-        this.answer(() => this.post(chatId, me.id, content, clientId)),
+      (chatId: string, content: string, clientId: string, reply: ReplyOptions = {}): Promise<PostResult> =>
+        this.answer(() => copy(this.post(chatId, me.id, content, clientId, reply))),
+    ),
+    editMessage: vi.fn((chatId: string, messageId: string, content: string) =>
+      this.answer(() => copy(this.edit(chatId, messageId, content))),
+    ),
+    deleteMessage: vi.fn((chatId: string, messageId: string) =>
+      this.answer(() => {
+        this.remove(chatId, messageId)
+      }),
+    ),
+    addReaction: vi.fn((chatId: string, messageId: string, emoji: string) =>
+      this.answer(() => {
+        this.react(chatId, messageId, me.id, emoji, true)
+      }),
+    ),
+    removeReaction: vi.fn((chatId: string, messageId: string, emoji: string) =>
+      this.answer(() => {
+        this.react(chatId, messageId, me.id, emoji, false)
+      }),
+    ),
+    pinMessage: vi.fn((chatId: string, messageId: string) =>
+      this.answer(() => {
+        this.pin(chatId, messageId, true)
+      }),
+    ),
+    unpinMessage: vi.fn((chatId: string, messageId: string) =>
+      this.answer(() => {
+        this.pin(chatId, messageId, false)
+      }),
+    ),
+    listPins: vi.fn((chatId: string) =>
+      this.answer(() => copy((this.pinned.get(chatId) ?? []).map((id) => this.message(chatId, id)))),
+    ),
+    search: vi.fn((params: SearchParams) =>
+      this.answer((): SearchPage => {
+        const results = [...this.messages.values()]
+          .flat()
+          .filter((m) => !m.deleted && m.content.includes(params.q))
+          .reverse()
+          .map((m) => ({ message: copy(m), chatId: m.chatId, snippet: m.content }))
+        return { results }
+      }),
     ),
     markRead: vi.fn((chatId: string) =>
       this.answer(() => {
@@ -125,8 +179,9 @@ class FakeServer {
     return withoutSummary(chat)
   }
 
-  /** Stores a message; a repeated clientId of the same author returns the stored one. */
-  post(chatId: string, authorId: string, content: string, clientId?: string): Message {
+  /** Stores a message; a repeated clientId of the same author returns the stored one. A reply
+   * updates its parent's thread counts (MESSAGE_UPDATED). */
+  post(chatId: string, authorId: string, content: string, clientId?: string, reply: ReplyOptions = {}): Message {
     const messages = this.messages.get(chatId) ?? []
     const repeat = messages.find(
       (m) => clientId !== undefined && m.clientId === clientId && m.authorId === authorId,
@@ -134,15 +189,112 @@ class FakeServer {
     if (repeat) return repeat
     const message: Message = { id: this.newId('m'), chatId, authorId, content, createdAt: this.seq }
     if (clientId !== undefined) message.clientId = clientId
+    if (reply.parentId !== undefined) message.parentId = reply.parentId
+    if (reply.parentId !== undefined && reply.alsoToChat) message.alsoToChat = true
     messages.push(message)
-    const chat = this.chat(chatId)
-    chat.lastMessageId = message.id
-    if (authorId !== me.id) chat.unread = (chat.unread ?? 0) + 1
+    this.log.push({ id: message.id, type: 'NEW_MESSAGE', chatId, message, timestamp: message.createdAt })
+    if (reply.parentId !== undefined) {
+      const parent = this.message(chatId, reply.parentId)
+      this.store({ ...parent, replyCount: (parent.replyCount ?? 0) + 1, lastReplyAt: message.createdAt })
+    }
+    if (reply.parentId === undefined || reply.alsoToChat) {
+      const chat = this.chat(chatId)
+      chat.lastMessageId = message.id
+      if (authorId !== me.id) chat.unread = (chat.unread ?? 0) + 1
+    }
     return message
   }
 
+  edit(chatId: string, messageId: string, content: string): Message {
+    const held = this.message(chatId, messageId)
+    if (held.deleted) throw new ApiRequestError(409, 'conflict', 'This message was deleted.')
+    return this.store({ ...held, content, editedAt: ++this.seq })
+  }
+
+  /** Deletes a message: its tombstone replaces it and every logged event that carried it. */
+  remove(chatId: string, messageId: string): void {
+    const held = this.message(chatId, messageId)
+    if (held.deleted) return
+    const grave: Message = {
+      id: held.id,
+      chatId,
+      authorId: held.authorId,
+      content: '',
+      createdAt: held.createdAt,
+      deleted: true,
+    }
+    for (const key of ['parentId', 'alsoToChat', 'replyCount', 'lastReplyAt'] as const) {
+      if (held[key] !== undefined) Object.assign(grave, { [key]: held[key] })
+    }
+    this.replace(grave)
+    this.pinned.set(
+      chatId,
+      (this.pinned.get(chatId) ?? []).filter((id) => id !== messageId),
+    )
+    for (const [i, event] of this.log.entries()) {
+      if (event.message?.id === messageId) this.log[i] = { ...event, message: grave }
+    }
+    const event: Event = { id: this.newId('e'), type: 'MESSAGE_DELETED', chatId, messageId, timestamp: this.seq }
+    if (held.parentId !== undefined) event.parentId = held.parentId
+    this.log.push(event)
+    if (held.parentId !== undefined) {
+      const parent = this.message(chatId, held.parentId)
+      this.store({ ...parent, replyCount: Math.max(0, (parent.replyCount ?? 1) - 1) })
+    }
+  }
+
+  react(chatId: string, messageId: string, userId: string, emoji: string, on: boolean): void {
+    const held = this.message(chatId, messageId)
+    if (held.deleted) throw new ApiRequestError(409, 'conflict', 'This message was deleted.')
+    const reactions = (held.reactions ?? []).map((r) => ({ ...r, userIds: [...r.userIds] }))
+    const reaction = reactions.find((r) => r.emoji === emoji)
+    if (on && reaction?.userIds.includes(userId)) return
+    if (!on && !reaction?.userIds.includes(userId)) return
+    if (on && reaction) reaction.userIds.push(userId)
+    if (on && !reaction) reactions.push({ emoji, count: 1, userIds: [userId] })
+    if (!on && reaction) reaction.userIds = reaction.userIds.filter((id) => id !== userId)
+    for (const r of reactions) r.count = r.userIds.length
+    const kept = reactions.filter((r) => r.count > 0)
+    const changed: Message = { ...held, reactions: kept }
+    if (kept.length === 0) delete changed.reactions
+    this.store(changed)
+  }
+
+  pin(chatId: string, messageId: string, on: boolean): void {
+    const held = this.message(chatId, messageId)
+    if (Boolean(held.pinned) === on) return
+    if (on && held.deleted) throw new ApiRequestError(409, 'conflict', 'This message was deleted.')
+    const pins = (this.pinned.get(chatId) ?? []).filter((id) => id !== messageId)
+    this.pinned.set(chatId, on ? [messageId, ...pins] : pins)
+    const changed: Message = { ...held, pinned: true }
+    if (!on) delete changed.pinned
+    this.store(changed)
+  }
+
+  /** The chat's history, as GET …/messages shows it: no replies but those also sent to it. */
   contents(chatId: string): string[] {
-    return (this.messages.get(chatId) ?? []).map((m) => m.content)
+    return this.history(chatId).map((m) => m.content)
+  }
+
+  message(chatId: string, messageId: string): Message {
+    const found = this.messages.get(chatId)?.find((m) => m.id === messageId)
+    if (!found) throw new ApiRequestError(404, 'not_found', 'Message not found.')
+    return found
+  }
+
+  /** Stores the message's new state and logs its MESSAGE_UPDATED. */
+  private store(message: Message): Message {
+    this.replace(message)
+    this.log.push({ id: this.newId('e'), type: 'MESSAGE_UPDATED', chatId: message.chatId, message, timestamp: this.seq })
+    return message
+  }
+
+  private replace(message: Message): void {
+    const messages = this.messages.get(message.chatId) ?? []
+    this.messages.set(
+      message.chatId,
+      messages.map((m) => (m.id === message.id ? message : m)),
+    )
   }
 
   private chat(chatId: string): Chat {
@@ -151,14 +303,25 @@ class FakeServer {
     return chat
   }
 
-  private page(chatId: string, { before, after, limit = 50 }: MessagePageParams): MessagePage {
-    let messages = this.messages.get(chatId) ?? []
-    if (after !== undefined) {
-      messages = messages.filter((m) => m.id > after)
-      return { messages: messages.slice(0, limit), hasMore: messages.length > limit }
-    }
-    if (before !== undefined) messages = messages.filter((m) => m.id < before)
-    return { messages: messages.slice(-limit), hasMore: messages.length > limit }
+  private history(chatId: string): Message[] {
+    return (this.messages.get(chatId) ?? []).filter((m) => m.parentId === undefined || m.alsoToChat)
+  }
+
+  private page(chatId: string, { before, after, around, limit = 50 }: MessagePageParams): MessagePage {
+    this.chat(chatId)
+    return pageOf(this.history(chatId), { before, after, around, limit }, (id) => {
+      const m = this.message(chatId, id)
+      return m.parentId !== undefined && !m.alsoToChat ? m.parentId : id
+    })
+  }
+
+  private repliesPage(chatId: string, parentId: string, params: MessagePageParams): MessagePage {
+    this.message(chatId, parentId)
+    return pageOf(
+      (this.messages.get(chatId) ?? []).filter((m) => m.parentId === parentId),
+      params,
+      (id) => id,
+    )
   }
 
   private answer<T>(handle: () => T): Promise<T> {
@@ -169,6 +332,32 @@ class FakeServer {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)))
     }
   }
+}
+
+/** A page of messages (in id order) as the server cuts it; around centres on centre(id). */
+function pageOf(
+  messages: Message[],
+  { before, after, around, limit = 50 }: MessagePageParams,
+  centre: (id: string) => string,
+): MessagePage {
+  if (around !== undefined) {
+    const at = messages.findIndex((m) => m.id === centre(around))
+    if (at < 0) throw new ApiRequestError(404, 'not_found', 'Message not found.')
+    const start = Math.max(0, at - Math.floor((limit - 1) / 2))
+    const page = messages.slice(start, start + limit)
+    return { messages: page, hasMore: start > 0, hasMoreAfter: start + page.length < messages.length }
+  }
+  if (after !== undefined) {
+    const newer = messages.filter((m) => m.id > after)
+    return { messages: newer.slice(0, limit), hasMore: newer.length > limit }
+  }
+  const older = before === undefined ? messages : messages.filter((m) => m.id < before)
+  return { messages: older.slice(-limit), hasMore: older.length > limit }
+}
+
+/** A deep copy: what the wire would give. */
+function copy<T>(value: T): T {
+  return structuredClone(value)
 }
 
 /** The chat as createChat and addMember answer it: without the caller's unread count and marker. */
@@ -879,6 +1068,445 @@ describe('ChatStore', () => {
 
       expect(server.api.typing).toHaveBeenCalledTimes(2)
       expect(server.api.typing).toHaveBeenCalledWith(general.id)
+    })
+  })
+
+  describe('message lifecycle', () => {
+    /** The events the server logged from index `from` on, delivered to the stream. */
+    function deliver(to: FakeStream, from = 0, until = server.log.length): void {
+      for (const event of server.log.slice(from, until)) to.emit(event)
+    }
+
+    const threadOf = (store: ChatStore, parentId: string) => {
+      const t = store.getSnapshot().threads[parentId]
+      if (!t) throw new Error(`no thread ${parentId}`)
+      return t
+    }
+    const replies = (store: ChatStore, parentId: string) => threadOf(store, parentId).messages.map((m) => m.content)
+
+    it('applies MESSAGE_UPDATED wherever the message is held, and the same events twice alike', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const reply = server.post(general.id, bob.id, 'reply', undefined, { parentId: parent.id, alsoToChat: true })
+      const store = await started()
+      await store.openChat(general.id)
+      await store.openThread(general.id, parent.id)
+      const from = server.log.length
+
+      server.edit(general.id, reply.id, 'reply, edited')
+      server.react(general.id, parent.id, alice.id, '👍', true)
+      deliver(stream, from)
+
+      const inHistory = view(store, general.id).messages
+      expect(inHistory.map((m) => m.content)).toEqual(['parent', 'reply, edited'])
+      expect(inHistory[0]?.reactions).toEqual([{ emoji: '👍', count: 1, userIds: [alice.id] }])
+      expect(inHistory[1]?.editedAt).toBeDefined()
+      expect(replies(store, parent.id)).toEqual(['reply, edited'])
+      expect(threadOf(store, parent.id).parent?.reactions).toEqual([{ emoji: '👍', count: 1, userIds: [alice.id] }])
+
+      const once = store.getSnapshot()
+      deliver(stream) // everything again, from the start
+      expect(store.getSnapshot().views).toEqual(once.views)
+      expect(store.getSnapshot().threads).toEqual(once.threads)
+      expect(store.getSnapshot().chats).toEqual(once.chats)
+    })
+
+    it('turns a deleted message into a tombstone in place, for good', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const reply = server.post(general.id, alice.id, 'secret reply', undefined, { parentId: parent.id })
+      server.post(general.id, alice.id, 'after')
+      const store = await started()
+      await store.openChat(general.id)
+      await store.openThread(general.id, parent.id)
+      const original = server.log.find((e) => e.type === 'NEW_MESSAGE' && e.message?.id === parent.id)
+      const from = server.log.length
+
+      server.remove(general.id, parent.id)
+      server.remove(general.id, reply.id)
+      deliver(stream, from)
+
+      const [grave, after] = view(store, general.id).messages
+      expect(grave).toMatchObject({ id: parent.id, authorId: alice.id, deleted: true, content: '' })
+      expect(after?.content).toBe('after')
+      expect(threadOf(store, parent.id).parent).toMatchObject({ id: parent.id, deleted: true })
+      expect(threadOf(store, parent.id).messages).toEqual([
+        expect.objectContaining({ id: reply.id, deleted: true, content: '', parentId: parent.id }),
+      ])
+      // An older state arriving late brings nothing back: the NEW_MESSAGE as first sent, an edit.
+      if (original) stream.emit({ ...original, message: parent })
+      stream.emit({ id: server.newId('e'), type: 'MESSAGE_UPDATED', chatId: general.id, message: parent, timestamp: 1 })
+      expect(view(store, general.id).messages[0]).toMatchObject({ deleted: true, content: '' })
+      expect(JSON.stringify(store.getSnapshot())).not.toContain('secret reply')
+    })
+
+    it('puts replies in their thread, and in the history only when also sent to the chat', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const store = await started()
+      await store.openChat(general.id)
+      await store.openThread(general.id, parent.id)
+      const before = chat(store, general.id)
+      store.closeChat(general.id)
+      const from = server.log.length
+
+      server.post(general.id, alice.id, 'thread only', undefined, { parentId: parent.id })
+      server.post(general.id, alice.id, 'to both', undefined, { parentId: parent.id, alsoToChat: true })
+      deliver(stream, from)
+
+      expect(replies(store, parent.id)).toEqual(['thread only', 'to both'])
+      expect(contents(store, general.id)).toEqual(['parent', 'to both'])
+      expect(view(store, general.id).messages[0]?.replyCount).toBe(2)
+      // Only what enters the history counts as unread.
+      expect(chat(store, general.id).unread).toBe((before.unread ?? 0) + 1)
+    })
+
+    it('follows READ_MARKER: the marker moves and the badge clears when read to the end', async () => {
+      const first = server.post(random.id, alice.id, 'one')
+      const second = server.post(random.id, alice.id, 'two')
+      const store = await started()
+      expect(chat(store, random.id).unread).toBe(4)
+
+      stream.emit({ id: server.newId('e'), type: 'READ_MARKER', chatId: random.id, messageId: second.id, timestamp: 1 })
+      expect(chat(store, random.id)).toMatchObject({ unread: 0, lastReadId: second.id })
+      stream.emit({ id: server.newId('e'), type: 'READ_MARKER', chatId: random.id, messageId: first.id, timestamp: 1 })
+      expect(chat(store, random.id)).toMatchObject({ unread: 0, lastReadId: second.id }) // never back
+
+      stream.message(server.post(random.id, alice.id, 'three'))
+      stream.message(server.post(random.id, alice.id, 'four'))
+      const listed = server.api.listChats.mock.calls.length
+      const three = server.messages.get(random.id)?.at(-2)
+      stream.emit({ id: server.newId('e'), type: 'READ_MARKER', chatId: random.id, messageId: three?.id, timestamp: 1 })
+      // Read part of the way: the server says how many are left.
+      expect(chat(store, random.id).lastReadId).toBe(three?.id)
+      await vi.waitFor(() => expect(server.api.listChats).toHaveBeenCalledTimes(listed + 1))
+    })
+
+    it('resumes across an edit, a delete and a reaction to the same state as staying connected', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const doomed = server.post(general.id, alice.id, 'doomed')
+      const edited = server.post(general.id, bob.id, 'first draft', undefined, { parentId: parent.id })
+      server.pin(general.id, parent.id, true)
+
+      const connected = new FakeStream()
+      const resuming = new FakeStream()
+      const make = (s: FakeStream) => {
+        const store = new ChatStore({ api: server.api, stream: s, outbox: new IndexedDbOutbox(factory), me })
+        stores.push(store)
+        return store
+      }
+      const stayed = make(connected)
+      const resumed = make(resuming)
+      await Promise.all([stayed.start(), resumed.start()])
+      for (const store of [stayed, resumed]) {
+        await store.openChat(general.id)
+        await store.openThread(general.id, parent.id)
+        await store.loadPins(general.id)
+      }
+      const cut = server.log.length
+
+      // While `resuming` is disconnected:
+      server.post(general.id, alice.id, 'new while away')
+      deliver(connected, cut)
+      const halfway = server.log.length
+      server.edit(general.id, edited.id, 'final')
+      server.remove(general.id, doomed.id)
+      server.react(general.id, parent.id, alice.id, '🎉', true)
+      server.pin(general.id, parent.id, false)
+      server.post(general.id, alice.id, 'posted then deleted')
+      server.remove(general.id, server.messages.get(general.id)?.at(-1)?.id ?? '')
+      deliver(connected, halfway)
+
+      // Resume: the log from the cut, as the server replays it (rewritten by the deletes).
+      deliver(resuming, cut)
+
+      const state = (store: ChatStore) => {
+        const { views, threads, pins, chats } = store.getSnapshot()
+        return { views, threads, pins, chats }
+      }
+      expect(state(resumed)).toEqual(state(stayed))
+      expect(view(resumed, general.id).messages.map((m) => m.deleted ?? m.content)).toEqual([
+        'parent',
+        true,
+        'new while away',
+        true,
+      ])
+      expect(replies(resumed, edited.parentId ?? '')).toEqual(['final'])
+      expect(resumed.getSnapshot().pins[general.id]).toEqual([])
+      // A replay of the replay changes nothing.
+      deliver(resuming, cut)
+      expect(state(resumed)).toEqual(state(stayed))
+    })
+
+    it('after RESYNC shows the server state of every view, thread and pin list', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const doomed = server.post(general.id, alice.id, 'doomed')
+      const reply = server.post(general.id, bob.id, 'reply', undefined, { parentId: parent.id })
+      server.pin(general.id, doomed.id, true)
+      const store = await started()
+      await store.openChat(general.id)
+      await store.openThread(general.id, parent.id)
+      await store.loadPins(general.id)
+
+      // Missed: the stream could not resume.
+      server.edit(general.id, reply.id, 'reply, edited')
+      server.remove(general.id, doomed.id)
+      server.react(general.id, parent.id, alice.id, '👀', true)
+      stream.emit({ type: 'RESYNC', timestamp: 0 })
+
+      await vi.waitFor(() => expect(view(store, general.id).messages[1]?.deleted).toBe(true))
+      await vi.waitFor(() => expect(replies(store, parent.id)).toEqual(['reply, edited']))
+      await vi.waitFor(() => expect(store.getSnapshot().pins[general.id]).toEqual([]))
+      expect(view(store, general.id).messages[0]?.reactions?.[0]?.emoji).toBe('👀')
+      expect(threadOf(store, parent.id).parent?.reactions?.[0]?.emoji).toBe('👀')
+    })
+
+    it('lets no REST answer read before a stream change undo it', async () => {
+      const m = server.post(general.id, alice.id, 'hello')
+      const store = await started()
+      let answer: () => void = () => undefined
+      const listMessages = server.api.listMessages.getMockImplementation()
+      server.api.listMessages.mockImplementationOnce((chatId, params) => {
+        const page = listMessages?.(chatId, params) // read now, answered later
+        return new Promise((resolve, reject) => (answer = () => void page?.then(resolve, reject)))
+      })
+      const opening = store.openChat(general.id)
+      await vi.waitFor(() => expect(server.api.listMessages).toHaveBeenCalledTimes(1))
+      const from = server.log.length
+      server.edit(general.id, m.id, 'hello, edited')
+      deliver(stream, from)
+      answer()
+      await opening
+      // The page has the old text, read before the edit, which reached the stream first (when the
+      // view held nothing yet).
+      expect(contents(store, general.id)).toEqual(['hello, edited'])
+
+      // An edit's own answer, late after a newer event, does not undo it either.
+      let answerEdit: () => void = () => undefined
+      const editMessage = server.api.editMessage.getMockImplementation()
+      server.api.editMessage.mockImplementationOnce((chatId, messageId, content) => {
+        const edited = editMessage?.(chatId, messageId, content)
+        return new Promise((resolve, reject) => (answerEdit = () => void edited?.then(resolve, reject)))
+      })
+      const editing = store.editMessage(general.id, m.id, 'mine')
+      await vi.waitFor(() => expect(server.api.editMessage).toHaveBeenCalledTimes(1))
+      const next = server.log.length
+      server.edit(general.id, m.id, 'mine')
+      server.react(general.id, m.id, alice.id, '👍', true)
+      deliver(stream, next)
+      answerEdit()
+      await editing
+      expect(view(store, general.id).messages[0]).toMatchObject({ content: 'mine', reactions: [{ emoji: '👍' }] })
+    })
+
+    it('shows the answer to an edit at once, and says why one was refused', async () => {
+      const m = server.post(general.id, me.id, 'typo')
+      const store = await started()
+      await store.openChat(general.id)
+
+      await store.editMessage(general.id, m.id, 'fixed')
+      expect(view(store, general.id).messages[0]?.content).toBe('fixed')
+      expect(view(store, general.id).messages[0]?.editedAt).toBeGreaterThan(0)
+
+      server.remove(general.id, m.id)
+      await expect(store.editMessage(general.id, m.id, 'again')).rejects.toMatchObject({ status: 409 })
+    })
+
+    it('deletes at once on the 204, before the event', async () => {
+      const m = server.post(general.id, me.id, 'oops')
+      const store = await started()
+      await store.openChat(general.id)
+
+      await store.deleteMessage(general.id, m.id)
+
+      expect(view(store, general.id).messages[0]).toMatchObject({ id: m.id, deleted: true, content: '' })
+      expect(server.api.deleteMessage).toHaveBeenCalledWith(general.id, m.id)
+    })
+
+    it('shows a reaction at once, undoes it when refused, and takes the server state that follows', async () => {
+      const m = server.post(general.id, alice.id, 'react to me')
+      const store = await started()
+      await store.openChat(general.id)
+      const reactions = () => view(store, general.id).messages[0]?.reactions
+
+      server.api.addReaction.mockRejectedValueOnce(new ApiRequestError(409, 'conflict', 'Too many reactions.'))
+      const refused = store.react(general.id, m.id, '🔥', true)
+      expect(reactions()).toEqual([{ emoji: '🔥', count: 1, userIds: [me.id] }])
+      await expect(refused).rejects.toMatchObject({ status: 409 })
+      expect(reactions()).toBeUndefined()
+
+      const from = server.log.length
+      await store.react(general.id, m.id, '🔥', true)
+      expect(reactions()).toEqual([{ emoji: '🔥', count: 1, userIds: [me.id] }])
+      server.react(general.id, m.id, alice.id, '🔥', true)
+      deliver(stream, from)
+      expect(reactions()).toEqual([{ emoji: '🔥', count: 2, userIds: [me.id, alice.id] }])
+
+      await store.react(general.id, m.id, '🔥', false)
+      expect(reactions()).toEqual([{ emoji: '🔥', count: 1, userIds: [alice.id] }])
+      expect(server.api.removeReaction).toHaveBeenCalledWith(general.id, m.id, '🔥')
+    })
+
+    it('keeps the pins current: pinned first, unpinned and deleted out', async () => {
+      const a = server.post(general.id, alice.id, 'a')
+      const b = server.post(general.id, alice.id, 'b')
+      server.pin(general.id, a.id, true)
+      const store = await started()
+      await store.openChat(general.id)
+      await store.loadPins(general.id)
+      const pins = () => (store.getSnapshot().pins[general.id] ?? []).map((m) => m.content)
+      expect(pins()).toEqual(['a'])
+
+      await store.pin(general.id, b.id, true)
+      expect(pins()).toEqual(['b', 'a'])
+      expect(view(store, general.id).messages[1]?.pinned).toBe(true)
+
+      const from = server.log.length
+      server.pin(general.id, a.id, false)
+      server.remove(general.id, b.id)
+      deliver(stream, from)
+      expect(pins()).toEqual([])
+
+      server.api.pinMessage.mockRejectedValueOnce(new ApiRequestError(409, 'conflict', 'At most 100 pins.'))
+      await expect(store.pin(general.id, a.id, true)).rejects.toMatchObject({ status: 409 })
+      expect(pins()).toEqual([])
+      expect(view(store, general.id).messages[0]?.pinned).toBeUndefined()
+    })
+
+    it('opens a chat with unread messages at the first unread one, divider included', async () => {
+      for (let i = 0; i < PAGE_SIZE * 2; i++) server.post(random.id, alice.id, `old${i}`)
+      const lastRead = server.messages.get(random.id)?.at(-1)
+      for (let i = 0; i < 3; i++) server.post(random.id, me.id, `mine${i}`) // from another device
+      for (let i = 0; i < PAGE_SIZE * 2; i++) server.post(random.id, alice.id, `new${i}`)
+      const serverChat = server.chats.find((c) => c.id === random.id)
+      if (serverChat) serverChat.lastReadId = lastRead?.id
+      const store = await started()
+
+      await store.openChat(random.id)
+
+      expect(server.api.listMessages).toHaveBeenCalledWith(random.id, { around: lastRead?.id, limit: PAGE_SIZE })
+      const v = view(store, random.id)
+      const firstUnread = v.messages.find((m) => m.id === v.unreadFrom)
+      expect(firstUnread?.content).toBe('new0')
+      expect(v).toMatchObject({ hasMoreBefore: true, hasMoreAfter: true })
+      expect(chat(store, random.id).unread).toBe(0)
+
+      // Read on another device: the divider stays while the chat is open.
+      stream.emit({ id: server.newId('e'), type: 'READ_MARKER', chatId: random.id, messageId: server.messages.get(random.id)?.at(-1)?.id, timestamp: 1 })
+      expect(view(store, random.id).unreadFrom).toBe(firstUnread?.id)
+      store.closeChat(random.id)
+      expect(view(store, random.id).unreadFrom).toBeUndefined()
+    })
+
+    it('loads history around a linked message, and joins live messages once scrolled to the end', async () => {
+      for (let i = 0; i < PAGE_SIZE * 3; i++) server.post(general.id, alice.id, `m${i}`)
+      const target = server.messages.get(general.id)?.[20]
+      const store = await started()
+      await store.openChat(general.id)
+
+      expect(await store.showMessage(general.id, target?.id ?? '')).toBe(true)
+      expect(view(store, general.id)).toMatchObject({ hasMoreAfter: true })
+      expect(contents(store, general.id)).toContain('m20')
+
+      // Live messages wait: the view does not reach the newest message yet.
+      stream.message(server.post(general.id, alice.id, 'live 1'))
+      expect(contents(store, general.id)).not.toContain('live 1')
+      await store.loadNewer(general.id)
+      await store.loadNewer(general.id)
+      let answer: () => void = () => undefined
+      const listMessages = server.api.listMessages.getMockImplementation()
+      server.api.listMessages.mockImplementationOnce((chatId, params) => {
+        const page = listMessages?.(chatId, params)
+        return new Promise((resolve, reject) => (answer = () => void page?.then(resolve, reject)))
+      })
+      const last = store.loadNewer(general.id)
+      stream.message(server.post(general.id, alice.id, 'live 2')) // after the last page was read
+      answer()
+      await last
+
+      expect(view(store, general.id).hasMoreAfter).toBe(false)
+      expect(contents(store, general.id).slice(-2)).toEqual(['live 1', 'live 2'])
+      await store.loadOlder(general.id)
+      expect(contents(store, general.id)).toEqual(server.contents(general.id))
+    })
+
+    it('jumps to the latest messages, and says when a linked message is not in the history', async () => {
+      for (let i = 0; i < PAGE_SIZE * 3; i++) server.post(general.id, alice.id, `m${i}`)
+      const parent = server.messages.get(general.id)?.[5]
+      const reply = server.post(general.id, bob.id, 'reply', undefined, { parentId: parent?.id })
+      const store = await started()
+      await store.openChat(general.id)
+
+      expect(await store.showMessage(general.id, reply.id)).toBe(false) // only in its thread
+      expect(contents(store, general.id)).toContain('m5') // around its parent
+      expect(await store.showMessage(general.id, 'no-such-message')).toBe(false)
+
+      await store.jumpToLatest(general.id)
+      expect(view(store, general.id).hasMoreAfter).toBe(false)
+      expect(contents(store, general.id).at(-1)).toBe(`m${PAGE_SIZE * 3 - 1}`)
+    })
+
+    it('sends replies through the outbox to their thread, and to the chat too when asked', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const store = await started()
+      await store.openChat(general.id)
+      await store.openThread(general.id, parent.id)
+
+      store.sendReply(general.id, parent.id, 'in the thread', false)
+      expect(threadOf(store, parent.id).pending.map((p) => p.content)).toEqual(['in the thread'])
+      expect(view(store, general.id).pending).toEqual([])
+      await vi.waitFor(() => expect(replies(store, parent.id)).toEqual(['in the thread']))
+      expect(threadOf(store, parent.id).pending).toEqual([])
+
+      store.sendReply(general.id, parent.id, 'everywhere', true)
+      await vi.waitFor(() => expect(replies(store, parent.id)).toEqual(['in the thread', 'everywhere']))
+      expect(contents(store, general.id)).toEqual(['parent', 'everywhere'])
+      expect(server.api.postMessage).toHaveBeenLastCalledWith(general.id, 'everywhere', 'cid-2', {
+        parentId: parent.id,
+        alsoToChat: true,
+      })
+      await vi.waitFor(async () => expect(await outboxContents()).toEqual([]))
+    })
+
+    it('keeps a queued reply across a reload, with its thread', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const first = await started()
+      server.offline = true
+      first.sendReply(general.id, parent.id, 'later', true)
+      await vi.waitFor(async () => expect(await outboxContents()).toEqual(['later']))
+      first.stop()
+
+      server.offline = false
+      const second = await started()
+      await second.openThread(general.id, parent.id)
+      await vi.waitFor(() => expect(replies(second, parent.id)).toEqual(['later']))
+      expect(server.messages.get(general.id)?.at(-1)).toMatchObject({ parentId: parent.id, alsoToChat: true })
+    })
+
+    it('opens a thread whose parent is not loaded, and pages back to a reply', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      for (let i = 0; i < PAGE_SIZE + 5; i++) server.post(general.id, bob.id, `r${i}`, undefined, { parentId: parent.id })
+      const store = await started()
+
+      await store.openThread(general.id, parent.id)
+      expect(threadOf(store, parent.id).parent?.content).toBe('parent')
+      expect(threadOf(store, parent.id)).toMatchObject({ hasMoreBefore: true, loading: false })
+      const early = server.messages.get(general.id)?.find((m) => m.content === 'r2')
+
+      expect(await store.findReply(parent.id, early?.id ?? '')).toBe(true)
+      expect(replies(store, parent.id)).toHaveLength(PAGE_SIZE + 5)
+      expect(await store.findReply(parent.id, 'zzz-not-there')).toBe(false)
+    })
+
+    it('tells typing in a thread from typing in the chat', async () => {
+      const parent = server.post(general.id, alice.id, 'parent')
+      const store = await started()
+
+      stream.emit({ type: 'TYPING', chatId: general.id, userId: alice.id, parentId: parent.id, timestamp: 1 })
+      expect(store.getSnapshot().threadTyping).toEqual({ [parent.id]: [alice.id] })
+      expect(store.getSnapshot().typing).toEqual({})
+      stream.message(server.post(general.id, alice.id, 'reply', undefined, { parentId: parent.id }))
+      expect(store.getSnapshot().threadTyping).toEqual({})
+
+      store.typed(general.id, parent.id)
+      expect(server.api.typing).toHaveBeenCalledWith(general.id, parent.id)
     })
   })
 

@@ -1,15 +1,44 @@
-import type { ApiClient, DirectoryUser } from '../api/client'
-import { errorMessage } from '../api/client'
+import type { ApiClient, DirectoryUser, MessagePage, SearchPage, SearchParams } from '../api/client'
+import { ApiRequestError, errorMessage } from '../api/client'
 import type { AgentStatus, Chat, Event, Message, User } from '../api/types'
 import type { Outbox, OutboxItem } from '../outbox/types'
 import type { ConnectionInfo, ConnectionState, EventStream } from '../stream/types'
-import { mergeChatList, sortChats, upsertChat } from './merge'
+import {
+  maxId,
+  mergeChatList,
+  mergeMessages,
+  replaceMessage,
+  sortChats,
+  takeIncoming,
+  tombstone,
+  upsertChat,
+  withReaction,
+} from './merge'
 import { OutboxSender } from './OutboxSender'
 import { addPending, findPending, type PendingByChat, removePending, setSendState } from './pending'
 import { ReadMarkers } from './ReadMarkers'
-import type { ChatStoreApi, ChatView, LoadOlderOptions, Member, SendState, Snapshot } from './types'
+import type {
+  ChatStoreApi,
+  ChatView,
+  LoadOlderOptions,
+  Member,
+  MessagesView,
+  PendingMessage,
+  SendState,
+  Snapshot,
+  ThreadView,
+} from './types'
 import { TypingTracker } from './typing'
-import { loadingView, NO_PENDING, withNewestPage, withNewMessages, withOlderPage } from './views'
+import {
+  loadingView,
+  NO_PENDING,
+  refetchedView,
+  withMessage,
+  withNewerPage,
+  withNewMessages,
+  withOlderPage,
+  withPage,
+} from './views'
 
 /** Messages per history page. */
 export const PAGE_SIZE = 50
@@ -19,6 +48,12 @@ export const RESYNC_RETRY_MS = 5_000
  * back this long (ms), doubling with each failure in a row up to OLDER_RETRY_MAX_MS. */
 export const OLDER_RETRY_MIN_MS = 2_000
 export const OLDER_RETRY_MAX_MS = 60_000
+/** findReply pages back through a thread at most this many pages. */
+export const FIND_REPLY_MAX_PAGES = 20
+/** Live messages kept per chat while its view ends before the newest message (hasMoreAfter), to
+ * join them when the view reaches the end; beyond this the oldest are dropped (later pages bring
+ * them). */
+const MAX_ARRIVED = 500
 
 /** The part of ApiClient the store uses (a real ApiClient fits; tests pass a fake). */
 export type ChatApi = Pick<
@@ -31,6 +66,15 @@ export type ChatApi = Pick<
   | 'postMessage'
   | 'markRead'
   | 'typing'
+  | 'editMessage'
+  | 'deleteMessage'
+  | 'listReplies'
+  | 'addReaction'
+  | 'removeReaction'
+  | 'pinMessage'
+  | 'unpinMessage'
+  | 'listPins'
+  | 'search'
 >
 
 export interface ChatStoreDeps {
@@ -52,11 +96,19 @@ export interface ChatStoreDeps {
 const REACHABLE: ConnectionState[] = ['live', 'polling']
 
 /**
- * The web client's state: chats, directory, opened chat views, pending messages and typers, as
- * one immutable Snapshot (a new object on every change; unchanged parts keep their identity) for
- * useSyncExternalStore. It follows the event stream, talks to the REST API, and sends messages
- * through the outbox (see OutboxSender): each message is stored before its first POST, shown as
- * pending until confirmed, and sent in order, exactly once thanks to its clientId.
+ * The web client's state: chats, directory, opened chat views and threads, pinned messages,
+ * pending messages and typers, as one immutable Snapshot (a new object on every change; unchanged
+ * parts keep their identity) for useSyncExternalStore. It follows the event stream, talks to the
+ * REST API, and sends messages through the outbox (see OutboxSender): each message is stored
+ * before its first POST, shown as pending until confirmed, and sent in order, exactly once thanks
+ * to its clientId.
+ *
+ * Messages change after they are posted (MESSAGE_UPDATED: an edit, a reaction, a pin, new thread
+ * counts; MESSAGE_DELETED: a tombstone). Every copy held — in a chat's history, a thread, the
+ * pins — takes the new state. Deletion is final: no older state that arrives later (a replayed
+ * NEW_MESSAGE, a page read before the delete) brings the content back. A page read over REST
+ * loses to the stream for any message the stream changed while the page was in flight, so a
+ * late answer never undoes a newer event. Applying the same events twice leaves the same state.
  */
 export class ChatStore implements ChatStoreApi {
   private readonly api: ChatApi
@@ -67,17 +119,38 @@ export class ChatStore implements ChatStoreApi {
   private readonly relayedOutbox: (() => Promise<OutboxItem[]>) | undefined
   private readonly sender: OutboxSender
   private readonly typing: TypingTracker
+  /** Typers in threads, by parent id. */
+  private readonly threadTyping: TypingTracker
   private readonly reads: ReadMarkers
   private snapshot: Snapshot
   private readonly listeners = new Set<() => void>()
   /** Pending messages per chat, also for chats without a view yet. */
   private pending: PendingByChat = {}
-  /** First-page loads per chat, settled or in flight; a failed one is removed to be retried. */
+  /** First loads per chat (the newest page, or around the first unread), settled or in flight;
+   * a failed one is removed to be retried. RESYNC refetches these chats. */
   private readonly loads = new Map<string, Promise<void>>()
+  /** Per chat, the last of the loads that set where its view lies (first load, around a message,
+   * the newest page, a refetch): they run one after the other, so the last asked for wins. */
+  private readonly placing = new Map<string, Promise<unknown>>()
+  /** Thread loads per parent id, as loads. */
+  private readonly threadLoads = new Map<string, Promise<void>>()
+  /** Chats whose pins were loaded (refetched on RESYNC). */
+  private readonly pinsLoaded = new Set<string>()
+  /** Per chat whose view ends before the newest message: live messages beyond its end. */
+  private readonly arrived = new Map<string, Message[]>()
   private openChatId: string | null = null
-  /** Per chat id, since a load of older history failed (cleared by one that succeeds): when the
-   * last one failed (Unix ms) and how long automatic loads wait after it. */
+  /** Per key (a chat id; 'newer:' or 'replies:' and an id), since an automatic page load failed
+   * (cleared by one that succeeds): when the last one failed (Unix ms) and how long automatic
+   * loads wait after it. */
   private readonly olderFailures = new Map<string, { at: number; waitMs: number }>()
+  /** Counts the stream's changes to messages; touched holds, per message id, the count at its
+   * latest change, and latest that change. A REST answer read while the count was n loses to
+   * every message touched above n (see read). Both are cleared when no read is in flight. */
+  private changes = 0
+  private readonly touched = new Map<string, number>()
+  private readonly latest = new Map<string, Message | typeof DELETED>()
+  /** REST reads of messages in flight. */
+  private reading = 0
   /** Events that arrived before start() had loaded the chat list, applied after it; null once
    * loaded. */
   private buffered: Event[] | null = null
@@ -95,10 +168,20 @@ export class ChatStore implements ChatStoreApi {
     this.newClientId = deps.newClientId ?? randomClientId
     this.relayedOutbox = deps.relayedOutbox
     this.typing = new TypingTracker({ now: this.now, onChange: (chatId) => this.typersChanged(chatId) })
+    this.threadTyping = new TypingTracker({
+      now: this.now,
+      onChange: (parentId) => this.threadTypersChanged(parentId),
+    })
     this.reads = new ReadMarkers((chatId, messageId) => this.api.markRead(chatId, messageId))
     this.sender = new OutboxSender({
       outbox: this.outbox,
-      post: (item) => this.api.postMessage(item.chatId, item.content, item.clientId),
+      post: (item) =>
+        item.parentId === undefined
+          ? this.api.postMessage(item.chatId, item.content, item.clientId)
+          : this.api.postMessage(item.chatId, item.content, item.clientId, {
+              parentId: item.parentId,
+              alsoToChat: item.alsoToChat ?? false,
+            }),
       events: {
         sending: (item) => {
           this.stream.expectEcho(item.clientId, this.now())
@@ -115,7 +198,16 @@ export class ChatStore implements ChatStoreApi {
         failed: (item, error) => this.setSendState(item.clientId, 'failed', error),
       },
     })
-    this.snapshot = { me: deps.me, chats: [], users: {}, views: {}, typing: {} }
+    this.snapshot = {
+      me: deps.me,
+      chats: [],
+      users: {},
+      views: {},
+      typing: {},
+      threads: {},
+      threadTyping: {},
+      pins: {},
+    }
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -179,60 +271,120 @@ export class ChatStore implements ChatStoreApi {
     for (const cleanup of this.cleanups.splice(0)) cleanup()
     this.sender.stop()
     this.typing.clear()
+    this.threadTyping.clear()
     if (this.resyncTimer !== null) clearTimeout(this.resyncTimer)
     this.resyncTimer = null
   }
 
-  /** Rejects if the first page cannot be loaded (a later call tries again). */
-  closeChat(chatId: string): void {
-    if (this.openChatId === chatId) this.openChatId = null
-  }
-
   async openChat(chatId: string): Promise<void> {
     this.openChatId = chatId
-    this.patchChat(chatId, (chat) => (chat.unread ? { ...chat, unread: 0 } : chat))
-    await this.load(chatId)
-    const newest = this.snapshot.views[chatId]?.messages.at(-1)
-    if (newest && this.openChatId === chatId) this.markRead(chatId, newest.id)
+    const chat = this.findChat(chatId)
+    const unread = chat?.unread ?? 0
+    const lastReadId = chat?.lastReadId
+    this.patchChat(chatId, (c) => (c.unread ? { ...c, unread: 0 } : c))
+    if (unread > 0 && lastReadId) {
+      await this.openAtUnread(chatId, lastReadId)
+    } else {
+      await this.load(chatId)
+      if (unread > 0) {
+        // Never read: the divider goes above the unread-th newest message by others.
+        this.patchView(chatId, (v) => withUnreadFrom(v, lastUnreadOf(v, this.snapshot.me.id, unread)))
+      }
+    }
+    if (this.openChatId === chatId) this.markNewest(chatId)
+  }
+
+  /** The user left the chat's view: new messages there count as unread again, and its "New
+   * messages" divider is gone when it is opened again. */
+  closeChat(chatId: string): void {
+    if (this.openChatId === chatId) this.openChatId = null
+    this.patchView(chatId, (v) => withUnreadFrom(v, undefined))
+  }
+
+  showMessage(chatId: string, messageId: string): Promise<boolean> {
+    return this.place(chatId, async () => {
+      if (this.holds(chatId, messageId)) return true
+      try {
+        await this.loadAround(chatId, messageId)
+      } catch (err) {
+        if (err instanceof ApiRequestError && err.status === 404) return false
+        throw err
+      }
+      if (!this.loads.has(chatId)) this.loads.set(chatId, Promise.resolve())
+      if (this.openChatId === chatId) this.markNewest(chatId)
+      return this.holds(chatId, messageId)
+    })
   }
 
   /** A no-op while the view loads, when there is nothing older, or for an automatic load while
    * it is held back after a failed one. Rejects if the page cannot be loaded. */
-  async loadOlder(chatId: string, { automatic = false }: LoadOlderOptions = {}): Promise<void> {
+  async loadOlder(chatId: string, options: LoadOlderOptions = {}): Promise<void> {
+    await this.pageOlder(
+      chatId,
+      () => this.snapshot.views[chatId],
+      (patch) => this.patchView(chatId, patch),
+      (before, limit) => this.api.listMessages(chatId, { before, limit }),
+      options,
+    )
+  }
+
+  /** As loadOlder, towards the newest message. */
+  async loadNewer(chatId: string, { automatic = false }: LoadOlderOptions = {}): Promise<void> {
     const view = this.snapshot.views[chatId]
-    const oldest = view?.messages[0]
-    if (!view || view.loading || !view.hasMoreBefore || !oldest) return
-    const failure = this.olderFailures.get(chatId)
-    if (automatic && failure && this.now() < failure.at + failure.waitMs) return
+    const newest = view?.messages.at(-1)
+    if (!view || view.loading || !view.hasMoreAfter || !newest) return
+    const key = `newer:${chatId}`
+    if (automatic && this.heldBack(key)) return
     this.patchView(chatId, (v) => ({ ...v, loading: true }))
     try {
-      const page = await this.api.listMessages(chatId, { before: oldest.id, limit: PAGE_SIZE })
-      this.olderFailures.delete(chatId)
-      // A RESYNC started the view over meanwhile (a new oldest message): the page would not join.
-      if (this.snapshot.views[chatId]?.messages[0]?.id !== oldest.id) return
-      this.patchView(chatId, (v) => withOlderPage(v, page))
+      await this.read(
+        () => this.api.listMessages(chatId, { after: newest.id, limit: PAGE_SIZE }),
+        (page, fresh) => {
+          this.olderFailures.delete(key)
+          // The view was placed elsewhere meanwhile: the page would not join.
+          if (this.snapshot.views[chatId]?.messages.at(-1)?.id !== newest.id) return
+          this.settle(page.messages)
+          this.patchView(chatId, (v) => withNewerPage(v, freshPage(page, fresh), takeIncoming))
+          this.joinArrived(chatId)
+          if (this.openChatId === chatId) this.markNewest(chatId)
+        },
+      )
     } catch (err) {
-      const waitMs = failure ? Math.min(failure.waitMs * 2, OLDER_RETRY_MAX_MS) : OLDER_RETRY_MIN_MS
-      this.olderFailures.set(chatId, { at: this.now(), waitMs })
+      this.failed(key)
       throw err
     } finally {
       this.patchView(chatId, (v) => ({ ...v, loading: false }))
     }
   }
 
+  jumpToLatest(chatId: string): Promise<void> {
+    return this.place(chatId, async () => {
+      const view = this.snapshot.views[chatId]
+      if (!view?.hasMoreAfter) return
+      this.patchView(chatId, (v) => ({ ...v, loading: true }))
+      try {
+        await this.read(
+          () => this.api.listMessages(chatId, { limit: PAGE_SIZE }),
+          (page, fresh) => {
+            this.settle(page.messages)
+            this.patchView(chatId, (v) => withPage(v, freshPage(page, fresh), takeIncoming))
+            this.joinArrived(chatId)
+            if (this.openChatId === chatId) this.markNewest(chatId)
+          },
+        )
+      } finally {
+        this.patchView(chatId, (v) => ({ ...v, loading: false }))
+      }
+    })
+  }
+
   /** Trailing white space is dropped; the first line's indentation is kept (e.g. code). */
   send(chatId: string, content: string): void {
-    if (content.trim() === '') return
-    const item: OutboxItem = {
-      clientId: this.newClientId(),
-      chatId,
-      content: content.trimEnd(),
-      createdAt: this.now(),
-    }
-    const stored = this.outbox.add(item)
-    this.setPending(addPending(this.pending, item, 'sending'))
-    this.typing.sent(chatId)
-    void this.enqueue(item, stored)
+    this.enqueueNew(chatId, content)
+  }
+
+  sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean): void {
+    this.enqueueNew(chatId, content, parentId, alsoToChat)
   }
 
   /** Sends a failed message again; a no-op for any other. */
@@ -245,6 +397,8 @@ export class ChatStore implements ChatStoreApi {
       content: message.content,
       createdAt: message.createdAt,
     }
+    if (message.parentId !== undefined) item.parentId = message.parentId
+    if (message.alsoToChat) item.alsoToChat = true
     this.setSendState(clientId, 'sending')
     void this.enqueue(item, this.outbox.add(item)) // add replaces the stored item and its error
   }
@@ -269,9 +423,100 @@ export class ChatStore implements ChatStoreApi {
     this.update({ chats: upsertChat(this.snapshot.chats, chat) })
   }
 
-  typed(chatId: string): void {
+  typed(chatId: string, parentId?: string): void {
     // Typing is ephemeral: a lost announcement is not worth an error.
-    if (this.typing.shouldSend(chatId)) void this.api.typing(chatId).catch(() => undefined)
+    if (parentId === undefined) {
+      if (this.typing.shouldSend(chatId)) void this.api.typing(chatId).catch(() => undefined)
+    } else if (this.threadTyping.shouldSend(parentId)) {
+      void this.api.typing(chatId, parentId).catch(() => undefined)
+    }
+  }
+
+  async editMessage(chatId: string, messageId: string, content: string): Promise<void> {
+    // Its MESSAGE_UPDATED may have come first, and a later change after it.
+    await this.read(
+      () => this.api.editMessage(chatId, messageId, content),
+      (message, fresh) => this.apply(fresh(message)),
+    )
+  }
+
+  async deleteMessage(chatId: string, messageId: string): Promise<void> {
+    await this.api.deleteMessage(chatId, messageId)
+    if (!this.stopped) this.bury(chatId, messageId, this.findMessage(chatId, messageId)?.parentId)
+  }
+
+  react(chatId: string, messageId: string, emoji: string, on: boolean): Promise<void> {
+    return this.optimistically(
+      chatId,
+      messageId,
+      (m) => withReaction(m, this.snapshot.me.id, emoji, on),
+      () =>
+        on
+          ? this.api.addReaction(chatId, messageId, emoji)
+          : this.api.removeReaction(chatId, messageId, emoji),
+    )
+  }
+
+  pin(chatId: string, messageId: string, on: boolean): Promise<void> {
+    return this.optimistically(
+      chatId,
+      messageId,
+      (m) => {
+        if (Boolean(m.pinned) === on) return m
+        const changed: Message = { ...m, pinned: on }
+        if (!on) delete changed.pinned
+        return changed
+      },
+      () => (on ? this.api.pinMessage(chatId, messageId) : this.api.unpinMessage(chatId, messageId)),
+    )
+  }
+
+  async loadPins(chatId: string): Promise<void> {
+    await this.read(
+      () => this.api.listPins(chatId),
+      (messages, fresh) => {
+        const pins = messages.map(fresh).filter((m) => m.pinned && !m.deleted)
+        this.pinsLoaded.add(chatId)
+        this.update({ pins: { ...this.snapshot.pins, [chatId]: pins } })
+      },
+    )
+  }
+
+  openThread(chatId: string, parentId: string): Promise<void> {
+    let load = this.threadLoads.get(parentId)
+    if (!load) {
+      load = this.loadThread(chatId, parentId)
+      this.threadLoads.set(parentId, load)
+      load.catch(() => this.threadLoads.delete(parentId))
+    }
+    return load
+  }
+
+  async loadOlderReplies(parentId: string, options: LoadOlderOptions = {}): Promise<void> {
+    const thread = this.snapshot.threads[parentId]
+    if (!thread) return
+    await this.pageOlder(
+      `replies:${parentId}`,
+      () => this.snapshot.threads[parentId],
+      (patch) => this.patchThread(parentId, patch),
+      (before, limit) => this.api.listReplies(thread.chatId, parentId, { before, limit }),
+      options,
+    )
+  }
+
+  async findReply(parentId: string, replyId: string): Promise<boolean> {
+    for (let pages = 0; ; pages++) {
+      const thread = this.snapshot.threads[parentId]
+      if (!thread) return false
+      if (thread.messages.some((m) => m.id === replyId)) return true
+      const oldest = thread.messages[0]
+      if (!thread.hasMoreBefore || (oldest && oldest.id < replyId) || pages >= FIND_REPLY_MAX_PAGES) return false
+      await this.loadOlderReplies(parentId)
+    }
+  }
+
+  search(params: SearchParams): Promise<SearchPage> {
+    return this.api.search(params)
   }
 
   private handle(event: Event): void {
@@ -280,12 +525,28 @@ export class ChatStore implements ChatStoreApi {
       case 'NEW_MESSAGE':
         if (event.message) this.receive(event.message)
         break
+      case 'MESSAGE_UPDATED':
+        if (event.message) {
+          this.touch(event.message.id, event.message)
+          this.apply(event.message)
+        }
+        break
+      case 'MESSAGE_DELETED':
+        if (event.chatId && event.messageId) {
+          this.touch(event.messageId, DELETED)
+          this.bury(event.chatId, event.messageId, event.parentId)
+        }
+        break
+      case 'READ_MARKER':
+        if (event.chatId && event.messageId) this.readElsewhere(event.chatId, event.messageId)
+        break
       case 'CHAT_UPDATED':
         if (event.chat) this.chatUpdated(event.chat)
         break
       case 'TYPING':
         if (event.chatId && event.userId && event.userId !== this.snapshot.me.id) {
-          this.typing.seen(event.chatId, event.userId)
+          if (event.parentId) this.threadTyping.seen(event.parentId, event.userId)
+          else this.typing.seen(event.chatId, event.userId)
         }
         break
       case 'RESYNC':
@@ -328,24 +589,130 @@ export class ChatStore implements ChatStoreApi {
     }
   }
 
-  /** A confirmed message, from the stream or from the answer to its POST (in any order). */
+  /** A confirmed message, from the stream or from the answer to its POST (in any order). A
+   * reply goes to its thread, and into the chat's history only when sent there too
+   * (alsoToChat); only the history counts as unread. */
   private receive(message: Message): void {
-    const { chatId, authorId } = message
+    const { chatId, authorId, parentId } = message
     const mine = authorId === this.snapshot.me.id
-    this.addMessages(chatId, [message])
-    this.typing.stopped(chatId, authorId)
+    const inHistory = parentId === undefined || message.alsoToChat === true
+    this.settle([message])
+    if (parentId !== undefined) {
+      this.patchThread(parentId, (thread) => withNewMessages(thread, [message]))
+      this.threadTyping.stopped(parentId, authorId)
+    } else {
+      this.typing.stopped(chatId, authorId)
+    }
+    if (inHistory) this.addToHistory(chatId, [message])
     if (!this.snapshot.users[authorId]) this.refreshLater(this.refreshUsers)
-    const chat = this.snapshot.chats.find((c) => c.id === chatId)
+    const chat = this.findChat(chatId)
     if (!chat) {
       this.refreshLater(this.refreshChats) // a chat this store has not heard of: the server has it
       return
     }
-    if (message.id <= (chat.lastMessageId ?? '')) return // counted already
+    if (!inHistory || message.id <= (chat.lastMessageId ?? '')) return // counted already
     const open = chatId === this.openChatId
     const unread = mine || open ? (chat.unread ?? 0) : (chat.unread ?? 0) + 1
     const updated = { ...chat, lastMessageId: message.id, unread }
     this.update({ chats: sortChats(this.snapshot.chats.map((c) => (c === chat ? updated : c))) })
-    if (open && !mine) this.markRead(chatId, message.id)
+    // Read only once shown: not while the view ends before it.
+    if (open && !mine && this.snapshot.views[chatId]?.hasMoreAfter === false) this.markRead(chatId, message.id)
+  }
+
+  /** A message's new state (MESSAGE_UPDATED, or the server's answer to the user's change), in
+   * every copy held: the chat's history, its thread, the thread it is the parent of, the pins. */
+  private apply(message: Message): void {
+    const { chatId, id, parentId } = message
+    this.patchView(chatId, (view) => withMessage(view, message))
+    const arrived = this.arrived.get(chatId)
+    if (arrived) this.arrived.set(chatId, replaceMessage(arrived, message))
+    if (parentId !== undefined) this.patchThread(parentId, (thread) => withMessage(thread, message))
+    this.patchThread(id, (thread) => {
+      if (!thread.parent) return thread
+      const parent = takeIncoming(thread.parent, message)
+      return parent === thread.parent ? thread : { ...thread, parent }
+    })
+    this.pinsChanged(message)
+  }
+
+  /** The message is a tombstone now (MESSAGE_DELETED, or the user's delete), wherever held. */
+  private bury(chatId: string, messageId: string, parentId: string | undefined): void {
+    const toTombstone = (messages: Message[]): Message[] => {
+      const at = messages.findIndex((m) => m.id === messageId)
+      const held = messages[at]
+      if (!held || held.deleted) return messages
+      return messages.map((m) => (m === held ? tombstone(held) : m))
+    }
+    const inView = <V extends MessagesView>(view: V): V => {
+      const messages = toTombstone(view.messages)
+      return messages === view.messages ? view : { ...view, messages }
+    }
+    this.patchView(chatId, inView)
+    const arrived = this.arrived.get(chatId)
+    if (arrived) this.arrived.set(chatId, toTombstone(arrived))
+    for (const thread of Object.values(this.snapshot.threads)) {
+      if (thread.chatId !== chatId || (parentId !== undefined && thread.parentId !== parentId)) continue
+      this.patchThread(thread.parentId, inView)
+    }
+    this.patchThread(messageId, (thread) =>
+      thread.parent && !thread.parent.deleted ? { ...thread, parent: tombstone(thread.parent) } : thread,
+    )
+    const pins = this.snapshot.pins[chatId]
+    if (pins?.some((m) => m.id === messageId)) {
+      this.update({ pins: { ...this.snapshot.pins, [chatId]: pins.filter((m) => m.id !== messageId) } })
+    }
+  }
+
+  /** The pins follow a message's pinned flag: newly pinned first, unpinned or deleted out. */
+  private pinsChanged(message: Message): void {
+    const pins = this.snapshot.pins[message.chatId]
+    if (!pins) return
+    const at = pins.findIndex((m) => m.id === message.id)
+    let next = pins
+    if (message.pinned && !message.deleted) {
+      next = at < 0 ? [message, ...pins] : replaceMessage(pins, message)
+    } else if (at >= 0) {
+      next = pins.filter((m) => m.id !== message.id)
+    }
+    if (next !== pins) this.update({ pins: { ...this.snapshot.pins, [message.chatId]: next } })
+  }
+
+  /** READ_MARKER: the user read the chat up to messageId on another device (or this one). */
+  private readElsewhere(chatId: string, messageId: string): void {
+    const chat = this.findChat(chatId)
+    if (!chat) return
+    const caughtUp = messageId >= (chat.lastMessageId ?? '')
+    const lastReadId = maxId(chat.lastReadId, messageId)
+    const unread = caughtUp ? 0 : chat.unread
+    if (lastReadId !== chat.lastReadId || unread !== chat.unread) {
+      this.patchChat(chatId, (c) => ({ ...c, lastReadId, unread }))
+    }
+    // Read part of the way: only the server knows how many are left.
+    if (!caughtUp && (chat.unread ?? 0) > 0) this.refreshLater(this.refreshChats)
+  }
+
+  /**
+   * Makes an optimistic change (change(m) for the message held): shown at once, reconciled by
+   * the MESSAGE_UPDATED that follows, undone if the server refuses — unless the stream changed
+   * the message meanwhile, whose state is then the server's.
+   */
+  private async optimistically(
+    chatId: string,
+    messageId: string,
+    change: (m: Message) => Message,
+    request: () => Promise<void>,
+  ): Promise<void> {
+    const before = this.findMessage(chatId, messageId)
+    const after = before && change(before)
+    if (before && after && after !== before) this.apply(after)
+    try {
+      await request()
+    } catch (err) {
+      if (before && after && after !== before && this.findMessage(chatId, messageId) === after) {
+        this.apply(before)
+      }
+      throw err
+    }
   }
 
   private chatUpdated(chat: Chat): void {
@@ -361,13 +728,32 @@ export class ChatStore implements ChatStoreApi {
     refresh().catch(() => undefined)
   }
 
-  /** Settles the user's pending messages among newly confirmed ones, wherever they were sent
-   * from, and shows them in the chat's view (if opened). */
-  private addMessages(chatId: string, messages: Message[]): void {
-    this.settle(messages)
-    this.patchView(chatId, (view) => withNewMessages(view, messages))
+  /** Live messages into the chat's view; those beyond a view that ends before the newest
+   * message wait in arrived until it reaches the end. */
+  private addToHistory(chatId: string, messages: Message[]): void {
+    const view = this.snapshot.views[chatId]
+    if (!view) return
+    const newest = view.messages.at(-1)
+    if (view.hasMoreAfter && newest) {
+      const beyond = messages.filter((m) => m.id > newest.id)
+      if (beyond.length > 0) {
+        this.arrived.set(chatId, mergeMessages(this.arrived.get(chatId) ?? [], beyond).slice(-MAX_ARRIVED))
+      }
+    }
+    this.patchView(chatId, (v) => withNewMessages(v, messages))
   }
 
+  /** Once the view reaches the newest message, the live messages that waited join it. */
+  private joinArrived(chatId: string): void {
+    const arrived = this.arrived.get(chatId)
+    const view = this.snapshot.views[chatId]
+    if (!arrived || !view || view.hasMoreAfter) return
+    this.arrived.delete(chatId)
+    this.patchView(chatId, (v) => withNewMessages(v, arrived))
+  }
+
+  /** Settles the user's pending messages among newly confirmed ones, wherever they were sent
+   * from. */
   private settle(messages: Message[]): void {
     for (const message of messages) {
       if (message.authorId !== this.snapshot.me.id || message.clientId === undefined) continue
@@ -377,6 +763,23 @@ export class ChatStore implements ChatStoreApi {
       // same message (same clientId): harmless.
       void this.outbox.remove(message.clientId).catch(() => undefined)
     }
+  }
+
+  private enqueueNew(chatId: string, content: string, parentId?: string, alsoToChat = false): void {
+    if (content.trim() === '') return
+    const item: OutboxItem = {
+      clientId: this.newClientId(),
+      chatId,
+      content: content.trimEnd(),
+      createdAt: this.now(),
+    }
+    if (parentId !== undefined) item.parentId = parentId
+    if (parentId !== undefined && alsoToChat) item.alsoToChat = true
+    const stored = this.outbox.add(item)
+    this.setPending(addPending(this.pending, item, 'sending'))
+    if (parentId === undefined) this.typing.sent(chatId)
+    else this.threadTyping.sent(parentId)
+    void this.enqueue(item, stored)
   }
 
   private async enqueue(item: OutboxItem, stored: Promise<void>): Promise<void> {
@@ -394,31 +797,186 @@ export class ChatStore implements ChatStoreApi {
   private load(chatId: string): Promise<void> {
     let load = this.loads.get(chatId)
     if (!load) {
-      load = this.loadNewest(chatId)
+      load = this.place(chatId, () => this.loadNewest(chatId))
       this.loads.set(chatId, load)
       load.catch(() => this.loads.delete(chatId))
     }
     return load
   }
 
-  private async loadNewest(chatId: string): Promise<void> {
-    if (!this.snapshot.views[chatId]) {
-      this.update({ views: { ...this.snapshot.views, [chatId]: loadingView(this.pending[chatId]) } })
-    } else {
-      this.patchView(chatId, (v) => ({ ...v, loading: true }))
+  /** The first unread message's place: the view around the read marker, unless the view held
+   * already reaches from the marker to the newest message. */
+  private async openAtUnread(chatId: string, lastReadId: string): Promise<void> {
+    const load = this.place(chatId, async () => {
+      const view = this.snapshot.views[chatId]
+      const held = view && !view.hasMoreAfter && view.messages.some((m) => m.id === lastReadId)
+      if (held) return
+      try {
+        await this.loadAround(chatId, lastReadId)
+      } catch (err) {
+        // The marker's message is not there (any more): the newest page, without a divider.
+        if (!(err instanceof ApiRequestError && err.status === 404)) throw err
+        await this.loadNewest(chatId)
+      }
+    })
+    if (!this.loads.has(chatId)) {
+      this.loads.set(chatId, load)
+      load.catch(() => this.loads.delete(chatId))
     }
+    await load
+    this.patchView(chatId, (v) => withUnreadFrom(v, firstUnreadOf(v, lastReadId, this.snapshot.me.id)))
+  }
+
+  /** Runs a load that places the chat's view after those asked for before it (see placing). */
+  private place<T>(chatId: string, load: () => Promise<T>): Promise<T> {
+    const previous = this.placing.get(chatId) ?? Promise.resolve()
+    const next = previous.then(load, load)
+    this.placing.set(
+      chatId,
+      next.catch(() => undefined),
+    )
+    return next
+  }
+
+  private async loadNewest(chatId: string): Promise<void> {
+    this.viewLoading(chatId)
     try {
-      const page = await this.api.listMessages(chatId, { limit: PAGE_SIZE })
-      this.addMessages(chatId, page.messages)
-      this.patchView(chatId, (v) => ({ ...v, hasMoreBefore: page.hasMore }))
+      await this.read(
+        () => this.api.listMessages(chatId, { limit: PAGE_SIZE }),
+        (page, fresh) => {
+          this.settle(page.messages)
+          this.patchView(chatId, (v) => withPage(v, freshPage(page, fresh), takeIncoming))
+          this.joinArrived(chatId)
+        },
+      )
     } finally {
       this.patchView(chatId, (v) => ({ ...v, loading: false }))
     }
   }
 
+  /** Loads the history around messageId into the view (in place of what it held, unless the two
+   * overlap). Rejects if the page cannot be loaded (404: no such message). */
+  private async loadAround(chatId: string, messageId: string): Promise<void> {
+    this.viewLoading(chatId)
+    try {
+      await this.read(
+        () => this.api.listMessages(chatId, { around: messageId, limit: PAGE_SIZE }),
+        (page, fresh) => {
+          this.settle(page.messages)
+          this.patchView(chatId, (v) => withPage(v, freshPage(page, fresh), takeIncoming))
+          this.joinArrived(chatId)
+        },
+      )
+    } finally {
+      this.patchView(chatId, (v) => ({ ...v, loading: false }))
+    }
+  }
+
+  private viewLoading(chatId: string): void {
+    if (!this.snapshot.views[chatId]) {
+      const pending = topLevel(this.pending[chatId] ?? NO_PENDING)
+      this.update({ views: { ...this.snapshot.views, [chatId]: loadingView(pending) } })
+    } else {
+      this.patchView(chatId, (v) => ({ ...v, loading: true }))
+    }
+  }
+
+  /** One older page into a chat's view or a thread (key names it for the hold-back after a
+   * failure). A no-op while loading, at the start, or for an automatic load held back. */
+  private async pageOlder<V extends MessagesView>(
+    key: string,
+    current: () => V | undefined,
+    patch: (change: (view: V) => V) => void,
+    fetch: (before: string, limit: number) => Promise<MessagePage>,
+    { automatic = false }: LoadOlderOptions,
+  ): Promise<void> {
+    const view = current()
+    const oldest = view?.messages[0]
+    if (!view || view.loading || !view.hasMoreBefore || !oldest) return
+    if (automatic && this.heldBack(key)) return
+    patch((v) => ({ ...v, loading: true }))
+    try {
+      await this.read(
+        () => fetch(oldest.id, PAGE_SIZE),
+        (page, fresh) => {
+          this.olderFailures.delete(key)
+          // A RESYNC started the view over meanwhile (a new oldest message): the page would not
+          // join.
+          if (current()?.messages[0]?.id !== oldest.id) return
+          this.settle(page.messages)
+          patch((v) => withOlderPage(v, freshPage(page, fresh), takeIncoming))
+        },
+      )
+    } catch (err) {
+      this.failed(key)
+      throw err
+    } finally {
+      patch((v) => ({ ...v, loading: false }))
+    }
+  }
+
+  private heldBack(key: string): boolean {
+    const failure = this.olderFailures.get(key)
+    return failure !== undefined && this.now() < failure.at + failure.waitMs
+  }
+
+  private failed(key: string): void {
+    const failure = this.olderFailures.get(key)
+    const waitMs = failure ? Math.min(failure.waitMs * 2, OLDER_RETRY_MAX_MS) : OLDER_RETRY_MIN_MS
+    this.olderFailures.set(key, { at: this.now(), waitMs })
+  }
+
+  private async loadThread(chatId: string, parentId: string): Promise<void> {
+    const known = this.findMessage(chatId, parentId)
+    if (!this.snapshot.threads[parentId]) {
+      const thread: ThreadView = {
+        chatId,
+        parentId,
+        messages: [],
+        pending: inThread(this.pending[chatId] ?? NO_PENDING, parentId),
+        hasMoreBefore: false,
+        hasMoreAfter: false,
+        loading: true,
+      }
+      if (known) thread.parent = known
+      this.update({ threads: { ...this.snapshot.threads, [parentId]: thread } })
+    } else {
+      this.patchThread(parentId, (t) => {
+        const next = { ...t, loading: true }
+        delete next.error
+        return next
+      })
+    }
+    try {
+      await this.read(
+        () =>
+          Promise.all([
+            this.api.listReplies(chatId, parentId, { limit: PAGE_SIZE }),
+            known ? Promise.resolve(undefined) : this.fetchMessage(chatId, parentId),
+          ]),
+        ([page, parent], fresh) => {
+          this.settle(page.messages)
+          this.patchThread(parentId, (t) => withParent(withPage(t, freshPage(page, fresh), takeIncoming), parent, fresh))
+        },
+      )
+    } catch (err) {
+      this.patchThread(parentId, (t) => ({ ...t, error: errorMessage(err) }))
+      throw err
+    } finally {
+      this.patchThread(parentId, (t) => ({ ...t, loading: false }))
+    }
+  }
+
+  /** One message of the chat's history: the page of one around it. */
+  private async fetchMessage(chatId: string, messageId: string): Promise<Message | undefined> {
+    const page = await this.api.listMessages(chatId, { around: messageId, limit: 1 })
+    return page.messages.find((m) => m.id === messageId)
+  }
+
   /**
-   * After RESYNC (the stream could not resume): refetches the chat list, the directory and the
-   * newest page of every loaded view (see withNewestPage). A failure is retried after
+   * After RESYNC (the stream could not resume): refetches the chat list, the directory, every
+   * loaded view (its newest page, or the page around its middle when it ends before the newest
+   * message; see refetchedView), every opened thread and the pins. A failure is retried after
    * RESYNC_RETRY_MS.
    */
   private async resync(): Promise<void> {
@@ -426,20 +984,46 @@ export class ChatStore implements ChatStoreApi {
     this.resyncTimer = null
     try {
       const views = [...this.loads.keys()].map((chatId) => this.refetchView(chatId))
-      await Promise.all([this.refreshChats(), this.refreshUsers(), ...views])
+      const threads = [...this.threadLoads.keys()].map((parentId) => this.refetchThread(parentId))
+      const pins = [...this.pinsLoaded].map((chatId) => this.loadPins(chatId))
+      await Promise.all([this.refreshChats(), this.refreshUsers(), ...views, ...threads, ...pins])
     } catch {
       if (this.stopped) return
       this.resyncTimer = setTimeout(() => void this.resync(), RESYNC_RETRY_MS)
     }
   }
 
-  private async refetchView(chatId: string): Promise<void> {
-    const page = await this.api.listMessages(chatId, { limit: PAGE_SIZE })
-    if (this.stopped) return
-    this.settle(page.messages)
-    this.patchView(chatId, (view) => withNewestPage(view, page))
-    const newest = this.snapshot.views[chatId]?.messages.at(-1)
-    if (newest && chatId === this.openChatId) this.markRead(chatId, newest.id)
+  private refetchView(chatId: string): Promise<void> {
+    return this.place(chatId, async () => {
+      const view = this.snapshot.views[chatId]
+      const middle = view?.hasMoreAfter ? view.messages[Math.floor(view.messages.length / 2)] : undefined
+      await this.read(
+        () => this.api.listMessages(chatId, middle ? { around: middle.id, limit: PAGE_SIZE } : { limit: PAGE_SIZE }),
+        (page, fresh) => {
+          this.settle(page.messages)
+          this.patchView(chatId, (v) => refetchedView(v, freshPage(page, fresh), takeIncoming))
+          this.joinArrived(chatId)
+          if (chatId === this.openChatId) this.markNewest(chatId)
+        },
+      )
+    })
+  }
+
+  private async refetchThread(parentId: string): Promise<void> {
+    const thread = this.snapshot.threads[parentId]
+    if (!thread) return
+    const { chatId } = thread
+    await this.read(
+      () =>
+        Promise.all([
+          this.api.listReplies(chatId, parentId, { limit: PAGE_SIZE }),
+          this.fetchMessage(chatId, parentId),
+        ]),
+      ([page, parent], fresh) => {
+        this.settle(page.messages)
+        this.patchThread(parentId, (t) => withParent(refetchedView(t, freshPage(page, fresh), takeIncoming), parent, fresh))
+      },
+    )
   }
 
   /** Refetches the chat list and merges it with what the stream added meanwhile. Rejects if the
@@ -459,9 +1043,78 @@ export class ChatStore implements ChatStoreApi {
     if (!this.stopped) this.update({ users: directory(users) })
   })
 
+  /** Marks the chat read up to the newest message its view holds. */
+  private markNewest(chatId: string): void {
+    const newest = this.snapshot.views[chatId]?.messages.at(-1)
+    if (newest) this.markRead(chatId, newest.id)
+  }
+
   private markRead(chatId: string, messageId: string): void {
     if (this.stopped) return
-    this.reads.mark(chatId, messageId, this.snapshot.chats.find((c) => c.id === chatId)?.lastReadId)
+    this.reads.mark(chatId, messageId, this.findChat(chatId)?.lastReadId)
+  }
+
+  /**
+   * A REST read of messages: take(answer, fresh) takes in the answer, which may predate changes
+   * the stream made while the request was in flight; fresh(m) brings one of its messages up to
+   * them (the stream's newer state, or its tombstone), so a late answer never undoes an event.
+   */
+  private async read<T>(
+    fetch: () => Promise<T>,
+    take: (answer: T, fresh: (m: Message) => Message) => void,
+  ): Promise<void> {
+    // With no read in flight, no one needs what changed before now.
+    if (this.reading === 0) {
+      this.touched.clear()
+      this.latest.clear()
+    }
+    this.reading++
+    const since = this.changes
+    try {
+      const answer = await fetch()
+      if (this.stopped) return
+      take(answer, (m) => this.freshen(m, since))
+    } finally {
+      this.reading--
+    }
+  }
+
+  private freshen(m: Message, since: number): Message {
+    if ((this.touched.get(m.id) ?? 0) <= since) return m
+    const latest = this.latest.get(m.id)
+    if (latest === undefined) return m
+    return takeIncoming(m, latest === DELETED ? tombstone(m) : latest)
+  }
+
+  /** The stream changed a message: to message, or to a tombstone (DELETED). */
+  private touch(messageId: string, state: Message | typeof DELETED): void {
+    this.touched.set(messageId, ++this.changes)
+    const held = this.latest.get(messageId)
+    // Deletion is final (see takeIncoming).
+    if (held === DELETED || (held?.deleted && state !== DELETED && !state.deleted)) return
+    this.latest.set(messageId, state)
+  }
+
+  /** Whether the chat's view holds the message. */
+  private holds(chatId: string, messageId: string): boolean {
+    return this.snapshot.views[chatId]?.messages.some((m) => m.id === messageId) ?? false
+  }
+
+  /** The copy of a message held anywhere: the chat's history, a thread, the pins. */
+  private findMessage(chatId: string, messageId: string): Message | undefined {
+    const inView = this.snapshot.views[chatId]?.messages.find((m) => m.id === messageId)
+    if (inView) return inView
+    for (const thread of Object.values(this.snapshot.threads)) {
+      if (thread.chatId !== chatId) continue
+      if (thread.parent?.id === messageId) return thread.parent
+      const reply = thread.messages.find((m) => m.id === messageId)
+      if (reply) return reply
+    }
+    return this.snapshot.pins[chatId]?.find((m) => m.id === messageId)
+  }
+
+  private findChat(chatId: string): Chat | undefined {
+    return this.snapshot.chats.find((c) => c.id === chatId)
   }
 
   private typersChanged(chatId: string): void {
@@ -472,25 +1125,51 @@ export class ChatStore implements ChatStoreApi {
     this.update({ typing })
   }
 
+  private threadTypersChanged(parentId: string): void {
+    const threadTyping = { ...this.snapshot.threadTyping }
+    const typers = this.threadTyping.typers(parentId)
+    if (typers.length > 0) threadTyping[parentId] = typers
+    else delete threadTyping[parentId]
+    this.update({ threadTyping })
+  }
+
   /** Sets a pending message's state; a no-op if it is not pending here (sent from another tab,
    * or settled already). */
   private setSendState(clientId: string, state: SendState, error?: string): void {
     this.setPending(setSendState(this.pending, clientId, state, error))
   }
 
-  /** Takes the new pending lists, and shows those that changed in their chats' views. */
+  /** Takes the new pending lists, and shows those that changed in their chats' views (top-level
+   * messages) and threads (replies). */
   private setPending(pending: PendingByChat): void {
     if (pending === this.pending) return
     const previous = this.pending
     this.pending = pending
-    const changed = Object.keys(this.snapshot.views).filter((chatId) => previous[chatId] !== pending[chatId])
-    if (changed.length === 0) return
+    const changed = (chatId: string) => previous[chatId] !== pending[chatId]
     const views = { ...this.snapshot.views }
-    for (const chatId of changed) {
-      const view = views[chatId]
-      if (view) views[chatId] = { ...view, pending: pending[chatId] ?? NO_PENDING }
+    let viewsChanged = false
+    for (const [chatId, view] of Object.entries(views)) {
+      if (!changed(chatId)) continue
+      const list = topLevel(pending[chatId] ?? NO_PENDING)
+      if (sameItems(list, view.pending)) continue
+      views[chatId] = { ...view, pending: list }
+      viewsChanged = true
     }
-    this.update({ views })
+    const threads = { ...this.snapshot.threads }
+    let threadsChanged = false
+    for (const [parentId, thread] of Object.entries(threads)) {
+      if (!changed(thread.chatId)) continue
+      const list = inThread(pending[thread.chatId] ?? NO_PENDING, parentId)
+      if (sameItems(list, thread.pending)) continue
+      threads[parentId] = { ...thread, pending: list }
+      threadsChanged = true
+    }
+    if (viewsChanged || threadsChanged) {
+      this.update({
+        ...(viewsChanged ? { views } : {}),
+        ...(threadsChanged ? { threads } : {}),
+      })
+    }
   }
 
   private patchView(chatId: string, patch: (view: ChatView) => ChatView): void {
@@ -500,8 +1179,15 @@ export class ChatStore implements ChatStoreApi {
     if (next !== view) this.update({ views: { ...this.snapshot.views, [chatId]: next } })
   }
 
+  private patchThread(parentId: string, patch: (thread: ThreadView) => ThreadView): void {
+    const thread = this.snapshot.threads[parentId]
+    if (!thread) return
+    const next = patch(thread)
+    if (next !== thread) this.update({ threads: { ...this.snapshot.threads, [parentId]: next } })
+  }
+
   private patchChat(chatId: string, patch: (chat: Chat) => Chat): void {
-    const chat = this.snapshot.chats.find((c) => c.id === chatId)
+    const chat = this.findChat(chatId)
     if (!chat) return
     const next = patch(chat)
     if (next !== chat) this.update({ chats: this.snapshot.chats.map((c) => (c === chat ? next : c)) })
@@ -511,6 +1197,57 @@ export class ChatStore implements ChatStoreApi {
     this.snapshot = { ...this.snapshot, ...patch }
     for (const listener of this.listeners) listener()
   }
+}
+
+/** What the stream says of a deleted message it may not hold. */
+const DELETED = 'deleted'
+
+function freshPage(page: MessagePage, fresh: (m: Message) => Message): MessagePage {
+  return { ...page, messages: page.messages.map(fresh) }
+}
+
+/** The thread with its parent as fetched (if it was), brought up to the stream's changes. */
+function withParent(thread: ThreadView, parent: Message | undefined, fresh: (m: Message) => Message): ThreadView {
+  if (!parent) return thread
+  const next = thread.parent ? takeIncoming(thread.parent, fresh(parent)) : fresh(parent)
+  return next === thread.parent ? thread : { ...thread, parent: next }
+}
+
+/** The pending messages of a chat's history: not replies. */
+function topLevel(pending: PendingMessage[]): PendingMessage[] {
+  return pending.some((p) => p.parentId !== undefined) ? pending.filter((p) => p.parentId === undefined) : pending
+}
+
+/** The pending replies of one thread. */
+function inThread(pending: PendingMessage[], parentId: string): PendingMessage[] {
+  const replies = pending.filter((p) => p.parentId === parentId)
+  return replies.length === 0 ? NO_PENDING : replies
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** The view with its divider above messageId (none: undefined). */
+function withUnreadFrom(view: ChatView, messageId: string | undefined): ChatView {
+  if (view.unreadFrom === messageId) return view
+  const next = { ...view }
+  if (messageId === undefined) delete next.unreadFrom
+  else next.unreadFrom = messageId
+  return next
+}
+
+/** The first message after the read marker by someone else (the user's own, from another
+ * device, are not news), or the first after it at all. */
+function firstUnreadOf(view: ChatView, lastReadId: string, meId: string): string | undefined {
+  const after = view.messages.filter((m) => m.id > lastReadId)
+  return (after.find((m) => m.authorId !== meId) ?? after[0])?.id
+}
+
+/** A chat never read: the unread-th newest message by others, if the view reaches back to it. */
+function lastUnreadOf(view: ChatView, meId: string, unread: number): string | undefined {
+  const others = view.messages.filter((m) => m.authorId !== meId && !m.deleted)
+  return (others.length >= unread ? others[others.length - unread] : view.hasMoreBefore ? undefined : others[0])?.id
 }
 
 /**

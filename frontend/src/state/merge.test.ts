@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { Chat, Message } from '../api/types'
-import { mergeChatList, mergeMessages, sortChats, upsertChat } from './merge'
+import {
+  keepHeld,
+  mergeChatList,
+  mergeMessages,
+  replaceMessage,
+  sortChats,
+  takeIncoming,
+  tombstone,
+  upsertChat,
+  withReaction,
+} from './merge'
 
 function message(id: string): Message {
   return { id, chatId: 'c', authorId: 'u', content: id, createdAt: 0 }
@@ -23,6 +33,73 @@ describe('mergeMessages', () => {
     const held = [message('01'), message('02')]
 
     expect(mergeMessages(held, [message('02')])).toBe(held)
+  })
+})
+
+describe('versions of one message', () => {
+  const held = { ...message('01'), content: 'edited', editedAt: 5 }
+  const first = message('01')
+  const grave = tombstone(held)
+
+  it('keeps the held copy against a NEW_MESSAGE (keepHeld), except for its tombstone', () => {
+    expect(mergeMessages([held], [first])).toEqual([held])
+    expect(mergeMessages([held], [grave], keepHeld)).toEqual([grave])
+  })
+
+  it('takes the incoming copy (takeIncoming), but never brings a tombstone back to life', () => {
+    expect(mergeMessages([first], [held], takeIncoming)).toEqual([held])
+    expect(mergeMessages([grave], [held], takeIncoming)).toEqual([grave])
+    expect(replaceMessage([grave], held)).toEqual([grave])
+    const counted = { ...grave, replyCount: 3 }
+    expect(replaceMessage([grave], counted)).toEqual([counted])
+  })
+
+  it('replaces only what is held, keeping the array otherwise', () => {
+    const list = [message('01'), message('02')]
+    expect(replaceMessage(list, message('03'))).toBe(list)
+    expect(replaceMessage(list, held)).toEqual([held, message('02')])
+  })
+
+  it('makes a tombstone without content, reactions, attachment or pin, keeping the thread', () => {
+    const full = {
+      ...message('01'),
+      parentId: '00',
+      alsoToChat: true,
+      reactions: [{ emoji: '👍', count: 1, userIds: ['u'] }],
+      pinned: true,
+      replyCount: 2,
+      lastReplyAt: 9,
+    }
+    expect(tombstone(full)).toEqual({
+      id: '01',
+      chatId: 'c',
+      authorId: 'u',
+      content: '',
+      createdAt: 0,
+      deleted: true,
+      parentId: '00',
+      alsoToChat: true,
+      replyCount: 2,
+      lastReplyAt: 9,
+    })
+  })
+})
+
+describe('withReaction', () => {
+  it('adds and removes as the server does: new emoji last, empty ones gone, repeats no-ops', () => {
+    const m = message('01')
+    const one = withReaction(m, 'u1', '👍', true)
+    expect(one.reactions).toEqual([{ emoji: '👍', count: 1, userIds: ['u1'] }])
+    const two = withReaction(withReaction(one, 'u2', '👍', true), 'u1', '🎉', true)
+    expect(two.reactions).toEqual([
+      { emoji: '👍', count: 2, userIds: ['u1', 'u2'] },
+      { emoji: '🎉', count: 1, userIds: ['u1'] },
+    ])
+    expect(withReaction(two, 'u1', '👍', true)).toBe(two)
+    expect(withReaction(two, 'u3', '👍', false)).toBe(two)
+    const less = withReaction(withReaction(two, 'u1', '👍', false), 'u1', '🎉', false)
+    expect(less.reactions).toEqual([{ emoji: '👍', count: 1, userIds: ['u2'] }])
+    expect(withReaction(less, 'u2', '👍', false).reactions).toBeUndefined()
   })
 })
 

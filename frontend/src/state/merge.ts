@@ -2,21 +2,92 @@
 // comparison orders them by time, across messages and chats alike.
 import type { Chat, Message } from '../api/types'
 
+/** Which of two versions of one message to keep: the one held or the one that came in. */
+export type Prefer = (held: Message, incoming: Message) => Message
+
 /**
- * messages and incoming together, in id order, each id once (messages never change, so the copy
- * held wins). Returns messages itself when incoming adds nothing, so an unchanged view keeps its
- * identity.
+ * The copy held, unless the incoming one is a tombstone: for a NEW_MESSAGE, which carries the
+ * message as first posted (a replay, or the echo of a post, must not undo a later edit), except
+ * that the log rewrites it to the tombstone once the message is deleted.
  */
-export function mergeMessages(messages: Message[], incoming: Message[]): Message[] {
-  const known = new Set(messages.map((m) => m.id))
-  const fresh: Message[] = []
+export const keepHeld: Prefer = (held, incoming) => (incoming.deleted && !held.deleted ? incoming : held)
+
+/**
+ * The incoming copy — the server's newer state (MESSAGE_UPDATED, a fresh page) — unless the held
+ * one is a tombstone and the incoming one is not: deletion is final, an older state that arrives
+ * late never brings the content back.
+ */
+export const takeIncoming: Prefer = (held, incoming) => (held.deleted && !incoming.deleted ? held : incoming)
+
+/**
+ * messages and incoming together, in id order, each id once; for an id in both, prefer picks the
+ * version (by default the held one, see keepHeld). Returns messages itself when nothing changed,
+ * so an unchanged view keeps its identity.
+ */
+export function mergeMessages(messages: Message[], incoming: Message[], prefer: Prefer = keepHeld): Message[] {
+  const index = new Map(messages.map((m, i) => [m.id, i]))
+  let merged: Message[] | null = null
+  const fresh = new Map<string, Message>()
   for (const m of incoming) {
-    if (known.has(m.id)) continue
-    known.add(m.id)
-    fresh.push(m)
+    const at = index.get(m.id)
+    if (at === undefined) {
+      const earlier = fresh.get(m.id)
+      fresh.set(m.id, earlier ? prefer(earlier, m) : m)
+      continue
+    }
+    const held = (merged ?? messages)[at] as Message
+    const chosen = prefer(held, m)
+    if (chosen === held) continue
+    merged ??= [...messages]
+    merged[at] = chosen
   }
-  if (fresh.length === 0) return messages
-  return [...messages, ...fresh].sort((a, b) => compareIds(a.id, b.id))
+  if (fresh.size === 0) return merged ?? messages
+  return [...(merged ?? messages), ...fresh.values()].sort((a, b) => compareIds(a.id, b.id))
+}
+
+/** The message replaced (takeIncoming) where messages holds it; messages itself otherwise. */
+export function replaceMessage(messages: Message[], message: Message): Message[] {
+  const at = messages.findIndex((m) => m.id === message.id)
+  if (at < 0) return messages
+  const held = messages[at] as Message
+  const chosen = takeIncoming(held, message)
+  if (chosen === held) return messages
+  return messages.map((m, i) => (i === at ? chosen : m))
+}
+
+/** What remains of a deleted message (backend.Message.Tombstone): no content, attachment,
+ * reactions or pin; its place, author, thread and thread counts stay. */
+export function tombstone(m: Message): Message {
+  const t: Message = { id: m.id, chatId: m.chatId, authorId: m.authorId, content: '', createdAt: m.createdAt, deleted: true }
+  if (m.parentId !== undefined) t.parentId = m.parentId
+  if (m.alsoToChat) t.alsoToChat = true
+  if (m.replyCount) t.replyCount = m.replyCount
+  if (m.lastReplyAt) t.lastReplyAt = m.lastReplyAt
+  return t
+}
+
+/** m with userId's reaction emoji added (on) or removed, as the server does it (backend.React):
+ * a new emoji goes last, an emoji nobody has any longer goes away. m itself when nothing changes. */
+export function withReaction(m: Message, userId: string, emoji: string, on: boolean): Message {
+  const reactions = m.reactions ?? []
+  const at = reactions.findIndex((r) => r.emoji === emoji)
+  const held = reactions[at]
+  if (on) {
+    if (held?.userIds.includes(userId)) return m
+    const next = held
+      ? reactions.map((r) => (r === held ? { ...r, count: r.count + 1, userIds: [...r.userIds, userId] } : r))
+      : [...reactions, { emoji, count: 1, userIds: [userId] }]
+    return { ...m, reactions: next }
+  }
+  if (!held?.userIds.includes(userId)) return m
+  const userIds = held.userIds.filter((id) => id !== userId)
+  const next =
+    userIds.length === 0
+      ? reactions.filter((r) => r !== held)
+      : reactions.map((r) => (r === held ? { ...r, count: userIds.length, userIds } : r))
+  const changed: Message = { ...m, reactions: next }
+  if (next.length === 0) delete changed.reactions
+  return changed
 }
 
 export function compareIds(a: string, b: string): number {

@@ -15,6 +15,8 @@ export function addPending(
   const { clientId, chatId, content, createdAt } = item
   const message: PendingMessage = { clientId, chatId, content, createdAt, state }
   if (error !== undefined) message.error = error
+  if (item.parentId !== undefined) message.parentId = item.parentId
+  if (item.alsoToChat) message.alsoToChat = true
   return withList(pending, chatId, [...(pending[chatId] ?? []), message])
 }
 

@@ -1,6 +1,7 @@
 // The contract between the client's state (ChatStore) and the React components. Components read
 // immutable Snapshots through useSyncExternalStore and call ChatStoreApi methods; they never
 // talk to the API client or the stream directly.
+import type { SearchPage, SearchParams } from '../api/client'
 import type { Chat, Message, User } from '../api/types'
 
 /** sending: POST in flight. queued: offline or server unreachable; kept in the outbox and sent
@@ -18,16 +19,42 @@ export interface PendingMessage {
   state: SendState
   /** Why the server refused it (failed only). */
   error?: string
+  /** A reply: the thread it goes to (and, with alsoToChat, the chat's history too). */
+  parentId?: string
+  alsoToChat?: boolean
 }
 
-export interface ChatView {
+/** A contiguous stretch of messages as loaded from the server: a chat's history or a thread's
+ * replies. Confirmed messages change in place (edits, reactions, pins, deletion: a tombstone). */
+export interface MessagesView {
   /** Confirmed messages in id order, without duplicates. */
   messages: Message[]
   /** The user's messages not yet confirmed by the server, oldest first. */
   pending: PendingMessage[]
-  /** Older history exists on the server (scrolling up loads it). */
+  /** Older messages exist on the server (scrolling up loads them). */
   hasMoreBefore: boolean
+  /** Newer messages exist on the server beyond the newest one held (the view was opened around
+   * a message: the first unread, a link, a search result); scrolling down loads them. Messages
+   * that arrive meanwhile wait for that, so the view never has a hole. */
+  hasMoreAfter: boolean
   loading: boolean
+}
+
+/** The chat's history: its top-level messages, tombstones and the replies also sent to it. */
+export interface ChatView extends MessagesView {
+  /** The first unread message when the chat was opened: the "New messages" divider stays above
+   * it while the chat is open, even as the read marker moves on. */
+  unreadFrom?: string
+}
+
+/** A thread: its parent and replies (oldest first). Followed live once opened. */
+export interface ThreadView extends MessagesView {
+  chatId: string
+  parentId: string
+  /** undefined until loaded, when the parent was not in the chat's loaded history. */
+  parent?: Message
+  /** Why the thread could not be loaded. */
+  error?: string
 }
 
 export interface Member extends User {
@@ -45,6 +72,12 @@ export interface Snapshot {
   views: Record<string, ChatView>
   /** Per chat id, the user ids currently typing there (not the user themself). */
   typing: Record<string, string[]>
+  /** Per parent message id, once opened. */
+  threads: Record<string, ThreadView>
+  /** Per parent message id, who is typing in that thread's composer. */
+  threadTyping: Record<string, string[]>
+  /** Per chat id, once loaded: its pinned messages, most recently pinned first. */
+  pins: Record<string, Message[]>
 }
 
 export interface LoadOlderOptions {
@@ -60,12 +93,22 @@ export interface ChatStoreApi {
   /** Loads chats and users, replays the outbox, and follows the event stream. */
   start(): Promise<void>
   stop(): void
-  /** Loads the newest page of a chat if not loaded yet and marks it read. */
+  /** Loads the chat if not loaded yet and marks it read. With unread messages (and a read
+   * marker) it loads the history around the first unread one, which becomes the view's
+   * unreadFrom; else the newest page. */
   openChat(chatId: string): Promise<void>
+  /** Makes sure the chat's view holds the message, loading the history around it if it does
+   * not. Resolves to whether the view holds it then (false: a reply only in its thread, or a
+   * message that is gone). */
+  showMessage(chatId: string, messageId: string): Promise<boolean>
   /** The user left the chat's view: new messages there count as unread again. */
   closeChat(chatId: string): void
   /** Loads the page before the oldest loaded message. */
   loadOlder(chatId: string, options?: LoadOlderOptions): Promise<void>
+  /** Loads the page after the newest loaded message (a view with hasMoreAfter). */
+  loadNewer(chatId: string, options?: LoadOlderOptions): Promise<void>
+  /** Shows the newest page (a view opened around an older message). */
+  jumpToLatest(chatId: string): Promise<void>
   /** Shows the message at once as pending and sends it (through the outbox: it survives a
    * reload and is sent exactly once, in order). */
   send(chatId: string, content: string): void
@@ -73,6 +116,31 @@ export interface ChatStoreApi {
   discard(clientId: string): void
   createChat(name: string, memberIds: string[]): Promise<Chat>
   addMember(chatId: string, userId: string): Promise<void>
-  /** The user typed in the composer: tells the others at most every 3 s. */
-  typed(chatId: string): void
+  /** The user typed in the composer (a thread's, with parentId): tells the others at most every
+   * 3 s. */
+  typed(chatId: string, parentId?: string): void
+
+  /** Changes the content of the user's own message. Rejects with the server's refusal. */
+  editMessage(chatId: string, messageId: string, content: string): Promise<void>
+  /** Deletes a message (the user's own, or any as an admin): it becomes a tombstone. */
+  deleteMessage(chatId: string, messageId: string): Promise<void>
+  /** Adds (on) or removes the user's reaction; shown at once, undone if the server refuses. */
+  react(chatId: string, messageId: string, emoji: string, on: boolean): Promise<void>
+  /** Pins or unpins a message; shown at once, undone if the server refuses. */
+  pin(chatId: string, messageId: string, on: boolean): Promise<void>
+  /** Loads the chat's pinned messages into pins[chatId] (kept current from then on). */
+  loadPins(chatId: string): Promise<void>
+
+  /** Loads a thread (its parent and newest replies) if not loaded yet; followed live after. */
+  openThread(chatId: string, parentId: string): Promise<void>
+  /** Loads the replies before the oldest loaded one. */
+  loadOlderReplies(parentId: string, options?: LoadOlderOptions): Promise<void>
+  /** Pages back through the thread until it holds replyId. Resolves to whether it does. */
+  findReply(parentId: string, replyId: string): Promise<boolean>
+  /** Sends a reply through the outbox, as send() does; alsoToChat: into the chat's history
+   * too. */
+  sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean): void
+
+  /** Searches the user's chats (GET /api/search). */
+  search(params: SearchParams): Promise<SearchPage>
 }
