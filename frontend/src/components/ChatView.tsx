@@ -7,7 +7,6 @@ import {
   useRef,
   useState,
   type DragEvent,
-  type KeyboardEvent,
 } from 'react'
 import { errorMessage } from '../api/client'
 import type { Message } from '../api/types'
@@ -20,7 +19,7 @@ import { AddMemberDialog } from './AddMemberDialog'
 import { copyText } from './clipboard'
 import { Composer } from './Composer'
 import { Link } from './Link'
-import { mayEdit, MessageActionsContext, threadOnly, type MessageActions } from './messageActions'
+import { focused, mayEdit, MessageActionsContext, threadOnly, type MessageActions } from './messageActions'
 import { MemberList } from './MemberList'
 import { MessageList, type FocusRequest } from './MessageList'
 import { Modal } from './Modal'
@@ -218,7 +217,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
 
   /** ↑ in an empty composer: the user's last message there that they may edit. */
   const editLast = useCallback(
-    (messages: Message[], returnFocus: HTMLElement): boolean => {
+    (messages: Message[], returnFocus: HTMLElement | null): boolean => {
       const last = messages.findLast((m) => mayEdit(m, me))
       if (!last) return false
       actions.startEdit(last.id, returnFocus)
@@ -251,23 +250,6 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
     if (!chat || event.dataTransfer.files.length === 0) return
     event.preventDefault()
     uploads.start([...event.dataTransfer.files])
-  }
-
-  // Until the Composer takes onEditLast (fecontent branch), ↑ in its empty box is caught here.
-  function composerKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const box = event.target
-    if (
-      event.key === 'ArrowUp' &&
-      !event.shiftKey &&
-      !event.altKey &&
-      !event.metaKey &&
-      !event.ctrlKey &&
-      box instanceof HTMLTextAreaElement &&
-      box.value === '' &&
-      editLast(view?.messages ?? [], box)
-    ) {
-      event.preventDefault()
-    }
   }
 
   return (
@@ -357,15 +339,14 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           )}
           <UploadList uploads={uploads.uploads} onCancel={uploads.cancel} onDismiss={uploads.dismiss} />
           {chat && (
-            <div className="composer-wrap" onKeyDown={composerKeyDown}>
-              <Composer
-                chatName={chat.name}
-                onSend={(content) => store.send(chatId, content)}
-                onTyped={() => store.typed(chatId)}
-                onAttach={uploads.start}
-                members={members}
-              />
-            </div>
+            <Composer
+              chatName={chat.name}
+              onSend={(content) => store.send(chatId, content)}
+              onTyped={() => store.typed(chatId)}
+              onAttach={uploads.start}
+              members={members}
+              onEditLast={() => editLast(view?.messages ?? [], focused())}
+            />
           )}
         </div>
         {chat && threadId && (

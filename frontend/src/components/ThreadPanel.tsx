@@ -3,6 +3,7 @@ import { errorMessage } from '../api/client'
 import type { Message } from '../api/types'
 import type { ChatStoreApi, LoadOlderOptions, Snapshot } from '../state/types'
 import { Composer } from './Composer'
+import { focused } from './messageActions'
 import { MessageItem } from './MessageItem'
 import { MessageList, type FocusRequest } from './MessageList'
 import { personName } from './names'
@@ -20,7 +21,7 @@ interface ThreadPanelProps {
   markRepliesRead: (ids: string[]) => void
   focus: FocusRequest | null
   /** ↑ in the empty composer: edit the user's last reply here. */
-  onEditLast: (messages: Message[], returnFocus: HTMLElement) => boolean
+  onEditLast: (messages: Message[], returnFocus: HTMLElement | null) => boolean
 }
 
 /**
@@ -77,22 +78,6 @@ export function ThreadPanel({
     if (event.key === 'Escape' && !event.defaultPrevented) {
       event.preventDefault()
       onClose()
-    }
-  }
-
-  function composerKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const box = event.target
-    if (
-      event.key === 'ArrowUp' &&
-      !event.shiftKey &&
-      !event.altKey &&
-      !event.metaKey &&
-      !event.ctrlKey &&
-      box instanceof HTMLTextAreaElement &&
-      box.value === '' &&
-      onEditLast(thread?.messages ?? [], box)
-    ) {
-      event.preventDefault()
     }
   }
 
@@ -156,12 +141,12 @@ export function ThreadPanel({
         }
       />
       <TypingLine names={typers} />
-      {/* Until the Composer takes onEditLast (fecontent branch), ↑ is caught around it. */}
-      <div className="thread-composer" role="group" aria-label="Reply in thread" onKeyDown={composerKeyDown}>
+      <div className="thread-composer" role="group" aria-label="Reply in thread">
         <Composer
           chatName={chatName}
           onSend={(content) => store.sendReply(chatId, parentId, content, alsoToChat)}
           onTyped={() => store.typed(chatId, parentId)}
+          onEditLast={() => onEditLast(thread?.messages ?? [], focused())}
           members={(snapshot.chats.find((c) => c.id === chatId)?.memberIds ?? []).flatMap((id) => snapshot.users[id] ?? [])}
         />
         <label className="also-to-chat">

@@ -52,3 +52,8 @@ export function mayEdit(message: Message, me: User): boolean {
 export function threadOnly(message: Message): boolean {
   return message.parentId !== undefined && !message.alsoToChat
 }
+
+/** The element that has focus (the composer's box when ↑ opens an edit), to return it to. */
+export function focused(): HTMLElement | null {
+  return document.activeElement instanceof HTMLElement ? document.activeElement : null
+}
