@@ -155,6 +155,31 @@ describe('SearchBox', () => {
     await user.keyboard('{Escape}')
     expect(box).toHaveProperty('value', '')
   })
+
+  it('searches again when its results open again, by Ctrl+K in the box or by focus', async () => {
+    const gone: SearchPage = { results: [] }
+    const search = vi.fn<(params: SearchParams) => Promise<SearchPage>>(() => Promise.resolve(page))
+    const { user, box } = renderSearch(search)
+    await user.type(box, 'deploy')
+    await results()
+    expect(search).toHaveBeenCalledTimes(1)
+
+    // Closed with Escape; meanwhile the messages were deleted. Ctrl+K in the box reopens.
+    await user.keyboard('{Escape}')
+    search.mockImplementation(() => Promise.resolve(gone))
+    await user.keyboard('{Control>}k{/Control}')
+    expect(box.getAttribute('aria-expanded')).toBe('true')
+    expect(await screen.findByText((_, el) => el?.tagName === 'P' && el.textContent === 'No messages match “deploy”.')).toBeDefined()
+    expect(search).toHaveBeenCalledTimes(2)
+    expect(search).toHaveBeenLastCalledWith({ q: 'deploy', limit: 20 })
+
+    // Focus coming back from elsewhere searches again too, once.
+    search.mockImplementation(() => Promise.resolve(page))
+    await user.click(screen.getByRole('button', { name: 'elsewhere' }))
+    await user.keyboard('{Control>}k{/Control}')
+    expect(await results()).toHaveLength(3)
+    expect(search).toHaveBeenCalledTimes(3)
+  })
 })
 
 describe('search highlighting', () => {

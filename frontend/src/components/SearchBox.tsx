@@ -102,18 +102,36 @@ export function SearchBox({ search, chats, users, go = navigate }: SearchBoxProp
     return () => clearTimeout(timer)
   }, [run, q, chatId, from])
 
-  // Ctrl/Cmd+K focuses the box from anywhere.
+  // What reopen reads: the latest query and whether the results are showing.
+  const latest = useRef({ q, chatId, from, open })
+  useEffect(() => {
+    latest.current = { q, chatId, from, open }
+  }, [q, chatId, from, open])
+
+  // Opening the results again searches again: messages may have been edited or deleted since
+  // they were found, and a deleted one must not be offered.
+  const reopen = useCallback(() => {
+    const last = latest.current
+    if (!last.open && last.q !== '') run({ q: last.q, chatId: last.chatId, from: last.from })
+    setOpen(true)
+  }, [run])
+
+  // Ctrl/Cmd+K focuses the box from anywhere, its text selected, and shows its results (focus
+  // does, or, when the box has focus already, the shortcut itself).
   useEffect(() => {
     const shortcut = (event: globalThis.KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'k') {
         event.preventDefault()
-        input.current?.focus()
-        input.current?.select()
+        const box = input.current
+        if (!box) return
+        if (document.activeElement === box) reopen()
+        else box.focus()
+        box.select()
       }
     }
     document.addEventListener('keydown', shortcut)
     return () => document.removeEventListener('keydown', shortcut)
-  }, [])
+  }, [reopen])
 
   useEffect(() => {
     if (!open) return
@@ -211,7 +229,7 @@ export function SearchBox({ search, chats, users, go = navigate }: SearchBoxProp
           setQuery(event.target.value)
           setOpen(true)
         }}
-        onFocus={() => setOpen(true)}
+        onFocus={reopen}
         onKeyDown={keyDown}
       />
       <div className="search-panel" hidden={!showPanel}>
