@@ -28,6 +28,16 @@ describe('ToastBatcher', () => {
     expect(presented[0]).toMatchObject({ isNew: true, count: 1, link: '/chats/c1' })
   })
 
+  it('opens a chat at the message a notification is about, and a reply in its thread', () => {
+    const { batcher, visible } = setup()
+    batcher.add(note({ type: 'mention', title: 'Bob mentioned you in #general', messageId: 'm1' }))
+    batcher.add(note({ type: 'reply', title: 'Bob replied in #general', messageId: 'm3', parentId: 'm2', chatId: 'c2', link: '/chats/c2?message=m3&thread=m2' }))
+    expect(visible().map((t) => t.actions)).toEqual([
+      [{ label: 'Open chat', path: '/chats/c1?message=m1' }],
+      [{ label: 'Open chat', path: '/chats/c2?message=m3&thread=m2' }],
+    ])
+  })
+
   it('gives task toasts View Results to the task page, and tells succeeded from failed', () => {
     const { batcher, visible } = setup()
     batcher.add(note({ type: 'task', title: 'Task succeeded: build', link: '/tasks/t1', chatId: 'c1' }), {

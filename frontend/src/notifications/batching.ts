@@ -9,7 +9,8 @@
 //   notifications"), fewer show as usual. Critical alerts are never held, grouped or summarised.
 import type { Event, Notification, NotificationKind } from '../api/types'
 import type { ConnectionState } from '../stream/types'
-import { linkTarget, taskPath, toastKindOf, type ToastKind } from './kinds'
+import { chatPath } from '../router'
+import { linkPath, linkTarget, taskPath, toastKindOf, type ToastKind } from './kinds'
 import { realTimers, type Timers, type ToastAction, type ToastInput, type ToastQueue } from './ToastQueue'
 
 export const DEFAULT_BATCH_WINDOW_MS = 1500
@@ -257,7 +258,8 @@ function groupKey(notification: Notification, kind: ToastKind): string | null {
   return kind
 }
 
-/** The toast for one notification, with View Results for tasks and Open chat for chats. */
+/** The toast for one notification, with View Results for tasks and Open chat (at the message)
+ * for chats. */
 export function singleInput(notification: Notification, kind: ToastKind, event?: Pick<Event, 'task'>): ToastInput {
   const target = linkTarget(notification)
   const taskId = event?.task?.id ?? target.taskId
@@ -265,7 +267,8 @@ export function singleInput(notification: Notification, kind: ToastKind, event?:
   if (notification.type === 'task' && taskId !== undefined) {
     actions.push({ label: 'View Results', path: taskPath(taskId) })
   } else if (target.chatId !== undefined) {
-    actions.push({ label: 'Open chat', path: `/chats/${encodeURIComponent(target.chatId)}` })
+    // At the message it is about (a reply: in its thread), as the notification center opens it.
+    actions.push({ label: 'Open chat', path: linkPath(notification) ?? chatPath(target.chatId) })
   }
   return {
     kind,
