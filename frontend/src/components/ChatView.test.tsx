@@ -265,7 +265,8 @@ describe('ChatView: threads', () => {
     expect(within(replies).getByText('Hello team')).toBeDefined()
     expect(within(replies).getByText('first reply')).toBeDefined()
     expect(within(replies).getByText('2 replies')).toBeDefined()
-    const box = within(panel).getByRole('textbox', { name: 'Message' })
+    const box = within(panel).getByRole('textbox', { name: 'Reply' })
+    expect(box.getAttribute('placeholder')).toBe('Reply in thread…')
     expect(document.activeElement).toBe(box)
 
     await user.type(box, 'count me in{Enter}')
@@ -404,6 +405,16 @@ describe('ChatView: pins, unread and links to messages', () => {
     expect(loadNewer).toHaveBeenCalledWith('c1', undefined)
     await user.click(screen.getByRole('button', { name: 'Jump to latest' }))
     expect(jumpToLatest).toHaveBeenCalledWith('c1')
+  })
+
+  it('puts the day first and the divider under it when the first unread starts a day', () => {
+    const view = { ...team().views.c1!, unreadFrom: 'm1' }
+    renderChat(new FakeChatStore(team({ views: { c1: view } })))
+    const log = screen.getByRole('log', { name: 'Messages in general' })
+    const rows = within(log)
+      .getAllByRole('listitem')
+      .map((li) => (li.classList.contains('unread-divider') ? 'divider' : (li.dataset.messageId ?? 'day')))
+    expect(rows).toEqual(['day', 'divider', 'm1', 'm2', 'm3', 'm4'])
   })
 
   it('has no Jump to latest while the newest message is in view', () => {

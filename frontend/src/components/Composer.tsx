@@ -35,6 +35,10 @@ export interface ComposerMember {
 
 interface ComposerProps {
   chatName: string
+  /** The box's accessible name: "Message" (the chat's), "Reply" (a thread's). */
+  label?: string
+  /** Default: "Message #<chat>". */
+  placeholder?: string
   onSend: (content: string) => void
   /** Called on every edit that leaves text in the box; the store throttles what it sends. */
   onTyped: () => void
@@ -72,6 +76,8 @@ interface Suggestion {
  */
 export function Composer({
   chatName,
+  label = 'Message',
+  placeholder,
   onSend,
   onTyped,
   onAttach,
@@ -225,7 +231,7 @@ export function Composer({
       {onAttach && <UploadButton onFiles={onAttach} />}
       <textarea
         ref={box}
-        aria-label="Message"
+        aria-label={label}
         // A textarea stays a textbox (a combobox role would make it single-line to screen
         // readers, and ARIA gives a textbox no aria-expanded): the list is its popup, and the
         // active option is its active descendant.
@@ -235,7 +241,7 @@ export function Composer({
         aria-activedescendant={open ? optionId(current) : undefined}
         // Opening a chat puts the cursor in its message box, as chat apps do.
         autoFocus
-        placeholder={`Message #${chatName}`}
+        placeholder={placeholder ?? `Message #${chatName}`}
         rows={Math.min(MAX_ROWS, text.split('\n').length)}
         maxLength={MAX_CONTENT_LENGTH}
         value={text}

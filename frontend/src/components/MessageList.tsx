@@ -311,14 +311,15 @@ function buildItems(view: (MessagesView & Pick<ChatView, 'unreadFrom'>) | undefi
   let day = ''
   for (const { message, authorId, key } of entries) {
     const confirmed = 'state' in message ? undefined : message
-    if (confirmed && confirmed.id === view.unreadFrom) {
-      items.push({ kind: 'divider', key: 'unread-divider' })
-      previous = undefined
-    }
+    // The day comes first, then the divider: "Today", then "New messages" right above the first.
     const thisDay = new Date(message.createdAt).toDateString()
     if (thisDay !== day) {
       day = thisDay
       items.push({ kind: 'day', key: `day:${key}`, label: dayLabel(message.createdAt) })
+      previous = undefined
+    }
+    if (confirmed && confirmed.id === view.unreadFrom) {
+      items.push({ kind: 'divider', key: 'unread-divider' })
       previous = undefined
     }
     items.push({

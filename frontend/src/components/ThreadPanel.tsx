@@ -144,6 +144,8 @@ export function ThreadPanel({
       <div className="thread-composer" role="group" aria-label="Reply in thread">
         <Composer
           chatName={chatName}
+          label="Reply"
+          placeholder="Reply in thread…"
           onSend={(content) => store.sendReply(chatId, parentId, content, alsoToChat)}
           onTyped={() => store.typed(chatId, parentId)}
           onEditLast={() => onEditLast(thread?.messages ?? [], focused())}
@@ -151,7 +153,9 @@ export function ThreadPanel({
         />
         <label className="also-to-chat">
           <input type="checkbox" checked={alsoToChat} onChange={(event) => setAlsoToChat(event.target.checked)} />
-          Also send to #<bdi>{chatName}</bdi>
+          <span>
+            Also send to #<bdi>{chatName}</bdi>
+          </span>
         </label>
       </div>
     </aside>
