@@ -21,8 +21,9 @@ GO_PKGS       = $$($(GO) list ./... | grep -v /node_modules/)
 # imagemagick for screenshots, a notification daemon and a tray watcher) for the desktop tests.
 APT_BUILD := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick dunst libnotify-bin haskell-status-notifier-item-utils
-# Debian's Chromium, driven by playwright-core in the browser tests.
-APT_BROWSER := chromium
+# Debian's Chromium, driven by playwright-core in the browser tests, and a color emoji font so
+# reactions, the picker and their screenshots show emoji, not empty boxes.
+APT_BROWSER := chromium fonts-noto-color-emoji
 
 .DEFAULT_GOAL := help
 .PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check fuzz vulncheck bench clean
