@@ -49,6 +49,10 @@ const (
 	// with the same credentials answers 401. It is ephemeral: the store hands it to the
 	// broker after the commit that ended the sessions, and the broker ends their streams.
 	EventSessionEnded EventType = "SESSION_ENDED"
+
+	// EventUserUpdated carries a person's new profile (display name, status, avatar): {user}. It
+	// goes to the user and everyone who shares a chat with them.
+	EventUserUpdated EventType = "USER_UPDATED"
 )
 
 // Durable reports whether events of this type are written to the event log before fan-out,
@@ -91,6 +95,8 @@ type Event struct {
 	// Agent and Status travel in AGENT_STATUS_CHANGED.
 	Agent  *Agent      `json:"agent,omitempty"`
 	Status AgentStatus `json:"status,omitempty"`
+	// User travels in USER_UPDATED.
+	User *User `json:"user,omitempty"`
 	// Reason travels in SESSION_ENDED (backend.Session* constants).
 	Reason    string `json:"reason,omitempty"`
 	Timestamp int64  `json:"timestamp"` // Unix ms

@@ -39,6 +39,17 @@ type User struct {
 	Kind AgentKind `json:"kind,omitempty"`
 	// Avatar is a bot's picture: an https URL or a short text such as an emoji.
 	Avatar string `json:"avatar,omitempty"`
+
+	// People (issue 11, profile.go). StatusText and StatusEmoji are the status line a person
+	// sets; StatusExpiresAt (Unix ms, 0: never) is when it reads as cleared (User.Present).
+	StatusText      string `json:"statusText,omitempty"`
+	StatusEmoji     string `json:"statusEmoji,omitempty"`
+	StatusExpiresAt int64  `json:"statusExpiresAt,omitempty"`
+	// AvatarURL is where a person's uploaded avatar is served (AvatarURL), "" without one:
+	// clients then draw the initials on AvatarColor. AvatarVersion changes with every upload.
+	AvatarURL     string `json:"avatarUrl,omitempty"`
+	AvatarVersion int64  `json:"avatarVersion,omitempty"`
+	AvatarColor   string `json:"avatarColor,omitempty"`
 }
 
 // IsBot reports whether the user is a bot.
@@ -166,6 +177,11 @@ type Session struct {
 	UserID    string    `json:"userId"`
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	// Device (DeviceLabel of the User-Agent) and IP are recorded at sign-in; LastSeenAt is the
+	// last authenticated request, written at most every SessionSeenEvery (issue 11).
+	Device     string    `json:"device,omitempty"`
+	IP         string    `json:"ip,omitempty"`
+	LastSeenAt time.Time `json:"lastSeenAt,omitzero"`
 }
 
 // Why a session ended before the stream that was using it (SESSION_ENDED's reason).

@@ -23,6 +23,10 @@ type sessionRecord struct {
 	UserID    string `json:"userId"`
 	CreatedAt int64  `json:"createdAt"` // Unix ms
 	ExpiresAt int64  `json:"expiresAt"` // Unix ms
+	// Device, IP and LastSeenAt (Unix ms) describe the session to its owner (issue 11).
+	Device     string `json:"device,omitempty"`
+	IP         string `json:"ip,omitempty"`
+	LastSeenAt int64  `json:"lastSeenAt,omitempty"`
 }
 
 type inviteRecord struct {
@@ -93,6 +97,9 @@ func (s *Store) User(ctx context.Context, id string) (*backend.User, error) {
 		u, err = getUser(tx, id)
 		return err
 	})
+	if u != nil {
+		u.Present(s.now())
+	}
 	return u, err
 }
 
@@ -136,18 +143,22 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*backend.U
 		u, err = getUser(tx, string(id))
 		return err
 	})
+	if u != nil {
+		u.Present(s.now())
+	}
 	return u, err
 }
 
 func (s *Store) Users(ctx context.Context) ([]*backend.User, error) {
 	var users []*backend.User
+	now := s.now()
 	err := s.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
 			var r userRecord
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode user %s: %w", k, err)
 			}
-			users = append(users, &r.User)
+			users = append(users, r.User.Present(now))
 			return nil
 		})
 	})
@@ -159,6 +170,7 @@ func (s *Store) CreateSession(ctx context.Context, token string, sess backend.Se
 		key := hashKey(token)
 		if err := putJSON(t.Bucket(bucketSessions), string(key), sessionRecord{
 			UserID: sess.UserID, CreatedAt: sess.CreatedAt.UnixMilli(), ExpiresAt: sess.ExpiresAt.UnixMilli(),
+			Device: sess.Device, IP: sess.IP, LastSeenAt: sess.CreatedAt.UnixMilli(),
 		}); err != nil {
 			return err
 		}
@@ -170,7 +182,12 @@ func (s *Store) CreateSession(ctx context.Context, token string, sess backend.Se
 func sessionID(key []byte) string { return hex.EncodeToString(key[:16]) }
 
 func (r sessionRecord) session(key []byte) *backend.Session {
-	return &backend.Session{ID: sessionID(key), UserID: r.UserID, CreatedAt: time.UnixMilli(r.CreatedAt), ExpiresAt: time.UnixMilli(r.ExpiresAt)}
+	s := &backend.Session{ID: sessionID(key), UserID: r.UserID, CreatedAt: time.UnixMilli(r.CreatedAt), ExpiresAt: time.UnixMilli(r.ExpiresAt),
+		Device: r.Device, IP: r.IP}
+	if r.LastSeenAt != 0 {
+		s.LastSeenAt = time.UnixMilli(r.LastSeenAt)
+	}
+	return s
 }
 
 func (s *Store) Session(ctx context.Context, token string) (*backend.Session, error) {

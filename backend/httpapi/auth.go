@@ -60,6 +60,9 @@ func (h *Handler) authenticate(r *http.Request) (*credential, error) {
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session's user no longer exists.")
 	}
+	if err == nil {
+		h.seeSession(r, cred) // sessionlist.go
+	}
 	return cred, err
 }
 
@@ -174,7 +177,9 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *backen
 		return "", err
 	}
 	now := h.now()
-	if err := h.store.CreateSession(r.Context(), token, backend.Session{UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(h.cfg.SessionTTL)}); err != nil {
+	sess := backend.Session{UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(h.cfg.SessionTTL),
+		Device: backend.DeviceLabel(r.UserAgent()), IP: requestIP(r)}
+	if err := h.store.CreateSession(r.Context(), token, sess); err != nil {
 		return "", err
 	}
 	http.SetCookie(w, &http.Cookie{
@@ -266,11 +271,19 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ *backend.U
 	if err != nil {
 		return err
 	}
+	users, next, err := userPage(r, users) // ?q=&limit=&cursor= (profile.go)
+	if err != nil {
+		return err
+	}
 	entries := make([]directoryEntry, len(users))
 	for i, u := range users {
 		entries[i] = directoryEntry{User: u, Online: u.Status == backend.StatusOnline || u.Status == backend.StatusBusy}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": entries})
+	answer := map[string]any{"users": entries}
+	if next != "" {
+		answer["nextCursor"] = next
+	}
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
 

@@ -288,15 +288,20 @@ func (h *Handler) downloadThumbnail(w http.ResponseWriter, r *http.Request, u *b
 }
 
 func serveStored(w http.ResponseWriter, r *http.Request, in *os.File, name, disposition, ctype string) {
-	hdr := w.Header()
-	hdr.Set("Content-Type", ctype)
-	hdr.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	hdr.Set("Cache-Control", "private, max-age=86400")
+	storedHeaders(w.Header(), name, disposition, ctype)
 	var mod time.Time
 	if st, err := in.Stat(); err == nil {
 		mod = st.ModTime()
 	}
 	http.ServeContent(w, r, "", mod, in)
+}
+
+// storedHeaders are the headers of every stored upload served (a file, a thumbnail, an avatar):
+// the type as given and never sniffed, a sandbox that runs nothing, a private cache.
+func storedHeaders(hdr http.Header, name, disposition, ctype string) {
+	hdr.Set("Content-Type", ctype)
+	hdr.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	hdr.Set("Cache-Control", "private, max-age=86400")
 }

@@ -116,6 +116,9 @@ type Config struct {
 	// Search answers GET /api/search (nil: 503). When it can WaitFor an event id (search.Index
 	// can), a search first waits, at most 2 s, for it to hold every event committed before.
 	Search backend.Searcher
+	// Avatars makes people's avatars from uploaded images (default: Files, when it can; nil
+	// serves no avatar routes).
+	Avatars AvatarMaker
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -141,6 +144,7 @@ type Handler struct {
 	messageLimit                        *keyedLimiter // per user: posts, edits and uploads
 	reactionLimit                       *keyedLimiter // per user: reactions, pins, deletes
 	searchLimit                         *keyedLimiter // per user: searches
+	profileLimit                        *keyedLimiter // per user: profile and avatar changes
 }
 
 // New returns a Handler for cfg.
@@ -179,6 +183,9 @@ func New(cfg Config) *Handler {
 		}
 		cfg.Uploads = u
 	}
+	if a, ok := cfg.Files.(AvatarMaker); ok && cfg.Avatars == nil {
+		cfg.Avatars = a
+	}
 	h := &Handler{
 		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
@@ -191,6 +198,7 @@ func New(cfg Config) *Handler {
 	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
 	h.reactionLimit = newKeyedLimiter(cfg.Reactions, h.now)
 	h.searchLimit = newKeyedLimiter(cfg.Searches, h.now)
+	h.profileLimit = newKeyedLimiter(Limit{Burst: 10, Every: 3 * time.Second}, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -296,6 +304,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/bots/{botId}/token", h.authed(h.rotateBotToken))
 	m.Handle("DELETE /api/bots/{botId}/token", h.authed(h.revokeBotTokens))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
+	h.peopleRoutes(m) // profile.go
 
 	if cfg := h.cfg; cfg.Files != nil {
 		m.Handle("POST /api/chats/{chatId}/files", h.authed(h.uploadFile))

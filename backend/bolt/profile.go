@@ -1,0 +1,204 @@
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+	bbolt "go.etcd.io/bbolt"
+)
+
+// bucketAvatars holds people's uploaded avatars: user id + size (uint16, big endian) → PNG
+// bytes. It is created by the first upload, so files written before it existed open unchanged.
+var bucketAvatars = []byte("avatars")
+
+var _ backend.PeopleStore = (*Store)(nil)
+
+// putUser stores u (with its password hash) under its id.
+func (t *txn) putUser(u *backend.User) error {
+	return putJSON(t.Bucket(bucketUsers), u.ID, userRecord{User: *u, PasswordHash: u.PasswordHash})
+}
+
+// userUpdated emits USER_UPDATED with u as it reads now to u and everyone who shares a chat with
+// them (coMembers, as AGENT_STATUS_CHANGED goes).
+func (t *txn) userUpdated(u *backend.User) error {
+	public := *u
+	public.PasswordHash = ""
+	public.Present(t.now)
+	return t.emit(&backend.Event{Type: backend.EventUserUpdated, User: &public, Personal: true,
+		Recipients: coMembers(t.Tx, u.ID)})
+}
+
+// personOf returns the user of id for a change to their own profile: bots have none.
+func personOf(tx *bbolt.Tx, id string) (*backend.User, error) {
+	u, err := getUser(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.IsBot() {
+		return nil, backend.Errorf(backend.EFORBIDDEN, "Bots have no profile to change; an admin sets their avatar.")
+	}
+	return u, nil
+}
+
+func (s *Store) UpdateProfile(ctx context.Context, userID string, p backend.ProfilePatch) (*backend.User, error) {
+	var out *backend.User
+	err := s.update(ctx, func(t *txn) error {
+		u, err := personOf(t.Tx, userID)
+		if err != nil {
+			return err
+		}
+		u.Present(t.now) // an expired status is cleared in the record as it is rewritten
+		if !p.Apply(u) {
+			out = u
+			return nil
+		}
+		if err := t.putUser(u); err != nil {
+			return err
+		}
+		out = u
+		return t.userUpdated(u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func avatarKey(userID string, size int) []byte {
+	return binary.BigEndian.AppendUint16([]byte(userID), uint16(size))
+}
+
+func (s *Store) SetAvatar(ctx context.Context, userID string, images [][]byte) (*backend.User, error) {
+	if len(images) != len(backend.AvatarSizes) {
+		return nil, fmt.Errorf("set avatar: %d images for %d sizes", len(images), len(backend.AvatarSizes))
+	}
+	var out *backend.User
+	err := s.update(ctx, func(t *txn) error {
+		u, err := personOf(t.Tx, userID)
+		if err != nil {
+			return err
+		}
+		b, err := t.CreateBucketIfNotExists(bucketAvatars)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketAvatars, err)
+		}
+		for i, size := range backend.AvatarSizes {
+			if err := b.Put(avatarKey(u.ID, size), images[i]); err != nil {
+				return fmt.Errorf("store avatar: %w", err)
+			}
+		}
+		// The version only grows, even when two uploads land in the same millisecond.
+		u.AvatarVersion = max(t.now.UnixMilli(), u.AvatarVersion+1)
+		u.AvatarURL = backend.AvatarURL(u.ID, u.AvatarVersion)
+		if err := t.putUser(u); err != nil {
+			return err
+		}
+		out = u.Present(t.now)
+		return t.userUpdated(u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Store) DeleteAvatar(ctx context.Context, userID string) (*backend.User, error) {
+	var out *backend.User
+	err := s.update(ctx, func(t *txn) error {
+		u, err := personOf(t.Tx, userID)
+		if err != nil {
+			return err
+		}
+		out = u.Present(t.now)
+		if u.AvatarURL == "" {
+			return nil
+		}
+		if b := t.Bucket(bucketAvatars); b != nil {
+			for _, size := range backend.AvatarSizes {
+				if err := b.Delete(avatarKey(u.ID, size)); err != nil {
+					return fmt.Errorf("delete avatar: %w", err)
+				}
+			}
+		}
+		u.AvatarURL = "" // AvatarVersion stays, so that a later upload gets a greater one
+		if err := t.putUser(u); err != nil {
+			return err
+		}
+		return t.userUpdated(u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Store) Avatar(ctx context.Context, userID string, size int) ([]byte, int64, error) {
+	if !slices.Contains(backend.AvatarSizes, size) {
+		return nil, 0, backend.Errorf(backend.EINVALID, "size must be one of %v.", backend.AvatarSizes)
+	}
+	var img []byte
+	var version int64
+	err := s.view(func(tx *bbolt.Tx) error {
+		u, err := getUser(tx, userID)
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketAvatars)
+		if u.AvatarURL == "" || b == nil {
+			return backend.Errorf(backend.ENOTFOUND, "This user has no avatar.")
+		}
+		v := b.Get(avatarKey(userID, size))
+		if v == nil {
+			return backend.Errorf(backend.ENOTFOUND, "This user has no avatar.")
+		}
+		img, version = slices.Clone(v), u.AvatarVersion
+		return nil
+	})
+	return img, version, err
+}
+
+func (s *Store) SeeSession(ctx context.Context, token string, at time.Time, ip string) error {
+	key := hashKey(token)
+	// Most calls change nothing: decide that in a read transaction, without queueing a write.
+	stale := false
+	err := s.view(func(tx *bbolt.Tx) error {
+		var r sessionRecord
+		if v := tx.Bucket(bucketSessions).Get(key); v != nil && json.Unmarshal(v, &r) == nil {
+			stale = at.UnixMilli()-r.LastSeenAt >= backend.SessionSeenEvery.Milliseconds()
+		}
+		return nil
+	})
+	if err != nil || !stale {
+		return err
+	}
+	return s.update(ctx, func(t *txn) error {
+		b := t.Bucket(bucketSessions)
+		var r sessionRecord
+		v := b.Get(key)
+		if v == nil || json.Unmarshal(v, &r) != nil || at.UnixMilli()-r.LastSeenAt < backend.SessionSeenEvery.Milliseconds() {
+			return nil
+		}
+		r.LastSeenAt = at.UnixMilli()
+		if ip != "" {
+			r.IP = ip
+		}
+		return putJSON(b, string(key), r)
+	})
+}
+
+func (s *Store) EndSessionByID(ctx context.Context, userID, id, reason string) error {
+	return s.update(ctx, func(t *txn) error {
+		for _, key := range userSessionKeys(t.Tx, userID) {
+			if sessionID(key) == id {
+				return t.endSessions(userID, [][]byte{key}, reason)
+			}
+		}
+		return backend.Errorf(backend.ENOTFOUND, "No session %s of yours.", strconv.Quote(id))
+	})
+}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// AvatarMaker turns an uploaded image into a person's avatar (backend/files.Processor does): the
+// centred square of the image at each of sizes, one PNG per size, decoded within the server's
+// decoding budget. Its errors are backend errors (EUNSUPPORTED, EINVALID, ETOOLARGE) or internal.
+type AvatarMaker interface {
+	MakeAvatar(ctx context.Context, img io.ReadSeeker, sizes []int) ([][]byte, error)
+}
+
+// putAvatar replaces the caller's avatar with the image that is the request body (PNG, JPEG or
+// GIF, at most backend.MaxAvatarUpload bytes): it is cropped to its centred square, stored at
+// every backend.AvatarSizes, and announced as USER_UPDATED with the new avatarUrl. It counts
+// against the per-user profile limit, which is taken before the body is read.
+func (h *Handler) putAvatar(w http.ResponseWriter, r *http.Request, u *backend.User) (err error) {
+	defer func() {
+		if err != nil {
+			w.Header().Set("Connection", "close") // a refused body is not read to its end
+		}
+	}()
+	if u.IsBot() {
+		return backend.Errorf(backend.EFORBIDDEN, "Bots have no profile to change; an admin sets their avatar.")
+	}
+	if ok, wait := h.profileLimit.allow(u.ID); !ok {
+		return tooManyBecause(w, wait, "You are changing your profile too often")
+	}
+	tooLarge := backend.Errorf(backend.ETOOLARGE, "An avatar image is limited to %d MiB.", backend.MaxAvatarUpload>>20)
+	if r.ContentLength > backend.MaxAvatarUpload {
+		return tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, backend.MaxAvatarUpload))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return tooLarge
+		}
+		if err := asBodyTimeout(err); err != nil {
+			return err
+		}
+		return backend.Errorf(backend.EINVALID, "The upload broke off: %v.", err)
+	}
+	if len(body) == 0 {
+		return backend.Errorf(backend.EINVALID, "Send the image as the request body.")
+	}
+	images, err := h.cfg.Avatars.MakeAvatar(r.Context(), bytes.NewReader(body), backend.AvatarSizes)
+	if err != nil {
+		return err
+	}
+	user, err := h.store.SetAvatar(r.Context(), u.ID, images)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": user})
+	return nil
+}
+
+// deleteAvatar removes the caller's avatar: clients draw initials on avatarColor again.
+func (h *Handler) deleteAvatar(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	if u.IsBot() {
+		return backend.Errorf(backend.EFORBIDDEN, "Bots have no profile to change; an admin sets their avatar.")
+	}
+	if ok, wait := h.profileLimit.allow(u.ID); !ok {
+		return tooManyBecause(w, wait, "You are changing your profile too often")
+	}
+	user, err := h.store.DeleteAvatar(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": user})
+	return nil
+}
+
+// getAvatar serves a user's avatar (?size=64 or 256, default 256) to any signed-in user, as a
+// PNG with the headers of every stored upload. Its ETag names the version and size; a request
+// whose ?v= is the current version (the avatarUrl of the User JSON) may cache it for a year,
+// since a new avatar gets a new URL.
+func (h *Handler) getAvatar(w http.ResponseWriter, r *http.Request, _ *backend.User) error {
+	id := r.PathValue("userId")
+	if err := validID("userId", id); err != nil {
+		return err
+	}
+	size := backend.AvatarSizes[len(backend.AvatarSizes)-1]
+	if s := r.URL.Query().Get("size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return backend.Errorf(backend.EINVALID, "size must be one of %v.", backend.AvatarSizes)
+		}
+		size = n
+	}
+	img, version, err := h.store.Avatar(r.Context(), id, size)
+	if err != nil {
+		return err
+	}
+	hdr := w.Header()
+	storedHeaders(hdr, fmt.Sprintf("avatar-%d.png", size), "inline", "image/png")
+	hdr.Set("ETag", fmt.Sprintf(`"%d-%d"`, version, size))
+	if r.URL.Query().Get("v") == strconv.FormatInt(version, 10) {
+		hdr.Set("Cache-Control", "private, max-age=31536000, immutable")
+	}
+	http.ServeContent(w, r, "", time.UnixMilli(version), bytes.NewReader(img))
+	return nil
+}
