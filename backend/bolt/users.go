@@ -68,6 +68,7 @@ func (s *Store) CreateUser(ctx context.Context, u *backend.User, inviteCode stri
 		if err := putJSON(users, u.ID, userRecord{User: *u, PasswordHash: u.PasswordHash}); err != nil {
 			return err
 		}
+		u.Present(t.now) // as every read gives it
 		return t.Bucket(bucketUsernames).Put([]byte(u.Username), []byte(u.ID))
 	})
 }
@@ -86,6 +87,7 @@ func (s *Store) CreateBot(ctx context.Context, u *backend.User) error {
 			return err
 		}
 		t.cache.bots[u.ID] = true
+		u.Present(t.now) // as every read gives it
 		return t.Bucket(bucketUsernames).Put([]byte(u.Username), []byte(u.ID))
 	})
 }
