@@ -202,3 +202,58 @@ func (s *Store) EndSessionByID(ctx context.Context, userID, id, reason string) e
 		return backend.Errorf(backend.ENOTFOUND, "No session %s of yours.", strconv.Quote(id))
 	})
 }
+
+// ExpireStatuses clears every status line whose expiry is at or before now and emits
+// USER_UPDATED for each of those users, in one commit; it returns how many it cleared. Reads
+// already show an expired status as cleared (User.Present): this tells open clients. It reads
+// every user record's expiry without a write when none has passed, so calling it every few
+// seconds costs one read transaction.
+func (s *Store) ExpireStatuses(ctx context.Context, now time.Time) (int, error) {
+	due := false
+	err := s.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+			if !due && statusDue(v, now) {
+				due = true
+			}
+			return nil
+		})
+	})
+	if err != nil || !due {
+		return 0, err
+	}
+	n := 0
+	err = s.update(ctx, func(t *txn) error {
+		n = 0
+		var expired []string
+		c := t.Bucket(bucketUsers).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if statusDue(v, now) {
+				expired = append(expired, string(k))
+			}
+		}
+		for _, id := range expired {
+			u, err := getUser(t.Tx, id)
+			if err != nil {
+				return err
+			}
+			u.Present(now)
+			if err := t.putUser(u); err != nil {
+				return err
+			}
+			if err := t.userUpdated(u); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// statusDue reports whether the user record v has a status whose expiry is at or before now.
+func statusDue(v []byte, now time.Time) bool {
+	var r struct {
+		StatusExpiresAt int64 `json:"statusExpiresAt"`
+	}
+	return json.Unmarshal(v, &r) == nil && r.StatusExpiresAt != 0 && r.StatusExpiresAt <= now.UnixMilli()
+}

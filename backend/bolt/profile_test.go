@@ -158,3 +158,36 @@ func TestSessionDetailsAndEndByID(t *testing.T) {
 		t.Fatalf("alice's session: %v", err)
 	}
 }
+
+func TestExpireStatusesClearsAndAnnounces(t *testing.T) {
+	e := newEnv(t)
+	alice, bob := e.admin("alice"), e.member("bob")
+	e.chat("general", alice, bob)
+	soon := e.clock.Now().Add(time.Minute).UnixMilli()
+	later := e.clock.Now().Add(time.Hour).UnixMilli()
+	_, err := e.s.UpdateProfile(e.ctx, alice.ID, backend.ProfilePatch{StatusText: strp("Lunch"), StatusExpiresAt: &soon})
+	wantNoError(t, err, "UpdateProfile alice")
+	_, err = e.s.UpdateProfile(e.ctx, bob.ID, backend.ProfilePatch{StatusText: strp("Away"), StatusExpiresAt: &later})
+	wantNoError(t, err, "UpdateProfile bob")
+
+	commits := e.s.Commits()
+	n, err := e.s.ExpireStatuses(e.ctx, e.clock.Now())
+	wantNoError(t, err, "ExpireStatuses")
+	if n != 0 || e.s.Commits() != commits {
+		t.Fatalf("nothing due: cleared %d, %d commits", n, e.s.Commits()-commits)
+	}
+	e.clock.Advance(time.Minute)
+	from := e.pub.Len()
+	n, err = e.s.ExpireStatuses(e.ctx, e.clock.Now())
+	wantNoError(t, err, "ExpireStatuses")
+	evs := e.usersUpdated(from)
+	if n != 1 || len(evs) != 1 || evs[0].User.ID != alice.ID || evs[0].User.StatusText != "" || !slices.Contains(evs[0].Recipients, bob.ID) {
+		t.Fatalf("cleared %d, events %+v", n, evs)
+	}
+	if u, _ := e.s.User(e.ctx, bob.ID); u.StatusText != "Away" {
+		t.Fatalf("bob's status that has not expired: %+v", u)
+	}
+	if n, _ := e.s.ExpireStatuses(e.ctx, e.clock.Now()); n != 0 {
+		t.Fatalf("a second sweep cleared %d", n)
+	}
+}

@@ -150,6 +150,7 @@ type Server struct {
 	fingerprint string
 	stopBG      context.CancelFunc
 	bgDone      chan struct{}
+	statusDone  chan struct{} // closed when statusLoop returns
 }
 
 // Open opens the data directory and assembles the server. Nothing listens yet.
@@ -237,7 +238,7 @@ func Open(cfg Config) (*Server, error) {
 		Messages: cfg.Messages, Reactions: cfg.Reactions, Searches: cfg.Searches, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
-		Search: index, fingerprint: fingerprint, bgDone: make(chan struct{})}
+		Search: index, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -253,6 +254,7 @@ func Open(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopBG = cancel
 	go s.pruneLoop(ctx)
+	go s.statusLoop(ctx)
 	return s, nil
 }
 
@@ -285,6 +287,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopBG()
 	<-s.bgDone
+	<-s.statusDone
 	errs := []error{}
 	if err := s.API.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close streams: %w", err))
@@ -310,6 +313,27 @@ type publishers []backend.Publisher
 func (ps publishers) Publish(events ...*backend.Event) {
 	for _, p := range ps {
 		p.Publish(events...)
+	}
+}
+
+// statusSweepEvery is how often expired status lines are cleared and announced (USER_UPDATED):
+// a status reads as cleared from its expiry on, and open clients hear of it within this.
+const statusSweepEvery = 15 * time.Second
+
+// statusLoop clears expired status lines until ctx ends.
+func (s *Server) statusLoop(ctx context.Context) {
+	defer close(s.statusDone)
+	t := time.NewTicker(statusSweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.Store.ExpireStatuses(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			s.log.Error("clear expired statuses", "err", err)
+		}
 	}
 }
 
