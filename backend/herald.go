@@ -71,6 +71,9 @@ const (
 	StatusOnline  AgentStatus = "online"
 	StatusBusy    AgentStatus = "busy"
 	StatusOffline AgentStatus = "offline"
+	// StatusAway is a person who is connected but idle, as one of their clients reported
+	// (PUT /api/me/presence); it ends when a client reports activity or the last stream closes.
+	StatusAway AgentStatus = "away"
 )
 
 // AgentKind tells members from bots.

@@ -277,7 +277,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ *backend.U
 	}
 	entries := make([]directoryEntry, len(users))
 	for i, u := range users {
-		entries[i] = directoryEntry{User: u, Online: u.Status == backend.StatusOnline || u.Status == backend.StatusBusy}
+		entries[i] = directoryEntry{User: u, Online: u.Status == backend.StatusOnline || u.Status == backend.StatusBusy || u.Status == backend.StatusAway}
 	}
 	answer := map[string]any{"users": entries}
 	if next != "" {

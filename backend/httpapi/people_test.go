@@ -530,3 +530,75 @@ func TestPasswordChangeLeavesOnlyTheCurrentSession(t *testing.T) {
 		t.Fatalf("alice's sessions: %d", n)
 	}
 }
+
+// statusOf decodes an AGENT_STATUS_CHANGED event: whose status, and which.
+func statusOf(tb testing.TB, ev event) (string, string) {
+	tb.Helper()
+	var v struct {
+		Agent  struct{ ID string }
+		Status string
+	}
+	if err := json.Unmarshal([]byte(ev.Data()), &v); err != nil {
+		tb.Fatal(err)
+	}
+	return v.Agent.ID, v.Status
+}
+
+// nextStatusOf skips events up to the next AGENT_STATUS_CHANGED about userID and returns its
+// status.
+func (sc *streamClient) nextStatusOf(tb testing.TB, userID string) string {
+	tb.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		ev := sc.nextOfType(tb, "AGENT_STATUS_CHANGED", time.Until(deadline))
+		if id, status := statusOf(tb, ev); id == userID {
+			return status
+		}
+	}
+}
+
+func TestAwayIsReportedByAConnectedClient(t *testing.T) {
+	ts := newTestServer(t, serverOptions{})
+	tm := ts.team(t)
+	alice := ts.openStream(t, "/api/stream", tm.alice.Token, "")
+	bob := ts.openStream(t, "/api/stream", tm.bob.Token, "")
+	if s := alice.nextStatusOf(t, tm.bob.ID); s != "online" {
+		t.Fatalf("bob connected: %s", s)
+	}
+	presence := func(token string, body any) response {
+		return ts.do(t, request{method: "PUT", path: "/api/me/presence", token: token, body: body})
+	}
+	if r := presence(tm.bob.Token, map[string]any{"away": true}); r.Status != 200 || r.str("status") != "away" {
+		t.Fatalf("away: %d %s", r.Status, r.Raw)
+	}
+	if s := alice.nextStatusOf(t, tm.bob.ID); s != "away" {
+		t.Fatalf("alice saw %s", s)
+	}
+	users := ts.must(t, 200, request{method: "GET", path: "/api/users?q=bob", token: tm.alice.Token})
+	if u := users.Body["users"].([]any)[0].(map[string]any); u["status"] != "away" || u["online"] != true {
+		t.Fatalf("directory: %s", users.Raw)
+	}
+	if r := presence(tm.bob.Token, map[string]any{"away": false}); r.str("status") != "online" {
+		t.Fatalf("back: %s", r.Raw)
+	}
+	if s := alice.nextStatusOf(t, tm.bob.ID); s != "online" {
+		t.Fatalf("alice saw %s", s)
+	}
+	// A reload while away starts online again.
+	presence(tm.bob.Token, map[string]any{"away": true})
+	alice.nextStatusOf(t, tm.bob.ID)
+	bob.close()
+	ts.openStream(t, "/api/stream", tm.bob.Token, "")
+	if s := alice.nextStatusOf(t, tm.bob.ID); s != "online" {
+		t.Fatalf("after a reload: %s", s)
+	}
+	// Without a stream, a report changes nothing: carol stays offline.
+	if r := presence(tm.carol.Token, map[string]any{"away": true}); r.Status != 200 || r.str("status") != "offline" {
+		t.Fatalf("carol without a stream: %d %s", r.Status, r.Raw)
+	}
+	ts.must(t, 400, request{method: "PUT", path: "/api/me/presence", token: tm.bob.Token, body: map[string]any{}})
+	ts.must(t, 400, request{method: "PUT", path: "/api/me/presence", token: tm.bob.Token, body: map[string]any{"away": "yes"}})
+	ts.must(t, 401, request{method: "PUT", path: "/api/me/presence", body: map[string]any{"away": true}})
+	bot := ts.must(t, 201, request{method: "POST", path: "/api/bots", token: tm.alice.Token, body: map[string]string{"name": "Deploy Bot"}}).str("token")
+	ts.must(t, 403, request{method: "PUT", path: "/api/me/presence", token: bot, body: map[string]any{"away": true}})
+}

@@ -17,6 +17,9 @@ func (h *Handler) peopleRoutes(m *http.ServeMux) {
 	m.Handle("GET /api/sessions", h.authed(h.listSessions))
 	m.Handle("DELETE /api/sessions/{sessionId}", h.authed(h.deleteSession))
 	m.Handle("POST /api/sessions/revoke-others", h.authed(h.revokeOtherSessions))
+	if _, ok := h.cfg.Presence.(awayReporter); ok {
+		m.Handle("PUT /api/me/presence", h.authed(h.putPresence))
+	}
 	if h.cfg.Avatars != nil {
 		m.Handle("PUT /api/me/avatar", h.authed(h.putAvatar))
 		m.Handle("DELETE /api/me/avatar", h.authed(h.deleteAvatar))
@@ -111,4 +114,35 @@ func userPage(r *http.Request, users []*backend.User) (page []*backend.User, nex
 		page = append(page, u)
 	}
 	return page, "", nil
+}
+
+// awayReporter is the presence tracker's away report (presence.Tracker implements it).
+type awayReporter interface {
+	// SetAway records that the user is idle (away) or active again and returns the status that
+	// is stored now: away or online while they have a stream open, else unchanged.
+	SetAway(userID string, away bool) backend.AgentStatus
+}
+
+// putPresence lets a person's client say they are idle ({away: true}) or back ({away: false});
+// a person's status is otherwise online or offline by their streams. It answers the status the
+// user has now: a report from a user with no open stream changes nothing.
+func (h *Handler) putPresence(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	var req struct {
+		Away *bool `json:"away"`
+	}
+	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
+		return err
+	}
+	if req.Away == nil {
+		return backend.Errorf(backend.EINVALID, "away must be true or false.")
+	}
+	if u.IsBot() {
+		return backend.Errorf(backend.EFORBIDDEN, "Bots set their status with PUT /api/agents/me/status.")
+	}
+	if ok, wait := h.profileLimit.allow(u.ID); !ok {
+		return tooManyBecause(w, wait, "You are changing your presence too often")
+	}
+	status := h.cfg.Presence.(awayReporter).SetAway(u.ID, *req.Away)
+	writeJSON(w, http.StatusOK, map[string]any{"status": status})
+	return nil
 }

@@ -31,6 +31,7 @@ type Tracker struct {
 
 	mu     sync.Mutex
 	conns  map[string]int
+	away   map[string]bool        // connected users whose client reported them idle
 	timers map[string]*time.Timer // pending offline, by user
 	closed bool
 
@@ -47,7 +48,7 @@ func New(store StatusStore, grace time.Duration, log *slog.Logger) *Tracker {
 		grace = DefaultGrace
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	return &Tracker{store: store, grace: grace, log: log, conns: map[string]int{}, timers: map[string]*time.Timer{}, ctx: ctx, stop: stop}
+	return &Tracker{store: store, grace: grace, log: log, conns: map[string]int{}, away: map[string]bool{}, timers: map[string]*time.Timer{}, ctx: ctx, stop: stop}
 }
 
 // Start schedules users stored as online (the server stopped while they were connected) to go
@@ -60,7 +61,7 @@ func (t *Tracker) Start(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, u := range users {
-		if u.Status == backend.StatusOnline && t.conns[u.ID] == 0 {
+		if (u.Status == backend.StatusOnline || u.Status == backend.StatusAway) && t.conns[u.ID] == 0 {
 			t.scheduleOfflineLocked(u.ID)
 		}
 	}
@@ -77,7 +78,7 @@ func (t *Tracker) Connected(userID string) {
 	}
 	t.mu.Unlock()
 	if first {
-		t.update(userID)
+		_ = t.update(userID)
 	}
 }
 
@@ -90,8 +91,27 @@ func (t *Tracker) Disconnected(userID string) {
 	t.conns[userID]--
 	if t.conns[userID] == 0 {
 		delete(t.conns, userID)
+		delete(t.away, userID) // a stream that opens again (a reload) starts online
 		t.scheduleOfflineLocked(userID)
 	}
+}
+
+// SetAway records that one of the user's clients saw them idle (away) or active again, and
+// stores the status that calls for: away while they are connected and idle, online when active.
+// A user with no open stream stays as they are (offline, or online in their grace period) and
+// the report is dropped: when the last stream closes, away is forgotten, so the next stream
+// starts online. It returns the status stored.
+func (t *Tracker) SetAway(userID string, away bool) backend.AgentStatus {
+	t.mu.Lock()
+	if t.conns[userID] > 0 {
+		if away {
+			t.away[userID] = true
+		} else {
+			delete(t.away, userID)
+		}
+	}
+	t.mu.Unlock()
+	return t.update(userID)
 }
 
 func (t *Tracker) scheduleOfflineLocked(userID string) {
@@ -102,23 +122,28 @@ func (t *Tracker) scheduleOfflineLocked(userID string) {
 		t.mu.Lock()
 		delete(t.timers, userID)
 		t.mu.Unlock()
-		t.update(userID)
+		_ = t.update(userID)
 	})
 }
 
-// update writes the status the user's connection count calls for now.
-func (t *Tracker) update(userID string) {
+// update writes the status the user's connection count (and away report) calls for now, and
+// returns it.
+func (t *Tracker) update(userID string) backend.AgentStatus {
 	t.apply.Lock()
 	defer t.apply.Unlock()
 	t.mu.Lock()
 	status := backend.StatusOffline
-	if t.conns[userID] > 0 || t.timers[userID] != nil {
+	switch {
+	case t.conns[userID] > 0 && t.away[userID]:
+		status = backend.StatusAway
+	case t.conns[userID] > 0 || t.timers[userID] != nil:
 		status = backend.StatusOnline
 	}
 	t.mu.Unlock()
 	if _, err := t.store.SetStatus(t.ctx, userID, status); err != nil && t.ctx.Err() == nil {
 		t.log.Warn("presence not stored", "user", userID, "status", status, "err", err)
 	}
+	return status
 }
 
 // Close stops pending offline timers; statuses stay as stored (Start settles them on the next
