@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -361,6 +362,21 @@ func TestAvatarRefusesBadImages(t *testing.T) {
 			}
 		})
 	}
+	// A chunked body (no Content-Length) is cut off at the limit.
+	req, err := http.NewRequest("PUT", ts.URL+"/api/me/avatar", io.MultiReader(bytes.NewReader(huge), strings.NewReader("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tm.bob.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || req.ContentLength != 0 {
+		t.Fatalf("chunked oversize body: %d (ContentLength %d)", resp.StatusCode, req.ContentLength)
+	}
+	ts.must(t, 401, request{method: "PUT", path: "/api/me/avatar", raw: encodePNG(t, avatarSource(30, 30))})
 	if me := ts.must(t, 200, request{method: "GET", path: "/api/me", token: tm.bob.Token}); me.str("user", "avatarUrl") != "" {
 		t.Fatalf("a refused image became the avatar: %s", me.Raw)
 	}
@@ -417,6 +433,7 @@ func TestSessionsListDeleteAndRevokeOthers(t *testing.T) {
 		t.Fatalf("alice sees %+v", other)
 	}
 	ts.must(t, 401, request{method: "GET", path: "/api/sessions"})
+	ts.must(t, 401, request{method: "POST", path: "/api/sessions/revoke-others"})
 
 	chromeStream := ts.openStream(t, "/api/stream", chrome, "")
 	desktopStream := ts.openStream(t, "/api/stream", desktop, "")
