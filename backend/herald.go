@@ -45,7 +45,7 @@ type User struct {
 	StatusText      string `json:"statusText,omitempty"`
 	StatusEmoji     string `json:"statusEmoji,omitempty"`
 	StatusExpiresAt int64  `json:"statusExpiresAt,omitempty"`
-	// AvatarURL is where a person's uploaded avatar is served (AvatarURL), "" without one:
+	// AvatarURL is where a person's uploaded avatar is served (backend.AvatarURL), "" without one:
 	// clients then draw the initials on AvatarColor. AvatarVersion changes with every upload.
 	AvatarURL     string `json:"avatarUrl,omitempty"`
 	AvatarVersion int64  `json:"avatarVersion,omitempty"`
@@ -181,7 +181,8 @@ type Session struct {
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Device (DeviceLabel of the User-Agent) and IP are recorded at sign-in; LastSeenAt is the
-	// last authenticated request, written at most every SessionSeenEvery (issue 11).
+	// last authenticated request or open stream's keepalive, written at most every
+	// SessionSeenEvery (issue 11).
 	Device     string    `json:"device,omitempty"`
 	IP         string    `json:"ip,omitempty"`
 	LastSeenAt time.Time `json:"lastSeenAt,omitzero"`

@@ -619,3 +619,33 @@ func TestAwayIsReportedByAConnectedClient(t *testing.T) {
 	bot := ts.must(t, 201, request{method: "POST", path: "/api/bots", token: tm.alice.Token, body: map[string]string{"name": "Deploy Bot"}}).str("token")
 	ts.must(t, 403, request{method: "PUT", path: "/api/me/presence", token: bot, body: map[string]any{"away": true}})
 }
+
+// An open stream keeps its session's last-seen time current (at most once a minute).
+func TestOpenStreamKeepsItsSessionSeen(t *testing.T) {
+	clock := newTestClock()
+	ts := newTestServer(t, serverOptions{clock: clock.Now, storeClock: clock.Now, keepalive: 20 * time.Millisecond})
+	tm := ts.team(t)
+	streaming := ts.signIn(t, "bob", "herald-client")
+	sc := ts.openStream(t, "/api/stream", streaming, "")
+	clock.Advance(2 * time.Minute)
+	// The loop records the session after writing a keepalive: by the second, the first is done.
+	for seen := 0; seen < 2; {
+		if f, ok := sc.next(t, wait); !ok {
+			t.Fatal("stream ended")
+		} else if f.Event == "keepalive" {
+			seen++
+		}
+	}
+	found := false
+	for _, s := range ts.sessions(t, tm.bob.Token) {
+		if s.Device == "Herald desktop" {
+			found = true
+			if s.LastSeenAt != clock.Now().UnixMilli() {
+				t.Fatalf("the streaming session was last seen %d, want %d", s.LastSeenAt, clock.Now().UnixMilli())
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the streaming session is not listed")
+	}
+}

@@ -20,12 +20,16 @@ func requestIP(r *http.Request) string {
 }
 
 // seeSession records that the request used its session: the store writes LastSeenAt at most
-// every backend.SessionSeenEvery. The request does not fail when that write does; it is logged.
+// every backend.SessionSeenEvery (cred remembers when it last asked, so that a stream's
+// keepalives ask at most that often too). The request does not fail when that write does; it is
+// logged.
 func (h *Handler) seeSession(r *http.Request, cred *credential) {
 	if now := h.now(); now.Sub(cred.session.LastSeenAt) >= backend.SessionSeenEvery {
 		if err := h.store.SeeSession(context.WithoutCancel(r.Context()), cred.token, now, requestIP(r)); err != nil {
 			h.log.WarnContext(r.Context(), "record session last seen", "user", cred.user.ID, "err", err)
+			return
 		}
+		cred.session.LastSeenAt = now
 	}
 }
 

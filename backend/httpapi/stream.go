@@ -127,6 +127,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 			// comments from pages, so a named event lets a page see that the stream is alive
 			// without touching onmessage handlers that switch on type.
 			out.printf(": keepalive\nevent: keepalive\ndata: {\"timestamp\":%d}\n\n", h.now().UnixMilli())
+			if cred != nil {
+				h.seeSession(r, cred) // an open stream keeps its session's lastSeenAt current
+			}
 		case errors.Is(context.Cause(ctx), errSessionExpired):
 			ev := &backend.Event{Type: backend.EventSessionEnded, Reason: backend.SessionExpired, Timestamp: h.now().UnixMilli()}
 			if ev.Seal() == nil {
