@@ -206,8 +206,8 @@ type PeopleStore interface {
 	// when that changed it, emits USER_UPDATED to everyone who shares a chat with the user (and
 	// the user). It returns the user as they read now.
 	UpdateProfile(ctx context.Context, userID string, p ProfilePatch) (*User, error)
-	// SetAvatar stores the user's avatar, one image per AvatarSizes entry (PNG bytes, same
-	// order), gives it a new version (User.AvatarURL) and emits USER_UPDATED. A bot's is
+	// SetAvatar stores the user's avatar, one image per AvatarSizes entry (PNG or JPEG bytes,
+	// same order), gives it a new version (User.AvatarURL) and emits USER_UPDATED. A bot's is
 	// EFORBIDDEN: bots keep their Avatar text or URL.
 	SetAvatar(ctx context.Context, userID string, images [][]byte) (*User, error)
 	// DeleteAvatar removes the user's uploaded avatar and emits USER_UPDATED; a user without one
@@ -215,7 +215,7 @@ type PeopleStore interface {
 	DeleteAvatar(ctx context.Context, userID string) (*User, error)
 	// Avatar returns the user's avatar at size (one of AvatarSizes) and its version; ENOTFOUND
 	// when they have none.
-	Avatar(ctx context.Context, userID string, size int) (png []byte, version int64, err error)
+	Avatar(ctx context.Context, userID string, size int) (img []byte, version int64, err error)
 	// SeeSession records that the session of token was used at at: its LastSeenAt (and IP) are
 	// written only when the last write is SessionSeenEvery or more ago. An unknown session is
 	// no error.

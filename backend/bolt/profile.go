@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -13,8 +14,8 @@ import (
 	bbolt "go.etcd.io/bbolt"
 )
 
-// bucketAvatars holds people's uploaded avatars: user id + size (uint16, big endian) → PNG
-// bytes. It is created by the first upload, so files written before it existed open unchanged.
+// bucketAvatars holds people's uploaded avatars: user id + size (uint16, big endian) → image
+// bytes (PNG or JPEG). It is created by the first upload, so files written before it existed open unchanged.
 var bucketAvatars = []byte("avatars")
 
 var _ backend.PeopleStore = (*Store)(nil)
@@ -212,7 +213,7 @@ func (s *Store) ExpireStatuses(ctx context.Context, now time.Time) (int, error) 
 	due := false
 	err := s.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-			if !due && statusDue(v, now) {
+			if !due && bytes.Contains(v, statusExpiresKey) && statusDue(v, now) {
 				due = true
 			}
 			return nil
@@ -227,7 +228,7 @@ func (s *Store) ExpireStatuses(ctx context.Context, now time.Time) (int, error) 
 		var expired []string
 		c := t.Bucket(bucketUsers).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if statusDue(v, now) {
+			if bytes.Contains(v, statusExpiresKey) && statusDue(v, now) {
 				expired = append(expired, string(k))
 			}
 		}
@@ -249,6 +250,10 @@ func (s *Store) ExpireStatuses(ctx context.Context, now time.Time) (int, error) 
 	})
 	return n, err
 }
+
+// statusExpiresKey is in a user record only while its status has an expiry (omitempty): records
+// without it are not decoded.
+var statusExpiresKey = []byte(`"statusExpiresAt":`)
 
 // statusDue reports whether the user record v has a status whose expiry is at or before now.
 func statusDue(v []byte, now time.Time) bool {

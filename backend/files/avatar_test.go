@@ -3,7 +3,9 @@ package files_test
 import (
 	"bytes"
 	"context"
-	"image/png"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,7 +32,7 @@ func TestMakeAvatarFromEveryFormat(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, size := range []int{64, 256} {
-				img, err := png.Decode(bytes.NewReader(out[i]))
+				img, _, err := image.Decode(bytes.NewReader(out[i]))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -14,7 +14,7 @@ import (
 )
 
 // AvatarMaker turns an uploaded image into a person's avatar (backend/files.Processor does): the
-// centred square of the image at each of sizes, one PNG per size, decoded within the server's
+// centred square of the image at each of sizes, one PNG or JPEG per size, decoded within the server's
 // decoding budget. Its errors are backend errors (EUNSUPPORTED, EINVALID, ETOOLARGE) or internal.
 type AvatarMaker interface {
 	MakeAvatar(ctx context.Context, img io.ReadSeeker, sizes []int) ([][]byte, error)
@@ -82,8 +82,9 @@ func (h *Handler) deleteAvatar(w http.ResponseWriter, r *http.Request, u *backen
 	return nil
 }
 
-// getAvatar serves a user's avatar (?size=64 or 256, default 256) to any signed-in user, as a
-// PNG with the headers of every stored upload. Its ETag names the version and size; a request
+// getAvatar serves a user's avatar (?size=64 or 256, default 256) to any signed-in user, as the
+// JPEG or PNG the server encoded (its type told by its first bytes, never by the uploader), with
+// the headers of every stored upload. Its ETag names the version and size; a request
 // whose ?v= is the current version (the avatarUrl of the User JSON) may cache it for a year,
 // since a new avatar gets a new URL.
 func (h *Handler) getAvatar(w http.ResponseWriter, r *http.Request, _ *backend.User) error {
@@ -104,7 +105,11 @@ func (h *Handler) getAvatar(w http.ResponseWriter, r *http.Request, _ *backend.U
 		return err
 	}
 	hdr := w.Header()
-	storedHeaders(hdr, fmt.Sprintf("avatar-%d.png", size), "inline", "image/png")
+	ctype, ext := "image/png", "png"
+	if bytes.HasPrefix(img, []byte{0xff, 0xd8, 0xff}) {
+		ctype, ext = "image/jpeg", "jpg"
+	}
+	storedHeaders(hdr, fmt.Sprintf("avatar-%d.%s", size, ext), "inline", ctype)
 	hdr.Set("ETag", fmt.Sprintf(`"%d-%d"`, version, size))
 	if r.URL.Query().Get("v") == strconv.FormatInt(version, 10) {
 		hdr.Set("Cache-Control", "private, max-age=31536000, immutable")

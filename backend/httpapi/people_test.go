@@ -276,14 +276,15 @@ func TestAvatarUploadServeAndDelete(t *testing.T) {
 			t.Fatalf("size %d: %d %s", size, resp.Status, resp.Raw)
 		}
 		h := resp.Header
-		if h.Get("Content-Type") != "image/png" || h.Get("X-Content-Type-Options") != "nosniff" ||
+		// An opaque picture is stored as JPEG.
+		if h.Get("Content-Type") != "image/jpeg" || h.Get("X-Content-Type-Options") != "nosniff" ||
 			!strings.HasPrefix(h.Get("Content-Security-Policy"), "sandbox") || h.Get("ETag") == "" ||
 			!strings.Contains(h.Get("Cache-Control"), "immutable") {
 			t.Fatalf("size %d headers: %v", size, h)
 		}
-		img, err := png.Decode(bytes.NewReader(resp.Raw))
+		img, err := jpeg.Decode(bytes.NewReader(resp.Raw))
 		if err != nil {
-			t.Fatalf("size %d is not a PNG: %v", size, err)
+			t.Fatalf("size %d is not a JPEG: %v", size, err)
 		}
 		if b := img.Bounds(); b.Dx() != size || b.Dy() != size {
 			t.Fatalf("size %d is %v", size, b)
@@ -320,6 +321,27 @@ func TestAvatarUploadServeAndDelete(t *testing.T) {
 	if old := ts.do(t, request{method: "GET", path: url + "&size=64", token: tm.bob.Token}); strings.Contains(old.Header.Get("Cache-Control"), "immutable") {
 		t.Fatalf("an old URL is served as immutable: %v", old.Header)
 	}
+	// A picture with transparency stays a PNG, with its alpha.
+	clear := avatarSource(100, 100)
+	clear.Set(0, 0, color.RGBA{})
+	for y := range 100 {
+		for x := range 100 {
+			if (x-50)*(x-50)+(y-50)*(y-50) > 40*40 {
+				clear.Set(x, y, color.RGBA{})
+			}
+		}
+	}
+	third := ts.must(t, 200, putAvatar(tm.alice.Token, encodePNG(t, clear))).str("user", "avatarUrl")
+	bob.nextUserUpdated(t)
+	resp := ts.must(t, 200, request{method: "GET", path: third + "&size=64", token: tm.bob.Token})
+	img, err := png.Decode(bytes.NewReader(resp.Raw))
+	if err != nil || resp.Header.Get("Content-Type") != "image/png" || img.Bounds().Dx() != 64 {
+		t.Fatalf("transparent avatar: %v %v", err, resp.Header)
+	}
+	if _, _, _, a := img.At(1, 1).RGBA(); a != 0 {
+		t.Fatalf("the transparent corner has alpha %d", a>>8)
+	}
+	second = third
 
 	// Only the caller's own avatar can be removed: DELETE /api/me/avatar has no other target.
 	ts.must(t, 401, request{method: "DELETE", path: "/api/me/avatar"})
