@@ -94,6 +94,7 @@ func (s *Store) SetAvatar(ctx context.Context, userID string, images [][]byte) (
 				return fmt.Errorf("store avatar: %w", err)
 			}
 		}
+		t.scrub = u.AvatarURL != "" // the replaced picture leaves no copy in the file
 		// The version only grows, even when two uploads land in the same millisecond.
 		u.AvatarVersion = max(t.now.UnixMilli(), u.AvatarVersion+1)
 		u.AvatarURL = backend.AvatarURL(u.ID, u.AvatarVersion)
@@ -128,6 +129,7 @@ func (s *Store) DeleteAvatar(ctx context.Context, userID string) (*backend.User,
 			}
 		}
 		u.AvatarURL = "" // AvatarVersion stays, so that a later upload gets a greater one
+		t.scrub = true   // as a deleted message's content, no copy of the picture stays in the file
 		if err := t.putUser(u); err != nil {
 			return err
 		}

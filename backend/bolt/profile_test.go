@@ -191,3 +191,26 @@ func TestExpireStatusesClearsAndAnnounces(t *testing.T) {
 		t.Fatalf("a second sweep cleared %d", n)
 	}
 }
+
+// A deleted or replaced avatar leaves no copy of its bytes in the file, free pages included.
+func TestAvatarBytesLeaveTheFile(t *testing.T) {
+	e := newEnv(t)
+	alice := e.admin("alice")
+	first := strings.Repeat("first-picture-", 100)
+	_, err := e.s.SetAvatar(e.ctx, alice.ID, [][]byte{[]byte("small-" + first), []byte("big-" + first)})
+	wantNoError(t, err, "SetAvatar")
+	if !fileHolds(t, e.path, first) {
+		t.Fatal("the stored avatar is not in the file")
+	}
+	second := strings.Repeat("second-picture-", 100)
+	_, err = e.s.SetAvatar(e.ctx, alice.ID, [][]byte{[]byte("small-" + second), []byte("big-" + second)})
+	wantNoError(t, err, "SetAvatar again")
+	if fileHolds(t, e.path, first) {
+		t.Fatal("the replaced avatar's bytes are still in the file")
+	}
+	_, err = e.s.DeleteAvatar(e.ctx, alice.ID)
+	wantNoError(t, err, "DeleteAvatar")
+	if fileHolds(t, e.path, second) {
+		t.Fatal("the deleted avatar's bytes are still in the file")
+	}
+}
