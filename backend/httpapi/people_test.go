@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -669,5 +670,33 @@ func TestOpenStreamKeepsItsSessionSeen(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the streaming session is not listed")
+	}
+}
+
+// The sessions list is bounded: the newest sessions, and always the caller's.
+func TestSessionsListIsBounded(t *testing.T) {
+	ts := newTestServer(t, serverOptions{})
+	tm := ts.team(t) // bob's first session is his oldest
+	start := time.Now()
+	for i := range 205 {
+		at := start.Add(time.Duration(i+1) * time.Second)
+		if err := ts.Store.CreateSession(context.Background(), "token-"+strconv.Itoa(i),
+			backend.Session{UserID: tm.bob.ID, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := ts.must(t, 200, request{method: "GET", path: "/api/sessions", token: tm.bob.Token})
+	var v struct {
+		Sessions []sessionJSON
+		Total    int
+	}
+	if err := json.Unmarshal(r.Raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Total != 206 || len(v.Sessions) != 200 || !v.Sessions[0].Current {
+		t.Fatalf("total %d, listed %d, first %+v", v.Total, len(v.Sessions), v.Sessions[0])
+	}
+	if last := v.Sessions[199]; last.CreatedAt != start.Add(205*time.Second).UnixMilli() {
+		t.Fatalf("the newest is not listed last: %+v", last)
 	}
 }

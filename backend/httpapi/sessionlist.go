@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+	"slices"
 
 	"github.com/herald-chat/herald/backend"
 )
@@ -44,13 +45,25 @@ type sessionEntry struct {
 	Current    bool   `json:"current"`
 }
 
-// listSessions lists the caller's own sessions that have not expired, oldest first; the one the
-// request was made with has current: true.
+// maxSessionsListed bounds GET /api/sessions: the newest ones (and the caller's) are listed.
+const maxSessionsListed = 200
+
+// listSessions lists the caller's own sessions that have not expired, oldest first, at most
+// maxSessionsListed of them (the newest, and always the current one); the one the request was
+// made with has current: true. total counts them all.
 func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	cred := r.Context().Value(credentialKey).(*credential)
 	sessions, err := h.store.Sessions(r.Context(), u.ID)
 	if err != nil {
 		return err
+	}
+	total := len(sessions)
+	if total > maxSessionsListed {
+		newest := sessions[total-maxSessionsListed:]
+		if i := slices.IndexFunc(sessions, func(s *backend.Session) bool { return s.ID == cred.session.ID }); i >= 0 && i < total-maxSessionsListed {
+			newest = append([]*backend.Session{sessions[i]}, newest[1:]...)
+		}
+		sessions = newest
 	}
 	out := make([]sessionEntry, len(sessions))
 	for i, s := range sessions {
@@ -65,7 +78,7 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, u *backen
 		out[i] = sessionEntry{ID: s.ID, Device: device, IP: s.IP, CreatedAt: s.CreatedAt.UnixMilli(),
 			LastSeenAt: seen.UnixMilli(), ExpiresAt: s.ExpiresAt.UnixMilli(), Current: s.ID == cred.session.ID}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out, "total": total})
 	return nil
 }
 
