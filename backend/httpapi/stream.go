@@ -85,9 +85,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	// server's shutdown.
 	// A session that ends early (logout, password change, revocation) ends its streams through
 	// the broker (SESSION_ENDED); one that runs out ends them here, at its expiry.
+	// The handler waits for that goroutine before it returns: once it has returned, the
+	// response must not be touched (HTTP/2's SetWriteDeadline on a finished response panics).
 	ctx, cancel := context.WithCancelCause(r.Context())
-	finished := make(chan struct{})
-	defer close(finished)
 	defer cancel(nil)
 	var expiry <-chan time.Time
 	if cred != nil {
@@ -95,7 +95,17 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		defer t.Stop()
 		expiry = t.C
 	}
+	finished := make(chan struct{})
+	watched := make(chan struct{})
+	defer func() {
+		close(finished)
+		<-watched
+	}()
 	go func() {
+		defer close(watched)
+		if testHookWatcherStart != nil {
+			testHookWatcherStart()
+		}
 		select {
 		case <-sub.Done():
 			out.interrupt()
@@ -223,6 +233,11 @@ func (s *streamWriter) interrupt() {
 	s.interrupted = true
 	_ = s.rc.SetWriteDeadline(time.Now())
 }
+
+// testHookWatcherStart, when set (by tests only, before any stream opens), runs as a stream's
+// watcher goroutine starts: a test delays it to widen the window in which a stream's end and
+// the broker's Done race.
+var testHookWatcherStart func()
 
 // streamsRetryAfter is the Retry-After (s) of a stream refused for too many streams.
 const streamsRetryAfter = 30
