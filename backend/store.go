@@ -183,6 +183,7 @@ type EventLog interface {
 type Store interface {
 	UserStore
 	ChatStore
+	MembershipStore
 	PreferenceStore
 	NotificationStore
 	TaskStore

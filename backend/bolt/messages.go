@@ -95,7 +95,7 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 	)
 	err := s.update(ctx, func(t *txn) error {
 		msg, created = nil, false
-		chat, err := memberChat(t.Tx, m.ChatID, m.AuthorID)
+		chat, err := writableChat(t.Tx, m.ChatID, m.AuthorID)
 		if err != nil {
 			return err
 		}
@@ -154,6 +154,9 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 			if err := t.addReply(chat, parent, &stored); err != nil {
 				return err
 			}
+		}
+		if err := t.unhide(chat); err != nil {
+			return err
 		}
 		if err := t.notifyMembers(chat, &stored, parent); err != nil {
 			return err
@@ -369,7 +372,7 @@ func (s *Store) Replies(ctx context.Context, chatID, parentID string, page backe
 func (s *Store) EditMessage(ctx context.Context, chatID, messageID, userID, content string) (*backend.Message, error) {
 	var msg *backend.Message
 	err := s.update(ctx, func(t *txn) error {
-		chat, err := memberChat(t.Tx, chatID, userID)
+		chat, err := writableChat(t.Tx, chatID, userID)
 		if err != nil {
 			return err
 		}
@@ -446,7 +449,7 @@ func (s *Store) Pin(ctx context.Context, chatID, messageID, userID string, on bo
 func (s *Store) changeMessage(ctx context.Context, chatID, messageID, userID string, change func(*txn, *backend.Message) (bool, error)) (*backend.Message, error) {
 	var msg *backend.Message
 	err := s.update(ctx, func(t *txn) error {
-		chat, err := memberChat(t.Tx, chatID, userID)
+		chat, err := writableChat(t.Tx, chatID, userID)
 		if err != nil {
 			return err
 		}
