@@ -36,7 +36,9 @@ func (ts *testServer) channel(tb testing.TB, c chanTeam, name string) string {
 		body: map[string]any{"name": name, "kind": "channel", "memberIds": []string{c.dave.ID, c.erin.ID}}}).str("chat", "id")
 }
 
-func noChatLimits(c *httpapi.Config) { c.Messages, c.Reactions, c.Chats = httpapi.Off, httpapi.Off, httpapi.Off }
+func noChatLimits(c *httpapi.Config) {
+	c.Messages, c.Reactions, c.Chats = httpapi.Off, httpapi.Off, httpapi.Off
+}
 
 func chatPath(id string) string { return "/api/chats/" + id }
 
