@@ -65,6 +65,14 @@ func NormalizeChat(c *Chat) {
 // IsOwner reports whether userID is one of the chat's owners.
 func (c *Chat) IsOwner(userID string) bool { return slices.Contains(c.OwnerIDs, userID) }
 
+// ChatLabel is how notification titles name the chat: "#name", or "a direct message".
+func ChatLabel(c *Chat) string {
+	if c.Kind == ChatDM {
+		return "a direct message"
+	}
+	return "#" + c.Name
+}
+
 // ChatNameKey is the key under which a channel's or private chat's name is unique: names differ
 // only if they differ in more than letter case.
 func ChatNameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }

@@ -616,7 +616,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 		return t.isBot(id)
 	}
 	if parent != nil {
-		title := fmt.Sprintf("%s replied in #%s", author.DisplayName, chat.Name)
+		title := fmt.Sprintf("%s replied in %s", author.DisplayName, backend.ChatLabel(chat))
 		notice := backend.Notice{Kind: backend.KindReply, ChatID: chat.ID, ChatName: chat.Name}
 		for _, id := range followers(t.Tx, chat.ID, parent.ID) {
 			if no, err := skip(id); err != nil || no || !chat.HasMember(id) {
@@ -636,7 +636,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 	if !everyone {
 		return nil
 	}
-	title := fmt.Sprintf("%s in #%s", author.DisplayName, chat.Name)
+	title := fmt.Sprintf("%s in %s", author.DisplayName, backend.ChatLabel(chat))
 	notice := backend.Notice{Kind: backend.KindMessage, ChatID: chat.ID, ChatName: chat.Name}
 	for _, id := range chat.MemberIDs {
 		if no, err := skip(id); err != nil || no {
@@ -672,7 +672,7 @@ func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message, names []s
 		}
 		mentioned[id] = true
 		n := backend.Notification{
-			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in #%s", author.DisplayName, chat.Name),
+			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in %s", author.DisplayName, backend.ChatLabel(chat)),
 			Body: body, Link: messageLink(msg), ChatID: chat.ID, MessageID: msg.ID, ParentID: msg.ParentID,
 		}
 		notice := backend.Notice{Kind: backend.KindMention, ChatID: chat.ID, ChatName: chat.Name}

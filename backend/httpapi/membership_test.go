@@ -257,9 +257,12 @@ func TestLeaveDMHidesUntilNextMessage(t *testing.T) {
 		t.Fatalf("after dave left: listed for dave %v, bob %v", listed(c.dave), listed(c.bob))
 	}
 	ts.must(t, 200, request{method: "GET", path: msgsPath(dm), token: c.dave.Token}) // still a member
-	ts.post(t, c.bob, dm, "still there?")
+	msg := ts.post(t, c.bob, dm, "still there?")
 	if !listed(c.dave) {
 		t.Fatal("a new message did not show the DM again")
+	}
+	if ns := ts.notificationsAbout(t, c.dave, msg); len(ns) != 1 || ns[0].Title != "bob in a direct message" {
+		t.Fatalf("dave's notifications about the DM message: %+v", ns)
 	}
 	ts.check(t, 204, request{method: "POST", path: chatPath(dm) + "/leave", token: c.dave.Token})
 	ts.check(t, 200, request{method: "POST", path: "/api/dms", token: c.dave.Token, body: map[string]any{"userIds": []string{c.bob.ID}}})
