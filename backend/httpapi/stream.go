@@ -62,6 +62,17 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		return err
 	}
 	defer sub.Close()
+	if scope.Kind == backend.ScopeChat {
+		// Checked again now that the subscription is live: a removal committed after the
+		// first check reaches it as CHAT_MEMBER_REMOVED, one before is seen here.
+		chat, err := h.store.Chat(r.Context(), scope.ChatID)
+		if err != nil {
+			return err
+		}
+		if !chat.HasMember(scope.UserID) {
+			return backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
+		}
+	}
 	if cred != nil && !cred.user.IsBot() { // a bot sets its own status
 		h.cfg.Presence.Connected(scope.UserID)
 		defer h.cfg.Presence.Disconnected(scope.UserID)
@@ -146,6 +157,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 			return nil
 		case errors.Is(err, backend.ErrSessionEnded):
 			_ = out.flush() // its SESSION_ENDED frame is written
+			return nil
+		case errors.Is(err, backend.ErrRemovedFromChat):
+			_ = out.flush() // its CHAT_MEMBER_REMOVED frame is written
 			return nil
 		case ctx.Err() != nil && isShutdown(h.shutdown):
 			stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
