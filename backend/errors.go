@@ -76,6 +76,9 @@ var (
 	// ErrSessionEnded: the session a stream was opened with ended (logout, expiry, password
 	// change, revocation); the stream's last frame was SESSION_ENDED.
 	ErrSessionEnded = errors.New("session ended")
+	// ErrRemovedFromChat: the subscriber of a chat stream left or was removed from the chat; the
+	// stream's last frame was CHAT_MEMBER_REMOVED.
+	ErrRemovedFromChat = errors.New("removed from chat")
 	// ErrTooManyStreams: the user already holds the most streams the broker allows one user.
 	ErrTooManyStreams = errors.New("too many streams for one user")
 )

@@ -11,8 +11,15 @@ type EventType string
 
 // Event types. Durable ones are stored in the event log and carry an id; the rest are ephemeral.
 const (
-	EventNewMessage         EventType = "NEW_MESSAGE"
-	EventChatUpdated        EventType = "CHAT_UPDATED" // a chat was created or gained a member
+	EventNewMessage EventType = "NEW_MESSAGE"
+	// EventChatUpdated carries a chat's new state to its members: {chatId, chat}. A chat was
+	// created, renamed, archived, its topic, owners or members changed.
+	EventChatUpdated EventType = "CHAT_UPDATED"
+	// EventChatMemberAdded and EventChatMemberRemoved say who joined or left a chat: {chatId,
+	// userId}, to the members after the change and the one added or removed. A chat stream of
+	// the removed member ends with EventChatMemberRemoved as its last frame.
+	EventChatMemberAdded    EventType = "CHAT_MEMBER_ADDED"
+	EventChatMemberRemoved  EventType = "CHAT_MEMBER_REMOVED"
 	EventTaskCompleted      EventType = "TASK_COMPLETED"
 	EventAgentStatusChanged EventType = "AGENT_STATUS_CHANGED"
 	EventSystemNotification EventType = "SYSTEM_NOTIFICATION"
@@ -71,11 +78,12 @@ func (t EventType) Durable() bool {
 type Event struct {
 	// ID is a ULID for durable events, strictly increasing across the server in commit order; ""
 	// for ephemeral events.
-	ID      string    `json:"id,omitempty"`
-	Type    EventType `json:"type"`
-	ChatID  string    `json:"chatId,omitempty"`
-	UserID  string    `json:"userId,omitempty"` // who acted, where the type needs it (TYPING)
-	Message *Message  `json:"message,omitempty"`
+	ID     string    `json:"id,omitempty"`
+	Type   EventType `json:"type"`
+	ChatID string    `json:"chatId,omitempty"`
+	// UserID is who acted, where the type needs it (TYPING), or whom a CHAT_MEMBER_* is about.
+	UserID  string   `json:"userId,omitempty"`
+	Message *Message `json:"message,omitempty"`
 	// MessageID names the message of MESSAGE_DELETED and READ_MARKER.
 	MessageID string `json:"messageId,omitempty"`
 	// ParentID is the thread a MESSAGE_DELETED reply or a TYPING in a thread belongs to.

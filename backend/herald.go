@@ -92,13 +92,22 @@ type Agent struct {
 	Kind   AgentKind `json:"kind"`
 }
 
-// Chat is a conversation between its members. Membership only grows for now: there is no leave.
+// Chat is a conversation between its members: a channel, a private chat or a DM (Kind, see
+// chats.go for the rules).
 type Chat struct {
-	ID        string   `json:"id"`
+	ID   string   `json:"id"`
+	Kind ChatKind `json:"kind"`
+	// Name is unique among channels and private chats in letter case (ChatNameKey); "" for a DM.
 	Name      string   `json:"name"`
+	Topic     string   `json:"topic"`
 	MemberIDs []string `json:"memberIds"`
-	CreatedBy string   `json:"createdBy"`
-	CreatedAt int64    `json:"createdAt"` // Unix ms
+	// OwnerIDs manage the chat with the admins (MayManageChat); the creator is the first. Empty
+	// for a DM.
+	OwnerIDs []string `json:"ownerIds"`
+	// Archived makes the chat read-only (CheckWritable) until it is unarchived.
+	Archived  bool   `json:"archived"`
+	CreatedBy string `json:"createdBy"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
 	// LastMessageID is the newest message in the chat, "" while it has none.
 	LastMessageID string `json:"lastMessageId,omitempty"`
 }
@@ -121,6 +130,8 @@ type ChatSummary struct {
 	Unread int `json:"unread"`
 	// LastReadID is the member's read marker, "" before they read anything.
 	LastReadID string `json:"lastReadId,omitempty"`
+	// Hidden marks a DM the member left (hid) until its next message; GET /api/chats omits it.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // MaxUnreadCount caps ChatSummary.Unread so listing chats stays cheap in very busy chats; clients

@@ -50,10 +50,13 @@ type UserStore interface {
 // see (a new message, a new chat, a new member) commit a durable Event and hand it to the
 // Publisher after the commit, in commit order.
 type ChatStore interface {
-	// CreateChat stores c with a new ID; c.CreatedBy is a member. Emits CHAT_UPDATED.
+	// CreateChat stores c with a new ID; c.CreatedBy is a member and its owner. c.Kind is
+	// ChatChannel or ChatPrivate ("" is private); a name another channel or private chat holds
+	// in any letter case is ECONFLICT. Emits CHAT_UPDATED.
 	CreateChat(ctx context.Context, c *Chat) error
-	// AddMember adds userID (ENOTFOUND if unknown) to the chat. actorID must be a member
-	// (EFORBIDDEN). Adding an existing member changes nothing and emits nothing.
+	// AddMember adds userID (ENOTFOUND if unknown) to the chat. actorID must be allowed to
+	// (MayAddMember). Adding an existing member changes nothing and emits nothing; otherwise it
+	// emits CHAT_UPDATED and CHAT_MEMBER_ADDED.
 	AddMember(ctx context.Context, chatID, actorID, userID string) (*Chat, error)
 	// Chat returns the chat (ENOTFOUND).
 	Chat(ctx context.Context, id string) (*Chat, error)
@@ -183,6 +186,7 @@ type EventLog interface {
 type Store interface {
 	UserStore
 	ChatStore
+	MembershipStore
 	PreferenceStore
 	NotificationStore
 	TaskStore

@@ -13,6 +13,13 @@ import (
 
 func (s *Store) CreateChat(ctx context.Context, c *backend.Chat) error {
 	return s.update(ctx, func(t *txn) error {
+		switch c.Kind {
+		case "":
+			c.Kind = backend.ChatPrivate
+		case backend.ChatChannel, backend.ChatPrivate:
+		default:
+			return backend.Errorf(backend.EINVALID, "kind must be %q or %q; a DM is made with POST /api/dms.", backend.ChatChannel, backend.ChatPrivate)
+		}
 		members := []string{c.CreatedBy}
 		for _, id := range c.MemberIDs {
 			if !slices.Contains(members, id) {
@@ -27,11 +34,20 @@ func (s *Store) CreateChat(ctx context.Context, c *backend.Chat) error {
 				return backend.Errorf(backend.ENOTFOUND, "User %s not found.", id)
 			}
 		}
+		if err := checkNameFree(t.Tx, c.Name, ""); err != nil {
+			return err
+		}
 		c.ID = t.newID()
 		c.CreatedAt = t.now.UnixMilli()
 		c.MemberIDs = members
-		if err := putJSON(t.Bucket(bucketChats), c.ID, c); err != nil {
+		c.OwnerIDs = []string{c.CreatedBy}
+		if err := putChat(t, c); err != nil {
 			return err
+		}
+		if key := backend.ChatNameKey(c.Name); key != "" {
+			if err := t.Bucket(bucketChatNames).Put([]byte(key), []byte(c.ID)); err != nil {
+				return fmt.Errorf("index chat name: %w", err)
+			}
 		}
 		for _, id := range members {
 			if err := t.Bucket(bucketMembers).Put(concat(id, c.ID), nil); err != nil {
@@ -42,9 +58,17 @@ func (s *Store) CreateChat(ctx context.Context, c *backend.Chat) error {
 	})
 }
 
+// putChat stores the chat's record; LastMessageID is derived on read, not stored.
+func putChat(t *txn, c *backend.Chat) error {
+	rec := *c
+	rec.LastMessageID = ""
+	return putJSON(t.Bucket(bucketChats), c.ID, &rec)
+}
+
 func chatUpdated(c *backend.Chat) *backend.Event {
 	snapshot := *c
 	snapshot.MemberIDs = slices.Clone(c.MemberIDs)
+	snapshot.OwnerIDs = slices.Clone(c.OwnerIDs)
 	return &backend.Event{Type: backend.EventChatUpdated, ChatID: c.ID, Chat: &snapshot, Recipients: snapshot.MemberIDs}
 }
 
@@ -55,27 +79,18 @@ func (s *Store) AddMember(ctx context.Context, chatID, actorID, userID string) (
 		if err != nil {
 			return err
 		}
-		if !c.HasMember(actorID) {
+		actor, err := getUser(t.Tx, actorID)
+		if err != nil {
 			return backend.Errorf(backend.EFORBIDDEN, "Only members can add members to this chat.")
+		}
+		if err := backend.MayAddMember(c, actor); err != nil {
+			return err
 		}
 		if t.Bucket(bucketUsers).Get([]byte(userID)) == nil {
 			return backend.Errorf(backend.ENOTFOUND, "User %s not found.", userID)
 		}
 		chat = c
-		if c.HasMember(userID) {
-			return nil
-		}
-		if len(c.MemberIDs) >= backend.MaxChatMembers {
-			return backend.Errorf(backend.EINVALID, "A chat has at most %d members.", backend.MaxChatMembers)
-		}
-		c.MemberIDs = append(c.MemberIDs, userID)
-		if err := putJSON(t.Bucket(bucketChats), c.ID, c); err != nil {
-			return err
-		}
-		if err := t.Bucket(bucketMembers).Put(concat(userID, c.ID), nil); err != nil {
-			return fmt.Errorf("add member: %w", err)
-		}
-		return t.emit(chatUpdated(c))
+		return t.addMember(c, userID)
 	})
 	if err != nil {
 		return nil, err
@@ -92,6 +107,7 @@ func getChat(tx *bbolt.Tx, id string) (*backend.Chat, error) {
 	if err := json.Unmarshal(v, c); err != nil {
 		return nil, fmt.Errorf("decode chat %s: %w", id, err)
 	}
+	backend.NormalizeChat(c) // a record from before kinds reads as a private chat
 	if k, _ := lastWithPrefix(tx.Bucket(bucketTimeline).Cursor(), []byte(id)); k != nil {
 		c.LastMessageID = string(k[len(id):])
 	}
@@ -121,6 +137,7 @@ func (s *Store) ChatsOf(ctx context.Context, userID string) ([]*backend.ChatSumm
 			sum := &backend.ChatSummary{Chat: *chat}
 			sum.LastReadID = string(tx.Bucket(bucketReads).Get(concat(userID, chat.ID)))
 			sum.Unread = countAfter(tx.Bucket(bucketTimeline).Cursor(), []byte(chat.ID), sum.LastReadID, backend.MaxUnreadCount)
+			sum.Hidden = tx.Bucket(bucketHidden).Get(concat(userID, chat.ID)) != nil
 			chats = append(chats, sum)
 		}
 		return nil

@@ -196,8 +196,11 @@ func TestAddMember(t *testing.T) {
 			t.Errorf("ChatsOf(new member) lacks the chat")
 		}
 		evs := e.pub.Events()[before:]
-		if len(evs) != 1 {
-			t.Fatalf("AddMember published %d events, want 1", len(evs))
+		if len(evs) != 2 {
+			t.Fatalf("AddMember published %d events, want 2", len(evs))
+		}
+		if added := evs[1]; added.Type != backend.EventChatMemberAdded || added.UserID != c.ID || !slices.Equal(added.Recipients, want) {
+			t.Errorf("second event = %+v, want CHAT_MEMBER_ADDED of %s to %v", *added, c.ID, want)
 		}
 		ev := evs[0]
 		if ev.Type != backend.EventChatUpdated || ev.ChatID != chat.ID || !slices.Equal(ev.Recipients, want) ||

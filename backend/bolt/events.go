@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
@@ -14,7 +15,7 @@ import (
 
 // A log record is: one flags byte (bit 0: personal), a uvarint count of recipients followed by
 // their 26-byte ids (personal events only: a chat event's recipients are the chat's members when
-// it is read), then the event's JSON.
+// it is read, and for CHAT_MEMBER_REMOVED the member it removed), then the event's JSON.
 const flagPersonal = 1
 
 func encodeLogRecord(ev *backend.Event) []byte {
@@ -86,6 +87,10 @@ func (s *Store) EventsAfter(ctx context.Context, afterID string, limit int) ([]*
 					members[ev.ChatID] = m
 				}
 				ev.Recipients = m
+				if ev.Type == backend.EventChatMemberRemoved && !slices.Contains(m, ev.UserID) {
+					// The one who left learns it on resume too, and nothing of the chat after it.
+					ev.Recipients = append(slices.Clone(m), ev.UserID)
+				}
 			}
 			events = append(events, ev)
 		}

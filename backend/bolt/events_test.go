@@ -57,10 +57,10 @@ func TestPublishedEventsAreTheLog(t *testing.T) {
 	ab, bc := chats[0], chats[1]
 
 	published := e.pub.Events()
-	// 2 chats, 8 posts that each notify the other member, 1 added member, 1 post with a client
-	// id that notifies 2.
-	if len(published) != 22 {
-		t.Fatalf("published %d events, want 22", len(published))
+	// 2 chats, 8 posts that each notify the other member, 1 added member (CHAT_UPDATED and
+	// CHAT_MEMBER_ADDED), 1 post with a client id that notifies 2.
+	if len(published) != 23 {
+		t.Fatalf("published %d events, want 23", len(published))
 	}
 	wantStrictlyIncreasing(t, eventIDs(published), "published events")
 	for _, ev := range published {
@@ -131,7 +131,7 @@ func TestRecipientsAsOfCommitAndAsOfRead(t *testing.T) {
 		t.Errorf("published CHAT_UPDATED recipients changed to %v after AddMember", created.Recipients)
 	}
 	logged := slices.DeleteFunc(e.eventsAfter(first), func(ev *backend.Event) bool { return ev.Personal })
-	if len(logged) != 2 || logged[0].ID != m.ID {
+	if len(logged) != 3 || logged[0].ID != m.ID { // the message, CHAT_UPDATED, CHAT_MEMBER_ADDED
 		t.Fatalf("EventsAfter = %v", eventIDs(logged))
 	}
 	for _, ev := range logged {

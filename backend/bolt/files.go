@@ -30,6 +30,9 @@ func (s *Store) CreateFileWithin(ctx context.Context, f *backend.File, quota int
 		if !chat.HasMember(f.UploaderID) {
 			return backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
 		}
+		if err := backend.CheckWritable(chat); err != nil {
+			return err
+		}
 		uploads := t.Bucket(bucketUploads)
 		day := concat(f.UploaderID, backend.UploadDay(t.now))
 		used := uploadedBytes(uploads, day)
@@ -150,8 +153,11 @@ func (s *Store) FinishFile(ctx context.Context, f *backend.File) error {
 		}); err != nil {
 			return err
 		}
-		if f.Status != backend.FileReady || !chat.HasMember(f.UploaderID) {
-			return nil
+		if f.Status != backend.FileReady || !chat.HasMember(f.UploaderID) || chat.Archived {
+			return nil // the uploader left, or the chat was archived, while the file was processed
+		}
+		if err := t.unhide(chat); err != nil {
+			return err
 		}
 		msg := &backend.Message{ID: t.newID(), ChatID: f.ChatID, AuthorID: f.UploaderID, Content: f.Name,
 			CreatedAt: t.now.UnixMilli(), Attachment: &file}

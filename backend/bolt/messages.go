@@ -95,7 +95,7 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 	)
 	err := s.update(ctx, func(t *txn) error {
 		msg, created = nil, false
-		chat, err := memberChat(t.Tx, m.ChatID, m.AuthorID)
+		chat, err := writableChat(t.Tx, m.ChatID, m.AuthorID)
 		if err != nil {
 			return err
 		}
@@ -154,6 +154,9 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 			if err := t.addReply(chat, parent, &stored); err != nil {
 				return err
 			}
+		}
+		if err := t.unhide(chat); err != nil {
+			return err
 		}
 		if err := t.notifyMembers(chat, &stored, parent); err != nil {
 			return err
@@ -369,7 +372,7 @@ func (s *Store) Replies(ctx context.Context, chatID, parentID string, page backe
 func (s *Store) EditMessage(ctx context.Context, chatID, messageID, userID, content string) (*backend.Message, error) {
 	var msg *backend.Message
 	err := s.update(ctx, func(t *txn) error {
-		chat, err := memberChat(t.Tx, chatID, userID)
+		chat, err := writableChat(t.Tx, chatID, userID)
 		if err != nil {
 			return err
 		}
@@ -446,7 +449,7 @@ func (s *Store) Pin(ctx context.Context, chatID, messageID, userID string, on bo
 func (s *Store) changeMessage(ctx context.Context, chatID, messageID, userID string, change func(*txn, *backend.Message) (bool, error)) (*backend.Message, error) {
 	var msg *backend.Message
 	err := s.update(ctx, func(t *txn) error {
-		chat, err := memberChat(t.Tx, chatID, userID)
+		chat, err := writableChat(t.Tx, chatID, userID)
 		if err != nil {
 			return err
 		}
@@ -613,7 +616,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 		return t.isBot(id)
 	}
 	if parent != nil {
-		title := fmt.Sprintf("%s replied in #%s", author.DisplayName, chat.Name)
+		title := fmt.Sprintf("%s replied in %s", author.DisplayName, backend.ChatLabel(chat))
 		notice := backend.Notice{Kind: backend.KindReply, ChatID: chat.ID, ChatName: chat.Name}
 		for _, id := range followers(t.Tx, chat.ID, parent.ID) {
 			if no, err := skip(id); err != nil || no || !chat.HasMember(id) {
@@ -633,7 +636,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 	if !everyone {
 		return nil
 	}
-	title := fmt.Sprintf("%s in #%s", author.DisplayName, chat.Name)
+	title := fmt.Sprintf("%s in %s", author.DisplayName, backend.ChatLabel(chat))
 	notice := backend.Notice{Kind: backend.KindMessage, ChatID: chat.ID, ChatName: chat.Name}
 	for _, id := range chat.MemberIDs {
 		if no, err := skip(id); err != nil || no {
@@ -669,7 +672,7 @@ func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message, names []s
 		}
 		mentioned[id] = true
 		n := backend.Notification{
-			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in #%s", author.DisplayName, chat.Name),
+			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in %s", author.DisplayName, backend.ChatLabel(chat)),
 			Body: body, Link: messageLink(msg), ChatID: chat.ID, MessageID: msg.ID, ParentID: msg.ParentID,
 		}
 		notice := backend.Notice{Kind: backend.KindMention, ChatID: chat.ID, ChatName: chat.Name}

@@ -56,9 +56,16 @@ var (
 	// concatenated) that hold the events other than its NEW_MESSAGE carrying the message's
 	// content, for erasing it (see indexEvent).
 	bucketMsgEvents = []byte("msgevents")
-	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+	// bucketChatNames: backend.ChatNameKey(name) → chat id, for channels and private chats.
+	bucketChatNames = []byte("chatnames")
+	// bucketDMs: backend.DMKey(members) → chat id, one DM per set of people.
+	bucketDMs = []byte("dms")
+	// bucketHidden: user id + chat id → nothing, for DMs the user hid until their next message.
+	bucketHidden = []byte("hiddenchats")
+	allBuckets   = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
-		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents}
+		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents,
+		bucketChatNames, bucketDMs, bucketHidden}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.
@@ -125,6 +132,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 		}
 		if tx.Bucket(bucketMessages) != nil && tx.Bucket(bucketTimeline) == nil {
 			if err := indexTimeline(tx); err != nil {
+				return err
+			}
+		}
+		if tx.Bucket(bucketChats) != nil && tx.Bucket(bucketChatNames) == nil {
+			if err := indexChatNames(tx); err != nil {
 				return err
 			}
 		}

@@ -30,6 +30,8 @@ func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, u *backend.U
 	if err != nil {
 		return err
 	}
+	// A DM the user hid is left out until its next message (search still covers it).
+	chats = slices.DeleteFunc(chats, func(c *backend.ChatSummary) bool { return c.Hidden })
 	if chats == nil {
 		chats = []*backend.ChatSummary{}
 	}
@@ -39,8 +41,10 @@ func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, u *backend.U
 
 func (h *Handler) createChat(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	var req struct {
-		Name      string   `json:"name"`
-		MemberIDs []string `json:"memberIds"`
+		Name      string           `json:"name"`
+		Kind      backend.ChatKind `json:"kind"`
+		Topic     string           `json:"topic"`
+		MemberIDs []string         `json:"memberIds"`
 	}
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
 		return err
@@ -48,6 +52,17 @@ func (h *Handler) createChat(w http.ResponseWriter, r *http.Request, u *backend.
 	name, err := validText("name", req.Name, backend.MaxChatNameLen, false)
 	if err != nil {
 		return err
+	}
+	topic, err := validText("topic", req.Topic, backend.MaxTopicLen, true)
+	if err != nil {
+		return err
+	}
+	switch req.Kind {
+	case "":
+		req.Kind = backend.ChatPrivate // what clients from before kinds create
+	case backend.ChatChannel, backend.ChatPrivate:
+	default:
+		return backend.Errorf(backend.EINVALID, "kind must be %q or %q; a DM is made with POST /api/dms.", backend.ChatChannel, backend.ChatPrivate)
 	}
 	if len(req.MemberIDs) >= backend.MaxChatMembers {
 		return backend.Errorf(backend.EINVALID, "A chat has at most %d members.", backend.MaxChatMembers)
@@ -57,7 +72,10 @@ func (h *Handler) createChat(w http.ResponseWriter, r *http.Request, u *backend.
 			return err
 		}
 	}
-	chat := &backend.Chat{Name: name, CreatedBy: u.ID, MemberIDs: req.MemberIDs}
+	if _, err := h.takeChatLimit(w, u); err != nil {
+		return err
+	}
+	chat := &backend.Chat{Name: name, Kind: req.Kind, Topic: topic, CreatedBy: u.ID, MemberIDs: req.MemberIDs}
 	if err := h.store.CreateChat(r.Context(), chat); err != nil {
 		return err
 	}
@@ -74,6 +92,7 @@ func (h *Handler) getChat(w http.ResponseWriter, r *http.Request, u *backend.Use
 	return nil
 }
 
+// addMember answers POST /api/chats/{chatId}/members {userId} (who may: backend.MayAddMember).
 func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	var req struct {
 		UserID string `json:"userId"`
@@ -84,11 +103,14 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, u *backend.U
 	if err := validID("userId", req.UserID); err != nil {
 		return err
 	}
-	chat, err := h.memberChat(r, u)
+	id, err := pathChatID(r)
 	if err != nil {
 		return err
 	}
-	chat, err = h.store.AddMember(r.Context(), chat.ID, u.ID, req.UserID)
+	if _, err := h.takeChatLimit(w, u); err != nil {
+		return err
+	}
+	chat, err := h.store.AddMember(r.Context(), id, u.ID, req.UserID)
 	if err != nil {
 		return err
 	}
@@ -224,6 +246,9 @@ func (h *Handler) typing(w http.ResponseWriter, r *http.Request, u *backend.User
 	}
 	chat, err := h.memberChat(r, u)
 	if err != nil {
+		return err
+	}
+	if err := backend.CheckWritable(chat); err != nil {
 		return err
 	}
 	if ok, wait := h.typingLimit.allow(u.ID); !ok {

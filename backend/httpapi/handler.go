@@ -103,6 +103,11 @@ type Config struct {
 	// Reactions limits each user's reactions, pins and message deletes together (default a
 	// burst of 60, then 10 per second). Edits count against Messages.
 	Reactions Limit
+	// Chats limits each user's chat creations, DMs, joins, leaves, added and removed members
+	// and chat changes together (default a burst of 30, then one per 2 s), so that nobody
+	// creates chats without bound. An idempotent repeat (a DM or a join that exists) gives its
+	// token back.
+	Chats Limit
 	// Searches limits each user's searches (GET /api/search; default a burst of 20, then 5 per
 	// second). A malformed search is refused before it counts.
 	Searches Limit
@@ -144,7 +149,8 @@ type Handler struct {
 	messageLimit                        *keyedLimiter // per user: posts, edits and uploads
 	reactionLimit                       *keyedLimiter // per user: reactions, pins, deletes
 	searchLimit                         *keyedLimiter // per user: searches
-	profileLimit                        *keyedLimiter // per user: profile and avatar changes
+	chatLimit                           *keyedLimiter // per user: chat and membership changes
+	profileLimit                        *keyedLimiter // per user: profile, avatar and away changes
 }
 
 // New returns a Handler for cfg.
@@ -173,6 +179,7 @@ func New(cfg Config) *Handler {
 	cfg.Messages = cfg.Messages.withDefault(Limit{DefaultMessageBurst, time.Second / DefaultMessageRate})
 	cfg.Reactions = reactionLimitFor(cfg.Reactions)
 	cfg.Searches = searchLimitFor(cfg.Searches)
+	cfg.Chats = chatLimitFor(cfg.Chats)
 	if cfg.UploadQuota == 0 {
 		cfg.UploadQuota = DefaultUploadQuota
 	}
@@ -198,6 +205,7 @@ func New(cfg Config) *Handler {
 	h.messageLimit = newKeyedLimiter(cfg.Messages, h.now)
 	h.reactionLimit = newKeyedLimiter(cfg.Reactions, h.now)
 	h.searchLimit = newKeyedLimiter(cfg.Searches, h.now)
+	h.chatLimit = newKeyedLimiter(cfg.Chats, h.now)
 	h.profileLimit = newKeyedLimiter(Limit{Burst: 10, Every: 3 * time.Second}, h.now)
 	h.routes()
 	csrf := http.NewCrossOriginProtection()
@@ -281,6 +289,12 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/chats", h.authed(h.createChat))
 	m.Handle("GET /api/chats/{chatId}", h.authed(h.getChat))
 	m.Handle("POST /api/chats/{chatId}/members", h.authed(h.addMember))
+	m.Handle("GET /api/chats/browse", h.authed(h.browseChannels))
+	m.Handle("PATCH /api/chats/{chatId}", h.authed(h.patchChat))
+	m.Handle("POST /api/chats/{chatId}/join", h.authed(h.joinChat))
+	m.Handle("POST /api/chats/{chatId}/leave", h.authed(h.leaveChat))
+	m.Handle("DELETE /api/chats/{chatId}/members/{userId}", h.authed(h.removeMember))
+	m.Handle("POST /api/dms", h.authed(h.createDM))
 	m.Handle("GET /api/chats/{chatId}/messages", h.authed(h.listMessages))
 	m.Handle("POST /api/chats/{chatId}/messages", h.authed(h.postMessage))
 	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))

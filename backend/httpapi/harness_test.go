@@ -326,7 +326,7 @@ func (ts *testServer) openStream(tb testing.TB, path, token, lastID string) *str
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ts.client.Do(req) // the server's own client: over TLS it trusts the certificate and speaks HTTP/2
 	if err != nil {
 		cancel()
 		tb.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
 )
 
@@ -268,5 +269,43 @@ func TestBotTokensRotateAndRevoke(t *testing.T) {
 	ts.must(t, 401, request{method: "GET", path: "/api/me", token: second})
 	if n := len(tokens()); n != 0 {
 		t.Fatalf("%d tokens after revoking, want 0", n)
+	}
+}
+
+// A stream over HTTP/2 is never touched once its handler has returned, however it ended (the
+// client went away, or the broker ended it on logout): the goroutine that interrupts blocked
+// writes is waited for. It once could call SetWriteDeadline on the finished response, which
+// panics in net/http's HTTP/2 server: the race detector saw it in the desktop tests, then a nil
+// pointer dereference took the server down.
+func TestStreamsEndingOverHTTP2LeaveNothingBehind(t *testing.T) {
+	// The watcher starts late: by then the stream's end and the broker's Done are both ready.
+	httpapi.SetStreamWatcherHook(func() { time.Sleep(20 * time.Millisecond) })
+	t.Cleanup(func() { httpapi.SetStreamWatcherHook(nil) })
+	ts := newTestServer(t, serverOptions{tls: true, noUserLimits: true})
+	tm := ts.team(t)
+	for i := range 30 {
+		token := fmt.Sprintf("one of bob's sessions, number %d", i)
+		now := time.Now()
+		if err := ts.Store.CreateSession(context.Background(), token, backend.Session{UserID: tm.bob.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		streams := make([]*streamClient, 6)
+		for j := range streams {
+			streams[j] = ts.openStream(t, "/api/stream", token, "")
+		}
+		waitFor(t, "the streams to open", func() bool { return ts.Hub.Stats().Subscribers == int64(len(streams)) })
+		// Half go away from the client's side, the rest end with the session.
+		for _, sc := range streams[:3] {
+			sc.close()
+		}
+		start := time.Now()
+		ts.must(t, 204, request{method: "POST", path: "/api/auth/logout", token: token})
+		for _, sc := range streams[3:] {
+			if end := awaitSessionEnd(t, sc, start, 5*time.Second); end.last.Type != "SESSION_ENDED" {
+				t.Fatalf("round %d: last event %s, want SESSION_ENDED", i, end.last.Type)
+			}
+			sc.close()
+		}
+		waitFor(t, "every stream's handler to return", func() bool { return ts.Hub.Stats().Subscribers == 0 })
 	}
 }

@@ -62,6 +62,17 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		return err
 	}
 	defer sub.Close()
+	if scope.Kind == backend.ScopeChat {
+		// Checked again now that the subscription is live: a removal committed after the
+		// first check reaches it as CHAT_MEMBER_REMOVED, one before is seen here.
+		chat, err := h.store.Chat(r.Context(), scope.ChatID)
+		if err != nil {
+			return err
+		}
+		if !chat.HasMember(scope.UserID) {
+			return backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
+		}
+	}
 	if cred != nil && !cred.user.IsBot() { // a bot sets its own status
 		h.cfg.Presence.Connected(scope.UserID)
 		defer h.cfg.Presence.Disconnected(scope.UserID)
@@ -85,9 +96,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	// server's shutdown.
 	// A session that ends early (logout, password change, revocation) ends its streams through
 	// the broker (SESSION_ENDED); one that runs out ends them here, at its expiry.
+	// The handler waits for that goroutine before it returns: once it has returned, the
+	// response must not be touched (HTTP/2's SetWriteDeadline on a finished response panics).
 	ctx, cancel := context.WithCancelCause(r.Context())
-	finished := make(chan struct{})
-	defer close(finished)
 	defer cancel(nil)
 	var expiry <-chan time.Time
 	if cred != nil {
@@ -95,7 +106,17 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		defer t.Stop()
 		expiry = t.C
 	}
+	finished := make(chan struct{})
+	watched := make(chan struct{})
+	defer func() {
+		close(finished)
+		<-watched
+	}()
 	go func() {
+		defer close(watched)
+		if testHookWatcherStart != nil {
+			testHookWatcherStart()
+		}
 		select {
 		case <-sub.Done():
 			out.interrupt()
@@ -139,6 +160,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 			return nil
 		case errors.Is(err, backend.ErrSessionEnded):
 			_ = out.flush() // its SESSION_ENDED frame is written
+			return nil
+		case errors.Is(err, backend.ErrRemovedFromChat):
+			_ = out.flush() // its CHAT_MEMBER_REMOVED frame is written
 			return nil
 		case ctx.Err() != nil && isShutdown(h.shutdown):
 			stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
@@ -226,6 +250,11 @@ func (s *streamWriter) interrupt() {
 	s.interrupted = true
 	_ = s.rc.SetWriteDeadline(time.Now())
 }
+
+// testHookWatcherStart, when set (by tests only, before any stream opens), runs as a stream's
+// watcher goroutine starts: a test delays it to widen the window in which a stream's end and
+// the broker's Done race.
+var testHookWatcherStart func()
 
 // streamsRetryAfter is the Retry-After (s) of a stream refused for too many streams.
 const streamsRetryAfter = 30

@@ -120,7 +120,8 @@ func (h *Hub) Stats() backend.BrokerStats {
 
 // Publish queues events for every subscriber whose scope matches, in the order given. Durable
 // events must come from the store's commit step, already in commit order; ephemeral events are
-// sealed here if their publisher did not.
+// sealed here if their publisher did not. SESSION_ENDED ends the streams of its sessions, and
+// CHAT_MEMBER_REMOVED the removed member's streams of that chat, each as their last frame.
 func (h *Hub) Publish(events ...*backend.Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -145,8 +146,17 @@ func (h *Hub) Publish(events ...*backend.Event) {
 			}
 		}
 		if !ev.Personal && ev.ChatID != "" {
+			removed := ""
+			if ev.Type == backend.EventChatMemberRemoved {
+				removed = ev.UserID
+			}
 			for sub := range h.byChat[ev.ChatID] {
-				if slices.Contains(ev.Recipients, sub.scope.UserID) {
+				switch {
+				case sub.scope.UserID == removed:
+					// The removed member's chat streams end with it: nothing of the chat
+					// after it is theirs.
+					sub.finish(ev, backend.ErrRemovedFromChat)
+				case slices.Contains(ev.Recipients, sub.scope.UserID):
 					sub.push(ev)
 				}
 			}

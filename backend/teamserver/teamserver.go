@@ -101,6 +101,8 @@ type Config struct {
 	Reactions httpapi.Limit
 	// Searches limits each user's searches.
 	Searches httpapi.Limit
+	// Chats limits each user's chat creations, DMs, joins, leaves and membership changes.
+	Chats httpapi.Limit
 }
 
 // limit resolves a Config bound: 0 is def, negative is off (0 for the packages below).
@@ -235,7 +237,7 @@ func Open(cfg Config) (*Server, error) {
 		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
 		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
-		Messages: cfg.Messages, Reactions: cfg.Reactions, Searches: cfg.Searches, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
+		Messages: cfg.Messages, Reactions: cfg.Reactions, Searches: cfg.Searches, Chats: cfg.Chats, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
 		Search: index, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{})}

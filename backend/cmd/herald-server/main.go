@@ -242,6 +242,9 @@ type limitFlags struct {
 	maxStreamsPerUser, replayLimit, maxConnsPerIP int
 	bodyTimeout                                   time.Duration
 	allowedHosts                                  hostList
+
+	chatBurst int // chat creations, DMs, joins, leaves and membership changes per user
+	chatEvery time.Duration
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -257,6 +260,8 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.reactionBurst, "reaction-burst", httpapi.DefaultReactionBurst, "reactions, pins and message deletes per user at once (0: no limit)")
 	fs.Float64Var(&l.searchRate, "search-rate", httpapi.DefaultSearchRate, "searches per second per user after the burst (0: no limit)")
 	fs.IntVar(&l.searchBurst, "search-burst", httpapi.DefaultSearchBurst, "searches per user at once (0: no limit)")
+	fs.IntVar(&l.chatBurst, "chat-burst", httpapi.DefaultChatBurst, "chat creations, DMs, joins, leaves, member and chat changes per user at once (0: no limit)")
+	fs.DurationVar(&l.chatEvery, "chat-every", httpapi.DefaultChatEvery, "then one more chat change per user per this interval")
 	fs.Int64Var(&l.uploadQuotaMB, "upload-quota-mb", httpapi.DefaultUploadQuota>>20, "MiB each user may upload per UTC day (0: no quota)")
 	fs.IntVar(&l.maxStreamsPerUser, "max-streams-per-user", hub.DefaultMaxStreamsPerUser, "streams one user may hold open at once; beyond it 429 (0: no limit)")
 	fs.IntVar(&l.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
@@ -282,6 +287,7 @@ func (l *limitFlags) apply(cfg *teamserver.Config) error {
 	set(&cfg.SignInIP, "signin-ip", l.signInIPBurst, l.signInIPEvery)
 	set(&cfg.SignInAccount, "signin-account", l.signInAccountBurst, l.signInAccountEvery)
 	set(&cfg.RegisterIP, "register-ip", l.registerIPBurst, l.registerIPEvery)
+	set(&cfg.Chats, "chat", l.chatBurst, l.chatEvery)
 	perSecond := func(dst *httpapi.Limit, name string, rate float64, burst int) {
 		switch {
 		case err != nil:

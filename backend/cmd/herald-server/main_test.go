@@ -418,6 +418,7 @@ var limitFlagDefaults = map[string]string{
 	"register-ip-burst": "20", "register-ip-every": "3s",
 	"message-rate": "10", "message-burst": "30", "upload-quota-mb": "1024", "reaction-rate": "10", "reaction-burst": "60",
 	"search-rate": "5", "search-burst": "20",
+	"chat-burst": "30", "chat-every": "2s",
 	"max-streams-per-user": "20", "max-conns-per-ip": "128", "body-timeout": "30s", "replay-limit": "50000",
 }
 
@@ -441,7 +442,7 @@ func TestHelpListsTheLimits(t *testing.T) {
 	cancel() // should a bad value start the server after all, it stops at once
 	for _, args := range [][]string{{"--signin-ip-burst", "-1"}, {"--register-ip-every", "-3s"}, {"--message-rate", "-1"},
 		{"--message-burst", "-5"}, {"--upload-quota-mb", "-1"}, {"--reaction-rate", "-1"}, {"--reaction-burst", "-2"},
-		{"--search-rate", "-1"}, {"--search-burst", "-3"}} {
+		{"--search-rate", "-1"}, {"--search-burst", "-3"}, {"--chat-burst", "-1"}} {
 		if err := run(done, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...), &out, &errOut); err == nil {
 			t.Errorf("serve %v succeeded", args)
 		}
