@@ -72,7 +72,8 @@ const (
 	StatusBusy    AgentStatus = "busy"
 	StatusOffline AgentStatus = "offline"
 	// StatusAway is a person who is connected but idle, as one of their clients reported
-	// (PUT /api/me/presence); it ends when a client reports activity or the last stream closes.
+	// (PUT /api/me/presence); it ends when a client reports activity, a stream opens or the last
+	// one closes.
 	StatusAway AgentStatus = "away"
 )
 

@@ -76,8 +76,11 @@ func (t *Tracker) Connected(userID string) {
 		timer.Stop()
 		delete(t.timers, userID)
 	}
+	// A stream that opens is a client that (re)loaded: its user is active, not away.
+	wasAway := t.away[userID]
+	delete(t.away, userID)
 	t.mu.Unlock()
-	if first {
+	if first || wasAway {
 		_ = t.update(userID)
 	}
 }
@@ -91,7 +94,7 @@ func (t *Tracker) Disconnected(userID string) {
 	t.conns[userID]--
 	if t.conns[userID] == 0 {
 		delete(t.conns, userID)
-		delete(t.away, userID) // a stream that opens again (a reload) starts online
+		delete(t.away, userID)
 		t.scheduleOfflineLocked(userID)
 	}
 }
@@ -99,8 +102,8 @@ func (t *Tracker) Disconnected(userID string) {
 // SetAway records that one of the user's clients saw them idle (away) or active again, and
 // stores the status that calls for: away while they are connected and idle, online when active.
 // A user with no open stream stays as they are (offline, or online in their grace period) and
-// the report is dropped: when the last stream closes, away is forgotten, so the next stream
-// starts online. It returns the status stored.
+// the report is dropped. A stream that opens (a reload, another device) and the last stream
+// closing both forget it, so the next stream starts online. It returns the status stored.
 func (t *Tracker) SetAway(userID string, away bool) backend.AgentStatus {
 	t.mu.Lock()
 	if t.conns[userID] > 0 {
