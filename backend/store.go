@@ -188,6 +188,7 @@ type Store interface {
 	TaskStore
 	FileStore
 	EventLog
+	AdminStore
 }
 
 // Publisher receives events to fan out. Publish must not block on slow consumers.

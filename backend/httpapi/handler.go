@@ -141,6 +141,7 @@ type Handler struct {
 	messageLimit                        *keyedLimiter // per user: posts, edits and uploads
 	reactionLimit                       *keyedLimiter // per user: reactions, pins, deletes
 	searchLimit                         *keyedLimiter // per user: searches
+	admin                               adminLimits   // admin.go
 }
 
 // New returns a Handler for cfg.
@@ -296,6 +297,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/bots/{botId}/token", h.authed(h.rotateBotToken))
 	m.Handle("DELETE /api/bots/{botId}/token", h.authed(h.revokeBotTokens))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
+	h.adminRoutes(m)
 
 	if cfg := h.cfg; cfg.Files != nil {
 		m.Handle("POST /api/chats/{chatId}/files", h.authed(h.uploadFile))
