@@ -178,14 +178,24 @@ func (s *Store) SetDeactivated(ctx context.Context, actorID, userID string, deac
 			return nil
 		}
 		u.Deactivated = deactivated
+		wasOnline := u.Status != "" && u.Status != backend.StatusOffline
 		if deactivated {
-			u.Status = backend.StatusOffline
+			u.Status = ""
 		}
 		if err := t.putUser(u); err != nil {
 			return err
 		}
 		if !deactivated {
 			return nil
+		}
+		if wasOnline {
+			// Its streams end now: say so at once rather than after presence's grace period (a
+			// bot's own status would never change again).
+			err := t.emit(&backend.Event{Type: backend.EventAgentStatusChanged, Agent: u.AsAgent(),
+				Status: backend.StatusOffline, Personal: true, Recipients: coMembers(t.Tx, u.ID)})
+			if err != nil {
+				return err
+			}
 		}
 		return t.endSessions(u.ID, userSessionKeys(t.Tx, u.ID), backend.SessionDeactivated)
 	})

@@ -1,0 +1,106 @@
+package bolt_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+)
+
+// The audit log keeps AuditRetention: older entries go as new ones are written. Pages run
+// newest first and end.
+func TestAuditLogIsBoundedAndPaged(t *testing.T) {
+	e := newEnv(t)
+	for i := range 3 {
+		wantNoError(t, e.s.RecordAudit(e.ctx, backend.AuditEntry{ActorID: "a", Action: fmt.Sprint("old ", i)}), "RecordAudit")
+	}
+	e.clock.Advance(backend.AuditRetention + time.Hour)
+	for i := range 3 {
+		wantNoError(t, e.s.RecordAudit(e.ctx, backend.AuditEntry{ActorID: "a", Action: fmt.Sprint("new ", i)}), "RecordAudit")
+	}
+	var got []string
+	before := ""
+	for {
+		page, more, err := e.s.Audit(e.ctx, before, 2)
+		wantNoError(t, err, "Audit")
+		for _, a := range page {
+			got = append(got, a.Action)
+			before = a.ID
+		}
+		if !more {
+			break
+		}
+	}
+	if want := "[new 2 new 1 new 0]"; fmt.Sprint(got) != want {
+		t.Fatalf("audit log %v, want %s", got, want)
+	}
+	e.reopen()
+	if page, _, err := e.s.Audit(e.ctx, "", 10); err != nil || len(page) != 3 {
+		t.Fatalf("after reopening: %d entries, %v", len(page), err)
+	}
+}
+
+// An invite with MaxUses counts its uses across restarts; one written before multi-use invites
+// (MaxUses 0) works once.
+func TestInviteUsesAreCounted(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin("admin")
+	inv := backend.Invite{Code: "three", CreatedBy: admin.ID, CreatedAt: e.clock.Now().UnixMilli(), ExpiresAt: e.clock.Now().Add(time.Hour).UnixMilli(), MaxUses: 3}
+	wantNoError(t, e.s.CreateInvite(e.ctx, inv), "CreateInvite")
+	wantNoError(t, e.s.CreateUser(e.ctx, &backend.User{Username: "u1"}, "three"), "use 1")
+	e.reopen()
+	wantNoError(t, e.s.CreateUser(e.ctx, &backend.User{Username: "u2"}, "three"), "use 2")
+	list, err := e.s.Invites(e.ctx)
+	wantNoError(t, err, "Invites")
+	if len(list) != 1 || list[0].Uses != 2 || list[0].MaxUses != 3 || list[0].Code != "" || list[0].Hint != "thre" {
+		t.Fatalf("invites %+v", list)
+	}
+	wantCode(t, e.s.CreateUser(e.ctx, &backend.User{Username: "u2"}, "three"), backend.ECONFLICT) // a taken name uses nothing
+	wantNoError(t, e.s.CreateUser(e.ctx, &backend.User{Username: "u3"}, "three"), "use 3")
+	wantCode(t, e.s.CreateUser(e.ctx, &backend.User{Username: "u4"}, "three"), backend.EFORBIDDEN)
+	if list, _ := e.s.Invites(e.ctx); len(list) != 0 {
+		t.Fatalf("a used-up invite is listed: %+v", list)
+	}
+}
+
+// SetDeactivated and SetRole apply the domain's rules inside the transaction, end the sessions
+// of a deactivated account, and emit USER_UPDATED only on a change.
+func TestDeactivateAndRoleRules(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin("admin")
+	bob := e.member("bob")
+	now := e.clock.Now()
+	wantNoError(t, e.s.CreateSession(e.ctx, "bob-token", backend.Session{UserID: bob.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}), "CreateSession")
+	_, err := e.s.SetDeactivated(e.ctx, bob.ID, admin.ID, true)
+	wantCode(t, err, backend.EFORBIDDEN)
+	_, err = e.s.SetDeactivated(e.ctx, admin.ID, admin.ID, true)
+	wantCode(t, err, backend.ECONFLICT)
+	n := e.pub.Len()
+	u, err := e.s.SetDeactivated(e.ctx, admin.ID, bob.ID, true)
+	wantNoError(t, err, "deactivate")
+	if !u.Deactivated || u.PasswordHash != "" {
+		t.Fatalf("deactivated user %+v", u)
+	}
+	if _, err := e.s.Session(e.ctx, "bob-token"); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("bob's session after deactivation: %v", err)
+	}
+	evs := e.pub.Events()[n:]
+	var types []backend.EventType
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+	}
+	if fmt.Sprint(types) != "[USER_UPDATED SESSION_ENDED]" || evs[1].Reason != backend.SessionDeactivated {
+		t.Fatalf("events %v", types)
+	}
+	n = e.pub.Len()
+	_, err = e.s.SetDeactivated(e.ctx, admin.ID, bob.ID, true)
+	wantNoError(t, err, "deactivate again")
+	if e.pub.Len() != n {
+		t.Fatal("deactivating again emitted events")
+	}
+	_, err = e.s.SetRole(e.ctx, admin.ID, admin.ID, backend.RoleMember)
+	wantCode(t, err, backend.ECONFLICT)
+	_, err = e.s.SetRole(e.ctx, admin.ID, "01JDQ7X3K9V2M4T8E6R5N0PZ1A", backend.RoleMember)
+	wantCode(t, err, backend.ENOTFOUND)
+}
