@@ -197,12 +197,38 @@ func (s *Store) SetDeactivated(ctx context.Context, actorID, userID string, deac
 				return err
 			}
 		}
+		if err := revokeInvitesBy(t.Tx, u.ID); err != nil {
+			return err
+		}
 		return t.endSessions(u.ID, userSessionKeys(t.Tx, u.ID), backend.SessionDeactivated)
 	})
 	if out != nil {
 		out.PasswordHash = ""
 	}
 	return out, err
+}
+
+// revokeInvitesBy deletes the invites userID created: a deactivated admin's links stop letting
+// people in.
+func revokeInvitesBy(tx *bbolt.Tx, userID string) error {
+	b := tx.Bucket(bucketInvites)
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var r inviteRecord
+		if json.Unmarshal(v, &r) == nil && r.CreatedBy == userID {
+			keys = append(keys, slices.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("revoke invite: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) SetRole(ctx context.Context, actorID, userID string, role backend.Role) (*backend.User, error) {

@@ -101,6 +101,15 @@ func TestDeactivateAndRoleRules(t *testing.T) {
 	}
 	_, err = e.s.SetRole(e.ctx, admin.ID, admin.ID, backend.RoleMember)
 	wantCode(t, err, backend.ECONFLICT)
+
+	// A deactivated admin's invites stop working.
+	carol := e.member("carol")
+	_, err = e.s.SetRole(e.ctx, admin.ID, carol.ID, backend.RoleAdmin)
+	wantNoError(t, err, "promote carol")
+	code := e.invite(carol.ID)
+	_, err = e.s.SetDeactivated(e.ctx, admin.ID, carol.ID, true)
+	wantNoError(t, err, "deactivate carol")
+	wantCode(t, e.s.CreateUser(e.ctx, &backend.User{Username: "dan"}, code), backend.EFORBIDDEN)
 	_, err = e.s.SetRole(e.ctx, admin.ID, "01JDQ7X3K9V2M4T8E6R5N0PZ1A", backend.RoleMember)
 	wantCode(t, err, backend.ENOTFOUND)
 }
