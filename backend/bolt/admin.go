@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -70,7 +71,7 @@ func (s *Store) Invites(ctx context.Context) ([]*backend.Invite, error) {
 			return nil
 		})
 	})
-	slices.SortFunc(out, func(a, b *backend.Invite) int { return int(b.CreatedAt - a.CreatedAt) })
+	slices.SortFunc(out, func(a, b *backend.Invite) int { return cmp.Compare(b.CreatedAt, a.CreatedAt) })
 	return out, err
 }
 

@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,4 +113,60 @@ func TestDeactivateAndRoleRules(t *testing.T) {
 	wantCode(t, e.s.CreateUser(e.ctx, &backend.User{Username: "dan"}, code), backend.EFORBIDDEN)
 	_, err = e.s.SetRole(e.ctx, admin.ID, "01JDQ7X3K9V2M4T8E6R5N0PZ1A", backend.RoleMember)
 	wantCode(t, err, backend.ENOTFOUND)
+}
+
+// The audit log keeps the newest MaxAuditEntries entries. The writes run concurrently so that
+// group commit shares the fsyncs.
+func TestAuditLogKeepsTheNewestEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 10,000 entries")
+	}
+	e := newEnv(t)
+	const extra = 25
+	total := backend.MaxAuditEntries + extra
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range 256 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := e.s.RecordAudit(e.ctx, backend.AuditEntry{ActorID: "a", Action: fmt.Sprint(i)}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for i := range total {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	n := 0
+	before := ""
+	var newest string
+	for {
+		page, more, err := e.s.Audit(e.ctx, before, backend.MaxAdminPageLimit)
+		wantNoError(t, err, "Audit")
+		if newest == "" && len(page) > 0 {
+			newest = page[0].ID
+		}
+		n += len(page)
+		if len(page) > 0 {
+			before = page[len(page)-1].ID
+		}
+		if !more {
+			break
+		}
+	}
+	if n != backend.MaxAuditEntries {
+		t.Fatalf("%d entries kept of %d written, want %d", n, total, backend.MaxAuditEntries)
+	}
+	// One more write drops exactly one, the oldest.
+	wantNoError(t, e.s.RecordAudit(e.ctx, backend.AuditEntry{ActorID: "a", Action: "last"}), "RecordAudit")
+	page, _, err := e.s.Audit(e.ctx, "", 1)
+	wantNoError(t, err, "Audit")
+	if page[0].Action != "last" || page[0].ID <= newest {
+		t.Fatalf("newest entry %+v", page[0])
+	}
 }
