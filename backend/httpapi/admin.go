@@ -15,8 +15,8 @@ import (
 
 // adminLimits are the limits of the admin routes.
 type adminLimits struct {
-	// writes limits each admin's changes (roles, deactivations, resets, invites revoked, team
-	// settings, bots renamed or deleted): a burst of 30, then one per second.
+	// writes limits each admin's changes (roles, deactivations, resets, invites created or
+	// revoked, team settings, bots renamed or deleted): a burst of 30, then one per second.
 	writes *keyedLimiter
 	// resetIP limits password-reset attempts per client IP, with the registration limit's
 	// numbers (Config.RegisterIP) in a bucket of its own: that is where reset tokens are guessed.

@@ -499,3 +499,17 @@ func TestBotRenameAndDelete(t *testing.T) {
 		t.Fatalf("the bot's message is gone: %s", h.Raw)
 	}
 }
+
+// An admin's changes are limited: a burst of 30, then one a second (429 with Retry-After).
+func TestAdminWritesAreLimited(t *testing.T) {
+	ts := newTestServer(t, serverOptions{})
+	alice := ts.register(t, "alice", "")
+	for i := range 30 {
+		ts.must(t, 200, request{method: "PATCH", path: "/api/team", token: alice.Token, body: map[string]string{"name": "Team " + string(rune('A'+i))}})
+	}
+	r := ts.must(t, 429, request{method: "POST", path: "/api/invites", token: alice.Token})
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatalf("no Retry-After: %v", r.Header)
+	}
+	ts.must(t, 200, request{method: "GET", path: "/api/admin/users", token: alice.Token}) // reads are not limited
+}

@@ -219,8 +219,8 @@ func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u *backen
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, true); err != nil {
 		return err
 	}
-	if u.Role != backend.RoleAdmin {
-		return backend.Errorf(backend.EFORBIDDEN, "Only admins can invite.")
+	if err := h.requireAdmin(w, u, "invite", true); err != nil {
+		return err
 	}
 	ttl := h.cfg.InviteTTL
 	if req.ExpiresInHours != 0 {
