@@ -172,7 +172,8 @@ type AdminStore interface {
 	RevokeInvite(ctx context.Context, id string) error
 
 	// CreatePasswordReset stores a one-time reset for userID (a person, not deactivated:
-	// ECONFLICT) valid until expiresAt. Only the token's SHA-256 is stored.
+	// ECONFLICT) valid until expiresAt, replacing the user's earlier ones. Only the token's
+	// SHA-256 is stored.
 	CreatePasswordReset(ctx context.Context, token, userID string, expiresAt time.Time) error
 	// PasswordReset returns the user a valid reset token is for (ENOTFOUND once used or
 	// expired).

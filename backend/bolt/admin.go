@@ -301,7 +301,25 @@ func (s *Store) CreatePasswordReset(ctx context.Context, token, userID string, e
 		if u.Deactivated {
 			return backend.Errorf(backend.ECONFLICT, "The account is deactivated; reactivate it first.")
 		}
-		return putJSON(t.Bucket(bucketResets), string(hashKey(token)), resetRecord{UserID: userID, ExpiresAt: expiresAt.UnixMilli()})
+		// A new link replaces the user's earlier ones: only the newest one handed out works.
+		b := t.Bucket(bucketResets)
+		var old [][]byte
+		err = b.ForEach(func(k, v []byte) error {
+			var r resetRecord
+			if json.Unmarshal(v, &r) != nil || r.UserID == userID {
+				old = append(old, slices.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return fmt.Errorf("replace password reset: %w", err)
+			}
+		}
+		return putJSON(b, string(hashKey(token)), resetRecord{UserID: userID, ExpiresAt: expiresAt.UnixMilli()})
 	})
 }
 

@@ -170,3 +170,33 @@ func TestAuditLogKeepsTheNewestEntries(t *testing.T) {
 		t.Fatalf("newest entry %+v", page[0])
 	}
 }
+
+// A new reset link replaces the user's earlier one; a used one is gone; expired ones are pruned.
+func TestPasswordResets(t *testing.T) {
+	e := newEnv(t)
+	e.admin("admin")
+	bob := e.member("bob")
+	carol := e.member("carol")
+	exp := e.clock.Now().Add(backend.PasswordResetTTL)
+	wantNoError(t, e.s.CreatePasswordReset(e.ctx, "first", bob.ID, exp), "first reset")
+	wantNoError(t, e.s.CreatePasswordReset(e.ctx, "carols", carol.ID, exp), "carol's reset")
+	wantNoError(t, e.s.CreatePasswordReset(e.ctx, "second", bob.ID, exp), "second reset")
+	_, err := e.s.PasswordReset(e.ctx, "first")
+	wantCode(t, err, backend.ENOTFOUND)
+	id, err := e.s.UsePasswordReset(e.ctx, "second", "new-hash")
+	if err != nil || id != bob.ID {
+		t.Fatalf("UsePasswordReset = %q, %v", id, err)
+	}
+	if u, _ := e.s.User(e.ctx, bob.ID); u.PasswordHash != "new-hash" {
+		t.Fatalf("password hash %q", u.PasswordHash)
+	}
+	_, err = e.s.UsePasswordReset(e.ctx, "second", "again")
+	wantCode(t, err, backend.ENOTFOUND)
+	e.clock.Advance(backend.PasswordResetTTL)
+	_, err = e.s.PasswordReset(e.ctx, "carols")
+	wantCode(t, err, backend.ENOTFOUND)
+	n, err := e.s.PruneExpired(e.ctx, e.clock.Now(), 100)
+	if err != nil || n < 1 {
+		t.Fatalf("PruneExpired = %d, %v", n, err)
+	}
+}
