@@ -143,6 +143,13 @@ type UserFilter struct {
 	Limit int
 }
 
+// Account is a user as the admin list shows them.
+type Account struct {
+	User
+	// LastSeenAt is when the account last went offline (Unix ms), 0 if never recorded.
+	LastSeenAt int64 `json:"lastSeenAt,omitempty"`
+}
+
 // BotChange is a bot's rename or new avatar; nil fields stay.
 type BotChange struct {
 	DisplayName *string
@@ -153,7 +160,7 @@ type BotChange struct {
 // the audit log and the team's settings.
 type AdminStore interface {
 	// ListUsers returns a page of users (bots and deactivated ones too) and whether more match.
-	ListUsers(ctx context.Context, f UserFilter) ([]*User, bool, error)
+	ListUsers(ctx context.Context, f UserFilter) ([]*Account, bool, error)
 	// SetDeactivated deactivates (CanDeactivate) or reactivates (CanReactivate) userID as actorID.
 	// Deactivating ends every session of the user and their streams (SESSION_ENDED deactivated)
 	// in the same commit. A change emits USER_UPDATED to everyone sharing a chat with the user;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,14 @@ import (
 )
 
 var _ backend.AdminStore = (*Store)(nil)
+
+// The admin buckets (in allBuckets).
+var (
+	bucketResets = []byte("resets") // sha256(token) → resetRecord JSON
+	bucketAudit  = []byte("audit")  // entry id → AuditEntry JSON (audit.go)
+	// bucketLastSeen: user id → when they last went offline (Unix ms, uint64 big endian).
+	bucketLastSeen = []byte("lastseen")
+)
 
 // keyTeam is where bucketMeta keeps the team's settings (TeamSettings JSON).
 var keyTeam = []byte("team")
@@ -90,9 +99,17 @@ func (s *Store) RevokeInvite(ctx context.Context, id string) error {
 	})
 }
 
-func (s *Store) ListUsers(ctx context.Context, f backend.UserFilter) ([]*backend.User, bool, error) {
+// markSeen records when userID went from online or busy to offline: when they were last seen.
+func (t *txn) markSeen(userID string, from, to backend.AgentStatus) error {
+	if to != backend.StatusOffline || from == backend.StatusOffline {
+		return nil
+	}
+	return t.Bucket(bucketLastSeen).Put([]byte(userID), binary.BigEndian.AppendUint64(nil, uint64(t.now.UnixMilli())))
+}
+
+func (s *Store) ListUsers(ctx context.Context, f backend.UserFilter) ([]*backend.Account, bool, error) {
 	q := strings.ToLower(f.Query)
-	out := []*backend.User{}
+	out := []*backend.Account{}
 	more := false
 	err := s.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketUsers).Cursor()
@@ -115,8 +132,11 @@ func (s *Store) ListUsers(ctx context.Context, f backend.UserFilter) ([]*backend
 				more = true
 				return nil
 			}
-			u := r.User
-			out = append(out, &u)
+			a := &backend.Account{User: r.User}
+			if v := tx.Bucket(bucketLastSeen).Get(k); len(v) == 8 {
+				a.LastSeenAt = int64(binary.BigEndian.Uint64(v))
+			}
+			out = append(out, a)
 		}
 		return nil
 	})
@@ -179,9 +199,13 @@ func (s *Store) SetDeactivated(ctx context.Context, actorID, userID string, deac
 			return nil
 		}
 		u.Deactivated = deactivated
-		wasOnline := u.Status != "" && u.Status != backend.StatusOffline
+		current := u.Status
+		wasOnline := current != "" && current != backend.StatusOffline
 		if deactivated {
 			u.Status = ""
+			if err := t.markSeen(u.ID, cmp.Or(current, backend.StatusOffline), backend.StatusOffline); err != nil {
+				return err
+			}
 		}
 		if err := t.putUser(u); err != nil {
 			return err

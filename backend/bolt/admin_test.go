@@ -200,3 +200,21 @@ func TestPasswordResets(t *testing.T) {
 		t.Fatalf("PruneExpired = %d, %v", n, err)
 	}
 }
+
+// The admin list carries when an account was last seen: when it last went offline.
+func TestListUsersCarriesLastSeen(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin("admin")
+	bob := e.member("bob")
+	_, err := e.s.SetStatus(e.ctx, bob.ID, backend.StatusOnline)
+	wantNoError(t, err, "online")
+	e.clock.Advance(time.Minute)
+	seen := e.clock.Now().UnixMilli()
+	_, err = e.s.SetStatus(e.ctx, bob.ID, backend.StatusOffline)
+	wantNoError(t, err, "offline")
+	list, more, err := e.s.ListUsers(e.ctx, backend.UserFilter{Limit: 10})
+	wantNoError(t, err, "ListUsers")
+	if more || len(list) != 2 || list[0].ID != admin.ID || list[0].LastSeenAt != 0 || list[1].LastSeenAt != seen {
+		t.Fatalf("accounts %+v", list)
+	}
+}

@@ -56,14 +56,10 @@ var (
 	// concatenated) that hold the events other than its NEW_MESSAGE carrying the message's
 	// content, for erasing it (see indexEvent).
 	bucketMsgEvents = []byte("msgevents")
-	// Admin (admin.go, audit.go): bucketResets sha256(token) → resetRecord JSON; bucketAudit
-	// entry id → AuditEntry JSON.
-	bucketResets = []byte("resets")
-	bucketAudit  = []byte("audit")
-	allBuckets   = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+	allBuckets      = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
 		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents,
-		bucketResets, bucketAudit}
+		bucketResets, bucketAudit, bucketLastSeen}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.

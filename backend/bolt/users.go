@@ -377,6 +377,9 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 			return err
 		}
 		changed = true
+		if err := t.markSeen(u.ID, current, status); err != nil {
+			return err
+		}
 		recipients := coMembers(t.Tx, u.ID)
 		err = t.emit(&backend.Event{
 			Type:   backend.EventAgentStatusChanged,

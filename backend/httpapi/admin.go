@@ -101,7 +101,7 @@ func adminPageLimit(r *http.Request) (int, error) {
 
 // adminUserEntry is an account as GET /api/admin/users lists it.
 type adminUserEntry struct {
-	*backend.User
+	*backend.Account
 	Online bool `json:"online"`
 }
 
@@ -129,7 +129,7 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request, u *backend.
 	}
 	entries := make([]adminUserEntry, len(users))
 	for i, x := range users {
-		entries[i] = adminUserEntry{User: x, Online: !x.Deactivated && (x.Status == backend.StatusOnline || x.Status == backend.StatusBusy)}
+		entries[i] = adminUserEntry{Account: x, Online: !x.Deactivated && (x.Status == backend.StatusOnline || x.Status == backend.StatusBusy)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": entries, "hasMore": more})
 	return nil
