@@ -305,8 +305,8 @@ func (s *Store) CreateInvite(ctx context.Context, inv backend.Invite) error {
 	})
 }
 
-// PruneExpired deletes sessions, invites and password resets that expired before now, at most batch per commit.
-// It returns how many it deleted.
+// PruneExpired deletes sessions, invites and password resets that expired before now, at most
+// batch per commit. It returns how many it deleted.
 func (s *Store) PruneExpired(ctx context.Context, now time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		return 0, fmt.Errorf("prune expired: batch %d must be positive", batch)
