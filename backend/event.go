@@ -44,6 +44,11 @@ const (
 	// EventReadMarker goes to every stream of a user who read a chat up to messageId, so that
 	// their other devices clear the badge: {chatId, messageId}.
 	EventReadMarker EventType = "READ_MARKER"
+	// EventUserUpdated carries a user's new public state (profile, role, deactivation) to
+	// everyone who shares a chat with them: {user}.
+	EventUserUpdated EventType = "USER_UPDATED"
+	// EventTeamUpdated carries the team's new settings to everyone: {team}.
+	EventTeamUpdated EventType = "TEAM_UPDATED"
 
 	EventTyping             EventType = "TYPING"
 	EventFileUploadProgress EventType = "FILE_UPLOAD_PROGRESS"
@@ -99,6 +104,10 @@ type Event struct {
 	// Agent and Status travel in AGENT_STATUS_CHANGED.
 	Agent  *Agent      `json:"agent,omitempty"`
 	Status AgentStatus `json:"status,omitempty"`
+	// User travels in USER_UPDATED.
+	User *User `json:"user,omitempty"`
+	// Team travels in TEAM_UPDATED.
+	Team *TeamSettings `json:"team,omitempty"`
 	// Reason travels in SESSION_ENDED (backend.Session* constants).
 	Reason    string `json:"reason,omitempty"`
 	Timestamp int64  `json:"timestamp"` // Unix ms

@@ -147,6 +147,7 @@ type Handler struct {
 	reactionLimit                       *keyedLimiter // per user: reactions, pins, deletes
 	searchLimit                         *keyedLimiter // per user: searches
 	chatLimit                           *keyedLimiter // per user: chat and membership changes
+	admin                               adminLimits   // admin.go
 }
 
 // New returns a Handler for cfg.
@@ -310,6 +311,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/bots/{botId}/token", h.authed(h.rotateBotToken))
 	m.Handle("DELETE /api/bots/{botId}/token", h.authed(h.revokeBotTokens))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
+	h.adminRoutes(m)
 
 	if cfg := h.cfg; cfg.Files != nil {
 		m.Handle("POST /api/chats/{chatId}/files", h.authed(h.uploadFile))
