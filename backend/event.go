@@ -44,6 +44,11 @@ const (
 	// EventReadMarker goes to every stream of a user who read a chat up to messageId, so that
 	// their other devices clear the badge: {chatId, messageId}.
 	EventReadMarker EventType = "READ_MARKER"
+	// EventUserUpdated carries a user's new public state (profile, status line, avatar, role,
+	// deactivation) to the user and everyone who shares a chat with them: {user}.
+	EventUserUpdated EventType = "USER_UPDATED"
+	// EventTeamUpdated carries the team's new settings to everyone: {team}.
+	EventTeamUpdated EventType = "TEAM_UPDATED"
 
 	EventTyping             EventType = "TYPING"
 	EventFileUploadProgress EventType = "FILE_UPLOAD_PROGRESS"
@@ -56,10 +61,6 @@ const (
 	// with the same credentials answers 401. It is ephemeral: the store hands it to the
 	// broker after the commit that ended the sessions, and the broker ends their streams.
 	EventSessionEnded EventType = "SESSION_ENDED"
-
-	// EventUserUpdated carries a person's new profile (display name, status, avatar): {user}. It
-	// goes to the user and everyone who shares a chat with them.
-	EventUserUpdated EventType = "USER_UPDATED"
 )
 
 // Durable reports whether events of this type are written to the event log before fan-out,
@@ -105,6 +106,8 @@ type Event struct {
 	Status AgentStatus `json:"status,omitempty"`
 	// User travels in USER_UPDATED.
 	User *User `json:"user,omitempty"`
+	// Team travels in TEAM_UPDATED.
+	Team *TeamSettings `json:"team,omitempty"`
 	// Reason travels in SESSION_ENDED (backend.Session* constants).
 	Reason    string `json:"reason,omitempty"`
 	Timestamp int64  `json:"timestamp"` // Unix ms

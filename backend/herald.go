@@ -39,6 +39,9 @@ type User struct {
 	Kind AgentKind `json:"kind,omitempty"`
 	// Avatar is a bot's picture: an https URL or a short text such as an emoji.
 	Avatar string `json:"avatar,omitempty"`
+	// Deactivated marks an account an admin switched off (or a deleted bot): it cannot sign in
+	// and its tokens are refused; its messages stay.
+	Deactivated bool `json:"deactivated,omitempty"`
 
 	// People (issue 11, profile.go). StatusText and StatusEmoji are the status line a person
 	// sets; StatusExpiresAt (Unix ms, 0: never) is when it reads as cleared (User.Present).
@@ -175,13 +178,19 @@ type Message struct {
 	Pinned bool `json:"pinned,omitempty"`
 }
 
-// Invite lets one person register on a server whose first user already exists. Codes are single
-// use and expire.
+// Invite lets people register on a server whose first user already exists. A code works
+// MaxUses times (0 means once) until it expires.
 type Invite struct {
-	Code      string `json:"code"`
+	// ID names the invite without revealing its code (for listing and revoking); Hint is the
+	// code's first characters, to tell links apart.
+	ID        string `json:"id"`
+	Code      string `json:"code,omitempty"`
+	Hint      string `json:"hint,omitempty"`
 	CreatedBy string `json:"createdBy"`
 	CreatedAt int64  `json:"createdAt"` // Unix ms
 	ExpiresAt int64  `json:"expiresAt"` // Unix ms
+	MaxUses   int    `json:"maxUses"`
+	Uses      int    `json:"uses"`
 }
 
 // Session is a signed-in device (or a bot's token). Only the SHA-256 of its token is stored.
@@ -206,6 +215,7 @@ const (
 	SessionExpired         = "expired"          // its time ran out
 	SessionPasswordChanged = "password_changed" // the user changed their password elsewhere
 	SessionRevoked         = "revoked"          // an admin revoked it (a bot's token) or it was replaced
+	SessionDeactivated     = "deactivated"      // an admin deactivated the account
 )
 
 // Limits on user input. They are part of the API: clients validate against the same numbers.

@@ -11,8 +11,8 @@ type UserStore interface {
 	// ECONFLICT.
 	CreateBot(ctx context.Context, u *User) error
 	// CreateUser stores u with a new ID. On an empty server u becomes admin and inviteCode is
-	// ignored; otherwise inviteCode must be a valid unused invite (EFORBIDDEN) and is used up by
-	// this call. A taken username is ECONFLICT, checked only after the invite (so that names
+	// ignored; otherwise inviteCode must be a valid invite with a use left (EFORBIDDEN), and this
+	// call takes one of its uses. A taken username is ECONFLICT, checked only after the invite (so that names
 	// cannot be probed without one) and leaving the invite unused.
 	CreateUser(ctx context.Context, u *User, inviteCode string) error
 	// User returns the user with that id (ENOTFOUND).
@@ -192,6 +192,7 @@ type Store interface {
 	TaskStore
 	FileStore
 	EventLog
+	AdminStore
 	PeopleStore
 }
 

@@ -20,21 +20,6 @@ var bucketAvatars = []byte("avatars")
 
 var _ backend.PeopleStore = (*Store)(nil)
 
-// putUser stores u (with its password hash) under its id.
-func (t *txn) putUser(u *backend.User) error {
-	return putJSON(t.Bucket(bucketUsers), u.ID, userRecord{User: *u, PasswordHash: u.PasswordHash})
-}
-
-// userUpdated emits USER_UPDATED with u as it reads now to u and everyone who shares a chat with
-// them (coMembers, as AGENT_STATUS_CHANGED goes).
-func (t *txn) userUpdated(u *backend.User) error {
-	public := *u
-	public.PasswordHash = ""
-	public.Present(t.now)
-	return t.emit(&backend.Event{Type: backend.EventUserUpdated, User: &public, Personal: true,
-		Recipients: coMembers(t.Tx, u.ID)})
-}
-
 // personOf returns the user of id for a change to their own profile: bots have none.
 func personOf(tx *bbolt.Tx, id string) (*backend.User, error) {
 	u, err := getUser(tx, id)
@@ -59,11 +44,8 @@ func (s *Store) UpdateProfile(ctx context.Context, userID string, p backend.Prof
 			out = u
 			return nil
 		}
-		if err := t.putUser(u); err != nil {
-			return err
-		}
 		out = u
-		return t.userUpdated(u)
+		return t.putUser(u) // admin.go: stores and emits USER_UPDATED
 	})
 	if err != nil {
 		return nil, err
@@ -98,11 +80,8 @@ func (s *Store) SetAvatar(ctx context.Context, userID string, images [][]byte) (
 		// The version only grows, even when two uploads land in the same millisecond.
 		u.AvatarVersion = max(t.now.UnixMilli(), u.AvatarVersion+1)
 		u.AvatarURL = backend.AvatarURL(u.ID, u.AvatarVersion)
-		if err := t.putUser(u); err != nil {
-			return err
-		}
 		out = u.Present(t.now)
-		return t.userUpdated(u)
+		return t.putUser(u)
 	})
 	if err != nil {
 		return nil, err
@@ -130,10 +109,7 @@ func (s *Store) DeleteAvatar(ctx context.Context, userID string) (*backend.User,
 		}
 		u.AvatarURL = "" // AvatarVersion stays, so that a later upload gets a greater one
 		t.scrub = true   // as a deleted message's content, no copy of the picture stays in the file
-		if err := t.putUser(u); err != nil {
-			return err
-		}
-		return t.userUpdated(u)
+		return t.putUser(u)
 	})
 	if err != nil {
 		return nil, err
@@ -241,9 +217,6 @@ func (s *Store) ExpireStatuses(ctx context.Context, now time.Time) (int, error) 
 			}
 			u.Present(now)
 			if err := t.putUser(u); err != nil {
-				return err
-			}
-			if err := t.userUpdated(u); err != nil {
 				return err
 			}
 			n++

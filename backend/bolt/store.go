@@ -65,7 +65,7 @@ var (
 	allBuckets   = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
 		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents,
-		bucketChatNames, bucketDMs, bucketHidden}
+		bucketChatNames, bucketDMs, bucketHidden, bucketResets, bucketAudit, bucketLastSeen}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.

@@ -33,6 +33,11 @@ type inviteRecord struct {
 	CreatedBy string `json:"createdBy"`
 	CreatedAt int64  `json:"createdAt"` // Unix ms
 	ExpiresAt int64  `json:"expiresAt"` // Unix ms
+	// MaxUses is how many registrations the code allows (0, in records written before
+	// multi-use invites: one); Uses counts them. A used-up invite is deleted.
+	MaxUses int    `json:"maxUses,omitempty"`
+	Uses    int    `json:"uses,omitempty"`
+	Hint    string `json:"hint,omitempty"`
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *backend.User, inviteCode string) error {
@@ -58,8 +63,8 @@ func (s *Store) CreateUser(ctx context.Context, u *backend.User, inviteCode stri
 			return backend.Errorf(backend.ECONFLICT, "The username %q is taken.", u.Username)
 		}
 		if inviteKey != nil {
-			if err := invites.Delete(inviteKey); err != nil {
-				return fmt.Errorf("use invite: %w", err)
+			if err := useInvite(invites, inviteKey); err != nil {
+				return err
 			}
 		}
 		u.Role = role
@@ -314,18 +319,19 @@ func (s *Store) CreateInvite(ctx context.Context, inv backend.Invite) error {
 	return s.update(ctx, func(t *txn) error {
 		return putJSON(t.Bucket(bucketInvites), string(hashKey(inv.Code)), inviteRecord{
 			CreatedBy: inv.CreatedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
+			MaxUses: inv.MaxUses, Hint: inviteHint(inv.Code),
 		})
 	})
 }
 
-// PruneExpired deletes sessions and invites that expired before now, at most batch per commit.
-// It returns how many it deleted.
+// PruneExpired deletes sessions, invites and password resets that expired before now, at most
+// batch per commit. It returns how many it deleted.
 func (s *Store) PruneExpired(ctx context.Context, now time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		return 0, fmt.Errorf("prune expired: batch %d must be positive", batch)
 	}
 	total := 0
-	for _, bucket := range [][]byte{bucketSessions, bucketInvites} {
+	for _, bucket := range [][]byte{bucketSessions, bucketInvites, bucketResets} {
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
@@ -390,6 +396,9 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 			return err
 		}
 		changed = true
+		if err := t.markSeen(u.ID, current, status); err != nil {
+			return err
+		}
 		recipients := coMembers(t.Tx, u.ID)
 		err = t.emit(&backend.Event{
 			Type:   backend.EventAgentStatusChanged,

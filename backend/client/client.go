@@ -243,9 +243,12 @@ func (c *Client) Server(ctx context.Context) (*ServerInfo, error) {
 	return &info, nil
 }
 
-// Invite is a single-use registration code and the link that carries it.
+// Invite is a registration code and the link that carries it. It lets MaxUses people register
+// (the server's default: 100) until it expires.
 type Invite struct {
+	ID        string `json:"id"`
 	Code      string `json:"code"`
+	MaxUses   int    `json:"maxUses"`
 	URL       string `json:"url"`       // <the server's public URL>/join/<code>[#sha256=<fingerprint>]
 	ExpiresAt int64  `json:"expiresAt"` // Unix ms
 }

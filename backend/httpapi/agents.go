@@ -48,6 +48,7 @@ func (h *Handler) createBot(w http.ResponseWriter, r *http.Request, u *backend.U
 		return err
 	}
 	h.log.InfoContext(r.Context(), "bot created", "bot", bot.ID, "username", bot.Username, "by", u.ID)
+	h.audit(r, u, backend.AuditBotCreated, bot.ID, "username", bot.Username)
 	writeJSON(w, http.StatusCreated, map[string]any{"bot": bot, "token": token})
 	return nil
 }

@@ -60,6 +60,10 @@ func (h *Handler) authenticate(r *http.Request) (*credential, error) {
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session's user no longer exists.")
 	}
+	if err == nil && cred.user.Deactivated {
+		// Deactivating ends the user's sessions; this refuses any that remained all the same.
+		return nil, backend.Errorf(backend.EUNAUTHORIZED, "This account is deactivated.")
+	}
 	if err == nil {
 		h.seeSession(r, cred) // sessionlist.go
 	}
@@ -151,6 +155,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if !canSignIn || !match {
 		return backend.Errorf(backend.EUNAUTHORIZED, "Wrong username or password.")
 	}
+	if u.Deactivated {
+		// Told only to whoever knows the password.
+		return backend.Errorf(backend.EFORBIDDEN, "This account is deactivated.")
+	}
 	giveBack()
 	token, err := h.startSession(w, r, u)
 	if err != nil {
@@ -205,29 +213,40 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, u *backend.User) er
 	return nil
 }
 
+// createInvite makes an invite link. Without maxUses it lets DefaultInviteMaxUses people register
+// (the Invite dialog says "Anyone with this link can create an account") until it expires;
+// maxUses 1 makes a single-use link.
 func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	var req struct {
+		MaxUses        int `json:"maxUses"`
 		ExpiresInHours int `json:"expiresInHours"`
 	}
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, true); err != nil {
 		return err
 	}
-	if u.Role != backend.RoleAdmin {
-		return backend.Errorf(backend.EFORBIDDEN, "Only admins can invite.")
+	if err := h.requireAdmin(w, u, "invite", true); err != nil {
+		return err
 	}
 	ttl := h.cfg.InviteTTL
 	if req.ExpiresInHours != 0 {
-		if req.ExpiresInHours < 1 || req.ExpiresInHours > 24*90 {
-			return backend.Errorf(backend.EINVALID, "expiresInHours must be between 1 and %d.", 24*90)
+		if req.ExpiresInHours < 1 || req.ExpiresInHours > backend.MaxInviteHours {
+			return backend.Errorf(backend.EINVALID, "expiresInHours must be between 1 and %d.", backend.MaxInviteHours)
 		}
 		ttl = time.Duration(req.ExpiresInHours) * time.Hour
+	}
+	uses := backend.DefaultInviteMaxUses
+	if req.MaxUses != 0 {
+		if req.MaxUses < 1 || req.MaxUses > backend.MaxInviteUses {
+			return backend.Errorf(backend.EINVALID, "maxUses must be between 1 and %d.", backend.MaxInviteUses)
+		}
+		uses = req.MaxUses
 	}
 	code, err := newSecret()
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	inv := backend.Invite{Code: code, CreatedBy: u.ID, CreatedAt: now.UnixMilli(), ExpiresAt: now.Add(ttl).UnixMilli()}
+	inv := backend.Invite{Code: code, CreatedBy: u.ID, CreatedAt: now.UnixMilli(), ExpiresAt: now.Add(ttl).UnixMilli(), MaxUses: uses}
 	if err := h.store.CreateInvite(r.Context(), inv); err != nil {
 		return err
 	}
@@ -235,7 +254,9 @@ func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u *backen
 	if h.cfg.PinInvites && h.cfg.TLSFingerprint != "" {
 		link += "#sha256=" + h.cfg.TLSFingerprint
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"code": code, "url": link, "expiresAt": inv.ExpiresAt})
+	id := inviteID(code)
+	h.audit(r, u, backend.AuditInviteCreated, id, "maxUses", strconv.Itoa(uses), "expiresAt", time.UnixMilli(inv.ExpiresAt).UTC().Format(time.RFC3339))
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "code": code, "url": link, "expiresAt": inv.ExpiresAt, "maxUses": uses})
 	return nil
 }
 
@@ -294,7 +315,11 @@ func (h *Handler) serverInfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info := map[string]any{"needsSetup": len(users) == 0, "keepaliveMs": h.cfg.Keepalive.Milliseconds()}
+	team, err := h.store.Team(r.Context())
+	if err != nil {
+		return err
+	}
+	info := map[string]any{"needsSetup": len(users) == 0, "keepaliveMs": h.cfg.Keepalive.Milliseconds(), "teamName": team.Name}
 	if r.TLS != nil && h.cfg.TLSFingerprint != "" {
 		info["tlsFingerprint"] = h.cfg.TLSFingerprint
 	}

@@ -72,6 +72,15 @@ func (h *Handler) createChat(w http.ResponseWriter, r *http.Request, u *backend.
 			return err
 		}
 	}
+	if req.Kind == backend.ChatChannel {
+		team, err := h.store.Team(r.Context())
+		if err != nil {
+			return err
+		}
+		if !backend.MayCreateChannel(team, u) {
+			return backend.Errorf(backend.EFORBIDDEN, "Only admins may create channels on this team; ask one, or create a private chat.")
+		}
+	}
 	if _, err := h.takeChatLimit(w, u); err != nil {
 		return err
 	}

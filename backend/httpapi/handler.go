@@ -150,6 +150,7 @@ type Handler struct {
 	reactionLimit                       *keyedLimiter // per user: reactions, pins, deletes
 	searchLimit                         *keyedLimiter // per user: searches
 	chatLimit                           *keyedLimiter // per user: chat and membership changes
+	admin                               adminLimits   // admin.go
 	profileLimit                        *keyedLimiter // per user: profile, avatar and away changes
 }
 
@@ -318,6 +319,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/bots/{botId}/token", h.authed(h.rotateBotToken))
 	m.Handle("DELETE /api/bots/{botId}/token", h.authed(h.revokeBotTokens))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
+	h.adminRoutes(m)
 	h.peopleRoutes(m) // profile.go
 
 	if cfg := h.cfg; cfg.Files != nil {

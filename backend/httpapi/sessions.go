@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/herald-chat/herald/backend"
 )
@@ -67,7 +68,7 @@ func (h *Handler) listBots(w http.ResponseWriter, r *http.Request, u *backend.Us
 		return err
 	}
 	bots := []botEntry{}
-	for _, b := range slices.DeleteFunc(users, func(x *backend.User) bool { return !x.IsBot() }) {
+	for _, b := range slices.DeleteFunc(users, func(x *backend.User) bool { return !x.IsBot() || x.Deactivated }) {
 		tokens, err := h.store.Sessions(r.Context(), b.ID)
 		if err != nil {
 			return err
@@ -94,7 +95,7 @@ func (h *Handler) adminBot(r *http.Request, u *backend.User) (*backend.User, err
 	if err != nil {
 		return nil, err
 	}
-	if !bot.IsBot() {
+	if !bot.IsBot() || bot.Deactivated {
 		return nil, backend.Errorf(backend.ENOTFOUND, "No bot with id %s.", id)
 	}
 	return bot, nil
@@ -116,6 +117,7 @@ func (h *Handler) rotateBotToken(w http.ResponseWriter, r *http.Request, u *back
 		return err
 	}
 	h.log.InfoContext(r.Context(), "bot token rotated", "bot", bot.ID, "revoked", n, "by", u.ID)
+	h.audit(r, u, backend.AuditBotTokenRotated, bot.ID, "revoked", strconv.Itoa(n))
 	writeJSON(w, http.StatusCreated, map[string]any{"bot": bot, "token": token, "revoked": n})
 	return nil
 }
@@ -132,6 +134,7 @@ func (h *Handler) revokeBotTokens(w http.ResponseWriter, r *http.Request, u *bac
 		return err
 	}
 	h.log.InfoContext(r.Context(), "bot tokens revoked", "bot", bot.ID, "revoked", n, "by", u.ID)
+	h.audit(r, u, backend.AuditBotTokensRevoked, bot.ID, "revoked", strconv.Itoa(n))
 	writeJSON(w, http.StatusOK, map[string]any{"revoked": n})
 	return nil
 }
