@@ -55,6 +55,15 @@ func MayCreateChannel(team TeamSettings, u *User) bool {
 	return team.ChannelCreation != ChannelsAdmins || u.Role == RoleAdmin
 }
 
+// CheckAddable refuses a deactivated account as a new member of a chat or a new DM (ECONFLICT,
+// naming them); a nil user is the caller's ENOTFOUND to report.
+func CheckAddable(u *User) error {
+	if u != nil && u.Deactivated {
+		return Errorf(ECONFLICT, "%s's account is deactivated.", u.DisplayName)
+	}
+	return nil
+}
+
 // IsActiveAdmin reports whether u counts toward the team's admins: a person, admin, not
 // deactivated.
 func IsActiveAdmin(u *User) bool {

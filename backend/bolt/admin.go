@@ -200,6 +200,7 @@ func (s *Store) SetDeactivated(ctx context.Context, actorID, userID string, deac
 			return nil
 		}
 		u.Deactivated = deactivated
+		delete(t.cache.quiet, u.ID) // notified again on reactivation, not while deactivated
 		current := u.Status
 		wasOnline := current != "" && current != backend.StatusOffline
 		if deactivated {

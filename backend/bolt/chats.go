@@ -30,8 +30,8 @@ func (s *Store) CreateChat(ctx context.Context, c *backend.Chat) error {
 			return backend.Errorf(backend.EINVALID, "A chat has at most %d members.", backend.MaxChatMembers)
 		}
 		for _, id := range members {
-			if t.Bucket(bucketUsers).Get([]byte(id)) == nil {
-				return backend.Errorf(backend.ENOTFOUND, "User %s not found.", id)
+			if err := addableUser(t.Tx, id); err != nil {
+				return err
 			}
 		}
 		if err := checkNameFree(t.Tx, c.Name, ""); err != nil {
@@ -86,8 +86,12 @@ func (s *Store) AddMember(ctx context.Context, chatID, actorID, userID string) (
 		if err := backend.MayAddMember(c, actor); err != nil {
 			return err
 		}
-		if t.Bucket(bucketUsers).Get([]byte(userID)) == nil {
-			return backend.Errorf(backend.ENOTFOUND, "User %s not found.", userID)
+		if c.HasMember(userID) {
+			chat = c
+			return nil
+		}
+		if err := addableUser(t.Tx, userID); err != nil {
+			return err
 		}
 		chat = c
 		return t.addMember(c, userID)

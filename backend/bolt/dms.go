@@ -44,6 +44,12 @@ func (s *Store) CreateDM(ctx context.Context, creatorID string, userIDs []string
 			chat = c
 			return nil
 		}
+		// A DM that exists stays reachable with someone deactivated since; a new one may not start.
+		for _, id := range members {
+			if err := addableUser(t.Tx, id); err != nil {
+				return err
+			}
+		}
 		c := &backend.Chat{ID: t.newID(), Kind: backend.ChatDM, MemberIDs: members, OwnerIDs: []string{},
 			CreatedBy: creatorID, CreatedAt: t.now.UnixMilli()}
 		if err := putChat(t, c); err != nil {

@@ -592,7 +592,7 @@ const MessageNotifyLimit = 100
 // notifyMembers sends MENTION to each member named as @username in msg; for a reply, NOTIFICATION
 // (kind reply) to the thread's other followers; and for a message in the chat's history, in
 // chats of up to MessageNotifyLimit members, NOTIFICATION (kind message) to every other member.
-// The author, bots and names of non-members get nothing, and nobody gets two of these.
+// The author, bots, deactivated accounts and names of non-members get nothing, and nobody gets two of these.
 func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) error {
 	notified, err := t.notifyMentions(chat, msg, backend.Mentions(msg.Content))
 	if err != nil {
@@ -613,7 +613,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 		if id == msg.AuthorID || notified[id] {
 			return true, nil
 		}
-		return t.isBot(id)
+		return t.isQuiet(id)
 	}
 	if parent != nil {
 		title := fmt.Sprintf("%s replied in %s", author.DisplayName, backend.ChatLabel(chat))

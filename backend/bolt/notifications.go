@@ -34,18 +34,18 @@ func (t *txn) preferencesOf(userID string) *backend.Preferences {
 }
 
 // isBot is isBot through the committer's cache (a user's kind never changes).
-func (t *txn) isBot(userID string) (bool, error) {
-	if bot, ok := t.cache.bots[userID]; ok {
-		return bot, nil
+func (t *txn) isQuiet(userID string) (bool, error) {
+	if quiet, ok := t.cache.quiet[userID]; ok {
+		return quiet, nil
 	}
 	if t.Bucket(bucketUsers).Get([]byte(userID)) == nil {
 		return false, nil // not cached: nobody has this id (yet)
 	}
-	bot, err := isBot(t.Tx, userID)
+	quiet, err := isQuiet(t.Tx, userID)
 	if err == nil {
-		t.cache.bots[userID] = bot
+		t.cache.quiet[userID] = quiet
 	}
-	return bot, err
+	return quiet, err
 }
 
 // notifyUser decides n for userID with their preferences as of this commit, records it in their

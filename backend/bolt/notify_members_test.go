@@ -187,3 +187,31 @@ func TestNotificationDecisionFollowsAPreferenceChangeAtOnce(t *testing.T) {
 		t.Fatalf("after unmuting: %+v", d)
 	}
 }
+
+// A deactivated member gets no notification of the chat's messages (their history would fill
+// for nobody); reactivated, they are notified again — the committer's cache follows both.
+func TestDeactivatedMembersAreNotNotified(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin("admin")
+	bob := e.member("bob")
+	chat := e.chat("ops", admin, bob)
+	before := e.pub.Len()
+	e.post(chat, admin, "first") // caches bob as one to notify
+	if got := personal(e, before); len(got[bob.ID]) != 1 {
+		t.Fatalf("bob, active: %d notifications, want 1", len(got[bob.ID]))
+	}
+	_, err := e.s.SetDeactivated(e.ctx, admin.ID, bob.ID, true)
+	wantNoError(t, err, "deactivate")
+	before = e.pub.Len()
+	e.post(chat, admin, "while bob is away")
+	if got := personal(e, before); len(got[bob.ID]) != 0 {
+		t.Fatalf("bob, deactivated: %d notifications, want none", len(got[bob.ID]))
+	}
+	_, err = e.s.SetDeactivated(e.ctx, admin.ID, bob.ID, false)
+	wantNoError(t, err, "reactivate")
+	before = e.pub.Len()
+	e.post(chat, admin, "welcome back")
+	if got := personal(e, before); len(got[bob.ID]) != 1 {
+		t.Fatalf("bob, reactivated: %d notifications, want 1", len(got[bob.ID]))
+	}
+}

@@ -215,16 +215,16 @@ type txn struct {
 }
 
 // committerCache memoizes what the committer decodes for every member on every post: each user's
-// preferences and whether they are a bot. It is owned by the committer goroutine (like ids), kept
+// preferences and whether they are quiet (a bot or deactivated: no notifications). It is owned by the committer goroutine (like ids), kept
 // current by the writes that change those records, and dropped whole when a commit fails (its
 // writes were rolled back). Reads outside the committer go to the database.
 type committerCache struct {
 	prefs map[string]*backend.Preferences
-	bots  map[string]bool
+	quiet map[string]bool
 }
 
 func (c *committerCache) reset() {
-	c.prefs, c.bots = map[string]*backend.Preferences{}, map[string]bool{}
+	c.prefs, c.quiet = map[string]*backend.Preferences{}, map[string]bool{}
 }
 
 // newID returns a ULID greater than every id issued before, on this run or an earlier one.

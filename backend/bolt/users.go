@@ -91,7 +91,7 @@ func (s *Store) CreateBot(ctx context.Context, u *backend.User) error {
 		if err := putJSON(t.Bucket(bucketUsers), u.ID, userRecord{User: *u}); err != nil {
 			return err
 		}
-		t.cache.bots[u.ID] = true
+		t.cache.quiet[u.ID] = true
 		u.Present(t.now) // as every read gives it
 		return t.Bucket(bucketUsernames).Put([]byte(u.Username), []byte(u.ID))
 	})
@@ -112,18 +112,31 @@ func (s *Store) User(ctx context.Context, id string) (*backend.User, error) {
 
 // isBot reports whether the user id is a bot, decoding only that field of the record (the
 // committer asks it for every member of a chat on every post). A missing user is not a bot.
-func isBot(tx *bbolt.Tx, id string) (bool, error) {
+// isQuiet reports whether id is an account that gets no notifications: a bot, or an account an
+// admin deactivated. An unknown id is not quiet.
+func isQuiet(tx *bbolt.Tx, id string) (bool, error) {
 	v := tx.Bucket(bucketUsers).Get([]byte(id))
 	if v == nil {
 		return false, nil
 	}
 	var r struct {
-		Kind backend.AgentKind `json:"kind"`
+		Kind        backend.AgentKind `json:"kind"`
+		Deactivated bool              `json:"deactivated"`
 	}
 	if err := json.Unmarshal(v, &r); err != nil {
 		return false, fmt.Errorf("decode user %s: %w", id, err)
 	}
-	return r.Kind == backend.AgentBot, nil
+	return r.Kind == backend.AgentBot || r.Deactivated, nil
+}
+
+// addableUser checks that id names an account that may join a chat: ENOTFOUND for none, and
+// backend.CheckAddable's ECONFLICT for a deactivated one.
+func addableUser(tx *bbolt.Tx, id string) error {
+	u, err := getUser(tx, id)
+	if err != nil {
+		return backend.Errorf(backend.ENOTFOUND, "User %s not found.", id)
+	}
+	return backend.CheckAddable(u)
 }
 
 func getUser(tx *bbolt.Tx, id string) (*backend.User, error) {
@@ -413,8 +426,8 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 			if id == u.ID {
 				continue
 			}
-			if bot, err := t.isBot(id); err != nil || bot {
-				continue // a bot does not watch other bots
+			if quiet, err := t.isQuiet(id); err != nil || quiet {
+				continue // a bot does not watch other bots; a deactivated account watches nothing
 			}
 			if err := t.notifyUser(id, backend.EventNotification, n, backend.Notice{Kind: backend.KindAgent}); err != nil {
 				return err

@@ -462,6 +462,31 @@ func TestTeamSettings(t *testing.T) {
 	}
 }
 
+// A deactivated account joins nothing new: adding them to a chat, naming them in a new chat or
+// a new DM is 409 naming them; a DM that existed before stays reachable.
+func TestDeactivatedAccountsAreNotAddedToChats(t *testing.T) {
+	ts := newTestServer(t, serverOptions{noUserLimits: true})
+	tm := ts.team(t)
+	dm := ts.must(t, 201, request{method: "POST", path: "/api/dms", token: tm.alice.Token, body: map[string]any{"userIds": []string{tm.carol.ID}}}).str("chat", "id")
+	ts.must(t, 200, request{method: "POST", path: "/api/admin/users/" + tm.carol.ID + "/deactivate", token: tm.alice.Token})
+
+	for _, req := range []request{
+		{method: "POST", path: "/api/chats/" + tm.chat + "/members", token: tm.alice.Token, body: map[string]string{"userId": tm.carol.ID}},
+		{method: "POST", path: "/api/chats", token: tm.alice.Token, body: map[string]any{"name": "with-carol", "memberIds": []string{tm.carol.ID}}},
+		{method: "POST", path: "/api/dms", token: tm.alice.Token, body: map[string]any{"userIds": []string{tm.bob.ID, tm.carol.ID}}},
+	} {
+		r := ts.must(t, 409, req)
+		if !strings.Contains(r.str("error", "message"), "account is deactivated") {
+			t.Errorf("%s %s: %s", req.method, req.path, r.Raw)
+		}
+	}
+	if again := ts.must(t, 200, request{method: "POST", path: "/api/dms", token: tm.alice.Token, body: map[string]any{"userIds": []string{tm.carol.ID}}}); again.str("chat", "id") != dm {
+		t.Fatalf("the existing DM: %s", again.Raw)
+	}
+	ts.must(t, 200, request{method: "POST", path: "/api/admin/users/" + tm.carol.ID + "/reactivate", token: tm.alice.Token})
+	ts.must(t, 200, request{method: "POST", path: "/api/chats/" + tm.chat + "/members", token: tm.alice.Token, body: map[string]string{"userId": tm.carol.ID}})
+}
+
 // With channelCreation "admins", members get 403 creating a channel (a private chat is still
 // theirs to make) and admins do not; back to "everyone", members may again.
 func TestChannelCreationFollowsTheTeamSetting(t *testing.T) {
