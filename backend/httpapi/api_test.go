@@ -21,14 +21,18 @@ func TestAccounts(t *testing.T) {
 		t.Fatalf("/api/me leaks the password hash: %s", me.Raw)
 	}
 
-	// Later users need an invite; invites are single use and only admins make them.
+	// Later users need an invite, and only admins make them: a link takes many people unless
+	// made for one (maxUses 1).
 	r := ts.must(t, 403, request{method: "POST", path: "/api/auth/register", body: map[string]string{"username": "eve", "password": "long-enough-1"}})
 	if r.errorCode() != "forbidden" {
 		t.Fatalf("register without invite: %s", r.Raw)
 	}
 	code := ts.invite(t, alice)
 	bob := ts.register(t, "bob", code)
-	ts.must(t, 403, request{method: "POST", path: "/api/auth/register", body: map[string]string{"username": "eve", "password": "long-enough-1", "inviteCode": code}})
+	ts.register(t, "erin", code)
+	single := ts.must(t, 201, request{method: "POST", path: "/api/invites", token: alice.Token, body: map[string]int{"maxUses": 1}}).str("code")
+	ts.register(t, "frank", single)
+	ts.must(t, 403, request{method: "POST", path: "/api/auth/register", body: map[string]string{"username": "eve", "password": "long-enough-1", "inviteCode": single}})
 	ts.must(t, 403, request{method: "POST", path: "/api/invites", token: bob.Token})
 	inv := ts.must(t, 201, request{method: "POST", path: "/api/invites", token: alice.Token, body: map[string]int{"expiresInHours": 2}})
 	if !strings.HasSuffix(inv.str("url"), "/join/"+inv.str("code")) {
@@ -69,7 +73,7 @@ func TestAccounts(t *testing.T) {
 	ts.must(t, 200, request{method: "GET", path: "/api/me", token: bob.Token})
 
 	users := ts.must(t, 200, request{method: "GET", path: "/api/users", token: bob.Token})
-	if list, _ := users.Body["users"].([]any); len(list) != 3 {
+	if list, _ := users.Body["users"].([]any); len(list) != 5 {
 		t.Fatalf("directory: %s", users.Raw)
 	}
 }
