@@ -187,6 +187,18 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 	if js := desktopStateOf(t, joinFront.URL); js.Fingerprint != s.Fingerprint {
 		t.Fatalf("the joining app pins %q, the host's certificate is %s", js.Fingerprint, s.Fingerprint)
 	}
+	// The joined team is named as its host named it (the hosted server's settings), not by its
+	// address; an admin's rename reaches both apps' trays and titles live (TEAM_UPDATED).
+	joinTray := joiner.tray.(*recordingTray)
+	waitFor(t, "the joining app to name the team Acme", func() bool { return desktopStateOf(t, joinFront.URL).TeamName == "Acme" })
+	if resp := call(t, front.URL, "PATCH", "/api/team", "", map[string]string{"name": "Acme Labs"}, nil); resp.StatusCode != 200 {
+		t.Fatalf("rename the team: %d", resp.StatusCode)
+	}
+	waitFor(t, "the host's tray to say Acme Labs", func() bool { return host.tray.(*recordingTray).tooltip() == "Herald — Live · Acme Labs" })
+	waitFor(t, "the joiner's tray to say Acme Labs", func() bool { return joinTray.tooltip() == "Herald — Live · Acme Labs" })
+	if title := joinWindow.title(); title != "Acme Labs — Herald" {
+		t.Fatalf("the joiner's window title %q", title)
+	}
 
 	// Unread badge: the owner writes to bob; bob's tray and title count it, until bob mutes the chat.
 	var bobMe struct{ User struct{ ID string } }
@@ -194,7 +206,6 @@ func TestFirstRunHostThenJoinThenRestart(t *testing.T) {
 	var chat struct{ Chat struct{ ID string } }
 	call(t, front.URL, "POST", "/api/chats", "", map[string]any{"name": "plans", "memberIds": []string{bobMe.User.ID}}, &chat)
 	call(t, front.URL, "POST", "/api/chats/"+chat.Chat.ID+"/messages", "", map[string]string{"content": "hi bob", "clientId": "c1"}, nil)
-	joinTray := joiner.tray.(*recordingTray)
 	waitFor(t, "bob's unread count", func() bool { return strings.HasSuffix(joinTray.tooltip(), " · 1 unread") })
 	if title := joinWindow.title(); !strings.HasPrefix(title, "(1) ") {
 		t.Fatalf("bob's window title %q", title)

@@ -136,6 +136,7 @@ func (a *App) onStreamState(st client.State) {
 		a.router.Reconnected() // what arrives first is the replay of what was missed
 		a.outbox.Wake()
 		go a.refreshPreferences()
+		go a.refreshTeam()
 		a.scheduleUnread()
 	}
 	a.setState(state)
@@ -153,7 +154,45 @@ func (a *App) onEvent(ev *backend.Event) {
 		a.scheduleUnread()
 	case backend.EventNewMessage, backend.EventChatUpdated, backend.EventResync:
 		a.scheduleUnread()
+	case backend.EventTeamUpdated:
+		if ev.Team != nil {
+			a.setTeamName(ev.Team.Name)
+		}
 	}
+}
+
+// refreshTeam reads the team's name from the server (on every connect: a rename while the app
+// was away is not missed, and a joined team is named as its admins named it, not by its host).
+func (a *App) refreshTeam() {
+	c := a.apiClient()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, 20*time.Second)
+	defer cancel()
+	team, err := c.Team(ctx)
+	if err != nil {
+		a.log.Debug("team settings", "err", err)
+		return
+	}
+	a.setTeamName(team.Name)
+}
+
+// setTeamName makes name the team's name in the profile, the tray tooltip and the window title;
+// "" and the name it has already change nothing.
+func (a *App) setTeamName(name string) {
+	a.mu.Lock()
+	if name == "" || a.profile.TeamName == name {
+		a.mu.Unlock()
+		return
+	}
+	a.profile.TeamName = name
+	p := a.profile
+	a.mu.Unlock()
+	if err := a.store.SaveProfile(p); err != nil {
+		a.log.Error("save profile", "err", err)
+	}
+	a.updateView(func(v *TrayView) { v.Team = name })
 }
 
 func (a *App) routeNotification(n *backend.Notification) {

@@ -131,6 +131,7 @@ func (a *App) activate(p local.Profile) error {
 		if p.TeamName == "" {
 			p.TeamName = defaultTeamName()
 		}
+		a.nameHostedTeam(p.TeamName)
 		upstream, p.Fingerprint = h.self, h.fingerprint
 		a.mu.Lock()
 		a.hostedURL = h.lan
@@ -233,6 +234,28 @@ func (a *App) host(addr, lanHost string) (hosting, error) {
 	a.out.printf("hosting https://%s", tcp)
 	a.out.printf("certificate sha256 %s", h.fingerprint)
 	return h, nil
+}
+
+// nameHostedTeam gives the hosted server's team settings the name chosen in the app, while they
+// still have a new server's: from then on the server's name (renamed by an admin on the web, say)
+// is the one the app shows.
+func (a *App) nameHostedTeam(name string) {
+	a.mu.Lock()
+	srv := a.hosted
+	a.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
+	defer cancel()
+	team, err := srv.Store.Team(ctx)
+	if err != nil || team.Name != backend.DefaultTeamSettings().Name || name == team.Name {
+		return
+	}
+	team.Name = name
+	if err := srv.Store.SetTeam(ctx, team); err != nil {
+		a.log.Error("name the hosted team", "err", err)
+	}
 }
 
 func defaultTeamName() string {

@@ -227,6 +227,22 @@ type ServerInfo struct {
 	// TLSFingerprint is the SHA-256 fingerprint of the certificate of a server that terminates
 	// TLS itself (tlscert.Fingerprint form); "" otherwise.
 	TLSFingerprint string `json:"tlsFingerprint,omitempty"`
+	// TeamName is the team's name from its settings (GET /api/team).
+	TeamName string `json:"teamName,omitempty"`
+}
+
+// Team is GET /api/team: the team's settings as any signed-in member sees them.
+func (c *Client) Team(ctx context.Context) (*backend.TeamSettings, error) {
+	var a struct {
+		Team *backend.TeamSettings `json:"team"`
+	}
+	if err := c.Do(ctx, http.MethodGet, "/api/team", nil, nil, &a); err != nil {
+		return nil, err
+	}
+	if a.Team == nil {
+		return nil, fmt.Errorf("GET /api/team: no team in the answer")
+	}
+	return a.Team, nil
 }
 
 // Keepalive is KeepaliveMs as a duration.
