@@ -20,6 +20,9 @@ const (
 	// the removed member ends with EventChatMemberRemoved as its last frame.
 	EventChatMemberAdded    EventType = "CHAT_MEMBER_ADDED"
 	EventChatMemberRemoved  EventType = "CHAT_MEMBER_REMOVED"
+	// EventChatHidden tells a user's devices that they hid a DM (leaving one hides it): {chatId}.
+	// Personal and durable; a new message in the DM shows it again.
+	EventChatHidden EventType = "CHAT_HIDDEN"
 	EventTaskCompleted      EventType = "TASK_COMPLETED"
 	EventAgentStatusChanged EventType = "AGENT_STATUS_CHANGED"
 	EventSystemNotification EventType = "SYSTEM_NOTIFICATION"

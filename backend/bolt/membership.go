@@ -160,10 +160,14 @@ func (s *Store) LeaveChat(ctx context.Context, chatID, userID string) error {
 			return err
 		}
 		if c.Kind == backend.ChatDM {
-			if err := t.Bucket(bucketHidden).Put(concat(userID, c.ID), nil); err != nil {
+			key := concat(userID, c.ID)
+			if t.Bucket(bucketHidden).Get(key) != nil {
+				return nil // hidden already: nothing changes, nothing to tell
+			}
+			if err := t.Bucket(bucketHidden).Put(key, nil); err != nil {
 				return fmt.Errorf("hide chat: %w", err)
 			}
-			return nil
+			return t.emit(&backend.Event{Type: backend.EventChatHidden, ChatID: c.ID, Personal: true, Recipients: []string{userID}})
 		}
 		return t.removeMember(c, userID)
 	})

@@ -252,12 +252,26 @@ func TestLeaveDMHidesUntilNextMessage(t *testing.T) {
 			Chats []*backend.ChatSummary `json:"chats"`
 		}](t, r).Chats, func(s *backend.ChatSummary) bool { return s.ID == dm })
 	}
+	daves := ts.openStream(t, "/api/stream", c.dave.Token, "") // another of dave's devices
+	bobs := ts.openStream(t, "/api/stream", c.bob.Token, "")
 	ts.check(t, 204, request{method: "POST", path: chatPath(dm) + "/leave", token: c.dave.Token})
+	if ev := daves.nextOfType(t, "CHAT_HIDDEN", wait); ev.ID == "" || !strings.Contains(ev.Data(), `"chatId":"`+dm+`"`) {
+		t.Fatalf("CHAT_HIDDEN: id %q %s", ev.ID, ev.Data())
+	}
+	ts.check(t, 204, request{method: "POST", path: chatPath(dm) + "/leave", token: c.dave.Token}) // hidden already: no event
 	if listed(c.dave) || !listed(c.bob) {
 		t.Fatalf("after dave left: listed for dave %v, bob %v", listed(c.dave), listed(c.bob))
 	}
 	ts.must(t, 200, request{method: "GET", path: msgsPath(dm), token: c.dave.Token}) // still a member
 	msg := ts.post(t, c.bob, dm, "still there?")
+	// Up to the new message, neither of them hears of hiding again (dave) or at all (bob).
+	for who, sc := range map[string]*streamClient{"dave": daves, "bob": bobs} {
+		for ev := sc.nextEvent(t, wait); !(ev.Type == "NEW_MESSAGE" && strings.Contains(ev.Data(), msg)); ev = sc.nextEvent(t, wait) {
+			if ev.Type == "CHAT_HIDDEN" {
+				t.Fatalf("%s got another CHAT_HIDDEN: %s", who, ev.Data())
+			}
+		}
+	}
 	if !listed(c.dave) {
 		t.Fatal("a new message did not show the DM again")
 	}
