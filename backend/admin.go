@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -37,9 +38,23 @@ const (
 
 // TeamSettings are the team-wide settings an admin changes (GET/PATCH /api/team).
 type TeamSettings struct {
-	Name            string          `json:"name"`
-	IconURL         string          `json:"iconUrl,omitempty"`
+	Name string `json:"name"`
+	// IconURL is the team's icon: an https URL an admin gave, or TeamIconURL of the one they
+	// uploaded (PUT /api/team/icon); "" for none (clients draw the name's initial).
+	IconURL string `json:"iconUrl,omitempty"`
+	// IconVersion grows with each uploaded icon (Unix ms or more), so its URL changes with it.
+	IconVersion     int64           `json:"iconVersion,omitempty"`
 	ChannelCreation ChannelCreation `json:"channelCreation"`
+}
+
+// TeamIconURL is where an uploaded team icon of that version is served (its size chosen with
+// &size=, as avatars).
+func TeamIconURL(version int64) string { return fmt.Sprintf("/api/team/icon?v=%d", version) }
+
+// HasUploadedIcon reports whether the team's icon is one an admin uploaded (its bytes are in the
+// store), not an outside URL.
+func (t TeamSettings) HasUploadedIcon() bool {
+	return t.IconVersion > 0 && t.IconURL == TeamIconURL(t.IconVersion)
 }
 
 // DefaultTeamSettings are a new server's settings.
@@ -209,6 +224,12 @@ type AdminStore interface {
 	// Team returns the team's settings, DefaultTeamSettings() until an admin changes them.
 	Team(ctx context.Context) (TeamSettings, error)
 	// SetTeam stores the team's settings (validated by the caller) and emits TEAM_UPDATED to
-	// everyone.
+	// everyone. Settings that no longer name the uploaded icon delete its bytes.
 	SetTeam(ctx context.Context, t TeamSettings) error
+	// SetTeamIcon stores an uploaded icon, one image per AvatarSizes (made by the caller), as
+	// the team's icon, and emits TEAM_UPDATED with its new IconURL.
+	SetTeamIcon(ctx context.Context, images [][]byte) (TeamSettings, error)
+	// TeamIcon returns the uploaded icon at size and its version (ENOTFOUND when there is none,
+	// EINVALID for a size not in AvatarSizes).
+	TeamIcon(ctx context.Context, size int) ([]byte, int64, error)
 }

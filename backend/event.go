@@ -18,11 +18,11 @@ const (
 	// EventChatMemberAdded and EventChatMemberRemoved say who joined or left a chat: {chatId,
 	// userId}, to the members after the change and the one added or removed. A chat stream of
 	// the removed member ends with EventChatMemberRemoved as its last frame.
-	EventChatMemberAdded    EventType = "CHAT_MEMBER_ADDED"
-	EventChatMemberRemoved  EventType = "CHAT_MEMBER_REMOVED"
+	EventChatMemberAdded   EventType = "CHAT_MEMBER_ADDED"
+	EventChatMemberRemoved EventType = "CHAT_MEMBER_REMOVED"
 	// EventChatHidden tells a user's devices that they hid a DM (leaving one hides it): {chatId}.
 	// Personal and durable; a new message in the DM shows it again.
-	EventChatHidden EventType = "CHAT_HIDDEN"
+	EventChatHidden         EventType = "CHAT_HIDDEN"
 	EventTaskCompleted      EventType = "TASK_COMPLETED"
 	EventAgentStatusChanged EventType = "AGENT_STATUS_CHANGED"
 	EventSystemNotification EventType = "SYSTEM_NOTIFICATION"

@@ -398,33 +398,115 @@ func (s *Store) UsePasswordReset(ctx context.Context, token, hash string) (strin
 }
 
 func (s *Store) Team(ctx context.Context) (backend.TeamSettings, error) {
-	team := backend.DefaultTeamSettings()
+	var team backend.TeamSettings
 	err := s.view(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketMeta).Get(keyTeam)
-		if v == nil {
-			return nil
-		}
-		if err := json.Unmarshal(v, &team); err != nil {
-			return fmt.Errorf("decode team settings: %w", err)
-		}
-		return nil
+		var err error
+		team, err = readTeam(tx)
+		return err
 	})
 	return team, err
 }
 
+// readTeam returns the stored team settings, backend.DefaultTeamSettings() before any.
+func readTeam(tx *bbolt.Tx) (backend.TeamSettings, error) {
+	team := backend.DefaultTeamSettings()
+	v := tx.Bucket(bucketMeta).Get(keyTeam)
+	if v == nil {
+		return team, nil
+	}
+	if err := json.Unmarshal(v, &team); err != nil {
+		return team, fmt.Errorf("decode team settings: %w", err)
+	}
+	return team, nil
+}
+
+// teamIconOwner is the avatars bucket's key prefix of the team's icon: no user id is this short.
+const teamIconOwner = "team"
+
 func (s *Store) SetTeam(ctx context.Context, team backend.TeamSettings) error {
 	return s.update(ctx, func(t *txn) error {
-		var everyone []string
-		err := t.Bucket(bucketUsers).ForEach(func(k, _ []byte) error {
-			everyone = append(everyone, string(k))
-			return nil
-		})
+		old, err := readTeam(t.Tx)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(t.Bucket(bucketMeta), string(keyTeam), team); err != nil {
+		if old.HasUploadedIcon() && team.IconURL != old.IconURL {
+			// The uploaded icon is no longer the team's: its bytes go, and no copy stays in the file.
+			if b := t.Bucket(bucketAvatars); b != nil {
+				for _, size := range backend.AvatarSizes {
+					if err := b.Delete(avatarKey(teamIconOwner, size)); err != nil {
+						return fmt.Errorf("delete team icon: %w", err)
+					}
+				}
+			}
+			t.scrub = true
+		}
+		return t.putTeam(team)
+	})
+}
+
+func (s *Store) SetTeamIcon(ctx context.Context, images [][]byte) (backend.TeamSettings, error) {
+	if len(images) != len(backend.AvatarSizes) {
+		return backend.TeamSettings{}, fmt.Errorf("set team icon: %d images for %d sizes", len(images), len(backend.AvatarSizes))
+	}
+	var team backend.TeamSettings
+	err := s.update(ctx, func(t *txn) error {
+		var err error
+		if team, err = readTeam(t.Tx); err != nil {
 			return err
 		}
-		return t.emit(&backend.Event{Type: backend.EventTeamUpdated, Team: &team, Personal: true, Recipients: everyone})
+		b, err := t.CreateBucketIfNotExists(bucketAvatars)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketAvatars, err)
+		}
+		for i, size := range backend.AvatarSizes {
+			if err := b.Put(avatarKey(teamIconOwner, size), images[i]); err != nil {
+				return fmt.Errorf("store team icon: %w", err)
+			}
+		}
+		t.scrub = team.HasUploadedIcon() // the replaced icon leaves no copy in the file
+		team.IconVersion = max(t.now.UnixMilli(), team.IconVersion+1)
+		team.IconURL = backend.TeamIconURL(team.IconVersion)
+		return t.putTeam(team)
 	})
+	return team, err
+}
+
+func (s *Store) TeamIcon(ctx context.Context, size int) ([]byte, int64, error) {
+	if !slices.Contains(backend.AvatarSizes, size) {
+		return nil, 0, backend.Errorf(backend.EINVALID, "size must be one of %v.", backend.AvatarSizes)
+	}
+	var img []byte
+	var version int64
+	err := s.view(func(tx *bbolt.Tx) error {
+		team, err := readTeam(tx)
+		if err != nil {
+			return err
+		}
+		var v []byte
+		if b := tx.Bucket(bucketAvatars); b != nil && team.HasUploadedIcon() {
+			v = b.Get(avatarKey(teamIconOwner, size))
+		}
+		if v == nil {
+			return backend.Errorf(backend.ENOTFOUND, "The team has no uploaded icon.")
+		}
+		img, version = slices.Clone(v), team.IconVersion
+		return nil
+	})
+	return img, version, err
+}
+
+// putTeam stores the team settings and emits TEAM_UPDATED to every account.
+func (t *txn) putTeam(team backend.TeamSettings) error {
+	var everyone []string
+	err := t.Bucket(bucketUsers).ForEach(func(k, _ []byte) error {
+		everyone = append(everyone, string(k))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := putJSON(t.Bucket(bucketMeta), string(keyTeam), team); err != nil {
+		return err
+	}
+	return t.emit(&backend.Event{Type: backend.EventTeamUpdated, Team: &team, Personal: true, Recipients: everyone})
 }

@@ -214,3 +214,32 @@ func TestAvatarBytesLeaveTheFile(t *testing.T) {
 		t.Fatal("the deleted avatar's bytes are still in the file")
 	}
 }
+
+// A replaced team icon, or one given up for an outside URL, leaves no copy in the file; the
+// version only grows.
+func TestTeamIconBytesLeaveTheFile(t *testing.T) {
+	e := newEnv(t)
+	e.admin("alice")
+	first := strings.Repeat("first-icon-", 100)
+	t1, err := e.s.SetTeamIcon(e.ctx, [][]byte{[]byte("small-" + first), []byte("big-" + first)})
+	wantNoError(t, err, "SetTeamIcon")
+	if !t1.HasUploadedIcon() || !fileHolds(t, e.path, first) {
+		t.Fatalf("after the upload: %+v, in the file %v", t1, fileHolds(t, e.path, first))
+	}
+	second := strings.Repeat("second-icon-", 100)
+	t2, err := e.s.SetTeamIcon(e.ctx, [][]byte{[]byte("small-" + second), []byte("big-" + second)})
+	wantNoError(t, err, "SetTeamIcon again")
+	if t2.IconVersion <= t1.IconVersion || fileHolds(t, e.path, first) {
+		t.Fatalf("versions %d then %d; the replaced icon in the file: %v", t1.IconVersion, t2.IconVersion, fileHolds(t, e.path, first))
+	}
+	if img, v, err := e.s.TeamIcon(e.ctx, 64); err != nil || string(img) != "small-"+second || v != t2.IconVersion {
+		t.Fatalf("TeamIcon: %q v%d %v", img, v, err)
+	}
+	t2.IconURL = "https://example.com/icon.png"
+	wantNoError(t, e.s.SetTeam(e.ctx, t2), "SetTeam")
+	if fileHolds(t, e.path, second) {
+		t.Fatal("the icon given up for a URL is still in the file")
+	}
+	_, _, err = e.s.TeamIcon(e.ctx, 64)
+	wantCode(t, err, backend.ENOTFOUND)
+}

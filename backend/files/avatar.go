@@ -33,7 +33,7 @@ func (p *Processor) MakeAvatar(ctx context.Context, in io.ReadSeeker, sizes []in
 	n, _ := io.ReadFull(in, head)
 	kind, ok := avatarTypes[http.DetectContentType(head[:n])]
 	if !ok {
-		return nil, backend.Errorf(backend.EUNSUPPORTED, "An avatar must be a PNG, JPEG or GIF image.")
+		return nil, backend.Errorf(backend.EUNSUPPORTED, "The picture must be a PNG, JPEG or GIF image.")
 	}
 	if _, err := in.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("avatar: %w", err)

@@ -45,6 +45,11 @@ func (h *Handler) adminRoutes(m *http.ServeMux) {
 
 	m.Handle("GET /api/team", h.authed(h.getTeam))
 	m.Handle("PATCH /api/team", h.authed(h.patchTeam))
+	if h.cfg.Avatars != nil {
+		m.Handle("PUT /api/team/icon", h.authed(h.putTeamIcon))
+	}
+	m.Handle("GET /api/team/icon", h.authed(h.getTeamIcon))
+	m.Handle("DELETE /api/team/icon", h.authed(h.deleteTeamIcon))
 
 	m.Handle("PATCH /api/bots/{botId}", h.authed(h.updateBot))
 	m.Handle("DELETE /api/bots/{botId}", h.authed(h.deleteBot))

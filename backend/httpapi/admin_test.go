@@ -1,7 +1,12 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -554,4 +559,50 @@ func TestAdminWritesAreLimited(t *testing.T) {
 		t.Fatalf("no Retry-After: %v", r.Header)
 	}
 	ts.must(t, 200, request{method: "GET", path: "/api/admin/users", token: alice.Token}) // reads are not limited
+}
+
+// An admin uploads the team's icon: everyone hears TEAM_UPDATED with its URL, anyone signed in
+// fetches it at both sizes (a square PNG), a member may not change it, and taking it away (or
+// giving an https URL instead) deletes it.
+func TestTeamIconUploadServeAndDelete(t *testing.T) {
+	ts := newTestServer(t, serverOptions{})
+	tm := ts.team(t)
+	carols := ts.openStream(t, "/api/stream", tm.carol.Token, "")
+	carols.next(t, wait)
+	png := encodePNG(t, avatarSource(300, 200))
+	ts.must(t, 403, request{method: "PUT", path: "/api/team/icon", token: tm.bob.Token, raw: png})
+	ts.must(t, 401, request{method: "PUT", path: "/api/team/icon", raw: png})
+	ts.must(t, 404, request{method: "GET", path: "/api/team/icon", token: tm.bob.Token})
+
+	r := ts.must(t, 200, request{method: "PUT", path: "/api/team/icon", token: tm.alice.Token, raw: png})
+	url := r.str("team", "iconUrl")
+	if !strings.HasPrefix(url, "/api/team/icon?v=") || r.str("team", "name") != "Herald" {
+		t.Fatalf("team after the upload: %s", r.Raw)
+	}
+	if ev := carols.nextOfType(t, "TEAM_UPDATED", wait); !strings.Contains(ev.Data(), `"iconUrl":"`+url+`"`) {
+		t.Fatalf("TEAM_UPDATED: %s", ev.Data())
+	}
+	for _, size := range []int{64, 256} {
+		resp := ts.do(t, request{method: "GET", path: url + "&size=" + strconv.Itoa(size), token: tm.carol.Token})
+		if resp.Status != 200 || resp.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+			t.Fatalf("size %d: %d %v", size, resp.Status, resp.Header)
+		}
+		img, _, err := image.Decode(bytes.NewReader(resp.Raw))
+		if err != nil || img.Bounds().Dx() != size || img.Bounds().Dy() != size {
+			t.Fatalf("size %d: %v %v", size, err, img.Bounds())
+		}
+	}
+	ts.must(t, 401, request{method: "GET", path: url})
+	ts.must(t, 415, request{method: "PUT", path: "/api/team/icon", token: tm.alice.Token, raw: []byte("not an image")})
+
+	// An outside URL instead: the uploaded icon is gone.
+	ts.must(t, 200, request{method: "PATCH", path: "/api/team", token: tm.alice.Token, body: map[string]string{"iconUrl": "https://example.com/icon.png"}})
+	ts.must(t, 404, request{method: "GET", path: url, token: tm.bob.Token})
+	// Uploaded again, then deleted: no icon at all.
+	ts.must(t, 200, request{method: "PUT", path: "/api/team/icon", token: tm.alice.Token, raw: png})
+	ts.must(t, 403, request{method: "DELETE", path: "/api/team/icon", token: tm.bob.Token})
+	if d := ts.must(t, 200, request{method: "DELETE", path: "/api/team/icon", token: tm.alice.Token}); d.str("team", "iconUrl") != "" {
+		t.Fatalf("after DELETE: %s", d.Raw)
+	}
+	ts.must(t, 404, request{method: "GET", path: "/api/team/icon", token: tm.bob.Token})
 }

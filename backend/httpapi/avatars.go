@@ -36,25 +36,7 @@ func (h *Handler) putAvatar(w http.ResponseWriter, r *http.Request, u *backend.U
 	if ok, wait := h.profileLimit.allow(u.ID); !ok {
 		return tooManyBecause(w, wait, "You are changing your profile too often")
 	}
-	tooLarge := backend.Errorf(backend.ETOOLARGE, "An avatar image is limited to %d MiB.", backend.MaxAvatarUpload>>20)
-	if r.ContentLength > backend.MaxAvatarUpload {
-		return tooLarge
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, backend.MaxAvatarUpload))
-	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return tooLarge
-		}
-		if err := asBodyTimeout(err); err != nil {
-			return err
-		}
-		return backend.Errorf(backend.EINVALID, "The upload broke off: %v.", err)
-	}
-	if len(body) == 0 {
-		return backend.Errorf(backend.EINVALID, "Send the image as the request body.")
-	}
-	images, err := h.cfg.Avatars.MakeAvatar(r.Context(), bytes.NewReader(body), backend.AvatarSizes)
+	images, err := h.squareImages(w, r)
 	if err != nil {
 		return err
 	}
@@ -64,6 +46,30 @@ func (h *Handler) putAvatar(w http.ResponseWriter, r *http.Request, u *backend.U
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": user})
 	return nil
+}
+
+// squareImages reads the request body, an image of at most backend.MaxAvatarUpload bytes, and
+// makes its centred square at each of backend.AvatarSizes (an avatar, a team icon).
+func (h *Handler) squareImages(w http.ResponseWriter, r *http.Request) ([][]byte, error) {
+	tooLarge := backend.Errorf(backend.ETOOLARGE, "The image is limited to %d MiB.", backend.MaxAvatarUpload>>20)
+	if r.ContentLength > backend.MaxAvatarUpload {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, backend.MaxAvatarUpload))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, tooLarge
+		}
+		if err := asBodyTimeout(err); err != nil {
+			return nil, err
+		}
+		return nil, backend.Errorf(backend.EINVALID, "The upload broke off: %v.", err)
+	}
+	if len(body) == 0 {
+		return nil, backend.Errorf(backend.EINVALID, "Send the image as the request body.")
+	}
+	return h.cfg.Avatars.MakeAvatar(r.Context(), bytes.NewReader(body), backend.AvatarSizes)
 }
 
 // deleteAvatar removes the caller's avatar: clients draw initials on avatarColor again.
@@ -92,28 +98,45 @@ func (h *Handler) getAvatar(w http.ResponseWriter, r *http.Request, _ *backend.U
 	if err := validID("userId", id); err != nil {
 		return err
 	}
-	size := backend.AvatarSizes[len(backend.AvatarSizes)-1]
-	if s := r.URL.Query().Get("size"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return backend.Errorf(backend.EINVALID, "size must be one of %v.", backend.AvatarSizes)
-		}
-		size = n
+	size, err := imageSize(r)
+	if err != nil {
+		return err
 	}
 	img, version, err := h.store.Avatar(r.Context(), id, size)
 	if err != nil {
 		return err
 	}
+	serveSquare(w, r, "avatar", img, version, size)
+	return nil
+}
+
+// imageSize reads ?size= (one of backend.AvatarSizes; the largest when absent).
+func imageSize(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("size")
+	if s == "" {
+		return backend.AvatarSizes[len(backend.AvatarSizes)-1], nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, backend.Errorf(backend.EINVALID, "size must be one of %v.", backend.AvatarSizes)
+	}
+	return n, nil
+}
+
+// serveSquare serves an image squareImages made (an avatar, the team icon) as the JPEG or PNG
+// it is (told by its first bytes, never by the uploader), with the headers of every stored
+// upload. Its ETag names the version and size; a request whose ?v= is the current version may
+// cache it for a year, since a new image gets a new URL.
+func serveSquare(w http.ResponseWriter, r *http.Request, name string, img []byte, version int64, size int) {
 	hdr := w.Header()
 	ctype, ext := "image/png", "png"
 	if bytes.HasPrefix(img, []byte{0xff, 0xd8, 0xff}) {
 		ctype, ext = "image/jpeg", "jpg"
 	}
-	storedHeaders(hdr, fmt.Sprintf("avatar-%d.%s", size, ext), "inline", ctype)
+	storedHeaders(hdr, fmt.Sprintf("%s-%d.%s", name, size, ext), "inline", ctype)
 	hdr.Set("ETag", fmt.Sprintf(`"%d-%d"`, version, size))
 	if r.URL.Query().Get("v") == strconv.FormatInt(version, 10) {
 		hdr.Set("Cache-Control", "private, max-age=31536000, immutable")
 	}
 	http.ServeContent(w, r, "", time.UnixMilli(version), bytes.NewReader(img))
-	return nil
 }
