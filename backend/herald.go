@@ -134,9 +134,16 @@ type ChatSummary struct {
 	Unread int `json:"unread"`
 	// LastReadID is the member's read marker, "" before they read anything.
 	LastReadID string `json:"lastReadId,omitempty"`
+	// Mentions counts the member's unread mentions in the chat (threads included), among their
+	// newest MentionScanLimit notifications.
+	Mentions int `json:"mentions"`
 	// Hidden marks a DM the member left (hid) until its next message; GET /api/chats omits it.
 	Hidden bool `json:"hidden,omitempty"`
 }
+
+// MentionScanLimit is how many of a member's newest notifications ChatSummary.Mentions looks
+// through: listing chats stays cheap for someone with a long history.
+const MentionScanLimit = 2000
 
 // MaxUnreadCount caps ChatSummary.Unread so listing chats stays cheap in very busy chats; clients
 // show it as "999+".

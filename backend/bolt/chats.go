@@ -131,6 +131,10 @@ func (s *Store) Chat(ctx context.Context, id string) (*backend.Chat, error) {
 func (s *Store) ChatsOf(ctx context.Context, userID string) ([]*backend.ChatSummary, error) {
 	var chats []*backend.ChatSummary
 	err := s.view(func(tx *bbolt.Tx) error {
+		mentions, err := unreadMentions(tx, userID)
+		if err != nil {
+			return err
+		}
 		prefix := []byte(userID)
 		c := tx.Bucket(bucketMembers).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -138,7 +142,7 @@ func (s *Store) ChatsOf(ctx context.Context, userID string) ([]*backend.ChatSumm
 			if err != nil {
 				return err
 			}
-			sum := &backend.ChatSummary{Chat: *chat}
+			sum := &backend.ChatSummary{Chat: *chat, Mentions: mentions[chat.ID]}
 			sum.LastReadID = string(tx.Bucket(bucketReads).Get(concat(userID, chat.ID)))
 			sum.Unread = countAfter(tx.Bucket(bucketTimeline).Cursor(), []byte(chat.ID), sum.LastReadID, backend.MaxUnreadCount)
 			sum.Hidden = tx.Bucket(bucketHidden).Get(concat(userID, chat.ID)) != nil
@@ -148,6 +152,36 @@ func (s *Store) ChatsOf(ctx context.Context, userID string) ([]*backend.ChatSumm
 	})
 	return chats, err
 }
+
+// unreadMentions counts userID's unread mention notifications by chat, among their newest
+// backend.MentionScanLimit notifications.
+func unreadMentions(tx *bbolt.Tx, userID string) (map[string]int, error) {
+	counts := map[string]int{}
+	prefix := []byte(userID)
+	c := tx.Bucket(bucketNotes).Cursor()
+	n := 0
+	for k, v := lastWithPrefix(c, prefix); k != nil && bytes.HasPrefix(k, prefix) && n < backend.MentionScanLimit; k, v = c.Prev() {
+		n++
+		// Cheap tests first: most entries are read, or not mentions.
+		if !bytes.Contains(v, unreadField) || !bytes.Contains(v, mentionField) {
+			continue
+		}
+		var note struct {
+			Type   backend.NotificationKind `json:"type"`
+			ChatID string                   `json:"chatId"`
+			Read   bool                     `json:"read"`
+		}
+		if err := json.Unmarshal(v, &note); err != nil {
+			return nil, fmt.Errorf("decode notification %s: %w", k, err)
+		}
+		if note.Type == backend.KindMention && !note.Read && note.ChatID != "" {
+			counts[note.ChatID]++
+		}
+	}
+	return counts, nil
+}
+
+var mentionField = []byte(`"type":"mention"`)
 
 // countAfter counts keys prefix+id with id > after, up to limit.
 func countAfter(c *bbolt.Cursor, prefix []byte, after string, limit int) int {

@@ -409,3 +409,36 @@ func TestLastMessageIDStaysWithinItsChat(t *testing.T) {
 		t.Errorf("LastMessageID of the last chat = %q, want %q", got, l3.ID)
 	}
 }
+
+// A chat summary counts the member's unread mentions there; reading the chat clears its count
+// and leaves the other chat's.
+func TestChatsOfCountsUnreadMentions(t *testing.T) {
+	e := newEnv(t)
+	us := e.users(2)
+	alice, bob := us[0], us[1]
+	a := e.chat("alpha", alice, bob)
+	b := e.chat("beta", alice, bob)
+	e.post(a, alice, "@u1 look")
+	e.post(a, alice, "no mention here")
+	last := e.post(a, alice, "@u1 again")
+	e.post(b, alice, "@u1 over here")
+	counts := func() map[string]int {
+		sums, err := e.s.ChatsOf(e.ctx, bob.ID)
+		wantNoError(t, err, "ChatsOf")
+		out := map[string]int{}
+		for _, s := range sums {
+			out[s.Name] = s.Mentions
+		}
+		return out
+	}
+	if got := counts(); got["alpha"] != 2 || got["beta"] != 1 {
+		t.Fatalf("mentions before reading: %v", got)
+	}
+	wantNoError(t, e.s.MarkRead(e.ctx, bob.ID, a.ID, last.ID), "MarkRead")
+	if got := counts(); got["alpha"] != 0 || got["beta"] != 1 {
+		t.Fatalf("mentions after reading alpha: %v", got)
+	}
+	if sums, _ := e.s.ChatsOf(e.ctx, alice.ID); sums[0].Mentions != 0 || sums[1].Mentions != 0 {
+		t.Fatalf("alice has mentions: %+v", sums)
+	}
+}
