@@ -43,6 +43,10 @@ function serviceWorkerManifest(): Plugin {
       if (!code.includes('__HERALD_BUILD_FILES__') || !code.includes('__HERALD_BUILD_VERSION__')) {
         throw new Error('sw.js lacks the placeholders for its file list and version')
       }
+      // A classic worker script cannot import: a module the page imports too was split out.
+      if (/(^|[;}\s])import(\s*[{*"']|\s+\w)/.test(code)) {
+        throw new Error('sw.js imports a chunk: the page and the worker must not share a module (see src/sw/register.ts)')
+      }
       writeFileSync(
         path,
         code

@@ -39,17 +39,25 @@ describe('registerServiceWorker', () => {
     savedCopy.clear()
   })
 
-  it('asks for the start-up data again when it first takes control of a running page', () => {
+  it('asks for the start-up data again when it first takes control of a running page', async () => {
     const { container, takeControl } = fakeContainer(null)
-    const get = vi.fn(() => Promise.resolve())
+    const get = vi.fn<(url: string) => Promise<{ ok: boolean }>>(() => Promise.resolve({ ok: true }))
     registerServiceWorker({ container, desktop: false, production: true, fetch: get })
     expect(get).not.toHaveBeenCalled()
     takeControl()
     takeControl() // a later update of the worker: once is enough
-    expect(get.mock.calls).toEqual([['/api/me'], ['/api/chats'], ['/api/users']])
+    await vi.waitFor(() => expect(get.mock.calls).toEqual([['/api/me'], ['/api/chats'], ['/api/users']]))
+
+    const signedOut = fakeContainer(null)
+    const unauthorized = vi.fn<(url: string) => Promise<{ ok: boolean }>>(() => Promise.resolve({ ok: false }))
+    registerServiceWorker({ container: signedOut.container, desktop: false, production: true, fetch: unauthorized })
+    signedOut.takeControl()
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(unauthorized.mock.calls).toEqual([['/api/me']]) // nobody signed in: nothing to save
 
     const controlled = fakeContainer({})
-    const none = vi.fn(() => Promise.resolve())
+    const none = vi.fn(() => Promise.resolve({ ok: true }))
     registerServiceWorker({ container: controlled.container, desktop: false, production: true, fetch: none })
     controlled.takeControl()
     expect(none).not.toHaveBeenCalled() // the worker saw this page's start-up

@@ -1,6 +1,13 @@
 // The page's side of the service worker (sw.ts): registering it where it can run, and hearing
 // when something shown came from its saved copies rather than from the server.
-import { SAVED_COPY_MESSAGE, type SavedCopyMessage } from './policy'
+import type { SavedCopyMessage } from './policy'
+
+/**
+ * policy.ts's SAVED_COPY_MESSAGE. Not imported: a value the page shared with the worker would go
+ * to a chunk of its own, which a classic worker script cannot import. The type makes tsc check
+ * that both say the same.
+ */
+const SAVED_COPY_MESSAGE: SavedCopyMessage['type'] = 'herald-saved-copy'
 
 /** The part of navigator.serviceWorker used. */
 export interface ServiceWorkerContainerLike {
@@ -27,7 +34,7 @@ export interface RegisterOptions {
   /** Default: import.meta.env.PROD (Vite's dev server builds no /sw.js). */
   production?: boolean
   /** Default: the page's fetch. */
-  fetch?: (url: string) => Promise<unknown>
+  fetch?: (url: string) => Promise<{ ok: boolean }>
   /** Where to report a failed registration; default console.warn. */
   warn?: (message: string, err: unknown) => void
 }
@@ -53,7 +60,14 @@ export function registerServiceWorker(options: RegisterOptions): boolean {
     container.addEventListener('controllerchange', () => {
       if (warmed) return
       warmed = true
-      for (const url of START_REQUESTS) get(url).catch(() => undefined)
+      // Who is signed in first: nobody (401), nothing to save.
+      const [me, ...rest] = START_REQUESTS
+      if (me === undefined) return
+      get(me)
+        .then((response) => {
+          if (response.ok) for (const url of rest) get(url).catch(() => undefined)
+        })
+        .catch(() => undefined)
     })
   }
   const warn = options.warn ?? ((message, err) => console.warn(message, err))
