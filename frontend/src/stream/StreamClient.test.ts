@@ -200,8 +200,8 @@ describe('StreamClient', () => {
       expect(client.info().state).toBe('polling')
       expect(api.listChats).toHaveBeenCalledTimes(1)
       expect(api.listMessages.mock.calls).toEqual([
-        ['c1', { after: 'E30', limit: 200 }],
-        ['c2', { after: 'E30', limit: 200 }],
+        ['c1', { after: 'E30', limit: 200, fresh: true }],
+        ['c2', { after: 'E30', limit: 200, fresh: true }],
       ])
       expect(ids()).toEqual(['E30', 'E40', 'E50']) // id order across chats
     })
@@ -214,7 +214,7 @@ describe('StreamClient', () => {
       await vi.advanceTimersByTimeAsync(POLL)
 
       expect(api.listChats).toHaveBeenCalledTimes(2)
-      expect(api.listMessages.mock.calls).toEqual([['c2', { after: 'E40', limit: 200 }]])
+      expect(api.listMessages.mock.calls).toEqual([['c2', { after: 'E40', limit: 200, fresh: true }]])
       expect(ids()).toEqual(['E30', 'E40', 'E50', 'E60'])
       expect(events.at(-1)).toEqual(newMessage(message('E60', 'c2')))
       expect(client.info().state).toBe('polling')
@@ -263,8 +263,8 @@ describe('StreamClient', () => {
       await vi.advanceTimersByTimeAsync(POLL)
 
       expect(api.listMessages.mock.calls).toEqual([
-        ['c1', { after: 'E10', limit: 200 }],
-        ['c2', { after: '00000000000000000000000000', limit: 200 }],
+        ['c1', { after: 'E10', limit: 200, fresh: true }],
+        ['c2', { after: '00000000000000000000000000', limit: 200, fresh: true }],
       ])
       expect(ids()).toEqual(['E20', 'E30'])
       expect(localResyncs).toHaveLength(1) // the baselines are known now: once is enough
@@ -297,8 +297,8 @@ describe('StreamClient', () => {
       await settle()
 
       expect(api.listMessages.mock.calls).toEqual([
-        ['c1', { after: 'E000', limit: 200 }],
-        ['c1', { after: 'E200', limit: 200 }],
+        ['c1', { after: 'E000', limit: 200, fresh: true }],
+        ['c1', { after: 'E200', limit: 200, fresh: true }],
       ])
       expect(ids()).toEqual(['E000', ...burst.map((m) => m.id)])
     })

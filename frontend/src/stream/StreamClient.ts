@@ -421,7 +421,8 @@ export class StreamClient implements ResumableStream {
    * have come after they loaded over REST.
    */
   private async fetchNewMessages(epoch: number): Promise<Message[]> {
-    const chats = await this.api.listChats()
+    // fresh: a copy the offline shell saved would make a dead server look reachable.
+    const chats = await this.api.listChats({ fresh: true })
     if (epoch !== this.pollEpoch) return []
     const newBaselines = this.lastSseId === undefined && chats.some((chat) => !this.newestInChat.has(chat.id))
     const baselines = chats.map((chat) => ({ chat, after: this.pollBaseline(chat) }))
@@ -432,7 +433,7 @@ export class StreamClient implements ResumableStream {
       // The chat list says which chats have news: the others cost no request.
       if (chat.lastMessageId === undefined || chat.lastMessageId <= after) continue
       for (;;) {
-        const page = await this.api.listMessages(chat.id, { after, limit: POLL_PAGE_LIMIT })
+        const page = await this.api.listMessages(chat.id, { after, limit: POLL_PAGE_LIMIT, fresh: true })
         fresh.push(...page.messages)
         const last = page.messages.at(-1)
         if (!page.hasMore || last === undefined) break

@@ -52,6 +52,13 @@ describe('routeOf', () => {
     expect(kind(method, path, mode)).toBe(want)
   })
 
+  it('never answers a no-store request (a probe of the server) with a saved copy', () => {
+    for (const path of ['/api/chats', '/api/chats/01JD/messages?after=01JE', '/api/me', '/api/server']) {
+      expect(routeOf({ method: 'GET', url: ORIGIN + path, mode: 'cors', cache: 'no-store' }, ORIGIN, SHELL).kind).toBe('pass')
+    }
+    expect(routeOf({ method: 'GET', url: ORIGIN + '/api/chats', mode: 'cors', cache: 'default' }, ORIGIN, SHELL).kind).toBe('user-data')
+  })
+
   it('leaves other origins alone', () => {
     expect(kind('GET', '/api/chats', 'cors', 'https://elsewhere.example')).toBe('pass')
     expect(kind('GET', '/', 'navigate', 'https://elsewhere.example')).toBe('pass')

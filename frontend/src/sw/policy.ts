@@ -10,8 +10,9 @@
 //   identity (GET /api/me), the chat list, the directory and the pages of messages of the chats
 //   they opened, in a cache of their own (herald-data-v1-<user id>); GET /api/server (public)
 //   too, to know the keepalive interval before anyone signs in. Network first: a copy is served
-//   only when the network fails (or a proxy answers 502–504), marked with CACHED_AT_HEADER. Every
-//   other request (the event stream, search, files, anything not a GET) is left to the browser.
+//   only when the network fails (or a proxy answers 502–504), marked with CACHED_AT_HEADER. A
+//   request with cache: 'no-store' (the stream's polls, which probe whether the server can be
+//   reached) is never answered with a copy. Every other request (the event stream, search, files, anything not a GET) is left to the browser.
 // - Sign-out (POST /api/auth/logout answered 2xx), a session that ended (401), or another user
 //   signing in deletes the user's cache.
 
@@ -52,6 +53,8 @@ export interface RequestLike {
   method: string
   url: string
   mode: string
+  /** 'no-store' (ApiClient's fresh requests): from the network only, never a saved copy. */
+  cache?: string
 }
 
 const MESSAGES_PATH = /^\/api\/chats\/[^/]+\/messages$/
@@ -71,6 +74,7 @@ export function routeOf(request: RequestLike, origin: string, shellFiles: Readon
   }
   if (request.method !== 'GET') return { kind: 'pass' }
   if (path.startsWith('/api/')) {
+    if (request.cache === 'no-store') return { kind: 'pass' }
     if (path === '/api/server') return { kind: 'server-info' }
     if (path === '/api/me') return { kind: 'me' }
     if (path === '/api/chats' || path === '/api/users' || MESSAGES_PATH.test(path)) return { kind: 'user-data' }
