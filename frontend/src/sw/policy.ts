@@ -1,8 +1,9 @@
 // What Herald's service worker (sw.ts) does with a request, as plain functions that tests can
 // call without a worker. The rules:
 //
-// - Navigations: network first (a new build's page when online), the cached shell when the
-//   network fails, so that a reload while offline shows Herald, not the browser's error page.
+// - Navigations: network first (a new build's page when online), the build's own index.html
+//   (precached) when the network fails, so that a reload while offline shows Herald, not the
+//   browser's error page.
 // - The build's own files (hashed assets under /assets/, icons): cache first; they never change
 //   under one name, and the shell cache is named by the build, so a new build gets a new cache and
 //   the old ones are deleted when its worker activates.

@@ -80,15 +80,14 @@ self.addEventListener('fetch', (event) => {
   }
 })
 
-/** The page from the network (kept as the shell for later), or the shell when that fails. */
+/**
+ * The page from the network, or this build's index.html when that fails (the server answers every
+ * route with it). The network's page is not stored: after a server update it names the new
+ * build's assets, which only the new worker's shell cache holds.
+ */
 async function navigate(request: Request): Promise<Response> {
   try {
-    const response = await fetch(request)
-    if (response.ok && (response.headers.get('Content-Type') ?? '').startsWith('text/html')) {
-      const cache = await caches.open(SHELL_CACHE)
-      await cache.put(SHELL_KEY, response.clone())
-    }
-    return response
+    return await fetch(request)
   } catch (err) {
     const shell = await caches.match(SHELL_KEY, { cacheName: SHELL_CACHE })
     if (shell) return shell
