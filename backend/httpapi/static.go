@@ -11,6 +11,9 @@ import (
 
 // webClient serves the built single-page app: files as they are (hashed assets cached for a
 // year), and index.html for every other path so that client-side routes like /join/{code} load.
+// The service worker (/sw.js, which caches the app shell for offline use) is revalidated on every
+// fetch, so that a new build's worker replaces the old one at the next page load; its scope is
+// the whole origin, which its place at the root allows without a Service-Worker-Allowed header.
 func (h *Handler) webClient() http.Handler {
 	dist := h.cfg.WebClient
 	var index []byte
@@ -35,8 +38,11 @@ func (h *Handler) webClient() http.Handler {
 		if name != "" && name != "index.html" && dist != nil {
 			if st, err := fs.Stat(dist, name); err == nil && !st.IsDir() {
 				w.Header().Set("X-Content-Type-Options", "nosniff")
-				if strings.HasPrefix(name, "assets/") {
+				switch {
+				case strings.HasPrefix(name, "assets/"):
 					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+				case name == serviceWorkerName:
+					w.Header().Set("Cache-Control", "no-cache")
 				}
 				files.ServeHTTP(w, r)
 				return
@@ -47,6 +53,9 @@ func (h *Handler) webClient() http.Handler {
 		http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(index))
 	})
 }
+
+// serviceWorkerName is the web client's service worker, at the root of its build.
+const serviceWorkerName = "sw.js"
 
 type emptyFS struct{}
 

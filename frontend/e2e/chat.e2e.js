@@ -116,7 +116,7 @@ describe('web client end to end', () => {
       assert.ok(goneAt - stoppedAt <= 8_000, `expired too late: ${goneAt - stoppedAt} ms after typing stopped`)
     }))
 
-  test('after a server crash the client shows Reconnecting…, then Live, and misses nothing', { timeout: 90_000 }, (t) =>
+  test('after a server crash the client shows Reconnecting… (never Polling), then Live, and misses nothing', { timeout: 90_000 }, (t) =>
     withScene(browser, 'restart', ['alice', 'bob'], async ({ server, team: { alice, bob }, signedIn }) => {
       const chat = await alice.api.createChat('Ops', [bob.user.id])
       const n = nonce()
@@ -128,10 +128,13 @@ describe('web client end to end', () => {
       assert.equal(await waitInLog(a, earlier), 1)
 
       const states = await recordConnectionStates(a)
+      // After 3 refused connects the client polls GET /api/chats; that fails too while the
+      // server is down, so the indicator must stay at Reconnecting…: Polling would claim REST works.
+      const polled = a.waitForRequest((r) => r.method() === 'GET' && new URL(r.url()).pathname === '/api/chats', {
+        timeout: 30_000,
+      })
       await server.kill()
-      await connectionStatus(a)
-        .filter({ hasText: /Reconnecting…|Polling/ })
-        .waitFor({ timeout: 15_000 })
+      await waitForConnection(a, 'Reconnecting…')
       await screenshot(a, '04-reconnecting')
       const firstChange = states.find((s) => s.state !== 'Live')
       assert.equal(
@@ -139,7 +142,13 @@ describe('web client end to end', () => {
         'Reconnecting…',
         `first state after the crash; seen: ${states.map((s) => s.state).join(' → ')}`,
       )
+      await polled
+      await a.waitForTimeout(6_000) // a second poll (every 5 s) fails as well
+      assert.match((await connectionStatus(a).textContent()) ?? '', /Reconnecting…/, 'while the server is down')
 
+      const restartAt = Date.now()
+      const whileDown = states.filter((s) => s.at < restartAt).map((s) => s.state)
+      assert.ok(!whileDown.includes('Polling'), `never Polling while the server is down; seen: ${whileDown.join(' → ')}`)
       await server.restart()
       // Posted at once, while alice's client is still waiting out its backoff.
       const missed = [1, 2, 3].map((i) => `Missed while the server was down ${i} [${n} gap${i}]`)
@@ -152,6 +161,7 @@ describe('web client end to end', () => {
       )
 
       await waitForConnection(a, 'Live', 30_000)
+      t.diagnostic(`states: ${states.map((s) => s.state).join(' → ')}`)
       for (const text of missed) await waitInLog(a, text)
       // The stream is ordered: once a message posted now arrives, any replayed copy of an older
       // one would have arrived before it.

@@ -173,8 +173,15 @@ describe('messages end to end', () => {
       await assertAccessible(b, 'search')
       await searchBox(b).press('Escape')
 
+      // Escape closes the dialog and gives focus back to the menu button it was opened from.
+      const moreActions = messageRow(a, secret).getByRole('button', { name: 'More actions for message from alice', exact: true })
       await chooseAction(a, messageRow(a, secret), 'alice', 'Delete…')
       const dialog = a.getByRole('dialog', { name: 'Delete message?' })
+      await dialog.waitFor()
+      await a.keyboard.press('Escape')
+      await dialog.waitFor({ state: 'detached' })
+      assert.ok(await moreActions.evaluate((el) => el === document.activeElement), 'Escape puts focus back on More actions')
+      await chooseAction(a, messageRow(a, secret), 'alice', 'Delete…')
       await dialog.waitFor()
       await screenshot(a, '23-delete-confirm')
       await dialog.getByRole('button', { name: 'Delete', exact: true }).click()
@@ -489,6 +496,9 @@ describe('messages end to end', () => {
       const list = a.getByRole('list', { name: 'Pinned messages' })
       await list.getByText(wifi).waitFor()
       await screenshot(a, '35-pinned-list')
+      await a.getByRole('dialog', { name: 'Pinned messages' }).getByRole('button', { name: 'Close', exact: true }).click()
+      await list.waitFor({ state: 'detached' })
+      assert.ok(await pinsButton.evaluate((el) => el === document.activeElement), 'Close puts focus back on the Pinned button')
       const pins = /** @type {{ messages: import('../src/api/types').Message[] }} */ (
         await bob.api.request('GET', `/api/chats/${chat.id}/pins`)
       )

@@ -8,6 +8,7 @@ import { startFocusReporter } from './desktop/focusReporter'
 import './index.css'
 import { connectWith } from './session'
 import { broadcastSessionChannel } from './sessionChannel'
+import { registerServiceWorker } from './sw/register'
 
 const root = document.getElementById('root')
 if (!root) {
@@ -15,6 +16,9 @@ if (!root) {
 }
 
 const api = new ApiClient()
+
+// The offline shell: a reload without network shows Herald with the last viewed chats.
+registerServiceWorker({ desktop: isDesktopApp() })
 
 // In the desktop app: the app raises native notifications only while its window is not focused.
 // The reporter starts once the first screen is up (DesktopGate's onShown).

@@ -24,6 +24,24 @@ function stubFetch(response: Response) {
 }
 
 describe('ApiClient', () => {
+  it('asks the network only (no-store) for fresh chat lists and message pages', async () => {
+    const fetchMock = vi.fn<typeof fetch>(() => Promise.resolve(jsonResponse(200, { chats: [], messages: [], hasMore: false })))
+    vi.stubGlobal('fetch', fetchMock)
+    const api = new ApiClient()
+
+    await api.listChats({ fresh: true })
+    await api.listMessages('c1', { after: 'E1', limit: 200, fresh: true })
+    await api.listChats()
+    await api.listMessages('c1', { limit: 50 })
+
+    expect(fetchMock.mock.calls.map(([url, init]) => [url, init?.cache])).toEqual([
+      ['/api/chats', 'no-store'],
+      ['/api/chats/c1/messages?after=E1&limit=200', 'no-store'],
+      ['/api/chats', undefined],
+      ['/api/chats/c1/messages?limit=50', undefined],
+    ])
+  })
+
   it('posts credentials as JSON and returns the session', async () => {
     const fetchMock = stubFetch(jsonResponse(200, { user: ada, token: 't0k3n' }))
 

@@ -43,6 +43,17 @@ export interface MessagePageParams {
    * only in its thread the page is centred on its parent. Not with after or before. */
   around?: string
   limit?: number
+  /** From the server only, never a copy the service worker saved (see FreshOption). */
+  fresh?: boolean
+}
+
+/**
+ * fresh: the answer must come from the server. Without it, while the network is down the
+ * offline shell's service worker may answer with a saved copy (src/sw/policy.ts); a caller that
+ * asks in order to learn whether the server is reachable (the stream's polls) must not get one.
+ */
+export interface FreshOption {
+  fresh?: boolean
 }
 
 export interface MessagePage {
@@ -213,8 +224,8 @@ export class ApiClient {
     return users
   }
 
-  async listChats(): Promise<Chat[]> {
-    const { chats } = await this.request<{ chats: Chat[] }>('GET', '/api/chats')
+  async listChats({ fresh }: FreshOption = {}): Promise<Chat[]> {
+    const { chats } = await this.request<{ chats: Chat[] }>('GET', '/api/chats', undefined, { fresh })
     return chats
   }
 
@@ -238,7 +249,9 @@ export class ApiClient {
   /** A page of the chat's history (top-level messages, tombstones, replies also sent to the
    * chat), oldest first. */
   listMessages(chatId: string, params: MessagePageParams = {}): Promise<MessagePage> {
-    return this.request<MessagePage>('GET', `${chatPath(chatId)}/messages${pageQuery(params)}`)
+    return this.request<MessagePage>('GET', `${chatPath(chatId)}/messages${pageQuery(params)}`, undefined, {
+      fresh: params.fresh,
+    })
   }
 
   /** A page of a thread's replies, oldest first, paged like history (404 for an unknown parent). */
@@ -378,15 +391,15 @@ export class ApiClient {
     return task
   }
 
-  private async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body)
+  private async request<T>(method: Method, path: string, body?: unknown, options: FreshOption = {}): Promise<T> {
+    const response = await this.send(method, path, body, options)
     return (await response.json()) as T
   }
 
   /** Sends one request and returns its response if it succeeded, else throws ApiRequestError.
    * A request unanswered after REQUEST_TIMEOUT_MS fails with a TimeoutError DOMException, like a
    * network failure, so that a hung connection cannot hold up the outbox forever. */
-  private async send(method: Method, path: string, body?: unknown): Promise<Response> {
+  private async send(method: Method, path: string, body?: unknown, { fresh }: FreshOption = {}): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' }
     const init: RequestInit = {
       method,
@@ -394,6 +407,8 @@ export class ApiClient {
       credentials: 'same-origin',
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     }
+    // The service worker (and the HTTP cache) answer a no-store request from the network only.
+    if (fresh) init.cache = 'no-store'
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(body)

@@ -1,6 +1,7 @@
 import { act, render, screen } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionState } from '../stream/types'
+import { SavedCopy } from '../sw/register'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { FakeEventStream } from './testFakes'
 
@@ -56,5 +57,22 @@ describe('ConnectionIndicator', () => {
     )
     act(() => stream.setInfo({ reconnects: 1 }))
     expect(screen.getByRole('status').getAttribute('title')).toContain('· 1 reconnect ·')
+  })
+
+  it('says a saved copy may be out of date while not live, and forgets it once live', () => {
+    const stream = new FakeEventStream()
+    stream.setInfo({ state: 'offline' })
+    const saved = new SavedCopy()
+    render(<ConnectionIndicator stream={stream} saved={saved} />)
+    expect(screen.queryByText(/Saved copy/)).toBeNull()
+
+    act(() => saved.report(new Date(2025, 0, 2, 9, 30).getTime()))
+    const note = screen.getByText('Saved copy, may be out of date')
+    expect(note.title).toMatch(/saved at .*9:30.*may have changed/)
+    expect(screen.getByRole('status').textContent).toBe('Offline') // the region says only the state
+
+    act(() => stream.setInfo({ state: 'live' }))
+    expect(screen.queryByText(/Saved copy/)).toBeNull()
+    expect(saved.get()).toBeNull()
   })
 })

@@ -1,5 +1,6 @@
-import { useId } from 'react'
+import { useEffect, useId, useSyncExternalStore } from 'react'
 import { useConnection } from '../hooks/useConnection'
+import { savedCopy as defaultSavedCopy, type SavedCopy } from '../sw/register'
 import type { ConnectionInfo, ConnectionState, EventStream } from '../stream/types'
 
 export const connectionLabels: Record<ConnectionState, string> = {
@@ -26,11 +27,19 @@ export function describeConnection({ lastEventAt, reconnects, latencyMs }: Conne
  * The details are its title (a mouse tooltip) and its accessible description; it is focusable
  * so keyboard users reach them too. The description lives outside the status region, so the
  * region's text is exactly the state's word.
+ *
+ * While not live, if the service worker answered with its saved copies (a reload while offline),
+ * a note beside it says that what is shown may be out of date; going live again clears it.
  */
-export function ConnectionIndicator({ stream }: { stream: EventStream }) {
+export function ConnectionIndicator({ stream, saved = defaultSavedCopy }: { stream: EventStream; saved?: SavedCopy }) {
   const info = useConnection(stream)
+  const savedAt = useSyncExternalStore(saved.subscribe, saved.get)
   const details = describeConnection(info)
   const detailsId = useId()
+  const live = info.state === 'live'
+  useEffect(() => {
+    if (live) saved.clear()
+  }, [live, saved])
   return (
     <>
       <div
@@ -46,6 +55,15 @@ export function ConnectionIndicator({ stream }: { stream: EventStream }) {
       <span id={detailsId} hidden>
         {details}
       </span>
+      {!live && savedAt !== null && (
+        <span className="saved-copy" title={describeSavedCopy(savedAt)}>
+          Saved copy, may be out of date
+        </span>
+      )}
     </>
   )
+}
+
+export function describeSavedCopy(savedAt: number): string {
+  return `Shown from what this device saved at ${new Date(savedAt).toLocaleTimeString()}; messages may have changed since`
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ApiClient } from '../api/client'
+import { ApiClient, ApiRequestError } from '../api/client'
 import type { Event as ServerEvent } from '../api/types'
-import { RecentIds, StreamClient, type StreamClientOptions } from './StreamClient'
+import { RecentIds, StreamClient, unreachable, type StreamClientOptions } from './StreamClient'
 import { FakeApi, FakeEventSources, isLocalResync, message, newMessage, typing } from './testing'
 import type { ConnectionInfo } from './types'
 
@@ -200,8 +200,8 @@ describe('StreamClient', () => {
       expect(client.info().state).toBe('polling')
       expect(api.listChats).toHaveBeenCalledTimes(1)
       expect(api.listMessages.mock.calls).toEqual([
-        ['c1', { after: 'E30', limit: 200 }],
-        ['c2', { after: 'E30', limit: 200 }],
+        ['c1', { after: 'E30', limit: 200, fresh: true }],
+        ['c2', { after: 'E30', limit: 200, fresh: true }],
       ])
       expect(ids()).toEqual(['E30', 'E40', 'E50']) // id order across chats
     })
@@ -214,7 +214,7 @@ describe('StreamClient', () => {
       await vi.advanceTimersByTimeAsync(POLL)
 
       expect(api.listChats).toHaveBeenCalledTimes(2)
-      expect(api.listMessages.mock.calls).toEqual([['c2', { after: 'E40', limit: 200 }]])
+      expect(api.listMessages.mock.calls).toEqual([['c2', { after: 'E40', limit: 200, fresh: true }]])
       expect(ids()).toEqual(['E30', 'E40', 'E50', 'E60'])
       expect(events.at(-1)).toEqual(newMessage(message('E60', 'c2')))
       expect(client.info().state).toBe('polling')
@@ -263,8 +263,8 @@ describe('StreamClient', () => {
       await vi.advanceTimersByTimeAsync(POLL)
 
       expect(api.listMessages.mock.calls).toEqual([
-        ['c1', { after: 'E10', limit: 200 }],
-        ['c2', { after: '00000000000000000000000000', limit: 200 }],
+        ['c1', { after: 'E10', limit: 200, fresh: true }],
+        ['c2', { after: '00000000000000000000000000', limit: 200, fresh: true }],
       ])
       expect(ids()).toEqual(['E20', 'E30'])
       expect(localResyncs).toHaveLength(1) // the baselines are known now: once is enough
@@ -297,8 +297,8 @@ describe('StreamClient', () => {
       await settle()
 
       expect(api.listMessages.mock.calls).toEqual([
-        ['c1', { after: 'E000', limit: 200 }],
-        ['c1', { after: 'E200', limit: 200 }],
+        ['c1', { after: 'E000', limit: 200, fresh: true }],
+        ['c1', { after: 'E200', limit: 200, fresh: true }],
       ])
       expect(ids()).toEqual(['E000', ...burst.map((m) => m.id)])
     })
@@ -340,6 +340,128 @@ describe('StreamClient', () => {
       await vi.advanceTimersByTimeAsync(POLL)
       expect(client.info().state).toBe('polling')
       expect(ids()).toEqual(['E30', 'E40', 'E50', 'E60'])
+    })
+  })
+
+  describe('honest state: polling only while REST is answered', () => {
+    const NETWORK_ERROR = new TypeError('Failed to fetch')
+
+    /**
+     * A live stream that drops and whose next 3 connects fail at once (connection refused), while
+     * REST fails with `error` (undefined: REST works). Returns when the first poll has answered.
+     */
+    async function streamDownAfterLive(error: Error | undefined) {
+      const s = setup()
+      s.client.start()
+      s.sources.latest().open()
+      s.api.failWith = error
+      s.sources.latest().fail()
+      for (let i = 0; i < 3; i++) {
+        await vi.advanceTimersToNextTimerAsync()
+        s.sources.latest().fail()
+      }
+      await settle()
+      expect(s.api.listChats).toHaveBeenCalledTimes(1)
+      return s
+    }
+
+    /** Fails the current EventSource, if one is connecting (a dead server refuses at once). */
+    function refuse(sources: FakeEventSources) {
+      const latest = sources.latest()
+      if (!latest.closed) latest.fail()
+    }
+
+    it('stays Reconnecting…, never Polling, while the server is down and REST fails too', async () => {
+      const { client, sources, api, infos } = await streamDownAfterLive(NETWORK_ERROR)
+      expect(client.info().state).toBe('reconnecting')
+
+      // Two minutes of failed polls and refused connects.
+      for (let t = 0; t < 120_000; t += 500) {
+        await vi.advanceTimersByTimeAsync(500)
+        refuse(sources)
+      }
+      expect(api.listChats.mock.calls.length).toBeGreaterThan(10) // the polls go on, as probes
+      expect(client.info().state).toBe('reconnecting')
+      expect(infos.map((i) => i.state)).not.toContain('polling')
+    })
+
+    const outcomes: [string, 'reconnecting' | 'polling', Error | undefined][] = [
+      ['a network error', 'reconnecting', NETWORK_ERROR],
+      ['a timeout', 'reconnecting', new DOMException('signal timed out', 'TimeoutError')],
+      ['502 from a proxy', 'reconnecting', new ApiRequestError(502, 'bad_gateway', 'Bad gateway')],
+      ['503', 'reconnecting', new ApiRequestError(503, 'unavailable', 'Unavailable')],
+      ['429 (the server answers)', 'polling', new ApiRequestError(429, 'rate_limited', 'Slow down')],
+      ['messages (REST works)', 'polling', undefined],
+    ]
+    it.each(outcomes)('after 3 failed connects, a poll answered with %s means %s', async (_, state, error) => {
+      const { client } = await streamDownAfterLive(error)
+      expect(client.info().state).toBe(state)
+      if (error !== undefined) expect(unreachable(error)).toBe(state === 'reconnecting')
+    })
+
+    it('says Reconnecting… until the first poll answers, then Polling while the stream cannot be held', async () => {
+      // A proxy that buffers SSE: connects never open (nothing arrives), REST answers.
+      let answer: () => void = () => undefined
+      const api = new FakeApi('c1')
+      const { client, sources, infos } = setup({ keepaliveMs: 1_000 }, api)
+      const gate = new Promise<void>((resolve) => (answer = resolve))
+      const listChats = api.listChats.getMockImplementation()
+      api.listChats.mockImplementationOnce(async () => {
+        await gate
+        return listChats ? listChats() : []
+      })
+      client.start()
+      await vi.advanceTimersByTimeAsync(9_000) // 3 silent connects (see above)
+      expect(api.listChats).toHaveBeenCalledTimes(1)
+      expect(client.info().state).toBe('reconnecting') // the poll has not answered yet
+
+      answer()
+      await settle()
+      expect(client.info().state).toBe('polling')
+
+      const seen = infos.length
+      await vi.advanceTimersByTimeAsync(120_000) // SSE retries go on, silent too
+      expect(sources.all.length).toBeGreaterThan(4)
+      expect(new Set(infos.slice(seen).map((i) => i.state))).toEqual(new Set(['polling']))
+    })
+
+    it('goes from Polling to Reconnecting… when the server goes down', async () => {
+      const { client, api, sources, infos } = await streamDownAfterLive(undefined)
+      expect(client.info().state).toBe('polling')
+      api.failWith = NETWORK_ERROR
+      await vi.advanceTimersByTimeAsync(POLL)
+      refuse(sources)
+      expect(client.info().state).toBe('reconnecting')
+      await vi.advanceTimersByTimeAsync(30_000)
+      refuse(sources)
+      expect(infos.at(-1)?.state).toBe('reconnecting')
+    })
+
+    it('retries SSE at once when REST answers again, and goes Live without showing Polling', async () => {
+      const { client, sources, api, infos } = await streamDownAfterLive(NETWORK_ERROR)
+      // The retry 0.5 × 8 s after the third failure is refused too: the next waits 0.5 × 16 s.
+      await vi.advanceTimersByTimeAsync(4_000)
+      refuse(sources)
+      const count = sources.all.length
+      api.failWith = undefined // the server is back
+
+      await vi.advanceTimersByTimeAsync(1_000) // the poll 5 s after the first one answers
+      expect(sources.all).toHaveLength(count + 1) // without waiting out the backoff
+      expect(client.info().state).toBe('reconnecting')
+      sources.latest().open()
+      expect(client.info().state).toBe('live')
+      expect(infos.map((i) => i.state)).not.toContain('polling')
+    })
+
+    it('shows Polling once REST answers but that retry fails too', async () => {
+      const { client, sources, api } = await streamDownAfterLive(NETWORK_ERROR)
+      await vi.advanceTimersByTimeAsync(4_000)
+      refuse(sources)
+      api.failWith = undefined
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(client.info().state).toBe('reconnecting')
+      sources.latest().fail()
+      expect(client.info().state).toBe('polling')
     })
   })
 

@@ -9,7 +9,7 @@
 // half-open TCP connection after sleep or a network change) and is replaced at once by a new
 // EventSource that resumes with ?lastEventId=, so nothing is lost.
 
-import type { ApiClient } from '../api/client'
+import { ApiRequestError, type ApiClient } from '../api/client'
 import type { Chat, Event as ServerEvent, Message } from '../api/types'
 import type { ConnectionInfo, EventListener, EventStream, InfoListener } from './types'
 
@@ -18,7 +18,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 5_000
 /** Reconnect delays are random in [0, min(cap, base × 2^failures)) ms ("full jitter"). */
 export const BACKOFF_BASE_MS = 1_000
 export const BACKOFF_CAP_MS = 30_000
-/** Connects in a row that fail before opening, after which messages are polled over REST. */
+/**
+ * Connects in a row that fail before opening, after which messages are polled over REST. The
+ * state is 'polling' only while those polls succeed: a poll that cannot reach the server means
+ * the server is down, not the stream alone, and the state stays 'reconnecting'.
+ */
 export const FAILURES_BEFORE_POLLING = 3
 /** How many delivered event ids are remembered to drop duplicates. */
 export const DEDUP_CAPACITY = 5_000
@@ -91,9 +95,13 @@ export function initialInfo(): ConnectionInfo {
  * - One EventSource at a time. When it fails (error, or no open within 2 × keepaliveMs) it is
  *   closed and a new one is opened with ?lastEventId= after a backoff with full jitter. An open
  *   stream that drops is retried after the base backoff; one that goes silent is replaced at once.
- * - After 3 connects in a row fail, state is 'polling': GET /api/chats, then the new messages of
+ * - After 3 connects in a row fail, messages are polled: GET /api/chats, then the new messages of
  *   each chat with news, every pollIntervalMs, delivered as NEW_MESSAGE events in id order. SSE is
  *   still retried with backoff; when it opens, state is 'live' and polling stops.
+ * - The state says 'polling' only while polls are answered (REST works but the stream cannot be
+ *   held, e.g. behind a proxy that buffers SSE). A poll that fails with a network error, a timeout
+ *   or a 5xx says the server is unreachable: the state stays 'reconnecting', and the polls go on
+ *   as probes. When one is answered again, SSE is retried at once instead of after the backoff.
  * - 'offline' (the browser's event) closes everything; 'online' reconnects at once.
  * - Durable events are delivered once: an SSE event whose id is not above the last one is a
  *   replay, and the last 5,000 delivered ids (SSE or polled) are remembered. Message ids equal
@@ -130,6 +138,8 @@ export class StreamClient implements ResumableStream {
   private silenceTimer: ReturnType<typeof setTimeout> | undefined
   private pollTimer: ReturnType<typeof setTimeout> | undefined
   private polling = false
+  /** Whether the last poll reached the server; undefined before the first poll's answer. */
+  private restReachable: boolean | undefined
   /** Bumped when polling stops, so that a poll in flight then delivers nothing. */
   private pollEpoch = 0
 
@@ -208,7 +218,7 @@ export class StreamClient implements ResumableStream {
     this.opened = false
     this.connects++
     this.setInfo({
-      state: this.polling ? 'polling' : this.connects === 1 ? 'connecting' : 'reconnecting',
+      state: this.connects === 1 ? 'connecting' : this.fallbackState(),
       reconnects: this.connects - 1,
     })
     // A closed EventSource may still have queued callbacks: only the current one counts.
@@ -296,7 +306,12 @@ export class StreamClient implements ResumableStream {
     if (!this.opened) this.failures++
     this.closeSource()
     if (this.failures >= FAILURES_BEFORE_POLLING) this.startPolling()
-    if (!this.polling) this.setInfo({ state: 'reconnecting' })
+    this.setInfo({ state: this.fallbackState() })
+    this.scheduleReconnect()
+  }
+
+  private scheduleReconnect(): void {
+    clearTimeout(this.reconnectTimer)
     const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** this.failures)
     this.reconnectTimer = setTimeout(() => this.connect(), this.random() * ceiling)
   }
@@ -335,18 +350,40 @@ export class StreamClient implements ResumableStream {
     this.setInfo({ latencyMs: this.now() - sentAt })
   }
 
+  /** 'polling' while SSE is down but polls are answered, else 'reconnecting'. */
+  private fallbackState(): 'polling' | 'reconnecting' {
+    return this.polling && this.restReachable === true ? 'polling' : 'reconnecting'
+  }
+
+  /** Starts the polling loop; the state changes with its first answer (see fallbackState). */
   private startPolling(): void {
     if (this.polling) return
     this.polling = true
-    this.setInfo({ state: 'polling' })
+    this.restReachable = undefined
     void this.poll(this.pollEpoch)
   }
 
   private stopPolling(): void {
     if (!this.polling) return
     this.polling = false
+    this.restReachable = undefined
     this.pollEpoch++
     clearTimeout(this.pollTimer)
+  }
+
+  /**
+   * A poll's outcome: whether the server answered. Answered again after it could not be reached
+   * (a restarted server) while SSE waits out its backoff (up to 30 s): retry SSE now, staying
+   * 'reconnecting' while that connect runs; if it fails too, the state becomes 'polling'.
+   */
+  private pollAnswered(reachable: boolean): void {
+    if (reachable && this.restReachable === false && this.source === undefined) {
+      this.connect() // its state is 'reconnecting': restReachable is still false
+      this.restReachable = true
+      return
+    }
+    this.restReachable = reachable
+    if (this.current.state !== 'live') this.setInfo({ state: this.fallbackState() })
   }
 
   /** One poll, then the next one pollIntervalMs after it ends, until stopPolling. */
@@ -366,9 +403,11 @@ export class StreamClient implements ResumableStream {
         delivered = this.deliverDurable(event) || delivered
       }
       if (delivered) this.setInfo({ lastEventAt: this.now() })
-    } catch {
-      // The server is unreachable too: try again at the next interval (SSE retries go on). A 401
-      // (the session ended) reaches the API client's onUnauthorized, whose owner stops this stream.
+      this.pollAnswered(true)
+    } catch (err) {
+      // Try again at the next interval (SSE retries go on). A 401 (the session ended) reaches the
+      // API client's onUnauthorized, whose owner stops this stream.
+      if (epoch === this.pollEpoch) this.pollAnswered(!unreachable(err))
     }
     if (epoch === this.pollEpoch) {
       this.pollTimer = setTimeout(() => void this.poll(epoch), this.pollIntervalMs)
@@ -382,7 +421,8 @@ export class StreamClient implements ResumableStream {
    * have come after they loaded over REST.
    */
   private async fetchNewMessages(epoch: number): Promise<Message[]> {
-    const chats = await this.api.listChats()
+    // fresh: a copy the offline shell saved would make a dead server look reachable.
+    const chats = await this.api.listChats({ fresh: true })
     if (epoch !== this.pollEpoch) return []
     const newBaselines = this.lastSseId === undefined && chats.some((chat) => !this.newestInChat.has(chat.id))
     const baselines = chats.map((chat) => ({ chat, after: this.pollBaseline(chat) }))
@@ -393,7 +433,7 @@ export class StreamClient implements ResumableStream {
       // The chat list says which chats have news: the others cost no request.
       if (chat.lastMessageId === undefined || chat.lastMessageId <= after) continue
       for (;;) {
-        const page = await this.api.listMessages(chat.id, { after, limit: POLL_PAGE_LIMIT })
+        const page = await this.api.listMessages(chat.id, { after, limit: POLL_PAGE_LIMIT, fresh: true })
         fresh.push(...page.messages)
         const last = page.messages.at(-1)
         if (!page.hasMore || last === undefined) break
@@ -480,6 +520,14 @@ export class RecentIds {
       if (oldest !== undefined) this.ids.delete(oldest)
     }
   }
+}
+
+/**
+ * Whether a failed request says the server cannot be reached: no answer (a network error, a
+ * timeout) or a 5xx (a proxy whose upstream is down, a server failing). A 4xx is an answer.
+ */
+export function unreachable(err: unknown): boolean {
+  return !(err instanceof ApiRequestError) || err.status >= 500
 }
 
 /** The event in an SSE data field, or undefined for data that is not one (ignored). */

@@ -71,6 +71,8 @@ export class FakeEventSources {
 export class FakeApi {
   readonly chatIds: string[]
   readonly messages: Message[] = []
+  /** While set, every request rejects with it (a TypeError: the server cannot be reached). */
+  failWith: Error | undefined = undefined
 
   constructor(...chatIds: string[]) {
     this.chatIds = chatIds
@@ -82,7 +84,7 @@ export class FakeApi {
   }
 
   readonly listChats = vi.fn((): Promise<Chat[]> =>
-    Promise.resolve(
+    this.failWith !== undefined ? Promise.reject(this.failWith) : Promise.resolve(
       this.chatIds.map((id) => ({
         id,
         name: id,
@@ -95,6 +97,7 @@ export class FakeApi {
   )
 
   readonly listMessages = vi.fn((chatId: string, { after, limit = 50 }: MessagePageParams = {}) => {
+    if (this.failWith !== undefined) return Promise.reject(this.failWith)
     const newer = this.messages.filter((m) => m.chatId === chatId && (after === undefined || m.id > after))
     return Promise.resolve({ messages: newer.slice(0, limit), hasMore: newer.length > limit })
   })

@@ -6,8 +6,10 @@ import type { Event } from '../api/types'
 /**
  * connecting: first connect in progress. live: the EventSource is open and healthy.
  * reconnecting: the connection dropped (or went silent) and a retry is scheduled or running.
- * polling: SSE failed 3 times in a row; messages are fetched over REST while SSE is retried
- * in the background. offline: the browser says it has no network.
+ * polling: SSE failed 3 times in a row but REST requests are answered (e.g. a proxy that buffers
+ * SSE); messages are fetched over REST while SSE is retried in the background. While REST fails
+ * too (the server is down) the state is reconnecting, never polling.
+ * offline: the browser says it has no network.
  */
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'offline'
 
