@@ -27,7 +27,7 @@ export function member(id: string, displayName: string, online = false): Member 
 export function chat(id: string, name: string, memberIds: string[], unread = 0, extra: Partial<Chat> = {}): Chat {
   return {
     id,
-    kind: 'private',
+    kind: 'channel',
     name,
     topic: '',
     memberIds,
