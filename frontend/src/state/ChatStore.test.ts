@@ -1134,6 +1134,8 @@ describe('ChatStore', () => {
       expect(snapshot.pins[random.id]).toBeUndefined()
       expect(snapshot.departed[random.id]).toMatchObject({ reason: 'removed', chat: { name: 'random' } })
       await store.loadOlder(random.id)
+      await store.openChat(random.id)
+      await store.loadPins(random.id)
       stream.emit({ type: 'RESYNC', timestamp: 2 })
       await vi.waitFor(() => expect(server.api.listChats).toHaveBeenCalledTimes(2))
       expect(server.api.listMessages.mock.calls.length).toBe(asked)

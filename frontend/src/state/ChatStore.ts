@@ -286,6 +286,7 @@ export class ChatStore implements ChatStoreApi {
 
   async openChat(chatId: string): Promise<void> {
     this.openChatId = chatId
+    if (this.gone(chatId)) return // the server would answer 403
     const chat = this.findChat(chatId)
     const unread = chat?.unread ?? 0
     const lastReadId = chat?.lastReadId
@@ -515,6 +516,7 @@ export class ChatStore implements ChatStoreApi {
   }
 
   async loadPins(chatId: string): Promise<void> {
+    if (this.gone(chatId)) return
     await this.read(
       () => this.api.listPins(chatId),
       (messages, fresh) => {
@@ -1234,6 +1236,11 @@ export class ChatStore implements ChatStoreApi {
       if (reply) return reply
     }
     return this.snapshot.pins[chatId]?.find((m) => m.id === messageId)
+  }
+
+  /** The user left or lost the chat while the store ran, and is not back in it. */
+  private gone(chatId: string): boolean {
+    return this.snapshot.departed[chatId] !== undefined && !this.findChat(chatId)
   }
 
   private findChat(chatId: string): Chat | undefined {
