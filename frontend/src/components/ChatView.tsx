@@ -16,7 +16,7 @@ import { chatPath, homePath, messagePath, navigate } from '../router'
 import type { ChatStoreApi, LoadOlderOptions, Snapshot } from '../state/types'
 import type { EventStream } from '../stream/types'
 import { AddMemberDialog } from './AddMemberDialog'
-import { chatLabel, chatTitle, mayManage } from './chatNames'
+import { chatLabel, chatTitle, dmPeople, mayManage, presenceOf } from './chatNames'
 import { ChatSettingsDialog } from './ChatSettingsDialog'
 import { copyText } from './clipboard'
 import { Composer } from './Composer'
@@ -240,6 +240,8 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
   const title = chat ? chatTitle(chat, snapshot.users, me.id) : ''
   const view = snapshot.views[chatId]
   const departed = chat ? undefined : snapshot.departed[chatId]
+  const dmWith = chat?.kind === 'dm' ? dmPeople(chat, snapshot.users, me.id) : []
+  const dmPresence = dmWith.length === 1 ? presenceOf(dmWith[0]) : undefined
   const manage = chat ? mayManage(chat, me) : false
   // backend.MayAddMember: a channel's managers, a private chat's members; never a DM or an
   // archived chat.
@@ -320,7 +322,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
               <h1 id={headingId}>
                 {chat ? (
                   <>
-                    <ChatMark kind={chat.kind} />
+                    <ChatMark kind={chat.kind} presence={dmPresence} />
                     <bdi>{name}</bdi>
                     {chat.kind === 'private' && <span className="visually-hidden"> (private)</span>}
                     {chat.archived && <span className="hint"> (archived)</span>}
