@@ -83,7 +83,7 @@ export function BrowseChannelsDialog({ browse, join, onOpen, onClose }: BrowseCh
         </p>
       )}
       {channels !== null && channels.length === 0 && (
-        <p className="muted">No channels yet. Create one with New chat.</p>
+        <p className="muted">No open channels to join (archived ones are not listed). Create one with New chat.</p>
       )}
       {shown.length > 0 && (
         <ul className="channel-list" aria-label="Channels">
