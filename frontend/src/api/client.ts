@@ -1,6 +1,9 @@
 import type {
   ApiError,
+  ChannelInfo,
   Chat,
+  ChatChange,
+  ChatKind,
   Message,
   Notification,
   NotificationKind,
@@ -32,6 +35,13 @@ export interface RegisterParams {
   password: string
   displayName?: string
   inviteCode?: string
+}
+
+/** What POST /api/chats takes besides the name and members. */
+export interface NewChatOptions {
+  /** Default private. */
+  kind?: Exclude<ChatKind, 'dm'>
+  topic?: string
 }
 
 export interface MessagePageParams {
@@ -229,8 +239,49 @@ export class ApiClient {
     return chats
   }
 
-  async createChat(name: string, memberIds: string[]): Promise<Chat> {
-    const { chat } = await this.request<{ chat: Chat }>('POST', '/api/chats', { name, memberIds })
+  /** Creates a channel or private chat (private when kind is absent) owned by the caller; 409
+   * when a chat of that name exists in any letter case. */
+  async createChat(name: string, memberIds: string[], options: NewChatOptions = {}): Promise<Chat> {
+    const body: Record<string, unknown> = { name, memberIds }
+    if (options.kind !== undefined) body.kind = options.kind
+    if (options.topic) body.topic = options.topic
+    const { chat } = await this.request<{ chat: Chat }>('POST', '/api/chats', body)
+    return chat
+  }
+
+  /** Every channel that is not archived, the caller's own flagged joined. */
+  async browseChannels(): Promise<ChannelInfo[]> {
+    const { channels } = await this.request<{ channels: ChannelInfo[] }>('GET', '/api/chats/browse')
+    return channels
+  }
+
+  /** Joins a channel (403 for other kinds, 409 archived); a member already: the chat, unchanged. */
+  async joinChat(chatId: string): Promise<Chat> {
+    const { chat } = await this.request<{ chat: Chat }>('POST', `${chatPath(chatId)}/join`)
+    return chat
+  }
+
+  /** Leaves the chat; a DM is hidden from the caller's list instead, until its next message. */
+  async leaveChat(chatId: string): Promise<void> {
+    await this.send('POST', `${chatPath(chatId)}/leave`)
+  }
+
+  /** Removes someone from the chat (its owners and admins; a DM: 400). */
+  async removeMember(chatId: string, userId: string): Promise<Chat> {
+    const path = `${chatPath(chatId)}/members/${encodeURIComponent(userId)}`
+    const { chat } = await this.request<{ chat: Chat }>('DELETE', path)
+    return chat
+  }
+
+  /** Renames, sets the topic, archives or unarchives, or names the owners (owners and admins). */
+  async updateChat(chatId: string, change: ChatChange): Promise<Chat> {
+    const { chat } = await this.request<{ chat: Chat }>('PATCH', chatPath(chatId), change)
+    return chat
+  }
+
+  /** The DM of the caller and userIds (2 to 8 people in all), created if there is none. */
+  async createDM(userIds: string[]): Promise<Chat> {
+    const { chat } = await this.request<{ chat: Chat }>('POST', '/api/dms', { userIds })
     return chat
   }
 

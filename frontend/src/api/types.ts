@@ -16,10 +16,22 @@ export interface User {
   avatar?: string
 }
 
+/** What sort of conversation a chat is (backend.ChatKind): a channel the team finds and joins, a
+ * private chat whose members add people, or a direct message between a fixed set of people. */
+export type ChatKind = 'channel' | 'private' | 'dm'
+
 export interface Chat {
   id: string
+  kind: ChatKind
+  /** Unique among channels and private chats in any letter case; "" for a DM. */
   name: string
+  /** "" when none. */
+  topic: string
   memberIds: string[]
+  /** Manage the chat with the admins; the creator is the first. [] for a DM. */
+  ownerIds: string[]
+  /** Read-only until unarchived. */
+  archived: boolean
   createdBy: string
   createdAt: number
   /** Messages by other members after the caller's read marker, capped at 999. Only in chat lists. */
@@ -27,7 +39,36 @@ export interface Chat {
   /** The caller's read marker. Only in chat lists. */
   lastReadId?: string
   lastMessageId?: string
+  /** A DM the caller left (hid) until its next message. */
+  hidden?: boolean
 }
+
+/** A channel as GET /api/chats/browse lists it (backend.ChannelInfo). */
+export interface ChannelInfo {
+  id: string
+  name: string
+  topic?: string
+  ownerIds: string[]
+  createdAt: number
+  memberCount: number
+  /** The caller is a member. */
+  joined: boolean
+}
+
+/** A PATCH of a chat (backend.ChatChange): absent fields stay as they are. ownerIds replaces the
+ * owners. */
+export interface ChatChange {
+  name?: string
+  topic?: string
+  archived?: boolean
+  ownerIds?: string[]
+}
+
+/** Limits of chats (backend.MaxChatNameLen, MaxTopicLen, MaxDMMembers). */
+export const MAX_CHAT_NAME_LEN = 80
+export const MAX_TOPIC_LEN = 250
+/** People in one DM, its creator included. */
+export const MAX_DM_MEMBERS = 8
 
 export interface Message {
   id: string
@@ -95,6 +136,8 @@ export type EventType =
   | 'FILE_UPLOAD_PROGRESS'
   | 'TYPING'
   | 'CHAT_UPDATED'
+  | 'CHAT_MEMBER_ADDED'
+  | 'CHAT_MEMBER_REMOVED'
   | 'RESYNC'
   | 'PREFERENCES_CHANGED'
   | 'MENTION'

@@ -16,6 +16,8 @@ import { chatPath, homePath, messagePath, navigate } from '../router'
 import type { ChatStoreApi, LoadOlderOptions, Snapshot } from '../state/types'
 import type { EventStream } from '../stream/types'
 import { AddMemberDialog } from './AddMemberDialog'
+import { chatLabel, chatTitle, dmPeople, mayManage, presenceOf } from './chatNames'
+import { ChatSettingsDialog } from './ChatSettingsDialog'
 import { copyText } from './clipboard'
 import { Composer } from './Composer'
 import { Link } from './Link'
@@ -25,6 +27,7 @@ import { MessageList, type FocusRequest } from './MessageList'
 import { Modal } from './Modal'
 import { personName } from './names'
 import { PinnedButton } from './PinnedMessages'
+import { ChatMark } from './Sidebar'
 import { ThreadPanel } from './ThreadPanel'
 import { TypingLine } from './TypingLine'
 import { UploadList } from './UploadButton'
@@ -68,6 +71,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
   const uploads = useUploads(chatId, stream ?? null)
   const [dropping, setDropping] = useState(false)
   const [addingMember, setAddingMember] = useState(false)
+  const [settingsOpen, setSettingsOpen] = useState(false)
   const [threadId, setThreadId] = useState<string | null>(null)
   const [editingId, setEditingId] = useState<string | null>(null)
   const editReturn = useRef<HTMLElement | null>(null)
@@ -232,8 +236,56 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
     (user) => chat && !chat.memberIds.includes(user.id),
   )
   const typers = (snapshot.typing[chatId] ?? []).map((id) => personName(snapshot.users[id]))
-  const name = chat?.name ?? ''
+  const name = chat ? chatLabel(chat, snapshot.users, me.id) : ''
+  const title = chat ? chatTitle(chat, snapshot.users, me.id) : ''
   const view = snapshot.views[chatId]
+  const departed = chat ? undefined : snapshot.departed[chatId]
+  const dmWith = chat?.kind === 'dm' ? dmPeople(chat, snapshot.users, me.id) : []
+  const dmPresence = dmWith.length === 1 ? presenceOf(dmWith[0]) : undefined
+  const manage = chat ? mayManage(chat, me) : false
+  // backend.MayAddMember: a channel's managers, a private chat's members; never a DM or an
+  // archived chat.
+  const mayAdd = chat !== undefined && !chat.archived && (chat.kind === 'private' || (chat.kind === 'channel' && manage))
+  const messagePerson = useCallback(
+    (userId: string) => {
+      store.createDM([userId]).then(
+        (dm) => navigate(chatPath(dm.id)),
+        (err: unknown) => setActionError(`Could not start the conversation: ${errorMessage(err)}`),
+      )
+    },
+    [store],
+  )
+
+  if (departed) {
+    const what = chatTitle(departed.chat, snapshot.users, me.id)
+    return (
+      <section className="chat" aria-labelledby={headingId}>
+        <div className="empty-state">
+          <h1 id={headingId}>
+            {departed.reason === 'removed' ? (
+              <>
+                You were removed from <bdi>{what}</bdi>
+              </>
+            ) : (
+              <>
+                You left <bdi>{what}</bdi>
+              </>
+            )}
+          </h1>
+          <p>
+            {departed.chat.kind === 'channel'
+              ? 'Its messages are no longer shown to you. You can join it again from Browse channels.'
+              : departed.chat.kind === 'dm'
+                ? 'It comes back when someone writes in it.'
+                : 'Its messages are no longer shown to you. A member can add you again.'}
+          </p>
+          <p>
+            <Link to={homePath}>Go to all chats</Link>
+          </p>
+        </div>
+      </section>
+    )
+  }
 
   // Files dragged onto the chat upload into it.
   function dragOver(event: DragEvent<HTMLElement>) {
@@ -270,10 +322,10 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
               <h1 id={headingId}>
                 {chat ? (
                   <>
-                    <span className="hash" aria-hidden="true">
-                      #
-                    </span>
-                    <bdi>{chat.name}</bdi>
+                    <ChatMark kind={chat.kind} presence={dmPresence} />
+                    <bdi>{name}</bdi>
+                    {chat.kind === 'private' && <span className="visually-hidden"> (private)</span>}
+                    {chat.archived && <span className="hint"> (archived)</span>}
                   </>
                 ) : openError ? (
                   'Chat not available'
@@ -294,13 +346,24 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
                   onUnpin={(message) => actions.pin(message, false)}
                 />
               )}
-              {chat && (
+              {mayAdd && (
                 <button type="button" className="secondary small" onClick={() => setAddingMember(true)}>
                   Add member
                 </button>
               )}
+              {chat && (
+                <button type="button" className="secondary small" onClick={() => setSettingsOpen(true)}>
+                  Chat settings
+                </button>
+              )}
             </div>
-            {members.length > 0 && <MemberList members={members} />}
+            {chat?.topic && (
+              <p className="chat-topic" dir="auto" title={chat.topic}>
+                <span className="visually-hidden">Topic: </span>
+                {chat.topic}
+              </p>
+            )}
+            {members.length > 0 && <MemberList members={members} meId={me.id} onMessage={messagePerson} />}
           </div>
           {openError && (
             <p className="banner error" role="alert">
@@ -320,6 +383,9 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           {(view || !openError) && (
             <MessageList
               chatName={name}
+              {...(chat?.kind === 'dm'
+                ? { beginning: <p className="history-start">This is the very beginning of your conversation with <bdi>{name}</bdi>.</p> }
+                : {})}
               view={view}
               users={snapshot.users}
               me={snapshot.me}
@@ -334,13 +400,35 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           <TypingLine names={typers} />
           {dropping && (
             <p className="drop-hint" aria-hidden="true">
-              Drop files to upload them to #{name}
+              Drop files to upload them to {title}
             </p>
           )}
           <UploadList uploads={uploads.uploads} onCancel={uploads.cancel} onDismiss={uploads.dismiss} />
-          {chat && (
+          {chat?.archived && (
+            <div className="archived-note" role="status">
+              <p>
+                <strong>This chat is archived.</strong> It is read-only: nobody can post in it.
+              </p>
+              {manage && (
+                <button
+                  type="button"
+                  className="secondary small"
+                  onClick={() =>
+                    void store
+                      .updateChat(chatId, { archived: false })
+                      .then(() => setNotice('Chat unarchived.'))
+                      .catch((err: unknown) => setActionError(errorMessage(err)))
+                  }
+                >
+                  Unarchive
+                </button>
+              )}
+            </div>
+          )}
+          {chat && !chat.archived && (
             <Composer
               chatName={chat.name}
+              placeholder={`Message ${title}`}
               onSend={(content) => store.send(chatId, content)}
               onTyped={() => store.typed(chatId)}
               onAttach={uploads.start}
@@ -371,6 +459,20 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
       <div className="visually-hidden" aria-live="polite">
         {notice}
       </div>
+      {chat && settingsOpen && (
+        <ChatSettingsDialog
+          chat={chat}
+          me={me}
+          users={snapshot.users}
+          updateChat={(change) => store.updateChat(chatId, change)}
+          removeMember={(userId) => store.removeMember(chatId, userId)}
+          leaveChat={async () => {
+            await store.leaveChat(chatId)
+            navigate(homePath)
+          }}
+          onClose={() => setSettingsOpen(false)}
+        />
+      )}
       {chat && addingMember && (
         <AddMemberDialog
           chatName={chat.name}

@@ -2,7 +2,7 @@ import { render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Sidebar } from './Sidebar'
-import { ada, chat } from './testFakes'
+import { ada, chat, member } from './testFakes'
 
 const chats = [
   chat('c1', 'general', ['u1'], 3),
@@ -118,5 +118,74 @@ describe('Sidebar', () => {
     expect(within(actions).getByRole('link', { name: 'Settings' })).toBeDefined()
     expect(within(actions).getByRole('button', { name: 'Sign out' })).toBeDefined()
     expect(name.compareDocumentPosition(actions) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
+  })
+
+  describe('sections', () => {
+    const bob = member('u2', 'Bob', true)
+    const carol = member('u3', 'Carol')
+    const dan = { ...member('u4', 'Dan', true), status: 'busy' as const }
+    const users = { [ada.id]: { ...ada, online: true }, [bob.id]: bob, [carol.id]: carol, [dan.id]: dan }
+    const sectioned = [
+      chat('c1', 'general', ['u1', 'u2'], 2),
+      chat('c2', 'secret', ['u1', 'u2'], 0, { kind: 'private' }),
+      chat('d1', '', ['u1', 'u2'], 1, { kind: 'dm', ownerIds: [] }),
+      chat('d2', '', ['u1', 'u3'], 0, { kind: 'dm', ownerIds: [] }),
+      chat('d3', '', ['u1', 'u4'], 0, { kind: 'dm', ownerIds: [] }),
+      chat('d4', '', ['u1', 'u2', 'u3'], 0, { kind: 'dm', ownerIds: [] }),
+      chat('c3', 'old', ['u1'], 0, { archived: true }),
+    ]
+
+    function section(name: string) {
+      return screen.getByRole('region', { name })
+    }
+
+    it('lists channels and private chats, DMs by their people, each named alone and described', () => {
+      renderSidebar({ chats: sectioned, users })
+
+      const channels = section('Channels')
+      expect(within(channels).getAllByRole('link').map((l) => l.textContent)).toEqual(['#general', 'secret'])
+      expect(within(channels).getByRole('link', { name: 'secret', description: 'private' })).toBeDefined()
+      expect(within(channels).getByRole('link', { name: 'general', description: '2 unread' })).toBeDefined()
+
+      const dms = section('Direct messages')
+      expect(within(dms).getByRole('link', { name: 'Bob', description: 'online 1 unread' })).toBeDefined()
+      expect(within(dms).getByRole('link', { name: 'Carol', description: 'offline' })).toBeDefined()
+      expect(within(dms).getByRole('link', { name: 'Dan', description: 'busy' })).toBeDefined()
+      expect(within(dms).getByRole('link', { name: 'Bob, Carol', description: '3 people' })).toBeDefined()
+      // Shapes, not colour alone.
+      const marks = [...dms.querySelectorAll('.presence')].map((el) => el.className)
+      expect(marks).toEqual(['presence presence-online', 'presence presence-offline', 'presence presence-busy'])
+    })
+
+    it('keeps archived chats behind a disclosure, collapsed by default', async () => {
+      renderSidebar({ chats: sectioned, users, activeChatId: null })
+      const toggle = screen.getByRole('button', { name: 'Archived (1)' })
+
+      expect(toggle.getAttribute('aria-expanded')).toBe('false')
+      expect(screen.queryByRole('link', { name: 'old' })).toBeNull()
+      await userEvent.setup().click(toggle)
+      expect(toggle.getAttribute('aria-expanded')).toBe('true')
+      expect(screen.getByRole('link', { name: 'old' })).toBeDefined()
+      expect(within(section('Channels')).queryByRole('link', { name: 'old' })).toBeNull()
+    })
+
+    it('shows the archived section open while its chat is the one open', () => {
+      renderSidebar({ chats: sectioned, users, activeChatId: 'c3' })
+
+      expect(screen.getByRole('link', { name: 'old' }).getAttribute('aria-current')).toBe('page')
+    })
+
+    it('offers Browse channels and Direct message when given', async () => {
+      const onBrowse = vi.fn<() => void>()
+      const onNewMessage = vi.fn<() => void>()
+      renderSidebar({ onBrowse, onNewMessage })
+      const user = userEvent.setup()
+
+      await user.click(screen.getByRole('button', { name: 'Browse channels' }))
+      await user.click(screen.getByRole('button', { name: 'Direct message' }))
+
+      expect(onBrowse).toHaveBeenCalledOnce()
+      expect(onNewMessage).toHaveBeenCalledOnce()
+    })
   })
 })

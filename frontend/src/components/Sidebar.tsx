@@ -1,15 +1,24 @@
-import { useId } from 'react'
+import { useId, useState } from 'react'
 import type { Chat, User } from '../api/types'
+import type { Member } from '../state/types'
 import { chatPath, settingsPath } from '../router'
 import { Link } from './Link'
+import { chatLabel, dmPeople, presenceOf, type Presence } from './chatNames'
 import { personName } from './names'
+import { PRESENCE_WORDS, PresenceMark } from './PresenceMark'
 
 interface SidebarProps {
   me: User
   chats: readonly Chat[]
+  /** The directory: DMs are named by their people, with their presence. */
+  users?: Record<string, Member>
   /** The chat shown beside the sidebar, if any. */
   activeChatId: string | null
   onNewChat: () => void
+  /** Browse channels; no button without it. */
+  onBrowse?: () => void
+  /** Start a direct message; no button without it. */
+  onNewMessage?: () => void
   /** Admins only; no Invite people button without it. */
   onInvite?: () => void
   onSignOut: () => void
@@ -18,23 +27,47 @@ interface SidebarProps {
   settingsOpen?: boolean
 }
 
+const NO_USERS: Record<string, Member> = {}
+
 export function Sidebar({
   me,
   chats,
+  users = NO_USERS,
   activeChatId,
   onNewChat,
+  onBrowse,
+  onNewMessage,
   onInvite,
   onSignOut,
   signingOut,
   settingsOpen = false,
 }: SidebarProps) {
   const chatsHeadingId = useId()
+  const channelsId = useId()
+  const dmsId = useId()
+  const archivedId = useId()
+  const [archivedOpen, setArchivedOpen] = useState(false)
+  const channels = chats.filter((c) => c.kind !== 'dm' && !c.archived)
+  const dms = chats.filter((c) => c.kind === 'dm' && !c.archived)
+  const archived = chats.filter((c) => c.archived)
+  // The open chat's section is never hidden.
+  const showArchived = archivedOpen || archived.some((c) => c.id === activeChatId)
   return (
     <aside className="sidebar">
       <div className="sidebar-actions">
         <button type="button" onClick={onNewChat}>
           New chat
         </button>
+        {onNewMessage && (
+          <button type="button" className="secondary" onClick={onNewMessage}>
+            Direct message
+          </button>
+        )}
+        {onBrowse && (
+          <button type="button" className="secondary" onClick={onBrowse}>
+            Browse channels
+          </button>
+        )}
         {onInvite && (
           <button type="button" className="secondary" onClick={onInvite}>
             Invite people
@@ -42,10 +75,48 @@ export function Sidebar({
         )}
       </div>
       <nav className="chat-nav" aria-labelledby={chatsHeadingId}>
-        <h2 id={chatsHeadingId} className="sidebar-heading">
+        <h2 id={chatsHeadingId} className="visually-hidden">
           Chats
         </h2>
-        <ChatList chats={chats} activeChatId={activeChatId} />
+        {chats.length === 0 ? (
+          <p className="sidebar-empty">No chats yet.</p>
+        ) : (
+          <>
+            <section aria-labelledby={channelsId}>
+              <h3 id={channelsId} className="sidebar-heading">
+                Channels
+              </h3>
+              <ChatList chats={channels} users={users} me={me} activeChatId={activeChatId} empty="No channels yet." />
+            </section>
+            <section aria-labelledby={dmsId}>
+              <h3 id={dmsId} className="sidebar-heading">
+                Direct messages
+              </h3>
+              <ChatList chats={dms} users={users} me={me} activeChatId={activeChatId} empty="No direct messages yet." />
+            </section>
+            {archived.length > 0 && (
+              <section className="sidebar-archived">
+                <h3 className="sidebar-heading">
+                  <button
+                    type="button"
+                    className="disclosure"
+                    aria-expanded={showArchived}
+                    aria-controls={archivedId}
+                    onClick={() => setArchivedOpen(!showArchived)}
+                  >
+                    <span className="disclosure-mark" aria-hidden="true">
+                      {showArchived ? '▾' : '▸'}
+                    </span>
+                    Archived ({archived.length})
+                  </button>
+                </h3>
+                <div id={archivedId} hidden={!showArchived}>
+                  <ChatList chats={archived} users={users} me={me} activeChatId={activeChatId} />
+                </div>
+              </section>
+            )}
+          </>
+        )}
       </nav>
       <div className="sidebar-me">
         <span className="me-name">
@@ -77,43 +148,66 @@ export function Sidebar({
 const MAX_UNREAD = 999
 
 /**
- * One link per chat, named by the chat's name alone. The unread badge sits beside the link, not
- * in it, so it never changes the link's name; screen readers get "3 unread" as the link's
- * description instead.
+ * One link per chat, named by the chat's name alone (a DM: its other people's names). The unread
+ * badge sits beside the link, not in it, so it never changes the link's name; screen readers get
+ * "3 unread" as the link's description instead, with "private" or a person's presence.
  */
 export function ChatList({
   chats,
+  users = NO_USERS,
+  me,
   activeChatId,
+  empty,
 }: {
   chats: readonly Chat[]
+  users?: Record<string, Member>
+  me: User
   activeChatId: string | null
+  /** Said when there are none; nothing without it. */
+  empty?: string
 }) {
   const idPrefix = useId()
   if (chats.length === 0) {
-    return <p className="sidebar-empty">No chats yet.</p>
+    return empty ? <p className="sidebar-empty">{empty}</p> : null
   }
   return (
     <ul className="chat-list">
       {chats.map((chat) => {
         const unread = chat.unread ?? 0
         const badgeId = `${idPrefix}-${chat.id}`
+        const kindId = `${idPrefix}-${chat.id}-kind`
         const active = chat.id === activeChatId
         const count = unread >= MAX_UNREAD ? `${MAX_UNREAD}+` : String(unread)
+        const people = chat.kind === 'dm' ? dmPeople(chat, users, me.id) : []
+        // A DM with one person shows their presence; a group DM how many they are.
+        const presence = people.length === 1 ? presenceOf(people[0]) : undefined
+        const kindWords =
+          chat.kind === 'private'
+            ? 'private'
+            : presence
+              ? PRESENCE_WORDS[presence]
+              : chat.kind === 'dm'
+                ? `${people.length + 1} people`
+                : undefined
+        const describedBy = [kindWords ? kindId : '', unread > 0 ? badgeId : ''].filter(Boolean).join(' ')
         return (
           <li key={chat.id} className={unread > 0 && !active ? 'has-unread' : undefined}>
             <Link
               to={chatPath(chat.id)}
               className="chat-link"
               aria-current={active ? 'page' : undefined}
-              aria-describedby={unread > 0 ? badgeId : undefined}
+              aria-describedby={describedBy || undefined}
             >
-              <span className="hash" aria-hidden="true">
-                #
-              </span>
+              <ChatMark kind={chat.kind} presence={presence} />
               <span className="chat-name" dir="auto">
-                {chat.name}
+                {chatLabel(chat, users, me.id)}
               </span>
             </Link>
+            {kindWords && (
+              <span id={kindId} hidden>
+                {kindWords}
+              </span>
+            )}
             {unread > 0 && (
               <>
                 <span className="badge" aria-hidden="true">
@@ -128,5 +222,36 @@ export function ChatList({
         )
       })}
     </ul>
+  )
+}
+
+/** Before a chat's name: # for a channel, a lock for a private chat, presence or a group mark for
+ * a DM. Decorative: ChatList describes the link in words. */
+export function ChatMark({ kind, presence }: { kind: Chat['kind']; presence?: Presence | undefined }) {
+  if (kind === 'private') {
+    return (
+      <svg className="chat-mark lock" viewBox="0 0 16 16" width="13" height="13" aria-hidden="true" focusable="false">
+        <path
+          fill="currentColor"
+          d="M8 1a3.5 3.5 0 0 0-3.5 3.5V7H4a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1V8a1 1 0 0 0-1-1h-.5V4.5A3.5 3.5 0 0 0 8 1Zm-2 6V4.5a2 2 0 1 1 4 0V7H6Z"
+        />
+      </svg>
+    )
+  }
+  if (kind === 'dm') {
+    return presence ? (
+      <span className="chat-mark">
+        <PresenceMark presence={presence} />
+      </span>
+    ) : (
+      <span className="chat-mark group-mark" aria-hidden="true">
+        ⁂
+      </span>
+    )
+  }
+  return (
+    <span className="hash chat-mark" aria-hidden="true">
+      #
+    </span>
   )
 }

@@ -127,7 +127,7 @@ describe('Workspace', () => {
     await user.click(within(dialog).getByRole('checkbox', { name: 'Dan', description: '@dan' }))
     await user.click(create)
 
-    expect(createChat).toHaveBeenCalledExactlyOnceWith('design', [dan.id])
+    expect(createChat).toHaveBeenCalledExactlyOnceWith('design', [dan.id], { kind: 'channel' })
     expect(screen.queryByRole('dialog')).toBeNull()
     expect(window.location.pathname).toBe('/chats/c-new')
   })

@@ -7,10 +7,13 @@ import { ToastProvider } from '../notifications/Toasts'
 import { chatPath, navigate } from '../router'
 import type { ChatStoreApi } from '../state/types'
 import type { EventStream } from '../stream/types'
+import { BrowseChannelsDialog } from './BrowseChannelsDialog'
+import { chatTitle } from './chatNames'
 import { ChatView } from './ChatView'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
 import { NewChatDialog } from './NewChatDialog'
+import { NewMessageDialog } from './NewMessageDialog'
 import { SearchBox } from './SearchBox'
 import { SettingsPage, type SettingsApi } from './settings/SettingsPage'
 import { Sidebar } from './Sidebar'
@@ -64,7 +67,7 @@ export function Workspace({
     notifications.start()
     return () => notifications.stop()
   }, [notifications])
-  const [dialog, setDialog] = useState<'new-chat' | 'invite' | null>(null)
+  const [dialog, setDialog] = useState<'new-chat' | 'new-message' | 'browse' | 'invite' | null>(null)
   const [signingOut, setSigningOut] = useState(false)
   const [signOutError, setSignOutError] = useState<string | null>(null)
 
@@ -76,9 +79,10 @@ export function Workspace({
   )
   const unread = snapshot.chats.reduce((sum, c) => sum + (c.unread ?? 0), 0)
   useEffect(() => {
-    const place = chat ? `#${chat.name} · Herald` : 'Herald'
+    const place = chat ? `${chatTitle(chat, snapshot.users, snapshot.me.id)} · Herald` : 'Herald'
     document.title = unread > 0 ? `(${unread}) ${place}` : place
-  }, [chat, unread])
+  }, [chat, unread, snapshot.users, snapshot.me.id])
+  const browse = useCallback(() => store.browseChannels(), [store])
   useEffect(
     () => () => {
       document.title = 'Herald'
@@ -135,8 +139,11 @@ export function Workspace({
       <Sidebar
         me={snapshot.me}
         chats={snapshot.chats}
+        users={snapshot.users}
         activeChatId={chatId}
         onNewChat={() => setDialog('new-chat')}
+        onNewMessage={() => setDialog('new-message')}
+        onBrowse={() => setDialog('browse')}
         onInvite={snapshot.me.role === 'admin' ? () => setDialog('invite') : undefined}
         onSignOut={() => void startSignOut()}
         settingsOpen={page !== null && settings}
@@ -184,10 +191,32 @@ export function Workspace({
       {dialog === 'new-chat' && (
         <NewChatDialog
           people={others}
-          createChat={(name, memberIds) => store.createChat(name, memberIds)}
+          createChat={(name, memberIds, options) => store.createChat(name, memberIds, options)}
           onCreated={(created) => {
             setDialog(null)
             navigate(chatPath(created.id))
+          }}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'new-message' && (
+        <NewMessageDialog
+          people={others}
+          createDM={(userIds) => store.createDM(userIds)}
+          onCreated={(created) => {
+            setDialog(null)
+            navigate(chatPath(created.id))
+          }}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'browse' && (
+        <BrowseChannelsDialog
+          browse={browse}
+          join={(id) => store.joinChat(id)}
+          onOpen={(id) => {
+            setDialog(null)
+            navigate(chatPath(id))
           }}
           onClose={() => setDialog(null)}
         />

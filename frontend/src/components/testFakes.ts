@@ -1,7 +1,7 @@
 // Stand-ins for the store and the stream in component tests: they hold a snapshot (or connection
 // info) the test sets, and do nothing else. Spy on their methods to see what components call.
 import type { SearchPage } from '../api/client'
-import type { Chat, Event as ServerEvent, User } from '../api/types'
+import type { ChannelInfo, Chat, ChatChange, Event as ServerEvent, User } from '../api/types'
 import type { ChatStoreApi, Member, Snapshot } from '../state/types'
 import type { ConnectionInfo, EventListener, EventStream, InfoListener } from '../stream/types'
 
@@ -24,14 +24,19 @@ export function member(id: string, displayName: string, online = false): Member 
   }
 }
 
-export function chat(id: string, name: string, memberIds: string[], unread = 0): Chat {
+export function chat(id: string, name: string, memberIds: string[], unread = 0, extra: Partial<Chat> = {}): Chat {
   return {
     id,
+    kind: 'channel',
     name,
+    topic: '',
     memberIds,
+    ownerIds: [memberIds[0] ?? ada.id],
+    archived: false,
     createdBy: memberIds[0] ?? ada.id,
     createdAt: 1_700_000_000_000,
     unread,
+    ...extra,
   }
 }
 
@@ -45,6 +50,7 @@ export function snapshot(partial: Partial<Snapshot> = {}): Snapshot {
     threads: {},
     threadTyping: {},
     pins: {},
+    departed: {},
     ...partial,
   }
 }
@@ -100,6 +106,31 @@ export class FakeChatStore implements ChatStoreApi {
 
   addMember(): Promise<void> {
     return Promise.resolve()
+  }
+
+  browseChannels(): Promise<ChannelInfo[]> {
+    return Promise.resolve([])
+  }
+
+  joinChat(chatId: string): Promise<Chat> {
+    return Promise.resolve(chat(chatId, chatId, [this.current.me.id]))
+  }
+
+  leaveChat(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  removeMember(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  updateChat(chatId: string, change: ChatChange): Promise<Chat> {
+    const held = this.current.chats.find((c) => c.id === chatId) ?? chat(chatId, chatId, [this.current.me.id])
+    return Promise.resolve({ ...held, ...change })
+  }
+
+  createDM(userIds: string[]): Promise<Chat> {
+    return Promise.resolve(chat('dm-new', '', [this.current.me.id, ...userIds], 0, { kind: 'dm', ownerIds: [] }))
   }
 
   typed(): void {}

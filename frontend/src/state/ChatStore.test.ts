@@ -10,7 +10,7 @@ import {
   type SearchPage,
   type SearchParams,
 } from '../api/client'
-import type { Chat, Event, Message, User } from '../api/types'
+import type { Chat, ChatChange, Event, Message, User } from '../api/types'
 import { IndexedDbOutbox } from '../outbox/IndexedDbOutbox'
 import type {
   ConnectionInfo,
@@ -97,7 +97,7 @@ class FakeServer {
   private seq = 0
 
   readonly api = {
-    listChats: vi.fn(() => this.answer(() => this.chats.map((c) => ({ ...c })))),
+    listChats: vi.fn(() => this.answer(() => this.chats.filter((c) => !c.hidden).map((c) => ({ ...c })))),
     listUsers: vi.fn(() => this.answer(() => [...this.users])),
     createChat: vi.fn((name: string, memberIds: string[]) =>
       this.answer(() => this.addChat(name, [me.id, ...memberIds], 0)),
@@ -166,6 +166,58 @@ class FakeServer {
       }),
     ),
     typing: vi.fn(() => this.answer(() => undefined)),
+    browseChannels: vi.fn(() =>
+      this.answer(() =>
+        this.chats
+          .filter((c) => c.kind === 'channel' && !c.archived)
+          .map((c) => ({
+            id: c.id,
+            name: c.name,
+            ownerIds: c.ownerIds,
+            createdAt: c.createdAt,
+            memberCount: c.memberIds.length,
+            joined: c.memberIds.includes(me.id),
+          })),
+      ),
+    ),
+    joinChat: vi.fn((chatId: string) =>
+      this.answer(() => {
+        const chat = this.chat(chatId)
+        if (!chat.memberIds.includes(me.id)) chat.memberIds = [...chat.memberIds, me.id]
+        return withoutSummary(chat)
+      }),
+    ),
+    leaveChat: vi.fn((chatId: string) =>
+      this.answer(() => {
+        const chat = this.chat(chatId)
+        if (chat.kind === 'dm') chat.hidden = true
+        else chat.memberIds = chat.memberIds.filter((id) => id !== me.id)
+      }),
+    ),
+    removeMember: vi.fn((chatId: string, userId: string) =>
+      this.answer(() => {
+        const chat = this.chat(chatId)
+        chat.memberIds = chat.memberIds.filter((id) => id !== userId)
+        chat.ownerIds = chat.ownerIds.filter((id) => id !== userId)
+        return withoutSummary(chat)
+      }),
+    ),
+    updateChat: vi.fn((chatId: string, change: ChatChange) =>
+      this.answer(() => {
+        const chat = this.chat(chatId)
+        Object.assign(chat, change)
+        return withoutSummary(chat)
+      }),
+    ),
+    createDM: vi.fn((userIds: string[]) =>
+      this.answer(() => {
+        const chat = this.addChat('', [me.id, ...userIds], 0)
+        const held = this.chat(chat.id)
+        held.kind = 'dm'
+        held.ownerIds = []
+        return withoutSummary(held)
+      }),
+    ),
   } satisfies ChatApi
 
   newId(kind: string): string {
@@ -173,7 +225,18 @@ class FakeServer {
   }
 
   addChat(name: string, memberIds: string[], unread: number): Chat {
-    const chat: Chat = { id: this.newId('c'), name, memberIds, createdBy: me.id, createdAt: this.seq, unread }
+    const chat: Chat = {
+      id: this.newId('c'),
+      kind: 'private',
+      name,
+      topic: '',
+      memberIds,
+      ownerIds: [me.id],
+      archived: false,
+      createdBy: me.id,
+      createdAt: this.seq,
+      unread,
+    }
     this.chats.push(chat)
     this.messages.set(chat.id, [])
     return withoutSummary(chat)
@@ -297,7 +360,7 @@ class FakeServer {
     )
   }
 
-  private chat(chatId: string): Chat {
+  chat(chatId: string): Chat {
     const chat = this.chats.find((c) => c.id === chatId)
     if (!chat) throw new ApiRequestError(404, 'not_found', 'Chat not found.')
     return chat
@@ -411,6 +474,8 @@ describe('ChatStore', () => {
     if (!c) throw new Error(`no chat ${chatId}`)
     return c
   }
+
+  const chatIds = (store: ChatStore) => store.getSnapshot().chats.map((c) => c.id)
 
   const contents = (store: ChatStore, chatId: string) => view(store, chatId).messages.map((m) => m.content)
   const pending = (store: ChatStore, chatId: string) =>
@@ -959,8 +1024,12 @@ describe('ChatStore', () => {
       server.users.push(carol)
       const added: Chat = {
         id: server.newId('c'),
+        kind: 'private',
         name: 'new',
+        topic: '',
         memberIds: [carol.id, me.id],
+        ownerIds: [carol.id],
+        archived: false,
         createdBy: carol.id,
         createdAt: 9,
       }
@@ -1013,6 +1082,128 @@ describe('ChatStore', () => {
 
       expect(chat(store, general.id).memberIds).toEqual([me.id, alice.id, bob.id])
       expect(chat(store, random.id).unread).toBe(2)
+    })
+  })
+
+  describe('membership', () => {
+    const event = (type: Event['type'], fields: Partial<Event>): Event => ({
+      id: server.newId('e'),
+      type,
+      timestamp: 1,
+      ...fields,
+    })
+
+    it('takes a rename, topic, archive and owners from CHAT_UPDATED, keeping the unread count', async () => {
+      const store = await started()
+      const changed = { ...withoutSummary(random), name: 'releases', topic: 'Fridays', archived: true, ownerIds: [alice.id] }
+
+      stream.emit(event('CHAT_UPDATED', { chatId: random.id, chat: changed }))
+
+      expect(chat(store, random.id)).toMatchObject({
+        name: 'releases',
+        topic: 'Fridays',
+        archived: true,
+        ownerIds: [alice.id],
+        unread: 2,
+      })
+    })
+
+    it('adds and removes others live (CHAT_MEMBER_ADDED, CHAT_MEMBER_REMOVED), an owner no more', async () => {
+      const store = await started()
+      stream.emit(event('CHAT_MEMBER_ADDED', { chatId: general.id, userId: bob.id }))
+      stream.emit(event('CHAT_MEMBER_ADDED', { chatId: general.id, userId: bob.id }))
+      expect(chat(store, general.id).memberIds).toEqual([me.id, alice.id, bob.id])
+
+      stream.emit(event('CHAT_UPDATED', { chatId: general.id, chat: { ...withoutSummary(general), memberIds: [me.id, alice.id], ownerIds: [me.id, alice.id] } }))
+      stream.emit(event('CHAT_MEMBER_REMOVED', { chatId: general.id, userId: alice.id }))
+
+      expect(chat(store, general.id)).toMatchObject({ memberIds: [me.id], ownerIds: [me.id] })
+    })
+
+    it('drops a chat the user is removed from at once, with its view and pins, and asks nothing more of it', async () => {
+      const store = await started()
+      await store.openChat(random.id)
+      await store.loadPins(random.id)
+      const asked = server.api.listMessages.mock.calls.length
+
+      stream.emit(event('CHAT_MEMBER_REMOVED', { chatId: random.id, userId: me.id }))
+
+      const snapshot = store.getSnapshot()
+      expect(chatIds(store)).not.toContain(random.id)
+      expect(snapshot.views[random.id]).toBeUndefined()
+      expect(snapshot.pins[random.id]).toBeUndefined()
+      expect(snapshot.departed[random.id]).toMatchObject({ reason: 'removed', chat: { name: 'random' } })
+      await store.loadOlder(random.id)
+      await store.openChat(random.id)
+      await store.loadPins(random.id)
+      stream.emit({ type: 'RESYNC', timestamp: 2 })
+      await vi.waitFor(() => expect(server.api.listChats).toHaveBeenCalledTimes(2))
+      expect(server.api.listMessages.mock.calls.length).toBe(asked)
+      expect(server.api.listPins.mock.calls.every(([id]) => id === random.id)).toBe(true)
+      expect(server.api.listPins).toHaveBeenCalledTimes(1)
+    })
+
+    it('does not take back a chat from a CHAT_UPDATED that no longer names the user', async () => {
+      const store = await started()
+      stream.emit(event('CHAT_MEMBER_REMOVED', { chatId: random.id, userId: me.id }))
+
+      stream.emit(event('CHAT_UPDATED', { chatId: random.id, chat: { ...withoutSummary(random), memberIds: [alice.id] } }))
+
+      expect(chatIds(store)).not.toContain(random.id)
+    })
+
+    it('drops a chat the server no longer lists after RESYNC (removed while the stream was down)', async () => {
+      const store = await started()
+      server.chat(random.id).memberIds = [alice.id]
+      server.chats.splice(server.chats.indexOf(server.chat(random.id)), 1)
+
+      stream.emit({ type: 'RESYNC', timestamp: 2 })
+
+      await vi.waitFor(() => expect(chatIds(store)).toEqual([general.id]))
+    })
+
+    it('joins a channel and takes it into the list; being added again ends its departure', async () => {
+      const store = await started()
+      const ops = server.addChat('ops', [alice.id], 0)
+      server.chat(ops.id).kind = 'channel'
+
+      expect(await store.browseChannels()).toMatchObject([{ id: ops.id, joined: false, memberCount: 1 }])
+      await store.joinChat(ops.id)
+
+      expect(chat(store, ops.id).memberIds).toEqual([alice.id, me.id])
+      await store.leaveChat(ops.id)
+      expect(chatIds(store)).not.toContain(ops.id)
+      expect(store.getSnapshot().departed[ops.id]?.reason).toBe('left')
+      await store.joinChat(ops.id)
+      expect(chatIds(store)).toContain(ops.id)
+      expect(store.getSnapshot().departed[ops.id]).toBeUndefined()
+    })
+
+    it('hides a DM the user leaves, and shows it again when a new message arrives in it', async () => {
+      const store = await started()
+      const dm = await store.createDM([alice.id])
+      expect(chat(store, dm.id).kind).toBe('dm')
+
+      await store.leaveChat(dm.id)
+      expect(chatIds(store)).not.toContain(dm.id)
+      const message = server.post(dm.id, alice.id, 'still there?')
+      server.chat(dm.id).hidden = false
+      server.chat(dm.id).unread = 1
+      stream.message(message)
+
+      await vi.waitFor(() => expect(chatIds(store)[0]).toBe(dm.id))
+      expect(chat(store, dm.id).unread).toBe(1)
+      expect(store.getSnapshot().departed[dm.id]).toBeUndefined()
+    })
+
+    it('removes a member and renames through the API, taking the answers', async () => {
+      const store = await started()
+
+      await store.removeMember(random.id, bob.id)
+      await store.updateChat(random.id, { name: 'later', topic: 'Soon' })
+
+      expect(chat(store, random.id)).toMatchObject({ memberIds: [me.id, alice.id], name: 'later', topic: 'Soon', unread: 2 })
+      expect(server.api.updateChat).toHaveBeenCalledWith(random.id, { name: 'later', topic: 'Soon' })
     })
   })
 

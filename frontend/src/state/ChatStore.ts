@@ -1,6 +1,6 @@
-import type { ApiClient, DirectoryUser, MessagePage, SearchPage, SearchParams } from '../api/client'
+import type { ApiClient, DirectoryUser, MessagePage, NewChatOptions, SearchPage, SearchParams } from '../api/client'
 import { ApiRequestError, errorMessage } from '../api/client'
-import type { AgentStatus, Chat, Event, Message, User } from '../api/types'
+import type { AgentStatus, ChannelInfo, Chat, ChatChange, Event, Message, User } from '../api/types'
 import type { Outbox, OutboxItem } from '../outbox/types'
 import type { ConnectionInfo, ConnectionState, EventStream } from '../stream/types'
 import {
@@ -20,6 +20,7 @@ import { ReadMarkers } from './ReadMarkers'
 import type {
   ChatStoreApi,
   ChatView,
+  Departure,
   LoadOlderOptions,
   Member,
   MessagesView,
@@ -75,6 +76,12 @@ export type ChatApi = Pick<
   | 'unpinMessage'
   | 'listPins'
   | 'search'
+  | 'browseChannels'
+  | 'joinChat'
+  | 'leaveChat'
+  | 'removeMember'
+  | 'updateChat'
+  | 'createDM'
 >
 
 export interface ChatStoreDeps {
@@ -207,6 +214,7 @@ export class ChatStore implements ChatStoreApi {
       threads: {},
       threadTyping: {},
       pins: {},
+      departed: {},
     }
   }
 
@@ -278,6 +286,7 @@ export class ChatStore implements ChatStoreApi {
 
   async openChat(chatId: string): Promise<void> {
     this.openChatId = chatId
+    if (this.gone(chatId)) return // the server would answer 403
     const chat = this.findChat(chatId)
     const unread = chat?.unread ?? 0
     const lastReadId = chat?.lastReadId
@@ -412,15 +421,50 @@ export class ChatStore implements ChatStoreApi {
     void this.outbox.remove(clientId).catch(() => undefined)
   }
 
-  async createChat(name: string, memberIds: string[]): Promise<Chat> {
-    const chat = await this.api.createChat(name, memberIds)
-    this.update({ chats: upsertChat(this.snapshot.chats, chat) })
+  async createChat(name: string, memberIds: string[], options?: NewChatOptions): Promise<Chat> {
+    const chat = await (options ? this.api.createChat(name, memberIds, options) : this.api.createChat(name, memberIds))
+    this.chatUpdated(chat)
     return chat
   }
 
   async addMember(chatId: string, userId: string): Promise<void> {
     const chat = await this.api.addMember(chatId, userId)
-    this.update({ chats: upsertChat(this.snapshot.chats, chat) })
+    this.chatUpdated(chat)
+  }
+
+  browseChannels(): Promise<ChannelInfo[]> {
+    return this.api.browseChannels()
+  }
+
+  async joinChat(chatId: string): Promise<Chat> {
+    const chat = await this.api.joinChat(chatId)
+    this.chatUpdated(chat)
+    return chat
+  }
+
+  async leaveChat(chatId: string): Promise<void> {
+    await this.api.leaveChat(chatId)
+    this.depart(chatId, 'left')
+  }
+
+  async removeMember(chatId: string, userId: string): Promise<void> {
+    const chat = await this.api.removeMember(chatId, userId)
+    if (userId === this.snapshot.me.id) this.depart(chatId, 'removed')
+    else this.chatUpdated(chat)
+  }
+
+  async updateChat(chatId: string, change: ChatChange): Promise<Chat> {
+    const chat = await this.api.updateChat(chatId, change)
+    this.chatUpdated(chat)
+    return chat
+  }
+
+  async createDM(userIds: string[]): Promise<Chat> {
+    const chat = await this.api.createDM(userIds)
+    this.chatUpdated(chat)
+    // A DM the user had hidden comes back with its history: its unread count is the server's.
+    if (chat.lastMessageId !== undefined) this.refreshLater(this.refreshChats)
+    return chat
   }
 
   typed(chatId: string, parentId?: string): void {
@@ -472,6 +516,7 @@ export class ChatStore implements ChatStoreApi {
   }
 
   async loadPins(chatId: string): Promise<void> {
+    if (this.gone(chatId)) return
     await this.read(
       () => this.api.listPins(chatId),
       (messages, fresh) => {
@@ -542,6 +587,12 @@ export class ChatStore implements ChatStoreApi {
         break
       case 'CHAT_UPDATED':
         if (event.chat) this.chatUpdated(event.chat)
+        break
+      case 'CHAT_MEMBER_ADDED':
+        if (event.chatId && event.userId) this.memberAdded(event.chatId, event.userId)
+        break
+      case 'CHAT_MEMBER_REMOVED':
+        if (event.chatId && event.userId) this.memberRemoved(event.chatId, event.userId)
         break
       case 'TYPING':
         if (event.chatId && event.userId && event.userId !== this.snapshot.me.id) {
@@ -715,12 +766,77 @@ export class ChatStore implements ChatStoreApi {
     }
   }
 
+  /** A chat's new state (CHAT_UPDATED, or the answer to the user's own change). One the user is
+   * not a member of any more (a late answer, a replay) does not come back into the list. */
   private chatUpdated(chat: Chat): void {
+    if (!chat.memberIds.includes(this.snapshot.me.id)) {
+      if (this.findChat(chat.id)) this.depart(chat.id, 'removed')
+      return
+    }
     const known = this.snapshot.chats.some((c) => c.id === chat.id)
+    if (this.snapshot.departed[chat.id]) {
+      const departed = { ...this.snapshot.departed }
+      delete departed[chat.id]
+      this.update({ departed })
+    }
     this.update({ chats: upsertChat(this.snapshot.chats, chat) })
     if (chat.memberIds.some((id) => !this.snapshot.users[id])) this.refreshLater(this.refreshUsers)
     // Added to a chat with history: its unread count comes from the server.
     if (!known && chat.lastMessageId !== undefined) this.refreshLater(this.refreshChats)
+  }
+
+  private memberAdded(chatId: string, userId: string): void {
+    if (!this.findChat(chatId)) {
+      // Its CHAT_UPDATED comes first; without it (a chat this store has not heard of) ask.
+      if (userId === this.snapshot.me.id) this.refreshLater(this.refreshChats)
+      return
+    }
+    this.patchChat(chatId, (c) => (c.memberIds.includes(userId) ? c : { ...c, memberIds: [...c.memberIds, userId] }))
+    if (!this.snapshot.users[userId]) this.refreshLater(this.refreshUsers)
+  }
+
+  /** Someone left or was removed; the user themself: the chat leaves the list at once. */
+  private memberRemoved(chatId: string, userId: string): void {
+    if (userId === this.snapshot.me.id) {
+      this.depart(chatId, 'removed')
+      return
+    }
+    this.patchChat(chatId, (c) =>
+      c.memberIds.includes(userId) || c.ownerIds.includes(userId)
+        ? {
+            ...c,
+            memberIds: c.memberIds.filter((id) => id !== userId),
+            ownerIds: c.ownerIds.filter((id) => id !== userId),
+          }
+        : c,
+    )
+    this.typing.stopped(chatId, userId)
+  }
+
+  /**
+   * The chat leaves the user's list, with everything loaded of it: its view, threads and pins
+   * (nothing more is asked of the server about it: that would be 403). departed remembers it,
+   * so that a view still open says what happened.
+   */
+  private depart(chatId: string, reason: Departure['reason']): void {
+    const chat = this.findChat(chatId)
+    this.loads.delete(chatId)
+    this.placing.delete(chatId)
+    this.pinsLoaded.delete(chatId)
+    this.arrived.delete(chatId)
+    this.olderFailures.delete(chatId)
+    for (const [parentId, thread] of Object.entries(this.snapshot.threads)) {
+      if (thread.chatId === chatId) this.threadLoads.delete(parentId)
+    }
+    const views = { ...this.snapshot.views }
+    delete views[chatId]
+    const pins = { ...this.snapshot.pins }
+    delete pins[chatId]
+    const typing = { ...this.snapshot.typing }
+    delete typing[chatId]
+    const threads = Object.fromEntries(Object.entries(this.snapshot.threads).filter(([, t]) => t.chatId !== chatId))
+    const departed = chat ? { ...this.snapshot.departed, [chatId]: { chat, reason } } : this.snapshot.departed
+    this.update({ chats: this.snapshot.chats.filter((c) => c.id !== chatId), views, pins, typing, threads, departed })
   }
 
   /** Best effort: if it fails, the next RESYNC or reload brings the same data. */
@@ -1029,12 +1145,21 @@ export class ChatStore implements ChatStoreApi {
   /** Refetches the chat list and merges it with what the stream added meanwhile. Rejects if the
    * request fails. */
   private readonly refreshChats = shared(async () => {
+    const before = new Set(this.snapshot.chats.map((c) => c.id))
     const chats = await this.api.listChats()
     if (this.stopped) return
     const open = this.openChatId
-    const merged = mergeChatList(this.snapshot.chats, chats).map((c) =>
+    const departed = this.snapshot.departed
+    const merged = mergeChatList(this.snapshot.chats, chats, before).map((c) =>
       c.id === open && c.unread ? { ...c, unread: 0 } : c,
     )
+    // A hidden DM whose next message brought it back, or a chat joined elsewhere.
+    const back = merged.filter((c) => departed[c.id])
+    if (back.length > 0) {
+      const rest = { ...departed }
+      for (const c of back) delete rest[c.id]
+      this.update({ departed: rest })
+    }
     this.update({ chats: merged })
   })
 
@@ -1111,6 +1236,11 @@ export class ChatStore implements ChatStoreApi {
       if (reply) return reply
     }
     return this.snapshot.pins[chatId]?.find((m) => m.id === messageId)
+  }
+
+  /** The user left or lost the chat while the store ran, and is not back in it. */
+  private gone(chatId: string): boolean {
+    return this.snapshot.departed[chatId] !== undefined && !this.findChat(chatId)
   }
 
   private findChat(chatId: string): Chat | undefined {

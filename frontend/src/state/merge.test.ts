@@ -17,7 +17,7 @@ function message(id: string): Message {
 }
 
 function chat(id: string, extra: Partial<Chat> = {}): Chat {
-  return { id, name: id, memberIds: ['u1'], createdBy: 'u1', createdAt: 0, ...extra }
+  return { id, kind: 'private', name: id, topic: '', memberIds: ['u1'], ownerIds: ['u1'], archived: false, createdBy: 'u1', createdAt: 0, ...extra }
 }
 
 describe('mergeMessages', () => {

@@ -112,16 +112,20 @@ function activity(chat: Chat): string {
 
 /**
  * Adds chat to the list or updates the one held with it (a CHAT_UPDATED event, or the answer to
- * a create or add-member request, which carry no unread count or read marker: the held ones
- * stay). A new chat starts with unread 0.
+ * a create, join or membership request, which carry no unread count or read marker: the held
+ * ones stay). A new chat starts with unread 0.
  */
 export function upsertChat(chats: Chat[], chat: Chat): Chat[] {
   const held = chats.find((c) => c.id === chat.id)
   if (!held) return sortChats([...chats, { ...chat, unread: chat.unread ?? 0 }])
   const merged: Chat = {
     ...held,
+    kind: chat.kind,
     name: chat.name,
+    topic: chat.topic,
     memberIds: chat.memberIds,
+    ownerIds: chat.ownerIds,
+    archived: chat.archived,
     lastMessageId: maxId(held.lastMessageId, chat.lastMessageId),
   }
   return sortChats(chats.map((c) => (c === held ? merged : c)))
@@ -130,10 +134,11 @@ export function upsertChat(chats: Chat[], chat: Chat): Chat[] {
 /**
  * The chat list after a refetch: the server's list, except that a chat the stream has moved past
  * the server's answer (a newer lastMessageId, counted while the request was in flight) keeps its
- * live lastMessageId and unread count, and a chat missing from the answer is kept (membership only
- * grows, so it was added after the answer was made).
+ * live lastMessageId and unread count, and a chat missing from the answer is kept only when it
+ * is not in before — the ids held when the request went out: the stream added it meanwhile. One
+ * held before and missing now was left or lost while the stream could not say so.
  */
-export function mergeChatList(held: Chat[], fetched: Chat[]): Chat[] {
+export function mergeChatList(held: Chat[], fetched: Chat[], before?: ReadonlySet<string>): Chat[] {
   const heldById = new Map(held.map((c) => [c.id, c]))
   const merged = fetched.map((chat) => {
     const live = heldById.get(chat.id)
@@ -143,5 +148,5 @@ export function mergeChatList(held: Chat[], fetched: Chat[]): Chat[] {
     return chat
   })
   const fetchedIds = new Set(fetched.map((c) => c.id))
-  return sortChats([...merged, ...held.filter((c) => !fetchedIds.has(c.id))])
+  return sortChats([...merged, ...held.filter((c) => !fetchedIds.has(c.id) && !before?.has(c.id))])
 }

@@ -1,8 +1,8 @@
 // The contract between the client's state (ChatStore) and the React components. Components read
 // immutable Snapshots through useSyncExternalStore and call ChatStoreApi methods; they never
 // talk to the API client or the stream directly.
-import type { SearchPage, SearchParams } from '../api/client'
-import type { Chat, Message, User } from '../api/types'
+import type { NewChatOptions, SearchPage, SearchParams } from '../api/client'
+import type { ChannelInfo, Chat, ChatChange, Message, User } from '../api/types'
 
 /** sending: POST in flight. queued: offline or server unreachable; kept in the outbox and sent
  * in order when the connection returns. relayed: the desktop app queued it in its own outbox
@@ -61,6 +61,13 @@ export interface Member extends User {
   online: boolean
 }
 
+/** A chat that left the user's list while they use the app: they were removed, or they left it
+ * (a DM: hid it). An open view of it says so instead of asking the server (which answers 403). */
+export interface Departure {
+  chat: Chat
+  reason: 'removed' | 'left'
+}
+
 export interface Snapshot {
   me: User
   /** Chats the user belongs to, ordered by latest activity first; unread from the server,
@@ -78,6 +85,9 @@ export interface Snapshot {
   threadTyping: Record<string, string[]>
   /** Per chat id, once loaded: its pinned messages, most recently pinned first. */
   pins: Record<string, Message[]>
+  /** Per chat id, the chats that left the list since the store started (joining again, or a
+   * DM's next message, brings them back and ends the entry). */
+  departed: Record<string, Departure>
 }
 
 export interface LoadOlderOptions {
@@ -114,8 +124,21 @@ export interface ChatStoreApi {
   send(chatId: string, content: string): void
   retry(clientId: string): void
   discard(clientId: string): void
-  createChat(name: string, memberIds: string[]): Promise<Chat>
+  createChat(name: string, memberIds: string[], options?: NewChatOptions): Promise<Chat>
   addMember(chatId: string, userId: string): Promise<void>
+  /** Every channel that is not archived (GET /api/chats/browse). */
+  browseChannels(): Promise<ChannelInfo[]>
+  /** Joins a channel; it is in the list when this resolves. */
+  joinChat(chatId: string): Promise<Chat>
+  /** Leaves the chat (a DM: hides it until its next message); it leaves the list at once. */
+  leaveChat(chatId: string): Promise<void>
+  /** Removes someone from the chat (owners and admins). */
+  removeMember(chatId: string, userId: string): Promise<void>
+  /** Renames, sets the topic, archives or unarchives the chat, or names its owners. */
+  updateChat(chatId: string, change: ChatChange): Promise<Chat>
+  /** The DM with these people (the user besides), created if there is none; it is in the list
+   * when this resolves. */
+  createDM(userIds: string[]): Promise<Chat>
   /** The user typed in the composer (a thread's, with parentId): tells the others at most every
    * 3 s. */
   typed(chatId: string, parentId?: string): void

@@ -87,8 +87,12 @@ export class FakeApi {
     this.failWith !== undefined ? Promise.reject(this.failWith) : Promise.resolve(
       this.chatIds.map((id) => ({
         id,
+        kind: 'private' as const,
         name: id,
+        topic: '',
         memberIds: ['u1', 'u2'],
+        ownerIds: ['u1'],
+        archived: false,
         createdBy: 'u1',
         createdAt: 0,
         lastMessageId: this.messages.filter((m) => m.chatId === id).at(-1)?.id,

@@ -1,0 +1,108 @@
+import { useId, useState, type FormEvent } from 'react'
+import { errorMessage } from '../api/client'
+import { MAX_DM_MEMBERS, type Chat } from '../api/types'
+import type { Member } from '../state/types'
+import { Modal } from './Modal'
+import { personName } from './names'
+
+/** People one may choose besides the user (backend.MaxDMMembers counts the user too). */
+const MAX_PEOPLE = MAX_DM_MEMBERS - 1
+
+interface NewMessageDialogProps {
+  /** The directory without the user. */
+  people: readonly Member[]
+  createDM: (userIds: string[]) => Promise<Chat>
+  onCreated: (chat: Chat) => void
+  onClose: () => void
+}
+
+/** Direct message: 1 to 7 people (the same people always get the same DM). */
+export function NewMessageDialog({ people, createDM, onCreated, onClose }: NewMessageDialogProps) {
+  const [query, setQuery] = useState('')
+  const [chosen, setChosen] = useState<readonly string[]>([])
+  const [pending, setPending] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const idPrefix = useId()
+  const sorted = [...people].sort((a, b) => personName(a).localeCompare(personName(b)))
+  const words = query.trim().toLowerCase()
+  const shown = sorted.filter(
+    (u) => words === '' || personName(u).toLowerCase().includes(words) || u.username.includes(words),
+  )
+  const full = chosen.length >= MAX_PEOPLE
+
+  function toggle(userId: string, checked: boolean) {
+    setChosen((ids) => (checked ? [...ids, userId] : ids.filter((id) => id !== userId)))
+  }
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault()
+    setPending(true)
+    setError(null)
+    try {
+      onCreated(await createDM([...chosen]))
+    } catch (err) {
+      setError(errorMessage(err))
+      setPending(false)
+    }
+  }
+
+  const limitId = `${idPrefix}-limit`
+  return (
+    <Modal title="Direct message" onClose={onClose}>
+      <form className="form" onSubmit={(event) => void submit(event)}>
+        <label className="field">
+          <span>Find people</span>
+          <input type="search" value={query} onChange={(event) => setQuery(event.target.value)} />
+        </label>
+        <fieldset className="people">
+          <legend>People</legend>
+          <p id={limitId} className="hint" aria-live="polite">
+            {full ? `That is the most for one direct message (${MAX_PEOPLE} people and you).` : `Choose 1 to ${MAX_PEOPLE} people.`}{' '}
+            {chosen.length > 0 && `${chosen.length} chosen.`}
+          </p>
+          {sorted.length === 0 ? (
+            <p className="muted">Nobody else is on this server yet. Invite people first.</p>
+          ) : shown.length === 0 ? (
+            <p className="muted">Nobody matches.</p>
+          ) : (
+            <ul>
+              {shown.map((user) => {
+                const checked = chosen.includes(user.id)
+                return (
+                  <li key={user.id}>
+                    <label>
+                      <input
+                        type="checkbox"
+                        checked={checked}
+                        disabled={!checked && full}
+                        aria-describedby={`${idPrefix}-${user.id}`}
+                        onChange={(event) => toggle(user.id, event.target.checked)}
+                      />
+                      <bdi>{personName(user)}</bdi>
+                    </label>
+                    <span id={`${idPrefix}-${user.id}`} className="muted">
+                      @{user.username}
+                    </span>
+                  </li>
+                )
+              })}
+            </ul>
+          )}
+        </fieldset>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" disabled={pending || chosen.length === 0}>
+            Start
+          </button>
+        </div>
+      </form>
+    </Modal>
+  )
+}
