@@ -12,6 +12,7 @@ import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
 import { NewChatDialog } from './NewChatDialog'
 import { SearchBox } from './SearchBox'
+import { AccountSettings, type AccountApi } from './settings/AccountSettings'
 import { SettingsPage, type SettingsApi } from './settings/SettingsPage'
 import { Sidebar } from './Sidebar'
 import { TaskPage, type TaskApi } from './TaskPage'
@@ -35,10 +36,12 @@ interface WorkspaceProps {
   notifications?: Notifications
   /** The settings page is open (/settings). */
   settings?: boolean
+  /** The account page is open (/settings/account). */
+  account?: boolean
   /** The task results page in the URL (/tasks/{id}), if open. */
   taskId?: string | null
   /** What the settings and task pages ask the server. */
-  pagesApi?: SettingsApi & TaskApi
+  pagesApi?: SettingsApi & TaskApi & Partial<AccountApi>
 }
 
 /** The signed-in app: the sidebar and the open chat. */
@@ -54,6 +57,7 @@ export function Workspace({
   signOut,
   notifications,
   settings = false,
+  account = false,
   taskId = null,
   pagesApi,
 }: WorkspaceProps) {
@@ -99,8 +103,11 @@ export function Workspace({
 
   const others = Object.values(snapshot.users).filter((user) => user.id !== snapshot.me.id)
   // A page other than a chat in the main area (/settings, /tasks/{id}).
+  const accountApi = pagesApi && hasAccountApi(pagesApi) ? pagesApi : null
   const page =
-    settings && pagesApi ? (
+    account && accountApi ? (
+      <AccountSettings api={accountApi} me={snapshot.me} onUser={(user) => store.applyUserUpdated(user)} />
+    ) : settings && pagesApi ? (
       <SettingsPage api={pagesApi} stream={stream} chats={snapshot.chats} />
     ) : taskId !== null && pagesApi ? (
       <TaskPage
@@ -139,7 +146,7 @@ export function Workspace({
         onNewChat={() => setDialog('new-chat')}
         onInvite={snapshot.me.role === 'admin' ? () => setDialog('invite') : undefined}
         onSignOut={() => void startSignOut()}
-        settingsOpen={page !== null && settings}
+        settingsOpen={page !== null && (settings || account)}
         signingOut={signingOut}
       />
       <main className="conversation">
@@ -204,4 +211,8 @@ export function Workspace({
       )}
     </div>
   )
+}
+
+function hasAccountApi<T extends Partial<AccountApi>>(api: T): api is T & AccountApi {
+  return typeof api.updateProfile === 'function' && typeof api.listSessions === 'function'
 }
