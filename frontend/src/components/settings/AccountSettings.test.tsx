@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
 import { ApiRequestError } from '../../api/client'
-import type { Session, User } from '../../api/types'
+import type { ProfilePatch, Session, User } from '../../api/types'
 import { AccountSettings, type AccountApi } from './AccountSettings'
 import type { AvatarTransport } from './accountModel'
 
@@ -12,21 +12,24 @@ const sessions: Session[] = [
   { id: 's2', device: 'Safari on iOS', ip: '10.0.0.9', createdAt: '2026-11-30T10:00:00Z', lastSeenAt: '2026-12-02T09:00:00Z', expiresAt: '2027-01-01T00:00:00Z' },
 ]
 
-function fakeApi(overrides: Partial<AccountApi> = {}): AccountApi {
-  return {
-    updateProfile: vi.fn((patch) => Promise.resolve({ ...me, ...patch } as User)),
-    deleteAvatar: vi.fn(() => Promise.resolve(me)),
-    changePassword: vi.fn(() => Promise.resolve()),
-    listSessions: vi.fn(() => Promise.resolve({ sessions, total: 2 })),
-    endSession: vi.fn(() => Promise.resolve()),
+function fakeApi(changePassword = vi.fn<(current: string, next: string) => Promise<void>>(() => Promise.resolve())) {
+  const calls = {
+    updateProfile: vi.fn((patch: ProfilePatch) => Promise.resolve({ ...me, ...patch } as User)),
+    changePassword,
+    endSession: vi.fn<(id: string) => Promise<void>>(() => Promise.resolve()),
     revokeOtherSessions: vi.fn(() => Promise.resolve(1)),
-    ...overrides,
   }
+  const api: AccountApi = {
+    ...calls,
+    deleteAvatar: () => Promise.resolve(me),
+    listSessions: () => Promise.resolve({ sessions, total: 2 }),
+  }
+  return Object.assign(api, { calls })
 }
 
 const NOW = Date.parse('2026-12-02T10:30:00Z')
 
-function renderPage(api: AccountApi, upload?: AvatarTransport, onUser = vi.fn()) {
+function renderPage(api: AccountApi, upload?: AvatarTransport, onUser = vi.fn<(user: User) => void>()) {
   render(<AccountSettings api={api} me={me} onUser={onUser} uploadAvatar={upload} now={() => NOW} />)
   return onUser
 }
@@ -39,7 +42,7 @@ describe('AccountSettings', () => {
     fireEvent.change(field, { target: { value: '  Ada L.  ' } })
     fireEvent.click(screen.getByRole('button', { name: 'Save name' }))
     await waitFor(() => expect(onUser).toHaveBeenCalledWith(expect.objectContaining({ displayName: 'Ada L.' })))
-    expect(api.updateProfile).toHaveBeenCalledWith({ displayName: 'Ada L.' })
+    expect(api.calls.updateProfile).toHaveBeenCalledWith({ displayName: 'Ada L.' })
   })
 
   it('sets a status with an emoji and an expiry', async () => {
@@ -51,12 +54,12 @@ describe('AccountSettings', () => {
     fireEvent.change(screen.getByLabelText('Clear after'), { target: { value: '1h' } })
     fireEvent.click(screen.getByRole('button', { name: 'Save status' }))
     await waitFor(() =>
-      expect(api.updateProfile).toHaveBeenCalledWith({ statusText: 'Lunch', statusEmoji: '', statusExpiresAt: NOW + 3_600_000 }),
+      expect(api.calls.updateProfile).toHaveBeenCalledWith({ statusText: 'Lunch', statusEmoji: '', statusExpiresAt: NOW + 3_600_000 }),
     )
   })
 
   it('shows the server refusing a picture', async () => {
-    const upload: AvatarTransport = vi.fn((_file, handlers) => {
+    const upload: AvatarTransport = vi.fn((_file: Blob, handlers: Parameters<AvatarTransport>[1]) => {
       handlers.onProgress(10, 20)
       handlers.onFailed('That is not an image the server reads: unsupported')
       return { abort() {} }
@@ -79,12 +82,11 @@ describe('AccountSettings', () => {
   })
 
   it('changes the password, checking the repeat, and says the other sessions end', async () => {
-    const api = fakeApi({
-      changePassword: vi
-        .fn()
-        .mockRejectedValueOnce(new ApiRequestError(403, 'forbidden', 'wrong'))
-        .mockResolvedValue(undefined),
-    })
+    const api = fakeApi(
+      vi
+        .fn<(current: string, next: string) => Promise<void>>(() => Promise.resolve())
+        .mockRejectedValueOnce(new ApiRequestError(403, 'forbidden', 'wrong')),
+    )
     renderPage(api)
     fireEvent.change(screen.getByLabelText('Current password'), { target: { value: 'old-secret' } })
     fireEvent.change(screen.getByLabelText('New password'), { target: { value: 'new-secret-1' } })
@@ -96,7 +98,7 @@ describe('AccountSettings', () => {
     expect((await screen.findByRole('alert')).textContent).toBe('The current password is not right.')
     fireEvent.click(screen.getByRole('button', { name: 'Change password' }))
     expect(await screen.findByText('Password changed. Your other devices are signed out.')).toBeTruthy()
-    expect(api.changePassword).toHaveBeenCalledWith('old-secret', 'new-secret-1')
+    expect(api.calls.changePassword).toHaveBeenCalledWith('old-secret', 'new-secret-1')
   })
 
   it('lists sessions, ends one, and signs out everywhere else after a confirm', async () => {
@@ -108,12 +110,12 @@ describe('AccountSettings', () => {
     expect(rows[0]?.textContent).toContain('IP 10.0.0.2')
     expect(within(rows[0] as HTMLElement).queryByRole('button')).toBeNull()
     fireEvent.click(within(rows[1] as HTMLElement).getByRole('button', { name: /^Sign out Safari on iOS/ }))
-    await waitFor(() => expect(api.endSession).toHaveBeenCalledWith('s2'))
+    await waitFor(() => expect(api.calls.endSession).toHaveBeenCalledWith('s2'))
 
     fireEvent.click(await screen.findByRole('button', { name: 'Sign out everywhere else' }))
     const dialog = screen.getByRole('dialog', { name: 'Sign out everywhere else?' })
     fireEvent.click(within(dialog).getByRole('button', { name: 'Sign out everywhere else' }))
     expect(await screen.findByText('Signed out 1 other session.')).toBeTruthy()
-    expect(api.revokeOtherSessions).toHaveBeenCalledTimes(1)
+    expect(api.calls.revokeOtherSessions).toHaveBeenCalledTimes(1)
   })
 })
