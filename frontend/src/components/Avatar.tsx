@@ -109,7 +109,7 @@ export const PRESENCE_WORDS: Record<AgentStatus, string> = {
  */
 export function PresenceMarker({ status }: { status: AgentStatus }) {
   return (
-    <svg className={`presence-marker presence-${status}`} viewBox="0 0 10 10" width="10" height="10" aria-hidden="true" focusable="false">
+    <svg className={`presence-marker pm-${status}`} viewBox="0 0 10 10" width="10" height="10" aria-hidden="true" focusable="false">
       {status === 'online' && <circle cx="5" cy="5" r="4.5" className="pm-fill" />}
       {status === 'away' && (
         <>

@@ -32,7 +32,7 @@ describe('ProfileCard', () => {
     expect(screen.getByText('Away')).toBeTruthy()
     expect(screen.getByText('In a meeting')).toBeTruthy()
     expect(container.querySelector('img')?.getAttribute('src')).toBe('/api/users/u2/avatar?v=3&size=256')
-    expect(container.querySelector('.presence-away')).not.toBeNull()
+    expect(container.querySelector('.pm-away')).not.toBeNull()
   })
 
   it('hides the status when it expires, without waiting for the server', () => {
