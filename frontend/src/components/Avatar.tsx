@@ -38,12 +38,16 @@ export function initials(name: string): string {
   return (first + last).toUpperCase()
 }
 
+/** What an avatar is drawn from: any record with a person's (or bot's) picture fields. */
+export type AvatarUser = Pick<User, 'id' | 'username' | 'displayName'> &
+  Partial<Pick<User, 'kind' | 'avatar' | 'avatarUrl' | 'avatarVersion' | 'avatarColor'>>
+
 type AvatarProps =
   /** A bot's avatar text or URL (the older form). */
   | { avatar: string | undefined; user?: undefined; size?: undefined }
   /** Anyone: a person's uploaded picture, else their initials on their colour; a bot's avatar.
    * size is the drawn size in CSS px (default 20); the 64 px image is used up to 32 px. */
-  | { user: User | undefined; size?: number; avatar?: undefined }
+  | { user: AvatarUser | undefined; size?: number; avatar?: undefined }
 
 /** A picture for a person or bot. Decorative (alt ""): the name is always written next to it. */
 export function Avatar(props: AvatarProps) {
