@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import { errorMessage, type SearchParams } from '../api/client'
+import { useAwayReporter } from '../hooks/useAwayReporter'
 import { useChatStore } from '../hooks/useChatStore'
 import { NotificationBell } from '../notifications/NotificationCenter'
 import type { Notifications } from '../notifications/pipeline'
@@ -41,7 +42,7 @@ interface WorkspaceProps {
   /** The task results page in the URL (/tasks/{id}), if open. */
   taskId?: string | null
   /** What the settings and task pages ask the server. */
-  pagesApi?: SettingsApi & TaskApi & Partial<AccountApi>
+  pagesApi?: SettingsApi & TaskApi & Partial<AccountApi> & { setAway?: (away: boolean) => Promise<unknown> }
 }
 
 /** The signed-in app: the sidebar and the open chat. */
@@ -62,6 +63,8 @@ export function Workspace({
   pagesApi,
 }: WorkspaceProps) {
   const snapshot = useChatStore(store)
+  const setAway = useMemo(() => (pagesApi?.setAway ? (away: boolean) => pagesApi.setAway!(away) : undefined), [pagesApi])
+  useAwayReporter(setAway)
   const [centerOpen, setCenterOpen] = useState(false)
   useEffect(() => {
     if (!notifications) return
