@@ -301,6 +301,7 @@ function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut 
       messageId={route.page === 'chat' ? route.messageId : null}
       threadId={route.page === 'chat' ? route.threadId : null}
       settings={route.page === 'settings'}
+      account={route.page === 'account'}
       taskId={route.page === 'task' ? route.taskId : null}
       pagesApi={api}
       loadError={loadError}

@@ -6,6 +6,7 @@
 //   /chats/{chatId}   one chat; ?message={id} opens it at that message (a shared link, a search
 //                     result), &thread={parentId} for a reply, in its thread
 //   /settings         notification settings
+//   /settings/account profile, status, picture, password, sessions
 //   /tasks/{taskId}   a task's results
 //
 // Any other path shows the app, as / does.
@@ -22,6 +23,7 @@ export type Route =
       threadId?: string
     }
   | { page: 'settings' }
+  | { page: 'account' }
   | { page: 'task'; taskId: string }
 
 /** The route of a same-origin path, with or without its query (?message=…&thread=…). */
@@ -41,6 +43,7 @@ export function parseRoute(path: string): Route {
     return route
   }
   if (/^\/settings\/?$/.test(pathname)) return { page: 'settings' }
+  if (/^\/settings\/account\/?$/.test(pathname)) return { page: 'account' }
   const task = /^\/tasks\/([^/]+)\/?$/.exec(pathname)
   if (task?.[1]) return { page: 'task', taskId: decodeSegment(task[1]) }
   return { page: 'home' }
@@ -67,6 +70,8 @@ export function taskPath(taskId: string): string {
 export const homePath = '/'
 
 export const settingsPath = '/settings'
+
+export const accountPath = '/settings/account'
 
 // A malformed escape (e.g. "/chats/%E0") is taken literally rather than thrown at render time.
 function decodeSegment(segment: string): string {

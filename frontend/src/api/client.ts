@@ -8,6 +8,8 @@ import type {
   Notification,
   NotificationKind,
   Preferences,
+  ProfilePatch,
+  Session as DeviceSession,
   Task,
   User,
 } from './types'
@@ -440,6 +442,43 @@ export class ApiClient {
   async getTask(taskId: string): Promise<Task> {
     const { task } = await this.request<{ task: Task }>('GET', `/api/tasks/${encodeURIComponent(taskId)}`)
     return task
+  }
+
+  /** Changes the caller's own profile (PATCH /api/me); absent fields stay. */
+  async updateProfile(patch: ProfilePatch): Promise<User> {
+    const { user } = await this.request<{ user: User }>('PATCH', '/api/me', patch)
+    return user
+  }
+
+  async deleteAvatar(): Promise<User> {
+    const { user } = await this.request<{ user: User }>('DELETE', '/api/me/avatar')
+    return user
+  }
+
+  /** The caller's signed-in devices, oldest first; total counts them all (at most 200 listed). */
+  async listSessions(): Promise<{ sessions: DeviceSession[]; total: number }> {
+    return this.request<{ sessions: DeviceSession[]; total: number }>('GET', '/api/sessions')
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await this.send('DELETE', `/api/sessions/${encodeURIComponent(sessionId)}`)
+  }
+
+  /** Ends every other session of the caller; answers how many ended. */
+  async revokeOtherSessions(): Promise<number> {
+    const { revoked } = await this.request<{ revoked: number }>('POST', '/api/sessions/revoke-others')
+    return revoked
+  }
+
+  /** Changes the password (403 when currentPassword is wrong); every other session ends. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.send('POST', '/api/me/password', { currentPassword, newPassword })
+  }
+
+  /** Reports the user idle (away) or back; answers their presence as the server has it. */
+  async setAway(away: boolean): Promise<string> {
+    const { status } = await this.request<{ status: string }>('PUT', '/api/me/presence', { away })
+    return status
   }
 
   private async request<T>(method: Method, path: string, body?: unknown, options: FreshOption = {}): Promise<T> {

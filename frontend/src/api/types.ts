@@ -14,6 +14,45 @@ export interface User {
   kind?: 'bot'
   /** A bot's avatar: an https URL or a short text such as an emoji. */
   avatar?: string
+  /** Switched off by an admin; their messages stay. */
+  deactivated?: boolean
+  /** The status line a person sets (issue 11); statusExpiresAt (Unix ms, absent: never) is when
+   * it reads as cleared. */
+  statusText?: string
+  statusEmoji?: string
+  statusExpiresAt?: number
+  /** Where an uploaded avatar is served (`/api/users/{id}/avatar?v=N`; add `&size=64|256`);
+   * absent without one: draw the initials on avatarColor. */
+  avatarUrl?: string
+  avatarVersion?: number
+  /** `#rrggbb`, stable per user id. */
+  avatarColor?: string
+}
+
+/** The server's profile limits (backend/profile.go). */
+export const MAX_STATUS_TEXT_LEN = 100
+export const MAX_AVATAR_UPLOAD = 5 << 20
+export const AVATAR_SIZES = [64, 256] as const
+
+/** The fields PATCH /api/me changes (backend.ProfilePatch); absent fields stay.
+ * statusExpiresAt 0 or null: the status does not expire. */
+export interface ProfilePatch {
+  displayName?: string
+  statusText?: string
+  statusEmoji?: string
+  statusExpiresAt?: number | null
+}
+
+/** A signed-in device of the caller (GET /api/sessions; backend.Session). Times are RFC 3339. */
+export interface Session {
+  id: string
+  device?: string
+  ip?: string
+  createdAt: string
+  lastSeenAt?: string
+  expiresAt: string
+  /** The caller's own session. */
+  current?: boolean
 }
 
 /** What sort of conversation a chat is (backend.ChatKind): a channel the team finds and joins, a
@@ -146,14 +185,15 @@ export type EventType =
   | 'MESSAGE_UPDATED'
   | 'MESSAGE_DELETED'
   | 'READ_MARKER'
+  | 'USER_UPDATED'
 
 /** Why SESSION_ENDED ended the session (backend.Session* in Go). */
-export type SessionEndReason = 'signed_out' | 'expired' | 'password_changed' | 'revoked'
+export type SessionEndReason = 'signed_out' | 'expired' | 'password_changed' | 'revoked' | 'deactivated'
 
 /** One item of the server's event stream. Which optional fields are set depends on type. */
 /** online while a member has a stream open (offline 30 s after the last closes); bots set
  * their own. */
-export type AgentStatus = 'online' | 'busy' | 'offline'
+export type AgentStatus = 'online' | 'busy' | 'away' | 'offline'
 
 /** Whose status an AGENT_STATUS_CHANGED event reports. */
 export interface Agent {
@@ -190,6 +230,8 @@ export interface Event {
   preferences?: Preferences
   /** FILE_UPLOAD_PROGRESS (ephemeral, to the uploader). */
   upload?: UploadProgress
+  /** USER_UPDATED: the user's new public state. */
+  user?: User
   /** SESSION_ENDED: the stream's last frame; the session's requests now answer 401. */
   reason?: SessionEndReason
 }

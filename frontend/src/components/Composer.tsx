@@ -7,7 +7,8 @@ import {
   type FormEvent,
   type KeyboardEvent,
 } from 'react'
-import type { AgentStatus } from '../api/types'
+import type { AgentStatus, User } from '../api/types'
+import { Avatar } from './Avatar'
 import { searchEmoji } from '../emoji/emoji'
 import { rememberEmoji } from '../emoji/recent'
 import { useEmoji } from '../emoji/useEmoji'
@@ -24,7 +25,7 @@ const MAX_ROWS = 8
 const MAX_SUGGESTIONS = 8
 
 /** A chat member as the @ completion shows them. */
-export interface ComposerMember {
+export interface ComposerMember extends Partial<Pick<User, 'kind' | 'avatar' | 'avatarUrl' | 'avatarVersion' | 'avatarColor'>> {
   id: string
   username: string
   displayName: string
@@ -268,6 +269,7 @@ function MemberOption({ member }: { member: ComposerMember }) {
   return (
     <>
       <span className={`presence presence-${status}`} aria-hidden="true" />
+      <Avatar user={member} size={18} />
       <bdi className="completion-main">{member.displayName || member.username}</bdi>
       <span className="completion-detail">@{member.username}</span>
       <span className="visually-hidden">, {status}</span>

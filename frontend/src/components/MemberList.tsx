@@ -1,9 +1,8 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react'
 import type { Member } from '../state/types'
-import { Avatar } from './Avatar'
-import { presenceOf } from './chatNames'
+import { Avatar, PRESENCE_WORDS, PresenceMarker, presenceOf } from './Avatar'
 import { personName } from './names'
-import { PRESENCE_WORDS, PresenceMark } from './PresenceMark'
+import { useStatusLine } from './useStatusLine'
 
 interface MemberListProps {
   members: readonly Member[]
@@ -22,34 +21,61 @@ export function MemberList({ members, meId, onMessage }: MemberListProps) {
   )
   return (
     <ul className="members" aria-label="Members">
-      {sorted.map((member) => {
-        const presence = presenceOf(member)
-        const content = (
-          <>
-            <PresenceMark presence={presence} />
-            <Avatar avatar={member.avatar} />
-            <bdi>{personName(member)}</bdi>
-            <span className="visually-hidden">{`, ${PRESENCE_WORDS[presence]}`}</span>
-          </>
-        )
-        return (
-          <li key={member.id} className="member">
-            {onMessage ? (
-              <ProfileCard
-                member={member}
-                open={openId === member.id}
-                onOpenChange={(open) => setOpenId(open ? member.id : null)}
-                onMessage={member.id === meId ? undefined : () => onMessage(member.id)}
-              >
-                {content}
-              </ProfileCard>
-            ) : (
-              content
-            )}
-          </li>
-        )
-      })}
+      {sorted.map((member) => (
+        <MemberItem key={member.id} member={member} meId={meId} onMessage={onMessage} open={openId === member.id} onOpenChange={(open) => setOpenId(open ? member.id : null)} />
+      ))}
     </ul>
+  )
+}
+
+/** One member: avatar with presence marker, name, status emoji; with onMessage, a button that
+ * opens their card. The accessible name reads "bob, online". */
+function MemberItem({
+  member,
+  meId,
+  onMessage,
+  open,
+  onOpenChange,
+}: {
+  member: Member
+  meId: string | undefined
+  onMessage: ((userId: string) => void) | undefined
+  open: boolean
+  onOpenChange: (open: boolean) => void
+}) {
+  const presence = presenceOf(member)
+  const status = useStatusLine(member)
+  const content = (
+    <>
+      <span className="member-avatar">
+        <Avatar user={member} size={20} />
+        <PresenceMarker status={presence} />
+      </span>
+      <bdi>{personName(member)}</bdi>
+      <span className="visually-hidden">, {PRESENCE_WORDS[presence]}</span>
+      {status && (
+        <span className="member-status" title={[status.emoji, status.text].filter(Boolean).join(' ')}>
+          {status.emoji && <span aria-hidden="true">{status.emoji}</span>}
+          {status.text && <span className="visually-hidden">, {status.text}</span>}
+        </span>
+      )}
+    </>
+  )
+  return (
+    <li className="member">
+      {onMessage ? (
+        <ProfileCard
+          member={member}
+          open={open}
+          onOpenChange={onOpenChange}
+          onMessage={member.id === meId ? undefined : () => onMessage(member.id)}
+        >
+          {content}
+        </ProfileCard>
+      ) : (
+        content
+      )}
+    </li>
   )
 }
 

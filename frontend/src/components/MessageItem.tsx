@@ -3,9 +3,10 @@
 // its actions menu.
 import { useState, type FormEvent, type KeyboardEvent } from 'react'
 import { errorMessage } from '../api/client'
-import type { FileInfo, Message } from '../api/types'
+import type { FileInfo, Message, User } from '../api/types'
 import { relativeTime } from '../notifications/kinds'
 import type { PendingMessage } from '../state/types'
+import { Avatar } from './Avatar'
 import { EmojiPicker } from './EmojiPicker'
 import {
   mayDelete,
@@ -48,9 +49,23 @@ interface MessageItemProps {
    * message actions' (MessageActionsContext). */
   meUsername?: string
   usernames?: ReadonlySet<string>
+  /** The author's record: their avatar beside the name. */
+  authorUser?: User
+  /** Opens the author's profile card (the name becomes a button). */
+  onAuthorClick?: (userId: string, anchor: HTMLElement) => void
 }
 
-export function MessageItem({ item, author, inThread = false, onRetry, onDiscard, as = 'li', ...names }: MessageItemProps) {
+export function MessageItem({
+  item,
+  author,
+  inThread = false,
+  onRetry,
+  onDiscard,
+  as = 'li',
+  authorUser,
+  onAuthorClick,
+  ...names
+}: MessageItemProps) {
   const actions = useMessageActions()
   const meUsername = names.meUsername ?? actions?.me.username
   const usernames = names.usernames ?? actions?.usernames
@@ -84,9 +99,22 @@ export function MessageItem({ item, author, inThread = false, onRetry, onDiscard
       tabIndex={message ? -1 : undefined}
     >
       <div className="message-meta">
-        <span className={item.continued ? 'visually-hidden' : 'message-author'} dir="auto">
-          {author}
-        </span>{' '}
+        {authorUser && !item.continued && <Avatar user={authorUser} size={20} />}
+        {onAuthorClick && message && !item.continued ? (
+          <button
+            type="button"
+            className="message-author author-button"
+            dir="auto"
+            aria-haspopup="dialog"
+            onClick={(e) => onAuthorClick(item.authorId, e.currentTarget)}
+          >
+            {author}
+          </button>
+        ) : (
+          <span className={item.continued ? 'visually-hidden' : 'message-author'} dir="auto">
+            {author}
+          </span>
+        )}{' '}
         <time dateTime={time.toISOString()} title={time.toLocaleString()}>
           {time.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}
         </time>

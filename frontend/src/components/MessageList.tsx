@@ -1,8 +1,9 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { Message, User } from '../api/types'
 import type { ChatView, LoadOlderOptions, MessagesView, PendingMessage } from '../state/types'
 import { MessageItem, type MessageItemData } from './MessageItem'
 import { personName } from './names'
+import { ProfilePopover } from './ProfileCard'
 
 /** A message within this long after the previous one by the same author joins its group. */
 const GROUP_WINDOW_MS = 5 * 60 * 1000
@@ -81,6 +82,11 @@ export function MessageList({
   focus = null,
 }: MessageListProps) {
   const items = useMemo(() => buildItems(view, me), [view, me])
+  // The author whose profile card is open, and the name button that opened it.
+  const [profile, setProfile] = useState<{ userId: string; anchor: HTMLElement } | null>(null)
+  const openProfile = useCallback((userId: string, anchor: HTMLElement) => setProfile({ userId, anchor }), [])
+  const closeProfile = useCallback(() => setProfile(null), [])
+  const profileUser = profile ? users[profile.userId] : undefined
   const usernames = useMemo(() => new Set(Object.values(users).map((u) => u.username)), [users])
   const scroller = useRef<HTMLDivElement>(null)
   const sentinel = useRef<HTMLButtonElement>(null)
@@ -245,6 +251,8 @@ export function MessageList({
                 key={item.key}
                 item={item}
                 author={personName(users[item.authorId])}
+                authorUser={users[item.authorId]}
+                onAuthorClick={users[item.authorId] ? openProfile : undefined}
                 inThread={inThread}
                 meUsername={me.username}
                 usernames={usernames}
@@ -254,6 +262,9 @@ export function MessageList({
             ),
           )}
         </ol>
+        {profile && profileUser && (
+          <ProfilePopover user={profileUser} anchor={profile.anchor} onClose={closeProfile} />
+        )}
         {hasMoreAfter && onLoadNewer && (
           <div className="history-edge">
             <button

@@ -1,13 +1,10 @@
+import { PresenceMarker } from './Avatar'
 import type { Presence } from './chatNames'
 
-/** A presence marker that is not colour alone: online is a filled disc, busy a half-filled one,
- * offline a ring. Decorative: the words go beside it (PRESENCE_WORDS) for screen readers. */
-export function PresenceMark({ presence }: { presence: Presence }) {
-  return <span className={`presence presence-${presence}`} aria-hidden="true" />
-}
+export { PRESENCE_WORDS } from './Avatar'
 
-export const PRESENCE_WORDS: Record<Presence, string> = {
-  online: 'online',
-  busy: 'busy',
-  offline: 'offline',
+/** The presence marker of the sidebar's DMs: Avatar's PresenceMarker (a shape, not colour alone:
+ * online filled, away half, busy barred, offline a ring). Decorative: the words go beside it. */
+export function PresenceMark({ presence }: { presence: Presence }) {
+  return <PresenceMarker status={presence} />
 }

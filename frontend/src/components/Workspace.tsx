@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import { errorMessage, type SearchParams } from '../api/client'
+import { useAwayReporter } from '../hooks/useAwayReporter'
 import { useChatStore } from '../hooks/useChatStore'
 import { NotificationBell } from '../notifications/NotificationCenter'
 import type { Notifications } from '../notifications/pipeline'
@@ -15,6 +16,7 @@ import { InviteDialog, type Invite } from './InviteDialog'
 import { NewChatDialog } from './NewChatDialog'
 import { NewMessageDialog } from './NewMessageDialog'
 import { SearchBox } from './SearchBox'
+import { AccountSettings, type AccountApi } from './settings/AccountSettings'
 import { SettingsPage, type SettingsApi } from './settings/SettingsPage'
 import { Sidebar } from './Sidebar'
 import { TaskPage, type TaskApi } from './TaskPage'
@@ -38,10 +40,12 @@ interface WorkspaceProps {
   notifications?: Notifications
   /** The settings page is open (/settings). */
   settings?: boolean
+  /** The account page is open (/settings/account). */
+  account?: boolean
   /** The task results page in the URL (/tasks/{id}), if open. */
   taskId?: string | null
   /** What the settings and task pages ask the server. */
-  pagesApi?: SettingsApi & TaskApi
+  pagesApi?: SettingsApi & TaskApi & Partial<AccountApi> & { setAway?: (away: boolean) => Promise<unknown> }
 }
 
 /** The signed-in app: the sidebar and the open chat. */
@@ -57,10 +61,13 @@ export function Workspace({
   signOut,
   notifications,
   settings = false,
+  account = false,
   taskId = null,
   pagesApi,
 }: WorkspaceProps) {
   const snapshot = useChatStore(store)
+  const setAway = useMemo(() => (pagesApi?.setAway ? (away: boolean) => pagesApi.setAway!(away) : undefined), [pagesApi])
+  useAwayReporter(setAway)
   const [centerOpen, setCenterOpen] = useState(false)
   useEffect(() => {
     if (!notifications) return
@@ -103,8 +110,11 @@ export function Workspace({
 
   const others = Object.values(snapshot.users).filter((user) => user.id !== snapshot.me.id)
   // A page other than a chat in the main area (/settings, /tasks/{id}).
+  const accountApi = pagesApi && hasAccountApi(pagesApi) ? pagesApi : null
   const page =
-    settings && pagesApi ? (
+    account && accountApi ? (
+      <AccountSettings api={accountApi} me={snapshot.me} onUser={(user) => store.applyUserUpdated(user)} />
+    ) : settings && pagesApi ? (
       <SettingsPage api={pagesApi} stream={stream} chats={snapshot.chats} />
     ) : taskId !== null && pagesApi ? (
       <TaskPage
@@ -146,7 +156,7 @@ export function Workspace({
         onBrowse={() => setDialog('browse')}
         onInvite={snapshot.me.role === 'admin' ? () => setDialog('invite') : undefined}
         onSignOut={() => void startSignOut()}
-        settingsOpen={page !== null && settings}
+        settingsOpen={page !== null && (settings || account)}
         signingOut={signingOut}
       />
       <main className="conversation">
@@ -233,4 +243,8 @@ export function Workspace({
       )}
     </div>
   )
+}
+
+function hasAccountApi<T extends Partial<AccountApi>>(api: T): api is T & AccountApi {
+  return typeof api.updateProfile === 'function' && typeof api.listSessions === 'function'
 }

@@ -1,5 +1,6 @@
-import type { Chat, User } from '../api/types'
+import type { AgentStatus, Chat, User } from '../api/types'
 import type { Member } from '../state/types'
+import { presenceOf as userPresence } from './Avatar'
 import { personName } from './names'
 
 /** The people of a DM other than the user, by name; the user alone for a DM with themself. */
@@ -28,11 +29,10 @@ export function mayManage(chat: Chat, me: User): boolean {
   return chat.kind !== 'dm' && (me.role === 'admin' || chat.ownerIds.includes(me.id))
 }
 
-/** A person's presence, as the member list and DMs show it. */
-export type Presence = 'online' | 'busy' | 'offline'
+/** A person's presence, as the member list and DMs show it (the server's AgentStatus). */
+export type Presence = AgentStatus
 
+/** A member's presence (Avatar's presenceOf); no member is offline. */
 export function presenceOf(member: Member | undefined): Presence {
-  if (!member) return 'offline'
-  if (member.status === 'busy') return 'busy'
-  return member.online || member.status === 'online' ? 'online' : 'offline'
+  return member ? userPresence(member) : 'offline'
 }

@@ -135,6 +135,14 @@ export class FakeChatStore implements ChatStoreApi {
 
   typed(): void {}
 
+  applyUserUpdated(user: User): void {
+    const known = this.current.users[user.id]
+    this.update({
+      users: known ? { ...this.current.users, [user.id]: { ...known, ...user } } : this.current.users,
+      me: user.id === this.current.me.id ? { ...this.current.me, ...user } : this.current.me,
+    })
+  }
+
   showMessage(): Promise<boolean> {
     return Promise.resolve(true)
   }

@@ -1224,6 +1224,23 @@ describe('ChatStore', () => {
       stream.emit({ id: server.newId('e'), type: 'AGENT_STATUS_CHANGED', agent, status: 'busy', timestamp: 14 })
       expect(store.getSnapshot().users[alice.id]).toMatchObject({ online: true, status: 'busy' })
     })
+
+    it('applies USER_UPDATED to the directory and to me, keeping presence', async () => {
+      const store = await started()
+      const known = store.getSnapshot().users[alice.id]
+      if (!known) throw new Error('alice not in the directory')
+      const { online: _online, status: _status, ...record } = known
+      void _online
+      void _status
+      const renamed = { ...record, displayName: 'Alice R.', statusEmoji: '🌴', avatarUrl: `/api/users/${alice.id}/avatar?v=2`, avatarVersion: 2 }
+      stream.emit({ id: server.newId('e'), type: 'USER_UPDATED', user: renamed, timestamp: 20 })
+      expect(store.getSnapshot().users[alice.id]).toMatchObject({ displayName: 'Alice R.', statusEmoji: '🌴', avatarVersion: 2, online: true })
+
+      const self = store.getSnapshot().me
+      store.applyUserUpdated({ ...self, displayName: 'Me Myself', status: undefined })
+      expect(store.getSnapshot().me).toMatchObject({ displayName: 'Me Myself' })
+      expect(store.getSnapshot().me.status).toBe(self.status)
+    })
   })
 
   describe('typing', () => {

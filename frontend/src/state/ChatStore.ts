@@ -603,6 +603,9 @@ export class ChatStore implements ChatStoreApi {
       case 'RESYNC':
         void this.resync()
         break
+      case 'USER_UPDATED':
+        if (event.user) this.applyUserUpdated(event.user)
+        break
       case 'AGENT_STATUS_CHANGED':
         if (event.agent && event.status) this.statusChanged(event.agent.id, event.status)
         break
@@ -619,6 +622,24 @@ export class ChatStore implements ChatStoreApi {
       default:
         break
     }
+  }
+
+  /** USER_UPDATED: a person's new public state (name, status line, avatar, role) replaces theirs
+   * in the directory, and the user's own (me) when it is them. Presence stays as it is: it
+   * travels in AGENT_STATUS_CHANGED, and the event's user may not carry it. */
+  applyUserUpdated(user: User): void {
+    const known = this.snapshot.users[user.id]
+    const patch: Partial<Snapshot> = {}
+    if (known) {
+      patch.users = {
+        ...this.snapshot.users,
+        [user.id]: { ...user, status: known.status, online: known.online },
+      }
+    } else {
+      this.refreshLater(this.refreshUsers)
+    }
+    if (user.id === this.snapshot.me.id) patch.me = { ...user, status: this.snapshot.me.status }
+    if (patch.users || patch.me) this.update(patch)
   }
 
   /** Presence: a member we know came online or went offline. Unknown agents (a bot not yet in

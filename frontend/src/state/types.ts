@@ -164,6 +164,10 @@ export interface ChatStoreApi {
    * too. */
   sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean): void
 
+  /** A person's new public state (USER_UPDATED, or the answer to the user's own profile
+   * change): the directory and, for the user, me. */
+  applyUserUpdated(user: User): void
+
   /** Searches the user's chats (GET /api/search). */
   search(params: SearchParams): Promise<SearchPage>
 }

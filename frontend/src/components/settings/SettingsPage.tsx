@@ -4,9 +4,7 @@ import type { Chat, NotificationKind, Preferences } from '../../api/types'
 import { isDesktopApp, permission, requestPermission } from '../../notifications/browserNotifier'
 import { defaultSoundFor, isSoundName, SOUND_NAMES, SoundPlayer } from '../../notifications/sounds'
 import { DesktopTeamSettings } from '../../desktop/DesktopTeamSettings'
-import { homePath } from '../../router'
 import type { EventStream } from '../../stream/types'
-import { Link } from '../Link'
 import {
   browserTimeZone,
   describeDnd,
@@ -24,6 +22,7 @@ import {
   type DndPreset,
 } from './preferencesModel'
 import './settings.css'
+import { SettingsTabs } from './SettingsTabs'
 
 /** What the settings page needs of the API client. */
 export interface SettingsApi {
@@ -340,14 +339,7 @@ export function SettingsPage({ api, stream, chats, now = Date.now }: SettingsPag
 }
 
 function SettingsHeader({ headingId }: { headingId: string }) {
-  return (
-    <div className="settings-header">
-      <Link to={homePath} className="back-link">
-        <span aria-hidden="true">‹ </span>All chats
-      </Link>
-      <h1 id={headingId}>Notification settings</h1>
-    </div>
-  )
+  return <SettingsTabs current="notifications" headingId={headingId} title="Notification settings" />
 }
 
 interface SectionProps {
