@@ -14,6 +14,7 @@ import {
   upsertChat,
   withReaction,
 } from './merge'
+import { withTeam, withUpdatedUser } from './admin'
 import { OutboxSender } from './OutboxSender'
 import { addPending, findPending, type PendingByChat, removePending, setSendState } from './pending'
 import { ReadMarkers } from './ReadMarkers'
@@ -75,7 +76,8 @@ export type ChatApi = Pick<
   | 'unpinMessage'
   | 'listPins'
   | 'search'
->
+> &
+  Partial<Pick<ApiClient, 'getTeam'>>
 
 export interface ChatStoreDeps {
   api: ChatApi
@@ -260,6 +262,7 @@ export class ChatStore implements ChatStoreApi {
     }
     this.setPending(pending)
     this.update({ chats: sortChats(chats), users: directory(users) })
+    void this.refreshTeam()
     const buffered = this.buffered ?? []
     this.buffered = null
     for (const event of buffered) this.handle(event)
@@ -551,6 +554,13 @@ export class ChatStore implements ChatStoreApi {
         break
       case 'RESYNC':
         void this.resync()
+        void this.refreshTeam()
+        break
+      case 'USER_UPDATED':
+        if (event.user) this.patch(withUpdatedUser(this.snapshot, event.user))
+        break
+      case 'TEAM_UPDATED':
+        if (event.team) this.patch(withTeam(this.snapshot, event.team))
         break
       case 'AGENT_STATUS_CHANGED':
         if (event.agent && event.status) this.statusChanged(event.agent.id, event.status)
@@ -1191,6 +1201,21 @@ export class ChatStore implements ChatStoreApi {
     if (!chat) return
     const next = patch(chat)
     if (next !== chat) this.update({ chats: this.snapshot.chats.map((c) => (c === chat ? next : c)) })
+  }
+
+  /** The team's settings; failing to read them only leaves the previous ones shown. */
+  private async refreshTeam(): Promise<void> {
+    if (!this.api.getTeam) return
+    try {
+      const team = await this.api.getTeam()
+      if (!this.stopped) this.patch(withTeam(this.snapshot, team))
+    } catch {
+      // The next RESYNC or TEAM_UPDATED brings them.
+    }
+  }
+
+  private patch(patch: Partial<Snapshot> | null): void {
+    if (patch) this.update(patch)
   }
 
   private update(patch: Partial<Snapshot>): void {

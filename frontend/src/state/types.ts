@@ -2,7 +2,7 @@
 // immutable Snapshots through useSyncExternalStore and call ChatStoreApi methods; they never
 // talk to the API client or the stream directly.
 import type { SearchPage, SearchParams } from '../api/client'
-import type { Chat, Message, User } from '../api/types'
+import type { Chat, Message, TeamSettings, User } from '../api/types'
 
 /** sending: POST in flight. queued: offline or server unreachable; kept in the outbox and sent
  * in order when the connection returns. relayed: the desktop app queued it in its own outbox
@@ -78,6 +78,8 @@ export interface Snapshot {
   threadTyping: Record<string, string[]>
   /** Per chat id, once loaded: its pinned messages, most recently pinned first. */
   pins: Record<string, Message[]>
+  /** The team's settings (GET /api/team, then TEAM_UPDATED); absent until loaded. */
+  team?: TeamSettings
 }
 
 export interface LoadOlderOptions {
