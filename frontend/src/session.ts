@@ -1,6 +1,6 @@
 // The one place that wires the concrete client classes together for a signed-in user. Components
 // see only the contracts (ChatStoreApi, EventStream); tests hand App a fake Connect.
-import type { ApiClient, RegisterParams, Session } from './api/client'
+import type { ApiClient, InviteOptions, NewInvite, RegisterParams, Session } from './api/client'
 import type { Preferences, Task, User } from './api/types'
 import { desktopClient, isDesktopApp } from './desktop/desktop'
 import { createNotifications, type Notifications } from './notifications/pipeline'
@@ -17,7 +17,9 @@ export interface AppApi {
   login(username: string, password: string): Promise<Session>
   register(params: RegisterParams): Promise<Session>
   logout(): Promise<void>
-  createInvite(): Promise<{ code: string; url: string; expiresAt: number }>
+  createInvite(options?: InviteOptions): Promise<NewInvite>
+  /** The reset link's page (/reset/{token}), signed in or not. */
+  resetPassword(token: string, newPassword: string): Promise<void>
   /** See ApiClient.onUnauthorized. */
   onUnauthorized(listener: () => void): () => void
   /** The settings page (/settings). */
