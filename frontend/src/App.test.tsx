@@ -384,8 +384,10 @@ describe('App', () => {
     expect(await screen.findByLabelText('Username')).toBeDefined()
     expect(window.location.pathname).toBe('/')
 
-    act(() => window.history.pushState(null, '', '/reset/tok123'))
-    act(() => window.dispatchEvent(new PopStateEvent('popstate')))
+    act(() => {
+      window.history.pushState(null, '', '/reset/tok123')
+      window.dispatchEvent(new PopStateEvent('popstate'))
+    })
     await user.type(await screen.findByLabelText('New password'), 'new secret 3')
     await user.type(screen.getByLabelText('New password again'), 'new secret 3')
     await user.click(screen.getByRole('button', { name: 'Change password' }))
