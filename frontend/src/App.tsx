@@ -331,6 +331,8 @@ function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut 
       settings={route.page === 'settings'}
       taskId={route.page === 'task' ? route.taskId : null}
       pagesApi={api}
+      adminSection={route.page === 'admin' ? route.section : null}
+      adminApi={api}
       loadError={loadError}
       onRetryLoad={onRetryLoad}
       createInvite={createInvite}

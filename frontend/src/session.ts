@@ -2,6 +2,7 @@
 // see only the contracts (ChatStoreApi, EventStream); tests hand App a fake Connect.
 import type { ApiClient, InviteOptions, NewInvite, RegisterParams, Session } from './api/client'
 import type { Preferences, Task, User } from './api/types'
+import type { AdminApi } from './components/admin/adminApi'
 import { desktopClient, isDesktopApp } from './desktop/desktop'
 import { createNotifications, type Notifications } from './notifications/pipeline'
 import { IndexedDbOutbox } from './outbox/IndexedDbOutbox'
@@ -10,8 +11,8 @@ import type { ChatStoreApi } from './state/types'
 import { createEventStream } from './stream'
 import type { EventStream } from './stream/types'
 
-/** What App needs of the API client beyond the store: the session and invites. */
-export interface AppApi {
+/** What App needs of the API client beyond the store: the session, invites and the admin page. */
+export interface AppApi extends AdminApi {
   serverInfo(): Promise<{ needsSetup: boolean; keepaliveMs: number; tlsFingerprint?: string }>
   me(): Promise<User>
   login(username: string, password: string): Promise<Session>

@@ -1,6 +1,6 @@
 import { useId } from 'react'
 import type { Chat, User } from '../api/types'
-import { chatPath, settingsPath } from '../router'
+import { adminPath, chatPath, settingsPath } from '../router'
 import { Link } from './Link'
 import { personName } from './names'
 
@@ -16,6 +16,8 @@ interface SidebarProps {
   signingOut: boolean
   /** The settings page is open: its link is marked current. */
   settingsOpen?: boolean
+  /** The admin page is open (admins see its link). */
+  adminOpen?: boolean
 }
 
 export function Sidebar({
@@ -27,6 +29,7 @@ export function Sidebar({
   onSignOut,
   signingOut,
   settingsOpen = false,
+  adminOpen = false,
 }: SidebarProps) {
   const chatsHeadingId = useId()
   return (
@@ -64,6 +67,16 @@ export function Sidebar({
           >
             Settings
           </Link>
+          {me.role === 'admin' && (
+            <Link
+              to={adminPath()}
+              className="sidebar-settings"
+              aria-current={adminOpen ? 'page' : undefined}
+              title="People, invites, audit log, team settings"
+            >
+              Admin
+            </Link>
+          )}
           <button type="button" className="secondary small" onClick={onSignOut} disabled={signingOut}>
             Sign out
           </button>

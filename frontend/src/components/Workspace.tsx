@@ -4,9 +4,11 @@ import { useChatStore } from '../hooks/useChatStore'
 import { NotificationBell } from '../notifications/NotificationCenter'
 import type { Notifications } from '../notifications/pipeline'
 import { ToastProvider } from '../notifications/Toasts'
-import { chatPath, navigate } from '../router'
+import { chatPath, navigate, type AdminSection } from '../router'
 import type { ChatStoreApi } from '../state/types'
 import type { EventStream } from '../stream/types'
+import { AdminPage } from './admin/AdminPage'
+import type { AdminApi } from './admin/adminApi'
 import { ChatView } from './ChatView'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
@@ -39,6 +41,10 @@ interface WorkspaceProps {
   taskId?: string | null
   /** What the settings and task pages ask the server. */
   pagesApi?: SettingsApi & TaskApi
+  /** The admin page's section in the URL (/admin/{section}), if open. */
+  adminSection?: AdminSection | null
+  /** What the admin page asks the server. */
+  adminApi?: AdminApi
 }
 
 /** The signed-in app: the sidebar and the open chat. */
@@ -56,6 +62,8 @@ export function Workspace({
   settings = false,
   taskId = null,
   pagesApi,
+  adminSection = null,
+  adminApi,
 }: WorkspaceProps) {
   const snapshot = useChatStore(store)
   const [centerOpen, setCenterOpen] = useState(false)
@@ -111,6 +119,15 @@ export function Workspace({
         users={snapshot.users}
         chats={snapshot.chats}
       />
+    ) : adminSection !== null && adminApi ? (
+      <AdminPage
+        api={adminApi}
+        stream={stream}
+        section={adminSection}
+        me={snapshot.me}
+        users={snapshot.users}
+        team={snapshot.team}
+      />
     ) : null
 
   return (
@@ -118,7 +135,10 @@ export function Workspace({
       {/* Above the sidebar; on narrow screens above whichever of sidebar and chat is shown, so
           the connection state is always in view. */}
       <header className="app-bar">
-        <span className="brand">Herald</span>
+        {/* The team's name (TEAM_UPDATED renames it live). */}
+        <span className="brand" dir="auto">
+          {snapshot.team?.name ?? 'Herald'}
+        </span>
         <SearchBox search={search} chats={snapshot.chats} users={snapshot.users} />
         <div className="app-bar-tools">
           {notifications && (
@@ -140,6 +160,7 @@ export function Workspace({
         onInvite={snapshot.me.role === 'admin' ? () => setDialog('invite') : undefined}
         onSignOut={() => void startSignOut()}
         settingsOpen={page !== null && settings}
+        adminOpen={page !== null && adminSection !== null}
         signingOut={signingOut}
       />
       <main className="conversation">
