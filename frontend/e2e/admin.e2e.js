@@ -186,6 +186,14 @@ describe('admin', () => {
       }
       await alice.reload()
       await alice.getByRole('list', { name: 'Active invites' }).getByText('98 of 100 uses left').waitFor()
+      await screenshot(alice, '71-admin-invites')
+      await alice.getByRole('link', { name: 'Team settings', exact: true }).click()
+      await alice.getByRole('textbox', { name: 'Team name' }).fill('Acme')
+      await alice.getByRole('button', { name: 'Save', exact: true }).click()
+      await alice.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+      // TEAM_UPDATED renames the team in every open browser.
+      await bob.locator('.brand').filter({ hasText: 'Acme' }).waitFor()
+      await screenshot(alice, '72-admin-team')
 
       // The audit log lists what happened, newest first.
       await alice.getByRole('link', { name: 'Audit log', exact: true }).click()
@@ -193,6 +201,7 @@ describe('admin', () => {
       await log.getByRole('listitem').first().waitFor()
       const entries = await log.locator('.audit-what').allTextContents()
       const expected = [
+        'alice changed the team settings: name “Acme”',
         'alice created an invite for up to 100 people',
         'carol set a new password with a reset link',
         'alice made a password-reset link for carol',
