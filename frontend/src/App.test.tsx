@@ -338,6 +338,62 @@ describe('App', () => {
     expect(streamStop).toHaveBeenCalled()
   })
 
+  it('signs out at once when an admin deactivates the account, and says so', async () => {
+    stubServer({ 'GET /api/server': ready, 'GET /api/me': () => json(200, { user: ada }) })
+    const { connect, store, stream } = fakeConnection()
+    const stop = vi.spyOn(store, 'stop')
+    renderApp(connect)
+    expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
+
+    act(() => stream.emit({ type: 'SESSION_ENDED', reason: 'deactivated', timestamp: 1 }))
+
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeDefined()
+    expect(screen.getByRole('alert').textContent).toBe('Your account was deactivated by an admin.')
+    expect(stop).toHaveBeenCalled()
+  })
+
+  it('sets a new password with a reset link, and says when the link is used up', async () => {
+    window.history.replaceState(null, '', '/reset/tok123')
+    let used = false
+    const fetchMock = stubServer({
+      'GET /api/server': ready,
+      'GET /api/me': unauthorized,
+      'POST /api/auth/password-reset': () => {
+        if (used) return json(403, { error: { code: 'forbidden', message: 'This link does not work.' } })
+        used = true
+        return new Response(null, { status: 204 })
+      },
+    })
+    renderApp(fakeConnection().connect)
+    const user = userEvent.setup()
+
+    expect(await screen.findByRole('heading', { name: 'Set a new password' })).toBeDefined()
+    await user.type(screen.getByLabelText('New password'), 'new secret 1')
+    await user.type(screen.getByLabelText('New password again'), 'new secret 2')
+    expect(screen.getByText('Not the same as the first.')).toBeDefined()
+    await user.click(screen.getByRole('button', { name: 'Change password' }))
+    expect(screen.getByRole('alert').textContent).toBe('The two passwords differ.')
+    expect(calls(fetchMock)).not.toContain('POST /api/auth/password-reset')
+
+    await user.clear(screen.getByLabelText('New password again'))
+    await user.type(screen.getByLabelText('New password again'), 'new secret 1')
+    await user.click(screen.getByRole('button', { name: 'Change password' }))
+    expect((await screen.findByRole('status')).textContent).toMatch(/^Password changed — sign in/)
+    expect(sentBody(fetchMock, '/api/auth/password-reset')).toEqual({ token: 'tok123', newPassword: 'new secret 1' })
+    await user.click(screen.getByRole('button', { name: 'Sign in' }))
+    expect(await screen.findByLabelText('Username')).toBeDefined()
+    expect(window.location.pathname).toBe('/')
+
+    act(() => {
+      window.history.pushState(null, '', '/reset/tok123')
+      window.dispatchEvent(new PopStateEvent('popstate'))
+    })
+    await user.type(await screen.findByLabelText('New password'), 'new secret 3')
+    await user.type(screen.getByLabelText('New password again'), 'new secret 3')
+    await user.click(screen.getByRole('button', { name: 'Change password' }))
+    expect((await screen.findByRole('alert')).textContent).toMatch(/used already or it expired/)
+  })
+
   it('goes back to sign-in when another tab signs out', async () => {
     let signedIn = true
     stubServer({

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react
 import { ApiRequestError, errorMessage } from './api/client'
 import type { User } from './api/types'
 import { fingerprintFromLink } from './api/fingerprint'
+import { ResetPasswordPage } from './components/admin/ResetPasswordPage'
 import { JoinIntro } from './components/Fingerprint'
 import { RegisterForm } from './components/RegisterForm'
 import { SignInForm } from './components/SignInForm'
@@ -17,7 +18,8 @@ type Phase =
   | { status: 'failed'; message: string }
   /** A new server without accounts: the first one becomes the admin. */
   | { status: 'setup'; keepaliveMs: number }
-  | { status: 'signed-out'; keepaliveMs: number }
+  /** notice: why the session ended, when the user should be told (an admin deactivated it). */
+  | { status: 'signed-out'; keepaliveMs: number; notice?: string }
   | {
       status: 'signed-in'
       user: User
@@ -59,12 +61,15 @@ export function App({ api, connect, sessionChannel }: AppProps) {
     phaseRef.current = phase
   }, [phase])
 
-  /** Stops the connection and shows sign-in, unless the user changed since it was made. */
-  const endSession = useCallback((connection: Connection) => {
+  /** Stops the connection and shows sign-in (with notice, if given), unless the user changed
+   * since it was made. */
+  const endSession = useCallback((connection: Connection, notice?: string) => {
     connection.store.stop()
     connection.stream.stop()
     setPhase((p) =>
-      isCurrent(p, connection) ? { status: 'signed-out', keepaliveMs: p.keepaliveMs } : p,
+      isCurrent(p, connection)
+        ? { status: 'signed-out', keepaliveMs: p.keepaliveMs, ...(notice ? { notice } : {}) }
+        : p,
     )
   }, [])
 
@@ -115,13 +120,20 @@ export function App({ api, connect, sessionChannel }: AppProps) {
 
   // The server ends a session's streams at once when it ends (a password change elsewhere, an
   // expiry): asking who is signed in answers 401, which ends it here too, without waiting for
-  // the stream's reconnects to fail.
+  // the stream's reconnects to fail. A deactivated account ends at once, and says why.
   useEffect(() => {
     if (connection === null) return
     return connection.stream.onEvent((event) => {
-      if (event.type === 'SESSION_ENDED') void signedInUser(api)
+      if (event.type !== 'SESSION_ENDED') return
+      if (event.reason === 'deactivated') {
+        navigate(homePath, { replace: true })
+        // Every tab hears it on the shared stream: no announcement needed.
+        endSession(connection, DEACTIVATED_NOTICE)
+      } else {
+        void signedInUser(api)
+      }
     })
-  }, [api, connection])
+  }, [api, connection, endSession])
 
   useEffect(
     () =>
@@ -172,6 +184,18 @@ export function App({ api, connect, sessionChannel }: AppProps) {
       current = false
     }
   }, [api, attempt, enter])
+
+  // A reset link works whoever is signed in here: it is for the account it was made for.
+  if (route.page === 'reset' && (phase.status === 'signed-out' || phase.status === 'signed-in')) {
+    return (
+      <ResetPasswordPage
+        key={route.token}
+        token={route.token}
+        resetPassword={(token, newPassword) => api.resetPassword(token, newPassword)}
+        onSignIn={() => navigate(homePath, { replace: true })}
+      />
+    )
+  }
 
   switch (phase.status) {
     case 'loading':
@@ -227,6 +251,7 @@ export function App({ api, connect, sessionChannel }: AppProps) {
       }
       return (
         <SignInForm
+          notice={phase.notice}
           login={(username, password) => api.login(username, password)}
           onSignedIn={(user) => signedIn(user, phase.keepaliveMs)}
         />
@@ -252,6 +277,9 @@ export function App({ api, connect, sessionChannel }: AppProps) {
     }
   }
 }
+
+/** What the sign-in page says after an admin deactivated the account (SESSION_ENDED). */
+export const DEACTIVATED_NOTICE = 'Your account was deactivated by an admin.'
 
 /** Who is signed in (GET /api/me): null for nobody (401), undefined if the server could not say. */
 async function signedInUser(api: AppApi): Promise<User | null | undefined> {
@@ -304,6 +332,8 @@ function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut 
       account={route.page === 'account'}
       taskId={route.page === 'task' ? route.taskId : null}
       pagesApi={api}
+      adminSection={route.page === 'admin' ? route.section : null}
+      adminApi={api}
       loadError={loadError}
       onRetryLoad={onRetryLoad}
       createInvite={createInvite}

@@ -8,6 +8,8 @@
 //   /settings         notification settings
 //   /settings/account profile, status, picture, password, sessions
 //   /tasks/{taskId}   a task's results
+//   /admin/{section}  admins: people, invites, audit (the audit log) or team (team settings)
+//   /reset/{token}    set a new password with an admin's one-time reset link
 //
 // Any other path shows the app, as / does.
 
@@ -25,6 +27,12 @@ export type Route =
   | { page: 'settings' }
   | { page: 'account' }
   | { page: 'task'; taskId: string }
+  | { page: 'admin'; section: AdminSection }
+  | { page: 'reset'; token: string }
+
+/** The sections of the admin page, in the order its navigation lists them. */
+export const ADMIN_SECTIONS = ['people', 'invites', 'audit', 'team'] as const
+export type AdminSection = (typeof ADMIN_SECTIONS)[number]
 
 /** The route of a same-origin path, with or without its query (?message=…&thread=…). */
 export function parseRoute(path: string): Route {
@@ -46,7 +54,18 @@ export function parseRoute(path: string): Route {
   if (/^\/settings\/account\/?$/.test(pathname)) return { page: 'account' }
   const task = /^\/tasks\/([^/]+)\/?$/.exec(pathname)
   if (task?.[1]) return { page: 'task', taskId: decodeSegment(task[1]) }
+  const admin = /^\/admin(?:\/([^/]+))?\/?$/.exec(pathname)
+  if (admin) {
+    const section = ADMIN_SECTIONS.find((s) => s === (admin[1] ?? 'people'))
+    if (section) return { page: 'admin', section }
+  }
+  const reset = /^\/reset\/([^/]+)\/?$/.exec(pathname)
+  if (reset?.[1]) return { page: 'reset', token: decodeSegment(reset[1]) }
   return { page: 'home' }
+}
+
+export function adminPath(section: AdminSection = 'people'): string {
+  return `/admin/${section}`
 }
 
 export function chatPath(chatId: string): string {

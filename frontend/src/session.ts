@@ -1,7 +1,8 @@
 // The one place that wires the concrete client classes together for a signed-in user. Components
 // see only the contracts (ChatStoreApi, EventStream); tests hand App a fake Connect.
-import type { ApiClient, RegisterParams, Session } from './api/client'
+import type { ApiClient, InviteOptions, NewInvite, RegisterParams, Session } from './api/client'
 import type { Preferences, Task, User } from './api/types'
+import type { AdminApi } from './components/admin/adminApi'
 import { desktopClient, isDesktopApp } from './desktop/desktop'
 import { createNotifications, type Notifications } from './notifications/pipeline'
 import { IndexedDbOutbox } from './outbox/IndexedDbOutbox'
@@ -10,14 +11,16 @@ import type { ChatStoreApi } from './state/types'
 import { createEventStream } from './stream'
 import type { EventStream } from './stream/types'
 
-/** What App needs of the API client beyond the store: the session and invites. */
-export interface AppApi {
+/** What App needs of the API client beyond the store: the session, invites and the admin page. */
+export interface AppApi extends AdminApi {
   serverInfo(): Promise<{ needsSetup: boolean; keepaliveMs: number; tlsFingerprint?: string }>
   me(): Promise<User>
   login(username: string, password: string): Promise<Session>
   register(params: RegisterParams): Promise<Session>
   logout(): Promise<void>
-  createInvite(): Promise<{ code: string; url: string; expiresAt: number }>
+  createInvite(options?: InviteOptions): Promise<NewInvite>
+  /** The reset link's page (/reset/{token}), signed in or not. */
+  resetPassword(token: string, newPassword: string): Promise<void>
   /** See ApiClient.onUnauthorized. */
   onUnauthorized(listener: () => void): () => void
   /** The settings page (/settings). */

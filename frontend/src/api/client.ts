@@ -1,16 +1,21 @@
 import type {
+  Account,
   ApiError,
+  AuditEntry,
   ChannelInfo,
   Chat,
   ChatChange,
   ChatKind,
+  Invite,
   Message,
   Notification,
   NotificationKind,
   Preferences,
   ProfilePatch,
+  Role,
   Session as DeviceSession,
   Task,
+  TeamSettings,
   User,
 } from './types'
 
@@ -130,9 +135,12 @@ export interface ServerInfo {
   tlsFingerprint?: string
 }
 
-/** A single-use registration code (admins only). */
-export interface Invite {
+/** A new registration link (POST /api/invites, admins only): maxUses people may register with it
+ * until expiresAt. */
+export interface NewInvite {
+  id: string
   code: string
+  maxUses: number
   /**
    * The join link, `<public URL>/join/<code>`; for a server with a self-signed certificate it
    * ends in `#sha256=<fingerprint>`.
@@ -140,6 +148,44 @@ export interface Invite {
   url: string
   /** Unix ms. */
   expiresAt: number
+}
+
+/** POST /api/invites: maxUses 1–1000 (default 100), expiresInHours 1–720 (default 168). */
+export interface InviteOptions {
+  maxUses?: number
+  expiresInHours?: number
+}
+
+/** GET /api/admin/users: q matches username or display name; after = the last id of a page. */
+export interface AccountPageParams {
+  q?: string
+  after?: string
+  /** 1–200, default 50. */
+  limit?: number
+}
+
+export interface AccountPage {
+  users: Account[]
+  hasMore: boolean
+}
+
+/** POST /api/admin/users/{id}/password-reset: link is <public URL>/reset/<token>, works once. */
+export interface PasswordResetLink {
+  link: string
+  /** Unix ms. */
+  expiresAt: number
+}
+
+export interface AuditPage {
+  entries: AuditEntry[]
+  /** Older entries exist. */
+  hasMore: boolean
+}
+
+/** GET /api/bots: a bot and its tokens' metadata. */
+export interface BotEntry {
+  bot: User
+  tokens: { id: string; userId: string; createdAt: string; expiresAt: string }[]
 }
 
 /** A page of GET /api/notifications (newest first). */
@@ -226,9 +272,96 @@ export class ApiClient {
     return this.request<ServerInfo>('GET', '/api/server')
   }
 
-  /** Creates an invite with the server's default lifetime. */
-  createInvite(): Promise<Invite> {
-    return this.request<Invite>('POST', '/api/invites')
+  /** Creates an invite; without options the server's defaults: 100 uses, 7 days. */
+  createInvite(options: InviteOptions = {}): Promise<NewInvite> {
+    return this.request<NewInvite>('POST', '/api/invites', options)
+  }
+
+  /** Active invites, newest first, without their codes (admins). */
+  async listInvites(): Promise<Invite[]> {
+    const { invites } = await this.request<{ invites: Invite[] }>('GET', '/api/invites')
+    return invites
+  }
+
+  async revokeInvite(inviteId: string): Promise<void> {
+    await this.send('DELETE', `/api/invites/${encodeURIComponent(inviteId)}`)
+  }
+
+  /** Every account, bots and deactivated ones too, in registration order (admins). */
+  listAccounts({ q, after, limit }: AccountPageParams = {}): Promise<AccountPage> {
+    const query = new URLSearchParams()
+    if (q) query.set('q', q)
+    if (after) query.set('after', after)
+    if (limit !== undefined) query.set('limit', String(limit))
+    const search = query.toString()
+    return this.request<AccountPage>('GET', `/api/admin/users${search ? `?${search}` : ''}`)
+  }
+
+  /** 409 demoting the last active admin; 400 making a bot admin. */
+  async setRole(userId: string, role: Role): Promise<User> {
+    const { user } = await this.request<{ user: User }>('PATCH', adminUserPath(userId), { role })
+    return user
+  }
+
+  /** Deactivates (409 yourself or the last active admin) or reactivates the account. */
+  async setDeactivated(userId: string, deactivated: boolean): Promise<User> {
+    const action = deactivated ? 'deactivate' : 'reactivate'
+    const { user } = await this.request<{ user: User }>('POST', `${adminUserPath(userId)}/${action}`)
+    return user
+  }
+
+  /** A one-time link that sets the account's password, valid 24 h (409 a bot or deactivated). */
+  createPasswordReset(userId: string): Promise<PasswordResetLink> {
+    return this.request<PasswordResetLink>('POST', `${adminUserPath(userId)}/password-reset`)
+  }
+
+  /** Sets a new password with a reset link's token (no session needed); 403 for a token that is
+   * unknown, used or expired. */
+  async resetPassword(token: string, newPassword: string): Promise<void> {
+    await this.send('POST', '/api/auth/password-reset', { token, newPassword })
+  }
+
+  /** The audit log, newest first; before pages back (the previous page's last id). */
+  listAudit(before?: string): Promise<AuditPage> {
+    const query = before ? `?${new URLSearchParams({ before }).toString()}` : ''
+    return this.request<AuditPage>('GET', `/api/admin/audit${query}`)
+  }
+
+  async getTeam(): Promise<TeamSettings> {
+    const { team } = await this.request<{ team: TeamSettings }>('GET', '/api/team')
+    return team
+  }
+
+  /** Changes the named settings (admins); everyone gets TEAM_UPDATED. */
+  async updateTeam(change: Partial<TeamSettings>): Promise<TeamSettings> {
+    const { team } = await this.request<{ team: TeamSettings }>('PATCH', '/api/team', change)
+    return team
+  }
+
+  /** The team's bots with their tokens' metadata (never the tokens). */
+  async listBots(): Promise<BotEntry[]> {
+    const { bots } = await this.request<{ bots: BotEntry[] }>('GET', '/api/bots')
+    return bots
+  }
+
+  async updateBot(botId: string, change: { displayName?: string; avatar?: string }): Promise<User> {
+    const { bot } = await this.request<{ bot: User }>('PATCH', botPath(botId), change)
+    return bot
+  }
+
+  /** A new token, shown once; every other token of the bot ends. */
+  rotateBotToken(botId: string): Promise<{ bot: User; token: string; revoked: number }> {
+    return this.request('POST', `${botPath(botId)}/token`)
+  }
+
+  /** Ends every token of the bot, with its streams. */
+  revokeBotTokens(botId: string): Promise<{ revoked: number }> {
+    return this.request('DELETE', `${botPath(botId)}/token`)
+  }
+
+  /** Deactivates the bot for good: its tokens end, its messages stay. */
+  async deleteBot(botId: string): Promise<void> {
+    await this.send('DELETE', botPath(botId))
   }
 
   async listUsers(): Promise<DirectoryUser[]> {
@@ -517,6 +650,14 @@ export class ApiClient {
 
 function chatPath(chatId: string): string {
   return `/api/chats/${encodeURIComponent(chatId)}`
+}
+
+function adminUserPath(userId: string): string {
+  return `/api/admin/users/${encodeURIComponent(userId)}`
+}
+
+function botPath(botId: string): string {
+  return `/api/bots/${encodeURIComponent(botId)}`
 }
 
 function messagePath(chatId: string, messageId: string): string {

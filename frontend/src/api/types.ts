@@ -186,6 +186,7 @@ export type EventType =
   | 'MESSAGE_DELETED'
   | 'READ_MARKER'
   | 'USER_UPDATED'
+  | 'TEAM_UPDATED'
 
 /** Why SESSION_ENDED ended the session (backend.Session* in Go). */
 export type SessionEndReason = 'signed_out' | 'expired' | 'password_changed' | 'revoked' | 'deactivated'
@@ -230,10 +231,12 @@ export interface Event {
   preferences?: Preferences
   /** FILE_UPLOAD_PROGRESS (ephemeral, to the uploader). */
   upload?: UploadProgress
-  /** USER_UPDATED: the user's new public state. */
-  user?: User
   /** SESSION_ENDED: the stream's last frame; the session's requests now answer 401. */
   reason?: SessionEndReason
+  /** USER_UPDATED: the user's new public state (profile, role, deactivation). */
+  user?: User
+  /** TEAM_UPDATED: the team's new settings. */
+  team?: TeamSettings
 }
 
 /** Bytes of an upload the server has received so far; total is −1 when unknown. */
@@ -317,3 +320,57 @@ export interface ApiError {
     message: string
   }
 }
+
+// Admin: people, invites, audit, team settings (backend/admin.go).
+
+/** Who may create channels (backend.ChannelCreation). */
+export type ChannelCreation = 'everyone' | 'admins'
+
+/** The team-wide settings an admin changes (GET/PATCH /api/team; backend.TeamSettings). */
+export interface TeamSettings {
+  /** 1–80 characters; "Herald" until an admin changes it. */
+  name: string
+  /** An https URL; absent when none. */
+  iconUrl?: string
+  channelCreation: ChannelCreation
+}
+
+/** A user as the admin list shows them (backend.Account, with presence). */
+export interface Account extends User {
+  online: boolean
+  /** When the account last went offline (Unix ms); absent if never recorded. */
+  lastSeenAt?: number
+}
+
+/** A registration link (backend.Invite). Listings carry hint (the code's first characters),
+ * never the code; maxUses people may register with it until expiresAt. */
+export interface Invite {
+  id: string
+  code?: string
+  hint?: string
+  createdBy: string
+  createdAt: number
+  expiresAt: number
+  maxUses: number
+  uses: number
+}
+
+/** One admin action in the audit log (backend.AuditEntry). action is one of AUDIT_ACTIONS. */
+export interface AuditEntry {
+  id: string
+  actorId: string
+  action: string
+  /** The user, bot or invite acted on; absent for team settings. */
+  targetId?: string
+  /** Short facts (the new role, an invite's uses), never secrets. */
+  details?: Record<string, string>
+  createdAt: number
+}
+
+/** Limits of the admin features (backend/admin.go). */
+export const DEFAULT_INVITE_MAX_USES = 100
+export const MAX_INVITE_USES = 1000
+export const MAX_INVITE_HOURS = 720
+export const MAX_TEAM_NAME_LEN = 80
+/** How long a password-reset link works (ms; backend.PasswordResetTTL). */
+export const PASSWORD_RESET_TTL_MS = 24 * 60 * 60 * 1000

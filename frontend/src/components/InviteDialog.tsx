@@ -2,6 +2,8 @@ import { useEffect, useId, useState } from 'react'
 import { errorMessage } from '../api/client'
 import { copyText } from './clipboard'
 import { Fingerprint } from './Fingerprint'
+import { adminPath } from '../router'
+import { Link } from './Link'
 import { Modal } from './Modal'
 
 export interface Invite {
@@ -10,6 +12,8 @@ export interface Invite {
   url: string
   /** Unix ms. */
   expiresAt: number
+  /** How many people can register with it (the server's default: 100). */
+  maxUses?: number
   /** SHA-256 fingerprint of the server's TLS certificate, when it has one ('ab:cd:…'). */
   fingerprint?: string
 }
@@ -66,8 +70,13 @@ export function InviteDialog({ createInvite, onClose }: InviteDialogProps) {
         {state.status === 'ready' && (
           <>
             <p>
-              Anyone with this link can create an account on this server until{' '}
-              {new Date(state.invite.expiresAt).toLocaleString()}.
+              Anyone with this link can create an account on this server
+              {state.invite.maxUses === 1
+                ? ' (one person)'
+                : state.invite.maxUses
+                  ? ` (up to ${state.invite.maxUses} people)`
+                  : ''}{' '}
+              until {new Date(state.invite.expiresAt).toLocaleString()}. Share it with the people you invite.
             </p>
             <div className="copy-row">
               <input
@@ -92,6 +101,13 @@ export function InviteDialog({ createInvite, onClose }: InviteDialogProps) {
         )}
         <p className="muted" aria-live="polite">
           {copyNote}
+        </p>
+        <p className="muted">
+          For a single-use link, another expiry or to revoke links, go to{' '}
+          <Link to={adminPath('invites')} onClick={onClose}>
+            Admin › Invites
+          </Link>
+          .
         </p>
         <div className="dialog-actions">
           <button type="button" className="secondary" onClick={onClose}>

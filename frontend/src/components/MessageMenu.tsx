@@ -23,9 +23,11 @@ interface MessageMenuProps {
   /** "More actions for message from Bob". */
   label: string
   entries: MenuEntry[]
+  /** The menu's own name (default "Message actions"). */
+  menuLabel?: string
 }
 
-export function MessageMenu({ label, entries }: MessageMenuProps) {
+export function MessageMenu({ label, entries, menuLabel = 'Message actions' }: MessageMenuProps) {
   const [open, setOpen] = useState(false)
   const [upward, setUpward] = useState(false)
   const wrap = useRef<HTMLDivElement>(null)
@@ -141,7 +143,7 @@ export function MessageMenu({ label, entries }: MessageMenuProps) {
           ref={menu}
           id={menuId}
           role="menu"
-          aria-label="Message actions"
+          aria-label={menuLabel}
           className={upward ? 'menu upward' : 'menu'}
           onKeyDown={keyDown}
         >

@@ -108,6 +108,17 @@ describe('Sidebar', () => {
     expect(link.getAttribute('aria-current')).toBe('page')
   })
 
+  it('links admins, and only admins, to the admin page', () => {
+    const { rerender } = renderSidebar({ chats: [], adminOpen: true })
+    const link = screen.getByRole('link', { name: 'Admin' })
+    expect(link.getAttribute('href')).toBe('/admin/people')
+    expect(link.getAttribute('aria-current')).toBe('page')
+    rerender(
+      <Sidebar me={{ ...ada, role: 'member' }} chats={[]} activeChatId={null} onNewChat={() => {}} onSignOut={() => {}} signingOut={false} />,
+    )
+    expect(screen.queryByRole('link', { name: 'Admin' })).toBeNull()
+  })
+
   it('puts Settings and Sign out on their own row, below the name', () => {
     const { container } = renderSidebar({ chats: [] })
     const footer = container.querySelector('.sidebar-me') as HTMLElement

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react'
 import type { Chat, User } from '../api/types'
 import type { Member } from '../state/types'
-import { chatPath, settingsPath } from '../router'
+import { adminPath, chatPath, settingsPath } from '../router'
 import { Link } from './Link'
 import { chatLabel, dmPeople, presenceOf, type Presence } from './chatNames'
 import { personName } from './names'
@@ -25,6 +25,8 @@ interface SidebarProps {
   signingOut: boolean
   /** The settings page is open: its link is marked current. */
   settingsOpen?: boolean
+  /** The admin page is open (admins see its link). */
+  adminOpen?: boolean
 }
 
 const NO_USERS: Record<string, Member> = {}
@@ -41,6 +43,7 @@ export function Sidebar({
   onSignOut,
   signingOut,
   settingsOpen = false,
+  adminOpen = false,
 }: SidebarProps) {
   const chatsHeadingId = useId()
   const channelsId = useId()
@@ -135,6 +138,16 @@ export function Sidebar({
           >
             Settings
           </Link>
+          {me.role === 'admin' && (
+            <Link
+              to={adminPath()}
+              className="sidebar-settings"
+              aria-current={adminOpen ? 'page' : undefined}
+              title="People, invites, audit log, team settings"
+            >
+              Admin
+            </Link>
+          )}
           <button type="button" className="secondary small" onClick={onSignOut} disabled={signingOut}>
             Sign out
           </button>

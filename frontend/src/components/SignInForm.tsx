@@ -6,9 +6,11 @@ import { AuthLayout } from './AuthLayout'
 interface SignInFormProps {
   login: (username: string, password: string) => Promise<Session>
   onSignedIn: (user: User) => void
+  /** Why this browser was signed out, when the user should know (an admin deactivated it). */
+  notice?: string
 }
 
-export function SignInForm({ login, onSignedIn }: SignInFormProps) {
+export function SignInForm({ login, onSignedIn, notice }: SignInFormProps) {
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [pending, setPending] = useState(false)
@@ -29,6 +31,11 @@ export function SignInForm({ login, onSignedIn }: SignInFormProps) {
 
   return (
     <AuthLayout title="Sign in">
+      {notice && (
+        <p className="auth-notice" role="alert">
+          {notice}
+        </p>
+      )}
       <form className="form" onSubmit={(event) => void signIn(event)}>
         <label className="field">
           <span>Username</span>

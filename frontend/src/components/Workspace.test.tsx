@@ -177,6 +177,7 @@ describe('Workspace', () => {
       code: 'abc',
       url: 'http://team.example/join/abc',
       expiresAt: 1_800_000_000_000,
+      maxUses: 100,
     }
     const createInvite = vi.fn(() => Promise.resolve(invite))
     vi.stubGlobal('isSecureContext', true)
@@ -188,6 +189,7 @@ describe('Workspace', () => {
     const dialog = screen.getByRole('dialog', { name: 'Invite people' })
     const link = await within(dialog).findByRole('textbox', { name: 'Invite link' })
     expect(link).toHaveProperty('value', invite.url)
+    expect(dialog.textContent).toContain('Anyone with this link can create an account on this server (up to 100 people)')
     await user.click(within(dialog).getByRole('button', { name: 'Copy' }))
 
     expect(await within(dialog).findByText('Copied.')).toBeDefined()

@@ -5,11 +5,13 @@ import { useChatStore } from '../hooks/useChatStore'
 import { NotificationBell } from '../notifications/NotificationCenter'
 import type { Notifications } from '../notifications/pipeline'
 import { ToastProvider } from '../notifications/Toasts'
-import { chatPath, navigate } from '../router'
+import { chatPath, navigate, type AdminSection } from '../router'
 import type { ChatStoreApi } from '../state/types'
 import type { EventStream } from '../stream/types'
 import { BrowseChannelsDialog } from './BrowseChannelsDialog'
 import { chatTitle } from './chatNames'
+import { AdminPage } from './admin/AdminPage'
+import type { AdminApi } from './admin/adminApi'
 import { ChatView } from './ChatView'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
@@ -46,6 +48,10 @@ interface WorkspaceProps {
   taskId?: string | null
   /** What the settings and task pages ask the server. */
   pagesApi?: SettingsApi & TaskApi & Partial<AccountApi> & { setAway?: (away: boolean) => Promise<unknown> }
+  /** The admin page's section in the URL (/admin/{section}), if open. */
+  adminSection?: AdminSection | null
+  /** What the admin page asks the server. */
+  adminApi?: AdminApi
 }
 
 /** The signed-in app: the sidebar and the open chat. */
@@ -64,6 +70,8 @@ export function Workspace({
   account = false,
   taskId = null,
   pagesApi,
+  adminSection = null,
+  adminApi,
 }: WorkspaceProps) {
   const snapshot = useChatStore(store)
   const setAway = useMemo(() => (pagesApi?.setAway ? (away: boolean) => pagesApi.setAway!(away) : undefined), [pagesApi])
@@ -125,6 +133,15 @@ export function Workspace({
         users={snapshot.users}
         chats={snapshot.chats}
       />
+    ) : adminSection !== null && adminApi ? (
+      <AdminPage
+        api={adminApi}
+        stream={stream}
+        section={adminSection}
+        me={snapshot.me}
+        users={snapshot.users}
+        team={snapshot.team}
+      />
     ) : null
 
   return (
@@ -132,7 +149,10 @@ export function Workspace({
       {/* Above the sidebar; on narrow screens above whichever of sidebar and chat is shown, so
           the connection state is always in view. */}
       <header className="app-bar">
-        <span className="brand">Herald</span>
+        {/* The team's name (TEAM_UPDATED renames it live). */}
+        <span className="brand" dir="auto">
+          {snapshot.team?.name ?? 'Herald'}
+        </span>
         <SearchBox search={search} chats={snapshot.chats} users={snapshot.users} />
         <div className="app-bar-tools">
           {notifications && (
@@ -157,6 +177,7 @@ export function Workspace({
         onInvite={snapshot.me.role === 'admin' ? () => setDialog('invite') : undefined}
         onSignOut={() => void startSignOut()}
         settingsOpen={page !== null && (settings || account)}
+        adminOpen={page !== null && adminSection !== null}
         signingOut={signingOut}
       />
       <main className="conversation">

@@ -1243,6 +1243,52 @@ describe('ChatStore', () => {
     })
   })
 
+  describe('admin changes', () => {
+    it('applies USER_UPDATED to the directory and to me, keeping presence, and ignores repeats', async () => {
+      const store = await started()
+      const renamed: User = { ...alice, displayName: 'Alice Admin', role: 'admin' }
+      delete (renamed as Partial<DirectoryUser>).online
+      stream.emit({ id: server.newId('e'), type: 'USER_UPDATED', user: renamed, timestamp: 11 })
+      expect(store.getSnapshot().users[alice.id]).toMatchObject({
+        displayName: 'Alice Admin',
+        role: 'admin',
+        online: true,
+      })
+
+      const before = store.getSnapshot()
+      stream.emit({ id: server.newId('e'), type: 'USER_UPDATED', user: renamed, timestamp: 12 })
+      expect(store.getSnapshot()).toBe(before)
+
+      stream.emit({ id: server.newId('e'), type: 'USER_UPDATED', user: { ...renamed, deactivated: true }, timestamp: 13 })
+      expect(store.getSnapshot().users[alice.id]?.deactivated).toBe(true)
+      // JSON leaves a false deactivated out: reactivated.
+      stream.emit({ id: server.newId('e'), type: 'USER_UPDATED', user: renamed, timestamp: 14 })
+      expect(store.getSnapshot().users[alice.id]?.deactivated).toBeFalsy()
+
+      stream.emit({ id: server.newId('e'), type: 'USER_UPDATED', user: { ...me, role: 'member' }, timestamp: 15 })
+      expect(store.getSnapshot().me.role).toBe('member')
+    })
+
+    it('loads the team settings and follows TEAM_UPDATED', async () => {
+      const getTeam = vi.fn(() => Promise.resolve({ name: 'Acme', channelCreation: 'everyone' as const }))
+      const store = new ChatStore({ api: { ...server.api, getTeam }, stream, outbox: new IndexedDbOutbox(factory), me })
+      stores.push(store)
+      await store.start()
+      await vi.waitFor(() => expect(store.getSnapshot().team?.name).toBe('Acme'))
+      stream.emit({
+        id: server.newId('e'),
+        type: 'TEAM_UPDATED',
+        team: { name: 'Acme Inc', channelCreation: 'admins' },
+        timestamp: 11,
+      })
+      expect(store.getSnapshot().team).toEqual({ name: 'Acme Inc', channelCreation: 'admins' })
+      const before = store.getSnapshot()
+      stream.emit({ id: server.newId('e'), type: 'TEAM_UPDATED', team: { name: 'Acme Inc', channelCreation: 'admins' }, timestamp: 12 })
+      expect(store.getSnapshot()).toBe(before)
+      store.stop()
+    })
+  })
+
   describe('typing', () => {
     it('shows typers, expires them after 6 s and clears them when their message arrives', async () => {
       const store = await started()

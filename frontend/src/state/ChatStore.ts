@@ -14,6 +14,7 @@ import {
   upsertChat,
   withReaction,
 } from './merge'
+import { withTeam } from './admin'
 import { OutboxSender } from './OutboxSender'
 import { addPending, findPending, type PendingByChat, removePending, setSendState } from './pending'
 import { ReadMarkers } from './ReadMarkers'
@@ -82,7 +83,8 @@ export type ChatApi = Pick<
   | 'removeMember'
   | 'updateChat'
   | 'createDM'
->
+> &
+  Partial<Pick<ApiClient, 'getTeam'>>
 
 export interface ChatStoreDeps {
   api: ChatApi
@@ -268,6 +270,7 @@ export class ChatStore implements ChatStoreApi {
     }
     this.setPending(pending)
     this.update({ chats: sortChats(chats), users: directory(users) })
+    void this.refreshTeam()
     const buffered = this.buffered ?? []
     this.buffered = null
     for (const event of buffered) this.handle(event)
@@ -602,6 +605,10 @@ export class ChatStore implements ChatStoreApi {
         break
       case 'RESYNC':
         void this.resync()
+        void this.refreshTeam()
+        break
+      case 'TEAM_UPDATED':
+        if (event.team) this.patch(withTeam(this.snapshot, event.team))
         break
       case 'USER_UPDATED':
         if (event.user) this.applyUserUpdated(event.user)
@@ -631,14 +638,16 @@ export class ChatStore implements ChatStoreApi {
     const known = this.snapshot.users[user.id]
     const patch: Partial<Snapshot> = {}
     if (known) {
-      patch.users = {
-        ...this.snapshot.users,
-        [user.id]: { ...user, status: known.status, online: known.online },
-      }
+      const member = { ...user, status: known.status, online: known.online }
+      // A replayed event changes nothing, and publishes nothing.
+      if (!sameJSON(member, known)) patch.users = { ...this.snapshot.users, [user.id]: member }
     } else {
       this.refreshLater(this.refreshUsers)
     }
-    if (user.id === this.snapshot.me.id) patch.me = { ...user, status: this.snapshot.me.status }
+    if (user.id === this.snapshot.me.id) {
+      const me = { ...user, status: this.snapshot.me.status }
+      if (!sameJSON(me, this.snapshot.me)) patch.me = me
+    }
     if (patch.users || patch.me) this.update(patch)
   }
 
@@ -1344,6 +1353,21 @@ export class ChatStore implements ChatStoreApi {
     if (next !== chat) this.update({ chats: this.snapshot.chats.map((c) => (c === chat ? next : c)) })
   }
 
+  /** The team's settings; failing to read them only leaves the previous ones shown. */
+  private async refreshTeam(): Promise<void> {
+    if (!this.api.getTeam) return
+    try {
+      const team = await this.api.getTeam()
+      if (!this.stopped) this.patch(withTeam(this.snapshot, team))
+    } catch {
+      // The next RESYNC or TEAM_UPDATED brings them.
+    }
+  }
+
+  private patch(patch: Partial<Snapshot> | null): void {
+    if (patch) this.update(patch)
+  }
+
   private update(patch: Partial<Snapshot>): void {
     this.snapshot = { ...this.snapshot, ...patch }
     for (const listener of this.listeners) listener()
@@ -1422,4 +1446,10 @@ function shared(fn: () => Promise<void>): () => Promise<void> {
     (running ??= fn().finally(() => {
       running = null
     }))
+}
+
+/** Whether two of the server's JSON records say the same (key order aside). */
+function sameJSON(a: object, b: object): boolean {
+  const canonical = (o: object) => JSON.stringify(Object.entries(o).filter(([, v]) => v !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)))
+  return canonical(a) === canonical(b)
 }

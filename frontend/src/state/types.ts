@@ -2,7 +2,7 @@
 // immutable Snapshots through useSyncExternalStore and call ChatStoreApi methods; they never
 // talk to the API client or the stream directly.
 import type { NewChatOptions, SearchPage, SearchParams } from '../api/client'
-import type { ChannelInfo, Chat, ChatChange, Message, User } from '../api/types'
+import type { ChannelInfo, Chat, ChatChange, Message, TeamSettings, User } from '../api/types'
 
 /** sending: POST in flight. queued: offline or server unreachable; kept in the outbox and sent
  * in order when the connection returns. relayed: the desktop app queued it in its own outbox
@@ -88,6 +88,8 @@ export interface Snapshot {
   /** Per chat id, the chats that left the list since the store started (joining again, or a
    * DM's next message, brings them back and ends the entry). */
   departed: Record<string, Departure>
+  /** The team's settings (GET /api/team, then TEAM_UPDATED); absent until loaded. */
+  team?: TeamSettings
 }
 
 export interface LoadOlderOptions {

@@ -1,0 +1,229 @@
+// @ts-check
+/* global document, window */
+// End-to-end scenario of what an admin does to the team, three users in their own browsers
+// against a real herald-server: the People page (search, the actions menu by keyboard),
+// deactivating bob while his browser is open (signed out within a second, told why) and
+// reactivating him; a password-reset link for carol that a signed-out browser uses once; a
+// multi-use invite that lets two new people in; the audit log listing all of it. Screenshots of
+// the People page, the reset dialog, the reset page and the audit log, light and dark and at
+// 390 px, and axe scans of the People page and the reset page.
+// Run with `node --test e2e/admin.e2e.js` from frontend/ (see README.md).
+
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { animationsDone, axeScan, launchBrowser, screenshot, signIn, waitForConnection, withScene } from './harness.js'
+
+/** @typedef {import('playwright-core').Browser} Browser */
+/** @typedef {import('playwright-core').Page} Page */
+
+/** @type {Browser} */
+let browser
+
+before(async () => {
+  browser = await launchBrowser()
+})
+
+after(async () => {
+  await browser?.close()
+})
+
+/**
+ * Axe finds no serious or critical violation, judged once animations rest.
+ * @param {Page} page
+ * @param {string} name
+ */
+async function assertAccessible(page, name) {
+  await animationsDone(page.locator('body'))
+  const violations = await axeScan(page, name)
+  assert.deepEqual(violations, [], `axe: serious or critical violations in ${name}`)
+}
+
+/** @param {Page} page */
+function peopleList(page) {
+  return page.getByRole('list', { name: 'People', exact: true })
+}
+
+/**
+ * Opens the actions menu of a person's row as a keyboard user (focus, ArrowDown), walks down to
+ * the item named name and presses Enter.
+ * @param {Page} page
+ * @param {string} person
+ * @param {string} name
+ */
+async function chooseAction(page, person, name) {
+  const button = page.getByRole('button', { name: `Actions for ${person}`, exact: true })
+  await button.focus()
+  await button.press('ArrowDown')
+  const menu = page.getByRole('menu', { name: `Actions for ${person}`, exact: true })
+  const wanted = menu.getByRole('menuitem', { name, exact: true })
+  await wanted.waitFor()
+  for (let i = 0; i < 8; i++) {
+    if (await wanted.evaluate((el) => el === document.activeElement)) break
+    await page.keyboard.press('ArrowDown')
+  }
+  assert.ok(await wanted.evaluate((el) => el === document.activeElement), `${name} has focus`)
+  await page.keyboard.press('Enter')
+}
+
+/**
+ * Searches the People page and waits until the list shows exactly the people named.
+ * @param {Page} page
+ * @param {string} q
+ * @param {number} count
+ */
+async function search(page, q, count) {
+  await page.getByRole('searchbox', { name: 'Search people' }).fill(q)
+  await page.waitForFunction(
+    ([n]) => document.querySelectorAll('[aria-label="People"] > li').length === n && !document.querySelector('[aria-label="People"][aria-busy]'),
+    [count],
+  )
+}
+
+describe('admin', () => {
+  test('people, deactivation, reset links, multi-use invites and the audit log', async () => {
+    await withScene(browser, 'admin', ['alice', 'bob', 'carol'], async ({ team, newContext, signedIn }) => {
+      const alice = await signedIn('alice')
+      const bob = await signedIn('bob')
+      await waitForConnection(bob, 'Live')
+
+      // The People page, from the sidebar's Admin link.
+      await alice.getByRole('link', { name: 'Admin', exact: true }).click()
+      await alice.getByRole('heading', { name: 'Admin', level: 1 }).waitFor()
+      await peopleList(alice).getByRole('listitem').nth(2).waitFor()
+      assert.equal(await peopleList(alice).getByRole('listitem').count(), 3)
+      await screenshot(alice, '80-admin-people-light')
+      await assertAccessible(alice, 'admin-people-light')
+      await alice.emulateMedia({ colorScheme: 'dark' })
+      await screenshot(alice, '81-admin-people-dark')
+      await assertAccessible(alice, 'admin-people-dark')
+      await alice.emulateMedia({ colorScheme: 'light' })
+
+      // Search, then deactivate bob: his open browser is signed out within a second, told why.
+      await search(alice, 'bo', 1)
+      assert.match((await peopleList(alice).textContent()) ?? '', /@bob/)
+      await chooseAction(alice, 'bob', 'Deactivate…')
+      const confirm = alice.getByRole('dialog', { name: 'Deactivate bob?' })
+      await confirm.waitFor()
+      const started = Date.now()
+      await confirm.getByRole('button', { name: 'Deactivate', exact: true }).click()
+      const notice = bob.getByRole('alert').filter({ hasText: 'Your account was deactivated by an admin.' })
+      await notice.waitFor({ timeout: 5_000 })
+      const took = Date.now() - started
+      assert.ok(took < 1_000, `bob was signed out ${took} ms after the click`)
+      await bob.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
+      await alice.getByText('bob was deactivated.').waitFor()
+      assert.match((await peopleList(alice).textContent()) ?? '', /Deactivated/)
+      await screenshot(bob, '82-admin-deactivated-sign-in')
+
+      // Signing in is refused while deactivated; reactivated, it works.
+      await assert.rejects(signIn(bob, team.bob), /This account is deactivated\./)
+      await chooseAction(alice, 'bob', 'Reactivate…')
+      await alice.getByRole('dialog', { name: 'Reactivate bob?' }).getByRole('button', { name: 'Reactivate', exact: true }).click()
+      await alice.getByText('bob was reactivated.').waitFor()
+      await signIn(bob, team.bob)
+      await waitForConnection(bob, 'Live')
+
+      // A reset link for carol, shown once with Copy.
+      await search(alice, 'carol', 1)
+      await chooseAction(alice, 'carol', 'Reset password…')
+      const resetDialog = alice.getByRole('dialog', { name: 'Password reset link for carol' })
+      const linkBox = resetDialog.getByRole('textbox', { name: 'Reset link' })
+      await linkBox.waitFor()
+      const link = await linkBox.inputValue()
+      assert.match(link, /\/reset\/[^/]+$/)
+      await resetDialog.getByRole('button', { name: 'Copy', exact: true }).click()
+      await resetDialog.getByText(/^(Copied\.|Could not copy: select the text and copy it\.)$/).waitFor()
+      await screenshot(alice, '83-admin-reset-dialog-light')
+      await alice.emulateMedia({ colorScheme: 'dark' })
+      await screenshot(alice, '84-admin-reset-dialog-dark')
+      await alice.emulateMedia({ colorScheme: 'light' })
+      await resetDialog.getByRole('button', { name: 'Done', exact: true }).click()
+
+      // A signed-out browser opens the link, sets a new password and signs in with it.
+      const newPassword = 'carol-new-password'
+      const stranger = await (await newContext()).newPage()
+      await stranger.goto(link)
+      await stranger.getByRole('heading', { name: 'Set a new password' }).waitFor()
+      await screenshot(stranger, '85-reset-page-light')
+      await assertAccessible(stranger, 'reset-page-light')
+      await stranger.emulateMedia({ colorScheme: 'dark' })
+      await screenshot(stranger, '86-reset-page-dark')
+      await assertAccessible(stranger, 'reset-page-dark')
+      await stranger.emulateMedia({ colorScheme: 'light' })
+      await stranger.getByLabel('New password', { exact: true }).fill(newPassword)
+      await stranger.getByLabel('New password again', { exact: true }).fill(newPassword)
+      await stranger.getByRole('button', { name: 'Change password', exact: true }).click()
+      await stranger.getByRole('status').filter({ hasText: 'Password changed — sign in' }).waitFor()
+      await stranger.getByRole('button', { name: 'Sign in', exact: true }).click()
+      await signIn(stranger, { ...team.carol, password: newPassword })
+      await waitForConnection(stranger, 'Live')
+
+      // The link works once.
+      const again = await (await newContext({ viewport: { width: 390, height: 844 } })).newPage()
+      await again.goto(link)
+      await again.getByLabel('New password', { exact: true }).fill('another-password')
+      await again.getByLabel('New password again', { exact: true }).fill('another-password')
+      await again.getByRole('button', { name: 'Change password', exact: true }).click()
+      await again.getByRole('alert').filter({ hasText: 'used already or it expired' }).waitFor()
+      await screenshot(again, '87-reset-page-used-narrow')
+
+      // A multi-use invite (the default: up to 100 people) lets two new people in.
+      await alice.getByRole('link', { name: 'Invites', exact: true }).click()
+      await alice.getByRole('radio', { name: 'Up to 100 people' }).check()
+      await alice.getByRole('button', { name: 'Create link', exact: true }).click()
+      const invite = await alice.getByRole('textbox', { name: 'Invite link' }).inputValue()
+      await alice.getByRole('list', { name: 'Active invites' }).getByText('100 of 100 uses left').waitFor()
+      for (const name of ['dave', 'erin']) {
+        const page = await (await newContext()).newPage()
+        await page.goto(invite)
+        await page.getByRole('heading', { name: 'Join the team' }).waitFor()
+        await page.getByLabel('Username', { exact: true }).fill(name)
+        await page.getByLabel('Password', { exact: true }).fill(`password-${name}`)
+        const join = page.getByRole('button', { name: 'Join', exact: true })
+        await join.click()
+        await join.waitFor({ state: 'detached' })
+        await waitForConnection(page, 'Live')
+      }
+      await alice.reload()
+      await alice.getByRole('list', { name: 'Active invites' }).getByText('98 of 100 uses left').waitFor()
+      await screenshot(alice, '91-admin-invites')
+      await alice.getByRole('link', { name: 'Team settings', exact: true }).click()
+      await alice.getByRole('textbox', { name: 'Team name' }).fill('Acme')
+      await alice.getByRole('button', { name: 'Save', exact: true }).click()
+      await alice.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
+      // TEAM_UPDATED renames the team in every open browser.
+      await bob.locator('.brand').filter({ hasText: 'Acme' }).waitFor()
+      await screenshot(alice, '92-admin-team')
+
+      // The audit log lists what happened, newest first.
+      await alice.getByRole('link', { name: 'Audit log', exact: true }).click()
+      const log = alice.getByRole('list', { name: 'Audit log entries' })
+      await log.getByRole('listitem').first().waitFor()
+      const entries = await log.locator('.audit-what').allTextContents()
+      const expected = [
+        'alice changed the team settings: name “Acme”',
+        'alice created an invite for up to 100 people',
+        'carol set a new password with a reset link',
+        'alice made a password-reset link for carol',
+        'alice reactivated bob',
+        'alice deactivated bob',
+      ]
+      for (const text of expected) assert.ok(entries.includes(text), `the audit log lists "${text}": ${entries.join(' | ')}`)
+      const order = expected.map((text) => entries.indexOf(text))
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), 'newest first')
+      await screenshot(alice, '88-admin-audit-light')
+      await alice.emulateMedia({ colorScheme: 'dark' })
+      await screenshot(alice, '89-admin-audit-dark')
+      await alice.emulateMedia({ colorScheme: 'light' })
+
+      // The People page at 390 px.
+      await alice.setViewportSize({ width: 390, height: 844 })
+      await alice.getByRole('link', { name: 'People', exact: true }).click()
+      await peopleList(alice).getByRole('listitem').nth(4).waitFor()
+      await screenshot(alice, '90-admin-people-narrow')
+      const overflow = await alice.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      assert.ok(overflow <= 0, `the People page fits 390 px (${overflow} px too wide)`)
+      await assertAccessible(alice, 'admin-people-narrow')
+    })
+  })
+})
