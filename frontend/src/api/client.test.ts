@@ -165,7 +165,7 @@ describe('ApiClient additions for the chat screens', () => {
       body: { code: 'abc', url: 'http://h/join/abc', expiresAt: 1_700_000_100_000 },
       url: '/api/invites',
       method: 'POST',
-      sent: undefined,
+      sent: {}, // no options: the server's defaults (100 uses, 7 days)
       result: { code: 'abc', url: 'http://h/join/abc', expiresAt: 1_700_000_100_000 },
     },
     {

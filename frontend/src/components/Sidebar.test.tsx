@@ -164,8 +164,8 @@ describe('Sidebar', () => {
       expect(within(dms).getByRole('link', { name: 'Dan', description: 'busy' })).toBeDefined()
       expect(within(dms).getByRole('link', { name: 'Bob, Carol', description: '3 people' })).toBeDefined()
       // Shapes, not colour alone.
-      const marks = [...dms.querySelectorAll('.presence')].map((el) => el.className)
-      expect(marks).toEqual(['presence presence-online', 'presence presence-offline', 'presence presence-busy'])
+      const marks = [...dms.querySelectorAll('.presence-marker')].map((el) => el.getAttribute('class'))
+      expect(marks).toEqual(['presence-marker pm-online', 'presence-marker pm-offline', 'presence-marker pm-busy'])
     })
 
     it('keeps archived chats behind a disclosure, collapsed by default', async () => {
