@@ -88,5 +88,9 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     restoreMocks: true,
     unstubGlobals: true,
+    // Whole-app tests (App, Workspace) render every page under jsdom; on a loaded 2-core CI run
+    // one took over 5 s (vitest's default). A test that hangs still fails, at 20 s; Testing
+    // Library's waits (setup.ts) give up at 5 s, inside it.
+    testTimeout: 20_000,
   },
 })
