@@ -19,6 +19,10 @@ type Notification struct {
 	Link   string           `json:"link,omitempty"` // a path in the web client, e.g. /chats/{id}
 	Level  SystemLevel      `json:"level,omitempty"`
 	ChatID string           `json:"chatId,omitempty"`
+	// ActorID is the person or bot whose action it reports (a message's author, a bot whose status
+	// changed, the creator of someone else's task), for the avatar a toast or a native
+	// notification shows; "" for system notifications and for one's own files and tasks.
+	ActorID string `json:"actorId,omitempty"`
 	// MessageID is the message the notification is about (kinds message, mention, reply) and
 	// ParentID its thread (kind reply): deleting the message removes the notification, reading
 	// the chat (or the thread) marks it read.

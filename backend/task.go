@@ -50,8 +50,9 @@ func TaskCompletedNotification(task *Task, creator *User) Notification {
 	if task.Status == TaskFailed {
 		outcome = "Task failed: "
 	}
-	from := ""
+	from, actor := "", ""
 	if task.CreatedBy != task.OwnerID {
+		actor = task.CreatedBy
 		name := "a former member"
 		if creator != nil {
 			name = creator.DisplayName
@@ -60,11 +61,12 @@ func TaskCompletedNotification(task *Task, creator *User) Notification {
 	}
 	room := MaxNotificationTitleLen - utf8.RuneCountInString(outcome) - utf8.RuneCountInString(from)
 	return Notification{
-		Type:   KindTask,
-		Title:  outcome + cut(task.Name, max(room, 1)) + from,
-		Body:   cut(task.Result, TaskResultSummaryLen),
-		Link:   "/tasks/" + task.ID,
-		ChatID: task.ChatID,
+		Type:    KindTask,
+		Title:   outcome + cut(task.Name, max(room, 1)) + from,
+		Body:    cut(task.Result, TaskResultSummaryLen),
+		Link:    "/tasks/" + task.ID,
+		ChatID:  task.ChatID,
+		ActorID: actor,
 	}
 }
 

@@ -627,7 +627,7 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 			}
 			notified[id] = true
 			n := backend.Notification{Type: backend.KindReply, Title: title, Body: body, Link: link, ChatID: chat.ID,
-				MessageID: msg.ID, ParentID: parent.ID}
+				MessageID: msg.ID, ParentID: parent.ID, ActorID: msg.AuthorID}
 			if err := t.notifyUser(id, backend.EventNotification, n, notice, func(ev *backend.Event) { ev.ChatID = chat.ID }); err != nil {
 				return err
 			}
@@ -645,7 +645,8 @@ func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) er
 			}
 			continue
 		}
-		n := backend.Notification{Type: backend.KindMessage, Title: title, Body: body, Link: link, ChatID: chat.ID, MessageID: msg.ID}
+		n := backend.Notification{Type: backend.KindMessage, Title: title, Body: body, Link: link, ChatID: chat.ID, MessageID: msg.ID,
+			ActorID: msg.AuthorID}
 		if err := t.notifyUser(id, backend.EventNotification, n, notice, func(ev *backend.Event) { ev.ChatID = chat.ID }); err != nil {
 			return err
 		}
@@ -674,6 +675,7 @@ func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message, names []s
 		n := backend.Notification{
 			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in %s", author.DisplayName, backend.ChatLabel(chat)),
 			Body: body, Link: messageLink(msg), ChatID: chat.ID, MessageID: msg.ID, ParentID: msg.ParentID,
+			ActorID: msg.AuthorID,
 		}
 		notice := backend.Notice{Kind: backend.KindMention, ChatID: chat.ID, ChatName: chat.Name}
 		message := msg.Clone()

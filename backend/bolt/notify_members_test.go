@@ -58,7 +58,7 @@ func TestMessageNotifiesEachMemberWithTheirOwnDecision(t *testing.T) {
 				t.Fatalf("event %s notification %+v, want %s %s notify=%v %q", ev.Type, n, tt.wantType, tt.wantKind, tt.wantNotify, tt.wantReason)
 			}
 			if n.ID != ev.ID || ev.ID <= m.ID || ev.ChatID != chat.ID || n.Link != "/chats/"+chat.ID+"?message="+m.ID || n.MessageID != m.ID || n.Body != m.Content ||
-				n.Title == "" {
+				n.Title == "" || n.ActorID != author.ID {
 				t.Errorf("notification %+v of event %s (message %s)", n, ev.ID, m.ID)
 			}
 			history, _, err := e.s.Notifications(e.ctx, tt.user.ID, backend.NotificationFilter{})
@@ -136,7 +136,8 @@ func TestBotStatusNotifiesPeopleWhoShareAChat(t *testing.T) {
 		for id, d := range want {
 			evs := got[id]
 			if len(evs) != 1 || evs[0].Type != backend.EventNotification || evs[0].Notification.Type != backend.KindAgent ||
-				evs[0].Notification.Decision != d || evs[0].Notification.Title != fmt.Sprintf("CI bot is %s", status) {
+				evs[0].Notification.Decision != d || evs[0].Notification.Title != fmt.Sprintf("CI bot is %s", status) ||
+				evs[0].Notification.ActorID != bot.ID {
 				t.Errorf("step %d: %s got %v, want one agent NOTIFICATION with %+v", i, id, evs, d)
 			}
 		}

@@ -72,10 +72,10 @@ func TestTaskCompletedNotificationNamesTheCreator(t *testing.T) {
 		return evs[0].Notification
 	}
 
-	if n := complete(bot, "Deploy", backend.TaskSucceeded); n.Title != "Task succeeded: Deploy (from Build Bot)" || n.Body != "all green" {
+	if n := complete(bot, "Deploy", backend.TaskSucceeded); n.Title != "Task succeeded: Deploy (from Build Bot)" || n.Body != "all green" || n.ActorID != bot.ID {
 		t.Fatalf("the bot's task: title %q body %q", n.Title, n.Body)
 	}
-	if n := complete(bob, "Mine", backend.TaskFailed); n.Title != "Task failed: Mine" {
+	if n := complete(bob, "Mine", backend.TaskFailed); n.Title != "Task failed: Mine" || n.ActorID != "" {
 		t.Fatalf("the owner's own task needs no attribution: title %q", n.Title)
 	}
 	// However long the name, the attribution stays in the title and the title within its limit.

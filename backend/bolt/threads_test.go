@@ -48,10 +48,10 @@ func TestThreads(t *testing.T) {
 	// ann follows (she wrote the parent): a reply notification. cat is named: a mention.
 	// dan neither follows nor is named: nothing, the reply is only in its thread.
 	if p := personalOf(evs, ann.ID); len(p) != 1 || p[0].Notification.Type != backend.KindReply ||
-		p[0].Notification.MessageID != r1.ID || p[0].Notification.ParentID != parent.ID {
-		t.Errorf("ann's events %+v, want one reply notification", p)
+		p[0].Notification.MessageID != r1.ID || p[0].Notification.ParentID != parent.ID || p[0].Notification.ActorID != bob.ID {
+		t.Errorf("ann's events %+v, want one reply notification by bob", p)
 	}
-	if p := personalOf(evs, cat.ID); len(p) != 1 || p[0].Type != backend.EventMention {
+	if p := personalOf(evs, cat.ID); len(p) != 1 || p[0].Type != backend.EventMention || p[0].Notification.ActorID != bob.ID {
 		t.Errorf("cat's events %v, want one MENTION", eventTypes(p))
 	}
 	if p := personalOf(evs, dan.ID); len(p) != 0 {

@@ -263,6 +263,9 @@ export interface Notification {
   /** System notifications only. */
   level?: SystemLevel
   chatId?: string
+  /** Whoever it is about (a message's author, a bot, the creator of someone else's task): the
+   * avatar toasts and browser notifications show. Absent for system notifications. */
+  actorId?: string
   /** The message it is about (kinds message, mention, reply): deleting the message removes the
    * notification, reading the chat marks it read. */
   messageId?: string

@@ -260,6 +260,7 @@ export function Workspace({
           queue={notifications.toasts}
           onOpenCenter={() => setCenterOpen(true)}
           onRead={(ids) => void notifications.center.markRead(ids).catch(() => {})}
+          person={(id) => snapshot.users[id]}
         />
       )}
     </div>

@@ -24,6 +24,8 @@ export interface ToastInput {
   sticky?: boolean
   /** The notifications it stands for: opening one of its paths marks them read. */
   notificationIds?: string[]
+  /** The person or bot it is about (Notification.actorId): the toast shows their avatar. */
+  actorId?: string
 }
 
 export interface Toast extends Required<Pick<ToastInput, 'kind' | 'title' | 'count' | 'sticky'>> {
@@ -31,6 +33,7 @@ export interface Toast extends Required<Pick<ToastInput, 'kind' | 'title' | 'cou
   body: string
   actions: ToastAction[]
   notificationIds: string[]
+  actorId?: string
   /** When it was shown or last updated (ms). */
   updatedAt: number
   /** Hovered or focused: its auto-dismiss waits. */
@@ -145,6 +148,7 @@ export class ToastQueue {
       body: input.body ?? '',
       actions: input.actions ?? [],
       notificationIds: input.notificationIds ?? [],
+      ...(input.actorId !== undefined && { actorId: input.actorId }),
       count: input.count ?? 1,
       sticky: input.sticky ?? input.kind === 'system-critical',
       updatedAt: this.timers.now(),
@@ -182,6 +186,7 @@ export class ToastQueue {
       ...(change.count !== undefined && { count: change.count }),
       ...(change.sticky !== undefined && { sticky: change.sticky }),
       ...(change.notificationIds !== undefined && { notificationIds: change.notificationIds }),
+      ...('actorId' in change && { actorId: change.actorId }),
       updatedAt: this.timers.now(),
     }
     found.list[found.index] = updated

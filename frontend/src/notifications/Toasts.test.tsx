@@ -1,16 +1,22 @@
 import { act, fireEvent, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { User } from '../api/types'
 import { ToastProvider } from './Toasts'
 import { ToastQueue } from './ToastQueue'
 
 function renderToasts(
   queue = new ToastQueue(),
-  props: { onOpenCenter?: () => void; go?: (path: string) => void; onRead?: (ids: string[]) => void } = {},
+  props: {
+    onOpenCenter?: () => void
+    go?: (path: string) => void
+    onRead?: (ids: string[]) => void
+    person?: (id: string) => User | undefined
+  } = {},
 ) {
   const go = props.go ?? vi.fn()
   const onRead = props.onRead ?? vi.fn()
-  render(<ToastProvider queue={queue} go={go} onOpenCenter={props.onOpenCenter} onRead={onRead} />)
+  render(<ToastProvider queue={queue} go={go} onOpenCenter={props.onOpenCenter} onRead={onRead} person={props.person} />)
   return { queue, go, onRead }
 }
 
@@ -37,6 +43,24 @@ describe('ToastContainer', () => {
     expect(toast.className).toContain('toast-task-succeeded')
     expect(within(toast).getByRole('button', { name: 'View Results' })).toBeDefined()
     expect(within(toast).getByRole('button', { name: 'Dismiss: Task succeeded: build' })).toBeDefined()
+  })
+
+  it('shows the avatar of whoever a toast is about instead of the kind icon', () => {
+    const bob: User = { id: 'u-bob', username: 'bob', displayName: 'Bob', role: 'member', createdAt: 1, avatarUrl: '/api/users/u-bob/avatar?v=2', avatarVersion: 2 }
+    const ann: User = { id: 'u-ann', username: 'ann', displayName: 'Ann Lee', role: 'member', createdAt: 1, avatarColor: '#aa3366' }
+    const { queue } = renderToasts(undefined, { person: (id) => ({ 'u-bob': bob, 'u-ann': ann })[id] })
+    act(() => {
+      queue.show({ kind: 'message', title: 'Bob in #general', actorId: 'u-bob' })
+      queue.show({ kind: 'mention', title: 'Ann Lee mentioned you in #general', actorId: 'u-ann' })
+      queue.show({ kind: 'message', title: 'Gone in #general', actorId: 'u-gone' })
+    })
+    const toast = (name: string) => screen.getByRole('listitem', { name: new RegExp(name) })
+    const picture = toast('Bob in').querySelector('.toast-icon img')
+    expect(picture?.getAttribute('src')).toBe('/api/users/u-bob/avatar?v=2&size=64')
+    expect(toast('Bob in').querySelector('.kind-icon')).toBeNull()
+    expect(toast('Ann Lee').querySelector('.toast-icon .initials')?.getAttribute('data-initials')).toBe('AL')
+    // Someone the client does not know: the kind's icon, as before.
+    expect(toast('Gone in').querySelector('.toast-icon .kind-icon')).not.toBeNull()
   })
 
   it('announces critical alerts assertively', () => {

@@ -5,6 +5,8 @@
 // toasts themselves are a labelled region of buttons: hovering or focusing one holds its time,
 // Escape dismisses it. Opening a toast's link marks its notifications read.
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react'
+import type { User } from '../api/types'
+import { Avatar } from '../components/Avatar'
 import { navigate } from '../router'
 import { KindIcon } from './icons'
 import { kindPrefix, spokenTitle } from './kinds'
@@ -19,6 +21,8 @@ interface ToastContextValue {
   go: (path: string) => void
   /** Marks notifications read (in the center) when a toast's link opened them. */
   onRead?: (notificationIds: string[]) => void
+  /** The person or bot a toast is about (its actorId), for their avatar; unknown: the kind's icon. */
+  person?: (userId: string) => User | undefined
 }
 
 const ToastContext = createContext<ToastContextValue | null>(null)
@@ -28,13 +32,14 @@ interface ToastProviderProps {
   onOpenCenter?: () => void
   go?: (path: string) => void
   onRead?: (notificationIds: string[]) => void
+  person?: (userId: string) => User | undefined
   children?: ReactNode
 }
 
 /** Makes the queue available and renders its toasts after the children. */
-export function ToastProvider({ queue, onOpenCenter, go = navigate, onRead, children }: ToastProviderProps) {
+export function ToastProvider({ queue, onOpenCenter, go = navigate, onRead, person, children }: ToastProviderProps) {
   return (
-    <ToastContext value={{ queue, onOpenCenter, go, onRead }}>
+    <ToastContext value={{ queue, onOpenCenter, go, onRead, person }}>
       {children}
       <ToastContainer />
     </ToastContext>
@@ -109,6 +114,7 @@ export function ToastContainer() {
               <ToastItem
                 key={toast.id}
                 toast={toast}
+                actor={toast.actorId === undefined ? undefined : context.person?.(toast.actorId)}
                 leaving={isLeaving}
                 onDismiss={(byKeyboard) => {
                   if (byKeyboard) focusAfter(toast.id)
@@ -136,6 +142,8 @@ export function ToastContainer() {
 
 interface ToastItemProps {
   toast: Toast
+  /** Whose avatar replaces the kind's icon. */
+  actor?: User
   leaving: boolean
   onDismiss: (byKeyboard: boolean) => void
   onAction: (action: ToastAction) => void
@@ -143,7 +151,7 @@ interface ToastItemProps {
   onResume: () => void
 }
 
-function ToastItem({ toast, leaving, onDismiss, onAction, onPause, onResume }: ToastItemProps) {
+function ToastItem({ toast, actor, leaving, onDismiss, onAction, onPause, onResume }: ToastItemProps) {
   const hovered = useRef(false)
   const focused = useRef(false)
   const prefix = kindPrefix(toast.kind, toast.title)
@@ -182,8 +190,8 @@ function ToastItem({ toast, leaving, onDismiss, onAction, onPause, onResume }: T
         }
       }}
     >
-      <span className="toast-icon" aria-hidden="true">
-        <KindIcon kind={toast.kind} />
+      <span className={actor ? 'toast-icon toast-avatar' : 'toast-icon'} aria-hidden="true">
+        {actor ? <Avatar user={actor} size={28} /> : <KindIcon kind={toast.kind} />}
       </span>
       <div className="toast-content">
         <p className="toast-title">

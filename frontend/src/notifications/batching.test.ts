@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ToastBatcher, type Presentation } from './batching'
+import { ToastBatcher, type ChatTitle, type Presentation } from './batching'
 import { note } from './testing'
 import { ToastQueue } from './ToastQueue'
 
-function setup(options: { chatName?: (id: string) => string | undefined } = {}) {
+function setup(options: { chatTitle?: (id: string) => ChatTitle | undefined } = {}) {
   const queue = new ToastQueue({ maxVisible: 4 })
   const presented: Presentation[] = []
   const batcher = new ToastBatcher(queue, { ...options, onPresent: (p) => presented.push(p) })
@@ -51,7 +51,7 @@ describe('ToastBatcher', () => {
   })
 
   it('groups a burst of messages in one chat into one toast titled with the chat', () => {
-    const { batcher, visible, presented } = setup({ chatName: (id) => (id === 'c1' ? 'general' : undefined) })
+    const { batcher, visible, presented } = setup({ chatTitle: (id) => (id === 'c1' ? { title: '#general', dm: false } : undefined) })
     for (let i = 0; i < 5; i++) {
       batcher.add(note({ body: `m${i}` }))
       vi.advanceTimersByTime(300)
@@ -64,6 +64,22 @@ describe('ToastBatcher', () => {
       actions: [{ label: 'Open chat', path: '/chats/c1' }],
     })
     expect(presented.map((p) => p.isNew)).toEqual([true, false, false, false, false])
+  })
+
+  it('names a DM group by its people, and carries the latest actor for the avatar', () => {
+    const { batcher, visible, presented } = setup({ chatTitle: () => ({ title: 'Ann', dm: true }) })
+    batcher.add(note({ title: 'Ann in a direct message', actorId: 'u-ann' }))
+    expect(visible()[0]).toMatchObject({ title: 'Ann in a direct message', actorId: 'u-ann' })
+    batcher.add(note({ title: 'Ann in a direct message', actorId: 'u-ann2' }))
+    expect(visible()[0]).toMatchObject({ title: '2 new messages from Ann', actorId: 'u-ann2' })
+    expect(presented.map((p) => p.actorId)).toEqual(['u-ann', 'u-ann2'])
+  })
+
+  it('falls back to "in a direct message" from the server title when the DM is unknown', () => {
+    const { batcher, visible } = setup()
+    batcher.add(note({ title: 'Ann in a direct message' }))
+    batcher.add(note({ title: 'Ann in a direct message' }))
+    expect(visible()[0]?.title).toBe('2 new messages in a direct message')
   })
 
   it('tells the toast which notifications it stands for, so opening it marks them read', () => {

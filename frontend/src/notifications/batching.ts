@@ -34,6 +34,8 @@ export interface Presentation {
   /** Stable for the toast's life (its first notification's id): a browser notification's tag,
    * so that a group's update replaces the notification shown for it. */
   tag: string
+  /** Whose avatar it shows (the latest notification's actor). */
+  actorId?: string
 }
 
 export interface BatcherOptions {
@@ -41,10 +43,18 @@ export interface BatcherOptions {
   catchUpWindowMs?: number
   catchUpThreshold?: number
   timers?: Timers
-  /** The chat's name for group titles; the server's title "… in #name" is the fallback. */
-  chatName?: (chatId: string) => string | undefined
+  /** How group titles name a chat: a channel's "#name" or a DM's people ("Alice, Bob"; dm set);
+   * the server's title "… in #name" is the fallback. */
+  chatTitle?: (chatId: string) => ChatTitle | undefined
   /** Told of every toast shown or grown. */
   onPresent?: (presentation: Presentation) => void
+}
+
+/** A chat as toasts name it. */
+export interface ChatTitle {
+  /** "#general", or a DM's people: "Alice, Bob". */
+  title: string
+  dm: boolean
 }
 
 interface Group {
@@ -75,7 +85,7 @@ export class ToastBatcher {
   private readonly catchUpWindowMs: number
   private readonly catchUpThreshold: number
   private readonly timers: Timers
-  private readonly chatName: (chatId: string) => string | undefined
+  private readonly chatTitle: (chatId: string) => ChatTitle | undefined
   private readonly onPresent: (presentation: Presentation) => void
   private readonly groups = new Map<string, Group>()
   private state: ConnectionState | null = null
@@ -88,7 +98,7 @@ export class ToastBatcher {
     this.catchUpWindowMs = options.catchUpWindowMs ?? DEFAULT_CATCH_UP_WINDOW_MS
     this.catchUpThreshold = options.catchUpThreshold ?? DEFAULT_CATCH_UP_THRESHOLD
     this.timers = options.timers ?? realTimers
-    this.chatName = options.chatName ?? (() => undefined)
+    this.chatTitle = options.chatTitle ?? (() => undefined)
     this.onPresent = options.onPresent ?? (() => {})
   }
 
@@ -184,6 +194,7 @@ export class ToastBatcher {
         count: group.items.length,
         link: primaryPath(input.actions),
         tag: (group.items[0] as Notification).id,
+        actorId: input.actorId,
       })
       return
     }
@@ -201,6 +212,7 @@ export class ToastBatcher {
       count: 1,
       link: primaryPath(input.actions),
       tag: notification.id,
+      actorId: input.actorId,
     })
   }
 
@@ -210,8 +222,7 @@ export class ToastBatcher {
     const latest = items.at(-1) as Notification
     const chatIds = new Set(items.map((i) => i.chatId ?? ''))
     const chatId = chatIds.size === 1 ? latest.chatId : undefined
-    const where =
-      chatId && (kind === 'message' || kind === 'mention') ? ` in #${this.nameOf(chatId, latest)}` : ''
+    const where = chatId && (kind === 'message' || kind === 'mention') ? ` ${this.where(chatId, latest)}` : ''
     const titles: Record<ToastKind, string> = {
       message: `${n} new messages${where}`,
       mention: `${n} new mentions${where}`,
@@ -233,14 +244,17 @@ export class ToastBatcher {
       actions,
       kind,
       notificationIds: items.map((i) => i.id),
+      actorId: latest.actorId,
     }
   }
 
-  private nameOf(chatId: string, sample: Notification): string {
-    const known = this.chatName(chatId)
-    if (known) return known
-    const fromTitle = / in #(.+)$/.exec(sample.title)
-    return fromTitle?.[1] ?? 'a chat'
+  /** "in #general", "from Alice" (a DM), or from the server's title ("… in #name", "… in a direct
+   * message"). */
+  private where(chatId: string, sample: Notification): string {
+    const known = this.chatTitle(chatId)
+    if (known) return known.dm ? `from ${known.title}` : `in ${known.title}`
+    const fromTitle = / (in (?:#.+|a direct message))$/.exec(sample.title)
+    return fromTitle?.[1] ?? 'in a chat'
   }
 
   /** Forgets groups whose window has passed. */
@@ -277,6 +291,7 @@ export function singleInput(notification: Notification, kind: ToastKind, event?:
     actions,
     count: 1,
     notificationIds: [notification.id],
+    actorId: notification.actorId,
   }
 }
 

@@ -35,7 +35,10 @@ export async function requestPermission(): Promise<PermissionState> {
 }
 
 /** What one browser notification shows; id becomes its tag (a newer one replaces it). */
-export type BrowserNote = Pick<HeraldNotification, 'id' | 'title' | 'body' | 'notify' | 'link' | 'chatId'>
+export type BrowserNote = Pick<HeraldNotification, 'id' | 'title' | 'body' | 'notify' | 'link' | 'chatId'> & {
+  /** The image it shows: the avatar of whoever it is about. */
+  icon?: string
+}
 
 /** The page and browser the notifier acts on, injectable for tests. */
 export interface NotifierEnv {
@@ -80,7 +83,7 @@ export class BrowserNotifier {
     if (!this.shouldShow(note, preferences)) return false
     let shown: Pick<Notification, 'onclick' | 'close'>
     try {
-      shown = this.env.create(note.title, { body: note.body, tag: note.id })
+      shown = this.env.create(note.title, { body: note.body, tag: note.id, ...(note.icon !== undefined && { icon: note.icon }) })
     } catch {
       // Chrome on Android allows notifications only from a service worker: the toast must do.
       return false

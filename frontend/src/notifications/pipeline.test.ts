@@ -7,7 +7,10 @@ import { SoundPlayer } from './sounds'
 import { DrivenStream, eventFor, MemoryNotificationApi, note, prefs } from './testing'
 import { ToastQueue } from './ToastQueue'
 
-function setup(attention: Attention = { activeChatId: () => null, attending: () => false }) {
+function setup(
+  attention: Attention = { activeChatId: () => null, attending: () => false },
+  iconOf?: (userId: string) => string | undefined,
+) {
   const stream = new DrivenStream()
   stream.setState('live')
   const toasts = new ToastQueue()
@@ -23,6 +26,7 @@ function setup(attention: Attention = { activeChatId: () => null, attending: () 
     sounds,
     browser,
     attention,
+    iconOf,
   })
   pipeline.start()
   const titles = () => toasts.getSnapshot().visible.map((t) => t.title)
@@ -42,6 +46,14 @@ describe('NotificationPipeline', () => {
     expect(browserNotes).toEqual([
       { id: n.id, title: n.title, body: n.body, notify: true, link: '/chats/c1' },
     ])
+  })
+
+  it('gives the browser notification the avatar of whoever it is about', () => {
+    const { stream, browserNotes } = setup(undefined, (id) => (id === 'u-bob' ? '/api/users/u-bob/avatar?v=3&size=64' : undefined))
+    stream.emit(eventFor(note({ title: 'Bob in #general', actorId: 'u-bob' })))
+    stream.emit(eventFor(note({ type: 'file', title: 'a.png is ready', actorId: 'u-nobody' })))
+    expect(browserNotes.map((n) => n.icon)).toEqual(['/api/users/u-bob/avatar?v=3&size=64', undefined])
+    expect('icon' in (browserNotes[1] as BrowserNote)).toBe(false)
   })
 
   it('does nothing visible or audible for a silenced notification', () => {

@@ -36,6 +36,9 @@ export interface PipelineParts {
   browser: { notify(note: BrowserNote, preferences: Preferences | null): boolean }
   attention?: Attention
   batcher?: Omit<BatcherOptions, 'onPresent'>
+  /** The avatar image (an absolute or same-origin URL) a browser notification about someone shows;
+   * none: the browser's default icon. */
+  iconOf?: (userId: string) => string | undefined
 }
 
 export class NotificationPipeline {
@@ -91,8 +94,9 @@ export class NotificationPipeline {
     const preferences = this.parts.preferences.get()
     // A group that grows stays quiet: one sound per toast.
     if (p.isNew) this.parts.sounds.playFor(p.notification, preferences)
+    const icon = p.actorId === undefined ? undefined : this.parts.iconOf?.(p.actorId)
     this.parts.browser.notify(
-      { id: p.tag, title: p.title, body: p.body, notify: true, link: p.link },
+      { id: p.tag, title: p.title, body: p.body, notify: true, link: p.link, ...(icon !== undefined && { icon }) },
       preferences,
     )
   }
@@ -113,8 +117,10 @@ export interface Notifications {
 export interface NotificationsOptions {
   api: CenterApi & PreferencesApi
   stream: EventStream
-  /** A chat's name for grouped toasts. */
-  chatName?: (chatId: string) => string | undefined
+  /** How grouped toasts name a chat. */
+  chatTitle?: BatcherOptions['chatTitle']
+  /** A browser notification's icon for a person (PipelineParts.iconOf). */
+  iconOf?: PipelineParts['iconOf']
   browser?: PipelineParts['browser']
   sounds?: SoundPlayer
   attention?: Attention
@@ -124,7 +130,8 @@ export interface NotificationsOptions {
 export function createNotifications({
   api,
   stream,
-  chatName,
+  chatTitle,
+  iconOf,
   browser,
   sounds = new SoundPlayer(),
   attention,
@@ -142,7 +149,8 @@ export function createNotifications({
     sounds,
     browser: browser ?? new BrowserNotifier(),
     attention,
-    batcher: { chatName, timers },
+    batcher: { chatTitle, timers },
+    iconOf,
   })
   return {
     center,
