@@ -587,8 +587,19 @@ func TestDesktopJoinMode(t *testing.T) {
 	var chat struct{ Chat struct{ ID string } }
 	apiVia(t, hc, "POST", base+"/api/chats", alice.Token, map[string]any{"name": "general", "memberIds": []string{bob.User.ID}}, &chat)
 
+	// Alice has an avatar: bob's native notification about her message shows it.
+	avatar := pngImage(t, 96, 96)
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/me/avatar", bytes.NewReader(avatar))
+	req.Header.Set("Authorization", "Bearer "+alice.Token)
+	req.Header.Set("Content-Type", "image/png")
+	if resp, err := hc.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("alice's avatar upload: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	desktopDir := t.TempDir()
 	d := startDesktop(t, []string{"HERALD_USERNAME=bob", "HERALD_PASSWORD=correct horse 2"},
-		"--data-dir", t.TempDir(), "--join", inv.URL)
+		"--data-dir", desktopDir, "--join", inv.URL)
 	d.expectLine("herald: joined " + base)
 	d.expectLine("herald: state Live")
 	d.awaitTooltip("Live")
@@ -608,6 +619,9 @@ func TestDesktopJoinMode(t *testing.T) {
 		displayed, _ := d.run("dunstctl", "count", "displayed")
 		if strings.Contains(history, "Lunch at noon?") {
 			t.Logf("dunst history has the notification")
+			if icon := filepath.Join(desktopDir, "avatars") + "/"; !strings.Contains(history, icon) {
+				t.Fatalf("the notification's icon is not alice's avatar under %s; dunst history:\n%s", icon, history)
+			}
 			break
 		}
 		if strings.TrimSpace(displayed) != "0" {
@@ -797,4 +811,20 @@ func TestDesktopWithoutNotificationDaemonOrTrayHost(t *testing.T) {
 		t.Fatalf("said %d times that notifications are unavailable, want once", n)
 	}
 	d.quit()
+}
+
+// pngImage is a w×h PNG of a diagonal gradient (an avatar to upload).
+func pngImage(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x * 255 / w), 90, uint8(y * 255 / h), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

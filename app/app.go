@@ -80,6 +80,7 @@ type App struct {
 	// nativeFailures counts native notifications the desktop did not show (no daemon, no bus).
 	nativeFailures atomic.Int64
 	nativeErr      func(error)            // counts a failed native notification; says so the first time
+	icons          *avatarIcons           // the avatars native notifications show; set in startup
 	startErr       atomic.Pointer[string] // why the app could not start, for the window
 	started        atomic.Bool            // start has begun
 	ready          chan struct{}          // closed when start has finished (well or not)
@@ -208,28 +209,32 @@ func (a *App) start(ctx context.Context, window Window) {
 		native = newNativeNotifier(a.opts.DataDir, icon)
 	}
 	// Native notifications are raised by one worker: a hung notification daemon (D-Bus waits up
-	// to 25 s) must not stall the stream that routes them. A full queue drops the newest.
-	type nativeNote struct{ title, body string }
-	notes := make(chan nativeNote, 32)
+	// to 25 s) or a slow avatar fetch must not stall the stream that routes them. A full queue
+	// drops the newest.
+	notes := make(chan Note, 32)
+	a.icons = newAvatarIcons(filepath.Join(a.opts.DataDir, "avatars"), a.fetchAvatar, a.log)
 	go func() {
 		for {
 			select {
 			case <-a.ctx.Done():
 				return
 			case n := <-notes:
-				if err := native.Notify(n.title, n.body); err != nil {
+				if n.Icon == "" && n.ActorID != "" {
+					n.Icon = a.icons.Path(a.ctx, n.ActorID)
+				}
+				if err := native.Notify(n); err != nil {
 					a.nativeErr(err)
 				} else {
-					a.out.printf("notified %s", n.title)
+					a.out.printf("notified %s", n.Title)
 				}
 			}
 		}
 	}()
-	a.router = NewNotificationRouter(notifierFunc(func(title, body string) error {
+	a.router = NewNotificationRouter(notifierFunc(func(n Note) error {
 		select {
-		case notes <- nativeNote{title, body}:
+		case notes <- n:
 		default:
-			a.log.Warn("native notifications are backed up: one dropped", "title", title)
+			a.log.Warn("native notifications are backed up: one dropped", "title", n.Title)
 		}
 		return nil
 	}), a.nativeErr)
@@ -239,7 +244,7 @@ func (a *App) start(ctx context.Context, window Window) {
 	a.outbox.OnRejected = func(item local.OutboxItem, err error) {
 		// Nothing more can be done with it; the user at least learns which message and why.
 		a.out.printf("not sent: %v", err)
-		if nerr := native.Notify("Message not sent", fmt.Sprintf("%q: %v", summarize(item.Content, 80), err)); nerr != nil {
+		if nerr := native.Notify(Note{Title: "Message not sent", Body: fmt.Sprintf("%q: %v", summarize(item.Content, 80), err)}); nerr != nil {
 			a.nativeErr(nerr)
 		}
 	}

@@ -73,7 +73,9 @@ func runApp(t *testing.T, opts Options) (*App, *httptest.Server, *fakeWindow) {
 		tray.menu = m
 		return tray, func() {}, nil
 	}
-	opts.Notifier = &recordingNotifier{}
+	if opts.Notifier == nil {
+		opts.Notifier = &recordingNotifier{}
+	}
 	a := New(opts)
 	w := &fakeWindow{}
 	a.start(context.Background(), w)

@@ -209,9 +209,9 @@ func summarize(s string, n int) string {
 }
 
 // notifierFunc adapts a function to Notifier.
-type notifierFunc func(title, body string) error
+type notifierFunc func(Note) error
 
-func (f notifierFunc) Notify(title, body string) error { return f(title, body) }
+func (f notifierFunc) Notify(n Note) error { return f(n) }
 
 // notifyFailed logs the first failure to raise a native notification (no daemon, no bus) and
 // stays quiet after that: the app runs on with its in-window toasts.

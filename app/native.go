@@ -7,7 +7,7 @@ import (
 	"github.com/gen2brain/beeep"
 )
 
-// beeepNotifier raises native notifications with the app icon: D-Bus (or notify-send) on Linux,
+// beeepNotifier raises native notifications with the person's avatar or the app icon: D-Bus (or notify-send) on Linux,
 // toast notifications on Windows, the notification centre on macOS.
 type beeepNotifier struct {
 	iconPath string // a PNG file the daemon can read; "" for none
@@ -24,10 +24,14 @@ func newNativeNotifier(dir string, icon []byte) *beeepNotifier {
 	return n
 }
 
-func (n *beeepNotifier) Notify(title, body string) error {
+// Notify shows note with its Icon, else the app icon.
+func (n *beeepNotifier) Notify(note Note) error {
 	var icon any = ""
-	if n.iconPath != "" {
+	switch {
+	case note.Icon != "":
+		icon = note.Icon
+	case n.iconPath != "":
 		icon = n.iconPath
 	}
-	return beeep.Notify(title, body, icon)
+	return beeep.Notify(note.Title, note.Body, icon)
 }

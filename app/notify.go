@@ -10,10 +10,21 @@ import (
 	"github.com/herald-chat/herald/backend"
 )
 
+// Note is one native OS notification: what it says and whose picture it shows.
+type Note struct {
+	Title, Body string
+	// ActorID is whoever it is about (backend.Notification.ActorID); "" for nobody (a summary,
+	// a system alert).
+	ActorID string
+	// Icon is an image file the notification daemon can read; "" shows the app icon. The app
+	// fills it in from ActorID's avatar just before raising the notification.
+	Icon string
+}
+
 // Notifier shows one native OS notification. Implementations may fail (no notification daemon);
 // the caller logs the first failure and carries on.
 type Notifier interface {
-	Notify(title, body string) error
+	Notify(Note) error
 }
 
 // catchUpWindow is how long after the stream comes (back) live the router gathers replayed
@@ -112,7 +123,7 @@ func (r *NotificationRouter) Route(n *backend.Notification) {
 		return
 	}
 	r.mu.Unlock()
-	r.show(n.Title, n.Body)
+	r.show(Note{Title: n.Title, Body: n.Body, ActorID: n.ActorID})
 }
 
 // Close stops a pending catch-up window; what it gathered is dropped.
@@ -145,16 +156,16 @@ func (r *NotificationRouter) endCatchUp() {
 	}
 	if len(gathered) < catchUpThreshold {
 		for _, n := range gathered {
-			r.show(n.Title, n.Body)
+			r.show(Note{Title: n.Title, Body: n.Body, ActorID: n.ActorID})
 		}
 		return
 	}
 	title, body := CatchUpSummary(gathered)
-	r.show(title, body)
+	r.show(Note{Title: title, Body: body})
 }
 
-func (r *NotificationRouter) show(title, body string) {
-	if err := r.notifier.Notify(title, body); err != nil {
+func (r *NotificationRouter) show(n Note) {
+	if err := r.notifier.Notify(n); err != nil {
 		r.onError(err)
 	}
 }

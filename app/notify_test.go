@@ -12,26 +12,24 @@ import (
 	"github.com/herald-chat/herald/backend"
 )
 
-type shown struct{ title, body string }
-
 // recordingNotifier stands in for the desktop's notification daemon.
 type recordingNotifier struct {
 	mu   sync.Mutex
-	got  []shown
+	got  []Note
 	fail error
 }
 
-func (n *recordingNotifier) Notify(title, body string) error {
+func (n *recordingNotifier) Notify(note Note) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.fail != nil {
 		return n.fail
 	}
-	n.got = append(n.got, shown{title, body})
+	n.got = append(n.got, note)
 	return nil
 }
 
-func (n *recordingNotifier) shown() []shown {
+func (n *recordingNotifier) shown() []Note {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.Clone(n.got)
@@ -67,9 +65,9 @@ func TestNotificationRouting(t *testing.T) {
 			for _, x := range tt.notes {
 				r.Route(x)
 			}
-			var want []shown
+			var want []Note
 			for _, id := range tt.want {
-				want = append(want, shown{"title " + id, "body " + id})
+				want = append(want, Note{Title: "title " + id, Body: "body " + id})
 			}
 			if got := n.shown(); !slices.Equal(got, want) {
 				t.Fatalf("shown %v, want %v", got, want)
@@ -107,13 +105,13 @@ func TestCatchUpSummarizesABurstAfterReconnect(t *testing.T) {
 		}
 		time.Sleep(catchUpWindow)
 		synctest.Wait()
-		want := []shown{{"6 notifications while you were away", "4 messages, 1 mention, 1 task"}}
+		want := []Note{{Title: "6 notifications while you were away", Body: "4 messages, 1 mention, 1 task"}}
 		if got := n.shown(); !slices.Equal(got, want) {
 			t.Fatalf("shown %v, want %v", got, want)
 		}
 		// After the window, notifications show one by one again.
 		r.Route(note("live", backend.KindMessage, true))
-		if got := n.shown(); len(got) != 2 || got[1].title != "title live" {
+		if got := n.shown(); len(got) != 2 || got[1].Title != "title live" {
 			t.Fatalf("after the window: %v", got)
 		}
 	})
@@ -128,7 +126,7 @@ func TestCatchUpBelowThresholdShowsEach(t *testing.T) {
 		r.Route(note("b", backend.KindMention, true))
 		time.Sleep(catchUpWindow)
 		synctest.Wait()
-		want := []shown{{"title a", "body a"}, {"title b", "body b"}}
+		want := []Note{{Title: "title a", Body: "body a"}, {Title: "title b", Body: "body b"}}
 		if got := n.shown(); !slices.Equal(got, want) {
 			t.Fatalf("shown %v, want %v", got, want)
 		}

@@ -409,3 +409,54 @@ func TotalUnread(chats []*backend.ChatSummary, muted []string) int {
 	}
 	return n
 }
+
+// maxAvatar bounds an avatar image (bytes); the server's thumbnails are a few KiB.
+const maxAvatar = 1 << 20
+
+// Avatar is one of a user's avatar thumbnails (GET /api/users/{userId}/avatar?size=N).
+type Avatar struct {
+	Image []byte // PNG or JPEG; nil when NotModified
+	ETag  string // the server's validator, for the next call's etag
+	// NotModified: the server answered 304 to etag; the caller's copy is current.
+	NotModified bool
+}
+
+// UserAvatar fetches userID's avatar at size px (one of backend.AvatarSizes), conditionally on
+// etag when it is not "". A user without an uploaded avatar (and a bot) is an *APIError with
+// status 404; an image over 1 MiB is an error.
+func (c *Client) UserAvatar(ctx context.Context, userID string, size int, etag string) (*Avatar, error) {
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	path := "/api/users/" + url.PathEscape(userID) + "/avatar"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(path, url.Values{"size": {strconv.Itoa(size)}}), nil)
+	if err != nil {
+		return nil, fmt.Errorf("herald: GET %s: %w", path, err)
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	c.authorize(req)
+	op := "GET " + path
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, &NetworkError{Op: op, Err: err}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return &Avatar{ETag: etag, NotModified: true}, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, decodeError(resp)
+	}
+	img, err := io.ReadAll(io.LimitReader(resp.Body, maxAvatar+1))
+	if err != nil {
+		return nil, &NetworkError{Op: op, Err: err}
+	}
+	if len(img) > maxAvatar {
+		return nil, fmt.Errorf("herald: %s: the image is over %d bytes", op, maxAvatar)
+	}
+	return &Avatar{Image: img, ETag: resp.Header.Get("ETag")}, nil
+}
