@@ -53,6 +53,10 @@ const (
 	// EventTeamUpdated carries the team's new settings to everyone: {team}.
 	EventTeamUpdated EventType = "TEAM_UPDATED"
 
+	// EventMonitorTick carries the health monitor's totals to the admins watching the
+	// dashboard, every 2 s: {monitor}. Ephemeral and personal.
+	EventMonitorTick EventType = "MONITOR_TICK"
+
 	EventTyping             EventType = "TYPING"
 	EventFileUploadProgress EventType = "FILE_UPLOAD_PROGRESS"
 	// EventResync tells a resuming client that the log cannot fill its gap: refetch over REST. Its
@@ -70,7 +74,7 @@ const (
 // carry an id, and are replayed on resume.
 func (t EventType) Durable() bool {
 	switch t {
-	case EventTyping, EventFileUploadProgress, EventResync, EventSessionEnded:
+	case EventTyping, EventFileUploadProgress, EventResync, EventSessionEnded, EventMonitorTick:
 		return false
 	}
 	return true
@@ -112,8 +116,15 @@ type Event struct {
 	// Team travels in TEAM_UPDATED.
 	Team *TeamSettings `json:"team,omitempty"`
 	// Reason travels in SESSION_ENDED (backend.Session* constants).
-	Reason    string `json:"reason,omitempty"`
-	Timestamp int64  `json:"timestamp"` // Unix ms
+	Reason string `json:"reason,omitempty"`
+	// Monitor travels in MONITOR_TICK: the health monitor's totals (monitor.Totals, encoded).
+	Monitor   json.RawMessage `json:"monitor,omitempty"`
+	Timestamp int64           `json:"timestamp"` // Unix ms
+
+	// PublishedAt is when the broker received the event to fan out (Unix ns; 0 for events read
+	// back from the log): the health monitor's fan-out latency runs from it to the socket write.
+	// Set once by the broker before the event is shared.
+	PublishedAt int64 `json:"-"`
 
 	// Personal events are addressed to Recipients themselves (notification streams carry only
 	// these); other events with a ChatID belong to that chat's stream.

@@ -238,6 +238,11 @@ type Subscription interface {
 	Close()
 }
 
+// DropCounter is a Subscription that counts the ephemeral events it dropped (the hub's do).
+type DropCounter interface {
+	Dropped() int64
+}
+
 // Presence learns when a user's streams open and close; it turns that into their status.
 type Presence interface {
 	Connected(userID string)

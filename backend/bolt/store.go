@@ -62,7 +62,9 @@ var (
 	bucketDMs = []byte("dms")
 	// bucketHidden: user id + chat id → nothing, for DMs the user hid until their next message.
 	bucketHidden = []byte("hiddenchats")
-	allBuckets   = [][]byte{bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+	// bucketMonitor: minute start (Unix ms, uint64 big endian) → backend.MonitorMinute JSON.
+	bucketMonitor = []byte("monitor")
+	allBuckets    = [][]byte{bucketMonitor, bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
 		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents,
 		bucketChatNames, bucketDMs, bucketHidden, bucketResets, bucketAudit, bucketLastSeen}
@@ -78,6 +80,8 @@ type Store struct {
 	now       backend.Clock
 	maxBatch  int
 	publisher atomic.Pointer[publisherBox]
+	// observeCommit, when set, hears of every commit (WithCommitObserver).
+	observeCommit func(d time.Duration, writes int)
 
 	mu sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
 	// readers is held for reading by every read transaction and for writing by scrubFreePages,
@@ -108,6 +112,13 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
 // WithClock sets the clock used for ids and timestamps (default: time.Now).
 func WithClock(c backend.Clock) Option { return func(s *Store) { s.now = c } }
+
+// WithCommitObserver has observe called after every successful commit with how long the write
+// transaction took and how many writes it carried (the health monitor). observe runs on the
+// committer goroutine: it must be quick.
+func WithCommitObserver(observe func(d time.Duration, writes int)) Option {
+	return func(s *Store) { s.observeCommit = observe }
+}
 
 // WithMaxBatch sets how many queued writes one commit takes at most (default DefaultMaxBatch).
 // 1 disables group commit, for comparison in benchmarks.
@@ -357,6 +368,7 @@ func (s *Store) commitBatch(batch []*request) {
 func (s *Store) commit(batch []*request, errs []error) error {
 	saved := s.ids.last
 	now := s.now()
+	began := time.Now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i, r := range batch {
 			t := &txn{Tx: tx, now: now, ids: &s.ids, cache: &s.cache}
@@ -388,6 +400,9 @@ func (s *Store) commit(batch []*request, errs []error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.commits.Add(1)
+	if s.observeCommit != nil {
+		s.observeCommit(time.Since(began), len(batch))
+	}
 	return nil
 }
 

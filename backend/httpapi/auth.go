@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/monitor"
 )
 
 type ctxKey int
@@ -26,14 +28,47 @@ type credential struct {
 // authed adapts a handler that needs a signed-in user. Programs send "Authorization: Bearer
 // <token>"; browsers send the session cookie. Tokens are never read from query strings.
 func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *backend.User) error) http.Handler {
+	return h.handle(func(w http.ResponseWriter, r *http.Request) error { return h.callAuthed(w, r, fn) })
+}
+
+// callAuthed authenticates r and calls fn with the user, the credential in the context.
+func (h *Handler) callAuthed(w http.ResponseWriter, r *http.Request, fn func(http.ResponseWriter, *http.Request, *backend.User) error) error {
+	cred, err := h.authenticate(r)
+	if err != nil {
+		return err
+	}
+	r = r.WithContext(context.WithValue(r.Context(), credentialKey, cred))
+	return fn(w, r, cred.user)
+}
+
+// streamRoute is authed for the three streams: a stream refused (any error, which is always
+// before its 200) is counted by the monitor with its cause.
+func (h *Handler) streamRoute(fn func(http.ResponseWriter, *http.Request, *backend.User) error) http.Handler {
 	return h.handle(func(w http.ResponseWriter, r *http.Request) error {
-		cred, err := h.authenticate(r)
+		err := h.callAuthed(w, r, fn)
 		if err != nil {
-			return err
+			h.cfg.Monitor.Refused(refusalOf(err))
 		}
-		r = r.WithContext(context.WithValue(r.Context(), credentialKey, cred))
-		return fn(w, r, cred.user)
+		return err
 	})
+}
+
+// refusalOf names why a stream was refused.
+func refusalOf(err error) monitor.Refusal {
+	if errors.Is(err, backend.ErrClosed) {
+		return monitor.RefusedShutdown
+	}
+	switch backend.ErrorCode(err) {
+	case backend.EUNAUTHORIZED:
+		return monitor.RefusedAuth
+	case backend.ERATELIMIT: // the only limit on opening streams is the per-user cap
+		return monitor.RefusedCap
+	case backend.EUNAVAILABLE:
+		return monitor.RefusedShutdown
+	case backend.EFORBIDDEN, backend.ENOTFOUND:
+		return monitor.RefusedForbidden
+	}
+	return monitor.RefusedOther
 }
 
 func (h *Handler) authenticate(r *http.Request) (*credential, error) {

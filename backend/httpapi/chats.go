@@ -160,7 +160,8 @@ func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request, u *backen
 	if msgs == nil {
 		msgs = []*backend.Message{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "hasMore": hasMore})
+	n := writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "hasMore": hasMore})
+	h.cfg.Monitor.ObservePoll(n) // what a polling client would fetch each time
 	return nil
 }
 

@@ -22,6 +22,9 @@ const DefaultMaxConnsPerIP = 128
 // *net.TCPConn it half-closes to end an answer to an unread body cleanly.
 type ConnLimiter struct {
 	perIP int
+	// OnRefuse, when set before Install, hears of every connection refused (the monitor counts
+	// them as rate-limited).
+	OnRefuse func()
 
 	mu      sync.Mutex
 	open    map[string]int    // connections held, by remote IP
@@ -75,6 +78,9 @@ func (l *ConnLimiter) ConnState(c net.Conn, st http.ConnState) {
 		}
 		l.mu.Unlock()
 		if over {
+			if l.OnRefuse != nil {
+				l.OnRefuse()
+			}
 			if _, isTLS := c.(*tls.Conn); !isTLS {
 				_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 				_, _ = c.Write(refused)

@@ -35,10 +35,10 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
-// writeError renders err as {"error":{"code","message"}} with its status. Internal errors are
-// logged with the request and shown only as "Internal error.".
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	code := backend.ErrorCode(err)
+// writeError renders err as {"error":{"code","message"}} with its status, and returns them.
+// Internal errors are logged with the request and shown only as "Internal error.".
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) (code string, status int, message string) {
+	code = backend.ErrorCode(err)
 	if errors.Is(err, backend.ErrClosed) {
 		code = backend.EUNAVAILABLE
 		err = backend.Errorf(code, "The server is shutting down; try again in a moment.")
@@ -60,17 +60,21 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status == http.StatusInternalServerError {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: backend.ErrorMessage(err)}})
+	message = backend.ErrorMessage(err)
+	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: message}})
+	return code, status, message
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers v as JSON with status and returns the body's size in bytes.
+func writeJSON(w http.ResponseWriter, status int, v any) int {
 	data, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, `{"error":{"code":"internal","message":"Internal error."}}`, http.StatusInternalServerError)
-		return
+		return 0
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(data, '\n'))
+	return len(data) + 1
 }

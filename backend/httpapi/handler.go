@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/monitor"
 )
 
 // Defaults of Config.
@@ -124,6 +125,9 @@ type Config struct {
 	// Avatars makes people's avatars from uploaded images (default: Files, when it can; nil
 	// serves no avatar routes).
 	Avatars AvatarMaker
+	// Monitor is the health monitor the streams, requests and errors report to, served on
+	// /metrics and /api/admin/monitor (nil: no monitor; /healthz and /readyz still answer).
+	Monitor *monitor.Monitor
 }
 
 // Handler serves the API and the web client. Create it with New.
@@ -138,6 +142,7 @@ type Handler struct {
 
 	streamsMu    sync.Mutex // orders streams.Add against Shutdown's close and Wait
 	shuttingDown bool
+	readyz1      readyCache    // /readyz's last answer (monitor.go)
 	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
 	streams      sync.WaitGroup
 
@@ -320,7 +325,8 @@ func (h *Handler) routes() {
 	m.Handle("DELETE /api/bots/{botId}/token", h.authed(h.revokeBotTokens))
 	m.Handle("PUT /api/agents/me/status", h.authed(h.setAgentStatus))
 	h.adminRoutes(m)
-	h.peopleRoutes(m) // profile.go
+	h.monitorRoutes(m) // monitor.go
+	h.peopleRoutes(m)  // profile.go
 
 	if cfg := h.cfg; cfg.Files != nil {
 		m.Handle("POST /api/chats/{chatId}/files", h.authed(h.uploadFile))
@@ -339,9 +345,9 @@ func (h *Handler) routes() {
 	m.Handle("GET /api/preferences", h.authed(h.getPreferences))
 	m.Handle("PUT /api/preferences", h.authed(h.putPreferences))
 
-	m.Handle("GET /api/stream", h.authed(h.userStream))
-	m.Handle("GET /api/chat/{chatId}/stream", h.authed(h.chatStream))
-	m.Handle("GET /api/notifications/{userId}/stream", h.authed(h.notificationStream))
+	m.Handle("GET /api/stream", h.streamRoute(h.userStream))
+	m.Handle("GET /api/chat/{chatId}/stream", h.streamRoute(h.chatStream))
+	m.Handle("GET /api/notifications/{userId}/stream", h.streamRoute(h.notificationStream))
 
 	m.Handle("/api/", h.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return backend.Errorf(backend.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path)
@@ -349,11 +355,20 @@ func (h *Handler) routes() {
 	m.Handle("/", h.webClient())
 }
 
-// handle adapts a handler that returns an error; the error is rendered by writeError.
+// handle adapts a handler that returns an error; the error is rendered by writeError and
+// counted by the monitor, and POSTs are timed.
 func (h *Handler) handle(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var began time.Time
+		if r.Method == http.MethodPost {
+			began = time.Now()
+		}
 		if err := fn(w, r); err != nil {
-			writeError(w, r, h.log, err)
+			code, status, message := writeError(w, r, h.log, err)
+			h.cfg.Monitor.Error(code, status, r.Method, r.URL.Path, message)
+		}
+		if !began.IsZero() {
+			h.cfg.Monitor.ObservePost(time.Since(began))
 		}
 	})
 }

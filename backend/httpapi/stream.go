@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/monitor"
 )
 
 func (h *Handler) userStream(w http.ResponseWriter, r *http.Request, u *backend.User) error {
@@ -89,6 +91,19 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	if err := out.flush(); err != nil {
 		return nil
 	}
+	info := monitor.StreamInfo{UserID: scope.UserID, Kind: monitorKind[scope.Kind], ChatID: scope.ChatID,
+		UserAgent: r.UserAgent(), RemoteAddr: requestIP(r), Resumed: lastID != ""}
+	if cred != nil {
+		info.Username, info.Bot = cred.user.Username, cred.user.IsBot()
+	}
+	var dropped func() int64
+	if dc, ok := sub.(backend.DropCounter); ok {
+		dropped = dc.Dropped
+	}
+	rec := h.cfg.Monitor.Open(info, dropped)
+	rec.Wrote(nil, out.take())
+	end := monitor.EndClientGone
+	defer func() { rec.Close(end) }()
 
 	// A writer blocked on a peer that stopped reading is interrupted when the broker gives up
 	// on it, rather than after the write timeout; on shutdown the stream gets a grace period to
@@ -156,32 +171,68 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 			if ev.Seal() == nil {
 				out.write(ev.Frame())
 			}
-			_ = out.flush()
+			end = h.finish(out, rec, buf, monitor.EndExpired)
 			return nil
 		case errors.Is(err, backend.ErrSessionEnded):
-			_ = out.flush() // its SESSION_ENDED frame is written
+			end = h.finish(out, rec, buf, monitor.EndLogout) // its SESSION_ENDED frame is written
 			return nil
 		case errors.Is(err, backend.ErrRemovedFromChat):
-			_ = out.flush() // its CHAT_MEMBER_REMOVED frame is written
+			end = h.finish(out, rec, buf, monitor.EndRemoved) // its CHAT_MEMBER_REMOVED frame is written
 			return nil
 		case ctx.Err() != nil && isShutdown(h.shutdown):
 			stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
 			out.printf("retry: %d\n\n", stagger.Milliseconds())
-			_ = out.flush()
+			end = h.finish(out, rec, buf, monitor.EndShutdown)
 			return nil
 		default:
-			if errors.Is(err, backend.ErrOverflow) {
+			cause := monitor.EndClientGone
+			switch {
+			case errors.Is(err, backend.ErrOverflow):
+				cause = monitor.EndOverflow
 				h.log.WarnContext(r.Context(), "stream closed: subscriber fell behind", "user", scope.UserID)
-			} else if !errors.Is(err, context.Canceled) && !errors.Is(err, backend.ErrClosed) {
+			case errors.Is(err, backend.ErrClosed):
+				cause = monitor.EndShutdown
+			case !errors.Is(err, context.Canceled):
+				cause = monitor.EndError
 				h.log.ErrorContext(r.Context(), "stream failed", "user", scope.UserID, "err", err)
 			}
-			_ = out.flush()
+			end = h.finish(out, rec, buf, cause)
 			return nil
 		}
 		if err := out.flush(); err != nil {
-			return nil // the peer is gone
+			end = h.writeEnd(err) // the peer is gone, or stopped reading
+			return nil
 		}
+		rec.Wrote(buf, out.take())
 	}
+}
+
+// monitorKind names a scope's stream for the monitor.
+var monitorKind = map[backend.ScopeKind]monitor.Kind{
+	backend.ScopeUser: monitor.KindStream, backend.ScopeChat: monitor.KindChat, backend.ScopeNotifications: monitor.KindNotifications,
+}
+
+// finish flushes a stream's last frames and says why it ended: cause, or why the flush failed.
+func (h *Handler) finish(out *streamWriter, rec *monitor.Stream, buf []*backend.Event, cause monitor.End) monitor.End {
+	if err := out.flush(); err != nil {
+		return h.writeEnd(err)
+	}
+	rec.Wrote(buf, out.take())
+	return cause
+}
+
+// writeEnd names why a write or flush failed: a deadline (the peer stopped reading), an
+// interrupt (the broker gave up on it, or shutdown's grace ran out), or a peer gone.
+func (h *Handler) writeEnd(err error) monitor.End {
+	switch {
+	case errors.Is(err, errInterrupted) && isShutdown(h.shutdown):
+		return monitor.EndShutdown
+	case errors.Is(err, errInterrupted):
+		return monitor.EndOverflow
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return monitor.EndWriteTimeout
+	}
+	return monitor.EndClientGone
 }
 
 func isShutdown(ch chan struct{}) bool {
@@ -206,6 +257,7 @@ type streamWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	err     error
+	written int // bytes written since the last take
 
 	mu          sync.Mutex // orders arming the deadline against interrupt
 	interrupted bool
@@ -226,8 +278,17 @@ func (s *streamWriter) write(b []byte) {
 	}
 	s.mu.Unlock()
 	if s.err == nil {
-		_, s.err = s.w.Write(b)
+		var n int
+		n, s.err = s.w.Write(b)
+		s.written += n
 	}
+}
+
+// take returns the bytes written since the last take.
+func (s *streamWriter) take() int {
+	n := s.written
+	s.written = 0
+	return n
 }
 
 func (s *streamWriter) printf(format string, args ...any) { s.write(fmt.Appendf(nil, format, args...)) }

@@ -123,11 +123,15 @@ func (h *Hub) Stats() backend.BrokerStats {
 // sealed here if their publisher did not. SESSION_ENDED ends the streams of its sessions, and
 // CHAT_MEMBER_REMOVED the removed member's streams of that chat, each as their last frame.
 func (h *Hub) Publish(events ...*backend.Event) {
+	published := time.Now().UnixNano()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, ev := range events {
 		if err := ev.Seal(); err != nil {
 			continue // only unencodable payloads fail, and none of ours are
+		}
+		if ev.PublishedAt == 0 {
+			ev.PublishedAt = published
 		}
 		h.stats.published.Add(1)
 		if ev.Type == backend.EventSessionEnded {
@@ -267,6 +271,7 @@ type subscription struct {
 	items     []*backend.Event // bounded by hub.queueSize
 	spare     []*backend.Event // swapped with items by Next, so draining does not allocate
 	ephemeral int              // ephemeral events in items
+	dropped   atomic.Int64     // ephemeral events dropped or evicted from this queue
 	err       error            // why the subscription ended, nil while it runs
 	finishing error            // set by finish: err once the queued items are taken
 	ready     chan struct{}    // capacity 1: something to take, or the end
@@ -284,6 +289,7 @@ func (s *subscription) push(ev *backend.Event) {
 	if len(s.items) == cap(s.items) {
 		if !durable {
 			s.hub.stats.droppedEphemeral.Add(1)
+			s.dropped.Add(1)
 			return
 		}
 		if s.ephemeral == 0 {
@@ -295,6 +301,7 @@ func (s *subscription) push(ev *backend.Event) {
 		s.items = slices.Delete(s.items, i, i+1)
 		s.ephemeral--
 		s.hub.stats.droppedEphemeral.Add(1)
+		s.dropped.Add(1)
 	}
 	s.items = append(s.items, ev)
 	if !durable {
@@ -352,6 +359,9 @@ func (s *subscription) endLocked(err error) {
 }
 
 func (s *subscription) Done() <-chan struct{} { return s.done }
+
+// Dropped is how many ephemeral events this subscription's queue dropped (backend.DropCounter).
+func (s *subscription) Dropped() int64 { return s.dropped.Load() }
 
 func (s *subscription) Close() {
 	s.closeOnce.Do(func() {

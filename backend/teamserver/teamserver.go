@@ -5,6 +5,7 @@ package teamserver
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,6 +21,7 @@ import (
 	"github.com/herald-chat/herald/backend/files"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/monitor"
 	"github.com/herald-chat/herald/backend/presence"
 	"github.com/herald-chat/herald/backend/search"
 	"github.com/herald-chat/herald/backend/tlscert"
@@ -40,6 +42,9 @@ const (
 
 // Config configures a team server. Zero fields take the defaults of the packages they go to.
 type Config struct {
+	// NoMonitor turns the health monitor off (benchmarks compare with and without it): no
+	// /metrics, no /api/admin/monitor, no history.
+	NoMonitor bool
 	// DataDir holds herald.db and the search index (search/); it is created (0700) if missing.
 	DataDir   string
 	Logger    *slog.Logger
@@ -150,8 +155,11 @@ type Server struct {
 	http     *http.Server
 	// fingerprint is the TLS certificate's (tlscert.Fingerprint), "" for plain HTTP.
 	fingerprint string
+	// Monitor is the health monitor (nil with Config.NoMonitor).
+	Monitor     *monitor.Monitor
 	stopBG      context.CancelFunc
 	bgDone      chan struct{}
+	monitorDone chan struct{} // closed when the monitor's loop returns
 	statusDone  chan struct{} // closed when statusLoop returns
 }
 
@@ -175,7 +183,11 @@ func Open(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	store, err := bolt.Open(filepath.Join(cfg.DataDir, "herald.db"), bolt.WithLogger(cfg.Logger))
+	var mon *monitor.Monitor
+	if !cfg.NoMonitor {
+		mon = monitor.New(cfg.Logger, nil)
+	}
+	store, err := bolt.Open(filepath.Join(cfg.DataDir, "herald.db"), bolt.WithLogger(cfg.Logger), bolt.WithCommitObserver(mon.ObserveCommit))
 	if err != nil {
 		return nil, err
 	}
@@ -238,16 +250,38 @@ func Open(cfg Config) (*Server, error) {
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
 		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
 		Messages: cfg.Messages, Reactions: cfg.Reactions, Searches: cfg.Searches, Chats: cfg.Chats, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
+		Monitor: mon,
+	})
+	mon.SetBroker(h.Stats)
+	mon.SetStoreSize(store.Size)
+	mon.SetFollowedChats(func(ctx context.Context, userID string) int {
+		chats, err := store.ChatsOf(ctx, userID)
+		if err != nil {
+			return 0
+		}
+		return len(chats)
+	})
+	mon.SetTickPublisher(func(_ context.Context, recipients []string, t monitor.Totals) {
+		data, err := json.Marshal(t)
+		if err != nil {
+			return
+		}
+		h.Publish(&backend.Event{Type: backend.EventMonitorTick, Personal: true, Recipients: recipients, Monitor: data,
+			Timestamp: time.Now().UnixMilli()})
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
-		Search: index, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{})}
+		Search: index, Monitor: mon, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{}),
+		monitorDone: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	httpapi.NewConnLimiter(limit(cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP)).Install(s.http)
+	if cl := httpapi.NewConnLimiter(limit(cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP)); cl != nil {
+		cl.OnRefuse = func() { mon.Refused(monitor.RefusedRateLimit) }
+		cl.Install(s.http)
+	}
 	if cfg.Certificate != nil {
 		// ServeTLS adds "h2" and "http/1.1" to NextProtos: HTTP/2 lifts the browsers' limit of
 		// six connections per origin, which a stream per tab would otherwise eat into.
@@ -257,7 +291,22 @@ func Open(cfg Config) (*Server, error) {
 	s.stopBG = cancel
 	go s.pruneLoop(ctx)
 	go s.statusLoop(ctx)
+	go func() {
+		defer close(s.monitorDone)
+		mon.Run(ctx, store)
+	}()
 	return s, nil
+}
+
+// MetricsHandler serves the Prometheus metrics without authentication, for a listener of its
+// own on a private interface (--metrics-addr); nil when the monitor is off.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.Monitor == nil {
+		return nil
+	}
+	m := http.NewServeMux()
+	m.Handle("GET /metrics", monitor.MetricsHandler(s.Monitor.Registry()))
+	return m
 }
 
 // Handler is the server's http.Handler, for serving on a listener of one's own (teamservertest).
@@ -290,6 +339,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopBG()
 	<-s.bgDone
 	<-s.statusDone
+	<-s.monitorDone
 	errs := []error{}
 	if err := s.API.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close streams: %w", err))
