@@ -21,25 +21,35 @@ func (s *Store) AppendMonitorMinute(ctx context.Context, m backend.MonitorMinute
 		return fmt.Errorf("encode monitor minute: %w", err)
 	}
 	return s.update(ctx, func(t *txn) error {
-		b := t.Bucket(bucketMonitor)
+		b, meta := t.Bucket(bucketMonitor), t.Bucket(bucketMeta)
+		n := uint64(0)
+		if v := meta.Get(keyMonitorCount); len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		}
+		if b.Get(minuteKey(m.Start)) == nil {
+			n++
+		}
 		if err := b.Put(minuteKey(m.Start), v); err != nil {
 			return fmt.Errorf("store monitor minute: %w", err)
 		}
 		oldest := m.Start - backend.MonitorRetention.Milliseconds()
-		excess := b.Stats().KeyN - backend.MaxMonitorMinutes
 		c := b.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.First() {
-			if int64(binary.BigEndian.Uint64(k)) >= oldest && excess <= 0 {
+		for k, _ := c.First(); k != nil && n > 1; k, _ = c.First() {
+			if int64(binary.BigEndian.Uint64(k)) >= oldest && n <= backend.MaxMonitorMinutes {
 				break
 			}
 			if err := c.Delete(); err != nil {
 				return fmt.Errorf("prune monitor history: %w", err)
 			}
-			excess--
+			n--
 		}
-		return nil
+		return meta.Put(keyMonitorCount, binary.BigEndian.AppendUint64(nil, n))
 	})
 }
+
+// keyMonitorCount is where bucketMeta keeps how many minutes bucketMonitor holds (uint64, big
+// endian), so that bounding the history costs no scan.
+var keyMonitorCount = []byte("monitorCount")
 
 // MonitorMinutes returns the stored minutes from since (Unix ms) on, oldest first.
 func (s *Store) MonitorMinutes(ctx context.Context, since int64) ([]backend.MonitorMinute, error) {

@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/monitor"
 )
 
 // BenchmarkPostMessage32Writers measures message POST throughput through the real HTTP stack
@@ -93,4 +96,64 @@ func BenchmarkDeliveryLatency(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkMonitorOverhead measures what the health monitor costs on the hot path: one message
+// posted and fanned out to 200 live streams over real HTTP, on two servers in the same run —
+// one with the monitor, one without — alternating message by message (which goes first
+// alternates too), so that the machine's noise hits both alike. It reports each server's mean
+// time per message and their ratio (on/off; the aim is ≤ 1.03).
+func BenchmarkMonitorOverhead(b *testing.B) {
+	const streams = 200
+	type rig struct {
+		ts    *testServer
+		token string
+		url   string
+		subs  []*streamClient
+		total time.Duration
+	}
+	mk := func(mon *monitor.Monitor) *rig {
+		ts := newTestServer(b, serverOptions{noUserLimits: true, keepalive: time.Hour, monitor: mon,
+			hubOpts: []hub.Option{hub.WithMaxStreamsPerUser(streams)}})
+		tm := ts.team(b)
+		r := &rig{ts: ts, token: tm.alice.Token, url: ts.URL + "/api/chats/" + tm.chat + "/messages"}
+		for range streams {
+			sc := ts.openStream(b, "/api/stream", tm.bob.Token, "")
+			sc.next(b, wait) // connected
+			r.subs = append(r.subs, sc)
+		}
+		return r
+	}
+	off, on := mk(nil), mk(monitor.New(nil, nil))
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	send := func(r *rig, i int) {
+		start := time.Now()
+		req, _ := http.NewRequest("POST", r.url, strings.NewReader(fmt.Sprintf(`{"content":"m%d"}`, i)))
+		req.Header.Set("Authorization", "Bearer "+r.token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		for _, sc := range r.subs {
+			sc.nextOfType(b, "NEW_MESSAGE", wait)
+		}
+		r.total += time.Since(start)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			send(off, i)
+			send(on, i)
+		} else {
+			send(on, i)
+			send(off, i)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(off.total.Microseconds())/float64(b.N)/1000, "off-ms/msg")
+	b.ReportMetric(float64(on.total.Microseconds())/float64(b.N)/1000, "on-ms/msg")
+	b.ReportMetric(float64(on.total)/float64(off.total), "on/off")
 }

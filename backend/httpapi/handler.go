@@ -214,6 +214,7 @@ func New(cfg Config) *Handler {
 	h.chatLimit = newKeyedLimiter(cfg.Chats, h.now)
 	h.profileLimit = newKeyedLimiter(Limit{Burst: 10, Every: 3 * time.Second}, h.now)
 	h.routes()
+	h.wireMonitor()
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, backend.Errorf(backend.EFORBIDDEN, "Cross-origin request refused."))

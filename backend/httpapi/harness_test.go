@@ -20,6 +20,7 @@ import (
 	"github.com/herald-chat/herald/backend/files"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/monitor"
 	"github.com/herald-chat/herald/backend/presence"
 	"github.com/herald-chat/herald/backend/sse"
 )
@@ -67,6 +68,8 @@ type serverOptions struct {
 	// holdFiles, when set, holds the worker before it stores each outcome.
 	fileQueue int
 	holdFiles *fileGate
+	// monitor reports to a health monitor (as teamserver wires one).
+	monitor *monitor.Monitor
 }
 
 func newTestServer(tb testing.TB, o serverOptions) *testServer {
@@ -109,6 +112,7 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock, SessionTTL: o.sessionTTL,
 		BodyTimeout: o.bodyTimeout, PublicURL: o.publicURL, AllowedHosts: o.allowedHosts,
 		TLSFingerprint: o.tlsFingerprint, PinInvites: o.pinInvites}
+	cfg.Monitor = o.monitor
 	if o.noUserLimits {
 		cfg.Messages, cfg.UploadQuota = httpapi.Off, -1
 	}
@@ -314,6 +318,12 @@ type streamClient struct {
 // openStream opens path with a bearer token and an optional Last-Event-ID header.
 func (ts *testServer) openStream(tb testing.TB, path, token, lastID string) *streamClient {
 	tb.Helper()
+	return ts.openStreamWith(tb, path, token, lastID, nil)
+}
+
+// openStreamWith is openStream with extra request headers.
+func (ts *testServer) openStreamWith(tb testing.TB, path, token, lastID string, header map[string]string) *streamClient {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+path, nil)
 	if err != nil {
@@ -325,6 +335,9 @@ func (ts *testServer) openStream(tb testing.TB, path, token, lastID string) *str
 	}
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := ts.client.Do(req) // the server's own client: over TLS it trusts the certificate and speaks HTTP/2
 	if err != nil {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -24,6 +25,39 @@ type readyCache struct {
 	mu  sync.Mutex
 	at  time.Time
 	err error
+}
+
+// sizer is a store that knows its size on disk (the bolt store).
+type sizer interface{ Size() int64 }
+
+// wireMonitor connects the monitor to what the handler knows: the broker's counters, the
+// store's size, users' chat counts (for the polling comparison), and MONITOR_TICK through the
+// broker.
+func (h *Handler) wireMonitor() {
+	mon := h.cfg.Monitor
+	if mon == nil {
+		return
+	}
+	mon.SetBroker(h.broker.Stats)
+	if s, ok := h.store.(sizer); ok {
+		mon.SetStoreSize(s.Size)
+	}
+	mon.SetFollowedChats(func(ctx context.Context, userID string) int {
+		chats, err := h.store.ChatsOf(ctx, userID)
+		if err != nil {
+			return 0
+		}
+		return len(chats)
+	})
+	mon.SetTickPublisher(func(_ context.Context, recipients []string, t monitor.Totals) {
+		data, err := json.Marshal(t)
+		if err != nil {
+			h.log.Error("encoding MONITOR_TICK", "err", err)
+			return
+		}
+		h.broker.Publish(&backend.Event{Type: backend.EventMonitorTick, Personal: true, Recipients: recipients, Monitor: data,
+			Timestamp: h.now().UnixMilli()})
+	})
 }
 
 // monitorRoutes are /healthz, /readyz, /metrics and the admin monitor API.

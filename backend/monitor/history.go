@@ -184,6 +184,20 @@ func (m *Monitor) closeMinute(ctx context.Context, now time.Time) backend.Monito
 	return rec
 }
 
+// CloseMinute ends the current minute: its record (the counters since the last one) goes to
+// history (if not nil) and the last hour kept for the polling comparison. Run calls it at every
+// minute's end.
+func (m *Monitor) CloseMinute(ctx context.Context, history HistoryStore) (backend.MonitorMinute, error) {
+	if m == nil {
+		return backend.MonitorMinute{}, nil
+	}
+	rec := m.closeMinute(ctx, m.now())
+	if history == nil {
+		return rec, nil
+	}
+	return rec, history.AppendMonitorMinute(context.WithoutCancel(ctx), rec)
+}
+
 // Run keeps the history until ctx ends: at every minute's end it records the minute and stores
 // it in history (if not nil). It also drives MONITOR_TICK (every TickInterval while someone
 // watches). Run it once.
@@ -191,7 +205,7 @@ func (m *Monitor) Run(ctx context.Context, history HistoryStore) {
 	if m == nil {
 		return
 	}
-	m.lastMin.Store(m.counters(m.now()))
+	m.lastMin.CompareAndSwap(nil, m.counters(m.now()))
 	tick := time.NewTicker(TickInterval)
 	defer tick.Stop()
 	next := m.now().Truncate(time.Minute).Add(time.Minute)
@@ -202,11 +216,8 @@ func (m *Monitor) Run(ctx context.Context, history HistoryStore) {
 		case <-ctx.Done():
 			return
 		case <-minute.C:
-			rec := m.closeMinute(ctx, m.now())
-			if history != nil {
-				if err := history.AppendMonitorMinute(context.WithoutCancel(ctx), rec); err != nil {
-					m.log.Warn("storing the monitor's minute failed", "err", err)
-				}
+			if _, err := m.CloseMinute(ctx, history); err != nil {
+				m.log.Warn("storing the monitor's minute failed", "err", err)
 			}
 			next = next.Add(time.Minute)
 			if d := next.Sub(m.now()); d > 0 {

@@ -5,7 +5,6 @@ package teamserver
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -251,23 +250,6 @@ func Open(cfg Config) (*Server, error) {
 		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
 		Messages: cfg.Messages, Reactions: cfg.Reactions, Searches: cfg.Searches, Chats: cfg.Chats, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
 		Monitor: mon,
-	})
-	mon.SetBroker(h.Stats)
-	mon.SetStoreSize(store.Size)
-	mon.SetFollowedChats(func(ctx context.Context, userID string) int {
-		chats, err := store.ChatsOf(ctx, userID)
-		if err != nil {
-			return 0
-		}
-		return len(chats)
-	})
-	mon.SetTickPublisher(func(_ context.Context, recipients []string, t monitor.Totals) {
-		data, err := json.Marshal(t)
-		if err != nil {
-			return
-		}
-		h.Publish(&backend.Event{Type: backend.EventMonitorTick, Personal: true, Recipients: recipients, Monitor: data,
-			Timestamp: time.Now().UnixMilli()})
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
 		Search: index, Monitor: mon, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{}),
