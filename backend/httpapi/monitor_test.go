@@ -20,7 +20,7 @@ type monitorView struct {
 	Total   int                    `json:"total"`
 	HasMore bool                   `json:"hasMore"`
 	Errors  struct {
-		ByCategory map[string]int64       `json:"byCategory"`
+		ByCategory map[string]int64      `json:"byCategory"`
 		Recent     []monitor.ErrorRecord `json:"recent"`
 	} `json:"errors"`
 }
