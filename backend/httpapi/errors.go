@@ -33,6 +33,8 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RequestID names the request in the server's log (X-Request-Id), for a bug report.
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // writeError renders err as {"error":{"code","message"}} with its status, and returns them.
@@ -61,7 +63,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	message = backend.ErrorMessage(err)
-	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: message}})
+	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: message, RequestID: RequestID(r.Context())}})
 	return code, status, message
 }
 

@@ -219,11 +219,12 @@ func New(cfg Config) *Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, backend.Errorf(backend.EFORBIDDEN, "Cross-origin request refused."))
 	}))
-	// Outermost first: every answer carries the security headers (a refusal too), a foreign
+	// Outermost first: every request gets its id (logs, X-Request-Id, error bodies), every
+	// answer carries the security headers (a refusal too), a foreign
 	// Host is refused before anything else runs, bodies are bounded in time before any handler
 	// reads one, and every answer under TLS carries HSTS.
-	h.handler = securityHeaders(newHostGuard(cfg.PublicURL, cfg.AllowedHosts, h.log,
-		bodyDeadline(cfg.BodyTimeout, hsts(csrf.Handler(h.mux)))))
+	h.handler = requestIDs(securityHeaders(newHostGuard(cfg.PublicURL, cfg.AllowedHosts, h.log,
+		bodyDeadline(cfg.BodyTimeout, hsts(csrf.Handler(h.mux))))))
 	return h
 }
 

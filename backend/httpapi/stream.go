@@ -103,7 +103,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	rec := h.cfg.Monitor.Open(info, dropped)
 	rec.Wrote(nil, out.take())
 	end := monitor.EndClientGone
-	defer func() { rec.Close(end) }()
+	opened := time.Now()
+	h.log.InfoContext(r.Context(), "stream opened", "user", scope.UserID, "kind", info.Kind, "chat", scope.ChatID,
+		"client", monitor.ClassifyClient(info.Bot, info.UserAgent), "remote", info.RemoteAddr, "resumed", info.Resumed)
+	defer func() {
+		rec.Close(end)
+		h.log.InfoContext(r.Context(), "stream closed", "user", scope.UserID, "kind", info.Kind, "cause", end,
+			"duration", time.Since(opened).Round(time.Millisecond))
+	}()
 
 	// A writer blocked on a peer that stopped reading is interrupted when the broker gives up
 	// on it, rather than after the write timeout; on shutdown the stream gets a grace period to

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -69,7 +70,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opts.debug {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var handler slog.Handler
+	switch opts.logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	case "json":
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	default:
+		return fmt.Errorf("--log-format %q: text or json", opts.logFormat)
+	}
+	log := slog.New(httpapi.LogHandler(handler))
 	if opts.dataDir == "" {
 		d, err := teamserver.UserDataDir("herald-server")
 		if err != nil {
@@ -150,6 +160,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "herald-server certificate sha256 %s\n", fp)
 	}
 
+	var metricsSrv *http.Server
+	if opts.metricsAddr != "" {
+		mln, err := net.Listen("tcp", opts.metricsAddr)
+		if err != nil {
+			_ = srv.Shutdown(context.Background())
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		metricsSrv = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+		go func() { _ = metricsSrv.Serve(mln) }()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+		fmt.Fprintf(stdout, "herald-server metrics on http://%s/metrics\n", mln.Addr())
+		defer metricsSrv.Close()
+	}
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -190,6 +216,8 @@ type options struct {
 	keepalive       time.Duration
 	maxUploadMB     int
 	debug           bool
+	logFormat       string
+	metricsAddr     string
 	tlsCert, tlsKey string
 	tlsSelfSigned   bool
 	publicURL       string
@@ -218,6 +246,9 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.DurationVar(&o.keepalive, "keepalive", 30*time.Second, "mean interval of keepalive comments on idle streams")
 	fs.IntVar(&o.maxUploadMB, "max-upload-mb", 25, "largest file a member may upload, in MiB")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log lines as text (key=value) or json; every line of a request carries its request_id")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "",
+		"also serve GET /metrics (Prometheus) on this address without authentication, for a scraper on a private interface (e.g. 127.0.0.1:9090); on the main address /metrics is for admins")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); needs --tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false,

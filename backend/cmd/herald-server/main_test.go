@@ -55,6 +55,26 @@ type process struct {
 	logs        *bytes.Buffer // read it with logText while the server runs
 	errw        *lockedWriter
 	done        chan error
+	outMu       sync.Mutex
+	out         []string // stdout lines after the listening (and certificate) line
+}
+
+// stdoutLine waits for a stdout line that starts with prefix and returns the rest of it.
+func (p *process) stdoutLine(tb testing.TB, prefix string) string {
+	tb.Helper()
+	var rest string
+	waitUntil(tb, "the line "+prefix, 10*time.Second, func() bool {
+		p.outMu.Lock()
+		defer p.outMu.Unlock()
+		for _, l := range p.out {
+			if strings.HasPrefix(l, prefix) {
+				rest = strings.TrimPrefix(l, prefix)
+				return true
+			}
+		}
+		return false
+	})
+	return rest
 }
 
 func startServer(tb testing.TB, dataDir string, extra ...string) *process {
@@ -85,6 +105,11 @@ func startServer(tb testing.TB, dataDir string, extra ...string) *process {
 		p.Fingerprint = strings.TrimPrefix(lines.Text(), "herald-server certificate sha256 ")
 	}
 	go func() {
+		for lines.Scan() {
+			p.outMu.Lock()
+			p.out = append(p.out, lines.Text())
+			p.outMu.Unlock()
+		}
 		_, _ = io.Copy(io.Discard, stdout)
 		p.done <- cmd.Wait()
 	}()
