@@ -221,7 +221,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *backen
 	}
 	now := h.now()
 	sess := backend.Session{UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(h.cfg.SessionTTL),
-		Device: backend.DeviceLabel(r.UserAgent()), IP: requestIP(r)}
+		Device: backend.DeviceLabel(r.UserAgent()), IP: h.clientIP(r)}
 	if err := h.store.CreateSession(r.Context(), token, sess); err != nil {
 		return "", err
 	}

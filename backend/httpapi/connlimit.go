@@ -25,6 +25,9 @@ type ConnLimiter struct {
 	// OnRefuse, when set before Install, hears of every connection refused (the monitor counts
 	// them as rate-limited).
 	OnRefuse func()
+	// Trusted proxies' connections are not bounded: they carry many clients (set before
+	// Install). The proxy bounds its clients' connections itself.
+	Trusted TrustedProxies
 
 	mu      sync.Mutex
 	open    map[string]int    // connections held, by remote IP
@@ -69,6 +72,9 @@ func (l *ConnLimiter) ConnState(c net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateNew:
 		ip := remoteIP(c.RemoteAddr())
+		if l.Trusted.trusts(ip) {
+			return
+		}
 		l.mu.Lock()
 		over := l.open[ip] >= l.perIP
 		if over {
@@ -89,6 +95,9 @@ func (l *ConnLimiter) ConnState(c net.Conn, st http.ConnState) {
 		}
 	case http.StateClosed, http.StateHijacked:
 		ip := remoteIP(c.RemoteAddr())
+		if l.Trusted.trusts(ip) {
+			return
+		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if l.refused[c] {

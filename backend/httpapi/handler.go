@@ -125,6 +125,9 @@ type Config struct {
 	// Avatars makes people's avatars from uploaded images (default: Files, when it can; nil
 	// serves no avatar routes).
 	Avatars AvatarMaker
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (rate
+	// limits, sessions' IPs, the monitor); none by default: the peer is the client.
+	TrustedProxies TrustedProxies
 	// Monitor is the health monitor the streams, requests and errors report to, served on
 	// /metrics and /api/admin/monitor (nil: no monitor; /healthz and /readyz still answer).
 	Monitor *monitor.Monitor

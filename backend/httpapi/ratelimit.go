@@ -3,7 +3,6 @@ package httpapi
 import (
 	"container/list"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -133,11 +132,7 @@ func (h *Handler) limited(l *keyedLimiter, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
-		if ok, wait := l.allow(ip); !ok {
+		if ok, wait := l.allow(h.clientIP(r)); !ok {
 			writeError(w, r, h.log, tooMany(w, wait))
 			return
 		}

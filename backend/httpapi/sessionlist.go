@@ -3,22 +3,16 @@ package httpapi
 import (
 	"context"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"slices"
 
 	"github.com/herald-chat/herald/backend"
 )
 
-// requestIP is the address the request came from: the connection's peer, never a header the
-// client chooses (X-Forwarded-For is not read).
-func requestIP(r *http.Request) string {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return ip
-}
+// clientIP is the address the request came from: the connection's peer, or behind a trusted
+// proxy (Config.TrustedProxies) the client its X-Forwarded-For names — never a header an
+// untrusted peer chose.
+func (h *Handler) clientIP(r *http.Request) string { return h.cfg.TrustedProxies.clientIP(r) }
 
 // seeSession records that the request used its session: the store writes LastSeenAt at most
 // every backend.SessionSeenEvery (cred remembers when it last asked, so that a stream's
@@ -26,7 +20,7 @@ func requestIP(r *http.Request) string {
 // logged.
 func (h *Handler) seeSession(r *http.Request, cred *credential) {
 	if now := h.now(); now.Sub(cred.session.LastSeenAt) >= backend.SessionSeenEvery {
-		if err := h.store.SeeSession(context.WithoutCancel(r.Context()), cred.token, now, requestIP(r)); err != nil {
+		if err := h.store.SeeSession(context.WithoutCancel(r.Context()), cred.token, now, h.clientIP(r)); err != nil {
 			h.log.WarnContext(r.Context(), "record session last seen", "user", cred.user.ID, "err", err)
 			return
 		}

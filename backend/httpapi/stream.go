@@ -92,7 +92,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		return nil
 	}
 	info := monitor.StreamInfo{UserID: scope.UserID, Kind: monitorKind[scope.Kind], ChatID: scope.ChatID,
-		UserAgent: r.UserAgent(), RemoteAddr: requestIP(r), Resumed: lastID != ""}
+		UserAgent: r.UserAgent(), RemoteAddr: h.clientIP(r), Resumed: lastID != ""}
 	if cred != nil {
 		info.Username, info.Bot = cred.user.Username, cred.user.IsBot()
 	}

@@ -93,6 +93,9 @@ type Config struct {
 	// AllowedHosts are host names besides loopback, the machine's own names and addresses (and
 	// the public URL's host) that Host headers may name.
 	AllowedHosts []string
+	// TrustedProxies are reverse proxies in front of the server: their X-Forwarded-For names the
+	// client, and their connections are not bounded by MaxConnsPerIP.
+	TrustedProxies httpapi.TrustedProxies
 
 	// Abuse limits, as in httpapi.Config (which documents them and their defaults): a zero field
 	// takes httpapi's default, httpapi.Off turns a limit off.
@@ -249,7 +252,7 @@ func Open(cfg Config) (*Server, error) {
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
 		SignInIP: cfg.SignInIP, SignInAccount: cfg.SignInAccount, RegisterIP: cfg.RegisterIP,
 		Messages: cfg.Messages, Reactions: cfg.Reactions, Searches: cfg.Searches, Chats: cfg.Chats, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
-		Monitor: mon,
+		Monitor: mon, TrustedProxies: cfg.TrustedProxies,
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
 		Search: index, Monitor: mon, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{}),
@@ -262,6 +265,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	if cl := httpapi.NewConnLimiter(limit(cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP)); cl != nil {
 		cl.OnRefuse = func() { mon.Refused(monitor.RefusedRateLimit) }
+		cl.Trusted = cfg.TrustedProxies
 		cl.Install(s.http)
 	}
 	if cfg.Certificate != nil {

@@ -273,6 +273,7 @@ type limitFlags struct {
 	maxStreamsPerUser, replayLimit, maxConnsPerIP int
 	bodyTimeout                                   time.Duration
 	allowedHosts                                  hostList
+	trustedProxies                                hostList
 
 	chatBurst int // chat creations, DMs, joins, leaves and membership changes per user
 	chatEvery time.Duration
@@ -298,6 +299,7 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.maxConnsPerIP, "max-conns-per-ip", httpapi.DefaultMaxConnsPerIP, "connections one client address may hold open; beyond it 503 (0: no limit)")
 	fs.DurationVar(&l.bodyTimeout, "body-timeout", httpapi.DefaultBodyTimeout, "time a request body may take to arrive (uploads: between two chunks); then 408")
 	fs.IntVar(&l.replayLimit, "replay-limit", hub.DefaultReplayLimit, "logged events one resume may examine before it gets RESYNC instead (0: no limit)")
+	fs.Var(&l.trustedProxies, "trusted-proxies", "comma-separated addresses or CIDR prefixes of reverse proxies in front of the server (e.g. 127.0.0.1,::1): their X-Forwarded-For names the client for rate limits and session IPs, and their connections are not bounded by --max-conns-per-ip")
 	fs.Var(&l.allowedHosts, "allowed-hosts", "comma-separated host names that Host headers may name besides loopback, this machine's names and addresses and the public URL's host")
 }
 
@@ -355,5 +357,10 @@ func (l *limitFlags) apply(cfg *teamserver.Config) error {
 	}
 	cfg.MaxStreamsPerUser, cfg.ReplayLimit = offIfZero(l.maxStreamsPerUser), offIfZero(l.replayLimit)
 	cfg.MaxConnsPerIP, cfg.BodyTimeout, cfg.AllowedHosts = offIfZero(l.maxConnsPerIP), l.bodyTimeout, l.allowedHosts
+	proxies, err := httpapi.ParseTrustedProxies(l.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	cfg.TrustedProxies = proxies
 	return nil
 }
