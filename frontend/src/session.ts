@@ -3,6 +3,7 @@
 import type { ApiClient, InviteOptions, NewInvite, RegisterParams, Session } from './api/client'
 import type { Preferences, Task, User } from './api/types'
 import type { AdminApi } from './components/admin/adminApi'
+import { chatTitle } from './components/chatNames'
 import { desktopClient, isDesktopApp } from './desktop/desktop'
 import { createNotifications, type Notifications } from './notifications/pipeline'
 import { IndexedDbOutbox } from './outbox/IndexedDbOutbox'
@@ -57,7 +58,11 @@ export function connectWith(api: ApiClient): Connect {
     const notifications = createNotifications({
       api,
       stream,
-      chatName: (chatId) => store.getSnapshot().chats.find((c) => c.id === chatId)?.name,
+      chatTitle: (chatId) => {
+        const { chats, users, me } = store.getSnapshot()
+        const chat = chats.find((c) => c.id === chatId)
+        return chat ? chatTitle(chat, users, me.id) : undefined
+      },
     })
     return { store, stream, notifications }
   }

@@ -335,6 +335,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
               </h1>
               {chat && (
                 <PinnedButton
+                  title={title}
                   pins={snapshot.pins[chatId]}
                   nameOf={nameOf}
                   load={() => store.loadPins(chatId)}
@@ -382,7 +383,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           )}
           {(view || !openError) && (
             <MessageList
-              chatName={name}
+              title={title}
               {...(chat?.kind === 'dm'
                 ? { beginning: <p className="history-start">This is the very beginning of your conversation with <bdi>{name}</bdi>.</p> }
                 : {})}
@@ -427,8 +428,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           )}
           {chat && !chat.archived && (
             <Composer
-              chatName={chat.name}
-              placeholder={`Message ${title}`}
+              title={title}
               onSend={(content) => store.send(chatId, content)}
               onTyped={() => store.typed(chatId)}
               onAttach={uploads.start}
@@ -443,7 +443,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
             store={store}
             snapshot={snapshot}
             chatId={chatId}
-            chatName={chat.name}
+            title={title}
             parentId={threadId}
             onClose={() => {
               setThreadId(null)
@@ -475,7 +475,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
       )}
       {chat && addingMember && (
         <AddMemberDialog
-          chatName={chat.name}
+          title={title}
           candidates={candidates}
           addMember={(userId) => store.addMember(chatId, userId)}
           onClose={() => setAddingMember(false)}

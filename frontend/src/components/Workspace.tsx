@@ -123,7 +123,7 @@ export function Workspace({
     account && accountApi ? (
       <AccountSettings api={accountApi} me={snapshot.me} onUser={(user) => store.applyUserUpdated(user)} />
     ) : settings && pagesApi ? (
-      <SettingsPage api={pagesApi} stream={stream} chats={snapshot.chats} />
+      <SettingsPage api={pagesApi} stream={stream} chats={snapshot.chats} users={snapshot.users} meId={snapshot.me.id} />
     ) : taskId !== null && pagesApi ? (
       <TaskPage
         key={taskId}
@@ -132,6 +132,7 @@ export function Workspace({
         taskId={taskId}
         users={snapshot.users}
         chats={snapshot.chats}
+        meId={snapshot.me.id}
       />
     ) : adminSection !== null && adminApi ? (
       <AdminPage
@@ -153,7 +154,7 @@ export function Workspace({
         <span className="brand" dir="auto">
           {snapshot.team?.name ?? 'Herald'}
         </span>
-        <SearchBox search={search} chats={snapshot.chats} users={snapshot.users} />
+        <SearchBox search={search} chats={snapshot.chats} users={snapshot.users} meId={snapshot.me.id} />
         <div className="app-bar-tools">
           {notifications && (
             <NotificationBell

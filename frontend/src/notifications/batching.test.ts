@@ -3,7 +3,7 @@ import { ToastBatcher, type Presentation } from './batching'
 import { note } from './testing'
 import { ToastQueue } from './ToastQueue'
 
-function setup(options: { chatName?: (id: string) => string | undefined } = {}) {
+function setup(options: { chatTitle?: (id: string) => string | undefined } = {}) {
   const queue = new ToastQueue({ maxVisible: 4 })
   const presented: Presentation[] = []
   const batcher = new ToastBatcher(queue, { ...options, onPresent: (p) => presented.push(p) })
@@ -51,7 +51,7 @@ describe('ToastBatcher', () => {
   })
 
   it('groups a burst of messages in one chat into one toast titled with the chat', () => {
-    const { batcher, visible, presented } = setup({ chatName: (id) => (id === 'c1' ? 'general' : undefined) })
+    const { batcher, visible, presented } = setup({ chatTitle: (id) => (id === 'c1' ? '#general' : id === 'd1' ? 'Bob' : undefined) })
     for (let i = 0; i < 5; i++) {
       batcher.add(note({ body: `m${i}` }))
       vi.advanceTimersByTime(300)
@@ -64,6 +64,15 @@ describe('ToastBatcher', () => {
       actions: [{ label: 'Open chat', path: '/chats/c1' }],
     })
     expect(presented.map((p) => p.isNew)).toEqual([true, false, false, false, false])
+  })
+
+  it('titles a burst in a DM with its people, not "#"', () => {
+    const { batcher, visible } = setup({ chatTitle: (id) => (id === 'd1' ? 'Bob' : undefined) })
+    for (let i = 0; i < 3; i++) {
+      batcher.add(note({ body: `m${i}`, chatId: 'd1', title: 'Bob in a direct message' }))
+      vi.advanceTimersByTime(300)
+    }
+    expect(visible()[0]).toMatchObject({ title: '3 new messages in Bob' })
   })
 
   it('tells the toast which notifications it stands for, so opening it marks them read', () => {

@@ -41,8 +41,9 @@ export interface BatcherOptions {
   catchUpWindowMs?: number
   catchUpThreshold?: number
   timers?: Timers
-  /** The chat's name for group titles; the server's title "… in #name" is the fallback. */
-  chatName?: (chatId: string) => string | undefined
+  /** The chat's title for group titles (chatTitle: "#general", a DM's people); the server's
+   * title "… in #name" is the fallback. */
+  chatTitle?: (chatId: string) => string | undefined
   /** Told of every toast shown or grown. */
   onPresent?: (presentation: Presentation) => void
 }
@@ -75,7 +76,7 @@ export class ToastBatcher {
   private readonly catchUpWindowMs: number
   private readonly catchUpThreshold: number
   private readonly timers: Timers
-  private readonly chatName: (chatId: string) => string | undefined
+  private readonly chatTitle: (chatId: string) => string | undefined
   private readonly onPresent: (presentation: Presentation) => void
   private readonly groups = new Map<string, Group>()
   private state: ConnectionState | null = null
@@ -88,7 +89,7 @@ export class ToastBatcher {
     this.catchUpWindowMs = options.catchUpWindowMs ?? DEFAULT_CATCH_UP_WINDOW_MS
     this.catchUpThreshold = options.catchUpThreshold ?? DEFAULT_CATCH_UP_THRESHOLD
     this.timers = options.timers ?? realTimers
-    this.chatName = options.chatName ?? (() => undefined)
+    this.chatTitle = options.chatTitle ?? (() => undefined)
     this.onPresent = options.onPresent ?? (() => {})
   }
 
@@ -211,7 +212,7 @@ export class ToastBatcher {
     const chatIds = new Set(items.map((i) => i.chatId ?? ''))
     const chatId = chatIds.size === 1 ? latest.chatId : undefined
     const where =
-      chatId && (kind === 'message' || kind === 'mention') ? ` in #${this.nameOf(chatId, latest)}` : ''
+      chatId && (kind === 'message' || kind === 'mention') ? ` in ${this.titleOf(chatId, latest)}` : ''
     const titles: Record<ToastKind, string> = {
       message: `${n} new messages${where}`,
       mention: `${n} new mentions${where}`,
@@ -236,10 +237,10 @@ export class ToastBatcher {
     }
   }
 
-  private nameOf(chatId: string, sample: Notification): string {
-    const known = this.chatName(chatId)
+  private titleOf(chatId: string, sample: Notification): string {
+    const known = this.chatTitle(chatId)
     if (known) return known
-    const fromTitle = / in #(.+)$/.exec(sample.title)
+    const fromTitle = / in (#.+)$/.exec(sample.title)
     return fromTitle?.[1] ?? 'a chat'
   }
 

@@ -113,8 +113,8 @@ export interface Notifications {
 export interface NotificationsOptions {
   api: CenterApi & PreferencesApi
   stream: EventStream
-  /** A chat's name for grouped toasts. */
-  chatName?: (chatId: string) => string | undefined
+  /** A chat's title for grouped toasts (chatTitle). */
+  chatTitle?: (chatId: string) => string | undefined
   browser?: PipelineParts['browser']
   sounds?: SoundPlayer
   attention?: Attention
@@ -124,7 +124,7 @@ export interface NotificationsOptions {
 export function createNotifications({
   api,
   stream,
-  chatName,
+  chatTitle,
   browser,
   sounds = new SoundPlayer(),
   attention,
@@ -142,7 +142,7 @@ export function createNotifications({
     sounds,
     browser: browser ?? new BrowserNotifier(),
     attention,
-    batcher: { chatName, timers },
+    batcher: { chatTitle, timers },
   })
   return {
     center,
