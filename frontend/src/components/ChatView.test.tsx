@@ -452,4 +452,10 @@ describe('ChatView: a DM is named by its person everywhere', () => {
     expect(within(panel).getByRole('checkbox', { name: 'Also send to Bob' })).toBeDefined()
     expect(panel.querySelector('.thread-header')?.textContent).not.toContain('#')
   })
+
+  it('says in its header that the other person is deactivated', () => {
+    renderChat(new FakeChatStore(dm({ users: { [ada.id]: { ...ada, online: true }, [bob.id]: { ...bob, deactivated: true } } })))
+
+    expect(screen.getByRole('heading', { level: 1, name: 'Bob (deactivated)' })).toBeDefined()
+  })
 })

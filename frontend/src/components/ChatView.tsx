@@ -241,7 +241,9 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
   const view = snapshot.views[chatId]
   const departed = chat ? undefined : snapshot.departed[chatId]
   const dmWith = chat?.kind === 'dm' ? dmPeople(chat, snapshot.users, me.id) : []
-  const dmPresence = dmWith.length === 1 ? presenceOf(dmWith[0]) : undefined
+  // A DM whose other person an admin deactivated: they read and write nothing until reactivated.
+  const dmDeactivated = dmWith.length === 1 && dmWith[0]?.deactivated === true
+  const dmPresence = dmWith.length === 1 ? (dmDeactivated ? 'offline' : presenceOf(dmWith[0])) : undefined
   const manage = chat ? mayManage(chat, me) : false
   // backend.MayAddMember: a channel's managers, a private chat's members; never a DM or an
   // archived chat.
@@ -326,6 +328,12 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
                     <bdi>{name}</bdi>
                     {chat.kind === 'private' && <span className="visually-hidden"> (private)</span>}
                     {chat.archived && <span className="hint"> (archived)</span>}
+                    {dmDeactivated && (
+                      <>
+                        {' '}
+                        <span className="hint">(deactivated)</span>
+                      </>
+                    )}
                   </>
                 ) : openError ? (
                   'Chat not available'
