@@ -268,6 +268,10 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
               <>
                 You were removed from <bdi>{what}</bdi>
               </>
+            ) : departed.chat.kind === 'dm' ? (
+              <>
+                Your conversation with <bdi>{what}</bdi> is hidden
+              </>
             ) : (
               <>
                 You left <bdi>{what}</bdi>
