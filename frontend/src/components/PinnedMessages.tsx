@@ -22,13 +22,12 @@ export function PinnedButton({ title, pins, nameOf, load, onJump, onUnpin }: Pin
   const count = pins?.length ?? 0
   return (
     <>
-      <button
-        type="button"
-        className="secondary small pinned-button"
-        aria-label={`Pinned messages (${count})`}
-        onClick={() => setOpen(true)}
-      >
-        Pinned{count > 0 ? ` · ${count}` : ''}
+      {/* Named "Pinned messages (2)" by its text, not an aria-label, so that the name holds
+          the visible "Pinned" (WCAG 2.5.3, axe label-content-name-mismatch). */}
+      <button type="button" className="secondary small pinned-button" onClick={() => setOpen(true)}>
+        Pinned{' '}
+        <span className="visually-hidden">{`messages (${count})`}</span>
+        {count > 0 && <span aria-hidden="true">{` · ${count}`}</span>}
       </button>
       {open && (
         <PinnedDialog
