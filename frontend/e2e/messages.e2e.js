@@ -460,7 +460,7 @@ describe('messages end to end', () => {
 
       // bob leaves; 30 messages arrive; another browser of bob's opens the chat at the divider.
       await b.getByRole('link', { name: elsewhere.name, exact: true }).click()
-      await b.getByRole('log', { name: `Messages in ${elsewhere.name}` }).waitFor()
+      await b.getByRole('log', { name: `Messages in #${elsewhere.name}` }).waitFor()
       const unread = []
       for (let i = 0; i < 30; i++) unread.push((await alice.api.postMessage(chat.id, `while away ${i} [${n}]`)).content)
       const c = await (await newContext({ viewport: { width: 1280, height: 700 } })).newPage()

@@ -75,6 +75,8 @@ export interface Chat {
   createdAt: number
   /** Messages by other members after the caller's read marker, capped at 999. Only in chat lists. */
   unread?: number
+  /** The caller's unread mentions there (threads included). Only in chat lists. */
+  mentions?: number
   /** The caller's read marker. Only in chat lists. */
   lastReadId?: string
   lastMessageId?: string
@@ -177,6 +179,7 @@ export type EventType =
   | 'CHAT_UPDATED'
   | 'CHAT_MEMBER_ADDED'
   | 'CHAT_MEMBER_REMOVED'
+  | 'CHAT_HIDDEN'
   | 'RESYNC'
   | 'PREFERENCES_CHANGED'
   | 'MENTION'

@@ -5,7 +5,8 @@ import { Modal } from './Modal'
 import { personName } from './names'
 
 interface AddMemberDialogProps {
-  chatName: string
+  /** The chat's title (chatTitle). */
+  title: string
   /** People in the directory who are not in the chat yet. */
   candidates: readonly Member[]
   addMember: (userId: string) => Promise<void>
@@ -13,7 +14,7 @@ interface AddMemberDialogProps {
 }
 
 export function AddMemberDialog({
-  chatName,
+  title,
   candidates,
   addMember,
   onClose,
@@ -37,7 +38,7 @@ export function AddMemberDialog({
   }
 
   return (
-    <Modal title={`Add someone to #${chatName}`} onClose={onClose}>
+    <Modal title={`Add someone to ${title}`} onClose={onClose}>
       <form className="form" onSubmit={(event) => void submit(event)}>
         {sorted.length === 0 ? (
           <p className="muted">Everyone on this server is already in this chat.</p>

@@ -61,19 +61,20 @@ export function ChatSettingsDialog({ chat, me, users, updateChat, removeMember, 
     void run(() => updateChat(change), 'Saved.')
   }
 
+  const dm = chat.kind === 'dm'
   if (confirmLeave) {
     return (
-      <Modal title={chat.kind === 'dm' ? 'Leave this conversation?' : `Leave ${title}?`} onClose={onClose}>
+      <Modal title={dm ? 'Hide this conversation?' : `Leave ${title}?`} onClose={onClose}>
         <p>
           {chat.kind === 'channel'
             ? 'It leaves your list. You can join it again from Browse channels.'
             : chat.kind === 'private'
               ? 'It leaves your list, and only a member can add you again.'
-              : 'It leaves your list until someone writes in it again.'}
+              : 'It leaves your list, on all your devices, until someone writes in it again. Its messages stay.'}
         </p>
         {error && (
           <p className="error" role="alert">
-            Could not leave: {error}
+            {dm ? 'Could not hide it' : 'Could not leave'}: {error}
           </p>
         )}
         <div className="dialog-actions">
@@ -81,7 +82,7 @@ export function ChatSettingsDialog({ chat, me, users, updateChat, removeMember, 
             Cancel
           </button>
           <button type="button" className="danger" disabled={busy} onClick={() => void run(leaveChat)}>
-            {busy ? 'Leaving…' : 'Leave'}
+            {dm ? (busy ? 'Hiding…' : 'Hide') : busy ? 'Leaving…' : 'Leave'}
           </button>
         </div>
       </Modal>
@@ -201,8 +202,9 @@ export function ChatSettingsDialog({ chat, me, users, updateChat, removeMember, 
         {notice}
       </p>
       <div className="dialog-actions">
+        {/* A DM is not left but hidden (POST …/leave hides it until its next message). */}
         <button type="button" className="danger" onClick={() => setConfirmLeave(true)}>
-          Leave chat
+          {dm ? 'Hide conversation' : 'Leave chat'}
         </button>
         <button type="button" className="secondary" onClick={onClose}>
           Close

@@ -75,6 +75,18 @@ describe('ChatView membership', () => {
     expect(screen.getByRole('link', { name: 'Go to all chats' })).toBeDefined()
   })
 
+  it('says a DM hidden (here or on another device) is hidden, and that it comes back', () => {
+    const dm = chat('c1', '', [ada.id, bob.id], 0, { kind: 'dm', ownerIds: [] })
+    const store = new FakeChatStore(team(dm))
+    renderChat(store)
+
+    act(() => store.update({ chats: [], views: {}, departed: { c1: { chat: dm, reason: 'left' } } }))
+
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Your conversation with Bob is hidden')
+    expect(screen.getByText('It comes back when someone writes in it.')).toBeDefined()
+    expect(screen.queryByRole('textbox', { name: 'Message' })).toBeNull()
+  })
+
   it('names a DM by its people, and messages a member from their card', async () => {
     const dm = chat('d1', '', [ada.id, bob.id], 0, { kind: 'dm', ownerIds: [] })
     const store = new FakeChatStore(team(chat('c1', 'ops', [ada.id, bob.id, carol.id]), { chats: [chat('c1', 'ops', [ada.id, bob.id, carol.id]), dm] }))
@@ -154,6 +166,17 @@ describe('ChatSettingsDialog', () => {
     expect(document.activeElement).toBe(within(confirm).getByRole('button', { name: 'Cancel' }))
     expect(leaveChat).not.toHaveBeenCalled()
     await user.click(within(confirm).getByRole('button', { name: 'Leave' }))
+    expect(leaveChat).toHaveBeenCalledOnce()
+  })
+
+  it('hides a DM (not "leave") after confirming', async () => {
+    const { leaveChat, user } = renderSettings(chat('d1', '', [ada.id, bob.id], 0, { kind: 'dm', ownerIds: [] }), plainAda)
+
+    expect(screen.queryByRole('button', { name: 'Leave chat' })).toBeNull()
+    await user.click(screen.getByRole('button', { name: 'Hide conversation' }))
+    const confirm = screen.getByRole('dialog', { name: 'Hide this conversation?' })
+    expect(confirm.textContent).toContain('until someone writes in it again')
+    await user.click(within(confirm).getByRole('button', { name: 'Hide' }))
     expect(leaveChat).toHaveBeenCalledOnce()
   })
 

@@ -68,7 +68,7 @@ function renderChat(store = new FakeChatStore(team()), props: Props = {}) {
 }
 
 /** The list item of a message in the chat's history (or, with `within`, elsewhere). */
-function item(id: string, root: HTMLElement = screen.getByRole('log', { name: 'Messages in general' })): HTMLElement {
+function item(id: string, root: HTMLElement = screen.getByRole('log', { name: 'Messages in #general' })): HTMLElement {
   const el = root.querySelector<HTMLElement>(`[data-message-id="${id}"]`)
   if (!el) throw new Error(`no message ${id}`)
   return el
@@ -394,7 +394,7 @@ describe('ChatView: pins, unread and links to messages', () => {
     const loadNewer = vi.spyOn(store, 'loadNewer')
     const { user } = renderChat(store)
 
-    const log = screen.getByRole('log', { name: 'Messages in general' })
+    const log = screen.getByRole('log', { name: 'Messages in #general' })
     const rows = within(log)
       .getAllByRole('listitem')
       .map((li) => (li.classList.contains('unread-divider') ? 'divider' : (li.dataset.messageId ?? 'day')))
@@ -410,7 +410,7 @@ describe('ChatView: pins, unread and links to messages', () => {
   it('puts the day first and the divider under it when the first unread starts a day', () => {
     const view = { ...team().views.c1!, unreadFrom: 'm1' }
     renderChat(new FakeChatStore(team({ views: { c1: view } })))
-    const log = screen.getByRole('log', { name: 'Messages in general' })
+    const log = screen.getByRole('log', { name: 'Messages in #general' })
     const rows = within(log)
       .getAllByRole('listitem')
       .map((li) => (li.classList.contains('unread-divider') ? 'divider' : (li.dataset.messageId ?? 'day')))
@@ -420,5 +420,42 @@ describe('ChatView: pins, unread and links to messages', () => {
   it('has no Jump to latest while the newest message is in view', () => {
     renderChat()
     expect(screen.queryByRole('button', { name: 'Jump to latest' })).toBeNull()
+  })
+})
+
+describe('ChatView: a DM is named by its person everywhere', () => {
+  function dm(partial: Partial<Snapshot> = {}): Snapshot {
+    const withBob = (m: Message): Message => ({ ...m, chatId: 'c1' })
+    return team({
+      chats: [chat('c1', '', [ada.id, bob.id], 0, { kind: 'dm', ownerIds: [] })],
+      views: { c1: { messages: [withBob(hello)], pending: [], hasMoreBefore: false, hasMoreAfter: false, loading: false } },
+      ...partial,
+    })
+  }
+
+  it('in the history, the composer, the thread panel and the pinned messages, never "#"', async () => {
+    const store = new FakeChatStore(dm({ threads: { m1: thread() }, pins: { c1: [{ ...hello, pinned: true }] } }))
+    const { user } = renderChat(store)
+
+    const log = screen.getByRole('log', { name: 'Messages in Bob' })
+    expect(within(log).getByText(/This is the very beginning of your conversation with/).textContent).toContain('Bob')
+    expect(screen.getByRole('textbox', { name: 'Message' }).getAttribute('placeholder')).toBe('Message Bob')
+
+    await user.click(screen.getByRole('button', { name: 'Pinned messages (1)' }))
+    const dialog = screen.getByRole('dialog', { name: 'Pinned messages' })
+    expect(within(dialog).getByRole('list', { name: 'Pinned messages in Bob' })).toBeDefined()
+    expect(dialog.textContent).not.toContain('#')
+    await user.click(within(dialog).getByRole('button', { name: 'Close' }))
+
+    await user.click(within(item('m1', log)).getByRole('button', { name: /^2 replies/ }))
+    const panel = screen.getByRole('complementary', { name: 'Thread in Bob' })
+    expect(within(panel).getByRole('checkbox', { name: 'Also send to Bob' })).toBeDefined()
+    expect(panel.querySelector('.thread-header')?.textContent).not.toContain('#')
+  })
+
+  it('says in its header that the other person is deactivated', () => {
+    renderChat(new FakeChatStore(dm({ users: { [ada.id]: { ...ada, online: true }, [bob.id]: { ...bob, deactivated: true } } })))
+
+    expect(screen.getByRole('heading', { level: 1, name: 'Bob (deactivated)' })).toBeDefined()
   })
 })

@@ -241,7 +241,9 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
   const view = snapshot.views[chatId]
   const departed = chat ? undefined : snapshot.departed[chatId]
   const dmWith = chat?.kind === 'dm' ? dmPeople(chat, snapshot.users, me.id) : []
-  const dmPresence = dmWith.length === 1 ? presenceOf(dmWith[0]) : undefined
+  // A DM whose other person an admin deactivated: they read and write nothing until reactivated.
+  const dmDeactivated = dmWith.length === 1 && dmWith[0]?.deactivated === true
+  const dmPresence = dmWith.length === 1 ? (dmDeactivated ? 'offline' : presenceOf(dmWith[0])) : undefined
   const manage = chat ? mayManage(chat, me) : false
   // backend.MayAddMember: a channel's managers, a private chat's members; never a DM or an
   // archived chat.
@@ -265,6 +267,10 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
             {departed.reason === 'removed' ? (
               <>
                 You were removed from <bdi>{what}</bdi>
+              </>
+            ) : departed.chat.kind === 'dm' ? (
+              <>
+                Your conversation with <bdi>{what}</bdi> is hidden
               </>
             ) : (
               <>
@@ -326,6 +332,12 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
                     <bdi>{name}</bdi>
                     {chat.kind === 'private' && <span className="visually-hidden"> (private)</span>}
                     {chat.archived && <span className="hint"> (archived)</span>}
+                    {dmDeactivated && (
+                      <>
+                        {' '}
+                        <span className="hint">(deactivated)</span>
+                      </>
+                    )}
                   </>
                 ) : openError ? (
                   'Chat not available'
@@ -335,6 +347,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
               </h1>
               {chat && (
                 <PinnedButton
+                  title={title}
                   pins={snapshot.pins[chatId]}
                   nameOf={nameOf}
                   load={() => store.loadPins(chatId)}
@@ -382,7 +395,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           )}
           {(view || !openError) && (
             <MessageList
-              chatName={name}
+              title={title}
               {...(chat?.kind === 'dm'
                 ? { beginning: <p className="history-start">This is the very beginning of your conversation with <bdi>{name}</bdi>.</p> }
                 : {})}
@@ -427,8 +440,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           )}
           {chat && !chat.archived && (
             <Composer
-              chatName={chat.name}
-              placeholder={`Message ${title}`}
+              title={title}
               onSend={(content) => store.send(chatId, content)}
               onTyped={() => store.typed(chatId)}
               onAttach={uploads.start}
@@ -443,7 +455,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
             store={store}
             snapshot={snapshot}
             chatId={chatId}
-            chatName={chat.name}
+            title={title}
             parentId={threadId}
             onClose={() => {
               setThreadId(null)
@@ -475,7 +487,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
       )}
       {chat && addingMember && (
         <AddMemberDialog
-          chatName={chat.name}
+          title={title}
           candidates={candidates}
           addMember={(userId) => store.addMember(chatId, userId)}
           onClose={() => setAddingMember(false)}

@@ -7,7 +7,7 @@ import { Composer, type ComposerMember } from './Composer'
 function setup() {
   const onSend = vi.fn<(content: string) => void>()
   const onTyped = vi.fn<() => void>()
-  render(<Composer chatName="general" onSend={onSend} onTyped={onTyped} />)
+  render(<Composer title="#general" onSend={onSend} onTyped={onTyped} />)
   const box = screen.getByRole('textbox', { name: 'Message' })
   const send = screen.getByRole('button', { name: 'Send' })
   return { onSend, onTyped, box, send, user: userEvent.setup() }
@@ -91,11 +91,11 @@ describe('Composer attachments', () => {
   it('has an "Attach file" button only when it can upload, passing the chosen files on', async () => {
     const onAttach = vi.fn<(files: File[]) => void>()
     const { container, rerender } = render(
-      <Composer chatName="general" onSend={() => {}} onTyped={() => {}} />,
+      <Composer title="#general" onSend={() => {}} onTyped={() => {}} />,
     )
     expect(screen.queryByRole('button', { name: 'Attach file' })).toBeNull()
 
-    rerender(<Composer chatName="general" onSend={() => {}} onTyped={() => {}} onAttach={onAttach} />)
+    rerender(<Composer title="#general" onSend={() => {}} onTyped={() => {}} onAttach={onAttach} />)
     const user = userEvent.setup()
     await user.click(screen.getByRole('button', { name: 'Attach file' }))
     const file = new File(['hi'], 'notes.txt', { type: 'text/plain' })
@@ -118,7 +118,7 @@ describe('Composer completion', () => {
     const onTyped = vi.fn<() => void>()
     render(
       <Composer
-        chatName="general"
+        title="#general"
         onSend={onSend}
         onTyped={onTyped}
         members={members}
@@ -281,7 +281,7 @@ describe('Composer onEditLast', () => {
   it('is called by ArrowUp in an empty box only', async () => {
     const onEditLast = vi.fn<() => void>()
     render(
-      <Composer chatName="general" onSend={() => {}} onTyped={() => {}} onEditLast={onEditLast} />,
+      <Composer title="#general" onSend={() => {}} onTyped={() => {}} onEditLast={onEditLast} />,
     )
     const box = screen.getByRole('textbox', { name: 'Message' })
     const user = userEvent.setup()
@@ -296,7 +296,7 @@ describe('Composer onEditLast', () => {
   })
 
   it('leaves ArrowUp alone without it', () => {
-    render(<Composer chatName="general" onSend={() => {}} onTyped={() => {}} />)
+    render(<Composer title="#general" onSend={() => {}} onTyped={() => {}} />)
     const box = screen.getByRole('textbox', { name: 'Message' })
 
     // Not prevented: the browser moves the caret as usual.
@@ -309,7 +309,7 @@ describe('Composer completion and focus', () => {
     render(
       <>
         <Composer
-          chatName="general"
+          title="#general"
           onSend={() => {}}
           onTyped={() => {}}
           members={[{ id: 'u2', username: 'bob', displayName: 'Bob Stone' }]}

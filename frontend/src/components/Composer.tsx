@@ -35,10 +35,11 @@ export interface ComposerMember extends Partial<Pick<User, 'kind' | 'avatar' | '
 }
 
 interface ComposerProps {
-  chatName: string
+  /** The chat's title (chatTitle: "#general", a DM's people). */
+  title: string
   /** The box's accessible name: "Message" (the chat's), "Reply" (a thread's). */
   label?: string
-  /** Default: "Message #<chat>". */
+  /** Default: "Message <title>". */
   placeholder?: string
   onSend: (content: string) => void
   /** Called on every edit that leaves text in the box; the store throttles what it sends. */
@@ -76,7 +77,7 @@ interface Suggestion {
  * edits the last message. Mount one per chat (key).
  */
 export function Composer({
-  chatName,
+  title,
   label = 'Message',
   placeholder,
   onSend,
@@ -242,7 +243,7 @@ export function Composer({
         aria-activedescendant={open ? optionId(current) : undefined}
         // Opening a chat puts the cursor in its message box, as chat apps do.
         autoFocus
-        placeholder={placeholder ?? `Message #${chatName}`}
+        placeholder={placeholder ?? `Message ${title}`}
         rows={Math.min(MAX_ROWS, text.split('\n').length)}
         maxLength={MAX_CONTENT_LENGTH}
         value={text}

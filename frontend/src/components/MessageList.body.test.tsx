@@ -12,7 +12,7 @@ it('formats message text, highlighting mentions of the reader among known people
   const bob = member('u2', 'Bob')
   render(
     <MessageList
-      chatName="general"
+      title="#general"
       view={{
         messages: [
           {

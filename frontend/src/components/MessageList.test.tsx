@@ -37,7 +37,7 @@ function list(
 ) {
   return (
     <MessageList
-      chatName="general"
+      title="#general"
       view={chatView}
       users={users}
       me={ada}
@@ -62,7 +62,7 @@ describe('MessageList', () => {
     const evil = member('u3', 'Mallory\u202Egnp.exe')
     render(
       <MessageList
-        chatName="general"
+        title="#general"
         view={view({ messages: [message('m1', evil.id, 'look \u202Ethis is reversed')] })}
         users={{ ...users, [evil.id]: evil }}
         me={ada}
@@ -86,7 +86,7 @@ describe('MessageList', () => {
       view({ messages: [message('m1', bob.id, 'Hi Ada'), message('m2', ada.id, 'Hi Bob')] }),
     )
 
-    const log = screen.getByRole('log', { name: 'Messages in general' })
+    const log = screen.getByRole('log', { name: 'Messages in #general' })
     expect(log.getAttribute('aria-live')).toBe('polite')
     const items = within(log)
       .getAllByRole('listitem')
@@ -218,7 +218,7 @@ describe('MessageList', () => {
 
     rerender(list(view({ messages: [message('m9', bob.id, 'x')] }), { onLoadOlder }))
     expect(screen.queryByRole('button', { name: /older/ })).toBeNull()
-    expect(screen.getByText('This is the very beginning of #general.')).toBeDefined()
+    expect(document.querySelector('.history-start')?.textContent).toBe('This is the very beginning of #general.')
   })
 
   it('tells a load the list asks for when its top comes into view from one the user clicks', async () => {
@@ -339,7 +339,7 @@ describe('MessageList and changed messages', () => {
     const onLoadNewer = vi.fn()
     render(
       <MessageList
-        chatName="general"
+        title="#general"
         view={view({ messages: [message('m1', bob.id, 'old')], hasMoreAfter: true })}
         users={users}
         me={ada}

@@ -27,7 +27,8 @@ export interface FocusRequest {
 }
 
 interface MessageListProps {
-  chatName: string
+  /** The chat's title (chatTitle: "#general", a DM's people). */
+  title: string
   /** undefined until the store has opened the chat. */
   view: (MessagesView & Pick<ChatView, 'unreadFrom'>) | undefined
   users: Record<string, User>
@@ -42,9 +43,9 @@ interface MessageListProps {
   /** Shows the newest messages (a view that ends before them); without it the list only
    * scrolls. */
   onJumpToLatest?: () => void
-  /** The list's accessible name; default "Messages in {chatName}". */
+  /** The list's accessible name; default "Messages in {title}". */
   label?: string
-  /** What the top of the history says; default "This is the very beginning of #{chatName}." */
+  /** What the top of the history says; default "This is the very beginning of {title}." */
   beginning?: ReactNode
   /** Above the messages, inside the scrolling list (a thread's parent). */
   header?: ReactNode
@@ -66,7 +67,7 @@ type Item =
  * view. While the newest message is not in view, "Jump to latest" takes the reader there.
  */
 export function MessageList({
-  chatName,
+  title,
   view,
   users,
   me,
@@ -213,7 +214,7 @@ export function MessageList({
         className="messages"
         role="log"
         aria-live="polite"
-        aria-label={label ?? `Messages in ${chatName}`}
+        aria-label={label ?? `Messages in ${title}`}
         // Focusable so the keyboard can scroll it.
         tabIndex={0}
         onScroll={scrolled}
@@ -231,7 +232,7 @@ export function MessageList({
               {loading ? (inThread ? 'Loading older replies…' : 'Loading older messages…') : inThread ? 'Load older replies' : 'Load older messages'}
             </button>
           ) : view && !view.loading ? (
-            (beginning ?? <p className="history-start">This is the very beginning of #{chatName}.</p>)
+            (beginning ?? <p className="history-start">This is the very beginning of <bdi>{title}</bdi>.</p>)
           ) : (
             <p className="history-start">{inThread ? 'Loading replies…' : 'Loading messages…'}</p>
           )}

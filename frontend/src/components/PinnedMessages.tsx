@@ -4,6 +4,8 @@ import type { Message } from '../api/types'
 import { Modal } from './Modal'
 
 interface PinnedButtonProps {
+  /** The chat's title (chatTitle: "#general", a DM's people). */
+  title: string
   /** undefined until loaded. */
   pins: Message[] | undefined
   nameOf: (userId: string) => string
@@ -15,21 +17,21 @@ interface PinnedButtonProps {
 
 /** The chat header's "Pinned" button with the count, opening the list of pinned messages (most
  * recently pinned first); an entry jumps to its message. */
-export function PinnedButton({ pins, nameOf, load, onJump, onUnpin }: PinnedButtonProps) {
+export function PinnedButton({ title, pins, nameOf, load, onJump, onUnpin }: PinnedButtonProps) {
   const [open, setOpen] = useState(false)
   const count = pins?.length ?? 0
   return (
     <>
-      <button
-        type="button"
-        className="secondary small pinned-button"
-        aria-label={`Pinned messages (${count})`}
-        onClick={() => setOpen(true)}
-      >
-        Pinned{count > 0 ? ` · ${count}` : ''}
+      {/* Named "Pinned messages (2)" by its text, not an aria-label, so that the name holds
+          the visible "Pinned" (WCAG 2.5.3, axe label-content-name-mismatch). */}
+      <button type="button" className="secondary small pinned-button" onClick={() => setOpen(true)}>
+        Pinned{' '}
+        <span className="visually-hidden">{`messages (${count})`}</span>
+        {count > 0 && <span aria-hidden="true">{` · ${count}`}</span>}
       </button>
       {open && (
         <PinnedDialog
+          title={title}
           pins={pins}
           nameOf={nameOf}
           load={load}
@@ -46,6 +48,7 @@ export function PinnedButton({ pins, nameOf, load, onJump, onUnpin }: PinnedButt
 }
 
 function PinnedDialog({
+  title,
   pins,
   nameOf,
   load,
@@ -67,6 +70,9 @@ function PinnedDialog({
 
   return (
     <Modal title="Pinned messages" onClose={onClose}>
+      <p className="hint">
+        In <bdi>{title}</bdi>, most recently pinned first.
+      </p>
       {error && (
         <p className="error" role="alert">
           Could not load the pinned messages: {error}
@@ -75,9 +81,11 @@ function PinnedDialog({
       {pins === undefined ? (
         !error && <p className="muted">Loading…</p>
       ) : pins.length === 0 ? (
-        <p className="muted">Nothing is pinned in this chat yet. Pin a message from its menu.</p>
+        <p className="muted">
+          Nothing is pinned in <bdi>{title}</bdi> yet. Pin a message from its menu.
+        </p>
       ) : (
-        <ul className="pin-list" aria-label="Pinned messages">
+        <ul className="pin-list" aria-label={`Pinned messages in ${title}`}>
           {pins.map((message) => (
             <li key={message.id}>
               <button type="button" className="pin-entry" onClick={() => onJump(message)}>

@@ -7,7 +7,11 @@ import { highlightTerms, SearchBox, searchTerms } from './SearchBox'
 import { ada, chat, member } from './testFakes'
 
 const bob = member('u2', 'Bob')
-const chats = [chat('c1', 'general', [ada.id, bob.id]), chat('c2', 'random', [ada.id, bob.id])]
+const chats = [
+  chat('c1', 'general', [ada.id, bob.id]),
+  chat('c2', 'random', [ada.id, bob.id]),
+  chat('d1', '', [ada.id, bob.id], 0, { kind: 'dm', ownerIds: [] }),
+]
 const users = { [ada.id]: { ...ada, online: true }, [bob.id]: bob }
 
 function result(id: string, chatId: string, snippet: string, extra: Partial<Message> = {}): SearchResult {
@@ -22,7 +26,7 @@ function renderSearch(search: (params: SearchParams) => Promise<SearchPage>) {
   const go = vi.fn<(path: string) => void>()
   render(
     <>
-      <SearchBox search={search} chats={chats} users={users} go={go} />
+      <SearchBox search={search} chats={chats} users={users} meId={ada.id} go={go} />
       <button type="button">elsewhere</button>
     </>,
   )
@@ -103,6 +107,26 @@ describe('SearchBox', () => {
     await waitFor(() => expect(search).toHaveBeenLastCalledWith({ q: 'deploy', limit: 20, chatId: 'c2' }))
     await user.selectOptions(screen.getByRole('combobox', { name: 'From' }), 'Bob')
     await waitFor(() => expect(search).toHaveBeenLastCalledWith({ q: 'deploy', limit: 20, chatId: 'c2', from: bob.id }))
+  })
+
+  it('names a DM by its other person, in its results and in the chat filter, never "#"', async () => {
+    const search = vi.fn<(params: SearchParams) => Promise<SearchPage>>(() =>
+      Promise.resolve({ results: [result('m9', 'd1', 'deploy at noon?')] }),
+    )
+    const { user, box } = renderSearch(search)
+    await user.type(box, 'deploy')
+    await results()
+
+    const group = within(screen.getByRole('listbox')).getByRole('group')
+    expect(document.getElementById(group.getAttribute('aria-labelledby') ?? '')?.textContent).toBe('Bob')
+    expect(within(screen.getByRole('combobox', { name: 'In' })).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      'All chats',
+      '#general',
+      '#random',
+      'Bob',
+    ])
+    await user.selectOptions(screen.getByRole('combobox', { name: 'In' }), 'Bob')
+    await waitFor(() => expect(search).toHaveBeenLastCalledWith({ q: 'deploy', limit: 20, chatId: 'd1' }))
   })
 
   it('loads more results with the cursor', async () => {

@@ -3,9 +3,11 @@
 // move through the results; Escape closes them; Ctrl/Cmd+K focuses the box from anywhere.
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react'
 import { errorMessage, type SearchPage, type SearchParams, type SearchResult } from '../api/client'
-import type { Chat, User } from '../api/types'
+import type { Chat } from '../api/types'
+import type { Member } from '../state/types'
 import { relativeTime } from '../notifications/kinds'
 import { messagePath, navigate } from '../router'
+import { chatTitle } from './chatNames'
 import { threadOnly } from './messageActions'
 import { personName } from './names'
 
@@ -18,7 +20,9 @@ const PAGE = 20
 interface SearchBoxProps {
   search: (params: SearchParams) => Promise<SearchPage>
   chats: readonly Chat[]
-  users: Record<string, User>
+  users: Record<string, Member>
+  /** The signed-in user: a DM is named by its other people. */
+  meId: string
   /** Opens an in-app path (router.navigate by default). */
   go?: (path: string) => void
 }
@@ -29,7 +33,7 @@ type State =
   | { status: 'done'; results: SearchResult[]; nextCursor?: string }
   | { status: 'failed'; results: SearchResult[]; nextCursor?: string; message: string }
 
-export function SearchBox({ search, chats, users, go = navigate }: SearchBoxProps) {
+export function SearchBox({ search, chats, users, meId, go = navigate }: SearchBoxProps) {
   const [query, setQuery] = useState('')
   const [chatId, setChatId] = useState('')
   const [from, setFrom] = useState('')
@@ -145,7 +149,10 @@ export function SearchBox({ search, chats, users, go = navigate }: SearchBoxProp
   const groups = useMemo(() => groupByChat(state.status === 'idle' ? [] : state.results), [state])
   // In the order shown.
   const results = useMemo(() => groups.flatMap(([, items]) => items.map((i) => i.result)), [groups])
-  const chatName = (id: string) => chats.find((c) => c.id === id)?.name ?? 'a chat'
+  const titleOf = (id: string) => {
+    const chat = chats.find((c) => c.id === id)
+    return chat ? chatTitle(chat, users, meId) : 'a chat'
+  }
   const terms = useMemo(() => searchTerms(q), [q])
   const showPanel = open && q !== ''
 
@@ -240,7 +247,7 @@ export function SearchBox({ search, chats, users, go = navigate }: SearchBoxProp
               <option value="">All chats</option>
               {chats.map((c) => (
                 <option key={c.id} value={c.id}>
-                  #{c.name}
+                  {chatTitle(c, users, meId)}
                 </option>
               ))}
             </select>
@@ -293,7 +300,7 @@ export function SearchBox({ search, chats, users, go = navigate }: SearchBoxProp
           {groups.map(([groupChatId, items]) => (
             <div key={groupChatId} role="group" aria-labelledby={`${listboxId}-${groupChatId}`}>
               <div id={`${listboxId}-${groupChatId}`} role="presentation" className="search-group">
-                #<bdi>{chatName(groupChatId)}</bdi>
+                <bdi>{titleOf(groupChatId)}</bdi>
               </div>
               {items.map(({ result, at }) => {
                 const selected = at === active

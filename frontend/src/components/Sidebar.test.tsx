@@ -159,13 +159,60 @@ describe('Sidebar', () => {
       expect(within(channels).getByRole('link', { name: 'general', description: '2 unread' })).toBeDefined()
 
       const dms = section('Direct messages')
-      expect(within(dms).getByRole('link', { name: 'Bob', description: 'online 1 unread' })).toBeDefined()
+      expect(within(dms).getByRole('link', { name: 'Bob', description: 'online, 1 unread' })).toBeDefined()
       expect(within(dms).getByRole('link', { name: 'Carol', description: 'offline' })).toBeDefined()
       expect(within(dms).getByRole('link', { name: 'Dan', description: 'busy' })).toBeDefined()
       expect(within(dms).getByRole('link', { name: 'Bob, Carol', description: '3 people' })).toBeDefined()
       // Shapes, not colour alone.
       const marks = [...dms.querySelectorAll('.presence-marker')].map((el) => el.getAttribute('class'))
       expect(marks).toEqual(['presence-marker pm-online', 'presence-marker pm-offline', 'presence-marker pm-busy'])
+    })
+
+    it('shows a DM’s person by their avatar with its presence marker, a group DM’s people stacked', () => {
+      renderSidebar({ chats: sectioned, users })
+      const dms = section('Direct messages')
+
+      const bobLink = within(dms).getByRole('link', { name: 'Bob' })
+      const avatar = bobLink.querySelector('.member-avatar')
+      expect(avatar?.querySelector('.user-avatar.initials')?.getAttribute('data-initials')).toBe('B')
+      expect(avatar?.querySelector('.presence-marker')?.getAttribute('class')).toBe('presence-marker pm-online')
+      const group = within(dms).getByRole('link', { name: 'Bob, Carol' }).querySelector('.group-avatar')
+      expect([...(group?.querySelectorAll('.user-avatar') ?? [])].map((el) => el.getAttribute('data-initials'))).toEqual(['B', 'C'])
+    })
+
+    it('says a DM’s person is deactivated, in words, without a presence', () => {
+      const gone = { ...carol, deactivated: true }
+      renderSidebar({ chats: sectioned, users: { ...users, [carol.id]: gone } })
+      const link = within(section('Direct messages')).getByRole('link', { name: 'Carol', description: 'deactivated' })
+
+      expect(link.textContent).toContain('deactivated')
+      expect(link.querySelector('.presence-marker')).toBeNull()
+    })
+
+    it('counts mentions beside the unread count, and says both in the description', () => {
+      const mentioned = [
+        chat('c1', 'general', ['u1', 'u2'], 3, { mentions: 1 }),
+        chat('c2', 'ops', ['u1'], 0, { mentions: 2 }),
+        chat('d1', '', ['u1', 'u2'], 1, { kind: 'dm', ownerIds: [], mentions: 1 }),
+      ]
+      renderSidebar({ chats: mentioned, users, activeChatId: null })
+
+      const general = screen.getByRole('link', { name: 'general', description: '3 unread, 1 mention' })
+      expect(general.closest('li')?.querySelector('.badges')?.textContent).toBe('@13')
+      expect(screen.getByRole('link', { name: 'ops', description: '2 mentions' })).toBeDefined()
+      expect(screen.getByRole('link', { name: 'Bob', description: 'online, 1 unread, 1 mention' })).toBeDefined()
+    })
+
+    it('dims muted chats and describes them as muted, not by colour alone', () => {
+      renderSidebar({ chats: sectioned, users, mutedChats: ['c1', 'd2'] })
+
+      const general = screen.getByRole('link', { name: 'general', description: '2 unread, muted' })
+      expect(general.closest('li')?.classList.contains('muted-chat')).toBe(true)
+      expect(general.querySelector('.muted-mark')).not.toBeNull()
+      expect(screen.getByRole('link', { name: 'Carol', description: 'offline, muted' })).toBeDefined()
+      const secret = screen.getByRole('link', { name: 'secret', description: 'private' })
+      expect(secret.closest('li')?.classList.contains('muted-chat')).toBe(false)
+      expect(secret.querySelector('.muted-mark')).toBeNull()
     })
 
     it('keeps archived chats behind a disclosure, collapsed by default', async () => {

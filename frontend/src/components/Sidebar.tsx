@@ -3,6 +3,7 @@ import type { Chat, User } from '../api/types'
 import type { Member } from '../state/types'
 import { adminPath, chatPath, settingsPath } from '../router'
 import { Link } from './Link'
+import { Avatar, PresenceMarker } from './Avatar'
 import { chatLabel, dmPeople, presenceOf, type Presence } from './chatNames'
 import { personName } from './names'
 import { PRESENCE_WORDS, PresenceMark } from './PresenceMark'
@@ -27,6 +28,8 @@ interface SidebarProps {
   settingsOpen?: boolean
   /** The admin page is open (admins see its link). */
   adminOpen?: boolean
+  /** Chats the user muted (preferences mutedChats). */
+  mutedChats?: readonly string[]
 }
 
 const NO_USERS: Record<string, Member> = {}
@@ -44,6 +47,7 @@ export function Sidebar({
   signingOut,
   settingsOpen = false,
   adminOpen = false,
+  mutedChats = NO_IDS,
 }: SidebarProps) {
   const chatsHeadingId = useId()
   const channelsId = useId()
@@ -89,13 +93,13 @@ export function Sidebar({
               <h3 id={channelsId} className="sidebar-heading">
                 Channels
               </h3>
-              <ChatList chats={channels} users={users} me={me} activeChatId={activeChatId} empty="No channels yet." />
+              <ChatList chats={channels} users={users} me={me} activeChatId={activeChatId} mutedChats={mutedChats} empty="No channels yet." />
             </section>
             <section aria-labelledby={dmsId}>
               <h3 id={dmsId} className="sidebar-heading">
                 Direct messages
               </h3>
-              <ChatList chats={dms} users={users} me={me} activeChatId={activeChatId} empty="No direct messages yet." />
+              <ChatList chats={dms} users={users} me={me} activeChatId={activeChatId} mutedChats={mutedChats} empty="No direct messages yet." />
             </section>
             {archived.length > 0 && (
               <section className="sidebar-archived">
@@ -114,7 +118,7 @@ export function Sidebar({
                   </button>
                 </h3>
                 <div id={archivedId} hidden={!showArchived}>
-                  <ChatList chats={archived} users={users} me={me} activeChatId={activeChatId} />
+                  <ChatList chats={archived} users={users} me={me} activeChatId={activeChatId} mutedChats={mutedChats} />
                 </div>
               </section>
             )}
@@ -160,22 +164,28 @@ export function Sidebar({
 // The server caps unread counts at this many (backend.MaxUnreadCount).
 const MAX_UNREAD = 999
 
+const NO_IDS: readonly string[] = []
+
 /**
  * One link per chat, named by the chat's name alone (a DM: its other people's names). The unread
- * badge sits beside the link, not in it, so it never changes the link's name; screen readers get
- * "3 unread" as the link's description instead, with "private" or a person's presence.
+ * and mention badges sit beside the link, not in it, so they never change the link's name; screen
+ * readers get the link's description instead, in words: "private" or a person's presence (or
+ * "deactivated"), "3 unread", "1 mention", "muted" — "online, 3 unread, 1 mention".
  */
 export function ChatList({
   chats,
   users = NO_USERS,
   me,
   activeChatId,
+  mutedChats = NO_IDS,
   empty,
 }: {
   chats: readonly Chat[]
   users?: Record<string, Member>
   me: User
   activeChatId: string | null
+  /** Chats the user muted (preferences mutedChats): dimmed and described as muted. */
+  mutedChats?: readonly string[]
   /** Said when there are none; nothing without it. */
   empty?: string
 }) {
@@ -187,54 +197,118 @@ export function ChatList({
     <ul className="chat-list">
       {chats.map((chat) => {
         const unread = chat.unread ?? 0
-        const badgeId = `${idPrefix}-${chat.id}`
-        const kindId = `${idPrefix}-${chat.id}-kind`
+        const mentions = chat.mentions ?? 0
+        const muted = mutedChats.includes(chat.id)
+        const descriptionId = `${idPrefix}-${chat.id}`
         const active = chat.id === activeChatId
         const count = unread >= MAX_UNREAD ? `${MAX_UNREAD}+` : String(unread)
         const people = chat.kind === 'dm' ? dmPeople(chat, users, me.id) : []
-        // A DM with one person shows their presence; a group DM how many they are.
-        const presence = people.length === 1 ? presenceOf(people[0]) : undefined
+        // A DM with one person shows them and their presence; a group DM how many they are.
+        const person = people.length === 1 ? people[0] : undefined
+        const deactivated = person?.deactivated === true
+        const presence = person ? presenceOf(person) : undefined
         const kindWords =
           chat.kind === 'private'
             ? 'private'
-            : presence
-              ? PRESENCE_WORDS[presence]
-              : chat.kind === 'dm'
-                ? `${people.length + 1} people`
-                : undefined
-        const describedBy = [kindWords ? kindId : '', unread > 0 ? badgeId : ''].filter(Boolean).join(' ')
+            : deactivated
+              ? 'deactivated'
+              : presence
+                ? PRESENCE_WORDS[presence]
+                : chat.kind === 'dm'
+                  ? `${people.length + 1} people`
+                  : undefined
+        const description = [
+          kindWords,
+          unread > 0 ? `${count} unread` : undefined,
+          mentions > 0 ? (mentions === 1 ? '1 mention' : `${mentions} mentions`) : undefined,
+          muted ? 'muted' : undefined,
+        ]
+          .filter(Boolean)
+          .join(', ')
+        const classes = [
+          unread > 0 && !active ? 'has-unread' : '',
+          muted ? 'muted-chat' : '',
+          unread > 0 && mentions > 0 ? 'two-badges' : '',
+        ]
+          .filter(Boolean)
+          .join(' ')
         return (
-          <li key={chat.id} className={unread > 0 && !active ? 'has-unread' : undefined}>
+          <li key={chat.id} className={classes || undefined}>
             <Link
               to={chatPath(chat.id)}
               className="chat-link"
               aria-current={active ? 'page' : undefined}
-              aria-describedby={describedBy || undefined}
+              aria-describedby={description ? descriptionId : undefined}
             >
-              <ChatMark kind={chat.kind} presence={presence} />
+              {chat.kind === 'dm' ? (
+                <DMAvatar people={people} presence={deactivated ? undefined : presence} />
+              ) : (
+                <ChatMark kind={chat.kind} />
+              )}
               <span className="chat-name" dir="auto">
                 {chatLabel(chat, users, me.id)}
               </span>
+              {deactivated && (
+                <span className="chat-hint" aria-hidden="true">
+                  deactivated
+                </span>
+              )}
+              {muted && <MutedMark />}
             </Link>
-            {kindWords && (
-              <span id={kindId} hidden>
-                {kindWords}
+            {description && (
+              <span id={descriptionId} hidden>
+                {description}
               </span>
             )}
-            {unread > 0 && (
-              <>
-                <span className="badge" aria-hidden="true">
-                  {count}
-                </span>
-                <span id={badgeId} hidden>
-                  {`${count} unread`}
-                </span>
-              </>
+            {(unread > 0 || mentions > 0) && (
+              <span className="badges" aria-hidden="true">
+                {mentions > 0 && (
+                  <span className="badge mention-badge" title={mentions === 1 ? '1 mention' : `${mentions} mentions`}>
+                    @{mentions > MAX_UNREAD ? `${MAX_UNREAD}+` : mentions}
+                  </span>
+                )}
+                {unread > 0 && <span className="badge">{count}</span>}
+              </span>
             )}
           </li>
         )
       })}
     </ul>
+  )
+}
+
+/** A DM's picture: the other person's avatar with their presence marker (none for a deactivated
+ * account); for a group DM the first two, stacked, and how many more. Decorative: the link says
+ * who, and its description their presence. */
+function DMAvatar({ people, presence }: { people: readonly Member[]; presence: Presence | undefined }) {
+  const [first, second] = people
+  if (people.length <= 1) {
+    return (
+      <span className="member-avatar chat-avatar" aria-hidden="true">
+        <Avatar user={first} size={18} />
+        {presence && <PresenceMarker status={presence} />}
+      </span>
+    )
+  }
+  return (
+    <span className="group-avatar chat-avatar" aria-hidden="true">
+      <Avatar user={first} size={14} />
+      <Avatar user={second} size={14} />
+      {people.length > 2 && <span className="group-more">+{people.length - 2}</span>}
+    </span>
+  )
+}
+
+/** A muted chat's mark, a bell struck through (decorative: the description says "muted"). */
+function MutedMark() {
+  return (
+    <svg className="muted-mark" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M8 1.5a4 4 0 0 0-4 4v2.6L2.6 10.5a.6.6 0 0 0 .5.9h9.8a.6.6 0 0 0 .5-.9L12 8.1V5.5a4 4 0 0 0-4-4ZM6.3 12.6a1.8 1.8 0 0 0 3.4 0Z"
+      />
+      <path stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" d="M2 2l12 12" />
+    </svg>
   )
 }
 

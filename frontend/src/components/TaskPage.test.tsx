@@ -45,6 +45,7 @@ function renderTask(getTask: TaskApi['getTask']) {
       taskId="t1"
       users={{ [ada.id]: { ...ada, online: true }, [bot.id]: bot }}
       chats={[chat('c1', 'ops', [ada.id, bot.id])]}
+      meId={ada.id}
     />,
   )
   return { api, stream }

@@ -5,6 +5,7 @@ import { chatPath, homePath } from '../router'
 import type { Member } from '../state/types'
 import type { EventStream } from '../stream/types'
 import { Link } from './Link'
+import { chatTitle } from './chatNames'
 import { personName } from './names'
 import './TaskPage.css'
 
@@ -21,6 +22,8 @@ interface TaskPageProps {
   /** To name the owner, the creator and the chat. */
   users: Record<string, Member>
   chats: readonly Chat[]
+  /** The signed-in user: a DM is named by its other people. */
+  meId: string
 }
 
 type Load =
@@ -36,7 +39,7 @@ const STATUS: Record<TaskStatus, { label: string; icon: string }> = {
 }
 
 /** A task's results (/tasks/{id}, where "View Results" leads): GET /api/tasks/{id}, then live. */
-export function TaskPage({ api, stream, taskId, users, chats }: TaskPageProps) {
+export function TaskPage({ api, stream, taskId, users, chats, meId }: TaskPageProps) {
   const [load, setLoad] = useState<Load>({ status: 'loading' })
   const [attempt, setAttempt] = useState(0)
   const headingId = useId()
@@ -72,7 +75,7 @@ export function TaskPage({ api, stream, taskId, users, chats }: TaskPageProps) {
   return (
     <section className="task-page" aria-labelledby={headingId} aria-busy={load.status === 'loading'}>
       <div className="task-header">
-        <BackLink task={load.status === 'loaded' ? load.task : null} chats={chats} />
+        <BackLink task={load.status === 'loaded' ? load.task : null} chats={chats} users={users} meId={meId} />
         <h1 id={headingId}>
           {load.status === 'loaded' ? load.task.name : load.status === 'loading' ? 'Loading task…' : 'Task'}
         </h1>
@@ -81,7 +84,7 @@ export function TaskPage({ api, stream, taskId, users, chats }: TaskPageProps) {
         {load.status === 'failed' && (
           <TaskError error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
         )}
-        {load.status === 'loaded' && <TaskDetails task={load.task} users={users} chats={chats} />}
+        {load.status === 'loaded' && <TaskDetails task={load.task} users={users} chats={chats} meId={meId} />}
       </div>
     </section>
   )
@@ -89,14 +92,24 @@ export function TaskPage({ api, stream, taskId, users, chats }: TaskPageProps) {
 
 /** Back to the task's chat, if it has one, else to the chat list. Shown at every width: this
  * page is reached from notifications, not from the sidebar. */
-function BackLink({ task, chats }: { task: Task | null; chats: readonly Chat[] }) {
+function BackLink({
+  task,
+  chats,
+  users,
+  meId,
+}: {
+  task: Task | null
+  chats: readonly Chat[]
+  users: Record<string, Member>
+  meId: string
+}) {
   const chat = task?.chatId ? chats.find((c) => c.id === task.chatId) : undefined
   return (
     <Link to={chat ? chatPath(chat.id) : homePath} className="task-back">
       <span aria-hidden="true">‹ </span>
       {chat ? (
         <>
-          Back to #<bdi>{chat.name}</bdi>
+          Back to <bdi>{chatTitle(chat, users, meId)}</bdi>
         </>
       ) : (
         'All chats'
@@ -137,10 +150,12 @@ function TaskDetails({
   task,
   users,
   chats,
+  meId,
 }: {
   task: Task
   users: Record<string, Member>
   chats: readonly Chat[]
+  meId: string
 }) {
   const status = STATUS[task.status] ?? STATUS.running
   const creatorId = task.createdBy ?? task.creatorId
@@ -184,9 +199,7 @@ function TaskDetails({
             <dd>
               <Link to={chatPath(task.chatId)}>
                 {chat ? (
-                  <>
-                    #<bdi>{chat.name}</bdi>
-                  </>
+                  <bdi>{chatTitle(chat, users, meId)}</bdi>
                 ) : (
                   'Open the chat'
                 )}

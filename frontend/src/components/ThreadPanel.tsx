@@ -13,7 +13,8 @@ interface ThreadPanelProps {
   store: ChatStoreApi
   snapshot: Snapshot
   chatId: string
-  chatName: string
+  /** The chat's title (chatTitle: "#general", a DM's people). */
+  title: string
   parentId: string
   onClose: () => void
   /** The notifications of this thread's unread replies: marked read while it is open. */
@@ -34,7 +35,7 @@ export function ThreadPanel({
   store,
   snapshot,
   chatId,
-  chatName,
+  title,
   parentId,
   onClose,
   unreadReplies,
@@ -93,7 +94,7 @@ export function ThreadPanel({
           </span>
         </button>
         <h2 id={headingId}>
-          Thread <span className="muted">in #<bdi>{chatName}</bdi></span>
+          Thread <span className="muted">in <bdi>{title}</bdi></span>
         </h2>
       </div>
       {(error ?? thread?.error) && (
@@ -102,7 +103,7 @@ export function ThreadPanel({
         </p>
       )}
       <MessageList
-        chatName={chatName}
+        title={title}
         label="Thread replies"
         view={thread}
         users={snapshot.users}
@@ -143,7 +144,7 @@ export function ThreadPanel({
       <TypingLine names={typers} />
       <div className="thread-composer" role="group" aria-label="Reply in thread">
         <Composer
-          chatName={chatName}
+          title={title}
           label="Reply"
           placeholder="Reply in thread…"
           onSend={(content) => store.sendReply(chatId, parentId, content, alsoToChat)}
@@ -154,7 +155,7 @@ export function ThreadPanel({
         <label className="also-to-chat">
           <input type="checkbox" checked={alsoToChat} onChange={(event) => setAlsoToChat(event.target.checked)} />
           <span>
-            Also send to #<bdi>{chatName}</bdi>
+            Also send to <bdi>{title}</bdi>
           </span>
         </label>
       </div>

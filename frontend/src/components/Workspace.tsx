@@ -4,7 +4,9 @@ import { useAwayReporter } from '../hooks/useAwayReporter'
 import { useChatStore } from '../hooks/useChatStore'
 import { NotificationBell } from '../notifications/NotificationCenter'
 import type { Notifications } from '../notifications/pipeline'
+import type { PreferencesSnapshot } from '../notifications/preferences'
 import { ToastProvider } from '../notifications/Toasts'
+import { useExternalStore, type ExternalStore } from '../notifications/useExternalStore'
 import { chatPath, navigate, type AdminSection } from '../router'
 import type { ChatStoreApi } from '../state/types'
 import type { EventStream } from '../stream/types'
@@ -21,6 +23,7 @@ import { SearchBox } from './SearchBox'
 import { AccountSettings, type AccountApi } from './settings/AccountSettings'
 import { SettingsPage, type SettingsApi } from './settings/SettingsPage'
 import { Sidebar } from './Sidebar'
+import { TeamBrand } from './TeamBrand'
 import { TaskPage, type TaskApi } from './TaskPage'
 
 interface WorkspaceProps {
@@ -54,6 +57,13 @@ interface WorkspaceProps {
   adminApi?: AdminApi
 }
 
+const NO_PREFERENCES: ExternalStore<PreferencesSnapshot> = {
+  subscribe: () => () => undefined,
+  getSnapshot: () => NO_PREFERENCES_SNAPSHOT,
+}
+const NO_PREFERENCES_SNAPSHOT: PreferencesSnapshot = { preferences: null, loading: false, error: null }
+const NO_MUTED: readonly string[] = []
+
 /** The signed-in app: the sidebar and the open chat. */
 export function Workspace({
   store,
@@ -77,6 +87,8 @@ export function Workspace({
   const setAway = useMemo(() => (pagesApi?.setAway ? (away: boolean) => pagesApi.setAway!(away) : undefined), [pagesApi])
   useAwayReporter(setAway)
   const [centerOpen, setCenterOpen] = useState(false)
+  // Muted chats are dimmed in the sidebar, live as PREFERENCES_CHANGED brings them.
+  const mutedChats = useExternalStore(notifications?.preferences ?? NO_PREFERENCES).preferences?.mutedChats ?? NO_MUTED
   useEffect(() => {
     if (!notifications) return
     notifications.start()
@@ -123,7 +135,7 @@ export function Workspace({
     account && accountApi ? (
       <AccountSettings api={accountApi} me={snapshot.me} onUser={(user) => store.applyUserUpdated(user)} />
     ) : settings && pagesApi ? (
-      <SettingsPage api={pagesApi} stream={stream} chats={snapshot.chats} />
+      <SettingsPage api={pagesApi} stream={stream} chats={snapshot.chats} users={snapshot.users} meId={snapshot.me.id} />
     ) : taskId !== null && pagesApi ? (
       <TaskPage
         key={taskId}
@@ -132,6 +144,7 @@ export function Workspace({
         taskId={taskId}
         users={snapshot.users}
         chats={snapshot.chats}
+        meId={snapshot.me.id}
       />
     ) : adminSection !== null && adminApi ? (
       <AdminPage
@@ -149,11 +162,9 @@ export function Workspace({
       {/* Above the sidebar; on narrow screens above whichever of sidebar and chat is shown, so
           the connection state is always in view. */}
       <header className="app-bar">
-        {/* The team's name (TEAM_UPDATED renames it live). */}
-        <span className="brand" dir="auto">
-          {snapshot.team?.name ?? 'Herald'}
-        </span>
-        <SearchBox search={search} chats={snapshot.chats} users={snapshot.users} />
+        {/* The team's icon and name, the sidebar's header (TEAM_UPDATED changes them live). */}
+        <TeamBrand team={snapshot.team} />
+        <SearchBox search={search} chats={snapshot.chats} users={snapshot.users} meId={snapshot.me.id} />
         <div className="app-bar-tools">
           {notifications && (
             <NotificationBell
@@ -178,6 +189,7 @@ export function Workspace({
         onSignOut={() => void startSignOut()}
         settingsOpen={page !== null && (settings || account)}
         adminOpen={page !== null && adminSection !== null}
+        mutedChats={mutedChats}
         signingOut={signingOut}
       />
       <main className="conversation">

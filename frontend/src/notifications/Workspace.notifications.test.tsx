@@ -1,14 +1,42 @@
 import { act, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FakeChatStore, snapshot } from '../components/testFakes'
+import { ada, chat, FakeChatStore, snapshot } from '../components/testFakes'
 import { Workspace } from '../components/Workspace'
 import { createNotifications } from './pipeline'
 import { SoundPlayer } from './sounds'
-import { DrivenStream, eventFor, MemoryNotificationApi, note } from './testing'
+import { DrivenStream, eventFor, MemoryNotificationApi, note, prefs } from './testing'
 
 describe('Workspace with notifications', () => {
   afterEach(() => window.history.replaceState(null, '', '/'))
+
+  it('dims the chats the preferences mute in the sidebar, live as PREFERENCES_CHANGED changes them', async () => {
+    const api = new MemoryNotificationApi()
+    api.preferences = prefs({ mutedChats: ['c2'] })
+    const stream = new DrivenStream()
+    stream.setState('live')
+    const notifications = createNotifications({ api, stream, browser: { notify: () => false }, sounds: new SoundPlayer(() => null) })
+    const chats = [chat('c1', 'general', [ada.id]), chat('c2', 'random', [ada.id])]
+    render(
+      <Workspace
+        store={new FakeChatStore(snapshot({ chats }))}
+        stream={stream}
+        notifications={notifications}
+        chatId={null}
+        loadError={null}
+        onRetryLoad={() => {}}
+        createInvite={() => Promise.reject(new Error('not in this test'))}
+        signOut={() => Promise.resolve()}
+      />,
+    )
+
+    expect(await screen.findByRole('link', { name: 'random', description: 'muted' })).toBeDefined()
+    expect(screen.getByRole('link', { name: 'general' }).closest('li')?.classList.contains('muted-chat')).toBe(false)
+
+    act(() => stream.emit({ id: 'e1', type: 'PREFERENCES_CHANGED', preferences: prefs({ mutedChats: ['c1'] }), timestamp: 1 }))
+    expect(screen.getByRole('link', { name: 'general', description: 'muted' }).closest('li')?.classList.contains('muted-chat')).toBe(true)
+    expect(screen.getByRole('link', { name: 'random' }).getAttribute('aria-describedby')).toBeNull()
+  })
 
   it('shows the bell and a task toast whose View Results opens the task page', async () => {
     const user = userEvent.setup()

@@ -1196,6 +1196,30 @@ describe('ChatStore', () => {
       expect(store.getSnapshot().departed[dm.id]).toBeUndefined()
     })
 
+    it('drops a DM hidden on another device (CHAT_HIDDEN), and takes it back with its next message', async () => {
+      const dm = server.addChat('', [me.id, alice.id], 0)
+      server.chat(dm.id).kind = 'dm'
+      const store = await started()
+      await store.openChat(dm.id)
+
+      server.chat(dm.id).hidden = true
+      stream.emit(event('CHAT_HIDDEN', { chatId: dm.id }))
+      stream.emit(event('CHAT_HIDDEN', { chatId: dm.id }))
+
+      expect(chatIds(store)).not.toContain(dm.id)
+      expect(store.getSnapshot().views[dm.id]).toBeUndefined()
+      expect(store.getSnapshot().departed[dm.id]?.reason).toBe('left')
+      // Only a DM hides.
+      stream.emit(event('CHAT_HIDDEN', { chatId: general.id }))
+      expect(chatIds(store)).toContain(general.id)
+
+      const message = server.post(dm.id, alice.id, 'back again')
+      server.chat(dm.id).hidden = false
+      stream.message(message)
+      await vi.waitFor(() => expect(chatIds(store)).toContain(dm.id))
+      expect(store.getSnapshot().departed[dm.id]).toBeUndefined()
+    })
+
     it('removes a member and renames through the API, taking the answers', async () => {
       const store = await started()
 
@@ -1431,6 +1455,41 @@ describe('ChatStore', () => {
       // Read part of the way: the server says how many are left.
       expect(chat(store, random.id).lastReadId).toBe(three?.id)
       await vi.waitFor(() => expect(server.api.listChats).toHaveBeenCalledTimes(listed + 1))
+    })
+
+    it('counts mentions live (MENTION, once per event) and clears them when the chat is read (READ_MARKER)', async () => {
+      server.chat(random.id).mentions = 1
+      const store = await started()
+      const mentions = (chatId: string) => chat(store, chatId).mentions ?? 0
+      expect(mentions(random.id)).toBe(1)
+
+      const mention = (chatId: string, content: string, extra: ReplyOptions = {}) => {
+        const message = server.post(chatId, alice.id, content, undefined, extra)
+        stream.message(message)
+        const e: Event = { id: server.newId('e'), type: 'MENTION', chatId, message, timestamp: 1 }
+        stream.emit(e)
+        return e
+      }
+      const again = mention(random.id, '@ada look')
+      stream.emit(again) // a repeat counts once
+      mention(general.id, '@ada here too')
+      expect(mentions(random.id)).toBe(2)
+      expect(mentions(general.id)).toBe(1)
+
+      server.chat(random.id).mentions = 0
+      stream.emit({ id: server.newId('e'), type: 'READ_MARKER', chatId: random.id, messageId: again.message?.id, timestamp: 1 })
+      expect(mentions(random.id)).toBe(0)
+      expect(mentions(general.id)).toBe(1)
+
+      // In the chat being read, a mention in its history is read at once: no count.
+      await store.openChat(general.id)
+      expect(mentions(general.id)).toBe(0)
+      mention(general.id, '@ada while you read')
+      expect(mentions(general.id)).toBe(0)
+      // One in a thread is not read by reading the chat.
+      const parent = server.messages.get(general.id)?.at(-1)
+      mention(general.id, '@ada in the thread', { parentId: parent?.id ?? '' })
+      expect(mentions(general.id)).toBe(1)
     })
 
     it('resumes across an edit, a delete and a reaction to the same state as staying connected', async () => {

@@ -56,6 +56,8 @@ export const FIND_REPLY_MAX_PAGES = 20
  * join them when the view reaches the end; beyond this the oldest are dropped (later pages bring
  * them). */
 const MAX_ARRIVED = 500
+/** MENTION events remembered so that a repeat is not counted again. */
+const MAX_MENTION_EVENTS = 1_000
 
 /** The part of ApiClient the store uses (a real ApiClient fits; tests pass a fake). */
 export type ChatApi = Pick<
@@ -148,6 +150,8 @@ export class ChatStore implements ChatStoreApi {
   /** Per chat whose view ends before the newest message: live messages beyond its end. */
   private readonly arrived = new Map<string, Message[]>()
   private openChatId: string | null = null
+  /** The MENTION events counted, newest last (at most MAX_MENTION_EVENTS). */
+  private readonly mentionEvents = new Set<string>()
   /** Per key (a chat id; 'newer:' or 'replies:' and an id), since an automatic page load failed
    * (cleared by one that succeeds): when the last one failed (Unix ms) and how long automatic
    * loads wait after it. */
@@ -293,7 +297,9 @@ export class ChatStore implements ChatStoreApi {
     const chat = this.findChat(chatId)
     const unread = chat?.unread ?? 0
     const lastReadId = chat?.lastReadId
-    this.patchChat(chatId, (c) => (c.unread ? { ...c, unread: 0 } : c))
+    // Reading the chat marks its mentions read on the server too (those in threads aside: the
+    // next chat list counts them again).
+    this.patchChat(chatId, (c) => (c.unread || c.mentions ? { ...c, unread: 0, mentions: 0 } : c))
     if (unread > 0 && lastReadId) {
       await this.openAtUnread(chatId, lastReadId)
     } else {
@@ -597,6 +603,14 @@ export class ChatStore implements ChatStoreApi {
       case 'CHAT_MEMBER_REMOVED':
         if (event.chatId && event.userId) this.memberRemoved(event.chatId, event.userId)
         break
+      case 'CHAT_HIDDEN':
+        // The user hid a DM (here or on another device): it leaves the list until its next
+        // message, which refreshChats brings back (see receive).
+        if (event.chatId && this.findChat(event.chatId)?.kind === 'dm') this.depart(event.chatId, 'left')
+        break
+      case 'MENTION':
+        if (event.chatId && event.message) this.mentioned(event.chatId, event.message, event.id ?? event.notification?.id)
+        break
       case 'TYPING':
         if (event.chatId && event.userId && event.userId !== this.snapshot.me.id) {
           if (event.parentId) this.threadTyping.seen(event.parentId, event.userId)
@@ -758,18 +772,38 @@ export class ChatStore implements ChatStoreApi {
     if (next !== pins) this.update({ pins: { ...this.snapshot.pins, [message.chatId]: next } })
   }
 
-  /** READ_MARKER: the user read the chat up to messageId on another device (or this one). */
+  /** READ_MARKER: the user read the chat up to messageId on another device (or this one). The
+   * server marked the mentions it passed read in the same commit. */
   private readElsewhere(chatId: string, messageId: string): void {
     const chat = this.findChat(chatId)
     if (!chat) return
     const caughtUp = messageId >= (chat.lastMessageId ?? '')
     const lastReadId = maxId(chat.lastReadId, messageId)
     const unread = caughtUp ? 0 : chat.unread
-    if (lastReadId !== chat.lastReadId || unread !== chat.unread) {
-      this.patchChat(chatId, (c) => ({ ...c, lastReadId, unread }))
+    const mentions = caughtUp ? 0 : chat.mentions
+    if (lastReadId !== chat.lastReadId || unread !== chat.unread || (mentions ?? 0) !== (chat.mentions ?? 0)) {
+      this.patchChat(chatId, (c) => ({ ...c, lastReadId, unread, mentions: mentions ?? 0 }))
     }
-    // Read part of the way: only the server knows how many are left.
-    if (!caughtUp && (chat.unread ?? 0) > 0) this.refreshLater(this.refreshChats)
+    // Read part of the way, or mentions in threads that reading the chat leaves unread: only the
+    // server knows how many are left.
+    if ((!caughtUp && (chat.unread ?? 0) > 0) || (chat.mentions ?? 0) > 0) this.refreshLater(this.refreshChats)
+  }
+
+  /** MENTION: one more unread mention of the user in the chat — unless it is in the history of
+   * the chat the user is reading, which marks it read at once. */
+  private mentioned(chatId: string, message: Message, eventId: string | undefined): void {
+    const chat = this.findChat(chatId)
+    if (!chat) return
+    // The same event twice counts once.
+    if (eventId !== undefined) {
+      if (this.mentionEvents.has(eventId)) return
+      this.mentionEvents.add(eventId)
+      if (this.mentionEvents.size > MAX_MENTION_EVENTS) this.mentionEvents.delete(this.mentionEvents.values().next().value ?? '')
+    }
+    const inHistory = message.parentId === undefined || message.alsoToChat === true
+    const reading = chatId === this.openChatId && inHistory && this.snapshot.views[chatId]?.hasMoreAfter === false
+    if (reading) return
+    this.patchChat(chatId, (c) => ({ ...c, mentions: (c.mentions ?? 0) + 1 }))
   }
 
   /**

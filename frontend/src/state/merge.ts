@@ -134,7 +134,7 @@ export function upsertChat(chats: Chat[], chat: Chat): Chat[] {
 /**
  * The chat list after a refetch: the server's list, except that a chat the stream has moved past
  * the server's answer (a newer lastMessageId, counted while the request was in flight) keeps its
- * live lastMessageId and unread count, and a chat missing from the answer is kept only when it
+ * live lastMessageId, unread and mention counts, and a chat missing from the answer is kept only when it
  * is not in before — the ids held when the request went out: the stream added it meanwhile. One
  * held before and missing now was left or lost while the stream could not say so.
  */
@@ -143,7 +143,9 @@ export function mergeChatList(held: Chat[], fetched: Chat[], before?: ReadonlySe
   const merged = fetched.map((chat) => {
     const live = heldById.get(chat.id)
     if (live?.lastMessageId !== undefined && live.lastMessageId > (chat.lastMessageId ?? '')) {
-      return { ...chat, lastMessageId: live.lastMessageId, unread: live.unread }
+      const kept: Chat = { ...chat, lastMessageId: live.lastMessageId, unread: live.unread }
+      if (live.mentions !== undefined) kept.mentions = live.mentions
+      return kept
     }
     return chat
   })

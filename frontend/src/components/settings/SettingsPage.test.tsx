@@ -5,7 +5,7 @@ import { ApiRequestError } from '../../api/client'
 import type { Event, Preferences } from '../../api/types'
 import { defaultSoundFor, SoundPlayer } from '../../notifications/sounds'
 import type { EventListener } from '../../stream/types'
-import { chat } from '../testFakes'
+import { ada, chat, member } from '../testFakes'
 import { SettingsPage, type SettingsApi } from './SettingsPage'
 
 // 1 June 2026, 12:00 on the test machine's clock.
@@ -58,7 +58,13 @@ async function renderSettings(api: SettingsApi = fakeApi()) {
     <SettingsPage
       api={api}
       stream={stream}
-      chats={[chat('c1', 'general', ['u1']), chat('c2', 'ops', ['u1'])]}
+      chats={[
+        chat('c1', 'general', ['u1']),
+        chat('c2', 'ops', ['u1']),
+        chat('d1', '', ['u1', 'u2'], 0, { kind: 'dm', ownerIds: [] }),
+      ]}
+      users={{ [ada.id]: { ...ada, online: true }, u2: member('u2', 'Bob') }}
+      meId={ada.id}
       now={() => NOW}
     />,
   )
@@ -101,6 +107,8 @@ describe('SettingsPage', () => {
     expect(checkbox('Mentions').checked).toBe(true)
     expect(checkbox('Mute #general').checked).toBe(false)
     expect(checkbox('Mute #ops').checked).toBe(true)
+    // A DM by its person, never "#".
+    expect(checkbox('Mute Bob').checked).toBe(false)
     expect(screen.getByText('Do not disturb until 14:30')).toBeDefined()
     expect(screen.getByLabelText<HTMLInputElement>('From').value).toBe('22:00')
     expect(screen.getByLabelText<HTMLInputElement>('Until').value).toBe('07:00')
@@ -387,7 +395,7 @@ describe('SettingsPage', () => {
     const api = fakeApi()
     api.getPreferences.mockRejectedValueOnce(new Error('offline'))
     const user = userEvent.setup()
-    render(<SettingsPage api={api} stream={new Stream()} chats={[]} now={() => NOW} />)
+    render(<SettingsPage api={api} stream={new Stream()} chats={[]} users={{}} meId={ada.id} now={() => NOW} />)
 
     expect((await screen.findByRole('alert')).textContent).toBe('Could not load your settings: offline')
     await user.click(screen.getByRole('button', { name: 'Try again' }))

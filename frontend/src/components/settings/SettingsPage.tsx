@@ -4,7 +4,9 @@ import type { Chat, NotificationKind, Preferences } from '../../api/types'
 import { isDesktopApp, permission, requestPermission } from '../../notifications/browserNotifier'
 import { defaultSoundFor, isSoundName, SOUND_NAMES, SoundPlayer } from '../../notifications/sounds'
 import { DesktopTeamSettings } from '../../desktop/DesktopTeamSettings'
+import type { Member } from '../../state/types'
 import type { EventStream } from '../../stream/types'
+import { chatTitle } from '../chatNames'
 import {
   browserTimeZone,
   describeDnd,
@@ -37,6 +39,9 @@ interface SettingsPageProps {
   stream: Pick<EventStream, 'onEvent'>
   /** The user's chats, to mute. */
   chats: readonly Chat[]
+  /** The directory and the signed-in user: a DM is named by its other people. */
+  users: Record<string, Member>
+  meId: string
   /** The clock (Unix ms); tests pass their own. */
   now?: () => number
 }
@@ -133,7 +138,7 @@ const EXPORT_FILE_NAME = 'herald-settings.json'
 
 /** Every notification preference (docs/API.md "Preferences"), saved with GET/PUT
  * /api/preferences. Do-not-disturb and imports apply at once; the rest is saved with Save. */
-export function SettingsPage({ api, stream, chats, now = Date.now }: SettingsPageProps) {
+export function SettingsPage({ api, stream, chats, users, meId, now = Date.now }: SettingsPageProps) {
   const [{ saved, draft, remoteChanged }, dispatch] = useReducer(reduce, {
     saved: null,
     draft: null,
@@ -291,7 +296,7 @@ export function SettingsPage({ api, stream, chats, now = Date.now }: SettingsPag
               Critical system alerts break through do not disturb and quiet hours
             </label>
           </fieldset>
-          <MutedChatsSection draft={draft} edit={edit} chats={chats} />
+          <MutedChatsSection draft={draft} edit={edit} chats={chats} users={users} meId={meId} />
           <div className="settings-actions">
             <p className="settings-state" role="status">
               {saveState.status === 'saving'
@@ -729,8 +734,15 @@ function quietHoursProblem(quiet: NonNullable<Preferences['quietHours']>): strin
   return null
 }
 
-function MutedChatsSection({ draft, edit, chats }: SectionProps & { chats: readonly Chat[] }) {
-  const sorted = [...chats].sort((a, b) => a.name.localeCompare(b.name))
+function MutedChatsSection({
+  draft,
+  edit,
+  chats,
+  users,
+  meId,
+}: SectionProps & { chats: readonly Chat[]; users: Record<string, Member>; meId: string }) {
+  const titled = chats.map((chat) => ({ chat, title: chatTitle(chat, users, meId) }))
+  const sorted = titled.sort((a, b) => a.title.localeCompare(b.title))
   return (
     <fieldset className="settings-group">
       <legend>Muted chats</legend>
@@ -739,12 +751,12 @@ function MutedChatsSection({ draft, edit, chats }: SectionProps & { chats: reado
         <p className="muted">You are not in any chat.</p>
       ) : (
         <ul className="muted-chats">
-          {sorted.map((chat) => (
+          {sorted.map(({ chat, title }) => (
             <li key={chat.id}>
               <label className="check">
                 <input
                   type="checkbox"
-                  aria-label={`Mute #${chat.name}`}
+                  aria-label={`Mute ${title}`}
                   checked={draft.mutedChats.includes(chat.id)}
                   onChange={(e) => {
                     const mute = e.target.checked
@@ -756,7 +768,7 @@ function MutedChatsSection({ draft, edit, chats }: SectionProps & { chats: reado
                     }))
                   }}
                 />
-                #<bdi>{chat.name}</bdi>
+                <bdi>{title}</bdi>
               </label>
             </li>
           ))}
