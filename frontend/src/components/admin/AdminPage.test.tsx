@@ -285,10 +285,21 @@ describe('AdminPage', () => {
     await user.click(screen.getByRole('button', { name: 'Create link' }))
     expect(api.createInvite).toHaveBeenLastCalledWith({ maxUses: 1, expiresInHours: 24 })
 
+    // Revoke asks first; Cancel leaves the invite and gives focus back to its Revoke button.
+    const revoke = screen.getByRole('button', { name: 'Revoke invite ABCD…' })
+    await user.click(revoke)
+    const confirm = screen.getByRole('dialog', { name: 'Revoke invite ABCD…?' })
+    expect(confirm.textContent).toContain('97 of 100 uses left')
+    await user.click(within(confirm).getByRole('button', { name: 'Cancel' }))
+    expect(api.revokeInvite).not.toHaveBeenCalled()
+    expect(document.activeElement).toBe(revoke)
+
     api.listInvites.mockResolvedValue([])
-    await user.click(screen.getByRole('button', { name: 'Revoke invite ABCD…' }))
+    await user.click(revoke)
+    await user.click(within(screen.getByRole('dialog', { name: 'Revoke invite ABCD…?' })).getByRole('button', { name: 'Revoke' }))
     expect(api.revokeInvite).toHaveBeenCalledWith('i1')
     expect(await screen.findByText('No active invites.')).toBeDefined()
+    expect(screen.queryByRole('dialog')).toBeNull()
   })
 
   it('shows the audit log newest first and loads older entries', async () => {
