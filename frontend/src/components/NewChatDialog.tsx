@@ -3,6 +3,7 @@ import { ApiRequestError, errorMessage, type NewChatOptions } from '../api/clien
 import type { Chat } from '../api/types'
 import type { Member } from '../state/types'
 import { ChatFields } from './ChatFields'
+import { FormActions } from './FormActions'
 import { Modal } from './Modal'
 import { PeoplePicker } from './PeoplePicker'
 
@@ -103,19 +104,7 @@ export function NewChatDialog({ people, createChat, onCreated, onClose }: NewCha
           }}
         />
         <PeoplePicker people={people} chosen={memberIds} onChange={setMemberIds} legend="Members" />
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={pending || name.trim() === ''}>
-            Create
-          </button>
-        </div>
+        <FormActions error={error} onCancel={onClose} submit="Create" disabled={pending || name.trim() === ''} />
       </form>
     </Modal>
   )

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react'
 import { errorMessage } from '../api/client'
 import { MAX_DM_MEMBERS, type Chat } from '../api/types'
 import type { Member } from '../state/types'
+import { FormActions } from './FormActions'
 import { Modal } from './Modal'
 import { personName } from './names'
 import { PeoplePicker } from './PeoplePicker'
@@ -59,19 +60,7 @@ export function NewMessageDialog({ people, createDM, onCreated, onClose }: NewMe
             </p>
           }
         />
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={pending || chosen.length === 0}>
-            Start
-          </button>
-        </div>
+        <FormActions error={error} onCancel={onClose} submit="Start" disabled={pending || chosen.length === 0} />
       </form>
     </Modal>
   )

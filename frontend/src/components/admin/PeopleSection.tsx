@@ -1,7 +1,9 @@
-import { useCallback, useEffect, useId, useState } from 'react'
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { errorMessage, type PasswordResetLink } from '../../api/client'
-import type { Account, User } from '../../api/types'
+import { MAX_AVATAR_TEXT_LEN, MAX_AVATAR_URL_LEN, MAX_DISPLAY_NAME_LEN, type Account, type User } from '../../api/types'
 import type { EventStream } from '../../stream/types'
+import { Avatar } from '../Avatar'
+import { FormActions } from '../FormActions'
 import { MessageMenu, type MenuEntry } from '../MessageMenu'
 import { Modal } from '../Modal'
 import { personName } from '../names'
@@ -15,9 +17,11 @@ export const PEOPLE_PAGE = 50
 export const SEARCH_DEBOUNCE_MS = 300
 
 type Dialog =
-  | { kind: 'deactivate' | 'reactivate' | 'revoke-tokens' | 'delete-bot' | 'rotate-token' | 'rename'; account: Account }
+  | { kind: 'deactivate' | 'reactivate' | 'revoke-tokens' | 'delete-bot' | 'rotate-token' | 'rename' | 'avatar'; account: Account }
   | { kind: 'reset'; account: Account; link: PasswordResetLink | null; error: string | null }
-  | { kind: 'token'; account: Account; token: string }
+  /** A token shown once: a new bot's (created) or a rotated one. */
+  | { kind: 'token'; account: User; token: string; created: boolean }
+  | { kind: 'add-bot' }
 
 interface PeopleSectionProps {
   api: AdminApi
@@ -29,7 +33,8 @@ interface PeopleSectionProps {
 /**
  * Every account (people, bots, deactivated ones) with search and paging, and what an admin does
  * to each through its actions menu: deactivate or reactivate (confirmed), change the role, make
- * a password-reset link; for bots rename, rotate the token, revoke the tokens, delete.
+ * a password-reset link; add a bot (its token shown once); for bots rename, set the avatar,
+ * rotate the token, revoke the tokens, delete.
  */
 export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   const searchId = useId()
@@ -45,6 +50,16 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   const [dialog, setDialog] = useState<Dialog | null>(null)
   /** What the last action did, or why it failed. */
   const [outcome, setOutcome] = useState<{ text: string; error: boolean } | null>(null)
+  // A new bot's token dialog was opened from Add a bot, which is gone by then: Done gives focus
+  // back to the Add bot button, once the dialog has closed (a modal dialog makes the page inert).
+  const addBotButton = useRef<HTMLButtonElement>(null)
+  const refocusAddBot = useRef(false)
+  useEffect(() => {
+    if (dialog === null && refocusAddBot.current) {
+      refocusAddBot.current = false
+      addBotButton.current?.focus()
+    }
+  }, [dialog])
 
   useEffect(() => {
     const timer = setTimeout(() => setQ(query.trim()), SEARCH_DEBOUNCE_MS)
@@ -143,13 +158,14 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   }
 
   function entries(account: Account): MenuEntry[] {
-    const open = (kind: Exclude<Dialog['kind'], 'reset' | 'token'>) => () => setDialog({ kind, account })
+    const open = (kind: Exclude<Dialog['kind'], 'reset' | 'token' | 'add-bot'>) => () => setDialog({ kind, account })
     if (account.deactivated) {
       return [{ key: 'reactivate', label: 'Reactivate…', onSelect: open('reactivate') }]
     }
     if (account.kind === 'bot') {
       return [
         { key: 'rename', label: 'Rename…', onSelect: open('rename') },
+        { key: 'avatar', label: 'Set avatar…', onSelect: open('avatar') },
         { key: 'rotate', label: 'Rotate token…', onSelect: open('rotate-token') },
         { key: 'revoke', label: 'Revoke tokens…', onSelect: open('revoke-tokens') },
         { key: 'delete', label: 'Delete bot…', danger: true, onSelect: open('delete-bot') },
@@ -168,6 +184,10 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   }
 
   const close = () => setDialog(null)
+  const closeToken = () => {
+    refocusAddBot.current = dialog?.kind === 'token' && dialog.created
+    close()
+  }
   const done = (text: string) => {
     setDialog(null)
     setOutcome({ text, error: false })
@@ -176,17 +196,22 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   return (
     <section className="admin-section" aria-labelledby={`${searchId}-heading`}>
       <h2 id={`${searchId}-heading`}>People</h2>
-      <div className="admin-search">
-        <label htmlFor={searchId}>Search people</label>
-        <input
-          id={searchId}
-          type="search"
-          placeholder="Name or username"
-          autoComplete="off"
-          spellCheck={false}
-          value={query}
-          onChange={(event) => setQuery(event.target.value)}
-        />
+      <div className="admin-toolbar">
+        <div className="admin-search">
+          <label htmlFor={searchId}>Search people</label>
+          <input
+            id={searchId}
+            type="search"
+            placeholder="Name or username"
+            autoComplete="off"
+            spellCheck={false}
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+          />
+        </div>
+        <button ref={addBotButton} type="button" className="secondary" onClick={() => setDialog({ kind: 'add-bot' })}>
+          Add bot
+        </button>
       </div>
       <p className={outcome?.error ? 'error admin-outcome' : 'admin-outcome'} role={outcome?.error ? 'alert' : 'status'}>
         {outcome?.text}
@@ -268,24 +293,55 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
           onClose={close}
           onConfirm={async () => {
             const { token } = await api.rotateBotToken(dialog.account.id)
-            setDialog({ kind: 'token', account: dialog.account, token })
+            setDialog({ kind: 'token', account: dialog.account, token, created: false })
           }}
         >
           <p>A new token is made and shown once; every other token of the bot stops working at once.</p>
         </ConfirmDialog>
       )}
       {dialog?.kind === 'token' && (
-        <Modal title={`New token for ${personName(dialog.account)}`} onClose={close}>
+        <Modal
+          title={dialog.created ? `${personName(dialog.account)} is added` : `New token for ${personName(dialog.account)}`}
+          onClose={closeToken}
+        >
           <div className="form">
-            <p>This is the only time the token is shown: copy it into the bot&apos;s configuration now.</p>
+            <p>
+              {dialog.created && (
+                <>
+                  The bot signs in as @{dialog.account.username} with this token (a bearer token; bots have no password).{' '}
+                </>
+              )}
+              This is the only time the token is shown: copy it into the bot&apos;s configuration now.
+            </p>
             <CopyField label="Bot token" value={dialog.token} />
             <div className="dialog-actions">
-              <button type="button" onClick={close}>
+              <button type="button" onClick={closeToken}>
                 Done
               </button>
             </div>
           </div>
         </Modal>
+      )}
+      {dialog?.kind === 'add-bot' && (
+        <AddBotDialog
+          onClose={close}
+          add={async (name, avatar) => {
+            const { bot, token } = await api.createBot(name, avatar || undefined)
+            setReload((n) => n + 1)
+            setOutcome({ text: `${personName(bot)} was added.`, error: false })
+            setDialog({ kind: 'token', account: bot, token, created: true })
+          }}
+        />
+      )}
+      {dialog?.kind === 'avatar' && (
+        <BotAvatarDialog
+          bot={dialog.account}
+          onClose={close}
+          save={async (avatar) => {
+            updated(await api.updateBot(dialog.account.id, { avatar }))
+            done(avatar ? `${personName(dialog.account)}'s avatar is saved.` : `${personName(dialog.account)}'s avatar is removed.`)
+          }}
+        />
       )}
       {dialog?.kind === 'revoke-tokens' && (
         <ConfirmDialog
@@ -325,7 +381,10 @@ function PersonRow({ account, me, entries }: { account: Account; me: User; entri
   return (
     <li className={account.deactivated ? 'person deactivated' : 'person'}>
       <div className="person-name">
-        <bdi className="person-display">{name}</bdi>
+        <span className="person-display">
+          {account.kind === 'bot' && <Avatar user={account} size={18} />}
+          <bdi>{name}</bdi>
+        </span>
         <span className="muted">
           @{account.username}
           {account.id === me.id ? ' (you)' : ''}
@@ -397,39 +456,117 @@ function RenameBotDialog({
 }) {
   const id = useId()
   const [name, setName] = useState(bot.displayName)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
+  const { busy, error, submit } = useSubmit(() => rename(name.trim()))
   return (
     <Modal title={`Rename ${personName(bot)}`} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault()
-          setBusy(true)
-          setError(null)
-          rename(name.trim()).catch((err: unknown) => {
-            setError(errorMessage(err))
-            setBusy(false)
-          })
-        }}
-      >
+      <form className="form" onSubmit={submit}>
         <div className="field">
           <label htmlFor={id}>Bot name</label>
-          <input id={id} required maxLength={64} value={name} onChange={(event) => setName(event.target.value)} />
+          <input id={id} required maxLength={MAX_DISPLAY_NAME_LEN} value={name} onChange={(event) => setName(event.target.value)} />
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
+        <FormActions error={error} onCancel={onClose} submit="Rename" disabled={busy || name.trim() === ''} />
+      </form>
+    </Modal>
+  )
+}
+
+/** The avatar field of Add bot and Set avatar, with the server's rules (backend.CheckAvatar)
+ * said beside it and a preview of what people will see. */
+function BotAvatarField({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  const id = useId()
+  const trimmed = value.trim()
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        Avatar <span className="hint">(optional)</span>
+      </label>
+      <div className="bot-avatar-row">
+        <input
+          id={id}
+          maxLength={MAX_AVATAR_URL_LEN}
+          placeholder="🤖 or https://…"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={`${id}-hint`}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
+        {trimmed && (
+          <span className="bot-avatar-preview" title="Preview">
+            <Avatar user={{ id: 'preview', username: '', displayName: '', kind: 'bot', avatar: trimmed }} size={32} />
+          </span>
         )}
-        <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={busy || name.trim() === ''}>
-            Rename
-          </button>
+      </div>
+      <small id={`${id}-hint`} className="hint">
+        An emoji or a short text (up to {MAX_AVATAR_TEXT_LEN} characters), or the https address of a picture.
+      </small>
+    </div>
+  )
+}
+
+/** A form dialog that sends once and shows the server's refusal in place. */
+function useSubmit(action: () => Promise<void>) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    action().catch((err: unknown) => {
+      setError(errorMessage(err))
+      setBusy(false)
+    })
+  }
+  return { busy, error, submit }
+}
+
+function AddBotDialog({ add, onClose }: { add: (name: string, avatar: string) => Promise<void>; onClose: () => void }) {
+  const id = useId()
+  const [name, setName] = useState('')
+  const [avatar, setAvatar] = useState('')
+  const { busy, error, submit } = useSubmit(() => add(name.trim(), avatar.trim()))
+  return (
+    <Modal title="Add a bot" onClose={onClose}>
+      <form className="form" onSubmit={submit}>
+        <div className="field">
+          <label htmlFor={id}>Bot name</label>
+          <input
+            id={id}
+            required
+            maxLength={MAX_DISPLAY_NAME_LEN}
+            placeholder="e.g. Build Bot"
+            aria-describedby={`${id}-hint`}
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+          />
+          <small id={`${id}-hint`} className="hint">
+            Its username is made from the name (Build Bot: @build-bot).
+          </small>
         </div>
+        <BotAvatarField value={avatar} onChange={setAvatar} />
+        <FormActions error={error} onCancel={onClose} submit="Add bot" disabled={busy || name.trim() === ''} />
+      </form>
+    </Modal>
+  )
+}
+
+function BotAvatarDialog({
+  bot,
+  save,
+  onClose,
+}: {
+  bot: Account
+  save: (avatar: string) => Promise<void>
+  onClose: () => void
+}) {
+  const [avatar, setAvatar] = useState(bot.avatar ?? '')
+  const { busy, error, submit } = useSubmit(() => save(avatar.trim()))
+  return (
+    <Modal title={`Avatar for ${personName(bot)}`} onClose={onClose}>
+      <form className="form" onSubmit={submit}>
+        <BotAvatarField value={avatar} onChange={setAvatar} />
+        <p className="hint">Leave it empty to remove the avatar.</p>
+        <FormActions error={error} onCancel={onClose} submit="Save avatar" disabled={busy || avatar.trim() === (bot.avatar ?? '')} />
       </form>
     </Modal>
   )
