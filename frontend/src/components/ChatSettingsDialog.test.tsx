@@ -88,11 +88,11 @@ describe('ChatSettingsDialog', () => {
     const { updateChat, heard, user } = renderSettings(c, plainAda)
     expect(within(owners()).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Ada Lovelace (you)'])
     // The only owner cannot step down: nobody would be left to manage the chat.
-    expect(within(settings()).queryByRole('button', { name: /as owner$/ })).toBeNull()
+    expect(within(settings()).queryByRole('button', { name: /^Remove owner/ })).toBeNull()
     expect(settings().textContent).toContain('A chat keeps at least one owner')
-    expect(within(settings()).queryByRole('button', { name: 'Make Ada Lovelace an owner' })).toBeNull()
+    expect(within(settings()).queryByRole('button', { name: 'Make owner: Ada Lovelace' })).toBeNull()
 
-    await user.click(within(settings()).getByRole('button', { name: 'Make Bob an owner' }))
+    await user.click(within(settings()).getByRole('button', { name: 'Make owner: Bob' }))
     expect(updateChat).toHaveBeenCalledExactlyOnceWith({ ownerIds: [ada.id, bob.id] })
     expect(await screen.findByText('Bob is an owner now.')).toBeDefined()
 
@@ -102,8 +102,8 @@ describe('ChatSettingsDialog', () => {
       'Ada Lovelace (you)',
       'Bob',
     ])
-    expect(within(settings()).queryByRole('button', { name: 'Make Bob an owner' })).toBeNull()
-    await user.click(within(settings()).getByRole('button', { name: 'Remove Bob as owner' }))
+    expect(within(settings()).queryByRole('button', { name: 'Make owner: Bob' })).toBeNull()
+    await user.click(within(settings()).getByRole('button', { name: 'Remove owner: Bob' }))
     expect(updateChat).toHaveBeenLastCalledWith({ ownerIds: [ada.id] })
   })
 
@@ -111,7 +111,7 @@ describe('ChatSettingsDialog', () => {
     const c = chat('c1', 'ops', [ada.id, bob.id], 0, { ownerIds: [ada.id, bob.id] })
     const { updateChat, user } = renderSettings(c)
     updateChat.mockRejectedValueOnce(new ApiRequestError(400, 'invalid', 'A chat needs at least one owner.'))
-    await user.click(within(settings()).getByRole('button', { name: 'Remove Bob as owner' }))
+    await user.click(within(settings()).getByRole('button', { name: 'Remove owner: Bob' }))
     expect((await within(settings()).findByRole('alert')).textContent).toBe('A chat needs at least one owner.')
   })
 
@@ -119,7 +119,7 @@ describe('ChatSettingsDialog', () => {
     const c = chat('c1', 'ops', [bob.id, carol.id], 0, { ownerIds: [] })
     const { updateChat, user } = renderSettings(c)
     expect(within(settings()).getByRole('region', { name: 'Owners (0)' }).textContent).toContain('admins manage it')
-    await user.click(within(settings()).getByRole('button', { name: 'Make Carol an owner' }))
+    await user.click(within(settings()).getByRole('button', { name: 'Make owner: Carol' }))
     expect(updateChat).toHaveBeenCalledExactlyOnceWith({ ownerIds: [carol.id] })
   })
 

@@ -158,7 +158,7 @@ export function ChatSettingsDialog({ chat, me, users, updateChat, removeMember, 
                     </span>
                     {editOwners && owners.length > 1 && (
                       <MemberAction
-                        label={`Remove ${personName(owner)} as owner`}
+                        label={`Remove owner: ${personName(owner)}`}
                         disabled={busy}
                         onClick={() =>
                           setOwners(
@@ -189,7 +189,7 @@ export function ChatSettingsDialog({ chat, me, users, updateChat, removeMember, 
                   </span>
                   {editOwners && !chat.ownerIds.includes(member.id) && (
                     <MemberAction
-                      label={`Make ${personName(member)} an owner`}
+                      label={`Make owner: ${personName(member)}`}
                       disabled={busy}
                       onClick={() => setOwners([...chat.ownerIds, member.id], `${personName(member)} is an owner now.`)}
                     >
@@ -266,7 +266,8 @@ export function ChatSettingsDialog({ chat, me, users, updateChat, removeMember, 
   )
 }
 
-/** A small button on a member's row, named for screen readers with the member's name. */
+/** A small button on a member's row, named for screen readers with its visible text and then the
+ * member's name ("Make owner: Bob": the visible words come first, WCAG 2.5.3). */
 function MemberAction({ label, disabled, onClick, children }: { label: string; disabled: boolean; onClick: () => void; children: string }) {
   return (
     <button type="button" className="secondary small" aria-label={label} disabled={disabled} onClick={onClick}>
