@@ -52,6 +52,17 @@ describe('ChatSettingsDialog', () => {
     expect(name.getAttribute('aria-invalid')).toBe('true')
   })
 
+  it('follows a rename and topic from elsewhere (CHAT_UPDATED), keeping what the user edits', async () => {
+    const c = chat('c1', 'ops', [ada.id, bob.id])
+    const { heard, user } = renderSettings(c)
+    const name = within(settings()).getByRole<HTMLInputElement>('textbox', { name: 'Name' })
+    const topic = within(settings()).getByRole<HTMLInputElement>('textbox', { name: 'Topic' })
+    await user.type(topic, 'Mine')
+    heard({ ...c, name: 'dev', topic: 'Theirs' })
+    expect(name.value).toBe('dev')
+    expect(topic.value).toBe('Mine')
+  })
+
   it('removes a member only after a confirmation; Cancel returns focus to the Remove button', async () => {
     const { removeMember, user } = renderSettings(chat('c1', 'ops', [ada.id, bob.id, carol.id]))
     expect(within(settings()).queryByRole('button', { name: 'Remove Ada Lovelace' })).toBeNull()

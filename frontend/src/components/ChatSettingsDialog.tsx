@@ -39,6 +39,14 @@ export function ChatSettingsDialog({ chat, me, users, updateChat, removeMember, 
   const idPrefix = useId()
   const title = chatTitle(chat, users, me.id)
 
+  // The fields follow a rename or topic from elsewhere (CHAT_UPDATED) unless edited here.
+  const [heard, setHeard] = useState({ name: chat.name, topic: chat.topic })
+  if (chat.name !== heard.name || chat.topic !== heard.topic) {
+    setHeard({ name: chat.name, topic: chat.topic })
+    if (name === heard.name) setName(chat.name)
+    if (topic === heard.topic) setTopic(chat.topic)
+  }
+
   async function run(action: () => Promise<unknown>, done: string, { nameField = false } = {}) {
     setBusy(true)
     setError(null)
