@@ -251,6 +251,9 @@ describe('AdminPage', () => {
     )
     const shown = await screen.findByRole('dialog', { name: 'New token for Deploy Bot' })
     expect(within(shown).getByRole<HTMLInputElement>('textbox', { name: 'Bot token' }).value).toBe('secret-token')
+    // Done: focus goes back to the row's Actions button, where the chain of dialogs started.
+    await user.click(within(shown).getByRole('button', { name: 'Done' }))
+    expect(document.activeElement).toBe(within(row('Deploy Bot')).getByRole('button', { name: 'Actions for Deploy Bot' }))
   })
 
   it('adds a bot with an avatar and shows its token once', async () => {

@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react'
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
+import { flushSync } from 'react-dom'
 import { errorMessage, type PasswordResetLink } from '../../api/client'
 import { MAX_AVATAR_TEXT_LEN, MAX_AVATAR_URL_LEN, MAX_DISPLAY_NAME_LEN, type Account, type User } from '../../api/types'
 import type { EventStream } from '../../stream/types'
@@ -16,12 +17,15 @@ export const PEOPLE_PAGE = 50
 /** The search waits this long after the last keystroke (ms). */
 export const SEARCH_DEBOUNCE_MS = 300
 
-type Dialog =
+/** The open dialog. from: what had focus when it (or the first of a chain: Add a bot → its
+ * token, Rotate token… → the new one) opened. */
+type Dialog = (
   | { kind: 'deactivate' | 'reactivate' | 'revoke-tokens' | 'delete-bot' | 'rotate-token' | 'rename' | 'avatar'; account: Account }
   | { kind: 'reset'; account: Account; link: PasswordResetLink | null; error: string | null }
   /** A token shown once: a new bot's (created) or a rotated one. */
   | { kind: 'token'; account: User; token: string; created: boolean }
   | { kind: 'add-bot' }
+) & { from?: Element | null }
 
 interface PeopleSectionProps {
   api: AdminApi
@@ -50,17 +54,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   const [dialog, setDialog] = useState<Dialog | null>(null)
   /** What the last action did, or why it failed. */
   const [outcome, setOutcome] = useState<{ text: string; error: boolean } | null>(null)
-  // A new bot's token dialog was opened from Add a bot, which is gone by then: Done gives focus
-  // back to the Add bot button, once the dialog has closed (a modal dialog makes the page inert).
-  const addBotButton = useRef<HTMLButtonElement>(null)
-  const refocusAddBot = useRef(false)
-  useEffect(() => {
-    if (dialog === null && refocusAddBot.current) {
-      refocusAddBot.current = false
-      addBotButton.current?.focus()
-    }
-  }, [dialog])
-
+  const open = (next: Dialog) => setDialog({ ...next, from: document.activeElement })
   useEffect(() => {
     const timer = setTimeout(() => setQ(query.trim()), SEARCH_DEBOUNCE_MS)
     return () => clearTimeout(timer)
@@ -147,7 +141,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   }
 
   async function makeResetLink(account: Account) {
-    setDialog({ kind: 'reset', account, link: null, error: null })
+    open({ kind: 'reset', account, link: null, error: null })
     try {
       const link = await api.createPasswordReset(account.id)
       setDialog((d) => (d?.kind === 'reset' && d.account.id === account.id ? { ...d, link } : d))
@@ -158,17 +152,17 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   }
 
   function entries(account: Account): MenuEntry[] {
-    const open = (kind: Exclude<Dialog['kind'], 'reset' | 'token' | 'add-bot'>) => () => setDialog({ kind, account })
+    const openFor = (kind: Exclude<Dialog['kind'], 'reset' | 'token' | 'add-bot'>) => () => open({ kind, account })
     if (account.deactivated) {
-      return [{ key: 'reactivate', label: 'Reactivate…', onSelect: open('reactivate') }]
+      return [{ key: 'reactivate', label: 'Reactivate…', onSelect: openFor('reactivate') }]
     }
     if (account.kind === 'bot') {
       return [
-        { key: 'rename', label: 'Rename…', onSelect: open('rename') },
-        { key: 'avatar', label: 'Set avatar…', onSelect: open('avatar') },
-        { key: 'rotate', label: 'Rotate token…', onSelect: open('rotate-token') },
-        { key: 'revoke', label: 'Revoke tokens…', onSelect: open('revoke-tokens') },
-        { key: 'delete', label: 'Delete bot…', danger: true, onSelect: open('delete-bot') },
+        { key: 'rename', label: 'Rename…', onSelect: openFor('rename') },
+        { key: 'avatar', label: 'Set avatar…', onSelect: openFor('avatar') },
+        { key: 'rotate', label: 'Rotate token…', onSelect: openFor('rotate-token') },
+        { key: 'revoke', label: 'Revoke tokens…', onSelect: openFor('revoke-tokens') },
+        { key: 'delete', label: 'Delete bot…', danger: true, onSelect: openFor('delete-bot') },
       ]
     }
     const list: MenuEntry[] = [
@@ -178,15 +172,21 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
       { key: 'reset', label: 'Reset password…', onSelect: () => void makeResetLink(account) },
     ]
     if (account.id !== me.id) {
-      list.push({ key: 'deactivate', label: 'Deactivate…', danger: true, onSelect: open('deactivate') })
+      list.push({ key: 'deactivate', label: 'Deactivate…', danger: true, onSelect: openFor('deactivate') })
     }
     return list
   }
 
   const close = () => setDialog(null)
-  const closeToken = () => {
-    refocusAddBot.current = dialog?.kind === 'token' && dialog.created
-    close()
+  /** Ends a chain of dialogs: each Modal gives focus back to its own opener, but the last one's
+   * was a button of the dialog before it, gone by now. Once the dialog has closed (and the page
+   * is no longer inert), focus goes back to where the chain started. */
+  const closeChain = () => {
+    const from = dialog?.from
+    flushSync(() => setDialog(null))
+    if (from instanceof HTMLElement && from.isConnected && (document.activeElement === document.body || document.activeElement === null)) {
+      from.focus()
+    }
   }
   const done = (text: string) => {
     setDialog(null)
@@ -209,7 +209,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
             onChange={(event) => setQuery(event.target.value)}
           />
         </div>
-        <button ref={addBotButton} type="button" className="secondary" onClick={() => setDialog({ kind: 'add-bot' })}>
+        <button type="button" className="secondary" onClick={() => open({ kind: 'add-bot' })}>
           Add bot
         </button>
       </div>
@@ -293,7 +293,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
           onClose={close}
           onConfirm={async () => {
             const { token } = await api.rotateBotToken(dialog.account.id)
-            setDialog({ kind: 'token', account: dialog.account, token, created: false })
+            setDialog({ kind: 'token', account: dialog.account, token, created: false, from: dialog.from })
           }}
         >
           <p>A new token is made and shown once; every other token of the bot stops working at once.</p>
@@ -302,7 +302,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
       {dialog?.kind === 'token' && (
         <Modal
           title={dialog.created ? `${personName(dialog.account)} is added` : `New token for ${personName(dialog.account)}`}
-          onClose={closeToken}
+          onClose={closeChain}
         >
           <div className="form">
             <p>
@@ -315,7 +315,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
             </p>
             <CopyField label="Bot token" value={dialog.token} />
             <div className="dialog-actions">
-              <button type="button" onClick={closeToken}>
+              <button type="button" onClick={closeChain}>
                 Done
               </button>
             </div>
@@ -329,7 +329,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
             const { bot, token } = await api.createBot(name, avatar || undefined)
             setReload((n) => n + 1)
             setOutcome({ text: `${personName(bot)} was added.`, error: false })
-            setDialog({ kind: 'token', account: bot, token, created: true })
+            setDialog({ kind: 'token', account: bot, token, created: true, from: dialog.from })
           }}
         />
       )}
