@@ -54,6 +54,23 @@ async function assertAccessible(page, name) {
   assert.deepEqual(violations, [], `axe: serious or critical violations in ${name}`)
 }
 
+/**
+ * Screenshots `<light>-<view>-light` and `<dark>-<view>-dark` with an axe scan of each, then the
+ * light scheme again.
+ * @param {Page} page
+ * @param {string} view
+ * @param {string} light the light screenshot's number
+ * @param {string} dark the dark one's
+ */
+async function shotsAndAxe(page, view, light, dark) {
+  for (const [scheme, n] of /** @type {const} */ ([['light', light], ['dark', dark]])) {
+    await page.emulateMedia({ colorScheme: scheme })
+    await screenshot(page, `${n}-${view}-${scheme}`)
+    await assertAccessible(page, `${view}-${scheme}`)
+  }
+  await page.emulateMedia({ colorScheme: 'light' })
+}
+
 /** @param {Page} page */
 function peopleList(page) {
   return page.getByRole('list', { name: 'People', exact: true })
@@ -107,12 +124,7 @@ describe('admin', () => {
       await alice.getByRole('heading', { name: 'Admin', level: 1 }).waitFor()
       await peopleList(alice).getByRole('listitem').nth(2).waitFor()
       assert.equal(await peopleList(alice).getByRole('listitem').count(), 3)
-      await screenshot(alice, '80-admin-people-light')
-      await assertAccessible(alice, 'admin-people-light')
-      await alice.emulateMedia({ colorScheme: 'dark' })
-      await screenshot(alice, '81-admin-people-dark')
-      await assertAccessible(alice, 'admin-people-dark')
-      await alice.emulateMedia({ colorScheme: 'light' })
+      await shotsAndAxe(alice, 'admin-people', '80', '81')
 
       // Search, then deactivate bob: his open browser is signed out within a second, told why.
       await search(alice, 'bo', 1)
@@ -267,12 +279,7 @@ describe('admin', () => {
         await new Api(server, token).request('GET', '/api/me')
       )
       assert.deepEqual([me.user.username, me.user.kind, me.user.avatar], ['deploy-bot', 'bot', '🚀'])
-      await screenshot(alice, '94-admin-bot-token-light')
-      await assertAccessible(alice, 'admin-bot-token-light')
-      await alice.emulateMedia({ colorScheme: 'dark' })
-      await screenshot(alice, '95-admin-bot-token-dark')
-      await assertAccessible(alice, 'admin-bot-token-dark')
-      await alice.emulateMedia({ colorScheme: 'light' })
+      await shotsAndAxe(alice, 'admin-bot-token', '94', '95')
       await added.getByRole('button', { name: 'Done', exact: true }).click()
       await added.waitFor({ state: 'detached' })
       assert.ok(await addBot.evaluate((el) => el === document.activeElement), 'focus is back on Add bot')
@@ -310,12 +317,7 @@ describe('admin', () => {
       assert.match((await icon.getAttribute('src')) ?? '', /^\/api\/team\/icon\?v=\d+&size=256$/)
       const { team: settings } = /** @type {{ team: { iconUrl?: string } }} */ (await team.bob.api.request('GET', '/api/team'))
       assert.match(settings.iconUrl ?? '', /^\/api\/team\/icon\?v=\d+$/)
-      await screenshot(alice, '96-admin-team-icon-light')
-      await assertAccessible(alice, 'admin-team-icon-light')
-      await alice.emulateMedia({ colorScheme: 'dark' })
-      await screenshot(alice, '97-admin-team-icon-dark')
-      await assertAccessible(alice, 'admin-team-icon-dark')
-      await alice.emulateMedia({ colorScheme: 'light' })
+      await shotsAndAxe(alice, 'admin-team-icon', '96', '97')
       await alice.setViewportSize({ width: 390, height: 844 })
       await screenshot(alice, '98-admin-team-icon-narrow')
       const overflow = await alice.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
@@ -340,12 +342,7 @@ describe('admin', () => {
       const owners = aliceSettings.getByRole('list', { name: 'Owners (2)' })
       await owners.getByText('bob', { exact: true }).waitFor()
       await aliceSettings.getByRole('button', { name: 'Remove owner: bob', exact: true }).waitFor()
-      await screenshot(alice, '99-chat-owners-light')
-      await assertAccessible(alice, 'chat-owners-light')
-      await alice.emulateMedia({ colorScheme: 'dark' })
-      await screenshot(alice, '100-chat-owners-dark')
-      await assertAccessible(alice, 'chat-owners-dark')
-      await alice.emulateMedia({ colorScheme: 'light' })
+      await shotsAndAxe(alice, 'chat-owners', '99', '100')
 
       const bobName = bobSettings.getByRole('textbox', { name: 'Name', exact: true })
       await bobName.waitFor()
@@ -365,12 +362,7 @@ describe('admin', () => {
       await removeCarol.click()
       const confirm = alice.getByRole('dialog', { name: 'Remove carol from #crew-renamed?' })
       await confirm.waitFor()
-      await screenshot(alice, '101-remove-member-confirm-light')
-      await assertAccessible(alice, 'remove-member-confirm-light')
-      await alice.emulateMedia({ colorScheme: 'dark' })
-      await screenshot(alice, '102-remove-member-confirm-dark')
-      await assertAccessible(alice, 'remove-member-confirm-dark')
-      await alice.emulateMedia({ colorScheme: 'light' })
+      await shotsAndAxe(alice, 'remove-member-confirm', '101', '102')
       await confirm.getByRole('button', { name: 'Cancel', exact: true }).click()
       await confirm.waitFor({ state: 'detached' })
       assert.ok(await removeCarol.evaluate((el) => el === document.activeElement), 'focus is back on Remove carol')
