@@ -1,5 +1,5 @@
 // @ts-check
-/* global document, window */
+/* global document, window, HTMLImageElement */
 // End-to-end scenario of what an admin does to the team, three users in their own browsers
 // against a real herald-server: the People page (search, the actions menu by keyboard),
 // deactivating bob while his browser is open (signed out within a second, told why) and
@@ -7,11 +7,27 @@
 // multi-use invite that lets two new people in; the audit log listing all of it. Screenshots of
 // the People page, the reset dialog, the reset page and the audit log, light and dark and at
 // 390 px, and axe scans of the People page and the reset page.
+// A second scenario: the admin adds a bot (its token shown once, and it works) and sets its
+// avatar; uploads a team icon (a broken file refused in the server's words first); a chat owner
+// makes another member an owner, who can then rename the chat; removing a member asks first, and
+// Cancel gives focus back. Screenshots light and dark (and the Team page at 390 px), axe scans of
+// the new dialogs and the Team page.
 // Run with `node --test e2e/admin.e2e.js` from frontend/ (see README.md).
 
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { animationsDone, axeScan, launchBrowser, screenshot, signIn, waitForConnection, withScene } from './harness.js'
+import {
+  animationsDone,
+  Api,
+  axeScan,
+  launchBrowser,
+  openChat,
+  screenshot,
+  signIn,
+  waitForConnection,
+  waitUntil,
+  withScene,
+} from './harness.js'
 
 /** @typedef {import('playwright-core').Browser} Browser */
 /** @typedef {import('playwright-core').Page} Page */
@@ -36,6 +52,23 @@ async function assertAccessible(page, name) {
   await animationsDone(page.locator('body'))
   const violations = await axeScan(page, name)
   assert.deepEqual(violations, [], `axe: serious or critical violations in ${name}`)
+}
+
+/**
+ * Screenshots `<light>-<view>-light` and `<dark>-<view>-dark` with an axe scan of each, then the
+ * light scheme again.
+ * @param {Page} page
+ * @param {string} view
+ * @param {string} light the light screenshot's number
+ * @param {string} dark the dark one's
+ */
+async function shotsAndAxe(page, view, light, dark) {
+  for (const [scheme, n] of /** @type {const} */ ([['light', light], ['dark', dark]])) {
+    await page.emulateMedia({ colorScheme: scheme })
+    await screenshot(page, `${n}-${view}-${scheme}`)
+    await assertAccessible(page, `${view}-${scheme}`)
+  }
+  await page.emulateMedia({ colorScheme: 'light' })
 }
 
 /** @param {Page} page */
@@ -91,12 +124,7 @@ describe('admin', () => {
       await alice.getByRole('heading', { name: 'Admin', level: 1 }).waitFor()
       await peopleList(alice).getByRole('listitem').nth(2).waitFor()
       assert.equal(await peopleList(alice).getByRole('listitem').count(), 3)
-      await screenshot(alice, '80-admin-people-light')
-      await assertAccessible(alice, 'admin-people-light')
-      await alice.emulateMedia({ colorScheme: 'dark' })
-      await screenshot(alice, '81-admin-people-dark')
-      await assertAccessible(alice, 'admin-people-dark')
-      await alice.emulateMedia({ colorScheme: 'light' })
+      await shotsAndAxe(alice, 'admin-people', '80', '81')
 
       // Search, then deactivate bob: his open browser is signed out within a second, told why.
       await search(alice, 'bo', 1)
@@ -224,6 +252,128 @@ describe('admin', () => {
       const overflow = await alice.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       assert.ok(overflow <= 0, `the People page fits 390 px (${overflow} px too wide)`)
       await assertAccessible(alice, 'admin-people-narrow')
+    })
+  })
+
+  test('bots, the team icon, chat owners and confirmed removals', { timeout: 180_000 }, async () => {
+    await withScene(browser, 'admin-more', ['alice', 'bob', 'carol'], async ({ server, team, signedIn }) => {
+      const alice = await signedIn('alice')
+
+      // Add bot: the dialog, then its token, shown once; the token signs the bot in.
+      await alice.getByRole('link', { name: 'Admin', exact: true }).click()
+      await peopleList(alice).getByRole('listitem').nth(2).waitFor()
+      const addBot = alice.getByRole('button', { name: 'Add bot', exact: true })
+      await addBot.click()
+      const add = alice.getByRole('dialog', { name: 'Add a bot' })
+      await add.getByRole('textbox', { name: 'Bot name' }).fill('Deploy Bot')
+      await add.getByRole('textbox', { name: 'Avatar (optional)' }).fill('🚀')
+      await screenshot(alice, '93-admin-add-bot-light')
+      await assertAccessible(alice, 'admin-add-bot-light')
+      await add.getByRole('button', { name: 'Add bot', exact: true }).click()
+      const added = alice.getByRole('dialog', { name: 'Deploy Bot is added' })
+      const tokenBox = added.getByRole('textbox', { name: 'Bot token' })
+      await tokenBox.waitFor()
+      const token = await tokenBox.inputValue()
+      assert.ok(token.length >= 20, `a token is shown (${token.length} characters)`)
+      const me = /** @type {{ user: { username: string, kind?: string, avatar?: string } }} */ (
+        await new Api(server, token).request('GET', '/api/me')
+      )
+      assert.deepEqual([me.user.username, me.user.kind, me.user.avatar], ['deploy-bot', 'bot', '🚀'])
+      await shotsAndAxe(alice, 'admin-bot-token', '94', '95')
+      await added.getByRole('button', { name: 'Done', exact: true }).click()
+      await added.waitFor({ state: 'detached' })
+      assert.ok(await addBot.evaluate((el) => el === document.activeElement), 'focus is back on Add bot')
+      assert.ok(!(await alice.content()).includes(token), 'the token is shown once: gone from the page')
+      await peopleList(alice).getByRole('listitem').filter({ hasText: 'Deploy Bot' }).waitFor()
+
+      // Its avatar changes through Set avatar….
+      await chooseAction(alice, 'Deploy Bot', 'Set avatar…')
+      const avatarDialog = alice.getByRole('dialog', { name: 'Avatar for Deploy Bot' })
+      await avatarDialog.getByRole('textbox', { name: 'Avatar (optional)' }).fill('🔧')
+      await avatarDialog.getByRole('button', { name: 'Save avatar', exact: true }).click()
+      await alice.getByRole('status').filter({ hasText: "Deploy Bot's avatar is saved." }).waitFor()
+      await peopleList(alice).getByRole('listitem').filter({ hasText: '🔧' }).filter({ hasText: 'Deploy Bot' }).waitFor()
+
+      // The team icon: a file that is no image is refused in the server's words; a PNG is shown.
+      await alice.getByRole('link', { name: 'Team settings', exact: true }).click()
+      const iconInput = alice.getByLabel('Choose an icon (PNG, JPEG or GIF, at most 5 MB)')
+      await iconInput.setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG') })
+      await alice.getByRole('button', { name: 'Upload icon', exact: true }).click()
+      const refused = alice.getByRole('alert').filter({ hasText: /^Could not change the icon: / })
+      await refused.waitFor()
+      assert.notEqual(await refused.textContent(), 'Could not change the icon: Choose a PNG, JPEG or GIF image.')
+      // A real PNG: what the page itself looks like, cut to a square.
+      const png = await alice.screenshot({ clip: { x: 0, y: 0, width: 120, height: 120 } })
+      await iconInput.setInputFiles({ name: 'icon.png', mimeType: 'image/png', buffer: png })
+      await alice.getByRole('img', { name: 'Preview of the new icon, cropped to a square' }).waitFor()
+      await alice.getByRole('button', { name: 'Upload icon', exact: true }).click()
+      await alice.getByRole('status').filter({ hasText: 'The icon is saved.' }).waitFor()
+      const icon = alice.getByRole('img', { name: "The team's icon" })
+      await icon.waitFor()
+      await alice.waitForFunction(() => {
+        const img = document.querySelector('img.team-icon')
+        return img instanceof HTMLImageElement && img.complete && img.naturalWidth === 256
+      })
+      assert.match((await icon.getAttribute('src')) ?? '', /^\/api\/team\/icon\?v=\d+&size=256$/)
+      const { team: settings } = /** @type {{ team: { iconUrl?: string } }} */ (await team.bob.api.request('GET', '/api/team'))
+      assert.match(settings.iconUrl ?? '', /^\/api\/team\/icon\?v=\d+$/)
+      await shotsAndAxe(alice, 'admin-team-icon', '96', '97')
+      await alice.setViewportSize({ width: 390, height: 844 })
+      await screenshot(alice, '98-admin-team-icon-narrow')
+      const overflow = await alice.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      assert.ok(overflow <= 0, `the Team page fits 390 px (${overflow} px too wide)`)
+      await alice.setViewportSize({ width: 1280, height: 800 })
+
+      // Chat owners: bob (a member, no owner) sees no Name field; alice makes him an owner and
+      // his open settings gain it live (CHAT_UPDATED); he renames the chat.
+      const crew = await team.alice.api.createChat('crew', [team.bob.user.id, team.carol.user.id])
+      const bob = await signedIn('bob')
+      await waitForConnection(bob, 'Live')
+      await openChat(bob, 'crew')
+      await bob.getByRole('button', { name: 'Chat settings' }).click()
+      const bobSettings = bob.getByRole('dialog', { name: 'Chat settings' })
+      await bobSettings.getByRole('region', { name: 'Owners (1)' }).waitFor()
+      assert.equal(await bobSettings.getByRole('textbox', { name: 'Name', exact: true }).count(), 0)
+
+      await openChat(alice, 'crew')
+      await alice.getByRole('button', { name: 'Chat settings' }).click()
+      const aliceSettings = alice.getByRole('dialog', { name: 'Chat settings' })
+      await aliceSettings.getByRole('button', { name: 'Make owner: bob', exact: true }).click()
+      const owners = aliceSettings.getByRole('list', { name: 'Owners (2)' })
+      await owners.getByText('bob', { exact: true }).waitFor()
+      await aliceSettings.getByRole('button', { name: 'Remove owner: bob', exact: true }).waitFor()
+      await shotsAndAxe(alice, 'chat-owners', '99', '100')
+
+      const bobName = bobSettings.getByRole('textbox', { name: 'Name', exact: true })
+      await bobName.waitFor()
+      await bobName.fill('crew-renamed')
+      await bobSettings.getByRole('button', { name: 'Save', exact: true }).click()
+      await waitUntil(
+        async () => {
+          const { chat } = /** @type {{ chat: { name: string } }} */ (await team.alice.api.request('GET', `/api/chats/${crew.id}`))
+          return chat.name === 'crew-renamed'
+        },
+        { what: "the chat renamed by bob, its new owner" },
+      )
+      await aliceSettings.getByText('#crew-renamed').waitFor()
+
+      // Removing carol asks first; Cancel keeps her and gives focus back to Remove carol.
+      const removeCarol = aliceSettings.getByRole('button', { name: 'Remove carol', exact: true })
+      await removeCarol.click()
+      const confirm = alice.getByRole('dialog', { name: 'Remove carol from #crew-renamed?' })
+      await confirm.waitFor()
+      await shotsAndAxe(alice, 'remove-member-confirm', '101', '102')
+      await confirm.getByRole('button', { name: 'Cancel', exact: true }).click()
+      await confirm.waitFor({ state: 'detached' })
+      assert.ok(await removeCarol.evaluate((el) => el === document.activeElement), 'focus is back on Remove carol')
+      const held = /** @type {{ chat: { memberIds: string[] } }} */ (await team.alice.api.request('GET', `/api/chats/${crew.id}`))
+      assert.ok(held.chat.memberIds.includes(team.carol.user.id), 'Cancel keeps carol')
+
+      await removeCarol.click()
+      await confirm.getByRole('button', { name: 'Remove', exact: true }).click()
+      await removeCarol.waitFor({ state: 'detached' })
+      const after = /** @type {{ chat: { memberIds: string[] } }} */ (await team.alice.api.request('GET', `/api/chats/${crew.id}`))
+      assert.ok(!after.chat.memberIds.includes(team.carol.user.id), 'carol is removed')
     })
   })
 })

@@ -190,6 +190,7 @@ describe('team chats', () => {
       await composer(b).waitFor()
       settings = await openSettings(a)
       await settings.getByRole('button', { name: 'Remove bob' }).click()
+      await a.getByRole('dialog', { name: `Remove bob from #crew-${n}?` }).getByRole('button', { name: 'Remove' }).click()
       await b.getByRole('heading', { level: 1, name: `You were removed from #crew-${n}` }).waitFor()
       assert.equal(await b.getByRole('link', { name: `crew-${n}` }).count(), 0)
       await memberEntry(a, 'bob').waitFor({ state: 'detached' })

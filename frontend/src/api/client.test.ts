@@ -258,6 +258,36 @@ describe('ApiClient additions for the chat screens', () => {
       sent: { userIds: ['u2', 'u3'] },
       result: chat,
     },
+    {
+      name: 'createBot (with an emoji)',
+      call: (api) => api.createBot('Build Bot', '🤖'),
+      status: 201,
+      body: { bot: ada, token: 'tok' },
+      url: '/api/bots',
+      method: 'POST',
+      sent: { name: 'Build Bot', avatar: '🤖' },
+      result: { bot: ada, token: 'tok' },
+    },
+    {
+      name: 'createBot (no avatar)',
+      call: (api) => api.createBot('Build Bot'),
+      status: 201,
+      body: { bot: ada, token: 'tok' },
+      url: '/api/bots',
+      method: 'POST',
+      sent: { name: 'Build Bot' },
+      result: { bot: ada, token: 'tok' },
+    },
+    {
+      name: 'deleteTeamIcon',
+      call: (api) => api.deleteTeamIcon(),
+      status: 200,
+      body: { team: { name: 'Acme', channelCreation: 'everyone' } },
+      url: '/api/team/icon',
+      method: 'DELETE',
+      sent: undefined,
+      result: { name: 'Acme', channelCreation: 'everyone' },
+    },
   ])('$name calls $method $url and unwraps the answer', async (c) => {
     const { call, status, body, url, method, sent, result } = c
     const fetchMock = stubFetch(jsonResponse(status, body))
@@ -298,6 +328,20 @@ describe('ApiClient additions for the chat screens', () => {
     expect(calledUrl).toBe(url)
     expect(init?.method).toBe('POST')
     expect(init?.body).toBe(sent)
+  })
+
+  it('uploads the team icon as the request body, typed as the file', async () => {
+    const team = { name: 'Acme', iconUrl: '/api/team/icon?v=2', channelCreation: 'everyone' }
+    const fetchMock = stubFetch(jsonResponse(200, { team }))
+    const image = new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: 'image/png' })
+
+    await expect(new ApiClient().uploadTeamIcon(image)).resolves.toEqual(team)
+
+    const [calledUrl, init] = fetchMock.mock.calls[0] ?? []
+    expect(calledUrl).toBe('/api/team/icon')
+    expect(init?.method).toBe('PUT')
+    expect(init?.body).toBe(image)
+    expect((init?.headers as Record<string, string>)['Content-Type']).toBe('image/png')
   })
 
   it('rejects addMember with the server error', async () => {

@@ -338,6 +338,24 @@ export class ApiClient {
     return team
   }
 
+  /** Uploads the team's icon (PNG, JPEG or GIF as the body; 413 beyond 5 MiB, 415 or 400 for
+   * what the server cannot read); everyone gets TEAM_UPDATED with its iconUrl. */
+  async uploadTeamIcon(image: Blob): Promise<TeamSettings> {
+    const { team } = await this.request<{ team: TeamSettings }>('PUT', '/api/team/icon', image)
+    return team
+  }
+
+  /** Removes the team's icon, uploaded or an https URL. */
+  async deleteTeamIcon(): Promise<TeamSettings> {
+    const { team } = await this.request<{ team: TeamSettings }>('DELETE', '/api/team/icon')
+    return team
+  }
+
+  /** Adds a bot (admins); its token is in this answer only. avatar: an emoji or an https URL. */
+  createBot(name: string, avatar?: string): Promise<{ bot: User; token: string }> {
+    return this.request('POST', '/api/bots', avatar ? { name, avatar } : { name })
+  }
+
   /** The team's bots with their tokens' metadata (never the tokens). */
   async listBots(): Promise<BotEntry[]> {
     const { bots } = await this.request<{ bots: BotEntry[] }>('GET', '/api/bots')
@@ -632,7 +650,11 @@ export class ApiClient {
     }
     // The service worker (and the HTTP cache) answer a no-store request from the network only.
     if (fresh) init.cache = 'no-store'
-    if (body !== undefined) {
+    if (body instanceof Blob) {
+      // An upload: the bytes as they are, typed as the file is.
+      if (body.type) headers['Content-Type'] = body.type
+      init.body = body
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(body)
     }

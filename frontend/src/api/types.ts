@@ -33,6 +33,12 @@ export interface User {
 export const MAX_STATUS_TEXT_LEN = 100
 export const MAX_AVATAR_UPLOAD = 5 << 20
 export const AVATAR_SIZES = [64, 256] as const
+/** A display name, a bot's too (backend.MaxDisplayNameLen, characters). */
+export const MAX_DISPLAY_NAME_LEN = 64
+/** A bot's avatar (backend.CheckAvatar): an https URL of at most this many bytes, or a text of
+ * at most MAX_AVATAR_TEXT_LEN characters without ':', '/' or '\\'. */
+export const MAX_AVATAR_URL_LEN = 512
+export const MAX_AVATAR_TEXT_LEN = 16
 
 /** The fields PATCH /api/me changes (backend.ProfilePatch); absent fields stay.
  * statusExpiresAt 0 or null: the status does not expire. */

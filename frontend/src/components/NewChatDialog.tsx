@@ -1,9 +1,11 @@
 import { useId, useRef, useState, type FormEvent } from 'react'
 import { ApiRequestError, errorMessage, type NewChatOptions } from '../api/client'
-import { MAX_CHAT_NAME_LEN, MAX_TOPIC_LEN, type Chat } from '../api/types'
+import type { Chat } from '../api/types'
 import type { Member } from '../state/types'
+import { ChatFields } from './ChatFields'
+import { FormActions } from './FormActions'
 import { Modal } from './Modal'
-import { personName } from './names'
+import { PeoplePicker } from './PeoplePicker'
 
 interface NewChatDialogProps {
   /** The directory without the user, who is always a member of the chats they create. */
@@ -26,22 +28,12 @@ export function NewChatDialog({ people, createChat, onCreated, onClose }: NewCha
   const [kind, setKind] = useState<Kind>('channel')
   const [name, setName] = useState('')
   const [topic, setTopic] = useState('')
-  const [memberIds, setMemberIds] = useState<ReadonlySet<string>>(new Set())
+  const [memberIds, setMemberIds] = useState<readonly string[]>([])
   const [pending, setPending] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [nameError, setNameError] = useState<string | null>(null)
   const nameRef = useRef<HTMLInputElement>(null)
   const idPrefix = useId()
-  const sorted = [...people].sort((a, b) => personName(a).localeCompare(personName(b)))
-
-  function toggle(userId: string, checked: boolean) {
-    setMemberIds((ids) => {
-      const next = new Set(ids)
-      if (checked) next.add(userId)
-      else next.delete(userId)
-      return next
-    })
-  }
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
@@ -64,8 +56,6 @@ export function NewChatDialog({ people, createChat, onCreated, onClose }: NewCha
     }
   }
 
-  const nameErrorId = `${idPrefix}-name-error`
-  const nameId = `${idPrefix}-name`
   return (
     <Modal title="New chat" onClose={onClose}>
       <form className="form" onSubmit={(event) => void submit(event)}>
@@ -90,77 +80,31 @@ export function NewChatDialog({ people, createChat, onCreated, onClose }: NewCha
             </label>
           ))}
         </fieldset>
-        <div className="field">
-          <label htmlFor={nameId}>Chat name</label>
-          <input
-            id={nameId}
-            ref={nameRef}
-            required
-            maxLength={MAX_CHAT_NAME_LEN}
-            placeholder="e.g. release-planning"
-            value={name}
-            aria-invalid={nameError ? true : undefined}
-            aria-describedby={nameError ? nameErrorId : undefined}
-            onChange={(event) => {
-              setName(event.target.value)
+        <ChatFields
+          name={{
+            label: 'Chat name',
+            value: name,
+            onChange: (value) => {
+              setName(value)
               setNameError(null)
-            }}
-          />
-          {nameError && (
-            <span id={nameErrorId} className="error field-error" role="alert">
-              {nameError}
-            </span>
-          )}
-        </div>
-        <label className="field">
-          <span>
-            Topic <span className="hint">(optional)</span>
-          </span>
-          <input
-            maxLength={MAX_TOPIC_LEN}
-            placeholder="What it is about"
-            value={topic}
-            onChange={(event) => setTopic(event.target.value)}
-          />
-        </label>
-        <fieldset className="people">
-          <legend>Members</legend>
-          {sorted.length === 0 ? (
-            <p className="muted">Nobody else is on this server yet. Invite people first.</p>
-          ) : (
-            <ul>
-              {sorted.map((user) => (
-                <li key={user.id}>
-                  <label>
-                    <input
-                      type="checkbox"
-                      checked={memberIds.has(user.id)}
-                      aria-describedby={`${idPrefix}-${user.id}`}
-                      onChange={(event) => toggle(user.id, event.target.checked)}
-                    />
-                    <bdi>{personName(user)}</bdi>
-                  </label>
-                  <span id={`${idPrefix}-${user.id}`} className="muted">
-                    @{user.username}
-                  </span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={pending || name.trim() === ''}>
-            Create
-          </button>
-        </div>
+            },
+            error: nameError,
+            placeholder: 'e.g. release-planning',
+          }}
+          nameRef={nameRef}
+          topic={{
+            label: (
+              <>
+                Topic <span className="hint">(optional)</span>
+              </>
+            ),
+            value: topic,
+            onChange: setTopic,
+            placeholder: 'What it is about',
+          }}
+        />
+        <PeoplePicker people={people} chosen={memberIds} onChange={setMemberIds} legend="Members" />
+        <FormActions error={error} onCancel={onClose} submit="Create" disabled={pending || name.trim() === ''} />
       </form>
     </Modal>
   )

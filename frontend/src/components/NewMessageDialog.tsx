@@ -1,9 +1,11 @@
-import { useId, useState, type FormEvent } from 'react'
+import { useState, type FormEvent } from 'react'
 import { errorMessage } from '../api/client'
 import { MAX_DM_MEMBERS, type Chat } from '../api/types'
 import type { Member } from '../state/types'
+import { FormActions } from './FormActions'
 import { Modal } from './Modal'
 import { personName } from './names'
+import { PeoplePicker } from './PeoplePicker'
 
 /** People one may choose besides the user (backend.MaxDMMembers counts the user too). */
 const MAX_PEOPLE = MAX_DM_MEMBERS - 1
@@ -22,17 +24,8 @@ export function NewMessageDialog({ people, createDM, onCreated, onClose }: NewMe
   const [chosen, setChosen] = useState<readonly string[]>([])
   const [pending, setPending] = useState(false)
   const [error, setError] = useState<string | null>(null)
-  const idPrefix = useId()
-  const sorted = [...people].sort((a, b) => personName(a).localeCompare(personName(b)))
   const words = query.trim().toLowerCase()
-  const shown = sorted.filter(
-    (u) => words === '' || personName(u).toLowerCase().includes(words) || u.username.includes(words),
-  )
   const full = chosen.length >= MAX_PEOPLE
-
-  function toggle(userId: string, checked: boolean) {
-    setChosen((ids) => (checked ? [...ids, userId] : ids.filter((id) => id !== userId)))
-  }
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
@@ -46,7 +39,6 @@ export function NewMessageDialog({ people, createDM, onCreated, onClose }: NewMe
     }
   }
 
-  const limitId = `${idPrefix}-limit`
   return (
     <Modal title="Direct message" onClose={onClose}>
       <form className="form" onSubmit={(event) => void submit(event)}>
@@ -54,54 +46,21 @@ export function NewMessageDialog({ people, createDM, onCreated, onClose }: NewMe
           <span>Find people</span>
           <input type="search" value={query} onChange={(event) => setQuery(event.target.value)} />
         </label>
-        <fieldset className="people">
-          <legend>People</legend>
-          <p id={limitId} className="hint" aria-live="polite">
-            {full ? `That is the most for one direct message (${MAX_PEOPLE} people and you).` : `Choose 1 to ${MAX_PEOPLE} people.`}{' '}
-            {chosen.length > 0 && `${chosen.length} chosen.`}
-          </p>
-          {sorted.length === 0 ? (
-            <p className="muted">Nobody else is on this server yet. Invite people first.</p>
-          ) : shown.length === 0 ? (
-            <p className="muted">Nobody matches.</p>
-          ) : (
-            <ul>
-              {shown.map((user) => {
-                const checked = chosen.includes(user.id)
-                return (
-                  <li key={user.id}>
-                    <label>
-                      <input
-                        type="checkbox"
-                        checked={checked}
-                        disabled={!checked && full}
-                        aria-describedby={`${idPrefix}-${user.id}`}
-                        onChange={(event) => toggle(user.id, event.target.checked)}
-                      />
-                      <bdi>{personName(user)}</bdi>
-                    </label>
-                    <span id={`${idPrefix}-${user.id}`} className="muted">
-                      @{user.username}
-                    </span>
-                  </li>
-                )
-              })}
-            </ul>
-          )}
-        </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={pending || chosen.length === 0}>
-            Start
-          </button>
-        </div>
+        <PeoplePicker
+          people={people}
+          chosen={chosen}
+          onChange={setChosen}
+          legend="People"
+          max={MAX_PEOPLE}
+          shown={(u) => words === '' || personName(u).toLowerCase().includes(words) || u.username.includes(words)}
+          hint={
+            <p className="hint" aria-live="polite">
+              {full ? `That is the most for one direct message (${MAX_PEOPLE} people and you).` : `Choose 1 to ${MAX_PEOPLE} people.`}{' '}
+              {chosen.length > 0 && `${chosen.length} chosen.`}
+            </p>
+          }
+        />
+        <FormActions error={error} onCancel={onClose} submit="Start" disabled={pending || chosen.length === 0} />
       </form>
     </Modal>
   )

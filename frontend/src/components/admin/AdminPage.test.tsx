@@ -61,7 +61,17 @@ function fakeApi(accounts: Account[] = [me, bob, carol, buildBot]) {
     updateTeam: vi.fn((change: Partial<TeamSettings>) =>
       Promise.resolve<TeamSettings>({ name: 'Herald', channelCreation: 'everyone', ...change }),
     ),
-    updateBot: vi.fn((id: string, change: { displayName?: string }) => Promise.resolve(setUser(id, change))),
+    uploadTeamIcon: vi.fn(() =>
+      Promise.resolve<TeamSettings>({ name: 'Herald', iconUrl: '/api/team/icon?v=1', channelCreation: 'everyone' }),
+    ),
+    deleteTeamIcon: vi.fn(() => Promise.resolve<TeamSettings>({ name: 'Herald', channelCreation: 'everyone' })),
+    createBot: vi.fn((name: string, avatar?: string) => {
+      const bot: Account = { ...member(`b${held.length + 1}`, name), kind: 'bot', username: name.toLowerCase().replace(/\W+/g, '-') }
+      if (avatar) bot.avatar = avatar
+      held = [...held, bot]
+      return Promise.resolve({ bot: asUser(bot), token: 'new-bot-token' })
+    }),
+    updateBot: vi.fn((id: string, change: { displayName?: string; avatar?: string }) => Promise.resolve(setUser(id, change))),
     rotateBotToken: vi.fn((id: string) => Promise.resolve({ bot: setUser(id, {}), token: 'secret-token', revoked: 1 })),
     revokeBotTokens: vi.fn(() => Promise.resolve({ revoked: 2 })),
     deleteBot: vi.fn(() => Promise.resolve()),
@@ -221,6 +231,7 @@ describe('AdminPage', () => {
     await user.click(within(row('Build Bot')).getByRole('button', { name: 'Actions for Build Bot' }))
     expect(within(screen.getByRole('menu')).getAllByRole('menuitem').map((i) => i.textContent)).toEqual([
       'Rename…',
+      'Set avatar…',
       'Rotate token…',
       'Revoke tokens…',
       'Delete bot…',
@@ -240,6 +251,73 @@ describe('AdminPage', () => {
     )
     const shown = await screen.findByRole('dialog', { name: 'New token for Deploy Bot' })
     expect(within(shown).getByRole<HTMLInputElement>('textbox', { name: 'Bot token' }).value).toBe('secret-token')
+    // Done: focus goes back to the row's Actions button, where the chain of dialogs started.
+    await user.click(within(shown).getByRole('button', { name: 'Done' }))
+    expect(document.activeElement).toBe(within(row('Deploy Bot')).getByRole('button', { name: 'Actions for Deploy Bot' }))
+  })
+
+  it('adds a bot with an avatar and shows its token once', async () => {
+    const { api } = renderPage('people')
+    await screen.findByText('Build Bot')
+    const user = userEvent.setup()
+    const open = screen.getByRole('button', { name: 'Add bot' })
+    await user.click(open)
+    const add = screen.getByRole('dialog', { name: 'Add a bot' })
+    expect(within(add).getByRole('button', { name: 'Add bot' })).toHaveProperty('disabled', true)
+    await user.type(within(add).getByRole('textbox', { name: 'Bot name' }), 'Deploy Bot')
+    await user.type(within(add).getByRole('textbox', { name: 'Avatar (optional)' }), ' 🚀 ')
+    await user.click(within(add).getByRole('button', { name: 'Add bot' }))
+    expect(api.createBot).toHaveBeenCalledExactlyOnceWith('Deploy Bot', '🚀')
+
+    const shown = await screen.findByRole('dialog', { name: 'Deploy Bot is added' })
+    expect(within(shown).getByRole<HTMLInputElement>('textbox', { name: 'Bot token' }).value).toBe('new-bot-token')
+    expect(shown.textContent).toContain('only time the token is shown')
+    expect(shown.textContent).toContain('@deploy-bot')
+    await user.click(within(shown).getByRole('button', { name: 'Done' }))
+    expect(screen.queryByRole('dialog')).toBeNull()
+    // Shown once: nowhere on the page any more; the bot is listed.
+    expect(document.body.innerHTML).not.toContain('new-bot-token')
+    expect(await screen.findByText('Deploy Bot')).toBeDefined()
+    expect(row('Deploy Bot').textContent).toContain('🚀')
+    expect(document.activeElement).toBe(open)
+  })
+
+  it('keeps Add a bot open with the server refusing the name or avatar', async () => {
+    const api = fakeApi()
+    api.createBot.mockRejectedValueOnce(new ApiRequestError(400, 'invalid', 'avatar must be an https:// URL or a short text such as an emoji.'))
+    renderPage('people', api)
+    await screen.findByText('Build Bot')
+    const user = userEvent.setup()
+    await user.click(screen.getByRole('button', { name: 'Add bot' }))
+    const add = screen.getByRole('dialog', { name: 'Add a bot' })
+    await user.type(within(add).getByRole('textbox', { name: 'Bot name' }), 'Ops')
+    await user.type(within(add).getByRole('textbox', { name: 'Avatar (optional)' }), 'http://x.test/a.png')
+    await user.click(within(add).getByRole('button', { name: 'Add bot' }))
+    expect((await within(add).findByRole('alert')).textContent).toBe('avatar must be an https:// URL or a short text such as an emoji.')
+    expect(add.isConnected).toBe(true)
+  })
+
+  it("sets and removes a bot's avatar", async () => {
+    const { api } = renderPage('people')
+    await screen.findByText('Build Bot')
+    const user = userEvent.setup()
+    await user.click(within(row('Build Bot')).getByRole('button', { name: 'Actions for Build Bot' }))
+    await user.click(screen.getByRole('menuitem', { name: 'Set avatar…' }))
+    const dialog = screen.getByRole('dialog', { name: 'Avatar for Build Bot' })
+    await user.type(within(dialog).getByRole('textbox', { name: 'Avatar (optional)' }), '🔧')
+    await user.click(within(dialog).getByRole('button', { name: 'Save avatar' }))
+    expect(api.updateBot).toHaveBeenCalledExactlyOnceWith('b1', { avatar: '🔧' })
+    expect((await screen.findByRole('status')).textContent).toBe("Build Bot's avatar is saved.")
+    expect(row('Build Bot').textContent).toContain('🔧')
+
+    await user.click(within(row('Build Bot')).getByRole('button', { name: 'Actions for Build Bot' }))
+    await user.click(screen.getByRole('menuitem', { name: 'Set avatar…' }))
+    const again = screen.getByRole('dialog', { name: 'Avatar for Build Bot' })
+    expect(within(again).getByRole<HTMLInputElement>('textbox', { name: 'Avatar (optional)' }).value).toBe('🔧')
+    await user.clear(within(again).getByRole('textbox', { name: 'Avatar (optional)' }))
+    await user.click(within(again).getByRole('button', { name: 'Save avatar' }))
+    expect(api.updateBot).toHaveBeenLastCalledWith('b1', { avatar: '' })
+    expect((await screen.findByRole('status')).textContent).toBe("Build Bot's avatar is removed.")
   })
 
   it('follows USER_UPDATED live', async () => {
@@ -285,10 +363,21 @@ describe('AdminPage', () => {
     await user.click(screen.getByRole('button', { name: 'Create link' }))
     expect(api.createInvite).toHaveBeenLastCalledWith({ maxUses: 1, expiresInHours: 24 })
 
+    // Revoke asks first; Cancel leaves the invite and gives focus back to its Revoke button.
+    const revoke = screen.getByRole('button', { name: 'Revoke invite ABCD…' })
+    await user.click(revoke)
+    const confirm = screen.getByRole('dialog', { name: 'Revoke invite ABCD…?' })
+    expect(confirm.textContent).toContain('97 of 100 uses left')
+    await user.click(within(confirm).getByRole('button', { name: 'Cancel' }))
+    expect(api.revokeInvite).not.toHaveBeenCalled()
+    expect(document.activeElement).toBe(revoke)
+
     api.listInvites.mockResolvedValue([])
-    await user.click(screen.getByRole('button', { name: 'Revoke invite ABCD…' }))
+    await user.click(revoke)
+    await user.click(within(screen.getByRole('dialog', { name: 'Revoke invite ABCD…?' })).getByRole('button', { name: 'Revoke' }))
     expect(api.revokeInvite).toHaveBeenCalledWith('i1')
     expect(await screen.findByText('No active invites.')).toBeDefined()
+    expect(screen.queryByRole('dialog')).toBeNull()
   })
 
   it('shows the audit log newest first and loads older entries', async () => {
@@ -343,7 +432,43 @@ describe('AdminPage', () => {
     await user.click(screen.getByRole('radio', { name: 'Admins only' }))
     await user.click(screen.getByRole('button', { name: 'Save' }))
     expect(api.updateTeam).toHaveBeenCalledWith({ name: 'Acme Inc', channelCreation: 'admins' })
-    expect((await screen.findByRole('status')).textContent).toBe('Saved.')
+    expect((await screen.findByText('Saved.')).getAttribute('role')).toBe('status')
+  })
+
+  it('uploads the team icon, shows it, and removes it', async () => {
+    const { api } = renderPage('team', fakeApi(), { name: 'Herald', channelCreation: 'everyone' })
+    const user = userEvent.setup()
+    expect(screen.getByText('No icon')).toBeDefined()
+    expect(screen.queryByRole('button', { name: 'Remove icon' })).toBeNull()
+    expect(screen.getByRole('button', { name: 'Upload icon' })).toHaveProperty('disabled', true)
+    const png = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'icon.png', { type: 'image/png' })
+    await user.upload(screen.getByLabelText('Choose an icon (PNG, JPEG or GIF, at most 5 MB)'), png)
+    await user.click(screen.getByRole('button', { name: 'Upload icon' }))
+    expect(api.uploadTeamIcon).toHaveBeenCalledExactlyOnceWith(png)
+    expect((await screen.findByText('The icon is saved.')).getAttribute('role')).toBe('status')
+    expect(screen.getByRole<HTMLImageElement>('img', { name: "The team's icon" }).getAttribute('src')).toBe('/api/team/icon?v=1&size=256')
+
+    await user.click(screen.getByRole('button', { name: 'Remove icon' }))
+    expect(api.deleteTeamIcon).toHaveBeenCalledOnce()
+    expect(await screen.findByText('The icon is removed.')).toBeDefined()
+    expect(screen.queryByRole('img', { name: "The team's icon" })).toBeNull()
+  })
+
+  it("shows the server's refusal of an icon, and refuses what is no image before sending", async () => {
+    const api = fakeApi()
+    api.uploadTeamIcon.mockRejectedValueOnce(new ApiRequestError(400, 'invalid', 'The image could not be decoded.'))
+    renderPage('team', api, { name: 'Herald', iconUrl: 'https://cdn.example/acme.png', channelCreation: 'everyone' })
+    expect(screen.getByRole<HTMLImageElement>('img', { name: "The team's icon" }).getAttribute('src')).toBe('https://cdn.example/acme.png')
+    const user = userEvent.setup({ applyAccept: false })
+    const input = screen.getByLabelText('Choose an icon (PNG, JPEG or GIF, at most 5 MB)')
+    await user.upload(input, new File(['not an image'], 'notes.txt', { type: 'text/plain' }))
+    expect(screen.getByRole('alert').textContent).toBe('Could not change the icon: Choose a PNG, JPEG or GIF image.')
+    expect(screen.getByRole('button', { name: 'Upload icon' })).toHaveProperty('disabled', true)
+
+    await user.upload(input, new File(['broken'], 'broken.png', { type: 'image/png' }))
+    await user.click(screen.getByRole('button', { name: 'Upload icon' }))
+    expect((await screen.findByRole('alert')).textContent).toBe('Could not change the icon: The image could not be decoded.')
+    expect(input.getAttribute('aria-describedby')).toContain(screen.getByRole('alert').id)
   })
 
   it('tells a member the page is for admins', () => {

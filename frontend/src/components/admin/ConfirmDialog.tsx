@@ -13,7 +13,9 @@ interface ConfirmDialogProps {
   onClose: () => void
 }
 
-/** "Are you sure?" with the server's refusal shown in place (the last admin, a bot). */
+/** "Are you sure?" with the server's refusal shown in place (the last admin, a bot). Cancel has
+ * focus at first, so that Enter does nothing it cannot undo; closing returns focus to what opened
+ * it (Modal). Render it beside another open Modal, not inside it, to ask from there. */
 export function ConfirmDialog({ title, children, confirmLabel, danger = false, onConfirm, onClose }: ConfirmDialogProps) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -39,7 +41,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger = false, o
           </p>
         )}
         <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onClose}>
+          <button type="button" className="secondary" onClick={onClose} autoFocus>
             Cancel
           </button>
           <button type="button" className={danger ? 'danger' : undefined} disabled={busy} onClick={() => void confirm()}>

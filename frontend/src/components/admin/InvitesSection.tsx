@@ -3,6 +3,7 @@ import { errorMessage, type NewInvite } from '../../api/client'
 import { DEFAULT_INVITE_MAX_USES, MAX_INVITE_USES, type Invite, type User } from '../../api/types'
 import { personName } from '../names'
 import { type AdminApi, when } from './adminApi'
+import { ConfirmDialog } from './ConfirmDialog'
 import { CopyField } from './CopyField'
 
 type Uses = 'many' | 'one' | 'custom'
@@ -32,6 +33,7 @@ export function InvitesSection({ api, users }: InvitesSectionProps) {
   const [invites, setInvites] = useState<Invite[] | null>(null)
   const [listError, setListError] = useState<string | null>(null)
   const [status, setStatus] = useState('')
+  const [revoking, setRevoking] = useState<Invite | null>(null)
 
   const [version, setVersion] = useState(0)
   const refresh = () => setVersion((n) => n + 1)
@@ -72,15 +74,13 @@ export function InvitesSection({ api, users }: InvitesSectionProps) {
     }
   }
 
+  /** After the confirmation; a refusal stays in the dialog (ConfirmDialog). */
   async function revoke(invite: Invite) {
-    try {
-      await api.revokeInvite(invite.id)
-      setStatus(`Invite ${invite.hint ?? ''}… revoked.`)
-      if (created?.id === invite.id) setCreated(null)
-      refresh()
-    } catch (err) {
-      setStatus(`Could not revoke the invite: ${errorMessage(err)}`)
-    }
+    await api.revokeInvite(invite.id)
+    setRevoking(null)
+    setStatus(`Invite ${invite.hint ?? ''}… revoked.`)
+    if (created?.id === invite.id) setCreated(null)
+    refresh()
   }
 
   return (
@@ -183,7 +183,7 @@ export function InvitesSection({ api, users }: InvitesSectionProps) {
                   type="button"
                   className="secondary small"
                   aria-label={`Revoke invite ${invite.hint ?? ''}…`}
-                  onClick={() => void revoke(invite)}
+                  onClick={() => setRevoking(invite)}
                 >
                   Revoke
                 </button>
@@ -191,6 +191,20 @@ export function InvitesSection({ api, users }: InvitesSectionProps) {
             )
           })}
         </ul>
+      )}
+      {revoking && (
+        <ConfirmDialog
+          title={`Revoke invite ${revoking.hint ?? ''}…?`}
+          confirmLabel="Revoke"
+          danger
+          onClose={() => setRevoking(null)}
+          onConfirm={() => revoke(revoking)}
+        >
+          <p>
+            The link stops working at once: nobody else can join with it ({revoking.maxUses - revoking.uses} of{' '}
+            {revoking.maxUses} {revoking.maxUses === 1 ? 'use' : 'uses'} left). Accounts made with it stay.
+          </p>
+        </ConfirmDialog>
       )}
     </section>
   )

@@ -1,7 +1,10 @@
-import { useCallback, useEffect, useId, useState } from 'react'
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
+import { flushSync } from 'react-dom'
 import { errorMessage, type PasswordResetLink } from '../../api/client'
-import type { Account, User } from '../../api/types'
+import { MAX_AVATAR_TEXT_LEN, MAX_AVATAR_URL_LEN, MAX_DISPLAY_NAME_LEN, type Account, type User } from '../../api/types'
 import type { EventStream } from '../../stream/types'
+import { Avatar } from '../Avatar'
+import { FormActions } from '../FormActions'
 import { MessageMenu, type MenuEntry } from '../MessageMenu'
 import { Modal } from '../Modal'
 import { personName } from '../names'
@@ -14,10 +17,15 @@ export const PEOPLE_PAGE = 50
 /** The search waits this long after the last keystroke (ms). */
 export const SEARCH_DEBOUNCE_MS = 300
 
-type Dialog =
-  | { kind: 'deactivate' | 'reactivate' | 'revoke-tokens' | 'delete-bot' | 'rotate-token' | 'rename'; account: Account }
+/** The open dialog. from: what had focus when it (or the first of a chain: Add a bot → its
+ * token, Rotate token… → the new one) opened. */
+type Dialog = (
+  | { kind: 'deactivate' | 'reactivate' | 'revoke-tokens' | 'delete-bot' | 'rotate-token' | 'rename' | 'avatar'; account: Account }
   | { kind: 'reset'; account: Account; link: PasswordResetLink | null; error: string | null }
-  | { kind: 'token'; account: Account; token: string }
+  /** A token shown once: a new bot's (created) or a rotated one. */
+  | { kind: 'token'; account: User; token: string; created: boolean }
+  | { kind: 'add-bot' }
+) & { from?: Element | null }
 
 interface PeopleSectionProps {
   api: AdminApi
@@ -29,7 +37,8 @@ interface PeopleSectionProps {
 /**
  * Every account (people, bots, deactivated ones) with search and paging, and what an admin does
  * to each through its actions menu: deactivate or reactivate (confirmed), change the role, make
- * a password-reset link; for bots rename, rotate the token, revoke the tokens, delete.
+ * a password-reset link; add a bot (its token shown once); for bots rename, set the avatar,
+ * rotate the token, revoke the tokens, delete.
  */
 export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   const searchId = useId()
@@ -45,7 +54,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   const [dialog, setDialog] = useState<Dialog | null>(null)
   /** What the last action did, or why it failed. */
   const [outcome, setOutcome] = useState<{ text: string; error: boolean } | null>(null)
-
+  const open = (next: Dialog) => setDialog({ ...next, from: document.activeElement })
   useEffect(() => {
     const timer = setTimeout(() => setQ(query.trim()), SEARCH_DEBOUNCE_MS)
     return () => clearTimeout(timer)
@@ -132,7 +141,7 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   }
 
   async function makeResetLink(account: Account) {
-    setDialog({ kind: 'reset', account, link: null, error: null })
+    open({ kind: 'reset', account, link: null, error: null })
     try {
       const link = await api.createPasswordReset(account.id)
       setDialog((d) => (d?.kind === 'reset' && d.account.id === account.id ? { ...d, link } : d))
@@ -143,16 +152,17 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   }
 
   function entries(account: Account): MenuEntry[] {
-    const open = (kind: Exclude<Dialog['kind'], 'reset' | 'token'>) => () => setDialog({ kind, account })
+    const openFor = (kind: Exclude<Dialog['kind'], 'reset' | 'token' | 'add-bot'>) => () => open({ kind, account })
     if (account.deactivated) {
-      return [{ key: 'reactivate', label: 'Reactivate…', onSelect: open('reactivate') }]
+      return [{ key: 'reactivate', label: 'Reactivate…', onSelect: openFor('reactivate') }]
     }
     if (account.kind === 'bot') {
       return [
-        { key: 'rename', label: 'Rename…', onSelect: open('rename') },
-        { key: 'rotate', label: 'Rotate token…', onSelect: open('rotate-token') },
-        { key: 'revoke', label: 'Revoke tokens…', onSelect: open('revoke-tokens') },
-        { key: 'delete', label: 'Delete bot…', danger: true, onSelect: open('delete-bot') },
+        { key: 'rename', label: 'Rename…', onSelect: openFor('rename') },
+        { key: 'avatar', label: 'Set avatar…', onSelect: openFor('avatar') },
+        { key: 'rotate', label: 'Rotate token…', onSelect: openFor('rotate-token') },
+        { key: 'revoke', label: 'Revoke tokens…', onSelect: openFor('revoke-tokens') },
+        { key: 'delete', label: 'Delete bot…', danger: true, onSelect: openFor('delete-bot') },
       ]
     }
     const list: MenuEntry[] = [
@@ -162,12 +172,22 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
       { key: 'reset', label: 'Reset password…', onSelect: () => void makeResetLink(account) },
     ]
     if (account.id !== me.id) {
-      list.push({ key: 'deactivate', label: 'Deactivate…', danger: true, onSelect: open('deactivate') })
+      list.push({ key: 'deactivate', label: 'Deactivate…', danger: true, onSelect: openFor('deactivate') })
     }
     return list
   }
 
   const close = () => setDialog(null)
+  /** Ends a chain of dialogs: each Modal gives focus back to its own opener, but the last one's
+   * was a button of the dialog before it, gone by now. Once the dialog has closed (and the page
+   * is no longer inert), focus goes back to where the chain started. */
+  const closeChain = () => {
+    const from = dialog?.from
+    flushSync(() => setDialog(null))
+    if (from instanceof HTMLElement && from.isConnected && (document.activeElement === document.body || document.activeElement === null)) {
+      from.focus()
+    }
+  }
   const done = (text: string) => {
     setDialog(null)
     setOutcome({ text, error: false })
@@ -176,17 +196,22 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
   return (
     <section className="admin-section" aria-labelledby={`${searchId}-heading`}>
       <h2 id={`${searchId}-heading`}>People</h2>
-      <div className="admin-search">
-        <label htmlFor={searchId}>Search people</label>
-        <input
-          id={searchId}
-          type="search"
-          placeholder="Name or username"
-          autoComplete="off"
-          spellCheck={false}
-          value={query}
-          onChange={(event) => setQuery(event.target.value)}
-        />
+      <div className="admin-toolbar">
+        <div className="admin-search">
+          <label htmlFor={searchId}>Search people</label>
+          <input
+            id={searchId}
+            type="search"
+            placeholder="Name or username"
+            autoComplete="off"
+            spellCheck={false}
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+          />
+        </div>
+        <button type="button" className="secondary" onClick={() => open({ kind: 'add-bot' })}>
+          Add bot
+        </button>
       </div>
       <p className={outcome?.error ? 'error admin-outcome' : 'admin-outcome'} role={outcome?.error ? 'alert' : 'status'}>
         {outcome?.text}
@@ -268,24 +293,55 @@ export function PeopleSection({ api, stream, me }: PeopleSectionProps) {
           onClose={close}
           onConfirm={async () => {
             const { token } = await api.rotateBotToken(dialog.account.id)
-            setDialog({ kind: 'token', account: dialog.account, token })
+            setDialog({ kind: 'token', account: dialog.account, token, created: false, from: dialog.from })
           }}
         >
           <p>A new token is made and shown once; every other token of the bot stops working at once.</p>
         </ConfirmDialog>
       )}
       {dialog?.kind === 'token' && (
-        <Modal title={`New token for ${personName(dialog.account)}`} onClose={close}>
+        <Modal
+          title={dialog.created ? `${personName(dialog.account)} is added` : `New token for ${personName(dialog.account)}`}
+          onClose={closeChain}
+        >
           <div className="form">
-            <p>This is the only time the token is shown: copy it into the bot&apos;s configuration now.</p>
+            <p>
+              {dialog.created && (
+                <>
+                  The bot signs in as @{dialog.account.username} with this token (a bearer token; bots have no password).{' '}
+                </>
+              )}
+              This is the only time the token is shown: copy it into the bot&apos;s configuration now.
+            </p>
             <CopyField label="Bot token" value={dialog.token} />
             <div className="dialog-actions">
-              <button type="button" onClick={close}>
+              <button type="button" onClick={closeChain}>
                 Done
               </button>
             </div>
           </div>
         </Modal>
+      )}
+      {dialog?.kind === 'add-bot' && (
+        <AddBotDialog
+          onClose={close}
+          add={async (name, avatar) => {
+            const { bot, token } = await api.createBot(name, avatar || undefined)
+            setReload((n) => n + 1)
+            setOutcome({ text: `${personName(bot)} was added.`, error: false })
+            setDialog({ kind: 'token', account: bot, token, created: true, from: dialog.from })
+          }}
+        />
+      )}
+      {dialog?.kind === 'avatar' && (
+        <BotAvatarDialog
+          bot={dialog.account}
+          onClose={close}
+          save={async (avatar) => {
+            updated(await api.updateBot(dialog.account.id, { avatar }))
+            done(avatar ? `${personName(dialog.account)}'s avatar is saved.` : `${personName(dialog.account)}'s avatar is removed.`)
+          }}
+        />
       )}
       {dialog?.kind === 'revoke-tokens' && (
         <ConfirmDialog
@@ -325,7 +381,10 @@ function PersonRow({ account, me, entries }: { account: Account; me: User; entri
   return (
     <li className={account.deactivated ? 'person deactivated' : 'person'}>
       <div className="person-name">
-        <bdi className="person-display">{name}</bdi>
+        <span className="person-display">
+          {account.kind === 'bot' && <Avatar user={account} size={18} />}
+          <bdi>{name}</bdi>
+        </span>
         <span className="muted">
           @{account.username}
           {account.id === me.id ? ' (you)' : ''}
@@ -397,39 +456,117 @@ function RenameBotDialog({
 }) {
   const id = useId()
   const [name, setName] = useState(bot.displayName)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
+  const { busy, error, submit } = useSubmit(() => rename(name.trim()))
   return (
     <Modal title={`Rename ${personName(bot)}`} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault()
-          setBusy(true)
-          setError(null)
-          rename(name.trim()).catch((err: unknown) => {
-            setError(errorMessage(err))
-            setBusy(false)
-          })
-        }}
-      >
+      <form className="form" onSubmit={submit}>
         <div className="field">
           <label htmlFor={id}>Bot name</label>
-          <input id={id} required maxLength={64} value={name} onChange={(event) => setName(event.target.value)} />
+          <input id={id} required maxLength={MAX_DISPLAY_NAME_LEN} value={name} onChange={(event) => setName(event.target.value)} />
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
+        <FormActions error={error} onCancel={onClose} submit="Rename" disabled={busy || name.trim() === ''} />
+      </form>
+    </Modal>
+  )
+}
+
+/** The avatar field of Add bot and Set avatar, with the server's rules (backend.CheckAvatar)
+ * said beside it and a preview of what people will see. */
+function BotAvatarField({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  const id = useId()
+  const trimmed = value.trim()
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        Avatar <span className="hint">(optional)</span>
+      </label>
+      <div className="bot-avatar-row">
+        <input
+          id={id}
+          maxLength={MAX_AVATAR_URL_LEN}
+          placeholder="🤖 or https://…"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={`${id}-hint`}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
+        {trimmed && (
+          <span className="bot-avatar-preview" title="Preview">
+            <Avatar user={{ id: 'preview', username: '', displayName: '', kind: 'bot', avatar: trimmed }} size={32} />
+          </span>
         )}
-        <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={busy || name.trim() === ''}>
-            Rename
-          </button>
+      </div>
+      <small id={`${id}-hint`} className="hint">
+        An emoji or a short text (up to {MAX_AVATAR_TEXT_LEN} characters), or the https address of a picture.
+      </small>
+    </div>
+  )
+}
+
+/** A form dialog that sends once and shows the server's refusal in place. */
+function useSubmit(action: () => Promise<void>) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    action().catch((err: unknown) => {
+      setError(errorMessage(err))
+      setBusy(false)
+    })
+  }
+  return { busy, error, submit }
+}
+
+function AddBotDialog({ add, onClose }: { add: (name: string, avatar: string) => Promise<void>; onClose: () => void }) {
+  const id = useId()
+  const [name, setName] = useState('')
+  const [avatar, setAvatar] = useState('')
+  const { busy, error, submit } = useSubmit(() => add(name.trim(), avatar.trim()))
+  return (
+    <Modal title="Add a bot" onClose={onClose}>
+      <form className="form" onSubmit={submit}>
+        <div className="field">
+          <label htmlFor={id}>Bot name</label>
+          <input
+            id={id}
+            required
+            maxLength={MAX_DISPLAY_NAME_LEN}
+            placeholder="e.g. Build Bot"
+            aria-describedby={`${id}-hint`}
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+          />
+          <small id={`${id}-hint`} className="hint">
+            Its username is made from the name (Build Bot: @build-bot).
+          </small>
         </div>
+        <BotAvatarField value={avatar} onChange={setAvatar} />
+        <FormActions error={error} onCancel={onClose} submit="Add bot" disabled={busy || name.trim() === ''} />
+      </form>
+    </Modal>
+  )
+}
+
+function BotAvatarDialog({
+  bot,
+  save,
+  onClose,
+}: {
+  bot: Account
+  save: (avatar: string) => Promise<void>
+  onClose: () => void
+}) {
+  const [avatar, setAvatar] = useState(bot.avatar ?? '')
+  const { busy, error, submit } = useSubmit(() => save(avatar.trim()))
+  return (
+    <Modal title={`Avatar for ${personName(bot)}`} onClose={onClose}>
+      <form className="form" onSubmit={submit}>
+        <BotAvatarField value={avatar} onChange={setAvatar} />
+        <p className="hint">Leave it empty to remove the avatar.</p>
+        <FormActions error={error} onCancel={onClose} submit="Save avatar" disabled={busy || avatar.trim() === (bot.avatar ?? '')} />
       </form>
     </Modal>
   )

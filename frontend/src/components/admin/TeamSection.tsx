@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react'
 import { errorMessage } from '../../api/client'
 import { MAX_TEAM_NAME_LEN, type ChannelCreation, type TeamSettings } from '../../api/types'
 import type { AdminApi } from './adminApi'
+import { TeamIconCard } from './TeamIconCard'
 
 interface TeamSectionProps {
   api: AdminApi
@@ -9,7 +10,7 @@ interface TeamSectionProps {
   team: TeamSettings | undefined
 }
 
-/** The team's name and who may create channels. Saving sends TEAM_UPDATED to everyone. */
+/** The team's name, who may create channels and its icon. Saving sends TEAM_UPDATED to everyone. */
 export function TeamSection({ api, team }: TeamSectionProps) {
   const ids = useId()
   const [name, setName] = useState(team?.name ?? '')
@@ -115,6 +116,7 @@ export function TeamSection({ api, team }: TeamSectionProps) {
           </span>
         </div>
       </form>
+      <TeamIconCard api={api} iconUrl={team?.iconUrl} />
     </section>
   )
 }
