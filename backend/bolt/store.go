@@ -73,13 +73,13 @@ const DefaultMaxBatch = 512
 
 // Store is the bbolt implementation of backend.Store. It is safe for concurrent use.
 type Store struct {
-	db        *bbolt.DB
-	log       *slog.Logger
-	now       backend.Clock
-	maxBatch  int
+	db       *bbolt.DB
+	log      *slog.Logger
+	now      backend.Clock
+	maxBatch int
 	// initialMmap is bbolt's InitialMmapSize (0: its default); tests set it (export_test.go).
 	initialMmap int
-	publisher atomic.Pointer[publisherBox]
+	publisher   atomic.Pointer[publisherBox]
 
 	mu sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
 	// readers is held for reading by every read transaction and for writing by scrubFreePages,
@@ -92,8 +92,8 @@ type Store struct {
 	snapshots atomic.Int32
 	scrubOwed atomic.Bool
 	closed    bool
-	requests chan *request
-	loopDone chan struct{}
+	requests  chan *request
+	loopDone  chan struct{}
 
 	ids   idGen          // owned by the committer goroutine
 	cache committerCache // owned by the committer goroutine
