@@ -261,7 +261,7 @@ func allowedName(name string) bool {
 // file behind, and an existing path untouched.
 func WriteFile(ctx context.Context, path string, src backend.Snapshotter, opt Options) (*Manifest, error) {
 	var m *Manifest
-	err := AtomicWrite(path, func(w io.Writer) error {
+	err := AtomicWrite(path, func(w *os.File) error {
 		var err error
 		m, err = Write(ctx, w, src, opt)
 		return err
@@ -269,9 +269,10 @@ func WriteFile(ctx context.Context, path string, src backend.Snapshotter, opt Op
 	return m, err
 }
 
-// AtomicWrite writes path with fill as WriteFile does: temp file, fsync, rename, fsync of the
-// directory.
-func AtomicWrite(path string, fill func(w io.Writer) error) error {
+// AtomicWrite writes path with fill as WriteFile does: fill writes the temp file (and may read it
+// back to check it), then fsync, rename, fsync of the directory. When fill fails, path is left
+// as it was.
+func AtomicWrite(path string, fill func(tmp *os.File) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -139,3 +139,13 @@ func (f *File) Snapshot(ctx context.Context, fn func(info backend.SnapshotInfo, 
 
 // Close releases the file.
 func (f *File) Close() error { return f.db.Close() }
+
+// Check runs bbolt's consistency check over the whole file and returns the first problem.
+func (f *File) Check() error {
+	return f.db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("check %s: %w", f.db.Path(), err)
+		}
+		return nil
+	})
+}
