@@ -15,7 +15,9 @@ import (
 func TestHostedTeamBacksUpNow(t *testing.T) {
 	dir := t.TempDir()
 	_, front, _ := runApp(t, Options{DataDir: dir})
-	var apiErr struct{ Error struct{ Code, Message string } }
+	var apiErr struct {
+		Error struct{ Code, Message string }
+	}
 	if resp := call(t, front.URL, "POST", "/desktop/backup", "", map[string]any{}, &apiErr); resp.StatusCode != 409 || apiErr.Error.Code != "conflict" {
 		t.Fatalf("backup before a team is hosted: %d %+v", resp.StatusCode, apiErr)
 	}
