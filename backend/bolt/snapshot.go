@@ -25,8 +25,18 @@ var _ backend.Snapshotter = (*Store)(nil)
 // so the file may grow by what is written meanwhile; a commit that must grow bbolt's memory map
 // waits for it (rare: the map doubles, up to 1 GiB steps); and the scrub of free pages that
 // follows a message's deletion is put off until the last snapshot ends (the delete is answered
-// at once; the copy holds the message as of its start anyway).
+// at once; the copy holds the message as of its start anyway). Snapshots run one at a time; a
+// second waits for the first (or ctx).
 func (s *Store) Snapshot(ctx context.Context, fn func(info backend.SnapshotInfo, size int64, db io.WriterTo) error) error {
+	// One at a time: a copy holds the file's free pages too, so a snapshot must not begin while
+	// a scrub is owed to deletes during an earlier one (their words are in free pages until it
+	// runs). The earlier snapshot runs that scrub before it lets the next one in.
+	select {
+	case s.snapshotSlot <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.snapshotSlot }()
 	s.readers.RLock()
 	s.snapshots.Add(1)
 	tx, err := s.db.Begin(false)

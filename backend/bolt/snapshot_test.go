@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -142,6 +143,7 @@ func TestSnapshotPutsOffTheScrub(t *testing.T) {
 	const secret = "zqx-snapshot-4417"
 	m := e.post(chat, ann, "the key is "+secret)
 	e.postMany(chat, ann, 20)
+	second := make(chan error, 1)
 	err := e.s.Snapshot(e.ctx, func(_ backend.SnapshotInfo, _ int64, db io.WriterTo) error {
 		done := make(chan error, 1)
 		go func() {
@@ -159,11 +161,27 @@ func TestSnapshotPutsOffTheScrub(t *testing.T) {
 		if !fileHolds(t, e.path, secret) {
 			return errors.New("the scrub ran while the snapshot was open")
 		}
+		// A second snapshot, asked for after the delete was answered, waits for this one and
+		// the scrub: its copy (free pages included) must not hold the words.
+		go func() {
+			var buf bytes.Buffer
+			err := e.s.Snapshot(e.ctx, func(_ backend.SnapshotInfo, _ int64, db io.WriterTo) error {
+				_, err := db.WriteTo(&buf)
+				return err
+			})
+			if err == nil && bytes.Contains(buf.Bytes(), []byte(secret)) {
+				err = errors.New("a snapshot begun after the delete holds the deleted words")
+			}
+			second <- err
+		}()
 		_, err := db.WriteTo(io.Discard)
 		return err
 	})
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second Snapshot: %v", err)
 	}
 	if fileHolds(t, e.path, secret) {
 		t.Fatal("the deleted words are in the file after the snapshot ended")

@@ -89,11 +89,12 @@ type Store struct {
 	// long, and the committer must not wait for it); scrubOwed says a scrub was put off for them.
 	// Both are guarded by readers: Snapshot changes them holding it for reading, scrubFreePages
 	// reads them holding it for writing.
-	snapshots atomic.Int32
-	scrubOwed atomic.Bool
-	closed    bool
-	requests  chan *request
-	loopDone  chan struct{}
+	snapshots    atomic.Int32
+	scrubOwed    atomic.Bool
+	snapshotSlot chan struct{} // holds a token while a Snapshot runs
+	closed       bool
+	requests     chan *request
+	loopDone     chan struct{}
 
 	ids   idGen          // owned by the committer goroutine
 	cache committerCache // owned by the committer goroutine
@@ -126,7 +127,7 @@ func WithMaxBatch(n int) Option { return func(s *Store) { s.maxBatch = max(1, n)
 // SchemaVersion); a newer one is refused with an error that wraps ErrSchemaTooNew. Open waits at
 // most 2 s for the file's lock, which another process holding the file keeps (ErrLocked).
 func Open(path string, opts ...Option) (*Store, error) {
-	s := &Store{log: slog.Default(), now: time.Now, maxBatch: DefaultMaxBatch}
+	s := &Store{log: slog.Default(), now: time.Now, maxBatch: DefaultMaxBatch, snapshotSlot: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
