@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/herald-chat/herald/backend/backup"
@@ -38,7 +38,8 @@ const (
 	backupSuffix = ".tar.gz"
 )
 
-// ErrNotRunning: no server answers on the data dir's backup socket.
+// ErrNotRunning: no server answers on the data dir's backup socket (none there, a stale one, or
+// one this process may not connect to).
 var ErrNotRunning = errors.New("no running server answers on the backup socket")
 
 // BackupFile is a backup in BackupsDir.
@@ -205,7 +206,8 @@ func (s *Server) serveBackupSocket() {
 		s.log.Warn("no backup socket: herald-server backup cannot reach this server while it runs", "path", path, "err", err)
 		return
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	// Windows keeps no mode bits on a socket: there the data dir's ACL guards it.
+	if err := os.Chmod(path, 0o600); err != nil && runtime.GOOS != "windows" {
 		ln.Close()
 		s.log.Warn("no backup socket", "path", path, "err", err)
 		return
@@ -300,7 +302,10 @@ func fromSocket(ctx context.Context, dataDir string, w io.Writer) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
+		// No socket, a stale one (connection refused), or one we may not use: try the file,
+		// whose lock tells a running server apart, and whose error then carries this one.
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
 			return fmt.Errorf("%w (%s): %v", ErrNotRunning, path, err)
 		}
 		return fmt.Errorf("backup through %s: %w", path, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,9 +129,16 @@ func TestBackupWithoutAServer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, teamserver.BackupSocket)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("the socket survives Shutdown: %v", err)
 	}
+	// A socket left by a server that was killed answers nobody: the backup reads the file.
+	ln, err := net.Listen("unix", filepath.Join(dir, teamserver.BackupSocket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
 	m, err := teamserver.BackupDataDir(context.Background(), dir, filepath.Join(t.TempDir(), "b.tar.gz"))
 	if err != nil || m.Counts["messages"] != 3 {
-		t.Fatalf("BackupDataDir of a stopped server: %+v %v", m, err)
+		t.Fatalf("BackupDataDir of a stopped server, beside a stale socket: %+v %v", m, err)
 	}
 	// A store held by a process that does not answer on the socket is refused, not waited for.
 	held, err := bolt.Open(filepath.Join(dir, "herald.db"))
