@@ -173,12 +173,42 @@ func TestBackupSchedule(t *testing.T) {
 	if len(entries) != 2 {
 		t.Fatalf("backups/ holds %d entries after 4 backups with keep 2: %v", len(entries), entries)
 	}
-	for _, e := range entries {
+	for _, e := range entries { // no temp archive of a backup that Shutdown cut short
 		if !strings.HasPrefix(e.Name(), "herald-") || !strings.HasSuffix(e.Name(), ".tar.gz") {
 			t.Errorf("unexpected %s in backups/", e.Name())
 		}
 	}
+	if spools, _ := filepath.Glob(filepath.Join(dir, ".herald-backup-*")); len(spools) > 0 {
+		t.Errorf("spool files left in the data dir: %v", spools)
+	}
 	if n := strings.Count(logs.String(), "scheduled backup failed"); n > 0 {
 		t.Errorf("%d scheduled backups failed:\n%s", n, logs)
+	}
+}
+
+// What a backup that died with its process left (the store's spool copy, a temp archive) goes
+// when the server opens the data dir again; other files in backups/ stay.
+func TestBackupLeftoversGoOnOpen(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, teamserver.BackupsDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	left := []string{".herald-backup-123.db", "backups/.herald-20261202T170000.000Z.tar.gz.tmp-42"}
+	kept := []string{"backups/herald-20261202T170000.000Z.tar.gz", "backups/notes.txt"}
+	for _, name := range append(left, kept...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	openServer(t, teamserver.Config{DataDir: dir})
+	for _, name := range left {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s survives Open: %v", name, err)
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
