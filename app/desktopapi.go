@@ -44,6 +44,9 @@ type desktopState struct {
 	// Fingerprint is the team server's certificate fingerprint (tlscert.Fingerprint): the hosted
 	// server's own, or the one pinned from the invite link; "" when there is none.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// LastBackup is the hosted team's newest backup in <data-dir>/server/backups (host mode, once
+	// there is one): POST /desktop/backup writes one.
+	LastBackup *teamserver.BackupFile `json:"lastBackup,omitempty"`
 }
 
 // desktopAPI serves /desktop/: the first-run choice, focus, settings. JSON in and out, errors in
@@ -93,6 +96,14 @@ func (a *App) desktopAPI() http.Handler {
 		}
 		writeJSONAnswer(w, http.StatusOK, map[string]any{"addresses": addrs, "preferred": teamserver.LANAddress()})
 	})
+	m.HandleFunc("POST /desktop/backup", func(w http.ResponseWriter, r *http.Request) {
+		b, err := a.backUpNow(r.Context())
+		if err != nil {
+			writeAppError(w, err)
+			return
+		}
+		writeJSONAnswer(w, http.StatusOK, b)
+	})
 	m.HandleFunc("POST /desktop/host", a.handleHost)
 	m.HandleFunc("POST /desktop/join", a.handleJoin)
 	m.HandleFunc("POST /desktop/reset", func(w http.ResponseWriter, r *http.Request) {
@@ -132,11 +143,24 @@ func (a *App) desktopAPI() http.Handler {
 }
 
 func (a *App) state() desktopState {
+	s, hosted := a.lockedState()
+	if hosted != nil {
+		if b, err := hosted.LastBackup(); err == nil {
+			s.LastBackup = b // a listing that failed shows none; Back up now reports its error
+		}
+	}
+	return s
+}
+
+// lockedState is the state but the last backup, which is read from disk outside the lock, and
+// the hosted server in host mode.
+func (a *App) lockedState() (desktopState, *teamserver.Server) {
 	visible := a.trayVisible()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n, _ := a.store.OutboxLen()
 	p := a.profile
+	var hosted *teamserver.Server
 	s := desktopState{
 		Configured: a.configured, Mode: p.Mode, TeamName: p.TeamName, SignedIn: p.Token != "",
 		Connection: a.view.State, Unread: a.view.Unread, KeepInTray: p.HidesOnClose(), HasTray: visible,
@@ -145,10 +169,11 @@ func (a *App) state() desktopState {
 	switch p.Mode {
 	case local.ModeHost:
 		s.HostAddr, s.LANURL = p.HostAddr, a.hostedURL
+		hosted = a.hosted
 	case local.ModeJoin:
 		s.ServerURL = p.ServerURL
 	}
-	return s
+	return s, hosted
 }
 
 // handleHost is the first run's "Host a team on this computer": it starts the team server on the

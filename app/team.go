@@ -378,3 +378,22 @@ func (a *App) apiClient() *client.Client {
 	}
 	return c
 }
+
+// backUpNow writes a backup of the hosted team into its data dir's backups/ (the newest
+// teamserver.DefaultBackupKeep are kept) — the Team settings' "Back up now". It is ECONFLICT
+// unless this app hosts a running team server.
+func (a *App) backUpNow(ctx context.Context) (*teamserver.BackupFile, error) {
+	a.mu.Lock()
+	srv := a.hosted
+	a.mu.Unlock()
+	if srv == nil {
+		return nil, backend.Errorf(backend.ECONFLICT, "Only a team hosted on this computer, while it runs, can be backed up here.")
+	}
+	b, err := srv.BackupNow(ctx)
+	if err != nil {
+		a.log.Error("back up the hosted team", "err", err)
+		return nil, fmt.Errorf("back up the hosted team: %w", err)
+	}
+	a.log.Info("backed up the hosted team", "path", b.Path, "bytes", b.Size, "last_event_id", b.Manifest.LastEventID)
+	return b, nil
+}

@@ -176,13 +176,19 @@ func (t *txn) eraseEvents(m, tomb *backend.Message) error {
 // until reused — so without this a deleted message's words would survive in the file. It runs in
 // the committer (no write transaction beside it) with every reader held off: a free page is then
 // referenced by no transaction, and a reader that starts during the scrub would see the last
-// committed state, which references no free page either. It returns how many bytes it zeroed.
+// committed state, which references no free page either. While a Snapshot is open it zeroes
+// nothing (the snapshot's transaction may read pages that are free to writers) and leaves the
+// scrub to the snapshot's end. It returns how many bytes it zeroed.
 //
 // Cost: a read of every free page, a write of those not already zero, one fsync — about the size
 // of the free pages, which is small unless much was deleted at once.
 func (s *Store) scrubFreePages() (int64, error) {
 	s.readers.Lock()
 	defer s.readers.Unlock()
+	if s.snapshots.Load() > 0 {
+		s.scrubOwed.Store(true) // the last snapshot to end asks for the scrub
+		return 0, nil
+	}
 	f, err := os.OpenFile(s.db.Path(), os.O_RDWR, 0)
 	if err != nil {
 		return 0, fmt.Errorf("scrub: %w", err)

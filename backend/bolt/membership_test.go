@@ -78,6 +78,10 @@ func TestOpenMigratesChatsToPrivate(t *testing.T) {
 				return err
 			}
 		}
+		// Files of that time had no schema version (version 1: Open migrates them).
+		if err := tx.Bucket([]byte("meta")).Delete([]byte("schemaVersion")); err != nil {
+			return err
+		}
 		return tx.DeleteBucket([]byte("chatnames"))
 	}), "write old records")
 	wantNoError(t, db.Close(), "Close")

@@ -75,21 +75,30 @@ const DefaultMaxBatch = 512
 
 // Store is the bbolt implementation of backend.Store. It is safe for concurrent use.
 type Store struct {
-	db        *bbolt.DB
-	log       *slog.Logger
-	now       backend.Clock
-	maxBatch  int
-	publisher atomic.Pointer[publisherBox]
+	db       *bbolt.DB
+	log      *slog.Logger
+	now      backend.Clock
+	maxBatch int
+	// initialMmap is bbolt's InitialMmapSize (0: its default); tests set it (export_test.go).
+	initialMmap int
+	publisher   atomic.Pointer[publisherBox]
 	// observeCommit, when set, hears of every commit (WithCommitObserver).
 	observeCommit func(d time.Duration, writes int)
 
 	mu sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
 	// readers is held for reading by every read transaction and for writing by scrubFreePages,
 	// which must run while no reader holds a page.
-	readers  sync.RWMutex
-	closed   bool
-	requests chan *request
-	loopDone chan struct{}
+	readers sync.RWMutex
+	// snapshots counts open Snapshot transactions, which do not hold readers (a backup may take
+	// long, and the committer must not wait for it); scrubOwed says a scrub was put off for them.
+	// Both are guarded by readers: Snapshot changes them holding it for reading, scrubFreePages
+	// reads them holding it for writing.
+	snapshots    atomic.Int32
+	scrubOwed    atomic.Bool
+	snapshotSlot chan struct{} // holds a token while a Snapshot runs
+	closed       bool
+	requests     chan *request
+	loopDone     chan struct{}
 
 	ids   idGen          // owned by the committer goroutine
 	cache committerCache // owned by the committer goroutine
@@ -124,37 +133,28 @@ func WithCommitObserver(observe func(d time.Duration, writes int)) Option {
 // 1 disables group commit, for comparison in benchmarks.
 func WithMaxBatch(n int) Option { return func(s *Store) { s.maxBatch = max(1, n) } }
 
-// Open opens (creating if needed) the bbolt file at path and starts the committer.
+// Open opens (creating if needed) the bbolt file at path and starts the committer. A new file
+// gets SchemaVersion; an older one is migrated in one transaction before anything else (see
+// SchemaVersion); a newer one is refused with an error that wraps ErrSchemaTooNew. Open waits at
+// most 2 s for the file's lock, which another process holding the file keeps (ErrLocked).
 func Open(path string, opts ...Option) (*Store, error) {
-	s := &Store{log: slog.Default(), now: time.Now, maxBatch: DefaultMaxBatch}
+	s := &Store{log: slog.Default(), now: time.Now, maxBatch: DefaultMaxBatch, snapshotSlot: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second, InitialMmapSize: s.initialMmap})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.db = db
+	var from int
 	err = db.Update(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketSessions) != nil && tx.Bucket(bucketUserSessions) == nil {
-			if err := indexSessions(tx); err != nil {
-				return err
-			}
-		}
-		if tx.Bucket(bucketMessages) != nil && tx.Bucket(bucketTimeline) == nil {
-			if err := indexTimeline(tx); err != nil {
-				return err
-			}
-		}
-		if tx.Bucket(bucketChats) != nil && tx.Bucket(bucketChatNames) == nil {
-			if err := indexChatNames(tx); err != nil {
-				return err
-			}
-		}
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
+		var err error
+		if from, err = migrate(tx, path); err != nil {
+			return err
 		}
 		// Every id ever issued is the last key of one of these buckets (message ids are event
 		// ids): the generator continues above the largest.
@@ -176,6 +176,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("initialize %s: %w", path, err)
+	}
+	if from != 0 && from != SchemaVersion {
+		s.log.Info("migrated the store", "path", path, "from_version", from, "to_version", SchemaVersion)
 	}
 	s.ids.entropy = ulid.Monotonic(ulidEntropy{}, 0)
 	s.cache.reset()

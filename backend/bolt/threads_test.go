@@ -307,7 +307,13 @@ func TestOpenIndexesTheHistoryOfAnOlderFile(t *testing.T) {
 	e.s.Close()
 	db, err := bbolt.Open(e.path, 0o600, nil)
 	wantNoError(t, err, "bbolt.Open")
-	wantNoError(t, db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte("timeline")) }), "drop the index")
+	wantNoError(t, db.Update(func(tx *bbolt.Tx) error {
+		// Files of that time had no schema version (version 1: Open migrates them).
+		if err := tx.Bucket([]byte("meta")).Delete([]byte("schemaVersion")); err != nil {
+			return err
+		}
+		return tx.DeleteBucket([]byte("timeline"))
+	}), "drop the index")
 	wantNoError(t, db.Close(), "Close")
 	e.open()
 	msgs, _, err := e.s.Messages(e.ctx, chat.ID, backend.MessagePage{})

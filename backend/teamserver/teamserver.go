@@ -110,6 +110,12 @@ type Config struct {
 	Searches httpapi.Limit
 	// Chats limits each user's chat creations, DMs, joins, leaves and membership changes.
 	Chats httpapi.Limit
+
+	// BackupEvery, when positive, writes a backup into the data dir's BackupsDir at this
+	// interval (see Server.backupLoop); 0 schedules none. BackupKeep is how many backups
+	// BackupsDir keeps, the newest (default DefaultBackupKeep).
+	BackupEvery time.Duration
+	BackupKeep  int
 }
 
 // limit resolves a Config bound: 0 is def, negative is off (0 for the packages below).
@@ -163,9 +169,16 @@ type Server struct {
 	bgDone      chan struct{}
 	monitorDone chan struct{} // closed when the monitor's loop returns
 	statusDone  chan struct{} // closed when statusLoop returns
+	backupDone  chan struct{} // closed when backupLoop returns (at once without BackupEvery)
+
+	backups      backups
+	backupHTTP   *http.Server // on BackupSocket; nil when it could not listen
+	backupSocket string
 }
 
-// Open opens the data directory and assembles the server. Nothing listens yet.
+// Open opens the data directory and assembles the server. It listens only on the data dir's
+// BackupSocket (for `herald-server backup`); nothing listens on the network yet. With
+// Config.BackupEvery it also starts the backup schedule.
 func Open(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -181,6 +194,9 @@ func Open(cfg Config) (*Server, error) {
 	}
 	if cfg.NotificationKeep <= 0 {
 		cfg.NotificationKeep = DefaultNotificationKeep
+	}
+	if cfg.BackupKeep <= 0 {
+		cfg.BackupKeep = DefaultBackupKeep
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -256,7 +272,7 @@ func Open(cfg Config) (*Server, error) {
 	})
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
 		Search: index, Monitor: mon, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{}),
-		monitorDone: make(chan struct{})}
+		monitorDone: make(chan struct{}), backupDone: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -281,6 +297,13 @@ func Open(cfg Config) (*Server, error) {
 		defer close(s.monitorDone)
 		mon.Run(ctx, store)
 	}()
+	if cfg.BackupEvery > 0 {
+		go s.backupLoop(ctx)
+	} else {
+		close(s.backupDone)
+	}
+	s.removeBackupLeftovers()
+	s.serveBackupSocket()
 	return s, nil
 }
 
@@ -320,12 +343,15 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Shutdown ends the server gracefully: streams announce a staggered retry and close, in-flight
 // requests finish (until ctx ends), the hub and the search index stop, and the store commits
-// what is queued and closes.
+// what is queued and closes. A scheduled backup in progress is abandoned (its temp file
+// removed); so is one through the backup socket.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopBG()
 	<-s.bgDone
 	<-s.statusDone
 	<-s.monitorDone
+	<-s.backupDone
+	s.closeBackupSocket()
 	errs := []error{}
 	if err := s.API.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close streams: %w", err))

@@ -3,12 +3,15 @@
 //
 //	herald-server serve --addr 127.0.0.1:8080 --data-dir DIR [--keepalive 30s]
 //	    [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--public-url URL]
-//	    [limits]
+//	    [--backup-every 24h --backup-keep 7] [limits]
+//	herald-server backup --data-dir DIR --to FILE
+//	herald-server restore --from FILE --data-dir NEW
 //
 // Every abuse limit (connections, bodies, streams, sign-in, registration, messages, uploads) is
 // a flag with a default; see --help. 0 turns a limit off.
 //
-// SIGINT or SIGTERM shut it down gracefully.
+// backup works while the server runs (through the data dir's backup socket) and when it does
+// not; docs/BACKUP.md describes the archive. SIGINT or SIGTERM shut the server down gracefully.
 package main
 
 import (
@@ -47,23 +50,40 @@ func main() {
 	}
 }
 
-const usage = `usage: herald-server serve [flags]
+const usage = `usage:
+  herald-server serve [flags]                        run a Herald team server: the API under /api/, the web client at /
+  herald-server backup --data-dir DIR --to FILE      write a backup of DIR (while its server runs, or not)
+  herald-server restore --from FILE --data-dir NEW   restore a backup into a new data dir
 
-Runs a Herald team server: the API under /api/, the web client at /.
-
-flags:
+herald-server COMMAND --help lists a command's flags.
 `
 
-// run is main without the process: ctx ends the server, args exclude the program name.
+// run is main without the process: ctx ends the server (or the backup), args exclude the
+// program name.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprint(stderr, usage)
-		_, fs := newFlags(stderr)
-		fs.PrintDefaults()
-		return errors.New("the only command is serve")
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
 	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	if cmd == "" {
+		return errors.New("no command: serve, backup or restore")
+	}
+	return fmt.Errorf("unknown command %q: serve, backup or restore", cmd)
+}
+
+// serve is `herald-server serve`.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts, fs := newFlags(stderr)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	level := slog.LevelInfo
@@ -86,6 +106,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		opts.dataDir = d
+	}
+	if opts.backupEvery < 0 || (opts.backupEvery > 0 && opts.backupEvery < time.Second) {
+		return fmt.Errorf("--backup-every %s: 0 (no scheduled backups) or at least 1s", opts.backupEvery)
+	}
+	if opts.backupKeep < 1 {
+		return fmt.Errorf("--backup-keep %d: at least 1", opts.backupKeep)
 	}
 	if opts.keepalive < 100*time.Millisecond {
 		return fmt.Errorf("--keepalive %s is too short (at least 100ms)", opts.keepalive)
@@ -135,7 +161,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := teamserver.Config{DataDir: opts.dataDir, Logger: log, WebClient: frontend.Dist(),
 		Keepalive: opts.keepalive, MaxUpload: int64(opts.maxUploadMB) << 20,
-		Certificate: cert, SelfSigned: opts.tlsSelfSigned, PublicURL: teamserver.DefaultPublicURL(ln.Addr(), cert != nil)}
+		Certificate: cert, SelfSigned: opts.tlsSelfSigned, PublicURL: teamserver.DefaultPublicURL(ln.Addr(), cert != nil),
+		BackupEvery: opts.backupEvery, BackupKeep: opts.backupKeep}
 	if publicURL != nil {
 		cfg.PublicURL = publicURL.String()
 	}
@@ -153,7 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		scheme = "https"
 	}
 	log.Info("herald-server listening", "addr", ln.Addr().String(), "tls", cert != nil, "public_url", cfg.PublicURL,
-		"data_dir", opts.dataDir, "keepalive", opts.keepalive)
+		"data_dir", opts.dataDir, "keepalive", opts.keepalive, "backup_every", opts.backupEvery, "backup_keep", opts.backupKeep)
 	fmt.Fprintf(stdout, "herald-server listening on %s://%s\n", scheme, ln.Addr())
 	if fp := srv.TLSFingerprint(); fp != "" {
 		log.Info("TLS certificate", "sha256", fp, "self_signed", opts.tlsSelfSigned)
@@ -221,6 +248,8 @@ type options struct {
 	tlsCert, tlsKey string
 	tlsSelfSigned   bool
 	publicURL       string
+	backupEvery     time.Duration
+	backupKeep      int
 	limits          limitFlags
 }
 
@@ -255,6 +284,9 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 		"serve HTTPS with a self-signed certificate kept in the data dir (made on first start; its SHA-256 fingerprint is printed and goes into invite links)")
 	fs.StringVar(&o.publicURL, "public-url", "",
 		"base URL people reach the server at, e.g. https://chat.example.com; invite links are built from it (default: the listen address, for 0.0.0.0 the LAN address)")
+	fs.DurationVar(&o.backupEvery, "backup-every", 0,
+		"write a backup into the data dir's backups/ at this interval, e.g. 24h (0: no scheduled backups); the first is due one interval after the newest there")
+	fs.IntVar(&o.backupKeep, "backup-keep", teamserver.DefaultBackupKeep, "how many backups backups/ keeps, the newest; older ones are removed after each backup")
 	o.limits.register(fs)
 	return o, fs
 }

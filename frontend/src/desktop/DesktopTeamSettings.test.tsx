@@ -2,8 +2,8 @@ import { render, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import { ApiRequestError } from '../api/client'
-import type { DesktopSettings, DesktopState } from './desktop'
-import { ChangeTeamButton, DesktopTeamSettings } from './DesktopTeamSettings'
+import type { DesktopBackup, DesktopSettings, DesktopState } from './desktop'
+import { ChangeTeamButton, DesktopTeamSettings, formatBytes } from './DesktopTeamSettings'
 
 const hosting: DesktopState = {
   configured: true,
@@ -18,11 +18,18 @@ const hosting: DesktopState = {
   lanUrl: 'http://192.168.1.20:7878',
 }
 
-function setup(initial: DesktopState = hosting) {
+const backup: DesktopBackup = {
+  path: '/home/olivia/.local/share/herald/server/backups/herald-20261202T170000.000Z.tar.gz',
+  size: 3 * 1024 * 1024 + 512 * 1024,
+  createdAt: '2026-12-02T17:00:00.000Z',
+}
+
+function setup(initial: DesktopState = hosting, backUp = vi.fn(() => Promise.resolve(backup))) {
   const client = {
     state: vi.fn(() => Promise.resolve(initial)),
     saveSettings: vi.fn((settings: DesktopSettings) => Promise.resolve({ ...initial, ...settings })),
     reset: vi.fn(() => Promise.resolve()),
+    backUp,
   }
   const reload = vi.fn()
   const user = userEvent.setup()
@@ -34,7 +41,10 @@ describe('DesktopTeamSettings', () => {
   it('is not shown in a browser', () => {
     const state = vi.fn(() => Promise.resolve(hosting))
     const { container } = render(
-      <DesktopTeamSettings client={{ state, saveSettings: vi.fn(), reset: vi.fn() }} desktop={false} />,
+      <DesktopTeamSettings
+        client={{ state, saveSettings: vi.fn(), reset: vi.fn(), backUp: vi.fn() }}
+        desktop={false}
+      />,
     )
 
     expect(container.textContent).toBe('')
@@ -67,6 +77,46 @@ describe('DesktopTeamSettings', () => {
     expect(screen.getByText('http://10.0.0.5:7878')).toBeDefined()
     expect(screen.getByText('Reconnecting')).toBeDefined()
     expect(screen.getByRole<HTMLInputElement>('checkbox').checked).toBe(false)
+  })
+
+  it('backs up a hosted team now and shows the last backup', async () => {
+    const { client, user } = setup()
+
+    const section = await screen.findByRole('region', { name: 'Team' })
+    expect(await within(section).findByText('None yet')).toBeDefined()
+    await user.click(within(section).getByRole('button', { name: 'Back up now' }))
+
+    expect(client.backUp).toHaveBeenCalledTimes(1)
+    expect(await within(section).findByText(backup.path)).toBeDefined()
+    expect(within(section).getByText(/3\.5 MiB/)).toBeDefined()
+    expect(within(section).getByRole('status').textContent).toBe('Backed up.')
+    expect(within(section).queryByText('None yet')).toBeNull()
+  })
+
+  it('shows the last backup the app reports, and a failed backup', async () => {
+    const backUp = vi.fn(() => Promise.reject(new ApiRequestError(500, 'internal', 'disk full')))
+    const { user } = setup({ ...hosting, lastBackup: backup }, backUp)
+
+    const section = await screen.findByRole('region', { name: 'Team' })
+    expect(await within(section).findByText(backup.path)).toBeDefined()
+    await user.click(within(section).getByRole('button', { name: 'Back up now' }))
+
+    expect((await within(section).findByRole('alert')).textContent).toContain('Backup failed: disk full')
+    expect(within(section).getByText(backup.path)).toBeDefined()
+    expect(within(section).getByRole<HTMLButtonElement>('button', { name: 'Back up now' }).disabled).toBe(false)
+  })
+
+  it('offers no backup for a joined team', async () => {
+    setup({ ...hosting, mode: 'join', serverUrl: 'https://chat.example.com' })
+
+    await screen.findByText('Joined a team server')
+    expect(screen.queryByRole('button', { name: 'Back up now' })).toBeNull()
+  })
+
+  it('formats backup sizes', () => {
+    expect(formatBytes(512)).toBe('512 bytes')
+    expect(formatBytes(2048)).toBe('2.0 KiB')
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB')
   })
 
   it('says what the desktop lacks and what waits in the outbox', async () => {

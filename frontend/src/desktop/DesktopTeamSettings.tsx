@@ -1,11 +1,13 @@
 import { useEffect, useId, useState } from 'react'
 import { errorMessage } from '../api/client'
 import { Modal } from '../components/Modal'
-import { type DesktopClient, desktopClient, type DesktopState, isDesktopApp } from './desktop'
+import { type DesktopBackup, type DesktopClient, desktopClient, type DesktopState, isDesktopApp } from './desktop'
 import './desktop.css'
 
+type TeamClient = Pick<DesktopClient, 'state' | 'saveSettings' | 'reset' | 'backUp'>
+
 interface DesktopTeamSettingsProps {
-  client?: Pick<DesktopClient, 'state' | 'saveSettings' | 'reset'>
+  client?: TeamClient
   /** Loads the app afresh after a reset (window.location.assign('/'); tests pass a spy). */
   reload?: () => void
   /** Tests: whether the page runs in the desktop app; isDesktopApp() by default. */
@@ -14,8 +16,8 @@ interface DesktopTeamSettingsProps {
 
 /**
  * The settings page's Team section, in the desktop app only (nothing in a browser): which team
- * the app hosts or joined, whether closing the window keeps it in the tray, and a way back to
- * the first-run choice.
+ * the app hosts or joined, whether closing the window keeps it in the tray, a hosted team's
+ * backups ("Back up now" and the last one), and a way back to the first-run choice.
  */
 export function DesktopTeamSettings({
   client = desktopClient,
@@ -32,13 +34,7 @@ function reloadApp() {
 
 type Load = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'ready'; state: DesktopState }
 
-function TeamSection({
-  client,
-  reload,
-}: {
-  client: Pick<DesktopClient, 'state' | 'saveSettings' | 'reset'>
-  reload: () => void
-}) {
+function TeamSection({ client, reload }: { client: TeamClient; reload: () => void }) {
   const [load, setLoad] = useState<Load>({ status: 'loading' })
   const [attempt, setAttempt] = useState(0)
   const [saving, setSaving] = useState(false)
@@ -114,6 +110,15 @@ function TeamSection({
               Not saved: {saveError}
             </p>
           )}
+          {load.state.mode === 'host' && (
+            <Backups
+              client={client}
+              last={load.state.lastBackup}
+              onBackedUp={(lastBackup) => {
+                setLoad((l) => (l.status === 'ready' ? { status: 'ready', state: { ...l.state, lastBackup } } : l))
+              }}
+            />
+          )}
           <div>
             <ChangeTeam client={client} reload={reload} state={load.state} />
           </div>
@@ -177,6 +182,85 @@ function TeamFacts({ state }: { state: DesktopState }) {
       )}
     </dl>
   )
+}
+
+/** A hosted team's "Back up now" and its last backup. */
+function Backups({
+  client,
+  last,
+  onBackedUp,
+}: {
+  client: Pick<DesktopClient, 'backUp'>
+  last?: DesktopBackup
+  onBackedUp: (backup: DesktopBackup) => void
+}) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [done, setDone] = useState(false)
+
+  async function backUp() {
+    setBusy(true)
+    setError(null)
+    setDone(false)
+    try {
+      onBackedUp(await client.backUp())
+      setDone(true)
+    } catch (err) {
+      setError(errorMessage(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <div className="desktop-backups">
+      <dl className="desktop-team-facts">
+        <dt>Last backup</dt>
+        <dd>
+          {last ? (
+            <>
+              {formatBackupTime(last.createdAt)}, {formatBytes(last.size)}
+              <br />
+              <span className="desktop-backup-path">{last.path}</span>
+            </>
+          ) : (
+            'None yet'
+          )}
+        </dd>
+      </dl>
+      <div>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void backUp()}>
+          {busy ? 'Backing up…' : 'Back up now'}
+        </button>
+      </div>
+      <p role="status" className="hint">
+        {done && !busy ? 'Backed up.' : ''}
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          Backup failed: {error}
+        </p>
+      )}
+    </div>
+  )
+}
+
+function formatBackupTime(iso: string): string {
+  const at = new Date(iso)
+  return Number.isNaN(at.getTime()) ? iso : at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+}
+
+/** Bytes in the largest unit that keeps the number at least 1 (KiB, MiB, GiB; one decimal). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(1)} ${units[i]}`
 }
 
 interface ChangeTeamButtonProps {

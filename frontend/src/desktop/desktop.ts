@@ -43,6 +43,18 @@ export interface DesktopState {
    * the one the invite link carried, which the app accepts and no other.
    */
   fingerprint?: string
+  /** The hosted team's newest backup (host mode, once there is one). */
+  lastBackup?: DesktopBackup
+}
+
+/** A backup of the hosted team in its data dir's backups/ (POST /desktop/backup). */
+export interface DesktopBackup {
+  /** The archive's path on this computer. */
+  path: string
+  /** The archive's size in bytes. */
+  size: number
+  /** When it was taken: RFC 3339, UTC. */
+  createdAt: string
 }
 
 /** One of GET /desktop/addresses: an address of this computer that others may reach it at. */
@@ -142,6 +154,11 @@ export class DesktopClient {
   async outbox(): Promise<OutboxItem[]> {
     const { messages } = await this.request<{ messages: OutboxItem[] }>('GET', '/desktop/outbox')
     return messages
+  }
+
+  /** Backs up the hosted team now (Team settings' "Back up now"); 409 unless the app hosts one. */
+  backUp(): Promise<DesktopBackup> {
+    return this.request<DesktopBackup>('POST', '/desktop/backup')
   }
 
   saveSettings(settings: DesktopSettings): Promise<DesktopState> {
