@@ -14,15 +14,15 @@ const botTokenTTL = 100 * 365 * 24 * time.Hour
 
 // createBot lets an admin add a bot. Its token is answered once and never shown again.
 func (h *Handler) createBot(w http.ResponseWriter, r *http.Request, u *backend.User) error {
+	if err := h.requireAdmin(w, u, "add bots", true); err != nil {
+		return err
+	}
 	var req struct {
 		Name   string `json:"name"`
 		Avatar string `json:"avatar"`
 	}
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
 		return err
-	}
-	if u.Role != backend.RoleAdmin {
-		return backend.Errorf(backend.EFORBIDDEN, "Only admins can add bots.")
 	}
 	name, err := validText("name", req.Name, backend.MaxDisplayNameLen, false)
 	if err != nil {
