@@ -24,6 +24,8 @@ APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick dunst libnotify-bin haskell-st
 # Debian's Chromium, driven by playwright-core in the browser tests, and a color emoji font so
 # reactions, the picker and their screenshots show emoji, not empty boxes.
 APT_BROWSER := chromium fonts-noto-color-emoji
+# nginx, to test deploy/nginx/ in front of a real herald-server (streams unbuffered, resume).
+APT_OPS := nginx-light
 
 .DEFAULT_GOAL := help
 .PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check fuzz vulncheck bench clean
@@ -65,7 +67,7 @@ setup: deps ## Install what is missing: apt packages, npm packages, the Wails CL
 	fi
 
 deps: ## Install missing apt and npm packages (what the tests need)
-	@scripts/apt-ensure $(APT_BUILD) $(APT_GUI) $(APT_BROWSER)
+	@scripts/apt-ensure $(APT_BUILD) $(APT_GUI) $(APT_BROWSER) $(APT_OPS)
 	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
 
 test: deps frontend test-go test-frontend test-e2e contract ## Run every test: Go (race), desktop app under Xvfb, web client unit and browser tests, contract check
@@ -77,7 +79,7 @@ test-go: ## Go vet, gofmt, and all Go tests with the race detector (includes the
 	@# The desktop app must compile for Windows and macOS too (tray and notifications per OS).
 	GOOS=windows $(GO) build -tags desktop,production -o /dev/null .
 	GOOS=darwin $(GO) vet . ./app/...
-	HERALD_DESKTOP_TEST=1 $(GO) test -race -count=1 -timeout 20m $(GO_PKGS)
+	HERALD_DESKTOP_TEST=1 HERALD_NGINX_TEST=1 $(GO) test -race -count=1 -timeout 20m $(GO_PKGS)
 
 test-frontend: frontend/node_modules/.package-lock.json ## tsc, eslint and vitest for the web client
 	cd frontend && $(NPM) run typecheck && $(NPM) run lint && $(NPM) test

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +95,27 @@ func TestMetricsAddrAndJSONLogs(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log names %s", name)
 		}
+	}
+}
+
+// docs/DEPLOY.md's flag table names every flag `serve --help` lists, and no other.
+func TestDeployGuideListsEveryFlag(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/DEPLOY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `--([a-z0-9-]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		documented[m[1]] = true
+	}
+	_, fs := newFlags(io.Discard)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !documented[f.Name] {
+			t.Errorf("--%s is not in docs/DEPLOY.md's table", f.Name)
+		}
+		delete(documented, f.Name)
+	})
+	for name := range documented {
+		t.Errorf("docs/DEPLOY.md lists --%s, which serve does not have", name)
 	}
 }
