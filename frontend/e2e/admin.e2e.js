@@ -311,7 +311,7 @@ describe('admin', () => {
       const icon = alice.getByRole('img', { name: "The team's icon" })
       await icon.waitFor()
       await alice.waitForFunction(() => {
-        const img = document.querySelector('img.team-icon')
+        const img = document.querySelector('img[alt="The team\'s icon"]')
         return img instanceof HTMLImageElement && img.complete && img.naturalWidth === 256
       })
       assert.match((await icon.getAttribute('src')) ?? '', /^\/api\/team\/icon\?v=\d+&size=256$/)

@@ -87,11 +87,11 @@ export function TeamIconCard({ api, iconUrl }: TeamIconCardProps) {
       <h3 id={`${ids}-heading`}>Team icon</h3>
       <div className="team-icon-row">
         {picked?.url ? (
-          <img className="team-icon" src={picked.url} alt="Preview of the new icon, cropped to a square" width={64} height={64} />
+          <img className="team-icon-preview" src={picked.url} alt="Preview of the new icon, cropped to a square" width={64} height={64} />
         ) : src ? (
-          <img className="team-icon" src={src} alt="The team's icon" width={64} height={64} />
+          <img className="team-icon-preview" src={src} alt="The team's icon" width={64} height={64} />
         ) : (
-          <span className="team-icon team-icon-none muted">No icon</span>
+          <span className="team-icon-preview team-icon-none muted">No icon</span>
         )}
         <div className="field">
           <label htmlFor={`${ids}-file`}>Choose an icon (PNG, JPEG or GIF, at most 5 MB)</label>
