@@ -1040,6 +1040,26 @@ describe('ChatStore', () => {
       await vi.waitFor(() => expect(store.getSnapshot().users[carol.id]).toEqual(carol))
     })
 
+    it('loads the directory again when someone known but met for the first time joins a chat: their presence was not followed', async () => {
+      const dave = member('u5', 'dave', 'Dave', false)
+      server.users.push(dave)
+      const store = await started()
+      expect(store.getSnapshot().users[dave.id]?.online).toBe(false)
+      // Dave came online while he shared no chat with the user: nothing told this store.
+      server.users[server.users.length - 1] = { ...dave, online: true }
+
+      stream.emit({ id: server.newId('e'), type: 'CHAT_UPDATED', chatId: general.id, chat: { ...withoutSummary(general), memberIds: [me.id, alice.id, dave.id] }, timestamp: 9 })
+      stream.emit({ id: server.newId('e'), type: 'CHAT_MEMBER_ADDED', chatId: general.id, userId: dave.id, timestamp: 9 })
+
+      await vi.waitFor(() => expect(store.getSnapshot().users[dave.id]?.online).toBe(true))
+      expect(server.api.listUsers).toHaveBeenCalledTimes(2)
+      // Bob already shares a chat with the user: nothing to ask.
+      stream.emit({ id: server.newId('e'), type: 'CHAT_UPDATED', chatId: general.id, chat: { ...withoutSummary(general), memberIds: [me.id, alice.id, dave.id, bob.id] }, timestamp: 10 })
+      stream.emit({ id: server.newId('e'), type: 'CHAT_MEMBER_ADDED', chatId: general.id, userId: bob.id, timestamp: 10 })
+      // (refreshLater asks at once, so a call would be counted by now.)
+      expect(server.api.listUsers).toHaveBeenCalledTimes(2)
+    })
+
     it('loads the directory again when a completed task names someone it does not know (a new bot)', async () => {
       const store = await started()
       const bot = member('u9', 'build-bot', 'build-bot', true)

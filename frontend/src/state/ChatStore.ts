@@ -843,8 +843,11 @@ export class ChatStore implements ChatStoreApi {
       delete departed[chat.id]
       this.update({ departed })
     }
+    const before = this.coMembers()
     this.update({ chats: upsertChat(this.snapshot.chats, chat) })
-    if (chat.memberIds.some((id) => !this.snapshot.users[id])) this.refreshLater(this.refreshUsers)
+    // Someone new, or met for the first time: their presence reached this store only while
+    // they shared a chat with the user, so what it has of them may be stale.
+    if (chat.memberIds.some((id) => !before.has(id))) this.refreshLater(this.refreshUsers)
     // Added to a chat with history: its unread count comes from the server.
     if (!known && chat.lastMessageId !== undefined) this.refreshLater(this.refreshChats)
   }
@@ -855,8 +858,17 @@ export class ChatStore implements ChatStoreApi {
       if (userId === this.snapshot.me.id) this.refreshLater(this.refreshChats)
       return
     }
+    const before = this.coMembers()
     this.patchChat(chatId, (c) => (c.memberIds.includes(userId) ? c : { ...c, memberIds: [...c.memberIds, userId] }))
-    if (!this.snapshot.users[userId]) this.refreshLater(this.refreshUsers)
+    if (!before.has(userId)) this.refreshLater(this.refreshUsers)
+  }
+
+  /** The user and everyone known to share a chat with them, with a record in users: the people
+   * whose presence and profile changes reach this store live. */
+  private coMembers(): Set<string> {
+    const ids = new Set<string>([this.snapshot.me.id])
+    for (const c of this.snapshot.chats) for (const id of c.memberIds) if (this.snapshot.users[id]) ids.add(id)
+    return ids
   }
 
   /** Someone left or was removed; the user themself: the chat leaves the list at once. */
