@@ -12,6 +12,7 @@ import { BrowseChannelsDialog } from './BrowseChannelsDialog'
 import { chatTitle } from './chatNames'
 import { AdminPage } from './admin/AdminPage'
 import type { AdminApi } from './admin/adminApi'
+import type { MonitorApi } from './admin/MonitorDashboard'
 import { ChatView } from './ChatView'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
@@ -52,6 +53,8 @@ interface WorkspaceProps {
   adminSection?: AdminSection | null
   /** What the admin page asks the server. */
   adminApi?: AdminApi
+  /** What the admin page's monitor dashboard asks the server. */
+  monitorApi?: MonitorApi
 }
 
 /** The signed-in app: the sidebar and the open chat. */
@@ -72,6 +75,7 @@ export function Workspace({
   pagesApi,
   adminSection = null,
   adminApi,
+  monitorApi,
 }: WorkspaceProps) {
   const snapshot = useChatStore(store)
   const setAway = useMemo(() => (pagesApi?.setAway ? (away: boolean) => pagesApi.setAway!(away) : undefined), [pagesApi])
@@ -137,6 +141,7 @@ export function Workspace({
       <AdminPage
         api={adminApi}
         stream={stream}
+        monitorApi={monitorApi}
         section={adminSection}
         me={snapshot.me}
         users={snapshot.users}
