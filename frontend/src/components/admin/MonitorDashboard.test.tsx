@@ -111,7 +111,7 @@ describe('MonitorDashboard', () => {
     const user = userEvent.setup()
     const tabs = within(screen.getByRole('tablist', { name: 'Monitor views' })).getAllByRole('tab')
     expect(tabs.map((t) => t.textContent)).toEqual(['Overview', 'Connections', 'Trends', 'Errors'])
-    expect(tabs[0].getAttribute('aria-selected')).toBe('true')
+    expect(tabs[0]?.getAttribute('aria-selected')).toBe('true')
     expect(tabs.map((t) => t.tabIndex)).toEqual([0, -1, -1, -1])
     await user.click(tabs[0]!)
     await user.keyboard('{ArrowRight}')
