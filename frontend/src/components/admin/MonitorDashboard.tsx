@@ -99,7 +99,7 @@ export function MonitorDashboard({ api, stream, users }: MonitorDashboardProps) 
       <div role="tabpanel" id={`${ids}-panel-${tab}`} aria-labelledby={`${ids}-tab-${tab}`} className="monitor-panel">
         {tab === 'overview' && <OverviewPanel api={api} live={live} snapshot={snapshot} />}
         {tab === 'connections' && <ConnectionsPanel api={api} totals={snapshot.totals} users={users} />}
-        {tab === 'trends' && <TrendsPanel api={api} />}
+        {tab === 'trends' && <TrendsPanel api={api} totals={snapshot.totals} />}
         {tab === 'errors' && <ErrorsPanel api={api} totals={snapshot.totals} />}
       </div>
     </section>

@@ -41,6 +41,12 @@ function useHistory(api: MonitorApi, range: MonitorRange, reload = 0) {
   return { minutes, error }
 }
 
+/** The minute a tick is in, 5 s late: the history has gained a minute when it changes (the
+ * server stores a minute just after it ends). */
+function minuteOf(t: Totals | null): number {
+  return t ? Math.floor((t.now - 5_000) / 60_000) : 0
+}
+
 // Overview.
 
 interface Point {
@@ -84,7 +90,7 @@ interface OverviewProps {
 /** The live numbers (MONITOR_TICK), sparklines of the last half hour, and SSE vs polling. */
 export function OverviewPanel({ api, live, snapshot }: OverviewProps) {
   const [error, setError] = useState<string | null>(null)
-  const { minutes } = useHistory(api, '1h')
+  const { minutes } = useHistory(api, '1h', minuteOf(snapshot.totals))
   useEffect(() => {
     let current = true
     api.getMonitor({ limit: 1 }).then(
@@ -378,11 +384,12 @@ const RANGES: { range: MonitorRange; label: string }[] = [
   { range: '7d', label: '7 days' },
 ]
 
-/** Charts of the stored minutes over a chosen window, with the CSV of the same minutes. */
-export function TrendsPanel({ api }: { api: MonitorApi }) {
+/** Charts of the stored minutes over a chosen window, with the CSV of the same minutes; a new
+ * minute is fetched when a tick says one ended. */
+export function TrendsPanel({ api, totals }: { api: MonitorApi; totals: Totals | null }) {
   const ids = useId()
   const [range, setRange] = useState<MonitorRange>('15m')
-  const { minutes, error } = useHistory(api, range)
+  const { minutes, error } = useHistory(api, range, minuteOf(totals))
   const charts = useMemo(() => {
     const m = minutes ?? []
     const times = m.map((x) => x.t)
