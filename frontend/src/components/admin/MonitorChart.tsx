@@ -21,6 +21,8 @@ interface MonitorChartProps {
   /** How a value reads in the summary and on the axis ("12 ms", "3.4 kB"). */
   format: (value: number) => string
   height?: number
+  /** The window the x axis spans, ending now (ms); without it, the data's own span. */
+  windowMs?: number
 }
 
 const DARK = '(prefers-color-scheme: dark)'
@@ -28,7 +30,7 @@ const DARK = '(prefers-color-scheme: dark)'
 /** A time chart drawn by uPlot on a canvas. Its colors are index.css's variables, read again when
  * the color scheme changes; it takes its container's width. The canvas is hidden from assistive
  * technology: the figure is named by the title and carries a text summary of each line. */
-export function MonitorChart({ title, times, series, format, height = 180 }: MonitorChartProps) {
+export function MonitorChart({ title, times, series, format, height = 180, windowMs }: MonitorChartProps) {
   const ids = useId()
   const box = useRef<HTMLDivElement>(null)
 
@@ -54,7 +56,11 @@ export function MonitorChart({ title, times, series, format, height = 180 }: Mon
           height,
           legend: { show: false },
           cursor: { show: false },
-          scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+          scales: {
+            x: windowMs
+              ? { time: true, range: () => xWindow(times, windowMs) }
+              : { time: true },
+            y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
           axes: [axis, { ...axis, size: 64, values: (_u, ticks) => ticks.map(format) }],
           series: [
             {},
@@ -81,7 +87,7 @@ export function MonitorChart({ title, times, series, format, height = 180 }: Mon
       resize.disconnect()
       plot?.destroy()
     }
-  }, [times, series, format, height])
+  }, [times, series, format, height, windowMs])
 
   return (
     <figure className="monitor-chart" aria-labelledby={`${ids}-title`}>
@@ -98,6 +104,12 @@ export function MonitorChart({ title, times, series, format, height = 180 }: Mon
       <p className="visually-hidden">{summarize(times, series, format)}</p>
     </figure>
   )
+}
+
+/** windowMs ending now (or at the last minute's end, if later), in uPlot's seconds. */
+function xWindow(times: number[], windowMs: number): [number, number] {
+  const end = Math.max(Date.now(), (times.at(-1) ?? 0) + 60_000)
+  return [(end - windowMs) / 1000, end / 1000]
 }
 
 /** What the chart shows, in words: each line's range and its latest value. */

@@ -151,6 +151,8 @@ export function OverviewPanel({ api, live, snapshot }: OverviewProps) {
   )
 }
 
+const HOUR = 60 * 60_000
+
 /** SSE vs 15-second polling, from the running server's counters; honest before anything is measured. */
 function PollingComparison({ totals, minutes }: { totals: Totals; minutes: MonitorMinute[] | null }) {
   const ids = useId()
@@ -213,7 +215,7 @@ function PollingComparison({ totals, minutes }: { totals: Totals; minutes: Monit
               <p>
                 <span className="monitor-big">{bytes(p.streamBytesPerHour)}</span> with streams
               </p>
-              <p className="monitor-ratio">
+              <p className="muted">
                 The size of a history poll is not measured yet: no chat history has been served since the server
                 started, so there is no polling figure to compare.
               </p>
@@ -223,8 +225,8 @@ function PollingComparison({ totals, minutes }: { totals: Totals; minutes: Monit
       </div>
       {minutes && minutes.length > 0 ? (
         <div className="monitor-charts">
-          <MonitorChart title="Requests per minute: streams vs polling" times={times} series={requestSeries} format={count} height={140} />
-          <MonitorChart title="Bytes per minute: streams vs polling" times={times} series={byteSeries} format={bytes} height={140} />
+          <MonitorChart title="Requests per minute: streams vs polling" windowMs={HOUR} times={times} series={requestSeries} format={count} height={140} />
+          <MonitorChart title="Bytes per minute: streams vs polling" windowMs={HOUR} times={times} series={byteSeries} format={bytes} height={140} />
         </div>
       ) : (
         <p className="muted">The per-minute chart starts when the first minute ends.</p>
@@ -377,11 +379,11 @@ function clock(ms: number): string {
 
 // Trends.
 
-const RANGES: { range: MonitorRange; label: string }[] = [
-  { range: '15m', label: '15 min' },
-  { range: '1h', label: '1 hour' },
-  { range: '24h', label: '24 hours' },
-  { range: '7d', label: '7 days' },
+const RANGES: { range: MonitorRange; label: string; ms: number }[] = [
+  { range: '15m', label: '15 min', ms: 15 * 60_000 },
+  { range: '1h', label: '1 hour', ms: 60 * 60_000 },
+  { range: '24h', label: '24 hours', ms: 24 * 60 * 60_000 },
+  { range: '7d', label: '7 days', ms: 7 * 24 * 60 * 60_000 },
 ]
 
 /** Charts of the stored minutes over a chosen window, with the CSV of the same minutes; a new
@@ -404,6 +406,7 @@ export function TrendsPanel({ api, totals }: { api: MonitorApi; totals: Totals |
     }
   }, [minutes])
   const perSecond = (v: number) => `${count(v)}/s`
+  const windowMs = RANGES.find((r) => r.range === range)?.ms
   return (
     <div className="monitor-trends">
       <div className="monitor-toolbar">
@@ -431,11 +434,11 @@ export function TrendsPanel({ api, totals }: { api: MonitorApi; totals: Totals |
       )}
       {minutes !== null && minutes.length > 0 && (
         <div className="monitor-charts">
-          <MonitorChart title="Streams" times={charts.times} series={charts.streams} format={count} />
-          <MonitorChart title="Deliveries per second" times={charts.times} series={charts.deliveries} format={perSecond} />
-          <MonitorChart title="Fan-out latency" times={charts.times} series={charts.fanout} format={millis} />
-          <MonitorChart title="POST latency" times={charts.times} series={charts.post} format={millis} />
-          <MonitorChart title="Errors per minute" times={charts.times} series={charts.errors} format={count} />
+          <MonitorChart title="Streams" windowMs={windowMs} times={charts.times} series={charts.streams} format={count} />
+          <MonitorChart title="Deliveries per second" windowMs={windowMs} times={charts.times} series={charts.deliveries} format={perSecond} />
+          <MonitorChart title="Fan-out latency" windowMs={windowMs} times={charts.times} series={charts.fanout} format={millis} />
+          <MonitorChart title="POST latency" windowMs={windowMs} times={charts.times} series={charts.post} format={millis} />
+          <MonitorChart title="Errors per minute" windowMs={windowMs} times={charts.times} series={charts.errors} format={count} />
         </div>
       )}
     </div>
@@ -517,7 +520,7 @@ export function ErrorsPanel({ api, totals }: { api: MonitorApi; totals: Totals |
                     </td>
                     <td>{e.method}</td>
                     <td className="monitor-path">{e.path}</td>
-                    <td>{e.message}</td>
+                    <td className="monitor-message">{e.message}</td>
                   </tr>
                 ))}
               </tbody>
