@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef } from 'react'
-import uPlot from 'uplot'
+import type uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 
 /** One line of a chart: its name, the CSS variable its color comes from, its values. */
@@ -38,7 +38,10 @@ export function MonitorChart({ title, times, series, format, height = 180, windo
     const el = box.current
     if (!el) return
     let plot: uPlot | null = null
+    let UPlot: typeof uPlot | null = null
+    let gone = false
     const draw = () => {
+      if (!UPlot) return
       plot?.destroy()
       const css = getComputedStyle(el)
       const color = (name: string) => css.getPropertyValue(name).trim() || 'currentColor'
@@ -50,7 +53,7 @@ export function MonitorChart({ title, times, series, format, height = 180, windo
         ticks: { stroke: grid, width: 1 },
         font: '12px system-ui, sans-serif',
       }
-      plot = new uPlot(
+      plot = new UPlot(
         {
           width: Math.max(200, el.clientWidth),
           height,
@@ -77,12 +80,19 @@ export function MonitorChart({ title, times, series, format, height = 180, windo
         el,
       )
     }
-    draw()
+    // Loaded with the first chart: uPlot stays out of the app's main bundle (and it reads
+    // matchMedia as it loads, which only a browser has).
+    void import('uplot').then((module) => {
+      if (gone) return
+      UPlot = module.default
+      draw()
+    })
     const scheme = window.matchMedia?.(DARK)
     scheme?.addEventListener('change', draw)
     const resize = new ResizeObserver(() => plot?.setSize({ width: Math.max(200, el.clientWidth), height }))
     resize.observe(el)
     return () => {
+      gone = true
       scheme?.removeEventListener('change', draw)
       resize.disconnect()
       plot?.destroy()
