@@ -186,10 +186,10 @@ function PollingComparison({ totals, minutes }: { totals: Totals; minutes: Monit
         <div className="monitor-bignum">
           <h4>Requests per hour</h4>
           <p>
-            <span className="monitor-big">{count(view.requests.streams)}</span> with streams
+            <span className="monitor-big">{count(Math.round(view.requests.streams))}</span> with streams
           </p>
           <p>
-            <span className="monitor-big">{count(view.requests.polling)}</span> with polling
+            <span className="monitor-big">{count(Math.round(view.requests.polling))}</span> with polling
           </p>
           <p className="monitor-ratio">
             {fewer(view.requests.ratio) ? `${fewer(view.requests.ratio)} requests` : 'No stream requests in the window yet.'}
