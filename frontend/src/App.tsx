@@ -334,6 +334,7 @@ function SignedIn({ api, connection, loadError, route, onRetryLoad, onSignedOut 
       pagesApi={api}
       adminSection={route.page === 'admin' ? route.section : null}
       adminApi={api}
+      monitorApi={api}
       loadError={loadError}
       onRetryLoad={onRetryLoad}
       createInvite={createInvite}

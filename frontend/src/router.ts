@@ -8,7 +8,8 @@
 //   /settings         notification settings
 //   /settings/account profile, status, picture, password, sessions
 //   /tasks/{taskId}   a task's results
-//   /admin/{section}  admins: people, invites, audit (the audit log) or team (team settings)
+//   /admin/{section}  admins: people, invites, audit (the audit log), team (team settings) or
+//                     monitor (the health dashboard)
 //   /reset/{token}    set a new password with an admin's one-time reset link
 //
 // Any other path shows the app, as / does.
@@ -31,7 +32,7 @@ export type Route =
   | { page: 'reset'; token: string }
 
 /** The sections of the admin page, in the order its navigation lists them. */
-export const ADMIN_SECTIONS = ['people', 'invites', 'audit', 'team'] as const
+export const ADMIN_SECTIONS = ['people', 'invites', 'audit', 'team', 'monitor'] as const
 export type AdminSection = (typeof ADMIN_SECTIONS)[number]
 
 /** The route of a same-origin path, with or without its query (?message=…&thread=…). */

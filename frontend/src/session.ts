@@ -3,6 +3,7 @@
 import type { ApiClient, InviteOptions, NewInvite, RegisterParams, Session } from './api/client'
 import type { Preferences, Task, User } from './api/types'
 import type { AdminApi } from './components/admin/adminApi'
+import type { MonitorApi } from './components/admin/MonitorDashboard'
 import { avatarSrc } from './components/Avatar'
 import { chatTitle } from './components/chatNames'
 import { desktopClient, isDesktopApp } from './desktop/desktop'
@@ -13,8 +14,9 @@ import type { ChatStoreApi } from './state/types'
 import { createEventStream } from './stream'
 import type { EventStream } from './stream/types'
 
-/** What App needs of the API client beyond the store: the session, invites and the admin page. */
-export interface AppApi extends AdminApi {
+/** What App needs of the API client beyond the store: the session, invites, the admin page and
+ * its monitor. */
+export interface AppApi extends AdminApi, MonitorApi {
   serverInfo(): Promise<{ needsSetup: boolean; keepaliveMs: number; tlsFingerprint?: string }>
   me(): Promise<User>
   login(username: string, password: string): Promise<Session>

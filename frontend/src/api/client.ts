@@ -8,6 +8,11 @@ import type {
   ChatKind,
   Invite,
   Message,
+  ErrorRecord,
+  MonitorMinute,
+  MonitorRange,
+  StreamRecord,
+  Totals,
   Notification,
   NotificationKind,
   Preferences,
@@ -176,6 +181,34 @@ export interface PasswordResetLink {
   expiresAt: number
 }
 
+/** GET /api/admin/monitor: the totals, a page of the live streams (oldest first), the errors. */
+export interface MonitorPage {
+  totals: Totals
+  streams: StreamRecord[]
+  /** Streams open in all. */
+  total: number
+  hasMore: boolean
+  errors: {
+    byCategory: Record<string, number>
+    /** The last 100, newest first. */
+    recent: ErrorRecord[]
+  }
+}
+
+/** POST /api/admin/monitor/watch: MONITOR_TICK every intervalMs until `until` (Unix ms). */
+export interface MonitorWatch {
+  until: number
+  intervalMs: number
+}
+
+/** The live streams as CSV (admins; a link, so the browser downloads it). */
+export const MONITOR_STREAMS_CSV = '/api/admin/monitor/streams.csv'
+
+/** The monitor's minutes over range as CSV (admins). */
+export function monitorHistoryCsv(range: MonitorRange): string {
+  return `/api/admin/monitor/history.csv?range=${range}`
+}
+
 export interface AuditPage {
   entries: AuditEntry[]
   /** Older entries exist. */
@@ -325,6 +358,31 @@ export class ApiClient {
   listAudit(before?: string): Promise<AuditPage> {
     const query = before ? `?${new URLSearchParams({ before }).toString()}` : ''
     return this.request<AuditPage>('GET', `/api/admin/audit${query}`)
+  }
+
+  /** The monitor (admins): offset and limit (1–200, default 50) page the live streams. */
+  getMonitor({ offset, limit }: { offset?: number; limit?: number } = {}): Promise<MonitorPage> {
+    const query = new URLSearchParams()
+    if (offset) query.set('offset', String(offset))
+    if (limit !== undefined) query.set('limit', String(limit))
+    const search = query.toString()
+    return this.request<MonitorPage>('GET', `/api/admin/monitor${search ? `?${search}` : ''}`)
+  }
+
+  /** The monitor's minutes over range, oldest first (admins). */
+  async getMonitorHistory(range: MonitorRange): Promise<MonitorMinute[]> {
+    const { minutes } = await this.request<{ minutes: MonitorMinute[] }>('GET', `/api/admin/monitor/history?range=${range}`)
+    return minutes
+  }
+
+  /** Starts or renews the 60 s lease on MONITOR_TICK (admins; 429 when 100 admins watch). */
+  watchMonitor(): Promise<MonitorWatch> {
+    return this.request<MonitorWatch>('POST', '/api/admin/monitor/watch')
+  }
+
+  /** Ends the lease: no more MONITOR_TICK. */
+  async unwatchMonitor(): Promise<void> {
+    await this.send('DELETE', '/api/admin/monitor/watch')
   }
 
   async getTeam(): Promise<TeamSettings> {

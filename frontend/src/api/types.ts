@@ -196,6 +196,7 @@ export type EventType =
   | 'READ_MARKER'
   | 'USER_UPDATED'
   | 'TEAM_UPDATED'
+  | 'MONITOR_TICK'
 
 /** Why SESSION_ENDED ended the session (backend.Session* in Go). */
 export type SessionEndReason = 'signed_out' | 'expired' | 'password_changed' | 'revoked' | 'deactivated'
@@ -246,6 +247,8 @@ export interface Event {
   user?: User
   /** TEAM_UPDATED: the team's new settings. */
   team?: TeamSettings
+  /** MONITOR_TICK (ephemeral, to admins watching the dashboard, every 2 s): the monitor's totals. */
+  monitor?: Totals
 }
 
 /** Bytes of an upload the server has received so far; total is −1 when unknown. */
@@ -386,3 +389,170 @@ export const MAX_INVITE_HOURS = 720
 export const MAX_TEAM_NAME_LEN = 80
 /** How long a password-reset link works (ms; backend.PasswordResetTTL). */
 export const PASSWORD_RESET_TTL_MS = 24 * 60 * 60 * 1000
+
+// The health monitor (backend/monitor, backend/monitor.go). Times are Unix ms, latencies ms.
+
+/** Which of the three streams a client holds (monitor.Kind). */
+export type StreamKind = 'stream' | 'chat' | 'notifications'
+/** What kind of program holds a stream, from its user agent (monitor.Client). */
+export type StreamClientKind = 'browser' | 'desktop' | 'bot' | 'other'
+/** Why a stream was not opened (monitor.Refusal). */
+export type Refusal = 'auth' | 'cap' | 'rate_limit' | 'shutdown' | 'forbidden' | 'other'
+/** Why an open stream closed (monitor.End). */
+export type StreamEnd =
+  | 'client_gone'
+  | 'overflow'
+  | 'logout'
+  | 'expired'
+  | 'removed'
+  | 'shutdown'
+  | 'write_timeout'
+  | 'error'
+
+/** A latency histogram summarized in milliseconds (monitor.Latency). */
+export interface Latency {
+  count: number
+  meanMs: number
+  p50Ms: number
+  p95Ms: number
+  p99Ms: number
+}
+
+/** How many chat streams one chat has open (monitor.ChatStreams). */
+export interface ChatStreams {
+  chatId: string
+  open: number
+}
+
+/** The broker's counters (backend.BrokerStats). */
+export interface BrokerStats {
+  subscribers: number
+  published: number
+  delivered: number
+  droppedEphemeral: number
+  overflows: number
+}
+
+/**
+ * What the open streams cost next to what 15-second polling would have cost the same clients for
+ * the same chats (monitor.Polling). Per-hour figures are measured over windowSeconds and scaled.
+ * meanPollBytes (and so pollBytesPerHour) is 0 until pollsMeasured is above 0; the ratios are
+ * polling ÷ streams, 0 while the streams cost nothing yet.
+ */
+export interface Polling {
+  windowSeconds: number
+  streamRequestsPerHour: number
+  streamBytesPerHour: number
+  followedChats: number
+  pollRequestsPerHour: number
+  meanPollBytes: number
+  pollsMeasured: number
+  pollBytesPerHour: number
+  requestRatio: number
+  byteRatio: number
+}
+
+/** The monitor's summary: the dashboard's Overview, and what MONITOR_TICK carries (monitor.Totals). */
+export interface Totals {
+  now: number
+  startedAt: number
+  uptimeSeconds: number
+  streams: {
+    open: number
+    /** Since start. */
+    peak: number
+    /** Since 00:00 UTC (or start). */
+    peakToday: number
+    byKind: Partial<Record<StreamKind, number>>
+    byClient: Partial<Record<StreamClientKind, number>>
+    /** The 20 busiest chats. */
+    byChat: ChatStreams[]
+  }
+  connects: { succeeded: number; refused: Partial<Record<Refusal, number>> }
+  disconnects: Partial<Record<StreamEnd, number>>
+  /** How long closed streams lasted, seconds. */
+  connectionSeconds: { count: number; mean: number; median: number; p95: number }
+  delivery: { events: number; bytes: number; eventsPerSecond: number; bytesPerSecond: number }
+  resumes: { count: number; backlogEvents: number; resyncs: number }
+  broker: BrokerStats
+  /** Publish → written to the socket, per event copy. */
+  fanoutLatency: Latency
+  postLatency: Latency
+  commitLatency: Latency
+  commitBatch: { mean: number; p99: number }
+  errors: {
+    total: number
+    serverErrors: number
+    byCategory: Record<string, number>
+    /** The error answers of the last full minute. */
+    perMinute: number
+  }
+  storeBytes: number
+  polling: Polling
+}
+
+/** One open stream (monitor.StreamRecord). */
+export interface StreamRecord {
+  id: number
+  userId: string
+  username: string
+  kind: StreamKind
+  chatId?: string
+  client: StreamClientKind
+  userAgent: string
+  remoteAddr: string
+  connectedAt: number
+  /** The last frame or keepalive written. */
+  lastActivityAt: number
+  events: number
+  bytes: number
+  droppedEphemeral: number
+  resumed: boolean
+  /** Events replayed from the log on resume. */
+  backlog: number
+  resyncs: number
+}
+
+/** One error answer (monitor.ErrorRecord); category is its error code. */
+export interface ErrorRecord {
+  at: number
+  category: string
+  status: number
+  method: string
+  path: string
+  message: string
+}
+
+/**
+ * One minute of the monitor's history (backend.MonitorMinute): counts are of that minute, streams
+ * the number open at its end. pollRequests and pollBytes are what 15-second polling would have
+ * cost the clients open then.
+ */
+export interface MonitorMinute {
+  /** The minute's first instant. */
+  t: number
+  streams: number
+  peakStreams: number
+  connects: number
+  refused: number
+  disconnects: number
+  events: number
+  bytes: number
+  posts: number
+  postP50Ms: number
+  postP99Ms: number
+  fanoutP50Ms: number
+  fanoutP99Ms: number
+  errors: number
+  serverErrors: number
+  resyncs: number
+  pollRequests: number
+  pollBytes: number
+}
+
+/** The windows GET /api/admin/monitor/history serves. */
+export type MonitorRange = '15m' | '1h' | '24h' | '7d'
+
+/** How long a watch lease lasts and how often an open dashboard renews it (ms; monitor.WatchLease). */
+export const MONITOR_WATCH_LEASE_MS = 60_000
+export const MONITOR_WATCH_RENEW_MS = 30_000

@@ -14,6 +14,7 @@ import { BrowseChannelsDialog } from './BrowseChannelsDialog'
 import { chatTitle } from './chatNames'
 import { AdminPage } from './admin/AdminPage'
 import type { AdminApi } from './admin/adminApi'
+import type { MonitorApi } from './admin/MonitorDashboard'
 import { ChatView } from './ChatView'
 import { ConnectionIndicator } from './ConnectionIndicator'
 import { InviteDialog, type Invite } from './InviteDialog'
@@ -55,6 +56,8 @@ interface WorkspaceProps {
   adminSection?: AdminSection | null
   /** What the admin page asks the server. */
   adminApi?: AdminApi
+  /** What the admin page's monitor dashboard asks the server. */
+  monitorApi?: MonitorApi
 }
 
 const NO_PREFERENCES: ExternalStore<PreferencesSnapshot> = {
@@ -82,6 +85,7 @@ export function Workspace({
   pagesApi,
   adminSection = null,
   adminApi,
+  monitorApi,
 }: WorkspaceProps) {
   const snapshot = useChatStore(store)
   const setAway = useMemo(() => (pagesApi?.setAway ? (away: boolean) => pagesApi.setAway!(away) : undefined), [pagesApi])
@@ -150,6 +154,7 @@ export function Workspace({
       <AdminPage
         api={adminApi}
         stream={stream}
+        monitorApi={monitorApi}
         section={adminSection}
         me={snapshot.me}
         users={snapshot.users}

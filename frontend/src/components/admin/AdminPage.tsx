@@ -5,6 +5,7 @@ import { Link } from '../Link'
 import type { AdminApi } from './adminApi'
 import { AuditSection } from './AuditSection'
 import { InvitesSection } from './InvitesSection'
+import { MonitorDashboard, type MonitorApi } from './MonitorDashboard'
 import { PeopleSection } from './PeopleSection'
 import { TeamSection } from './TeamSection'
 import '../settings/settings.css'
@@ -15,11 +16,14 @@ const SECTION_LABELS: Record<AdminSection, string> = {
   invites: 'Invites',
   audit: 'Audit log',
   team: 'Team settings',
+  monitor: 'Monitor',
 }
 
 interface AdminPageProps {
   api: AdminApi
-  stream: Pick<EventStream, 'onEvent'>
+  stream: Pick<EventStream, 'onEvent' | 'onInfo' | 'info'>
+  /** What the monitor dashboard asks the server; without it the Monitor section says so. */
+  monitorApi?: MonitorApi
   section: AdminSection
   me: User
   /** The directory, to name people in invites and the audit log. */
@@ -28,7 +32,7 @@ interface AdminPageProps {
 }
 
 /** The admins' page (/admin/{section}): people, invites, the audit log and team settings. */
-export function AdminPage({ api, stream, section, me, users, team }: AdminPageProps) {
+export function AdminPage({ api, stream, monitorApi, section, me, users, team }: AdminPageProps) {
   if (me.role !== 'admin') {
     return (
       <section className="settings admin" aria-labelledby="admin-heading">
@@ -54,6 +58,12 @@ export function AdminPage({ api, stream, section, me, users, team }: AdminPagePr
         {section === 'invites' && <InvitesSection api={api} users={users} />}
         {section === 'audit' && <AuditSection api={api} users={users} />}
         {section === 'team' && <TeamSection api={api} team={team} />}
+        {section === 'monitor' &&
+          (monitorApi ? (
+            <MonitorDashboard api={monitorApi} stream={stream} users={users} />
+          ) : (
+            <p className="muted">The monitor is not available here.</p>
+          ))}
       </div>
     </section>
   )
