@@ -20,6 +20,28 @@ import {
   type StreamSort,
 } from './monitorModel'
 
+/** GET /api/admin/monitor for a page of streams, again whenever the page or reload changes; an
+ * answer that a newer request overtook is dropped. */
+function useMonitorPage(api: MonitorApi, offset: number | undefined, limit: number, reload: unknown) {
+  const [page, setPage] = useState<MonitorPage | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => {
+    let current = true
+    api.getMonitor(offset === undefined ? { limit } : { offset, limit }).then(
+      (p) => {
+        if (!current) return
+        setPage(p)
+        setError(null)
+      },
+      (err: unknown) => current && setError(errorMessage(err)),
+    )
+    return () => {
+      current = false
+    }
+  }, [api, offset, limit, reload])
+  return { page, error }
+}
+
 /** GET /history over range, again whenever range or reload changes. */
 function useHistory(api: MonitorApi, range: MonitorRange, reload = 0) {
   const [minutes, setMinutes] = useState<MonitorMinute[] | null>(null)
@@ -266,26 +288,11 @@ interface ConnectionsProps {
 export function ConnectionsPanel({ api, totals, users }: ConnectionsProps) {
   const ids = useId()
   const [offset, setOffset] = useState(0)
-  const [page, setPage] = useState<MonitorPage | null>(null)
-  const [error, setError] = useState<string | null>(null)
   const [reload, setReload] = useState(0)
   const [sort, setSort] = useState<StreamSort>({ column: 'since', direction: 'descending' })
   const [q, setQ] = useState('')
   const set = streamSet(totals)
-  useEffect(() => {
-    let current = true
-    api.getMonitor({ offset, limit: STREAMS_PAGE }).then(
-      (p) => {
-        if (!current) return
-        setPage(p)
-        setError(null)
-      },
-      (err: unknown) => current && setError(errorMessage(err)),
-    )
-    return () => {
-      current = false
-    }
-  }, [api, offset, reload, set])
+  const { page, error } = useMonitorPage(api, offset, STREAMS_PAGE, `${reload}|${set}`)
 
   const rows = useMemo(() => sortStreams(filterStreams(page?.streams ?? [], q), sort), [page, q, sort])
   const name = (s: StreamRecord) => (users[s.userId] ? personName(users[s.userId]) : s.username)
@@ -450,23 +457,7 @@ export function TrendsPanel({ api, totals }: { api: MonitorApi; totals: Totals |
 /** Error answers by category, and the last 100. Reloads when a tick's error count moves. */
 export function ErrorsPanel({ api, totals }: { api: MonitorApi; totals: Totals | null }) {
   const ids = useId()
-  const [page, setPage] = useState<MonitorPage | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const total = totals?.errors.total ?? -1
-  useEffect(() => {
-    let current = true
-    api.getMonitor({ limit: 1 }).then(
-      (p) => {
-        if (!current) return
-        setPage(p)
-        setError(null)
-      },
-      (err: unknown) => current && setError(errorMessage(err)),
-    )
-    return () => {
-      current = false
-    }
-  }, [api, total])
+  const { page, error } = useMonitorPage(api, undefined, 1, totals?.errors.total ?? -1)
   if (error) {
     return (
       <p className="error" role="alert">
