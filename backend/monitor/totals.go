@@ -86,7 +86,7 @@ type rateSampler struct {
 	mu                  sync.Mutex
 	at                  time.Time
 	events, bytes       int64
-	eventsRate, byteRte float64
+	eventsRate, bytesRate float64
 }
 
 // sample updates the rates if at least a second passed since the last sample.
@@ -98,10 +98,10 @@ func (r *rateSampler) sample(now time.Time, events, bytes int64) (float64, float
 		return 0, 0
 	}
 	if dt := now.Sub(r.at).Seconds(); dt >= 1 {
-		r.eventsRate, r.byteRte = float64(events-r.events)/dt, float64(bytes-r.bytes)/dt
+		r.eventsRate, r.bytesRate = float64(events-r.events)/dt, float64(bytes-r.bytes)/dt
 		r.at, r.events, r.bytes = now, events, bytes
 	}
-	return r.eventsRate, r.byteRte
+	return r.eventsRate, r.bytesRate
 }
 
 // Latency is a latency histogram summarized in milliseconds.
