@@ -83,9 +83,9 @@ func (m *Monitor) Errors() (map[string]int64, []ErrorRecord) {
 
 // rateSampler turns counters into per-second rates over the last few seconds.
 type rateSampler struct {
-	mu                  sync.Mutex
-	at                  time.Time
-	events, bytes       int64
+	mu                    sync.Mutex
+	at                    time.Time
+	events, bytes         int64
 	eventsRate, bytesRate float64
 }
 
