@@ -331,6 +331,9 @@ describe('App', () => {
     renderApp(connect)
     expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
 
+    // The DOM can show the workspace before its effects have run: App hears SESSION_ENDED
+    // from an effect, which runs with (or before) any other listener of that commit.
+    await vi.waitFor(() => expect(stream.eventListenerCount).toBeGreaterThan(0))
     signedIn = false // e.g. the password was changed on another device
     act(() => stream.emit({ type: 'SESSION_ENDED', reason: 'password_changed', timestamp: 1 }))
 
@@ -344,6 +347,7 @@ describe('App', () => {
     const stop = vi.spyOn(store, 'stop')
     renderApp(connect)
     expect(await screen.findByRole('link', { name: 'general' })).toBeDefined()
+    await vi.waitFor(() => expect(stream.eventListenerCount).toBeGreaterThan(0))
 
     act(() => stream.emit({ type: 'SESSION_ENDED', reason: 'deactivated', timestamp: 1 }))
 

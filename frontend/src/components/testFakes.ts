@@ -215,6 +215,12 @@ export class FakeEventStream implements EventStream {
 
   private readonly eventListeners = new Set<EventListener>()
 
+  /** How many listen for events: a test that emits right after a render waits until the
+   * components' effects have subscribed (they may run after the DOM shows them). */
+  get eventListenerCount(): number {
+    return this.eventListeners.size
+  }
+
   /** Hands an event to the listeners, as one arriving on the stream. */
   emit(event: ServerEvent): void {
     for (const listener of this.eventListeners) listener(event)
