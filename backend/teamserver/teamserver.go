@@ -297,12 +297,14 @@ func Open(cfg Config) (*Server, error) {
 		defer close(s.monitorDone)
 		mon.Run(ctx, store)
 	}()
+	// Leftovers of a backup that died with its process go first: removed later, they could be
+	// the temp file of the schedule's first backup, already under way.
+	s.removeBackupLeftovers()
 	if cfg.BackupEvery > 0 {
 		go s.backupLoop(ctx)
 	} else {
 		close(s.backupDone)
 	}
-	s.removeBackupLeftovers()
 	s.serveBackupSocket()
 	return s, nil
 }
