@@ -238,6 +238,20 @@ type Subscription interface {
 	Close()
 }
 
+// IdleWaiter is a Subscription whose wait can be bounded without a context per call: NextWithin
+// is Next that returns ErrIdle once d passed with nothing to return. The hub's subscriptions
+// are; a stream re-arms one timer per wait instead of building a context.WithTimeout per event.
+type IdleWaiter interface {
+	NextWithin(ctx context.Context, buf []*Event, d time.Duration) ([]*Event, error)
+}
+
+// EndNotifier is a Subscription that can run a callback when the broker ends it (when Done
+// closes), so that a stream need not keep a goroutine waiting on Done. f runs in its own
+// goroutine; stop cancels it and reports whether it did so before f started.
+type EndNotifier interface {
+	AfterEnd(f func()) (stop func() bool)
+}
+
 // DropCounter is a Subscription that counts the ephemeral events it dropped (the hub's do).
 type DropCounter interface {
 	Dropped() int64

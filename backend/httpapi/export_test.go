@@ -1,5 +1,5 @@
 package httpapi
 
-// SetStreamWatcherHook sets testHookWatcherStart for the external tests; call it before the
+// SetStreamInterruptHook sets testHookInterrupt for the external tests; call it before the
 // test server opens any stream, and reset it with nil in a Cleanup.
-func SetStreamWatcherHook(f func()) { testHookWatcherStart = f }
+func SetStreamInterruptHook(f func()) { testHookInterrupt = f }

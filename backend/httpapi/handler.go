@@ -147,6 +147,10 @@ type Handler struct {
 	shuttingDown bool
 	readyz1      readyCache    // /readyz's last answer (monitor.go)
 	shutdown     chan struct{} // closed by Shutdown: streams say goodbye
+	// shutdownCtx is cancelled with shutdown, for streams to hook their goodbye on without a
+	// goroutine each (context.AfterFunc).
+	shutdownCtx  context.Context
+	shutdownStop context.CancelFunc
 	streams      sync.WaitGroup
 
 	typingLimit   *keyedLimiter // per user: a burst of 5, then one per second
@@ -206,6 +210,7 @@ func New(cfg Config) *Handler {
 		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
 	}
+	h.shutdownCtx, h.shutdownStop = context.WithCancel(context.Background())
 	h.typingLimit = newKeyedLimiter(Limit{Burst: 5, Every: time.Second}, h.now)
 	h.passwordLimit = newKeyedLimiter(Limit{Burst: 5, Every: 30 * time.Second}, h.now)
 	h.signInIP = newKeyedLimiter(cfg.SignInIP, h.now)
@@ -260,6 +265,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	if !h.shuttingDown {
 		h.shuttingDown = true
 		close(h.shutdown)
+		h.shutdownStop()
 	}
 	h.streamsMu.Unlock()
 	done := make(chan struct{})

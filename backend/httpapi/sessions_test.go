@@ -276,14 +276,14 @@ func TestBotTokensRotateAndRevoke(t *testing.T) {
 }
 
 // A stream over HTTP/2 is never touched once its handler has returned, however it ended (the
-// client went away, or the broker ended it on logout): the goroutine that interrupts blocked
-// writes is waited for. It once could call SetWriteDeadline on the finished response, which
+// client went away, or the broker ended it on logout): a late callback that interrupts blocked
+// writes is turned away. A watcher goroutine once could call SetWriteDeadline on the finished response, which
 // panics in net/http's HTTP/2 server: the race detector saw it in the desktop tests, then a nil
 // pointer dereference took the server down.
 func TestStreamsEndingOverHTTP2LeaveNothingBehind(t *testing.T) {
-	// The watcher starts late: by then the stream's end and the broker's Done are both ready.
-	httpapi.SetStreamWatcherHook(func() { time.Sleep(20 * time.Millisecond) })
-	t.Cleanup(func() { httpapi.SetStreamWatcherHook(nil) })
+	// Interrupts start late: by then the stream's end and the broker's Done are both ready.
+	httpapi.SetStreamInterruptHook(func() { time.Sleep(20 * time.Millisecond) })
+	t.Cleanup(func() { httpapi.SetStreamInterruptHook(nil) })
 	ts := newTestServer(t, serverOptions{tls: true, noUserLimits: true})
 	tm := ts.team(t)
 	for i := range 30 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
@@ -115,57 +116,68 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	// A writer blocked on a peer that stopped reading is interrupted when the broker gives up
 	// on it, rather than after the write timeout; on shutdown the stream gets a grace period to
 	// say goodbye, then its writes are interrupted too, so one dead peer cannot hold up the
-	// server's shutdown.
-	// A session that ends early (logout, password change, revocation) ends its streams through
-	// the broker (SESSION_ENDED); one that runs out ends them here, at its expiry.
-	// The handler waits for that goroutine before it returns: once it has returned, the
-	// response must not be touched (HTTP/2's SetWriteDeadline on a finished response panics).
+	// server's shutdown. A session that ends early (logout, password change, revocation) ends
+	// its streams through the broker (SESSION_ENDED); one that runs out ends them here, at its
+	// expiry. None of this keeps a goroutine per stream: each is a callback that runs when it
+	// happens (AfterEnd, context.AfterFunc, time.AfterFunc), and the writer ignores callbacks
+	// that come after the handler returned — from then on the response must not be touched
+	// (HTTP/2's SetWriteDeadline on a finished response panics).
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	var expiry <-chan time.Time
+	defer out.finish() // runs before cancel: a callback racing the return is turned away
 	if cred != nil {
-		t := time.NewTimer(cred.session.ExpiresAt.Sub(h.now()))
+		t := time.AfterFunc(cred.session.ExpiresAt.Sub(h.now()), func() { cancel(errSessionExpired) })
 		defer t.Stop()
-		expiry = t.C
 	}
-	finished := make(chan struct{})
-	watched := make(chan struct{})
-	defer func() {
-		close(finished)
-		<-watched
-	}()
-	go func() {
-		defer close(watched)
-		if testHookWatcherStart != nil {
-			testHookWatcherStart()
-		}
-		select {
-		case <-sub.Done():
-			out.interrupt()
-		case <-expiry:
-			cancel(errSessionExpired)
-		case <-h.shutdown:
-			cancel(nil)
+	if en, ok := sub.(backend.EndNotifier); ok {
+		defer en.AfterEnd(out.interrupt)()
+	} else {
+		go func() { // a broker without callbacks: watch Done, for as long as the stream runs
 			select {
-			case <-time.After(shutdownGrace):
+			case <-sub.Done():
 				out.interrupt()
-			case <-finished:
+			case <-ctx.Done():
 			}
-		case <-finished:
+		}()
+	}
+	var grace *time.Timer
+	var graceMu sync.Mutex
+	defer context.AfterFunc(h.shutdownCtx, func() {
+		cancel(nil)
+		graceMu.Lock()
+		grace = time.AfterFunc(shutdownGrace, out.interrupt)
+		graceMu.Unlock()
+	})()
+	defer func() {
+		graceMu.Lock()
+		if grace != nil {
+			grace.Stop()
 		}
+		graceMu.Unlock()
 	}()
 
+	next := func(buf []*backend.Event) ([]*backend.Event, error) {
+		if iw, ok := sub.(backend.IdleWaiter); ok {
+			return iw.NextWithin(ctx, buf, h.jitteredKeepalive())
+		}
+		wait, stop := context.WithTimeout(ctx, h.jitteredKeepalive())
+		defer stop()
+		buf, err := sub.Next(wait, buf)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = backend.ErrIdle
+		}
+		return buf, err
+	}
 	var buf []*backend.Event
 	for {
-		wait, stop := context.WithTimeout(ctx, h.jitteredKeepalive())
-		buf, err = sub.Next(wait, buf)
-		stop()
+		buf, err = next(buf)
+		out.arm()
 		for _, ev := range buf {
 			out.write(ev.Frame())
 		}
 		switch {
 		case err == nil:
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		case errors.Is(err, backend.ErrIdle):
 			// The comment keeps proxies and the contract's readers content; EventSource hides
 			// comments from pages, so a named event lets a page see that the stream is alive
 			// without touching onmessage handlers that switch on type.
@@ -259,36 +271,67 @@ func (h *Handler) jitteredKeepalive() time.Duration {
 // streamWriter batches writes to one stream and flushes them with a write deadline. The
 // Wails AssetServer's writer supports neither flushing nor deadlines: its writes go straight
 // through, so ErrNotSupported is ignored.
+//
+// The deadline is armed per batch (arm), and only when the one armed before has used up a
+// quarter of the timeout: a busy stream touches its connection's timer a few times per
+// timeout, not per frame, and a blocked write still fails between 3/4 and 1 timeout after it
+// began.
 type streamWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
 	err     error
-	written int // bytes written since the last take
+	written int       // bytes written since the last take
+	armed   time.Time // when the current deadline was set; zero: none yet
 
-	mu          sync.Mutex // orders arming the deadline against interrupt
-	interrupted bool
+	mu          sync.Mutex  // orders arming the deadline against interrupt and finish
+	interrupted atomic.Bool // interrupt was called: writes fail; set under mu
+	done        bool        // the handler returned: interrupt must not touch the response
 }
 
 // errInterrupted ends a stream whose writes were interrupted.
 var errInterrupted = errors.New("stream interrupted")
 
+// arm sets the write deadline for the writes that follow, unless the one set recently still
+// covers them.
+func (s *streamWriter) arm() {
+	if s.err != nil {
+		return
+	}
+	now := time.Now()
+	if !s.armed.IsZero() && now.Sub(s.armed) < s.timeout/4 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.interrupted.Load() {
+		s.err = errInterrupted
+		return
+	}
+	if err := s.rc.SetWriteDeadline(now.Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.err = err
+		return
+	}
+	s.armed = now
+}
+
 func (s *streamWriter) write(b []byte) {
 	if s.err != nil {
 		return
 	}
-	s.mu.Lock()
-	if s.interrupted {
+	if s.armed.IsZero() {
+		s.arm()
+		if s.err != nil {
+			return
+		}
+	}
+	if s.interrupted.Load() {
 		s.err = errInterrupted
-	} else if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		s.err = err
+		return
 	}
-	s.mu.Unlock()
-	if s.err == nil {
-		var n int
-		n, s.err = s.w.Write(b)
-		s.written += n
-	}
+	var n int
+	n, s.err = s.w.Write(b)
+	s.written += n
 }
 
 // take returns the bytes written since the last take.
@@ -311,18 +354,31 @@ func (s *streamWriter) flush() error {
 }
 
 // interrupt makes a blocked write fail now, and every later one. It may be called from
-// another goroutine.
+// another goroutine, also after finish (then it does nothing).
 func (s *streamWriter) interrupt() {
+	if testHookInterrupt != nil {
+		testHookInterrupt()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.interrupted = true
+	if s.done {
+		return
+	}
+	s.interrupted.Store(true)
 	_ = s.rc.SetWriteDeadline(time.Now())
 }
 
-// testHookWatcherStart, when set (by tests only, before any stream opens), runs as a stream's
-// watcher goroutine starts: a test delays it to widen the window in which a stream's end and
-// the broker's Done race.
-var testHookWatcherStart func()
+// finish marks the response as no longer the stream's: later interrupts leave it alone.
+func (s *streamWriter) finish() {
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+}
+
+// testHookInterrupt, when set (by tests only, before any stream opens), runs as a stream's
+// interrupt begins: a test delays it to widen the window in which a stream's end and the
+// broker's (or shutdown's) interrupt race.
+var testHookInterrupt func()
 
 // streamsRetryAfter is the Retry-After (s) of a stream refused for too many streams.
 const streamsRetryAfter = 30

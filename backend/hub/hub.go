@@ -173,7 +173,6 @@ func (h *Hub) Publish(events ...*backend.Event) {
 func (h *Hub) Subscribe(scope backend.Scope, lastEventID string) (backend.Subscription, error) {
 	s := &subscription{
 		hub: h, scope: scope, resumeAfter: lastEventID, replaying: lastEventID != "",
-		items: make([]*backend.Event, 0, h.queueSize), spare: make([]*backend.Event, 0, h.queueSize),
 		ready: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	h.mu.Lock()
@@ -267,9 +266,16 @@ type subscription struct {
 	examined    int    // logged events read by the replay so far
 	lastID      string // newest durable id delivered or skipped by replay; live events up to it are duplicates
 
-	mu        sync.Mutex
-	items     []*backend.Event // bounded by hub.queueSize
+	// idle is Next's keepalive timer (NextWithin), made on first use and re-armed per wait, so
+	// a stream has one timer for its life rather than one per event.
+	idle *time.Timer
+
+	mu sync.Mutex
+	// items is bounded by hub.queueSize. It and spare start empty and grow as events arrive
+	// (an idle subscriber holds no queue memory); they keep their high-water capacity.
+	items     []*backend.Event
 	spare     []*backend.Event // swapped with items by Next, so draining does not allocate
+	onEnd     func()           // AfterEnd's callback, run once when the broker ends the subscription
 	ephemeral int              // ephemeral events in items
 	dropped   atomic.Int64     // ephemeral events dropped or evicted from this queue
 	err       error            // why the subscription ended, nil while it runs
@@ -286,7 +292,7 @@ func (s *subscription) push(ev *backend.Event) {
 		return
 	}
 	durable := ev.Type.Durable()
-	if len(s.items) == cap(s.items) {
+	if len(s.items) >= s.hub.queueSize {
 		if !durable {
 			s.hub.stats.droppedEphemeral.Add(1)
 			s.dropped.Add(1)
@@ -324,7 +330,7 @@ func (s *subscription) finish(last *backend.Event, err error) {
 		return
 	}
 	s.finishing = err
-	if len(s.items) == cap(s.items) { // make room: the last frame matters more than the oldest
+	if len(s.items) >= s.hub.queueSize { // make room: the last frame matters more than the oldest
 		if !s.items[0].Type.Durable() {
 			s.ephemeral--
 		}
@@ -352,6 +358,9 @@ func (s *subscription) endLocked(err error) {
 	s.items = s.items[:0]
 	s.ephemeral = 0
 	close(s.done)
+	if s.onEnd != nil {
+		go s.onEnd()
+	}
 	select {
 	case s.ready <- struct{}{}:
 	default:
@@ -359,6 +368,26 @@ func (s *subscription) endLocked(err error) {
 }
 
 func (s *subscription) Done() <-chan struct{} { return s.done }
+
+// AfterEnd arranges for f to run in its own goroutine when the broker ends the subscription (as
+// Done closes), at once if it has ended; backend.EndNotifier. It replaces an earlier f. The
+// returned stop cancels it and reports whether it did so before f was started.
+func (s *subscription) AfterEnd(f func()) (stop func() bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	s.onEnd = f
+	return func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		pending := s.onEnd != nil && s.err == nil
+		s.onEnd = nil
+		return pending
+	}
+}
 
 // Dropped is how many ephemeral events this subscription's queue dropped (backend.DropCounter).
 func (s *subscription) Dropped() int64 { return s.dropped.Load() }
@@ -371,6 +400,17 @@ func (s *subscription) Close() {
 }
 
 func (s *subscription) Next(ctx context.Context, buf []*backend.Event) ([]*backend.Event, error) {
+	return s.next(ctx, buf, 0)
+}
+
+// NextWithin is Next that gives up after d without events, returning backend.ErrIdle; the
+// timer is the subscription's own, re-armed per wait (backend.IdleWaiter).
+func (s *subscription) NextWithin(ctx context.Context, buf []*backend.Event, d time.Duration) ([]*backend.Event, error) {
+	return s.next(ctx, buf, d)
+}
+
+// next is Next, bounded by idle when it is positive.
+func (s *subscription) next(ctx context.Context, buf []*backend.Event, idle time.Duration) ([]*backend.Event, error) {
 	buf = buf[:0]
 	for {
 		if s.replaying {
@@ -409,10 +449,27 @@ func (s *subscription) Next(ctx context.Context, buf []*backend.Event) ([]*backe
 		if err != nil {
 			return buf, err
 		}
+		if idle <= 0 {
+			select {
+			case <-s.ready:
+			case <-ctx.Done():
+				return buf, ctx.Err()
+			}
+			continue
+		}
+		if s.idle == nil {
+			s.idle = time.NewTimer(idle)
+		} else {
+			s.idle.Reset(idle) // since Go 1.23 no stale tick survives a Reset
+		}
 		select {
 		case <-s.ready:
+			s.idle.Stop()
 		case <-ctx.Done():
+			s.idle.Stop()
 			return buf, ctx.Err()
+		case <-s.idle.C:
+			return buf, backend.ErrIdle
 		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -686,5 +688,107 @@ func TestConcurrentPublishSubscribeClose(t *testing.T) {
 	}
 	if st := h.Stats(); st.Subscribers != 0 || st.Published != 2*int64(len(durable)) {
 		t.Fatalf("stats %+v: want 0 subscribers, %d published", st, 2*len(durable))
+	}
+}
+
+// NextWithin returns ErrIdle after its bound with nothing queued, and events as soon as they
+// come; its one timer is re-armed wait after wait.
+func TestNextWithinIdlesAndDelivers(t *testing.T) {
+	h := newHub(t, nil)
+	sub := subscribe(t, h, userScope("a"), "")
+	iw, ok := sub.(backend.IdleWaiter)
+	if !ok {
+		t.Fatal("a hub subscription is not a backend.IdleWaiter")
+	}
+	var ids seq
+	for round := range 3 {
+		start := time.Now()
+		evs, err := iw.NextWithin(context.Background(), nil, 20*time.Millisecond)
+		if !errors.Is(err, backend.ErrIdle) || len(evs) != 0 {
+			t.Fatalf("round %d idle: %s, %v; want nothing and ErrIdle", round, describe(evs), err)
+		}
+		if d := time.Since(start); d < 20*time.Millisecond {
+			t.Fatalf("round %d: ErrIdle after %v, before the bound", round, d)
+		}
+		ev := chatEvent(t, ids.next(), "c", "a")
+		got := make(chan []*backend.Event, 1)
+		go func() {
+			evs, err := iw.NextWithin(context.Background(), nil, waitLimit)
+			if err != nil {
+				t.Errorf("round %d: NextWithin: %v", round, err)
+			}
+			got <- evs
+		}()
+		h.Publish(ev)
+		if evs := <-got; len(evs) != 1 || evs[0] != ev {
+			t.Fatalf("round %d: got %s, want the published event", round, describe(evs))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := iw.NextWithin(ctx, nil, waitLimit); !errors.Is(err, context.Canceled) {
+		t.Fatalf("NextWithin with a cancelled ctx: %v, want Canceled", err)
+	}
+}
+
+// AfterEnd's callback runs when the broker ends the subscription (an overflow here), once; a
+// stopped one never runs; one registered after the end runs at once.
+func TestAfterEndRunsWhenTheBrokerEndsTheSubscription(t *testing.T) {
+	h := newHub(t, nil, hub.WithQueueSize(1))
+	var ids seq
+	overflow := func(sub backend.Subscription) {
+		h.Publish(chatEvent(t, ids.next(), "c", "a"), chatEvent(t, ids.next(), "c", "a"))
+		if !isDone(sub.Done()) {
+			t.Fatal("two durable events into a queue of one did not end the subscription")
+		}
+	}
+
+	sub := subscribe(t, h, userScope("a"), "")
+	ran := make(chan struct{}, 2)
+	sub.(backend.EndNotifier).AfterEnd(func() { ran <- struct{}{} })
+	overflow(sub)
+	select {
+	case <-ran:
+	case <-time.After(waitLimit):
+		t.Fatal("AfterEnd's callback did not run after the overflow")
+	}
+	sub.Close()
+
+	stopped := subscribe(t, h, userScope("b"), "")
+	stop := stopped.(backend.EndNotifier).AfterEnd(func() { t.Error("a stopped AfterEnd callback ran") })
+	if !stop() {
+		t.Fatal("stop before the end reported the callback as already started")
+	}
+	stopped.Close() // ends it: the stopped callback must stay silent
+
+	late := subscribe(t, h, userScope("a"), "")
+	overflow(late)
+	late.(backend.EndNotifier).AfterEnd(func() { ran <- struct{}{} })
+	select {
+	case <-ran:
+	case <-time.After(waitLimit):
+		t.Fatal("AfterEnd registered after the end did not run")
+	}
+}
+
+// An idle subscriber holds no queue: the queue grows with what arrives, up to the bound.
+func TestIdleSubscriptionsHoldNoQueue(t *testing.T) {
+	h := newHub(t, nil)
+	const n = 2000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	subs := make([]backend.Subscription, n)
+	for i := range subs {
+		subs[i] = subscribe(t, h, userScope(fmt.Sprintf("u%d", i)), "")
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// A queue of DefaultQueueSize pointers made up front is 8 KiB, two of them 16 KiB.
+	if per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n; per > 2048 {
+		t.Fatalf("%d B of heap per idle subscription, want well under one preallocated queue", per)
+	}
+	for _, s := range subs {
+		s.Close()
 	}
 }
