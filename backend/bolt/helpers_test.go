@@ -59,6 +59,9 @@ func (c *clock) Advance(d time.Duration) {
 type recorder struct {
 	mu     sync.Mutex
 	events []*backend.Event
+	// flush, when set, waits for the fan-out of every answered write (Store.FlushFanout):
+	// Events and Len see what was published by the writes that returned before them.
+	flush func()
 }
 
 func (r *recorder) Publish(events ...*backend.Event) {
@@ -69,12 +72,18 @@ func (r *recorder) Publish(events ...*backend.Event) {
 
 // Events returns a copy of the events published so far.
 func (r *recorder) Events() []*backend.Event {
+	if r.flush != nil {
+		r.flush()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.events)
 }
 
 func (r *recorder) Len() int {
+	if r.flush != nil {
+		r.flush()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.events)
@@ -114,7 +123,7 @@ func (e *env) open(opts ...bolt.Option) {
 	if err != nil {
 		e.t.Fatalf("Open(%s): %v", e.path, err)
 	}
-	e.pub = &recorder{}
+	e.pub = &recorder{flush: s.FlushFanout}
 	s.SetPublisher(e.pub)
 	e.s = s
 	e.t.Cleanup(func() { _ = s.Close() })

@@ -189,8 +189,9 @@ func decodeSafely(rec []byte) (ev *backend.Event, err error) {
 	return decodeLogRecord(rec)
 }
 
-// gate is a Publisher that holds up the committer goroutine (which calls Publish) until
-// released, so that a test can queue writes behind it and have them committed as one batch.
+// gate is a Publisher that records what is published; armed, it holds up the committer
+// goroutine (its testHookCommitted) after the next commit until released, so that a test can
+// queue writes behind it and have them committed as one batch.
 type gate struct {
 	mu      sync.Mutex
 	armed   bool
@@ -203,7 +204,13 @@ func newGate() *gate { return &gate{entered: make(chan struct{}), release: make(
 
 func (g *gate) Publish(events ...*backend.Event) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.calls = append(g.calls, events)
+}
+
+// committed is the store's testHookCommitted.
+func (g *gate) committed() {
+	g.mu.Lock()
 	armed := g.armed
 	g.armed = false
 	g.mu.Unlock()
@@ -242,6 +249,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(func() { _ = s.Close() })
 	f := &fixture{s: s, g: newGate(), ctx: context.Background()}
 	s.SetPublisher(f.g)
+	s.testHookCommitted = f.g.committed // before the first write, which orders it for the committer
 	f.a = &backend.User{Username: "a"}
 	if err := s.CreateUser(f.ctx, f.a, ""); err != nil {
 		t.Fatal(err)
@@ -260,7 +268,13 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-// holdCommitter blocks the committer inside Publish after committing one write, and returns a
+// published is every Publish call so far, once the answered writes' events are out.
+func (f *fixture) published() [][]*backend.Event {
+	f.s.FlushFanout()
+	return f.g.published()
+}
+
+// holdCommitter blocks the committer after committing one write, and returns a
 // function that waits until n further writes are queued and then lets them all go.
 func (f *fixture) holdCommitter(t testing.TB) (releaseWhenQueued func(n int)) {
 	t.Helper()
@@ -309,7 +323,7 @@ func TestBatchIsolatesFailingWrite(t *testing.T) {
 			const good = 20
 			release := f.holdCommitter(t)
 			commits := f.s.Commits()
-			calls := len(f.g.published())
+			calls := len(f.published())
 
 			type result struct {
 				msg *backend.Message
@@ -345,7 +359,7 @@ func TestBatchIsolatesFailingWrite(t *testing.T) {
 			}
 			slices.Sort(ids)
 			var published []string
-			for _, call := range f.g.published()[calls:] {
+			for _, call := range f.published()[calls:] {
 				for _, ev := range call {
 					published = append(published, ev.ID)
 				}
@@ -368,7 +382,7 @@ func TestBatchIsolatesFailingWrite(t *testing.T) {
 func TestBatchPublishesOnceInCommitOrder(t *testing.T) {
 	f := newFixture(t)
 	release := f.holdCommitter(t)
-	calls := len(f.g.published())
+	calls := len(f.published())
 	const n = 30
 	var wg sync.WaitGroup
 	for i := range n {
@@ -380,13 +394,42 @@ func TestBatchPublishesOnceInCommitOrder(t *testing.T) {
 	}
 	release(n)
 	wg.Wait()
-	got := f.g.published()[calls:]
+	got := f.published()[calls:]
 	if len(got) != 1 || len(got[0]) != n {
 		t.Fatalf("publisher got %d calls, want 1 call with %d events", len(got), n)
 	}
 	for i := 1; i < n; i++ {
 		if got[0][i].ID <= got[0][i-1].ID {
 			t.Fatalf("event %d (%s) is not after %s", i, got[0][i].ID, got[0][i-1].ID)
+		}
+	}
+}
+
+// blockingPublisher holds every Publish until released.
+type blockingPublisher struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (p *blockingPublisher) Publish(...*backend.Event) {
+	p.once.Do(func() { close(p.entered) })
+	<-p.release
+}
+
+// A write is answered once it is durable, without waiting for its fan-out: a Publisher that is
+// stuck holds up neither the answer nor the next commits, up to the fan-out queue's bound.
+func TestAnswersDoNotWaitForFanout(t *testing.T) {
+	f := newFixture(t)
+	p := &blockingPublisher{entered: make(chan struct{}), release: make(chan struct{})}
+	f.s.SetPublisher(p)
+	defer close(p.release)
+	for i := range fanoutQueue / 2 {
+		if _, _, err := f.s.PostMessage(f.ctx, &backend.Message{ChatID: f.chat.ID, AuthorID: f.a.ID, Content: fmt.Sprint(i)}); err != nil {
+			t.Fatalf("post %d with the publisher stuck: %v", i, err)
+		}
+		if i == 0 {
+			<-p.entered // the first fan-out is under way, and stuck
 		}
 	}
 }

@@ -5,7 +5,9 @@
 // previous commit was in flight and commits them together (group commit): a lone write commits at
 // once, a busy server shares each fsync among many writes. Event ids are assigned inside that
 // serialized step, and committed events are handed to the Publisher in commit order, so ids
-// increase in the order events become visible.
+// increase in the order events become visible. The hand-over runs on a goroutine of its own
+// behind a bounded queue: a write is answered once it is durable, and the next commit starts
+// while the last one is fanned out.
 package bolt
 
 import (
@@ -73,6 +75,9 @@ var (
 // DefaultMaxBatch is how many queued writes one commit takes at most.
 const DefaultMaxBatch = 512
 
+// fanoutQueue is how many commits' events may wait for the Publisher.
+const fanoutQueue = 64
+
 // Store is the bbolt implementation of backend.Store. It is safe for concurrent use.
 type Store struct {
 	db       *bbolt.DB
@@ -99,6 +104,15 @@ type Store struct {
 	closed       bool
 	requests     chan *request
 	loopDone     chan struct{}
+	// fanout carries committed events, in commit order, from the committer to the goroutine
+	// that hands them to the Publisher, so that the next commit does not wait for a fan-out.
+	// It holds at most fanoutQueue commits: a fan-out slower than the commits holds the
+	// committer up rather than growing memory.
+	fanout     chan fanoutItem
+	fanoutDone chan struct{}
+	// testHookCommitted, set by this package's tests before the first write, runs on the
+	// committer after each batch is committed and queued for fan-out, before it is answered.
+	testHookCommitted func()
 
 	ids   idGen          // owned by the committer goroutine
 	cache committerCache // owned by the committer goroutine
@@ -184,6 +198,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	s.cache.reset()
 	s.requests = make(chan *request, s.maxBatch)
 	s.loopDone = make(chan struct{})
+	s.fanout = make(chan fanoutItem, fanoutQueue)
+	s.fanoutDone = make(chan struct{})
+	go s.fanoutLoop()
 	go s.commitLoop()
 	return s, nil
 }
@@ -207,6 +224,8 @@ func (s *Store) Close() error {
 	close(s.requests)
 	s.mu.Unlock()
 	<-s.loopDone
+	close(s.fanout)
+	<-s.fanoutDone
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", s.db.Path(), err)
 	}
@@ -361,6 +380,9 @@ func (s *Store) commitBatch(batch []*request) {
 			break
 		}
 	}
+	if s.testHookCommitted != nil {
+		s.testHookCommitted()
+	}
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
@@ -409,11 +431,47 @@ func (s *Store) commit(batch []*request, errs []error) error {
 	return nil
 }
 
+// publish queues a commit's events for the Publisher. It runs on the committer before the
+// commit's writes are answered: a write's events are always on their way, in commit order, by
+// the time its caller learns it is durable, and reach subscribers a moment after.
 func (s *Store) publish(events []*backend.Event) {
 	if len(events) == 0 {
 		return
 	}
-	if b := s.publisher.Load(); b != nil && b.p != nil {
-		b.p.Publish(events...)
+	s.fanout <- fanoutItem{events: events}
+}
+
+// fanoutItem is one commit's events, or (flushed not nil) a marker that FlushFanout waits for.
+type fanoutItem struct {
+	events  []*backend.Event
+	flushed chan struct{}
+}
+
+// fanoutLoop hands queued events to the Publisher until Close.
+func (s *Store) fanoutLoop() {
+	defer close(s.fanoutDone)
+	for item := range s.fanout {
+		if b := s.publisher.Load(); b != nil && b.p != nil && len(item.events) > 0 {
+			b.p.Publish(item.events...)
+		}
+		if item.flushed != nil {
+			close(item.flushed)
+		}
 	}
+}
+
+// FlushFanout returns once the events of every write answered before it was called have been
+// handed to the Publisher (tests wait on it; a write's answer may come before its fan-out).
+func (s *Store) FlushFanout() {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return
+	}
+	// An answered write's events were queued before its answer, so before this marker; Close
+	// cannot close the queue while the read lock is held.
+	item := fanoutItem{flushed: make(chan struct{})}
+	s.fanout <- item
+	s.mu.RUnlock()
+	<-item.flushed
 }

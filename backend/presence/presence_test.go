@@ -18,6 +18,7 @@ import (
 type recorder struct {
 	mu     sync.Mutex
 	events []*backend.Event
+	store  *bolt.Store // statuses waits for the fan-out of the writes answered before it
 }
 
 func (r *recorder) Publish(evs ...*backend.Event) {
@@ -32,6 +33,7 @@ func (r *recorder) Publish(evs ...*backend.Event) {
 
 // statuses lists "name:status" per change so far.
 func (r *recorder) statuses() []string {
+	r.store.FlushFanout()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
@@ -54,7 +56,7 @@ func newTeam(t *testing.T, path string) *team {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	rec := &recorder{}
+	rec := &recorder{store: store}
 	store.SetPublisher(rec)
 	tm := &team{store: store, rec: rec}
 	ctx := context.Background()
@@ -103,7 +105,9 @@ func TestOnlineWhileConnectedOfflineAfterGrace(t *testing.T) {
 		if got := tm.rec.statuses(); !equal(got, []string{"Bob:online"}) {
 			t.Fatalf("after connecting: %v", got)
 		}
+		tm.rec.mu.Lock()
 		ev := tm.rec.events[0]
+		tm.rec.mu.Unlock()
 		if !ev.Personal || len(ev.Recipients) != 2 || ev.Agent.Kind != backend.AgentUser {
 			t.Fatalf("event %+v: want a personal event to bob and alice, who share a chat", ev)
 		}
