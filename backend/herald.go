@@ -80,6 +80,14 @@ const (
 	StatusAway AgentStatus = "away"
 )
 
+// PresenceAudienceLimit is the largest chat (in members) whose members hear of a person's
+// presence as it changes (AGENT_STATUS_CHANGED). A person's status reaches whoever shares a chat
+// of at most this many members with them (DMs, teams); members who share only bigger channels
+// see it in the directory (GET /api/users) when they next load it. Without the bound, N members
+// of one channel reconnecting after a restart would cost N² events. A bot's status, which
+// notifies, still reaches every chat it is in.
+const PresenceAudienceLimit = 250
+
 // AgentKind tells members from bots.
 type AgentKind string
 

@@ -62,6 +62,7 @@ func (s *Store) CreateChat(ctx context.Context, c *backend.Chat) error {
 func putChat(t *txn, c *backend.Chat) error {
 	rec := *c
 	rec.LastMessageID = ""
+	t.cache.chatSize[c.ID] = len(c.MemberIDs)
 	return putJSON(t.Bucket(bucketChats), c.ID, &rec)
 }
 

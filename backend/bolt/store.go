@@ -254,10 +254,13 @@ type txn struct {
 type committerCache struct {
 	prefs map[string]*backend.Preferences
 	quiet map[string]bool
+	// chatSize is each chat's member count, kept by putChat, so that a status change does not
+	// decode a big channel's member list to learn that it is too big to hear of it.
+	chatSize map[string]int
 }
 
 func (c *committerCache) reset() {
-	c.prefs, c.quiet = map[string]*backend.Preferences{}, map[string]bool{}
+	c.prefs, c.quiet, c.chatSize = map[string]*backend.Preferences{}, map[string]bool{}, map[string]int{}
 }
 
 // newID returns a ULID greater than every id issued before, on this run or an earlier one.

@@ -412,7 +412,10 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 		if err := t.markSeen(u.ID, current, status); err != nil {
 			return err
 		}
-		recipients := coMembers(t.Tx, u.ID)
+		recipients := t.presenceAudience(u.ID)
+		if u.IsBot() {
+			recipients = coMembers(t.Tx, u.ID)
+		}
 		err = t.emit(&backend.Event{
 			Type:   backend.EventAgentStatusChanged,
 			Agent:  u.AsAgent(),
@@ -447,6 +450,37 @@ func coMembers(tx *bbolt.Tx, userID string) []string {
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		chat, err := getChat(tx, string(k[len(prefix):]))
 		if err != nil {
+			continue
+		}
+		for _, id := range chat.MemberIDs {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// presenceAudience is userID and everyone who shares a chat of at most
+// backend.PresenceAudienceLimit members with them, each once. Chat sizes come from the
+// committer's cache: a big channel is decoded once, not per status change.
+func (t *txn) presenceAudience(userID string) []string {
+	seen := map[string]bool{userID: true}
+	out := []string{userID}
+	prefix := []byte(userID)
+	c := t.Bucket(bucketMembers).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		chatID := string(k[len(prefix):])
+		if n, ok := t.cache.chatSize[chatID]; ok && n > backend.PresenceAudienceLimit {
+			continue
+		}
+		chat, err := getChat(t.Tx, chatID)
+		if err != nil {
+			continue
+		}
+		t.cache.chatSize[chatID] = len(chat.MemberIDs)
+		if len(chat.MemberIDs) > backend.PresenceAudienceLimit {
 			continue
 		}
 		for _, id := range chat.MemberIDs {
