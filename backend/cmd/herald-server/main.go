@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -203,6 +204,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer metricsSrv.Close()
 	}
 
+	if opts.pprofAddr != "" {
+		pln, err := net.Listen("tcp", opts.pprofAddr)
+		if err != nil {
+			_ = srv.Shutdown(context.Background())
+			ln.Close()
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pprofSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+		go func() { _ = pprofSrv.Serve(pln) }()
+		log.Warn("pprof listening without authentication", "addr", pln.Addr().String())
+		fmt.Fprintf(stdout, "herald-server pprof on http://%s/debug/pprof/\n", pln.Addr())
+		defer pprofSrv.Close()
+	}
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -245,6 +267,7 @@ type options struct {
 	debug           bool
 	logFormat       string
 	metricsAddr     string
+	pprofAddr       string
 	tlsCert, tlsKey string
 	tlsSelfSigned   bool
 	publicURL       string
@@ -278,6 +301,8 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log lines as text (key=value) or json; every line of a request carries its request_id")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "",
 		"also serve GET /metrics (Prometheus) on this address without authentication, for a scraper on a private interface (e.g. 127.0.0.1:9090); on the main address /metrics is for admins")
+	fs.StringVar(&o.pprofAddr, "pprof-addr", "",
+		"serve Go's profiler (/debug/pprof/) on this address without authentication, for measuring (e.g. 127.0.0.1:6060); never on a public interface")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); needs --tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false,
