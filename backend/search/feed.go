@@ -20,7 +20,9 @@ import (
 func (ix *Index) feed(rebuild bool, stale string) {
 	defer ix.wg.Done()
 	var backoff time.Duration
+	var last time.Time // when the last round began
 	for ix.ctx.Err() == nil {
+		last = time.Now()
 		more, err := ix.feedOnce(&rebuild, &stale)
 		if err != nil {
 			if ix.ctx.Err() != nil {
@@ -45,6 +47,17 @@ func (ix *Index) feed(rebuild bool, stale string) {
 		case <-ix.wake:
 		case <-ix.ctx.Done():
 			return
+		}
+		// A busy log gathers into batches of batchEvery; an event after a quiet spell goes in
+		// at once.
+		if wait := ix.batchEvery - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ix.ctx.Done():
+				t.Stop()
+				return
+			}
 		}
 	}
 }

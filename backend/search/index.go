@@ -44,6 +44,11 @@ const (
 	// round; it doubles from the first to the second while the failures go on.
 	DefaultMinBackoff = 100 * time.Millisecond
 	DefaultMaxBackoff = 30 * time.Second
+	// DefaultBatchEvery is the shortest time between two feeder batches of a busy log: each
+	// batch is a bleve segment that later merges cost CPU for, so a log that grows 50 events
+	// a second is applied 5 batches a second rather than 50. An event after a quiet spell is
+	// applied at once.
+	DefaultBatchEvery = 200 * time.Millisecond
 	// maxEraseRounds bounds one erasure: rounds of merging or of waiting for the persister to
 	// remove the files that held the erased documents. It takes two or three when nothing else
 	// writes to the index.
@@ -60,6 +65,10 @@ func WithLogger(l *slog.Logger) Option { return func(ix *Index) { ix.log = l } }
 // DefaultBatchSize; at least 1).
 func WithBatchSize(n int) Option { return func(ix *Index) { ix.batchSize = max(1, n) } }
 
+// WithBatchEvery sets the shortest time between two feeder batches (default
+// DefaultBatchEvery; 0: none, every wake reads the log at once).
+func WithBatchEvery(d time.Duration) Option { return func(ix *Index) { ix.batchEvery = max(0, d) } }
+
 // WithBackoff sets the bounds of the wait after a failed round (defaults DefaultMinBackoff,
 // DefaultMaxBackoff).
 func WithBackoff(min, max time.Duration) Option {
@@ -74,6 +83,7 @@ type Index struct {
 	messages   MessageSource
 	log        *slog.Logger
 	batchSize  int
+	batchEvery time.Duration
 	minBackoff time.Duration
 	maxBackoff time.Duration
 
@@ -126,7 +136,7 @@ type handle struct {
 // cannot be made or read.
 func Open(dir string, log backend.EventLog, messages MessageSource, opts ...Option) (*Index, error) {
 	ix := &Index{dir: dir, events: log, messages: messages, log: slog.Default(), batchSize: DefaultBatchSize,
-		minBackoff: DefaultMinBackoff, maxBackoff: DefaultMaxBackoff,
+		batchEvery: DefaultBatchEvery, minBackoff: DefaultMinBackoff, maxBackoff: DefaultMaxBackoff,
 		wake: make(chan struct{}, 1), erase: make(chan struct{}, 1),
 		changed: make(chan struct{}), erased: make(chan struct{})}
 	for _, o := range opts {

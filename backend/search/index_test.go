@@ -442,3 +442,26 @@ func TestCloseDuringRebuild(t *testing.T) {
 		t.Errorf("found %v", got)
 	}
 }
+
+// A busy log is applied in batches at most every batchEvery, not one per event: 30 events
+// posted 10 ms apart (paced, the way a busy chat posts) within a 1 s interval take at most two
+// batches after the first; fed one by one they would take about 30.
+func TestFeederGathersABusyLogIntoBatches(t *testing.T) {
+	log := newMemLog()
+	first := log.post("c", "u", "first", 0)
+	ix := openIndex(t, t.TempDir(), log, log, search.WithBatchEvery(time.Second))
+	caughtUp(t, ix, first.ID)
+	start := ix.Stats().Batches
+	var last string
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for i := range 30 {
+		<-tick.C
+		last = log.post("c", "u", fmt.Sprintf("message %d", i), 0).ID
+		ix.Notify()
+	}
+	caughtUp(t, ix, last)
+	if n := ix.Stats().Batches - start; n > 2 {
+		t.Fatalf("30 events 10 ms apart took %d batches, want at most 2", n)
+	}
+}
