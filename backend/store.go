@@ -26,6 +26,10 @@ type UserStore interface {
 	CreateSession(ctx context.Context, token string, s Session) error
 	// Session returns the session of token (ENOTFOUND, also once it has expired).
 	Session(ctx context.Context, token string) (*Session, error)
+	// SessionUser is Session and the session's user, read together in one transaction (what
+	// every authenticated request needs): ENOTFOUND for an unknown or expired session, or a
+	// session whose user is gone.
+	SessionUser(ctx context.Context, token string) (*Session, *User, error)
 	// DeleteSession ends the session of token (its streams get SESSION_ENDED with reason and
 	// close); ending an unknown one is no error.
 	DeleteSession(ctx context.Context, token, reason string) error

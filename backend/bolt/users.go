@@ -229,6 +229,31 @@ func (s *Store) Session(ctx context.Context, token string) (*backend.Session, er
 	return r.session(key), nil
 }
 
+func (s *Store) SessionUser(ctx context.Context, token string) (*backend.Session, *backend.User, error) {
+	var r sessionRecord
+	var u *backend.User
+	key := hashKey(token)
+	err := s.view(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketSessions).Get(key)
+		if v == nil {
+			return backend.Errorf(backend.ENOTFOUND, "Session not found.")
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		var err error
+		u, err = getUser(tx, r.UserID)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.now().UnixMilli() >= r.ExpiresAt {
+		return nil, nil, backend.Errorf(backend.ENOTFOUND, "Session expired.")
+	}
+	return r.session(key), u, nil
+}
+
 func (s *Store) DeleteSession(ctx context.Context, token, reason string) error {
 	return s.update(ctx, func(t *txn) error {
 		key := hashKey(token)

@@ -84,25 +84,19 @@ func (h *Handler) authenticate(r *http.Request) (*credential, error) {
 	} else {
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "Sign in first.")
 	}
-	sess, err := h.store.Session(r.Context(), cred.token)
+	sess, user, err := h.store.SessionUser(r.Context(), cred.token)
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session is not valid; sign in again.")
 	} else if err != nil {
 		return nil, err
 	}
-	cred.session = sess
-	cred.user, err = h.store.User(r.Context(), sess.UserID)
-	if backend.ErrorCode(err) == backend.ENOTFOUND {
-		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session's user no longer exists.")
-	}
-	if err == nil && cred.user.Deactivated {
+	cred.session, cred.user = sess, user
+	if cred.user.Deactivated {
 		// Deactivating ends the user's sessions; this refuses any that remained all the same.
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "This account is deactivated.")
 	}
-	if err == nil {
-		h.seeSession(r, cred) // sessionlist.go
-	}
-	return cred, err
+	h.seeSession(r, cred) // sessionlist.go
+	return cred, nil
 }
 
 type authResponse struct {

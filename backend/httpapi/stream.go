@@ -82,6 +82,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	}
 
 	hdr := w.Header()
+	for _, name := range documentHeaders {
+		hdr.Del(name) // an event stream is never rendered: what governs documents is bytes per connect
+	}
 	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("X-Accel-Buffering", "no")
@@ -225,6 +228,10 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 		rec.Wrote(buf, out.take())
 	}
 }
+
+// documentHeaders are the security headers (headers.go) that govern how a browser renders a
+// document or frames it; a stream's answer leaves them out (X-Content-Type-Options stays).
+var documentHeaders = []string{"Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Permissions-Policy", "Cross-Origin-Opener-Policy"}
 
 // monitorKind names a scope's stream for the monitor.
 var monitorKind = map[backend.ScopeKind]monitor.Kind{
