@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -219,7 +220,9 @@ func presets(name string, sweepRate float64) ([]scenario, bool) {
 		for _, n := range []int{100, 500, 1000, 2000, 5000, 10000, 19000} {
 			rate := sweepRate / float64(n)
 			msgs := max(int(rate*10), 10) // 10 s, at least 10 messages
-			out = append(out, scenario{name: fmt.Sprintf("sweep-%d", n), subscribers: n, messages: msgs, rate: rate, posters: 4})
+			// Enough posters to hold the rate with POSTs taking up to 100 ms each.
+			posters := min(max(4, int(math.Ceil(rate/10))), 32)
+			out = append(out, scenario{name: fmt.Sprintf("sweep-%d", n), subscribers: n, messages: msgs, rate: rate, posters: posters})
 		}
 		return out, true
 	case "make":
