@@ -98,6 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.serverArgs = serverArgs
+	o.url = strings.TrimSuffix(strings.TrimPrefix(o.url, "http://"), "/")
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
