@@ -118,12 +118,9 @@ func chartSVG(series map[string][]chartPoint) string {
 	if math.IsInf(minY, 1) {
 		minY, maxY = 1, 10
 	}
-	// Whole decades around the data.
-	x0, x1 := math.Floor(math.Log10(minX)), math.Ceil(math.Log10(maxX))
+	// x: the data's range and a margin; y: whole decades around the data.
+	x0, x1 := math.Log10(minX)-0.08, math.Log10(maxX)+0.08
 	y0, y1 := math.Floor(math.Log10(minY)), math.Ceil(math.Log10(maxY))
-	if x1 == x0 {
-		x1++
-	}
 	if y1 == y0 {
 		y1++
 	}
@@ -136,11 +133,11 @@ func chartSVG(series map[string][]chartPoint) string {
 	fmt.Fprintf(&b, `<rect width="%g" height="%g" fill="white"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%g" y="28" text-anchor="middle" font-size="16">Delivery latency vs subscribers (herald-bench)</text>`+"\n", left+pw/2)
 	// Grid and ticks: 1, 2, 5 per decade.
-	for d := x0; d <= x1; d++ {
+	for d := math.Floor(x0); d <= x1; d++ {
 		for _, m := range []float64{1, 2, 5} {
 			v := m * math.Pow(10, d)
-			if math.Log10(v) > x1+1e-9 {
-				break
+			if math.Log10(v) < x0 || math.Log10(v) > x1 {
+				continue
 			}
 			x := px(v)
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%g" stroke="#ddd"/>`+"\n", x, top, x, top+ph)
