@@ -23,7 +23,8 @@ type subscriber struct {
 	idx    int
 	token  string
 	conn   net.Conn
-	lastID []byte // the last event id seen, for Last-Event-ID
+	lastID    []byte // the last bench event's id, for the dup check
+	lastAnyID []byte // the last id of any event, for Last-Event-ID (copied when the reader ends)
 	counts [maxPhases]atomic.Int64
 	dups   atomic.Int64 // events whose id was not above the previous one
 	others atomic.Int64 // other data lines (presence changes, …)
@@ -124,6 +125,7 @@ func (s *subscriber) read(rn *runState, sr *sseReader) {
 		}
 		if err != nil {
 			s.err = err
+			s.lastAnyID = append(s.lastAnyID[:0], sr.last...)
 			return
 		}
 		now := time.Now().UnixNano()
@@ -164,7 +166,7 @@ func connectAll(ctx context.Context, rn *runState, subs []*subscriber, conc int,
 		s := subs[i]
 		var last string
 		if lastIDs {
-			last = string(s.lastID)
+			last = string(s.lastAnyID)
 		}
 		if err := s.dialStream(rn, last, 30*time.Second); err != nil {
 			return fmt.Errorf("subscriber %d: %w", s.idx, err)

@@ -46,6 +46,9 @@ type result struct {
 	fixtureTook              time.Duration
 }
 
+// markerPhase is the phase of the message that precedes a resume.
+const markerPhase = maxPhases - 1
+
 // settleLimit bounds each wait for the server to go quiet before a measured phase.
 const settleLimit = 15 * time.Second
 
@@ -214,6 +217,13 @@ func waitDeliveries(ctx context.Context, rn *runState, phase int, want int64) {
 func measureResume(ctx context.Context, o *options, sc scenario, rn *runState, t *target, fx *fixture, subs []*subscriber, res *result, logf func(string, ...any)) error {
 	k := min(sc.resume, len(subs))
 	away, live := subs[:k], subs[k:]
+	// One marker message first, so that every subscriber has seen an event id to resume from
+	// even when the scenario published nothing before.
+	mr := publish(ctx, t.addr, publishSpec{phase: markerPhase, messages: 1, posters: 1, chatID: fx.chatID, tokens: fx.postTokens})
+	if mr.failed > 0 {
+		return fmt.Errorf("post the marker message: %w", mr.firstErr)
+	}
+	waitDeliveries(ctx, rn, markerPhase, int64(len(subs)))
 	for _, s := range away {
 		s.close()
 		s.seqs, s.track = make([]int, 0, sc.backlog), 2

@@ -70,6 +70,7 @@ type event struct {
 type sseReader struct {
 	r         *bufio.Reader
 	id        []byte // the id of the event being read
+	last      []byte // the last id seen on any event: what Last-Event-ID would carry
 	connected bool   // the ": connected" comment was seen
 	others    int    // data lines that were not bench NEW_MESSAGE events
 }
@@ -103,6 +104,7 @@ func (s *sseReader) next(ev *event) error {
 			s.id = s.id[:0]
 		case bytes.HasPrefix(line, prefixID):
 			s.id = append(s.id[:0], line[len(prefixID):]...)
+			s.last = append(s.last[:0], s.id...)
 		case bytes.HasPrefix(line, prefixData):
 			if parseBenchData(line[len(prefixData):], ev) {
 				ev.id = s.id
