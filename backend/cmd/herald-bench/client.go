@@ -20,14 +20,14 @@ const maxPhases = 8
 
 // subscriber is one raw-TCP SSE stream. Its reader goroutine owns every field but the atomics.
 type subscriber struct {
-	idx    int
-	token  string
-	conn   net.Conn
+	idx       int
+	token     string
+	conn      net.Conn
 	lastID    []byte // the last bench event's id, for the dup check
 	lastAnyID []byte // the last id of any event, for Last-Event-ID (copied when the reader ends)
-	counts [maxPhases]atomic.Int64
-	dups   atomic.Int64 // events whose id was not above the previous one
-	others atomic.Int64 // other data lines (presence changes, …)
+	counts    [maxPhases]atomic.Int64
+	dups      atomic.Int64 // events whose id was not above the previous one
+	others    atomic.Int64 // other data lines (presence changes, …)
 	// seqs records the sequence numbers of the phase watched (resumeTrack), in arrival order,
 	// for the exact-resume check; nil when not tracking.
 	seqs  []int
