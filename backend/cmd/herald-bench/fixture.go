@@ -47,7 +47,7 @@ func prepareDataDir(ctx context.Context, dir string, spec fixtureSpec) (*fixture
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
+	defer store.Close() // on an error path; Close is idempotent
 	nUsers := min(max(spec.subscribers, spec.posters, 1), backend.MaxChatMembers)
 	users := make([]*backend.User, nUsers)
 	users[0] = &backend.User{Username: "bench0", DisplayName: "Bench 0"}

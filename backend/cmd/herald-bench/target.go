@@ -22,7 +22,7 @@ type target struct {
 	addr    string // host:port
 	pid     int
 	cmd     *exec.Cmd // nil for --pid
-	dataDir string    // removed by stop; "" for none
+	dataDir string    // holds the child's log; "" for --pid
 	logFile *os.File
 	exited  chan struct{}
 }
@@ -119,7 +119,8 @@ func (t *target) logTail() string {
 	return string(b)
 }
 
-// stop sends SIGTERM, waits up to 10 s, then kills; it removes the data dir.
+// stop sends SIGTERM to a child the tool started, waits up to 10 s, then kills it. The caller
+// removes the data dir.
 func (t *target) stop() {
 	if t.cmd != nil {
 		_ = t.cmd.Process.Signal(syscall.SIGTERM)
