@@ -117,9 +117,13 @@ func readResponseHead(br *bufio.Reader) (*sseReader, error) {
 func (s *subscriber) read(rn *runState, sr *sseReader) {
 	defer close(s.done)
 	var ev event
+	counted := 0 // of sr.others: a resumed subscriber's count goes on from its earlier streams'
 	for {
 		err := sr.next(&ev)
-		s.others.Store(int64(sr.others))
+		if sr.others != counted {
+			s.others.Add(int64(sr.others - counted))
+			counted = sr.others
+		}
 		if errors.Is(err, errConnected) {
 			continue
 		}
