@@ -253,3 +253,35 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestPresets(t *testing.T) {
+	for _, name := range []string{"fanout", "idle", "connect", "saturate", "publish", "resume", "sweep", "make"} {
+		scs, ok := presets(name, 20000)
+		if !ok || len(scs) == 0 {
+			t.Fatalf("preset %s missing", name)
+		}
+		for _, sc := range scs {
+			if sc.name == "" || sc.subscribers < 1 || sc.posters < 1 || sc.subscribers+sc.posters+64 > 20000 {
+				t.Errorf("preset %s: %+v", name, sc)
+			}
+			if (sc.logEvents > 0 || sc.busyAfter > 0) && sc.otherChats == 0 {
+				t.Errorf("preset %s: %s fills other chats it does not create", name, sc.name)
+			}
+		}
+	}
+	if _, ok := presets("nope", 1); ok {
+		t.Error("an unknown preset was accepted")
+	}
+}
+
+func TestIsPermutation(t *testing.T) {
+	for _, c := range []struct {
+		seqs []int
+		n    int
+		want bool
+	}{{[]int{2, 0, 1}, 3, true}, {[]int{0, 0, 1}, 3, false}, {[]int{0, 1}, 3, false}, {[]int{0, 1, 3}, 3, false}, {nil, 0, true}} {
+		if got := isPermutation(c.seqs, c.n); got != c.want {
+			t.Errorf("isPermutation(%v, %d) = %v", c.seqs, c.n, got)
+		}
+	}
+}
