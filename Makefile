@@ -28,7 +28,7 @@ APT_BROWSER := chromium fonts-noto-color-emoji
 APT_OPS := nginx-light
 
 .DEFAULT_GOAL := help
-.PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check fuzz vulncheck bench clean
+.PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check fuzz vulncheck bench bench-go bench-tools clean
 
 help: ## Show the targets
 	@echo "Herald — self-hosted real-time team chat"
@@ -111,7 +111,16 @@ fuzz: ## Fuzz each target for FUZZTIME (10s); a crash fails and is saved under t
 vulncheck: ## govulncheck (golang.org/x/vuln) on every Go package; offline, from golang.org/x/vulndb
 	scripts/govulncheck $(GO_PKGS)
 
-bench: ## Benchmarks: fan-out to 1,000 subscribers, 32 concurrent posters, per-member notifications, search over 100,000 messages
+bench: bench-tools ## Load test (~2 min): herald-server vs the naive hub under herald-bench, ratios printed (docs/BENCHMARKS.md)
+	./build/bin/herald-bench --server build/bin/herald-server --preset make --baseline --rounds 1 --csv build/bin/bench.csv
+
+# herald-server builds without the web client (frontend/dist holds a placeholder), and the load
+# tool only needs the API, so bench does not depend on the frontend build.
+bench-tools: ## Build build/bin/herald-server (API only, no web client build) and build/bin/herald-bench
+	CGO_ENABLED=0 $(GO) build -trimpath -o build/bin/herald-server ./backend/cmd/herald-server
+	$(GO) build -trimpath -o build/bin/herald-bench ./backend/cmd/herald-bench
+
+bench-go: ## Go benchmarks: fan-out to 1,000 subscribers, 32 concurrent posters, per-member notifications, search over 100,000 messages
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./backend/hub/ ./backend/httpapi/ ./backend/bolt/
 	$(GO) test -run '^$$' -bench 'Search' -benchtime 2000x ./backend/search/
 	$(GO) test -run '^$$' -bench 'Indexing|Erase' -benchtime 3x ./backend/search/
