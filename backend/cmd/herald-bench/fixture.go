@@ -38,9 +38,12 @@ type fixtureSpec struct {
 const setupConcurrency = 128
 
 // prepareDataDir creates dir/herald.db (the file teamserver.Open uses) with the fixture, through
-// the store itself — no password hashing, no HTTP — and closes it. Users: min(subscribers,
-// backend.MaxChatMembers) in one channel; subscriber i signs in as user i mod that count (a chat
-// holds at most MaxChatMembers, so beyond it a user has several streams, each its own session).
+// the store itself — no password hashing, no HTTP — and closes it. Users: min(subscribers +
+// posters, backend.MaxChatMembers) in one channel; subscriber i signs in as user i mod the
+// subscribers' share (a chat holds at most MaxChatMembers, so beyond it a user has several
+// streams, each its own session). Posters are users of their own while the chat has room for
+// them, as people in a channel are: 100 subscribers and 32 posters are a channel of 132, above
+// bolt.MessageNotifyLimit, where a message notifies only those it mentions.
 func prepareDataDir(ctx context.Context, dir string, spec fixtureSpec) (*fixture, error) {
 	start := time.Now()
 	store, err := bolt.Open(filepath.Join(dir, "herald.db"))
@@ -48,7 +51,10 @@ func prepareDataDir(ctx context.Context, dir string, spec fixtureSpec) (*fixture
 		return nil, err
 	}
 	defer store.Close() // on an error path; Close is idempotent
-	nUsers := min(max(spec.subscribers, spec.posters, 1), backend.MaxChatMembers)
+	nUsers := min(max(spec.subscribers+spec.posters, 1), backend.MaxChatMembers)
+	// Subscribers sign in as the first nSubUsers users, posters as the rest (or, in a full
+	// chat, as subscribers' users too).
+	nSubUsers := max(min(spec.subscribers, nUsers-spec.posters), 1)
 	users := make([]*backend.User, nUsers)
 	users[0] = &backend.User{Username: "bench0", DisplayName: "Bench 0"}
 	if err := store.CreateUser(ctx, users[0], ""); err != nil {
@@ -84,10 +90,15 @@ func prepareDataDir(ctx context.Context, dir string, spec fixtureSpec) (*fixture
 				ExpiresAt: now.Add(24 * time.Hour), Device: "herald-bench"})
 		}
 	}
-	if err := parallel(ctx, spec.subscribers, setupConcurrency, session(f.subTokens, func(i int) string { return ids[i%nUsers] })); err != nil {
+	if err := parallel(ctx, spec.subscribers, setupConcurrency, session(f.subTokens, func(i int) string { return ids[i%nSubUsers] })); err != nil {
 		return nil, fmt.Errorf("create subscriber sessions: %w", err)
 	}
-	if err := parallel(ctx, spec.posters, setupConcurrency, session(f.postTokens, func(i int) string { return ids[i%nUsers] })); err != nil {
+	if err := parallel(ctx, spec.posters, setupConcurrency, session(f.postTokens, func(i int) string {
+		if nUsers-nSubUsers >= spec.posters {
+			return ids[nSubUsers+i]
+		}
+		return ids[i%nUsers]
+	})); err != nil {
 		return nil, fmt.Errorf("create poster sessions: %w", err)
 	}
 	if spec.otherChats > 0 {
