@@ -63,7 +63,31 @@ func putChat(t *txn, c *backend.Chat) error {
 	rec := *c
 	rec.LastMessageID = ""
 	t.cache.chatSize[c.ID] = len(c.MemberIDs)
+	delete(t.cache.chats, c.ID)
 	return putJSON(t.Bucket(bucketChats), c.ID, &rec)
+}
+
+// chat is getChat through the committer's cache: a chat's record is decoded once per change
+// rather than once per post. The result is the caller's own copy, to change and put.
+func (t *txn) chat(id string) (*backend.Chat, error) {
+	cached, ok := t.cache.chats[id]
+	if !ok {
+		c, err := getChat(t.Tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(t.cache.chats) >= maxCachedChats {
+			clear(t.cache.chats)
+		}
+		c.LastMessageID = ""
+		t.cache.chats[id], cached = c, c
+	}
+	c := *cached
+	c.MemberIDs, c.OwnerIDs = slices.Clone(cached.MemberIDs), slices.Clone(cached.OwnerIDs)
+	if k, _ := lastWithPrefix(t.Bucket(bucketTimeline).Cursor(), []byte(id)); k != nil {
+		c.LastMessageID = string(k[len(id):])
+	}
+	return &c, nil
 }
 
 func chatUpdated(c *backend.Chat) *backend.Event {

@@ -16,7 +16,7 @@ func (s *Store) DeleteMessage(ctx context.Context, chatID, messageID string, by 
 	var fileID string
 	err := s.update(ctx, func(t *txn) error {
 		fileID = ""
-		chat, err := memberChat(t.Tx, chatID, by.ID)
+		chat, err := t.memberChat(chatID, by.ID)
 		if err != nil {
 			return err
 		}

@@ -50,8 +50,8 @@ func indexChatNames(tx *bbolt.Tx) error {
 }
 
 // writableChat is memberChat for changes to the chat's messages: an archived chat is ECONFLICT.
-func writableChat(tx *bbolt.Tx, chatID, userID string) (*backend.Chat, error) {
-	chat, err := memberChat(tx, chatID, userID)
+func (t *txn) writableChat(chatID, userID string) (*backend.Chat, error) {
+	chat, err := t.memberChat(chatID, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Store) JoinChat(ctx context.Context, chatID, userID string) (*backend.C
 
 func (s *Store) LeaveChat(ctx context.Context, chatID, userID string) error {
 	return s.update(ctx, func(t *txn) error {
-		c, err := memberChat(t.Tx, chatID, userID)
+		c, err := t.memberChat(chatID, userID)
 		if err != nil {
 			return err
 		}

@@ -35,8 +35,8 @@ func putMessage(t *txn, m *backend.Message) error {
 }
 
 // memberChat returns the chat if userID belongs to it: ENOTFOUND, else EFORBIDDEN.
-func memberChat(tx *bbolt.Tx, chatID, userID string) (*backend.Chat, error) {
-	chat, err := getChat(tx, chatID)
+func (t *txn) memberChat(chatID, userID string) (*backend.Chat, error) {
+	chat, err := t.chat(chatID)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Store) PostMessage(ctx context.Context, m *backend.Message) (*backend.M
 	)
 	err := s.update(ctx, func(t *txn) error {
 		msg, created = nil, false
-		chat, err := writableChat(t.Tx, m.ChatID, m.AuthorID)
+		chat, err := t.writableChat(m.ChatID, m.AuthorID)
 		if err != nil {
 			return err
 		}
@@ -372,7 +372,7 @@ func (s *Store) Replies(ctx context.Context, chatID, parentID string, page backe
 func (s *Store) EditMessage(ctx context.Context, chatID, messageID, userID, content string) (*backend.Message, error) {
 	var msg *backend.Message
 	err := s.update(ctx, func(t *txn) error {
-		chat, err := writableChat(t.Tx, chatID, userID)
+		chat, err := t.writableChat(chatID, userID)
 		if err != nil {
 			return err
 		}
@@ -449,7 +449,7 @@ func (s *Store) Pin(ctx context.Context, chatID, messageID, userID string, on bo
 func (s *Store) changeMessage(ctx context.Context, chatID, messageID, userID string, change func(*txn, *backend.Message) (bool, error)) (*backend.Message, error) {
 	var msg *backend.Message
 	err := s.update(ctx, func(t *txn) error {
-		chat, err := writableChat(t.Tx, chatID, userID)
+		chat, err := t.writableChat(chatID, userID)
 		if err != nil {
 			return err
 		}
@@ -512,7 +512,7 @@ func (s *Store) Pins(ctx context.Context, chatID string) ([]*backend.Message, er
 
 func (s *Store) MarkRead(ctx context.Context, userID, chatID, messageID string) error {
 	return s.update(ctx, func(t *txn) error {
-		if _, err := memberChat(t.Tx, chatID, userID); err != nil {
+		if _, err := t.memberChat(chatID, userID); err != nil {
 			return err
 		}
 		if t.Bucket(bucketMessages).Get(concat(chatID, messageID)) == nil {

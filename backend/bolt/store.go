@@ -257,10 +257,17 @@ type committerCache struct {
 	// chatSize is each chat's member count, kept by putChat, so that a status change does not
 	// decode a big channel's member list to learn that it is too big to hear of it.
 	chatSize map[string]int
+	// chats holds decoded chat records (LastMessageID left out) for txn.chat, so that a post
+	// does not decode its chat's member list; putChat drops an entry it changes.
+	chats map[string]*backend.Chat
 }
+
+// maxCachedChats bounds committerCache.chats; past it the map starts over.
+const maxCachedChats = 4096
 
 func (c *committerCache) reset() {
 	c.prefs, c.quiet, c.chatSize = map[string]*backend.Preferences{}, map[string]bool{}, map[string]int{}
+	c.chats = map[string]*backend.Chat{}
 }
 
 // newID returns a ULID greater than every id issued before, on this run or an earlier one.
