@@ -46,9 +46,9 @@ const (
 	DefaultMaxBackoff = 30 * time.Second
 	// DefaultBatchEvery is the shortest time between two feeder batches of a busy log: each
 	// batch is a bleve segment that later merges cost CPU for, so a log that grows 50 events
-	// a second is applied 5 batches a second rather than 50. An event after a quiet spell is
+	// a second is applied 2 batches a second rather than 50. An event after a quiet spell is
 	// applied at once.
-	DefaultBatchEvery = 200 * time.Millisecond
+	DefaultBatchEvery = 500 * time.Millisecond
 	// maxEraseRounds bounds one erasure: rounds of merging or of waiting for the persister to
 	// remove the files that held the erased documents. It takes two or three when nothing else
 	// writes to the index.
