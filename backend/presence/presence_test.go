@@ -2,6 +2,7 @@ package presence_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -161,4 +162,37 @@ func TestStartSettlesUsersLeftOnlineByAStop(t *testing.T) {
 			t.Fatalf("after a restart: %v, want only bob going offline", got)
 		}
 	})
+}
+
+// Many users connecting at once (a restart's reconnects) have their statuses written
+// concurrently, so that they share the store's group commits: far fewer commits than users.
+func TestConcurrentConnectsShareCommits(t *testing.T) {
+	tm := newTeam(t, filepath.Join(t.TempDir(), "herald.db"))
+	ctx := context.Background()
+	if err := tm.store.CreateInvite(ctx, backend.Invite{Code: "many", CreatedBy: tm.alice.ID, MaxUses: 100,
+		ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	users := make([]*backend.User, n)
+	for i := range users {
+		users[i] = &backend.User{Username: fmt.Sprintf("u%d", i), PasswordHash: "x"}
+		if err := tm.store.CreateUser(ctx, users[i], "many"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := presence.New(tm.store, 30*time.Second, slog.New(slog.DiscardHandler))
+	defer tr.Close()
+	before := tm.store.Commits()
+	var wg sync.WaitGroup
+	for _, u := range users {
+		wg.Go(func() { tr.Connected(u.ID) })
+	}
+	wg.Wait()
+	if got := len(tm.rec.statuses()); got != n {
+		t.Fatalf("%d status changes, want %d", got, n)
+	}
+	if commits := tm.store.Commits() - before; commits > n/2 {
+		t.Fatalf("%d users connecting at once took %d commits, want them to share commits", n, commits)
+	}
 }

@@ -47,6 +47,7 @@ type options struct {
 	rounds      int
 	csv         string
 	connectConc int
+	profileDir  string
 	sweepRate   float64
 	sc          scenario
 	duration    time.Duration
@@ -82,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.rounds, "rounds", 1, "rounds; with --baseline each round runs naive and herald, alternating which goes first")
 	fs.StringVar(&o.csv, "csv", "", "append one row per (target, round, scenario) to this CSV file")
 	fs.IntVar(&o.connectConc, "connect-concurrency", 64, "subscribers connecting at once")
+	fs.StringVar(&o.profileDir, "profile", "", "write herald-server CPU profiles of the connect, idle and publish phases into this directory (SCENARIO-ROUND-PHASE.pprof; the server gets --pprof-addr)")
 	fs.Float64Var(&o.sweepRate, "sweep-rate", 20000, "sweep preset: total deliveries/s held at every subscriber count")
 	fs.IntVar(&o.sc.subscribers, "subscribers", 1000, "subscribers (raw TCP SSE streams)")
 	fs.IntVar(&o.sc.messages, "messages", 0, "messages to publish (0: rate × duration)")

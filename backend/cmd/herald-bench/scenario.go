@@ -86,11 +86,34 @@ func runScenario(ctx context.Context, o *options, sc scenario, kind string, roun
 		}
 		res.fixtureTook = fx.took
 		logf("  fixture: %d sessions, %d log events in %d other chats, %s", sc.subscribers+sc.posters, fx.logEvents, len(fx.otherChats), fx.took.Round(time.Millisecond))
-		if t, err = startHerald(ctx, o.server, dir, o.serverArgs); err != nil {
+		args := o.serverArgs
+		var pprofAddr string
+		if o.profileDir != "" {
+			port, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			pprofAddr = fmt.Sprintf("127.0.0.1:%d", port)
+			args = append(slices.Clone(args), "--pprof-addr", pprofAddr)
+		}
+		if t, err = startHerald(ctx, o.server, dir, args); err != nil {
 			return nil, err
 		}
+		t.pprof = pprofAddr
 	}
 	defer t.stop()
+	// profile takes a CPU profile of the phase about to start, for herald with --profile.
+	profile := func(phase string, window time.Duration) *cpuProfile {
+		if t.pprof == "" {
+			return nil
+		}
+		return profileCPU(ctx, t.pprof, o.profileDir, fmt.Sprintf("%s-%d-%s", sc.name, round, phase), window)
+	}
+	profiled := func(p *cpuProfile) {
+		if err := p.wait(); err != nil {
+			logf("  %v", err)
+		}
+	}
 
 	rn := &runState{addr: t.addr, progress: make(chan struct{}, 1)}
 	for i := range rn.lat {
@@ -111,10 +134,12 @@ func runScenario(ctx context.Context, o *options, sc scenario, kind string, roun
 	if err != nil {
 		return nil, err
 	}
+	prof := profile("connect", 2*time.Second+time.Duration(sc.subscribers)*time.Second/5000)
 	if err := connectAll(ctx, rn, subs, o.connectConc, false); err != nil {
 		return nil, err
 	}
 	connected := time.Now()
+	profiled(prof)
 	// What the connects set off (presence changes fanned out to co-members) is part of their
 	// cost: the phase ends when the server is quiet again.
 	settle(t.pid, settleLimit)
@@ -134,6 +159,7 @@ func runScenario(ctx context.Context, o *options, sc scenario, kind string, roun
 		if err != nil {
 			return nil, err
 		}
+		prof := profile("idle", sc.idle)
 		select {
 		case <-time.After(sc.idle):
 		case <-ctx.Done():
@@ -144,6 +170,7 @@ func runScenario(ctx context.Context, o *options, sc scenario, kind string, roun
 			return nil, err
 		}
 		res.idleCPUPer20s = time.Duration(float64(i1.cpu-i0.cpu) * float64(20*time.Second) / float64(i1.at.Sub(i0.at)))
+		profiled(prof) // before the next phase: one CPU profile at a time
 	}
 
 	if sc.messages > 0 {
@@ -152,6 +179,11 @@ func runScenario(ctx context.Context, o *options, sc scenario, kind string, roun
 		if err != nil {
 			return nil, err
 		}
+		window := 10 * time.Second
+		if sc.rate > 0 {
+			window = time.Duration(float64(sc.messages) / sc.rate * float64(time.Second))
+		}
+		defer profiled(profile("publish", window))
 		pr := publish(ctx, t.addr, publishSpec{phase: 1, messages: sc.messages, rate: sc.rate, posters: sc.posters,
 			chatID: fx.chatID, tokens: fx.postTokens})
 		res.expected = n * int64(sc.messages)

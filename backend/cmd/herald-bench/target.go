@@ -20,6 +20,7 @@ import (
 type target struct {
 	name    string // "herald" or "naive"
 	addr    string // host:port
+	pprof   string // host:port of herald-server's --pprof-addr, "" without profiling
 	pid     int
 	cmd     *exec.Cmd // nil for --pid
 	dataDir string    // holds the child's log; "" for --pid
