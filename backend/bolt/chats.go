@@ -153,6 +153,21 @@ func (s *Store) Chat(ctx context.Context, id string) (*backend.Chat, error) {
 	return c, err
 }
 
+// ChatCount is how many chats userID is a member of (len of ChatsOf, from the membership
+// index alone: the health monitor counts the chats every live stream follows once a minute).
+func (s *Store) ChatCount(ctx context.Context, userID string) (int, error) {
+	n := 0
+	err := s.view(func(tx *bbolt.Tx) error {
+		prefix := []byte(userID)
+		c := tx.Bucket(bucketMembers).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 func (s *Store) ChatsOf(ctx context.Context, userID string) ([]*backend.ChatSummary, error) {
 	var chats []*backend.ChatSummary
 	err := s.view(func(tx *bbolt.Tx) error {

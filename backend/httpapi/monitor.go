@@ -30,6 +30,11 @@ type readyCache struct {
 // sizer is a store that knows its size on disk (the bolt store).
 type sizer interface{ Size() int64 }
 
+// chatCounter is a store that counts a user's chats without reading them (the bolt store).
+type chatCounter interface {
+	ChatCount(ctx context.Context, userID string) (int, error)
+}
+
 // wireMonitor connects the monitor to what the handler knows: the broker's counters, the
 // store's size, users' chat counts (for the polling comparison), and MONITOR_TICK through the
 // broker.
@@ -43,6 +48,13 @@ func (h *Handler) wireMonitor() {
 		mon.SetStoreSize(s.Size)
 	}
 	mon.SetFollowedChats(func(ctx context.Context, userID string) int {
+		if c, ok := h.store.(chatCounter); ok { // counting keys, not decoding every chat
+			n, err := c.ChatCount(ctx, userID)
+			if err != nil {
+				return 0
+			}
+			return n
+		}
 		chats, err := h.store.ChatsOf(ctx, userID)
 		if err != nil {
 			return 0

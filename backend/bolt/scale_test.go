@@ -1,5 +1,7 @@
 package bolt_test
 
+// Costs that grow with a team: who hears of presence, and counting chats without reading them.
+
 import (
 	"slices"
 	"testing"
@@ -44,5 +46,22 @@ func TestPresenceReachesOnlyChatsUpToTheAudienceLimit(t *testing.T) {
 	}
 	if got := statusTo(us[1], backend.StatusOffline); len(got) != backend.PresenceAudienceLimit {
 		t.Fatalf("with a channel of %d: presence to %d people, want all of them", backend.PresenceAudienceLimit, len(got))
+	}
+}
+
+// ChatCount counts a user's memberships, as ChatsOf lists them.
+func TestChatCountMatchesChatsOf(t *testing.T) {
+	e := newEnv(t)
+	us := e.users(3)
+	e.chat("one", us[0], us[1])
+	e.chat("two", us[1], us[2])
+	for _, u := range us {
+		chats, err := e.s.ChatsOf(e.ctx, u.ID)
+		wantNoError(t, err, "ChatsOf")
+		n, err := e.s.ChatCount(e.ctx, u.ID)
+		wantNoError(t, err, "ChatCount")
+		if n != len(chats) {
+			t.Errorf("%s: ChatCount %d, ChatsOf lists %d", u.Username, n, len(chats))
+		}
 	}
 }
