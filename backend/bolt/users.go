@@ -248,9 +248,11 @@ func (s *Store) SessionUser(ctx context.Context, token string) (*backend.Session
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.now().UnixMilli() >= r.ExpiresAt {
+	now := s.now()
+	if now.UnixMilli() >= r.ExpiresAt {
 		return nil, nil, backend.Errorf(backend.ENOTFOUND, "Session expired.")
 	}
+	u.Present(now) // as User returns it
 	return r.session(key), u, nil
 }
 

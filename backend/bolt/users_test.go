@@ -315,14 +315,17 @@ func TestSessionExpiry(t *testing.T) {
 			wantNoError(t, e.s.CreateSession(e.ctx, "tok", backend.Session{UserID: alice.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}), "CreateSession")
 			e.clock.Advance(tt.advance)
 			s, err := e.s.Session(e.ctx, "tok")
+			s2, u, err2 := e.s.SessionUser(e.ctx, "tok")
 			if tt.found {
 				wantNoError(t, err, "Session")
-				if s.UserID != alice.ID {
-					t.Errorf("Session.UserID = %q, want %q", s.UserID, alice.ID)
+				wantNoError(t, err2, "SessionUser")
+				if s.UserID != alice.ID || s2.UserID != alice.ID || u.ID != alice.ID || s2.ID != s.ID {
+					t.Errorf("Session.UserID = %q, SessionUser = %q, %q; want %q", s.UserID, s2.UserID, u.ID, alice.ID)
 				}
 				return
 			}
 			wantCode(t, err, backend.ENOTFOUND)
+			wantCode(t, err2, backend.ENOTFOUND)
 		})
 	}
 }

@@ -42,43 +42,113 @@ func (h *Handler) notificationStream(w http.ResponseWriter, r *http.Request, u *
 // subscription (the client then resumes from the log), or the server shuts down (the client is
 // told when to come back). Errors before the 200 are rendered as JSON; after it, the stream just
 // ends.
+//
+// The stream's goroutine lives as long as the stream, and the deepest it ever reached stays
+// allocated as its stack until a GC finds it using a quarter of that. So the work done once
+// (authentication happened before; subscribing, the header, the monitor, the log line) runs in
+// openStream, whose big frame is gone by the time the stream waits, and the loop (pump) keeps
+// a small one: a parked stream fits in 8 KiB of stack rather than 16.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope backend.Scope) error {
+	var st *stream
+	err := onOwnStack(func() (err error) {
+		st, err = h.openStream(w, r, scope)
+		return err
+	})
+	if st == nil {
+		return err
+	}
+	defer st.close()
+	_ = onOwnStack(func() error {
+		st.pump()
+		return nil
+	})
+	return nil
+}
+
+// onOwnStack runs f on a goroutine of its own and waits for it. The stream's work happens on
+// such goroutines while the handler's waits: each stack then holds only what its own part
+// needs — the setup's depth is given back when it ends, and the long-lived loop's stays small.
+// The response is used by one goroutine at a time.
+func onOwnStack(f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return <-done
+}
+
+// stream is one open stream, from openStream to close. Owned by the handler's goroutine.
+type stream struct {
+	h      *Handler
+	r      *http.Request
+	scope  backend.Scope
+	cred   *credential // nil for a stream opened without a session (the desktop app's)
+	sub    backend.Subscription
+	out    *streamWriter
+	rec    *monitor.Stream
+	ctx    context.Context
+	end    monitor.End // why it ended, for the monitor and the log
+	undo   []func()    // run by close, last first
+	buf    []*backend.Event
+	logged bool // "stream opened" was logged: close logs "stream closed"
+}
+
+// later has close run f (last registered, first run).
+func (st *stream) later(f func()) { st.undo = append(st.undo, f) }
+
+// close undoes what openStream did, in reverse.
+func (st *stream) close() {
+	for i := len(st.undo) - 1; i >= 0; i-- {
+		st.undo[i]()
+	}
+	st.undo = nil
+}
+
+// openStream subscribes, answers 200 with the stream's first frame and arranges how it ends.
+// It returns nil and the error to render when the stream is refused, nil and nil when the peer
+// went away before the first frame was written.
+func (h *Handler) openStream(w http.ResponseWriter, r *http.Request, scope backend.Scope) (*stream, error) {
 	lastID, err := parseLastEventID(r.Header.Get("Last-Event-ID"), r.URL.Query().Get("lastEventId"))
 	if err != nil {
 		lastID = unknownEventID // RESYNC, like an id the log does not hold
 	}
-	cred, _ := r.Context().Value(credentialKey).(*credential)
-	if cred != nil {
-		scope.SessionID = cred.session.ID
+	st := &stream{h: h, r: r, scope: scope, end: monitor.EndClientGone}
+	st.cred, _ = r.Context().Value(credentialKey).(*credential)
+	if st.cred != nil {
+		st.scope.SessionID = st.cred.session.ID
 	}
+	scope = st.scope
 	if !h.streamStarted() {
-		return backend.ErrClosed
+		return nil, backend.ErrClosed
 	}
-	defer h.streams.Done()
+	st.later(h.streams.Done)
+	refuse := func(err error) (*stream, error) {
+		st.close()
+		return nil, err
+	}
 	sub, err := h.broker.Subscribe(scope, lastID)
 	if errors.Is(err, backend.ErrTooManyStreams) {
 		w.Header().Set("Retry-After", strconv.Itoa(streamsRetryAfter))
-		return backend.Errorf(backend.ERATELIMIT, "You have the most streams one user may open at once; "+
-			"close another tab or device, or try again in %d s.", streamsRetryAfter)
+		return refuse(backend.Errorf(backend.ERATELIMIT, "You have the most streams one user may open at once; "+
+			"close another tab or device, or try again in %d s.", streamsRetryAfter))
 	}
 	if err != nil {
-		return err
+		return refuse(err)
 	}
-	defer sub.Close()
+	st.sub = sub
+	st.later(sub.Close)
 	if scope.Kind == backend.ScopeChat {
 		// Checked again now that the subscription is live: a removal committed after the
 		// first check reaches it as CHAT_MEMBER_REMOVED, one before is seen here.
 		chat, err := h.store.Chat(r.Context(), scope.ChatID)
 		if err != nil {
-			return err
+			return refuse(err)
 		}
 		if !chat.HasMember(scope.UserID) {
-			return backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
+			return refuse(backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat."))
 		}
 	}
-	if cred != nil && !cred.user.IsBot() { // a bot sets its own status
+	if st.cred != nil && !st.cred.user.IsBot() { // a bot sets its own status
 		h.cfg.Presence.Connected(scope.UserID)
-		defer h.cfg.Presence.Disconnected(scope.UserID)
+		st.later(func() { h.cfg.Presence.Disconnected(scope.UserID) })
 	}
 
 	hdr := w.Header()
@@ -90,31 +160,32 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	hdr.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	out := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
+	st.out = out
 	retry := h.cfg.Retry + time.Duration(rand.Int64N(int64(h.cfg.Retry/2)+1))
 	out.printf("retry: %d\n: connected\n\n", retry.Milliseconds())
 	if err := out.flush(); err != nil {
-		return nil
+		st.close()
+		return nil, nil
 	}
 	info := monitor.StreamInfo{UserID: scope.UserID, Kind: monitorKind[scope.Kind], ChatID: scope.ChatID,
 		UserAgent: r.UserAgent(), RemoteAddr: h.clientIP(r), Resumed: lastID != ""}
-	if cred != nil {
-		info.Username, info.Bot = cred.user.Username, cred.user.IsBot()
+	if st.cred != nil {
+		info.Username, info.Bot = st.cred.user.Username, st.cred.user.IsBot()
 	}
 	var dropped func() int64
 	if dc, ok := sub.(backend.DropCounter); ok {
 		dropped = dc.Dropped
 	}
-	rec := h.cfg.Monitor.Open(info, dropped)
-	rec.Wrote(nil, out.take())
-	end := monitor.EndClientGone
+	st.rec = h.cfg.Monitor.Open(info, dropped)
+	st.rec.Wrote(nil, out.take())
 	opened := time.Now()
 	h.log.InfoContext(r.Context(), "stream opened", "user", scope.UserID, "kind", info.Kind, "chat", scope.ChatID,
 		"client", monitor.ClassifyClient(info.Bot, info.UserAgent), "remote", info.RemoteAddr, "resumed", info.Resumed)
-	defer func() {
-		rec.Close(end)
-		h.log.InfoContext(r.Context(), "stream closed", "user", scope.UserID, "kind", info.Kind, "cause", end,
+	st.later(func() {
+		st.rec.Close(st.end)
+		h.log.InfoContext(r.Context(), "stream closed", "user", scope.UserID, "kind", info.Kind, "cause", st.end,
 			"duration", time.Since(opened).Round(time.Millisecond))
-	}()
+	})
 
 	// A writer blocked on a peer that stopped reading is interrupted when the broker gives up
 	// on it, rather than after the write timeout; on shutdown the stream gets a grace period to
@@ -126,14 +197,16 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	// that come after the handler returned — from then on the response must not be touched
 	// (HTTP/2's SetWriteDeadline on a finished response panics).
 	ctx, cancel := context.WithCancelCause(r.Context())
-	defer cancel(nil)
-	defer out.finish() // runs before cancel: a callback racing the return is turned away
-	if cred != nil {
-		t := time.AfterFunc(cred.session.ExpiresAt.Sub(h.now()), func() { cancel(errSessionExpired) })
-		defer t.Stop()
+	st.ctx = ctx
+	st.later(func() { cancel(nil) })
+	st.later(out.finish) // runs before cancel: a callback racing the return is turned away
+	if st.cred != nil {
+		t := time.AfterFunc(st.cred.session.ExpiresAt.Sub(h.now()), func() { cancel(errSessionExpired) })
+		st.later(func() { t.Stop() })
 	}
 	if en, ok := sub.(backend.EndNotifier); ok {
-		defer en.AfterEnd(out.interrupt)()
+		stop := en.AfterEnd(out.interrupt)
+		st.later(func() { stop() })
 	} else {
 		go func() { // a broker without callbacks: watch Done, for as long as the stream runs
 			select {
@@ -145,88 +218,99 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 	}
 	var grace *time.Timer
 	var graceMu sync.Mutex
-	defer context.AfterFunc(h.shutdownCtx, func() {
+	stopShutdown := context.AfterFunc(h.shutdownCtx, func() {
 		cancel(nil)
 		graceMu.Lock()
 		grace = time.AfterFunc(shutdownGrace, out.interrupt)
 		graceMu.Unlock()
-	})()
-	defer func() {
+	})
+	st.later(func() { stopShutdown() })
+	st.later(func() {
 		graceMu.Lock()
 		if grace != nil {
 			grace.Stop()
 		}
 		graceMu.Unlock()
-	}()
+	})
+	return st, nil
+}
 
-	next := func(buf []*backend.Event) ([]*backend.Event, error) {
-		if iw, ok := sub.(backend.IdleWaiter); ok {
-			return iw.NextWithin(ctx, buf, h.jitteredKeepalive())
-		}
-		wait, stop := context.WithTimeout(ctx, h.jitteredKeepalive())
-		defer stop()
-		buf, err := sub.Next(wait, buf)
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = backend.ErrIdle
-		}
-		return buf, err
+// next waits for the stream's next events, at most a jittered keepalive interval (ErrIdle).
+func (st *stream) next() error {
+	var err error
+	if iw, ok := st.sub.(backend.IdleWaiter); ok {
+		st.buf, err = iw.NextWithin(st.ctx, st.buf, st.h.jitteredKeepalive())
+		return err
 	}
-	var buf []*backend.Event
+	wait, stop := context.WithTimeout(st.ctx, st.h.jitteredKeepalive())
+	defer stop()
+	st.buf, err = st.sub.Next(wait, st.buf)
+	if errors.Is(err, context.DeadlineExceeded) && st.ctx.Err() == nil {
+		err = backend.ErrIdle
+	}
+	return err
+}
+
+// pump writes the stream's events until it ends, and says why in st.end.
+func (st *stream) pump() {
 	for {
-		buf, err = next(buf)
-		out.arm()
-		for _, ev := range buf {
-			out.write(ev.Frame())
+		err := st.next()
+		st.out.arm()
+		for _, ev := range st.buf {
+			st.out.write(ev.Frame())
 		}
-		switch {
-		case err == nil:
-		case errors.Is(err, backend.ErrIdle):
+		if err != nil && !errors.Is(err, backend.ErrIdle) {
+			st.end = st.ending(err)
+			return
+		}
+		if err != nil { // idle
 			// The comment keeps proxies and the contract's readers content; EventSource hides
 			// comments from pages, so a named event lets a page see that the stream is alive
 			// without touching onmessage handlers that switch on type.
-			out.printf(": keepalive\nevent: keepalive\ndata: {\"timestamp\":%d}\n\n", h.now().UnixMilli())
-			if cred != nil {
-				h.seeSession(r, cred) // an open stream keeps its session's lastSeenAt current
+			st.out.printf(": keepalive\nevent: keepalive\ndata: {\"timestamp\":%d}\n\n", st.h.now().UnixMilli())
+			if st.cred != nil {
+				st.h.seeSession(st.r, st.cred) // an open stream keeps its session's lastSeenAt current
 			}
-		case errors.Is(context.Cause(ctx), errSessionExpired):
-			ev := &backend.Event{Type: backend.EventSessionEnded, Reason: backend.SessionExpired, Timestamp: h.now().UnixMilli()}
-			if ev.Seal() == nil {
-				out.write(ev.Frame())
-			}
-			end = h.finish(out, rec, buf, monitor.EndExpired)
-			return nil
-		case errors.Is(err, backend.ErrSessionEnded):
-			end = h.finish(out, rec, buf, monitor.EndLogout) // its SESSION_ENDED frame is written
-			return nil
-		case errors.Is(err, backend.ErrRemovedFromChat):
-			end = h.finish(out, rec, buf, monitor.EndRemoved) // its CHAT_MEMBER_REMOVED frame is written
-			return nil
-		case ctx.Err() != nil && isShutdown(h.shutdown):
-			stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
-			out.printf("retry: %d\n\n", stagger.Milliseconds())
-			end = h.finish(out, rec, buf, monitor.EndShutdown)
-			return nil
-		default:
-			cause := monitor.EndClientGone
-			switch {
-			case errors.Is(err, backend.ErrOverflow):
-				cause = monitor.EndOverflow
-				h.log.WarnContext(r.Context(), "stream closed: subscriber fell behind", "user", scope.UserID)
-			case errors.Is(err, backend.ErrClosed):
-				cause = monitor.EndShutdown
-			case !errors.Is(err, context.Canceled):
-				cause = monitor.EndError
-				h.log.ErrorContext(r.Context(), "stream failed", "user", scope.UserID, "err", err)
-			}
-			end = h.finish(out, rec, buf, cause)
-			return nil
 		}
-		if err := out.flush(); err != nil {
-			end = h.writeEnd(err) // the peer is gone, or stopped reading
-			return nil
+		if err := st.out.flush(); err != nil {
+			st.end = st.h.writeEnd(err) // the peer is gone, or stopped reading
+			return
 		}
-		rec.Wrote(buf, out.take())
+		st.rec.Wrote(st.buf, st.out.take())
 	}
+}
+
+// ending writes the stream's last frames for why Next ended (err) and returns the cause.
+func (st *stream) ending(err error) monitor.End {
+	h, out, rec, buf := st.h, st.out, st.rec, st.buf
+	switch {
+	case errors.Is(context.Cause(st.ctx), errSessionExpired):
+		ev := &backend.Event{Type: backend.EventSessionEnded, Reason: backend.SessionExpired, Timestamp: h.now().UnixMilli()}
+		if ev.Seal() == nil {
+			out.write(ev.Frame())
+		}
+		return h.finish(out, rec, buf, monitor.EndExpired)
+	case errors.Is(err, backend.ErrSessionEnded):
+		return h.finish(out, rec, buf, monitor.EndLogout) // its SESSION_ENDED frame is written
+	case errors.Is(err, backend.ErrRemovedFromChat):
+		return h.finish(out, rec, buf, monitor.EndRemoved) // its CHAT_MEMBER_REMOVED frame is written
+	case st.ctx.Err() != nil && isShutdown(h.shutdown):
+		stagger := h.cfg.Retry + time.Duration(rand.Int64N(int64(5*time.Second)))
+		out.printf("retry: %d\n\n", stagger.Milliseconds())
+		return h.finish(out, rec, buf, monitor.EndShutdown)
+	}
+	cause := monitor.EndClientGone
+	switch {
+	case errors.Is(err, backend.ErrOverflow):
+		cause = monitor.EndOverflow
+		h.log.WarnContext(st.r.Context(), "stream closed: subscriber fell behind", "user", st.scope.UserID)
+	case errors.Is(err, backend.ErrClosed):
+		cause = monitor.EndShutdown
+	case !errors.Is(err, context.Canceled):
+		cause = monitor.EndError
+		h.log.ErrorContext(st.r.Context(), "stream failed", "user", st.scope.UserID, "err", err)
+	}
+	return h.finish(out, rec, buf, cause)
 }
 
 // documentHeaders are the security headers (headers.go) that govern how a browser renders a
