@@ -1,7 +1,7 @@
 // One message of a list (a chat's history or a thread): author and time, the body (or the
 // tombstone of a deleted one, or the inline editor), its reactions, its thread's summary, and
 // its actions menu.
-import { useState, type FormEvent, type KeyboardEvent } from 'react'
+import { memo, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { errorMessage } from '../api/client'
 import type { FileInfo, Message, User } from '../api/types'
 import { relativeTime } from '../notifications/kinds'
@@ -55,7 +55,27 @@ interface MessageItemProps {
   onAuthorClick?: (userId: string, anchor: HTMLElement) => void
 }
 
-export function MessageItem({
+/**
+ * One message row. Memoised: a list rebuilds its item records on every change (a new message,
+ * a typer), and a row whose record holds the same values (message and pending are immutable
+ * snapshot parts) and the same props is not rendered again. Context (the message actions) still
+ * re-renders every row when it changes.
+ */
+export const MessageItem = memo(MessageItemRow, (before, after) => {
+  for (const key of Object.keys({ ...before, ...after }) as (keyof MessageItemProps)[]) {
+    if (key === 'item') continue
+    if (!Object.is(before[key], after[key])) return false
+  }
+  return sameItem(before.item, after.item)
+})
+
+function sameItem(a: MessageItemData, b: MessageItemData): boolean {
+  if (a === b) return true
+  const keys = Object.keys({ ...a, ...b }) as (keyof MessageItemData)[]
+  return keys.every((key) => Object.is(a[key], b[key]))
+}
+
+function MessageItemRow({
   item,
   author,
   inThread = false,

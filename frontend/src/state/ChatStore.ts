@@ -111,7 +111,7 @@ const REACHABLE: ConnectionState[] = ['live', 'polling']
  * pending messages and typers, as one immutable Snapshot (a new object on every change; unchanged
  * parts keep their identity) for useSyncExternalStore. It follows the event stream, talks to the
  * REST API, and sends messages through the outbox (see OutboxSender): each message is stored
- * before its first POST, shown as pending until confirmed, and sent in order, exactly once thanks
+ * as its first POST starts (a POST that fails leaves it stored), shown as pending until confirmed, and sent in order, exactly once thanks
  * to its clientId.
  *
  * Messages change after they are posted (MESSAGE_UPDATED: an edit, a reaction, a pin, new thread
@@ -418,7 +418,7 @@ export class ChatStore implements ChatStoreApi {
     if (message.parentId !== undefined) item.parentId = message.parentId
     if (message.alsoToChat) item.alsoToChat = true
     this.setSendState(clientId, 'sending')
-    void this.enqueue(item, this.outbox.add(item)) // add replaces the stored item and its error
+    void this.sender.send(item, this.outbox.add(item)) // add replaces the stored item and its error
   }
 
   /** Drops a pending message. Meant for failed and queued ones: one whose POST is in flight may
@@ -967,22 +967,11 @@ export class ChatStore implements ChatStoreApi {
     }
     if (parentId !== undefined) item.parentId = parentId
     if (parentId !== undefined && alsoToChat) item.alsoToChat = true
-    const stored = this.outbox.add(item)
     this.setPending(addPending(this.pending, item, 'sending'))
+    // The POST starts here, beside the outbox write rather than behind it (see OutboxSender.send).
+    void this.sender.send(item, this.outbox.add(item))
     if (parentId === undefined) this.typing.sent(chatId)
     else this.threadTyping.sent(parentId)
-    void this.enqueue(item, stored)
-  }
-
-  private async enqueue(item: OutboxItem, stored: Promise<void>): Promise<void> {
-    try {
-      await stored
-    } catch (err) {
-      const error = `Could not store the message for sending: ${errorMessage(err)}`
-      this.setSendState(item.clientId, 'failed', error)
-      return
-    }
-    await this.sender.flush()
   }
 
   /** Loads the chat's newest page once (again after a failure). */

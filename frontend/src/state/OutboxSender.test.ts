@@ -287,3 +287,122 @@ class FakeLocks implements OutboxLocks {
     return run
   }
 }
+
+describe('OutboxSender.send (a new message, straight to the network)', () => {
+  let factory: IDBFactory
+  let outbox: IndexedDbOutbox
+  let timers: ManualTimers
+
+  beforeEach(() => {
+    factory = new IDBFactory()
+    outbox = new IndexedDbOutbox(factory)
+    timers = new ManualTimers()
+  })
+
+  /** A sender whose first flush found the outbox empty, as after ChatStore.start. */
+  async function idleSender(post: (i: OutboxItem) => Promise<PostResult>, events: SendEvents) {
+    const sender = new OutboxSender({ outbox, post, events, locks: null, timers })
+    await sender.flush()
+    return sender
+  }
+
+  it('calls post synchronously, before the outbox write has committed, and empties the outbox after the answer', async () => {
+    const { log, events } = recorder()
+    let answer: (m: Message) => void = () => undefined
+    const post = vi.fn((i: OutboxItem) => new Promise<PostResult>((resolve) => (answer = () => resolve(confirmed(i)))))
+    const sender = await idleSender(post, events)
+    let committed = false
+    const a = item('a', 1)
+    const stored = outbox.add(a).then(() => {
+      committed = true
+    })
+    const done = sender.send(a, stored)
+    expect(post).toHaveBeenCalledTimes(1) // no await between send and post
+    expect(committed).toBe(false)
+    await stored
+    expect((await outbox.list()).map((i) => i.clientId)).toEqual(['a']) // stored while in flight
+    answer(confirmed(a))
+    await done
+    expect(log).toEqual(['sending a', 'sent a as m-a'])
+    expect(await outbox.list()).toEqual([])
+  })
+
+  it('leaves the item in the outbox when the POST fails, and the retry sends it', async () => {
+    const { log, events } = recorder()
+    const post = vi.fn<(i: OutboxItem) => Promise<PostResult>>(offline)
+    const sender = await idleSender(post, events)
+    const a = item('a', 1)
+    await sender.send(a, outbox.add(a))
+    expect(log).toEqual(['sending a', 'queued a'])
+    expect((await outbox.list()).map((i) => i.clientId)).toEqual(['a'])
+    expect(timers.delays()).toEqual([MIN_RETRY_MS])
+    // Meanwhile a second message waits behind it, through the outbox.
+    const b = item('b', 2)
+    await sender.send(b, outbox.add(b))
+    expect(post).toHaveBeenCalledTimes(2) // the flush stopped at a again
+    post.mockImplementation((i) => Promise.resolve<PostResult>(confirmed(i)))
+    timers.fireAll()
+    await sender.flush()
+    expect(post.mock.calls.map(([i]) => i.clientId)).toEqual(['a', 'a', 'a', 'b'])
+    expect(await outbox.list()).toEqual([])
+  })
+
+  it('marks a refused item failed in the outbox, once stored', async () => {
+    const { log, events } = recorder()
+    const post = vi.fn(() => Promise.reject(new ApiRequestError(403, 'forbidden', 'This chat is archived.')))
+    const sender = await idleSender(post, events)
+    const a = item('a', 1)
+    await sender.send(a, outbox.add(a))
+    expect(log).toEqual(['sending a', 'failed a: This chat is archived.'])
+    expect(await outbox.list()).toEqual([{ ...a, error: 'This chat is archived.' }])
+  })
+
+  it('fails the item when neither the POST nor the outbox write succeeded', async () => {
+    const { log, events } = recorder()
+    const sender = await idleSender(offline, events)
+    const a = item('a', 1)
+    await sender.send(a, Promise.reject(new Error('QuotaExceededError')))
+    expect(log).toEqual(['sending a', 'failed a: Could not store the message for sending: QuotaExceededError'])
+  })
+
+  it('does not overtake a flush in progress or a message in flight: those go through the outbox in order', async () => {
+    const { events } = recorder()
+    const answers: Array<() => void> = []
+    const post = vi.fn(
+      (i: OutboxItem) => new Promise<PostResult>((resolve) => answers.push(() => resolve(confirmed(i)))),
+    )
+    const sender = await idleSender(post, events)
+    const a = item('a', 1)
+    const b = item('b', 2)
+    const sentA = sender.send(a, outbox.add(a))
+    const sentB = sender.send(b, outbox.add(b))
+    await vi.waitFor(() => expect(answers.length).toBe(1))
+    expect(post.mock.calls.map(([i]) => i.clientId)).toEqual(['a'])
+    answers[0]?.()
+    await sentA
+    await vi.waitFor(() => expect(answers.length).toBe(2))
+    answers[1]?.()
+    await sentB
+    expect(post.mock.calls.map(([i]) => i.clientId)).toEqual(['a', 'b']) // each once
+    expect(await outbox.list()).toEqual([])
+  })
+
+  it('after a reload between the write and the answer, sends the item once more with the same clientId', async () => {
+    const { events } = recorder()
+    const post = vi.fn(() => new Promise<PostResult>(() => undefined)) // the page goes before the answer
+    const sender = await idleSender(post, events)
+    const a = item('a', 1)
+    const stored = outbox.add(a)
+    void sender.send(a, stored)
+    await stored
+    sender.stop()
+    // The reloaded page: a new outbox on the same database, a new sender.
+    const reloaded = new IndexedDbOutbox(factory)
+    const again = vi.fn((i: OutboxItem) => Promise.resolve<PostResult>(confirmed(i)))
+    const next = new OutboxSender({ outbox: reloaded, post: again, events: recorder().events, locks: null, timers })
+    await next.flush()
+    await next.flush()
+    expect(again.mock.calls.map(([i]) => i.clientId)).toEqual(['a'])
+    expect(await reloaded.list()).toEqual([])
+  })
+})

@@ -64,6 +64,14 @@ export class OutboxSender {
   private stopped = false
   private retryTimer: TimerId | null = null
   private retryDelay = MIN_RETRY_MS
+  /** True while, as far as this tab knows, the outbox holds nothing due: the last pass sent all
+   * of it and every item added since was sent directly. Only then may send() skip the outbox. */
+  private clear = false
+  /** Direct sends not yet settled (see send); a pass waits for them, so that this tab never
+   * posts their items twice. */
+  private readonly directs = new Set<Promise<void>>()
+  /** A direct POST is unanswered: the next item must wait for it, or it could overtake it. */
+  private posting = false
 
   constructor(options: OutboxSenderOptions) {
     this.outbox = options.outbox
@@ -83,6 +91,68 @@ export class OutboxSender {
     return this.running
   }
 
+  /**
+   * Sends a new item whose outbox write (stored) has been started but not awaited. When nothing
+   * is due before it (see clear) the POST starts synchronously, in parallel with the write;
+   * otherwise the item waits for the write and goes out with the next flush, in order. After a
+   * direct POST the item leaves the outbox once the write has committed (a write committing after
+   * the delete would bring it back); a POST that fails leaves it there, stored, for the next
+   * flush, or marked failed for a refusal. Resolves when the item is handled; never rejects
+   * (stored rejecting with the POST failing reports failed with the storage error).
+   */
+  send(item: OutboxItem, stored: Promise<void>): Promise<void> {
+    if (this.stopped) return stored.catch(() => undefined)
+    if (!this.clear || this.running || this.posting) {
+      return stored.then(
+        () => this.flush(),
+        (err: unknown) => this.events.failed(item, storageError(err)),
+      )
+    }
+    const direct = this.sendDirect(item, stored).finally(() => this.directs.delete(direct))
+    this.directs.add(direct)
+    return direct
+  }
+
+  private async sendDirect(item: OutboxItem, stored: Promise<void>): Promise<void> {
+    this.events.sending(item)
+    let result: PostResult
+    this.posting = true
+    try {
+      result = await this.post(item) // called before any await: the POST leaves now
+    } catch (err) {
+      this.posting = false
+      try {
+        await stored
+      } catch (storeErr) {
+        this.events.failed(item, storageError(storeErr))
+        return
+      }
+      if (isRefusal(err)) {
+        await this.outbox.markFailed(item.clientId, err.message).catch(() => undefined)
+        this.events.failed(item, err.message)
+        return
+      }
+      // Unreachable: the item is stored; the retry flushes it (and whatever follows it).
+      this.clear = false
+      this.events.queued([item])
+      this.scheduleRetry()
+      return
+    }
+    this.posting = false
+    if (isQueuedPost(result)) this.events.relayed(item)
+    else this.events.sent(item, result)
+    try {
+      await stored
+    } catch {
+      return // never stored: nothing to remove
+    }
+    // Should the delete fail, a later flush posts the item again and the server answers with
+    // the same message (same clientId): harmless.
+    await this.outbox.remove(item.clientId).catch(() => {
+      this.clear = false
+    })
+  }
+
   /** Stops after the POST in flight (if any) and cancels the retry timer. */
   stop(): void {
     this.stopped = true
@@ -93,9 +163,12 @@ export class OutboxSender {
    * running happen in one synchronous step, so no flush() call can fall between them. */
   private async run(): Promise<void> {
     let outcome: Outcome = 'done'
+    this.clear = false
     try {
       while (this.again && !this.stopped) {
         this.again = false
+        // Direct sends first settle: their items are then sent, or stored for this pass.
+        if (this.directs.size > 0) await Promise.all(this.directs)
         outcome = await this.withLock(() => this.sendAll()).catch((): Outcome => 'unreachable')
       }
     } finally {
@@ -105,6 +178,7 @@ export class OutboxSender {
       this.scheduleRetry()
     } else {
       this.retryDelay = MIN_RETRY_MS
+      this.clear = outcome === 'done'
     }
   }
 
@@ -165,6 +239,11 @@ export function isRefusal(err: unknown): err is ApiRequestError {
   if (!(err instanceof ApiRequestError)) return false
   const { status } = err
   return status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429
+}
+
+/** What a pending message says when the outbox could not store it. */
+export function storageError(err: unknown): string {
+  return `Could not store the message for sending: ${err instanceof Error ? err.message : String(err)}`
 }
 
 /** navigator.locks, which browsers expose only in secure contexts (https, localhost). */
