@@ -66,7 +66,7 @@ var (
 	bucketMonitor = []byte("monitor")
 	// bucketScopeEvents: the event log by stream ('c' + chat id, 'u' + user id, 'r' + removed
 	// user id, then the event id), written with each event (see scopeindex.go).
-	allBuckets    = [][]byte{bucketMonitor, bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+	allBuckets = [][]byte{bucketMonitor, bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
 		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents,
 		bucketChatNames, bucketDMs, bucketHidden, bucketResets, bucketAudit, bucketLastSeen, bucketScopeEvents}
