@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
@@ -76,21 +75,8 @@ func (s *Store) EventsAfter(ctx context.Context, afterID string, limit int) ([]*
 			if err != nil {
 				return fmt.Errorf("event %s: %w", k, err)
 			}
-			if !ev.Personal && ev.ChatID != "" {
-				m, ok := members[ev.ChatID]
-				if !ok {
-					chat, err := getChat(tx, ev.ChatID)
-					if err != nil {
-						return fmt.Errorf("event %s: %w", k, err)
-					}
-					m = chat.MemberIDs
-					members[ev.ChatID] = m
-				}
-				ev.Recipients = m
-				if ev.Type == backend.EventChatMemberRemoved && !slices.Contains(m, ev.UserID) {
-					// The one who left learns it on resume too, and nothing of the chat after it.
-					ev.Recipients = append(slices.Clone(m), ev.UserID)
-				}
+			if err := restoreRecipients(tx, ev, members); err != nil {
+				return fmt.Errorf("event %s: %w", k, err)
 			}
 			events = append(events, ev)
 		}
@@ -136,11 +122,19 @@ func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time, keep, batc
 		err := s.update(ctx, func(t *txn) error {
 			n = 0 // the function runs again if its batch has to be retried
 			c := t.Bucket(bucketEvents).Cursor()
+			idx := t.Bucket(bucketScopeEvents)
 			newest, _ := c.Last()
-			for k, _ := c.First(); k != nil && n < batch && !bytes.Equal(k, newest); k, _ = c.First() {
+			for k, v := c.First(); k != nil && n < batch && !bytes.Equal(k, newest); k, v = c.First() {
 				id, err := ulid.ParseStrict(string(k))
 				if err == nil && id.Time() >= cutoff && n >= excess {
 					break
+				}
+				ev, err := decodeLogRecord(v)
+				if err != nil {
+					return fmt.Errorf("prune event %s: %w", k, err)
+				}
+				if err := deleteScopes(idx, ev); err != nil {
+					return fmt.Errorf("prune: %w", err)
 				}
 				if err := c.Delete(); err != nil {
 					return fmt.Errorf("prune event %s: %w", k, err)

@@ -13,12 +13,14 @@ import (
 //   - 1: every file written before schema versions existed (it has no keySchema). Open migrates
 //     it: it builds the indexes that older files may lack (sessions by user, chat timelines,
 //     chat names) and records version 2.
-//   - 2: today's layout.
+//   - 2: the event log without a per-stream index. Open migrates it: it builds
+//     bucketScopeEvents from the log and records version 3.
+//   - 3: today's layout.
 //
 // A new file gets SchemaVersion. A file of a newer version than this is refused
 // (ErrSchemaTooNew) before anything is written to it: an older server must not write a layout
 // it does not know. To change the layout, raise SchemaVersion and append a migration.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // keySchema is where bucketMeta keeps the schema version (decimal ASCII).
 var keySchema = []byte("schemaVersion")
@@ -38,6 +40,7 @@ type migration struct {
 // one write transaction, so a crash leaves the file at its old version.
 var migrations = []migration{
 	{to: 2, what: "index sessions by user, chat timelines and chat names where missing", run: migrateToV2},
+	{to: 3, what: "index the event log by stream", run: indexScopeEvents},
 }
 
 // migrateToV2 builds the indexes that files written before them lack. Files of release 1 that

@@ -66,10 +66,12 @@ var (
 	bucketHidden = []byte("hiddenchats")
 	// bucketMonitor: minute start (Unix ms, uint64 big endian) → backend.MonitorMinute JSON.
 	bucketMonitor = []byte("monitor")
-	allBuckets    = [][]byte{bucketMonitor, bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
+	// bucketScopeEvents: the event log by stream ('c' + chat id, 'u' + user id, 'r' + removed
+	// user id, then the event id), written with each event (see scopeindex.go).
+	allBuckets = [][]byte{bucketMonitor, bucketMeta, bucketUsers, bucketUsernames, bucketSessions, bucketInvites,
 		bucketChats, bucketMembers, bucketMessages, bucketClientIDs, bucketReads, bucketEvents, bucketPrefs, bucketNotes, bucketTasks, bucketFiles,
 		bucketUploads, bucketUserSessions, bucketTimeline, bucketReplies, bucketFollowers, bucketPins, bucketMsgEvents,
-		bucketChatNames, bucketDMs, bucketHidden, bucketResets, bucketAudit, bucketLastSeen}
+		bucketChatNames, bucketDMs, bucketHidden, bucketResets, bucketAudit, bucketLastSeen, bucketScopeEvents}
 )
 
 // DefaultMaxBatch is how many queued writes one commit takes at most.
@@ -293,6 +295,9 @@ func (t *txn) emit(ev *backend.Event) error {
 	}
 	if err := t.Bucket(bucketEvents).Put([]byte(ev.ID), encodeLogRecord(ev)); err != nil {
 		return fmt.Errorf("log event %s: %w", ev.ID, err)
+	}
+	if err := putScopes(t.Bucket(bucketScopeEvents), ev); err != nil {
+		return err
 	}
 	t.events = append(t.events, ev)
 	return nil

@@ -226,6 +226,21 @@ func (l *memLog) EventsAfter(ctx context.Context, afterID string, limit int) ([]
 	return slices.Clone(rest[:min(limit, len(rest))]), nil
 }
 
+// ScopeEventsAfter filters EventsAfter by scope, as the store's index does, and fails like it.
+func (l *memLog) ScopeEventsAfter(ctx context.Context, scope backend.Scope, afterID string, limit int) ([]*backend.Event, error) {
+	all, err := l.EventsAfter(ctx, afterID, 1<<30)
+	if err != nil {
+		return nil, err
+	}
+	var out []*backend.Event
+	for _, ev := range all {
+		if len(out) < limit && scope.Matches(ev) {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
 func (l *memLog) LastEventID(ctx context.Context) (string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -74,7 +74,7 @@ func WithQueueSize(n int) Option { return func(h *Hub) { h.queueSize = max(1, n)
 // WithReplayPage sets how many logged events one replay read takes (default DefaultReplayPage).
 func WithReplayPage(n int) Option { return func(h *Hub) { h.replayPage = max(1, n) } }
 
-// WithReplayLimit sets how many logged events one resume may examine before it sends RESYNC
+// WithReplayLimit sets how many of its scope's logged events one resume may read before it sends RESYNC
 // instead (default DefaultReplayLimit; 0 or less: no limit).
 func WithReplayLimit(n int) Option { return func(h *Hub) { h.replayLimit = n } }
 
@@ -261,9 +261,9 @@ type subscription struct {
 	scope backend.Scope
 
 	// Owned by the Next goroutine.
-	resumeAfter string // replay cursor: the last logged id examined
+	resumeAfter string // replay cursor: the last of the scope's logged ids read
 	replaying   bool
-	examined    int    // logged events read by the replay so far
+	examined    int    // the scope's logged events read by the replay so far
 	lastID      string // newest durable id delivered or skipped by replay; live events up to it are duplicates
 
 	// idle is Next's keepalive timer (NextWithin), made on first use and re-armed per wait, so
@@ -533,9 +533,10 @@ func take(ctx context.Context, slots chan struct{}) bool {
 	}
 }
 
-// replay appends the next page of logged events that the scope matches. When the log has no
-// more, the subscription turns live; when it cannot serve the resume id, or the resume has
-// examined the hub's replay limit of events and the log goes on, the result is RESYNC.
+// replay appends the next page of the scope's logged events (EventLog.ScopeEventsAfter). When
+// the log has no more, the subscription turns live; when it cannot serve the resume id, or the
+// resume has read the hub's replay limit of the scope's events and the log has more, the result
+// is RESYNC.
 func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*backend.Event, error) {
 	if s.ending() {
 		s.replaying = false // Next reports the end
@@ -545,7 +546,7 @@ func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*bac
 	if err != nil {
 		return buf, err
 	}
-	events, err := s.hub.log.EventsAfter(ctx, s.resumeAfter, s.hub.replayPage)
+	events, err := s.hub.log.ScopeEventsAfter(ctx, s.scope, s.resumeAfter, s.hub.replayPage)
 	release()
 	if errors.Is(err, backend.ErrEventNotFound) {
 		return s.resync(ctx, buf)
@@ -555,9 +556,7 @@ func (s *subscription) replay(ctx context.Context, buf []*backend.Event) ([]*bac
 	}
 	for _, ev := range events {
 		s.resumeAfter = ev.ID
-		if s.scope.Matches(ev) {
-			buf = append(buf, ev)
-		}
+		buf = append(buf, ev) // the log returns only the scope's events
 	}
 	s.examined += len(events)
 	if len(events) < s.hub.replayPage {

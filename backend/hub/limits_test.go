@@ -11,24 +11,41 @@ import (
 	"github.com/herald-chat/herald/backend/hub"
 )
 
-// A resume that would walk more of the log than the replay limit allows sends RESYNC (with the
+// A resume with more of its scope's events than the replay limit allows sends RESYNC (with the
 // log's head) instead of going on: what one resume costs is bounded. Live events above the head
-// still arrive, once.
+// still arrive, once. Events of other scopes do not count: the log reads only the scope's.
 func TestReplayLimitEndsALongResumeWithResync(t *testing.T) {
 	var ids seq
 	log := &memLog{}
 	start := chatEvent(t, ids.next(), "c", "a")
 	log.add(start)
 	for range 100 {
-		log.add(chatEvent(t, ids.next(), "other", "b")) // busy elsewhere: a examines, matches none
+		log.add(chatEvent(t, ids.next(), "other", "b")) // busy elsewhere: not a's, not counted
 	}
 	mine := chatEvent(t, ids.next(), "c", "a")
 	log.add(mine)
 	h := newHub(t, log, hub.WithReplayPage(10), hub.WithReplayLimit(30))
 	sub := subscribe(t, h, userScope("a"), start.ID)
-	got := nextWait(t, sub)
-	if len(got) != 1 || got[0].Type != backend.EventResync || got[0].ID != mine.ID {
-		t.Fatalf("got %s, want RESYNC at %s", describe(got), mine.ID)
+	if got := nextWait(t, sub); !slices.Equal(got, []*backend.Event{mine}) {
+		t.Fatalf("busy elsewhere: got %s, want only %s", describe(got), mine.ID)
+	}
+
+	var own []*backend.Event
+	for range 40 {
+		ev := chatEvent(t, ids.next(), "c", "a")
+		own = append(own, ev)
+		log.add(ev)
+	}
+	head := own[len(own)-1]
+	sub = subscribe(t, h, userScope("a"), start.ID)
+	// Pages within the limit are delivered; the one that reaches it ends with RESYNC.
+	var got []*backend.Event
+	for len(got) == 0 || got[len(got)-1].Type != backend.EventResync {
+		got = append(got, nextWait(t, sub)...)
+	}
+	want := append([]*backend.Event{mine}, own[:29]...)
+	if !slices.Equal(got[:len(got)-1], want) || got[len(got)-1].ID != head.ID {
+		t.Fatalf("got %s, want %s then RESYNC at %s", describe(got), describe(want), head.ID)
 	}
 	live := chatEvent(t, ids.next(), "c", "a")
 	log.add(live)
@@ -38,12 +55,17 @@ func TestReplayLimitEndsALongResumeWithResync(t *testing.T) {
 	// Within the limit, the same resume replays normally.
 	h = newHub(t, log, hub.WithReplayPage(10), hub.WithReplayLimit(0))
 	sub = subscribe(t, h, userScope("a"), start.ID)
-	if got := nextWait(t, sub); !slices.Equal(got, []*backend.Event{mine, live}) {
+	want = append(append([]*backend.Event{mine}, own...), live)
+	got = nil
+	for len(got) < len(want) {
+		got = append(got, nextWait(t, sub)...)
+	}
+	if !slices.Equal(got, want) {
 		t.Fatalf("without a limit: got %s", describe(got))
 	}
 }
 
-// blockingLog holds every EventsAfter call until released, counting how many wait at once per
+// blockingLog holds every ScopeEventsAfter call until released, counting how many wait at once per
 // subscriber (the caller's user is named by the resume id).
 type blockingLog struct {
 	memLog
@@ -54,7 +76,7 @@ type blockingLog struct {
 	release chan struct{}
 }
 
-func (l *blockingLog) EventsAfter(ctx context.Context, afterID string, limit int) ([]*backend.Event, error) {
+func (l *blockingLog) ScopeEventsAfter(ctx context.Context, scope backend.Scope, afterID string, limit int) ([]*backend.Event, error) {
 	l.mu.Lock()
 	l.inside++
 	l.maxSeen = max(l.maxSeen, l.inside)
@@ -64,7 +86,7 @@ func (l *blockingLog) EventsAfter(ctx context.Context, afterID string, limit int
 	l.mu.Lock()
 	l.inside--
 	l.mu.Unlock()
-	return l.memLog.EventsAfter(ctx, afterID, limit)
+	return l.memLog.ScopeEventsAfter(ctx, scope, afterID, limit)
 }
 
 // One user's resumes read the log one at a time, however many streams they reconnect, so they

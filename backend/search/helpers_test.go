@@ -95,6 +95,12 @@ func cmpString(a, b string) int {
 	return 0
 }
 
+// ScopeEventsAfter is part of backend.EventLog for the streams; the search feed reads
+// EventsAfter only.
+func (l *memLog) ScopeEventsAfter(ctx context.Context, scope backend.Scope, afterID string, limit int) ([]*backend.Event, error) {
+	return nil, errors.New("memLog: the search feed must not read ScopeEventsAfter")
+}
+
 func (l *memLog) LastEventID(ctx context.Context) (string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
