@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -192,6 +193,52 @@ func DecodeEvent(data []byte) (*Event, error) {
 	}
 	e.setData(slices.Clone(data))
 	return e, nil
+}
+
+// DecodeEventFrame rebuilds an Event from the JSON that Data returned, decoding only its id and
+// type: a replay writes the frame as it was sealed and needs nothing else, so the payload
+// (message, chat, …) is left undecoded and its fields stay empty. Routing fields are the
+// caller's, as for DecodeEvent.
+func DecodeEventFrame(data []byte) (*Event, error) {
+	e := new(Event)
+	if id, typ, ok := eventHead(data); ok {
+		e.ID, e.Type = id, EventType(typ)
+	} else {
+		var head struct {
+			ID   string    `json:"id"`
+			Type EventType `json:"type"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return nil, fmt.Errorf("decode event: %w", err)
+		}
+		e.ID, e.Type = head.ID, head.Type
+	}
+	e.setData(slices.Clone(data))
+	return e, nil
+}
+
+// eventHead reads id and type from the start of a sealed event's JSON, which Seal writes in
+// field order as {"id":"…","type":"…", with neither needing escapes. ok is false for anything
+// else (the caller decodes properly).
+func eventHead(data []byte) (id, typ string, ok bool) {
+	const idKey, typeKey = `{"id":"`, `","type":"`
+	rest, found := bytes.CutPrefix(data, []byte(idKey))
+	if !found {
+		return "", "", false
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i <= 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
+		return "", "", false
+	}
+	id, rest = string(rest[:i]), rest[i:]
+	if rest, found = bytes.CutPrefix(rest, []byte(typeKey)); !found {
+		return "", "", false
+	}
+	j := bytes.IndexByte(rest, '"')
+	if j <= 0 || bytes.IndexByte(rest[:j], '\\') >= 0 {
+		return "", "", false
+	}
+	return id, string(rest[:j]), true
 }
 
 // ScopeKind is which of the three streams a subscription is.

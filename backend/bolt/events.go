@@ -34,6 +34,16 @@ func encodeLogRecord(ev *backend.Event) []byte {
 }
 
 func decodeLogRecord(v []byte) (*backend.Event, error) {
+	return decodeLog(v, backend.DecodeEvent)
+}
+
+// decodeLogFrame is decodeLogRecord for a replay: only the event's id, type and frame are
+// decoded (backend.DecodeEventFrame), and the routing flags.
+func decodeLogFrame(v []byte) (*backend.Event, error) {
+	return decodeLog(v, backend.DecodeEventFrame)
+}
+
+func decodeLog(v []byte, decode func([]byte) (*backend.Event, error)) (*backend.Event, error) {
 	if len(v) < 2 {
 		return nil, fmt.Errorf("log record of %d bytes", len(v))
 	}
@@ -48,7 +58,7 @@ func decodeLogRecord(v []byte) (*backend.Event, error) {
 		recipients[i] = string(rest[:ulid.EncodedSize])
 		rest = rest[ulid.EncodedSize:]
 	}
-	ev, err := backend.DecodeEvent(rest)
+	ev, err := decode(rest)
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,8 @@ func TestSchemaOpenMigratesTodaysFile(t *testing.T) {
 	if m.ID <= last {
 		t.Fatalf("new id %s not above the fixture's last %s", m.ID, last)
 	}
+	// The per-stream index the migration built resumes exactly as the whole log does.
+	wantScopeReadsMatchTheLog(t, e, []string{msgs[0].ID}, []*backend.User{alice, bob}, []*backend.Chat{general})
 
 	// Reopening migrates nothing again.
 	e.reopen(bolt.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))

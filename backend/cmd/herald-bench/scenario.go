@@ -183,7 +183,7 @@ func runScenario(ctx context.Context, o *options, sc scenario, kind string, roun
 		if sc.rate > 0 {
 			window = time.Duration(float64(sc.messages) / sc.rate * float64(time.Second))
 		}
-		defer profiled(profile("publish", window))
+		pubProf := profile("publish", window)
 		pr := publish(ctx, t.addr, publishSpec{phase: 1, messages: sc.messages, rate: sc.rate, posters: sc.posters,
 			chatID: fx.chatID, tokens: fx.postTokens})
 		res.expected = n * int64(sc.messages)
@@ -209,6 +209,7 @@ func runScenario(ctx context.Context, o *options, sc scenario, kind string, roun
 		res.latP50, res.latP99, res.latMax = h.Quantile(0.50), h.Quantile(0.99), h.Max()
 		res.postP50, res.postP99 = percentile(pr.post, 0.50), percentile(pr.post, 0.99)
 		res.publishesPerS = float64(len(pr.post)) / pr.end.Sub(pr.start).Seconds()
+		profiled(pubProf) // before the resume's: one CPU profile at a time
 	}
 
 	if sc.resume > 0 && kind == "naive" {
@@ -286,6 +287,15 @@ func measureResume(ctx context.Context, o *options, sc scenario, rn *runState, t
 	r0, err := sampleProc(t.pid)
 	if err != nil {
 		return err
+	}
+	var prof *cpuProfile
+	if t.pprof != "" {
+		prof = profileCPU(ctx, t.pprof, o.profileDir, fmt.Sprintf("%s-resume", sc.name), 2*time.Second+time.Duration(len(away))*time.Second/1000)
+		defer func() {
+			if err := prof.wait(); err != nil {
+				logf("  %v", err)
+			}
+		}()
 	}
 	if err := connectAll(ctx, rn, away, o.connectConc, true); err != nil {
 		return err
