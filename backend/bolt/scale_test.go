@@ -65,3 +65,20 @@ func TestChatCountMatchesChatsOf(t *testing.T) {
 		}
 	}
 }
+
+// A status that does not change (a reconnect within the presence grace) costs no commit.
+func TestUnchangedStatusCommitsNothing(t *testing.T) {
+	e := newEnv(t)
+	us := e.users(2)
+	changed, err := e.s.SetStatus(e.ctx, us[1].ID, backend.StatusOnline)
+	wantNoError(t, err, "SetStatus")
+	if !changed {
+		t.Fatal("offline → online reported unchanged")
+	}
+	before := e.s.Commits()
+	changed, err = e.s.SetStatus(e.ctx, us[1].ID, backend.StatusOnline)
+	wantNoError(t, err, "SetStatus again")
+	if changed || e.s.Commits() != before {
+		t.Fatalf("online → online: changed %v, %d commits", changed, e.s.Commits()-before)
+	}
+}

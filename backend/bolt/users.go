@@ -417,6 +417,24 @@ func (s *Store) PruneExpired(ctx context.Context, now time.Time, batch int) (int
 }
 
 func (s *Store) SetStatus(ctx context.Context, userID string, status backend.AgentStatus) (bool, error) {
+	// Most calls change nothing (a reconnect within the presence grace): a read tells, without
+	// a commit and its fsync. The write below checks again.
+	var current backend.AgentStatus
+	if err := s.view(func(tx *bbolt.Tx) error {
+		u, err := getUser(tx, userID)
+		if err == nil {
+			current = u.Status
+		}
+		return err
+	}); err != nil {
+		return false, err
+	}
+	if current == "" {
+		current = backend.StatusOffline
+	}
+	if current == status {
+		return false, nil
+	}
 	changed := false
 	err := s.update(ctx, func(t *txn) error {
 		changed = false
