@@ -124,7 +124,7 @@ func TestParseFingerprint(t *testing.T) {
 			t.Errorf("ParseFingerprint(%q) = %q, %v; want %s", in, got, err, fp)
 		}
 	}
-	for _, in := range []string{"", "ab:cd", fp[:94], fp + ":00", strings.Replace(fp, "a", "g", 1), "a:bc" + fp[4:]} {
+	for _, in := range []string{"", "ab:cd", fp[:94], fp + ":00", "g" + fp[1:], "a:bc" + fp[4:]} {
 		if got, err := tlscert.ParseFingerprint(in); !errors.Is(err, tlscert.ErrBadFingerprint) {
 			t.Errorf("ParseFingerprint(%q) = %q, %v; want ErrBadFingerprint", in, got, err)
 		}
