@@ -155,8 +155,9 @@ func (e *Event) Seal() error {
 	return nil
 }
 
+// setData builds the frame from a copy of data; Data is then that copy, a part of the frame,
+// so a sealed event holds its JSON once and data may be a buffer the caller reuses.
 func (e *Event) setData(data []byte) {
-	e.data = data
 	frame := make([]byte, 0, len(data)+len(e.ID)+16)
 	if e.ID != "" {
 		frame = append(frame, "id: "...)
@@ -164,7 +165,9 @@ func (e *Event) setData(data []byte) {
 		frame = append(frame, '\n')
 	}
 	frame = append(frame, "data: "...)
+	start := len(frame)
 	frame = append(frame, data...)
+	e.data = frame[start:len(frame):len(frame)]
 	frame = append(frame, "\n\n"...)
 	e.frame = frame
 }
@@ -191,7 +194,7 @@ func DecodeEvent(data []byte) (*Event, error) {
 	if err := json.Unmarshal(data, e); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
-	e.setData(slices.Clone(data))
+	e.setData(data)
 	return e, nil
 }
 
@@ -213,7 +216,7 @@ func DecodeEventFrame(data []byte) (*Event, error) {
 		}
 		e.ID, e.Type = head.ID, head.Type
 	}
-	e.setData(slices.Clone(data))
+	e.setData(data)
 	return e, nil
 }
 

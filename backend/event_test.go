@@ -50,3 +50,24 @@ func TestDecodeEventFrame(t *testing.T) {
 		t.Error("a cut record decoded")
 	}
 }
+
+// A decoded event keeps its own copy of the JSON (the store hands over bytes that are valid only
+// inside its read transaction), held once: Data is the frame's data line.
+func TestDecodedEventOwnsItsBytes(t *testing.T) {
+	buf := []byte(`{"id":"01JCHAT0000000000000000000","type":"NEW_MESSAGE","chatId":"c","timestamp":1}`)
+	for _, decode := range []func([]byte) (*backend.Event, error){backend.DecodeEvent, backend.DecodeEventFrame} {
+		data := bytes.Clone(buf)
+		ev, err := decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "id: 01JCHAT0000000000000000000\ndata: " + string(buf) + "\n\n"
+		clear(data)
+		if string(ev.Frame()) != want || string(ev.Data()) != string(buf) {
+			t.Fatalf("after the caller's buffer changed: frame %q, data %q", ev.Frame(), ev.Data())
+		}
+		if d := ev.Data(); cap(d) != len(d) {
+			t.Fatalf("Data has spare capacity %d: appending to it would write into the frame", cap(d)-len(d))
+		}
+	}
+}
