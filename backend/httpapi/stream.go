@@ -77,18 +77,17 @@ func onOwnStack(f func() error) error {
 
 // stream is one open stream, from openStream to close. Owned by the handler's goroutine.
 type stream struct {
-	h      *Handler
-	r      *http.Request
-	scope  backend.Scope
-	cred   *credential // nil for a stream opened without a session (the desktop app's)
-	sub    backend.Subscription
-	out    *streamWriter
-	rec    *monitor.Stream
-	ctx    context.Context
-	end    monitor.End // why it ended, for the monitor and the log
-	undo   []func()    // run by close, last first
-	buf    []*backend.Event
-	logged bool // "stream opened" was logged: close logs "stream closed"
+	h     *Handler
+	r     *http.Request
+	scope backend.Scope
+	cred  *credential // nil for a stream opened without a session (the desktop app's)
+	sub   backend.Subscription
+	out   *streamWriter
+	rec   *monitor.Stream
+	ctx   context.Context
+	end   monitor.End // why it ended, for the monitor and the log
+	undo  []func()    // run by close, last first
+	buf   []*backend.Event
 }
 
 // later has close run f (last registered, first run).
