@@ -68,11 +68,31 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, scope back
 // onOwnStack runs f on a goroutine of its own and waits for it. The stream's work happens on
 // such goroutines while the handler's waits: each stack then holds only what its own part
 // needs — the setup's depth is given back when it ends, and the long-lived loop's stays small.
-// The response is used by one goroutine at a time.
+// The response is used by one goroutine at a time. A panic in f is raised again on the
+// handler's goroutine, where net/http's recovery (and http.ErrAbortHandler) work as before.
 func onOwnStack(f func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	return <-done
+	type outcome struct {
+		err      error
+		panicked bool
+		value    any
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		o := outcome{panicked: true}
+		defer func() {
+			if o.panicked {
+				o.value = recover()
+			}
+			done <- o
+		}()
+		o.err = f()
+		o.panicked = false
+	}()
+	o := <-done
+	if o.panicked {
+		panic(o.value)
+	}
+	return o.err
 }
 
 // stream is one open stream, from openStream to close. Owned by the handler's goroutine.
