@@ -62,7 +62,6 @@ func (s *Store) CreateChat(ctx context.Context, c *backend.Chat) error {
 func putChat(t *txn, c *backend.Chat) error {
 	rec := *c
 	rec.LastMessageID = ""
-	t.cache.chatSize[c.ID] = len(c.MemberIDs)
 	delete(t.cache.chats, c.ID)
 	return putJSON(t.Bucket(bucketChats), c.ID, &rec)
 }
@@ -70,17 +69,9 @@ func putChat(t *txn, c *backend.Chat) error {
 // chat is getChat through the committer's cache: a chat's record is decoded once per change
 // rather than once per post. The result is the caller's own copy, to change and put.
 func (t *txn) chat(id string) (*backend.Chat, error) {
-	cached, ok := t.cache.chats[id]
-	if !ok {
-		c, err := getChat(t.Tx, id)
-		if err != nil {
-			return nil, err
-		}
-		if len(t.cache.chats) >= maxCachedChats {
-			clear(t.cache.chats)
-		}
-		c.LastMessageID = ""
-		t.cache.chats[id], cached = c, c
+	cached, err := t.sharedChat(id)
+	if err != nil {
+		return nil, err
 	}
 	c := *cached
 	c.MemberIDs, c.OwnerIDs = slices.Clone(cached.MemberIDs), slices.Clone(cached.OwnerIDs)
@@ -88,6 +79,24 @@ func (t *txn) chat(id string) (*backend.Chat, error) {
 		c.LastMessageID = string(k[len(id):])
 	}
 	return &c, nil
+}
+
+// sharedChat is the committer's cached record of a chat (LastMessageID left out), decoded on
+// first use. It is shared: read it, never change it.
+func (t *txn) sharedChat(id string) (*backend.Chat, error) {
+	if c, ok := t.cache.chats[id]; ok {
+		return c, nil
+	}
+	c, err := getChat(t.Tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.cache.chats) >= maxCachedChats {
+		clear(t.cache.chats)
+	}
+	c.LastMessageID = ""
+	t.cache.chats[id] = c
+	return c, nil
 }
 
 func chatUpdated(c *backend.Chat) *backend.Event {

@@ -256,11 +256,9 @@ type txn struct {
 type committerCache struct {
 	prefs map[string]*backend.Preferences
 	quiet map[string]bool
-	// chatSize is each chat's member count, kept by putChat, so that a status change does not
-	// decode a big channel's member list to learn that it is too big to hear of it.
-	chatSize map[string]int
-	// chats holds decoded chat records (LastMessageID left out) for txn.chat, so that a post
-	// does not decode its chat's member list; putChat drops an entry it changes.
+	// chats holds decoded chat records (LastMessageID left out) for txn.chat and
+	// txn.sharedChat, so that neither a post nor a status change decodes a chat's member list;
+	// putChat drops an entry it changes.
 	chats map[string]*backend.Chat
 }
 
@@ -268,8 +266,7 @@ type committerCache struct {
 const maxCachedChats = 4096
 
 func (c *committerCache) reset() {
-	c.prefs, c.quiet, c.chatSize = map[string]*backend.Preferences{}, map[string]bool{}, map[string]int{}
-	c.chats = map[string]*backend.Chat{}
+	c.prefs, c.quiet, c.chats = map[string]*backend.Preferences{}, map[string]bool{}, map[string]*backend.Chat{}
 }
 
 // newID returns a ULID greater than every id issued before, on this run or an earlier one.

@@ -488,44 +488,38 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 
 // coMembers are userID and everyone who shares a chat with them, each once.
 func coMembers(tx *bbolt.Tx, userID string) []string {
+	return membersOfChats(tx, userID, func(chatID string) *backend.Chat {
+		chat, err := getChat(tx, chatID)
+		if err != nil {
+			return nil
+		}
+		return chat
+	})
+}
+
+// presenceAudience is userID and everyone who shares a chat of at most
+// backend.PresenceAudienceLimit members with them, each once. Chats come from the committer's
+// cache: a big channel is decoded once, not per status change.
+func (t *txn) presenceAudience(userID string) []string {
+	return membersOfChats(t.Tx, userID, func(chatID string) *backend.Chat {
+		chat, err := t.sharedChat(chatID)
+		if err != nil || len(chat.MemberIDs) > backend.PresenceAudienceLimit {
+			return nil
+		}
+		return chat
+	})
+}
+
+// membersOfChats is userID and the members of each of userID's chats that chatOf returns (nil:
+// leave that chat out), each once.
+func membersOfChats(tx *bbolt.Tx, userID string, chatOf func(chatID string) *backend.Chat) []string {
 	seen := map[string]bool{userID: true}
 	out := []string{userID}
 	prefix := []byte(userID)
 	c := tx.Bucket(bucketMembers).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		chat, err := getChat(tx, string(k[len(prefix):]))
-		if err != nil {
-			continue
-		}
-		for _, id := range chat.MemberIDs {
-			if !seen[id] {
-				seen[id] = true
-				out = append(out, id)
-			}
-		}
-	}
-	return out
-}
-
-// presenceAudience is userID and everyone who shares a chat of at most
-// backend.PresenceAudienceLimit members with them, each once. Chat sizes come from the
-// committer's cache: a big channel is decoded once, not per status change.
-func (t *txn) presenceAudience(userID string) []string {
-	seen := map[string]bool{userID: true}
-	out := []string{userID}
-	prefix := []byte(userID)
-	c := t.Bucket(bucketMembers).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		chatID := string(k[len(prefix):])
-		if n, ok := t.cache.chatSize[chatID]; ok && n > backend.PresenceAudienceLimit {
-			continue
-		}
-		chat, err := getChat(t.Tx, chatID)
-		if err != nil {
-			continue
-		}
-		t.cache.chatSize[chatID] = len(chat.MemberIDs)
-		if len(chat.MemberIDs) > backend.PresenceAudienceLimit {
+		chat := chatOf(string(k[len(prefix):]))
+		if chat == nil {
 			continue
 		}
 		for _, id := range chat.MemberIDs {
