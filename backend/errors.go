@@ -71,7 +71,7 @@ var (
 	// ErrOverflow: a subscriber fell so far behind that a durable event did not fit its queue. The
 	// stream is closed; the client resumes from the log.
 	ErrOverflow = errors.New("subscriber queue overflow")
-	// ErrIdle: IdleWaiter.NextWithin waited its whole bound and nothing arrived (the stream
+	// ErrIdle: Subscription.NextWithin waited its whole bound and nothing arrived (the stream
 	// writes a keepalive).
 	ErrIdle = errors.New("no events within the wait")
 	// ErrClosed: the broker or store is shutting down.

@@ -243,25 +243,19 @@ type Subscription interface {
 	// ctx.Err() when ctx ends, ErrOverflow when the subscriber fell behind on durable events,
 	// ErrClosed when the broker shuts down, or an error reading the log.
 	Next(ctx context.Context, buf []*Event) ([]*Event, error)
+	// NextWithin is Next that returns ErrIdle once d passed with nothing to return (the stream
+	// then writes a keepalive). Its timer is the subscription's own, re-armed per wait, rather
+	// than a context.WithTimeout per event.
+	NextWithin(ctx context.Context, buf []*Event, d time.Duration) ([]*Event, error)
 	// Done is closed when the broker ends the subscription (overflow or shutdown), so that a
 	// writer blocked on a dead or slow connection can be interrupted.
 	Done() <-chan struct{}
+	// AfterEnd has f run in its own goroutine when Done closes (at once if it has), so that a
+	// stream need not keep a goroutine waiting on Done; a later call replaces f. stop cancels
+	// it and reports whether it did so before f started.
+	AfterEnd(f func()) (stop func() bool)
 	// Close unregisters the subscription. Safe to call more than once.
 	Close()
-}
-
-// IdleWaiter is a Subscription whose wait can be bounded without a context per call: NextWithin
-// is Next that returns ErrIdle once d passed with nothing to return. The hub's subscriptions
-// are; a stream re-arms one timer per wait instead of building a context.WithTimeout per event.
-type IdleWaiter interface {
-	NextWithin(ctx context.Context, buf []*Event, d time.Duration) ([]*Event, error)
-}
-
-// EndNotifier is a Subscription that can run a callback when the broker ends it (when Done
-// closes), so that a stream need not keep a goroutine waiting on Done. f runs in its own
-// goroutine; stop cancels it and reports whether it did so before f started.
-type EndNotifier interface {
-	AfterEnd(f func()) (stop func() bool)
 }
 
 // DropCounter is a Subscription that counts the ephemeral events it dropped (the hub's do).

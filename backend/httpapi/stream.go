@@ -223,18 +223,8 @@ func (h *Handler) openStream(w http.ResponseWriter, r *http.Request, scope backe
 		t := time.AfterFunc(st.cred.session.ExpiresAt.Sub(h.now()), func() { cancel(errSessionExpired) })
 		st.later(func() { t.Stop() })
 	}
-	if en, ok := sub.(backend.EndNotifier); ok {
-		stop := en.AfterEnd(out.interrupt)
-		st.later(func() { stop() })
-	} else {
-		go func() { // a broker without callbacks: watch Done, for as long as the stream runs
-			select {
-			case <-sub.Done():
-				out.interrupt()
-			case <-ctx.Done():
-			}
-		}()
-	}
+	stopInterrupt := sub.AfterEnd(out.interrupt)
+	st.later(func() { stopInterrupt() })
 	var grace *time.Timer
 	var graceMu sync.Mutex
 	stopShutdown := context.AfterFunc(h.shutdownCtx, func() {
@@ -257,16 +247,7 @@ func (h *Handler) openStream(w http.ResponseWriter, r *http.Request, scope backe
 // next waits for the stream's next events, at most a jittered keepalive interval (ErrIdle).
 func (st *stream) next() error {
 	var err error
-	if iw, ok := st.sub.(backend.IdleWaiter); ok {
-		st.buf, err = iw.NextWithin(st.ctx, st.buf, st.h.jitteredKeepalive())
-		return err
-	}
-	wait, stop := context.WithTimeout(st.ctx, st.h.jitteredKeepalive())
-	defer stop()
-	st.buf, err = st.sub.Next(wait, st.buf)
-	if errors.Is(err, context.DeadlineExceeded) && st.ctx.Err() == nil {
-		err = backend.ErrIdle
-	}
+	st.buf, err = st.sub.NextWithin(st.ctx, st.buf, st.h.jitteredKeepalive())
 	return err
 }
 

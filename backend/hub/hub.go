@@ -370,7 +370,7 @@ func (s *subscription) endLocked(err error) {
 func (s *subscription) Done() <-chan struct{} { return s.done }
 
 // AfterEnd arranges for f to run in its own goroutine when the broker ends the subscription (as
-// Done closes), at once if it has ended; backend.EndNotifier. It replaces an earlier f. The
+// Done closes), at once if it has ended (backend.Subscription). It replaces an earlier f. The
 // returned stop cancels it and reports whether it did so before f was started.
 func (s *subscription) AfterEnd(f func()) (stop func() bool) {
 	s.mu.Lock()
@@ -404,7 +404,7 @@ func (s *subscription) Next(ctx context.Context, buf []*backend.Event) ([]*backe
 }
 
 // NextWithin is Next that gives up after d without events, returning backend.ErrIdle; the
-// timer is the subscription's own, re-armed per wait (backend.IdleWaiter).
+// timer is the subscription's own, re-armed per wait (backend.Subscription).
 func (s *subscription) NextWithin(ctx context.Context, buf []*backend.Event, d time.Duration) ([]*backend.Event, error) {
 	return s.next(ctx, buf, d)
 }

@@ -696,14 +696,10 @@ func TestConcurrentPublishSubscribeClose(t *testing.T) {
 func TestNextWithinIdlesAndDelivers(t *testing.T) {
 	h := newHub(t, nil)
 	sub := subscribe(t, h, userScope("a"), "")
-	iw, ok := sub.(backend.IdleWaiter)
-	if !ok {
-		t.Fatal("a hub subscription is not a backend.IdleWaiter")
-	}
 	var ids seq
 	for round := range 3 {
 		start := time.Now()
-		evs, err := iw.NextWithin(context.Background(), nil, 20*time.Millisecond)
+		evs, err := sub.NextWithin(context.Background(), nil, 20*time.Millisecond)
 		if !errors.Is(err, backend.ErrIdle) || len(evs) != 0 {
 			t.Fatalf("round %d idle: %s, %v; want nothing and ErrIdle", round, describe(evs), err)
 		}
@@ -713,7 +709,7 @@ func TestNextWithinIdlesAndDelivers(t *testing.T) {
 		ev := chatEvent(t, ids.next(), "c", "a")
 		got := make(chan []*backend.Event, 1)
 		go func() {
-			evs, err := iw.NextWithin(context.Background(), nil, waitLimit)
+			evs, err := sub.NextWithin(context.Background(), nil, waitLimit)
 			if err != nil {
 				t.Errorf("round %d: NextWithin: %v", round, err)
 			}
@@ -726,7 +722,7 @@ func TestNextWithinIdlesAndDelivers(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := iw.NextWithin(ctx, nil, waitLimit); !errors.Is(err, context.Canceled) {
+	if _, err := sub.NextWithin(ctx, nil, waitLimit); !errors.Is(err, context.Canceled) {
 		t.Fatalf("NextWithin with a cancelled ctx: %v, want Canceled", err)
 	}
 }
@@ -745,7 +741,7 @@ func TestAfterEndRunsWhenTheBrokerEndsTheSubscription(t *testing.T) {
 
 	sub := subscribe(t, h, userScope("a"), "")
 	ran := make(chan struct{}, 2)
-	sub.(backend.EndNotifier).AfterEnd(func() { ran <- struct{}{} })
+	sub.AfterEnd(func() { ran <- struct{}{} })
 	overflow(sub)
 	select {
 	case <-ran:
@@ -755,7 +751,7 @@ func TestAfterEndRunsWhenTheBrokerEndsTheSubscription(t *testing.T) {
 	sub.Close()
 
 	stopped := subscribe(t, h, userScope("b"), "")
-	stop := stopped.(backend.EndNotifier).AfterEnd(func() { t.Error("a stopped AfterEnd callback ran") })
+	stop := stopped.AfterEnd(func() { t.Error("a stopped AfterEnd callback ran") })
 	if !stop() {
 		t.Fatal("stop before the end reported the callback as already started")
 	}
@@ -763,7 +759,7 @@ func TestAfterEndRunsWhenTheBrokerEndsTheSubscription(t *testing.T) {
 
 	late := subscribe(t, h, userScope("a"), "")
 	overflow(late)
-	late.(backend.EndNotifier).AfterEnd(func() { ran <- struct{}{} })
+	late.AfterEnd(func() { ran <- struct{}{} })
 	select {
 	case <-ran:
 	case <-time.After(waitLimit):
