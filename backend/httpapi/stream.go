@@ -225,21 +225,29 @@ func (h *Handler) openStream(w http.ResponseWriter, r *http.Request, scope backe
 	}
 	stopInterrupt := sub.AfterEnd(out.interrupt)
 	st.later(func() { stopInterrupt() })
-	var grace *time.Timer
-	var graceMu sync.Mutex
+	// The grace timer is armed by the shutdown callback, which may still be running when the
+	// stream closes (stopShutdown then returns false): closed keeps it from arming one after.
+	var (
+		graceMu sync.Mutex
+		grace   *time.Timer
+		closed  bool
+	)
 	stopShutdown := context.AfterFunc(h.shutdownCtx, func() {
 		cancel(nil)
 		graceMu.Lock()
-		grace = time.AfterFunc(shutdownGrace, out.interrupt)
-		graceMu.Unlock()
+		defer graceMu.Unlock()
+		if !closed {
+			grace = time.AfterFunc(shutdownGrace, out.interrupt)
+		}
 	})
 	st.later(func() { stopShutdown() })
 	st.later(func() {
 		graceMu.Lock()
+		defer graceMu.Unlock()
+		closed = true
 		if grace != nil {
 			grace.Stop()
 		}
-		graceMu.Unlock()
 	})
 	return st, nil
 }
@@ -447,8 +455,8 @@ func (s *streamWriter) flush() error {
 // interrupt makes a blocked write fail now, and every later one. It may be called from
 // another goroutine, also after finish (then it does nothing).
 func (s *streamWriter) interrupt() {
-	if testHookInterrupt != nil {
-		testHookInterrupt()
+	if hook := testHookInterrupt.Load(); hook != nil {
+		(*hook)()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -466,10 +474,11 @@ func (s *streamWriter) finish() {
 	s.mu.Unlock()
 }
 
-// testHookInterrupt, when set (by tests only, before any stream opens), runs as a stream's
-// interrupt begins: a test delays it to widen the window in which a stream's end and the
-// broker's (or shutdown's) interrupt race.
-var testHookInterrupt func()
+// testHookInterrupt, when set (by tests only), runs as a stream's interrupt begins: a test
+// delays it to widen the window in which a stream's end and the broker's (or shutdown's)
+// interrupt race. Atomic: an interrupt callback of an earlier test's stream may still be
+// running when the next test sets it.
+var testHookInterrupt atomic.Pointer[func()]
 
 // streamsRetryAfter is the Retry-After (s) of a stream refused for too many streams.
 const streamsRetryAfter = 30

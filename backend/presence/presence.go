@@ -34,6 +34,9 @@ type Tracker struct {
 	away   map[string]bool        // connected users whose client reported them idle
 	timers map[string]*time.Timer // pending offline, by user
 	closed bool
+	// fired counts offline timers that were armed and neither stopped nor done: Close waits
+	// for it, so no timer's status write runs after Close returned (on a closed store).
+	fired sync.WaitGroup
 
 	// apply serializes each user's status writes (a stripe per hash of the user id): one
 	// user's writes go one at a time, so the stored status ends at the latest state, while
@@ -77,8 +80,7 @@ func (t *Tracker) Connected(userID string) {
 	t.conns[userID]++
 	first := t.conns[userID] == 1
 	if timer := t.timers[userID]; timer != nil {
-		timer.Stop()
-		delete(t.timers, userID)
+		t.stopLocked(userID, timer)
 	}
 	// A stream that opens is a client that (re)loaded: its user is active, not away.
 	wasAway := t.away[userID]
@@ -125,12 +127,31 @@ func (t *Tracker) scheduleOfflineLocked(userID string) {
 	if t.closed || t.timers[userID] != nil {
 		return
 	}
-	t.timers[userID] = time.AfterFunc(t.grace, func() {
+	t.fired.Add(1)
+	var timer *time.Timer
+	timer = time.AfterFunc(t.grace, func() {
+		defer t.fired.Done()
 		t.mu.Lock()
+		if t.timers[userID] != timer || t.closed {
+			// Stopped too late: a stream opened (and maybe closed again, arming a newer
+			// timer) or the tracker closed while this one was firing.
+			t.mu.Unlock()
+			return
+		}
 		delete(t.timers, userID)
 		t.mu.Unlock()
 		_ = t.update(userID)
 	})
+	t.timers[userID] = timer
+}
+
+// stopLocked forgets the user's pending offline timer; one already firing sees it is no longer
+// theirs and does nothing.
+func (t *Tracker) stopLocked(userID string, timer *time.Timer) {
+	if timer.Stop() {
+		t.fired.Done()
+	}
+	delete(t.timers, userID)
 }
 
 // update writes the status the user's connection count (and away report) calls for now, and
@@ -154,16 +175,16 @@ func (t *Tracker) update(userID string) backend.AgentStatus {
 	return status
 }
 
-// Close stops pending offline timers; statuses stay as stored (Start settles them on the next
-// run).
+// Close stops pending offline timers and waits for any that is firing; statuses stay as stored
+// (Start settles them on the next run).
 func (t *Tracker) Close() {
 	t.mu.Lock()
 	t.closed = true
 	for id, timer := range t.timers {
-		timer.Stop()
-		delete(t.timers, id)
+		t.stopLocked(id, timer)
 	}
 	t.mu.Unlock()
+	t.fired.Wait()
 	t.stop()
 	for i := range t.apply {
 		t.apply[i].Lock()
