@@ -307,7 +307,13 @@ func TestReplayOverflowThenResumeLosesNothing(t *testing.T) {
 				}
 				got = append(got, ev.ID)
 				last = ev.ID
-				stop = ev.Message != nil && ev.Message.Content == "stop"
+				// A replayed event carries its payload only in its JSON (the log decodes id and
+				// type alone), a live one also decoded: read the JSON either way.
+				full, err := backend.DecodeEvent(ev.Data())
+				if err != nil {
+					t.Fatal(err)
+				}
+				stop = full.Message != nil && full.Message.Content == "stop"
 			}
 		}
 		sub.Close()
