@@ -51,7 +51,7 @@ func inviteID(key []byte) string { return hex.EncodeToString(key[:8]) }
 // useInvite counts one registration on the invite under key and deletes it once used up. It runs
 // in CreateUser's transaction, after every check: the committer serializes writes, so of two
 // registrations on the last use exactly one finds it.
-func useInvite(invites *bbolt.Bucket, key []byte) error {
+func useInvite(invites bucket, key []byte) error {
 	var inv inviteRecord
 	if err := json.Unmarshal(invites.Get(key), &inv); err != nil {
 		return fmt.Errorf("decode invite: %w", err)
@@ -224,7 +224,7 @@ func (s *Store) SetDeactivated(ctx context.Context, actorID, userID string, deac
 				return err
 			}
 		}
-		if err := revokeInvitesBy(t.Tx, u.ID); err != nil {
+		if err := revokeInvitesBy(t, u.ID); err != nil {
 			return err
 		}
 		return t.endSessions(u.ID, userSessionKeys(t.Tx, u.ID), backend.SessionDeactivated)
@@ -237,8 +237,8 @@ func (s *Store) SetDeactivated(ctx context.Context, actorID, userID string, deac
 
 // revokeInvitesBy deletes the invites userID created: a deactivated admin's links stop letting
 // people in.
-func revokeInvitesBy(tx *bbolt.Tx, userID string) error {
-	b := tx.Bucket(bucketInvites)
+func revokeInvitesBy(t *txn, userID string) error {
+	b := t.Bucket(bucketInvites)
 	var keys [][]byte
 	err := b.ForEach(func(k, v []byte) error {
 		var r inviteRecord
@@ -431,7 +431,7 @@ func (s *Store) SetTeam(ctx context.Context, team backend.TeamSettings) error {
 		}
 		if old.HasUploadedIcon() && team.IconURL != old.IconURL {
 			// The uploaded icon is no longer the team's: its bytes go, and no copy stays in the file.
-			if b := t.Bucket(bucketAvatars); b != nil {
+			if b := t.Bucket(bucketAvatars); b.ok() {
 				for _, size := range backend.AvatarSizes {
 					if err := b.Delete(avatarKey(teamIconOwner, size)); err != nil {
 						return fmt.Errorf("delete team icon: %w", err)

@@ -43,6 +43,18 @@ func decodeLogFrame(v []byte) (*backend.Event, error) {
 	return decodeLog(v, backend.DecodeEventFrame)
 }
 
+// logRecordData returns the event JSON of a log record, which follows its routing header.
+func logRecordData(v []byte) ([]byte, error) {
+	if len(v) < 2 {
+		return nil, fmt.Errorf("log record of %d bytes", len(v))
+	}
+	n, w := binary.Uvarint(v[1:])
+	if w <= 0 || n > uint64(len(v)-1-w)/ulid.EncodedSize {
+		return nil, fmt.Errorf("log record: bad recipient count")
+	}
+	return v[1+w+int(n)*ulid.EncodedSize:], nil
+}
+
 func decodeLog(v []byte, decode func([]byte) (*backend.Event, error)) (*backend.Event, error) {
 	if len(v) < 2 {
 		return nil, fmt.Errorf("log record of %d bytes", len(v))
@@ -131,7 +143,8 @@ func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time, keep, batc
 		n := 0
 		err := s.update(ctx, func(t *txn) error {
 			n = 0 // the function runs again if its batch has to be retried
-			c := t.Bucket(bucketEvents).Cursor()
+			log := t.Bucket(bucketEvents)
+			c := log.Cursor()
 			idx := t.Bucket(bucketScopeEvents)
 			newest, _ := c.Last()
 			for k, v := c.First(); k != nil && n < batch && !bytes.Equal(k, newest); k, v = c.First() {
@@ -146,7 +159,7 @@ func (s *Store) PruneEvents(ctx context.Context, olderThan time.Time, keep, batc
 				if err := deleteScopes(idx, ev); err != nil {
 					return fmt.Errorf("prune: %w", err)
 				}
-				if err := c.Delete(); err != nil {
+				if err := log.Delete(k); err != nil { // the loop seeks again
 					return fmt.Errorf("prune event %s: %w", k, err)
 				}
 				n++

@@ -96,7 +96,7 @@ func (s *Store) DeleteFile(ctx context.Context, id string) error {
 	})
 }
 
-func uploadedBytes(b *bbolt.Bucket, key []byte) int64 {
+func uploadedBytes(b readBucket, key []byte) int64 {
 	v := b.Get(key)
 	if len(v) != 8 {
 		return 0
@@ -104,7 +104,7 @@ func uploadedBytes(b *bbolt.Bucket, key []byte) int64 {
 	return int64(binary.BigEndian.Uint64(v))
 }
 
-func putUploadedBytes(b *bbolt.Bucket, key []byte, n int64) error {
+func putUploadedBytes(b bucket, key []byte, n int64) error {
 	if err := b.Put(key, binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
 		return fmt.Errorf("count uploaded bytes: %w", err)
 	}

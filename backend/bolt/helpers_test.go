@@ -62,12 +62,17 @@ type recorder struct {
 	// flush, when set, waits for the fan-out of every answered write (Store.FlushFanout):
 	// Events and Len see what was published by the writes that returned before them.
 	flush func()
+	// also, when set, is handed every event too (the replica check's record of the writer's).
+	also *recorder
 }
 
 func (r *recorder) Publish(events ...*backend.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, events...)
+	if r.also != nil {
+		r.also.Publish(events...)
+	}
 }
 
 // Events returns a copy of the events published so far.
@@ -97,14 +102,42 @@ type env struct {
 	pub   *recorder
 	s     *bolt.Store
 	ctx   context.Context
+	// rep follows every commit (replica_test.go); nil in benchmarks and after noReplica.
+	rep *replica
 }
 
 // newEnv opens a store on a new file. The store is closed when the test ends.
 func newEnv(t testing.TB, opts ...bolt.Option) *env {
 	t.Helper()
+	_, bench := t.(*testing.B)
+	return newEnvReplicated(t, !bench, opts...)
+}
+
+// newEnvReplicated is newEnv with the replica check on or off (off: a test of the commit log
+// itself, which gives the store its own).
+func newEnvReplicated(t testing.TB, replicated bool, opts ...bolt.Option) *env {
+	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "herald.db"), clock: newClock(t0), ctx: context.Background()}
+	if replicated {
+		e.rep = &replica{t: t}
+		// Registered before the store's own Cleanup, so it runs after the store closed.
+		t.Cleanup(func() {
+			if e.rep != nil && e.rep.store != nil {
+				e.rep.check(e.path)
+			}
+		})
+	}
 	e.open(opts...)
 	return e
+}
+
+// noReplica stops the replica check, for a test that closed the store to change the file behind
+// its back (an old schema, a corrupt record): no log could carry that.
+func (e *env) noReplica() {
+	if e.rep != nil && e.rep.store != nil {
+		_ = e.rep.store.Close()
+	}
+	e.rep = nil
 }
 
 // in returns e for use by the subtest t, so that its helpers fail t rather than the parent test.
@@ -119,11 +152,20 @@ func (e *env) open(opts ...bolt.Option) {
 	e.t.Helper()
 	// The store logs failed commits, which some tests cause on purpose.
 	opts = append([]bolt.Option{bolt.WithClock(e.clock.Now), bolt.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
+	if e.rep != nil {
+		opts = append(opts, bolt.WithCommitLog(e.rep))
+	}
 	s, err := bolt.Open(e.path, opts...)
 	if err != nil {
 		e.t.Fatalf("Open(%s): %v", e.path, err)
 	}
+	if e.rep != nil && e.rep.store == nil {
+		e.rep.start(e.path)
+	}
 	e.pub = &recorder{flush: s.FlushFanout}
+	if e.rep != nil {
+		e.pub.also = &e.rep.written
+	}
 	s.SetPublisher(e.pub)
 	e.s = s
 	e.t.Cleanup(func() { _ = s.Close() })

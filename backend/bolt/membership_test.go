@@ -63,6 +63,7 @@ func TestOpenMigratesChatsToPrivate(t *testing.T) {
 	old := e.chat("Ops", ann, bea)
 	twin := e.chat("ops-twin", ann)
 	e.s.Close()
+	e.noReplica()
 	db, err := bbolt.Open(e.path, 0o600, nil)
 	wantNoError(t, err, "bbolt.Open")
 	wantNoError(t, db.Update(func(tx *bbolt.Tx) error {

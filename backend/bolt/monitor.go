@@ -38,7 +38,7 @@ func (s *Store) AppendMonitorMinute(ctx context.Context, m backend.MonitorMinute
 			if int64(binary.BigEndian.Uint64(k)) >= oldest && n <= backend.MaxMonitorMinutes {
 				break
 			}
-			if err := c.Delete(); err != nil {
+			if err := b.Delete(k); err != nil { // the loop seeks again
 				return fmt.Errorf("prune monitor history: %w", err)
 			}
 			n--

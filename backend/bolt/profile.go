@@ -100,7 +100,7 @@ func (s *Store) DeleteAvatar(ctx context.Context, userID string) (*backend.User,
 		if u.AvatarURL == "" {
 			return nil
 		}
-		if b := t.Bucket(bucketAvatars); b != nil {
+		if b := t.Bucket(bucketAvatars); b.ok() {
 			for _, size := range backend.AvatarSizes {
 				if err := b.Delete(avatarKey(u.ID, size)); err != nil {
 					return fmt.Errorf("delete avatar: %w", err)

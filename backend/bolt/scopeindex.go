@@ -61,7 +61,7 @@ func indexScopes(ev *backend.Event, put func(k, v []byte) error) error {
 }
 
 // putScopes writes ev's index entries into b (bucketScopeEvents).
-func putScopes(b *bbolt.Bucket, ev *backend.Event) error {
+func putScopes(b bucket, ev *backend.Event) error {
 	if err := indexScopes(ev, func(k, v []byte) error { return b.Put(k, v) }); err != nil {
 		return fmt.Errorf("index event %s: %w", ev.ID, err)
 	}
@@ -69,7 +69,7 @@ func putScopes(b *bbolt.Bucket, ev *backend.Event) error {
 }
 
 // deleteScopes removes ev's index entries from b (bucketScopeEvents).
-func deleteScopes(b *bbolt.Bucket, ev *backend.Event) error {
+func deleteScopes(b bucket, ev *backend.Event) error {
 	if err := indexScopes(ev, func(k, _ []byte) error { return b.Delete(k) }); err != nil {
 		return fmt.Errorf("unindex event %s: %w", ev.ID, err)
 	}
@@ -97,7 +97,7 @@ func indexScopeEvents(tx *bbolt.Tx) error {
 		if err != nil {
 			return fmt.Errorf("event %s: %w", k, err)
 		}
-		return putScopes(idx, ev)
+		return putScopes(bucket{b: idx, name: bucketScopeEvents}, ev) // each node migrates itself
 	})
 }
 

@@ -91,6 +91,8 @@ type Store struct {
 	publisher   atomic.Pointer[publisherBox]
 	// observeCommit, when set, hears of every commit (WithCommitObserver).
 	observeCommit func(d time.Duration, writes int)
+	// commitLog, when set, receives every commit's write set before the commit (WithCommitLog).
+	commitLog CommitLog
 
 	mu sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
 	// readers is held for reading by every read transaction and for writing by scrubFreePages,
@@ -238,7 +240,10 @@ func (s *Store) Close() error {
 // checks before its first Put: when it returns a *backend.Error, the transaction goes on with
 // the other writes of the batch and must not hold half of this one.
 type txn struct {
-	*bbolt.Tx
+	// Tx is for reads. Writes go through Bucket and CreateBucketIfNotExists (writeset.go), which
+	// record them when the commit's write set is captured.
+	Tx     *bbolt.Tx
+	ws     *writeSet // nil: not captured (no CommitLog)
 	now    time.Time
 	ids    *idGen
 	cache  *committerCache
@@ -274,9 +279,13 @@ func (t *txn) newID() string { return t.ids.next(t.now).String() }
 
 // signal hands an ephemeral event (SESSION_ENDED) to the publisher after the commit, in commit
 // order with the durable events; it is not logged.
-func (t *txn) signal(ev *backend.Event) {
+func (t *txn) signal(ev *backend.Event) error {
 	ev.Timestamp = t.now.UnixMilli()
+	if err := ev.Seal(); err != nil {
+		return err
+	}
 	t.events = append(t.events, ev)
+	return nil
 }
 
 // emit seals a durable event and writes it to the log; publication happens after the commit. It
@@ -406,9 +415,13 @@ func (s *Store) commit(batch []*request, errs []error) error {
 	saved := s.ids.last
 	now := s.now()
 	began := time.Now()
+	var ws *writeSet
+	if s.commitLog != nil {
+		ws = &writeSet{}
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i, r := range batch {
-			t := &txn{Tx: tx, now: now, ids: &s.ids, cache: &s.cache}
+			t := &txn{Tx: tx, ws: ws, now: now, ids: &s.ids, cache: &s.cache}
 			err := r.fn(t)
 			if err == nil {
 				err = t.flushMsgEvents()
@@ -424,6 +437,9 @@ func (s *Store) commit(batch []*request, errs []error) error {
 				errs[i] = nil
 				r.events, r.scrub = t.events, t.scrub
 			}
+		}
+		if ws != nil {
+			return s.appendToLog(tx, ws, batch)
 		}
 		return nil
 	})
@@ -441,6 +457,25 @@ func (s *Store) commit(batch []*request, errs []error) error {
 		s.observeCommit(time.Since(began), len(batch))
 	}
 	return nil
+}
+
+// appendToLog hands the commit's write set to the CommitLog, the last step before bbolt commits
+// tx, and records the log position it got in the same transaction. A commit that changed nothing
+// and published nothing is not logged.
+func (s *Store) appendToLog(tx *bbolt.Tx, w *writeSet, batch []*request) error {
+	set := &WriteSet{Ops: w.ops()}
+	for _, r := range batch {
+		set.Events = append(set.Events, r.events...)
+		set.Scrub = set.Scrub || r.scrub
+	}
+	if len(set.Ops) == 0 && len(set.Events) == 0 {
+		return nil
+	}
+	seq, err := s.commitLog.Append(context.Background(), set)
+	if err != nil {
+		return fmt.Errorf("append to the log: %w", err)
+	}
+	return putLogSeq(tx, seq)
 }
 
 // publish queues a commit's events for the Publisher. It runs on the committer before the

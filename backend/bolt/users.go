@@ -350,9 +350,8 @@ func (t *txn) endSessions(userID string, keys [][]byte, reason string) error {
 		}
 		ids[i] = sessionID(key)
 	}
-	t.signal(&backend.Event{Type: backend.EventSessionEnded, Reason: reason, Personal: true,
+	return t.signal(&backend.Event{Type: backend.EventSessionEnded, Reason: reason, Personal: true,
 		Recipients: []string{userID}, Sessions: ids})
-	return nil
 }
 
 func (s *Store) CreateInvite(ctx context.Context, inv backend.Invite) error {

@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-
-	bbolt "go.etcd.io/bbolt"
 )
 
-func putJSON(b *bbolt.Bucket, key string, v any) error {
+func putJSON(b bucket, key string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %q: %w", key, err)
@@ -42,7 +40,7 @@ func concat(parts ...string) []byte {
 
 // keysWithPrefix copies the keys of b that start with prefix, in order, so that the caller may
 // delete or rewrite them without disturbing a cursor.
-func keysWithPrefix(b *bbolt.Bucket, prefix []byte) [][]byte {
+func keysWithPrefix(b readBucket, prefix []byte) [][]byte {
 	var keys [][]byte
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
