@@ -194,3 +194,21 @@ func messageLink(m *Message) string {
 	}
 	return link
 }
+
+// FileProcessedNotification is what a file's uploader is told when processing it ends: "NAME is
+// ready", or "NAME could not be processed" with the reason (File.Error) as the body. The link
+// opens the chat it was uploaded to.
+func FileProcessedNotification(f *File) Notification {
+	title := f.Name + " is ready"
+	if f.Status != FileReady {
+		title = f.Name + " could not be processed"
+	}
+	return Notification{Type: KindFile, Title: title, Body: f.Error, Link: "/chats/" + f.ChatID, ChatID: f.ChatID}
+}
+
+// AgentStatusNotification is what a bot's status change tells the people who share a chat with
+// it: "NAME is STATUS". The store sends it to each of them but quiet accounts; a person's own
+// presence notifies nobody.
+func AgentStatusNotification(bot *User, status AgentStatus) Notification {
+	return Notification{Type: KindAgent, Title: fmt.Sprintf("%s is %s", bot.DisplayName, status), ActorID: bot.ID}
+}

@@ -238,3 +238,27 @@ func TestMessageNotificationBodyIsCut(t *testing.T) {
 		}
 	}
 }
+
+func TestFileProcessedNotification(t *testing.T) {
+	tests := []struct {
+		file backend.File
+		want backend.Notification
+	}{
+		{backend.File{Name: "report.pdf", ChatID: "C1", Status: backend.FileReady},
+			backend.Notification{Type: backend.KindFile, Title: "report.pdf is ready", Link: "/chats/C1", ChatID: "C1"}},
+		{backend.File{Name: "big.zip", ChatID: "C1", Status: backend.FileFailed, Error: "too large"},
+			backend.Notification{Type: backend.KindFile, Title: "big.zip could not be processed", Body: "too large", Link: "/chats/C1", ChatID: "C1"}},
+	}
+	for _, tt := range tests {
+		if got := backend.FileProcessedNotification(&tt.file); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.file.Status, got, tt.want)
+		}
+	}
+}
+
+func TestAgentStatusNotification(t *testing.T) {
+	got := backend.AgentStatusNotification(&backend.User{ID: "B", DisplayName: "CI bot"}, backend.StatusBusy)
+	if want := (backend.Notification{Type: backend.KindAgent, Title: "CI bot is busy", ActorID: "B"}); got != want {
+		t.Errorf("%+v, want %+v", got, want)
+	}
+}

@@ -469,7 +469,7 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 		if err != nil || !u.IsBot() {
 			return err // people's presence comes and goes all day: it updates the UI, it does not notify
 		}
-		n := backend.Notification{Type: backend.KindAgent, Title: fmt.Sprintf("%s is %s", u.DisplayName, status), ActorID: u.ID}
+		n := backend.AgentStatusNotification(u, status)
 		for _, id := range recipients {
 			if id == u.ID {
 				continue
