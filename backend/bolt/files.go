@@ -138,12 +138,7 @@ func (s *Store) FinishFile(ctx context.Context, f *backend.File) error {
 		if err := putJSON(t.Bucket(bucketFiles), f.ID, f); err != nil {
 			return err
 		}
-		title := f.Name + " is ready"
-		if f.Status != backend.FileReady {
-			title = f.Name + " could not be processed"
-		}
-		body := f.Error
-		n := backend.Notification{Type: backend.KindFile, Title: title, Body: body, Link: "/chats/" + f.ChatID, ChatID: f.ChatID}
+		n := backend.FileProcessedNotification(f)
 		notice := backend.Notice{Kind: backend.KindFile, ChatID: f.ChatID, ChatName: chat.Name}
 		file := *f
 		var processedID string

@@ -387,7 +387,7 @@ func (s *Store) EditMessage(ctx context.Context, chatID, messageID, userID, cont
 		if m.Content == content {
 			return nil
 		}
-		added := backend.AddedMentions(m.Content, content)
+		before := m.Content
 		m.Content = content
 		m.EditedAt = t.now.UnixMilli()
 		if err := putMessage(t, m); err != nil {
@@ -396,8 +396,7 @@ func (s *Store) EditMessage(ctx context.Context, chatID, messageID, userID, cont
 		if err := t.emitUpdated(chat, m); err != nil {
 			return err
 		}
-		_, err = t.notifyMentions(chat, m, added)
-		return err
+		return t.notifyRecipients(chat, m, backend.EditRecipients(chat, m, before, t.userIDByName))
 	})
 	if err != nil {
 		return nil, err
@@ -584,118 +583,52 @@ func (t *txn) markChatNotificationsRead(userID, chatID, prev, upTo string) error
 
 var unreadField, readField = []byte(`"read":false`), []byte(`"read":true`)
 
-// MessageNotifyLimit is the largest chat (in members) whose every message notifies each member.
-// In larger chats only mentions do: a message there would otherwise write one history entry and
-// one event per member, and nobody wants a toast per message in a 500-person channel.
-const MessageNotifyLimit = 100
-
-// notifyMembers sends MENTION to each member named as @username in msg; for a reply, NOTIFICATION
-// (kind reply) to the thread's other followers; and for a message in the chat's history, in
-// chats of up to MessageNotifyLimit members, NOTIFICATION (kind message) to every other member.
-// The author, bots, deactivated accounts and names of non-members get nothing, and nobody gets two of these.
+// notifyMembers records and emits the notifications backend.PostRecipients decides for msg, just
+// posted in chat (parent is the message it replies to, nil for a top-level message). It runs after
+// addReply, so the thread's followers include the reply's author and the parent's.
 func (t *txn) notifyMembers(chat *backend.Chat, msg, parent *backend.Message) error {
-	notified, err := t.notifyMentions(chat, msg, backend.Mentions(msg.Content))
+	a := backend.MessageAudience{Chat: chat, Message: msg, Parent: parent, UserID: t.userIDByName, Quiet: t.isQuiet}
+	if parent != nil {
+		a.Followers = followers(t.Tx, chat.ID, parent.ID)
+	}
+	rs, err := backend.PostRecipients(a)
 	if err != nil {
 		return err
 	}
-	inHistory := parent == nil || msg.AlsoToChat
-	everyone := inHistory && len(chat.MemberIDs) <= MessageNotifyLimit
-	if parent == nil && !everyone {
+	return t.notifyRecipients(chat, msg, rs)
+}
+
+// notifyRecipients records for each of rs the note backend.MessageNotification gives its kind,
+// with the recipient's own decision, and emits it to them: MENTION with a copy of msg, or
+// NOTIFICATION.
+func (t *txn) notifyRecipients(chat *backend.Chat, msg *backend.Message, rs []backend.Recipient) error {
+	if len(rs) == 0 {
 		return nil
 	}
 	author, err := getUser(t.Tx, msg.AuthorID)
 	if err != nil {
 		return err
 	}
-	body := summary(msg.Content, 280)
-	link := messageLink(msg)
-	skip := func(id string) (bool, error) {
-		if id == msg.AuthorID || notified[id] {
-			return true, nil
+	var note backend.MessageNote
+	for _, r := range rs {
+		if r.Kind != note.Notification.Type { // rs is grouped by kind: one note per kind
+			note = backend.MessageNotification(r.Kind, chat, msg, author.DisplayName)
 		}
-		return t.isQuiet(id)
-	}
-	if parent != nil {
-		title := fmt.Sprintf("%s replied in %s", author.DisplayName, backend.ChatLabel(chat))
-		notice := backend.Notice{Kind: backend.KindReply, ChatID: chat.ID, ChatName: chat.Name}
-		for _, id := range followers(t.Tx, chat.ID, parent.ID) {
-			if no, err := skip(id); err != nil || no || !chat.HasMember(id) {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			notified[id] = true
-			n := backend.Notification{Type: backend.KindReply, Title: title, Body: body, Link: link, ChatID: chat.ID,
-				MessageID: msg.ID, ParentID: parent.ID, ActorID: msg.AuthorID}
-			if err := t.notifyUser(id, backend.EventNotification, n, notice, func(ev *backend.Event) { ev.ChatID = chat.ID }); err != nil {
-				return err
-			}
+		with := func(ev *backend.Event) { ev.ChatID = chat.ID }
+		if note.Event == backend.EventMention {
+			message := msg.Clone()
+			with = func(ev *backend.Event) { ev.ChatID, ev.Message = chat.ID, message }
 		}
-	}
-	if !everyone {
-		return nil
-	}
-	title := fmt.Sprintf("%s in %s", author.DisplayName, backend.ChatLabel(chat))
-	notice := backend.Notice{Kind: backend.KindMessage, ChatID: chat.ID, ChatName: chat.Name}
-	for _, id := range chat.MemberIDs {
-		if no, err := skip(id); err != nil || no {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		n := backend.Notification{Type: backend.KindMessage, Title: title, Body: body, Link: link, ChatID: chat.ID, MessageID: msg.ID,
-			ActorID: msg.AuthorID}
-		if err := t.notifyUser(id, backend.EventNotification, n, notice, func(ev *backend.Event) { ev.ChatID = chat.ID }); err != nil {
+		if err := t.notifyUser(r.UserID, note.Event, note.Notification, note.Notice, with); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// notifyMentions sends MENTION about msg to each member among names (usernames) but its author,
-// and returns who got one.
-func (t *txn) notifyMentions(chat *backend.Chat, msg *backend.Message, names []string) (map[string]bool, error) {
-	mentioned := make(map[string]bool, len(names))
-	if len(names) == 0 {
-		return mentioned, nil
-	}
-	author, err := getUser(t.Tx, msg.AuthorID)
-	if err != nil {
-		return nil, err
-	}
-	body := summary(msg.Content, 280)
-	for _, name := range names {
-		id := string(t.Bucket(bucketUsernames).Get([]byte(name)))
-		if id == "" || id == msg.AuthorID || mentioned[id] || !chat.HasMember(id) {
-			continue
-		}
-		mentioned[id] = true
-		n := backend.Notification{
-			Type: backend.KindMention, Title: fmt.Sprintf("%s mentioned you in %s", author.DisplayName, backend.ChatLabel(chat)),
-			Body: body, Link: messageLink(msg), ChatID: chat.ID, MessageID: msg.ID, ParentID: msg.ParentID,
-			ActorID: msg.AuthorID,
-		}
-		notice := backend.Notice{Kind: backend.KindMention, ChatID: chat.ID, ChatName: chat.Name}
-		message := msg.Clone()
-		err := t.notifyUser(id, backend.EventMention, n, notice, func(ev *backend.Event) {
-			ev.ChatID, ev.Message = chat.ID, message
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return mentioned, nil
-}
-
-// messageLink is the web client's path to m: its chat opened at it, and for a reply its thread.
-func messageLink(m *backend.Message) string {
-	link := "/chats/" + m.ChatID + "?message=" + m.ID
-	if m.ParentID != "" {
-		link += "&thread=" + m.ParentID
-	}
-	return link
+// userIDByName is the id of the account with username name, "" for none.
+func (t *txn) userIDByName(name string) string {
+	return string(t.Bucket(bucketUsernames).Get([]byte(name)))
 }
 
 // indexTimeline builds bucketTimeline for a file written before threads existed, when every

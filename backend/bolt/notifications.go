@@ -33,7 +33,8 @@ func (t *txn) preferencesOf(userID string) *backend.Preferences {
 	return &p
 }
 
-// isBot is isBot through the committer's cache (a user's kind never changes).
+// isQuiet is isQuiet through the committer's cache (a user's kind never changes; SetDeactivated
+// drops the user's entry). The post path asks it about every member: backend.MessageAudience.Quiet.
 func (t *txn) isQuiet(userID string) (bool, error) {
 	if quiet, ok := t.cache.quiet[userID]; ok {
 		return quiet, nil

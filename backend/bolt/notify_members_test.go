@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/herald-chat/herald/backend"
-	"github.com/herald-chat/herald/backend/bolt"
 )
 
 // personal returns the personal events published since before, by recipient.
@@ -77,7 +76,7 @@ func TestMessageNotifiesEachMemberWithTheirOwnDecision(t *testing.T) {
 
 func TestLargeChatsNotifyOnlyMentions(t *testing.T) {
 	e := newEnv(t)
-	us := e.users(bolt.MessageNotifyLimit + 1)
+	us := e.users(backend.MessageNotifyLimit + 1)
 	chat := e.chat("everyone", us[0], us[1:]...)
 	before := e.pub.Len()
 	e.post(chat, us[0], "hello all")
@@ -91,11 +90,11 @@ func TestLargeChatsNotifyOnlyMentions(t *testing.T) {
 		t.Fatalf("a mention in a large chat notified %v, want u7's MENTION", got)
 	}
 
-	small := e.chat("small", us[0], us[1:bolt.MessageNotifyLimit]...) // exactly the limit
+	small := e.chat("small", us[0], us[1:backend.MessageNotifyLimit]...) // exactly the limit
 	before = e.pub.Len()
 	e.post(small, us[0], "hi")
-	if got := personal(e, before); len(got) != bolt.MessageNotifyLimit-1 {
-		t.Fatalf("a message in a chat of %d notified %d members, want %d", bolt.MessageNotifyLimit, len(got), bolt.MessageNotifyLimit-1)
+	if got := personal(e, before); len(got) != backend.MessageNotifyLimit-1 {
+		t.Fatalf("a message in a chat of %d notified %d members, want %d", backend.MessageNotifyLimit, len(got), backend.MessageNotifyLimit-1)
 	}
 }
 

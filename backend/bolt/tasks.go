@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/herald-chat/herald/backend"
 	bbolt "go.etcd.io/bbolt"
@@ -105,13 +104,4 @@ func chatName(tx *bbolt.Tx, chatID string) string {
 		return ""
 	}
 	return chat.Name
-}
-
-// summary cuts s to at most n characters, marking the cut with an ellipsis.
-func summary(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

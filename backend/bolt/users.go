@@ -110,10 +110,10 @@ func (s *Store) User(ctx context.Context, id string) (*backend.User, error) {
 	return u, err
 }
 
-// isBot reports whether the user id is a bot, decoding only that field of the record (the
-// committer asks it for every member of a chat on every post). A missing user is not a bot.
-// isQuiet reports whether id is an account that gets no notifications: a bot, or an account an
-// admin deactivated. An unknown id is not quiet.
+// isQuiet reports whether id is an account that gets no notifications but mentions: a bot, or an
+// account an admin deactivated. It decodes only those two fields of the record (the committer asks
+// about every member of a chat on every post, through txn.isQuiet's cache). An unknown id is not
+// quiet.
 func isQuiet(tx *bbolt.Tx, id string) (bool, error) {
 	v := tx.Bucket(bucketUsers).Get([]byte(id))
 	if v == nil {
@@ -468,7 +468,7 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status backend.Age
 		if err != nil || !u.IsBot() {
 			return err // people's presence comes and goes all day: it updates the UI, it does not notify
 		}
-		n := backend.Notification{Type: backend.KindAgent, Title: fmt.Sprintf("%s is %s", u.DisplayName, status), ActorID: u.ID}
+		n := backend.AgentStatusNotification(u, status)
 		for _, id := range recipients {
 			if id == u.ID {
 				continue

@@ -43,7 +43,7 @@ const setupConcurrency = 128
 // subscribers' share (a chat holds at most MaxChatMembers, so beyond it a user has several
 // streams, each its own session). Posters are users of their own while the chat has room for
 // them, as people in a channel are: 100 subscribers and 32 posters are a channel of 132, above
-// bolt.MessageNotifyLimit, where a message notifies only those it mentions.
+// backend.MessageNotifyLimit, where a message notifies only those it mentions.
 func prepareDataDir(ctx context.Context, dir string, spec fixtureSpec) (*fixture, error) {
 	start := time.Now()
 	store, err := bolt.Open(filepath.Join(dir, "herald.db"))
