@@ -20,7 +20,7 @@ func (s *Store) AppendMonitorMinute(ctx context.Context, m backend.MonitorMinute
 	if err != nil {
 		return fmt.Errorf("encode monitor minute: %w", err)
 	}
-	return s.update(ctx, func(t *txn) error {
+	return s.updateLocal(ctx, func(t *txn) error {
 		b, meta := t.Bucket(bucketMonitor), t.Bucket(bucketMeta)
 		n := uint64(0)
 		if v := meta.Get(keyMonitorCount); len(v) == 8 {
@@ -84,5 +84,5 @@ func (s *Store) Size() int64 {
 // Ping proves the store takes writes: an empty write through the committer (it joins the next
 // group commit). For readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.update(ctx, func(*txn) error { return nil })
+	return s.updateLocal(ctx, func(*txn) error { return nil })
 }

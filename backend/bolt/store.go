@@ -91,8 +91,11 @@ type Store struct {
 	publisher   atomic.Pointer[publisherBox]
 	// observeCommit, when set, hears of every commit (WithCommitObserver).
 	observeCommit func(d time.Duration, writes int)
-	// commitLog, when set, receives every commit's write set before the commit (WithCommitLog).
-	commitLog CommitLog
+	// commitLog, when set, receives every commit's write set before the commit (WithCommitLog,
+	// Lead); following says the store is a replica (Follow): it takes Apply and node-local
+	// writes only. The committer reads both at the start of each commit.
+	commitLog atomic.Pointer[commitLogBox]
+	following atomic.Bool
 
 	mu sync.RWMutex // held for reading while sending to requests; Close takes it to close requests
 	// readers is held for reading by every read transaction and for writing by scrubFreePages,
@@ -310,6 +313,8 @@ func (t *txn) emit(ev *backend.Event) error {
 }
 
 type request struct {
+	// local requests run on a replica too: Apply, and writes of node-local keys only (isLocal).
+	local  bool
 	fn     func(*txn) error
 	done   chan error
 	events []*backend.Event
@@ -319,7 +324,18 @@ type request struct {
 // update runs fn inside the next group commit and returns once it is durable. A request that
 // was queued is committed even if ctx ends meanwhile: the caller learns the outcome.
 func (s *Store) update(ctx context.Context, fn func(*txn) error) error {
-	r := &request{fn: fn, done: make(chan error, 1)}
+	return s.enqueue(ctx, &request{fn: fn, done: make(chan error, 1)})
+}
+
+// updateLocal is update for a request that a replica runs too (request.local).
+func (s *Store) updateLocal(ctx context.Context, fn func(*txn) error) error {
+	return s.enqueue(ctx, &request{local: true, fn: fn, done: make(chan error, 1)})
+}
+
+func (s *Store) enqueue(ctx context.Context, r *request) error {
+	if !r.local && s.following.Load() {
+		return ErrNotWriter
+	}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -416,11 +432,19 @@ func (s *Store) commit(batch []*request, errs []error) error {
 	now := s.now()
 	began := time.Now()
 	var ws *writeSet
-	if s.commitLog != nil {
+	log := s.commitLog.Load()
+	if log != nil {
 		ws = &writeSet{}
 	}
+	following := s.following.Load()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i, r := range batch {
+			if following && !r.local {
+				// Queued before the store turned replica: what it would write could reach
+				// no log.
+				errs[i], r.events = ErrNotWriter, nil
+				continue
+			}
 			t := &txn{Tx: tx, ws: ws, now: now, ids: &s.ids, cache: &s.cache}
 			err := r.fn(t)
 			if err == nil {
@@ -439,7 +463,7 @@ func (s *Store) commit(batch []*request, errs []error) error {
 			}
 		}
 		if ws != nil {
-			return s.appendToLog(tx, ws, batch)
+			return s.appendToLog(tx, log.l, ws, batch)
 		}
 		return nil
 	})
@@ -462,7 +486,7 @@ func (s *Store) commit(batch []*request, errs []error) error {
 // appendToLog hands the commit's write set to the CommitLog, the last step before bbolt commits
 // tx, and records the log position it got in the same transaction. A commit that changed nothing
 // and published nothing is not logged.
-func (s *Store) appendToLog(tx *bbolt.Tx, w *writeSet, batch []*request) error {
+func (s *Store) appendToLog(tx *bbolt.Tx, log CommitLog, w *writeSet, batch []*request) error {
 	set := &WriteSet{Ops: w.ops()}
 	for _, r := range batch {
 		set.Events = append(set.Events, r.events...)
@@ -471,7 +495,7 @@ func (s *Store) appendToLog(tx *bbolt.Tx, w *writeSet, batch []*request) error {
 	if len(set.Ops) == 0 && len(set.Events) == 0 {
 		return nil
 	}
-	seq, err := s.commitLog.Append(context.Background(), set)
+	seq, err := log.Append(context.Background(), set)
 	if err != nil {
 		return fmt.Errorf("append to the log: %w", err)
 	}

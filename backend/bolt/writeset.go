@@ -56,7 +56,31 @@ type CommitLog interface {
 
 // WithCommitLog has every commit's write set appended to log before the commit (see CommitLog):
 // the writer node of a cluster. Without it nothing is captured and nothing costs more.
-func WithCommitLog(log CommitLog) Option { return func(s *Store) { s.commitLog = log } }
+func WithCommitLog(log CommitLog) Option { return func(s *Store) { s.commitLog.Store(&commitLogBox{log}) } }
+
+type commitLogBox struct{ l CommitLog }
+
+// ErrNotWriter is the error of a write to a replica (Follow): a cluster node that is not the
+// writer forwards writes, and one that turned replica while a write was queued fails it (503:
+// the client retries, and reaches the writer).
+var ErrNotWriter = backend.Errorf(backend.EUNAVAILABLE, "This server is not the cluster's writer at the moment; try again.")
+
+// Follow makes the store a replica: from the next commit on, writes fail with ErrNotWriter and
+// only Apply (and node-local writes) commit. A writer that lost its lease calls it.
+func (s *Store) Follow() {
+	s.following.Store(true)
+	s.commitLog.Store(nil)
+}
+
+// Lead makes the store the cluster's writer: from the next commit on, writes commit again, each
+// commit's write set appended to log first. The caller has applied every entry of the log.
+func (s *Store) Lead(log CommitLog) {
+	s.commitLog.Store(&commitLogBox{log})
+	s.following.Store(false)
+}
+
+// Following reports whether the store is a replica.
+func (s *Store) Following() bool { return s.following.Load() }
 
 // isLocal says whether a key is per node and not replicated: each node's health monitor keeps
 // its own minutes (and their count in the meta bucket).
@@ -205,7 +229,7 @@ func putLogSeq(tx *bbolt.Tx, seq uint64) error {
 // one further on fails with ErrLogGap and changes nothing. The store must not be taking writes
 // of its own (a replica has no CommitLog and its callers forward writes to the writer).
 func (s *Store) Apply(ctx context.Context, seq uint64, ws *WriteSet) error {
-	return s.update(ctx, func(t *txn) error {
+	return s.updateLocal(ctx, func(t *txn) error {
 		last := logSeq(t.Tx)
 		switch {
 		case seq <= last:

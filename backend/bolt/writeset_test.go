@@ -259,3 +259,41 @@ func (d discard) Append(_ context.Context, ws *bolt.WriteSet) (uint64, error) {
 	d.n.Add(int64(len(b)))
 	return discardSeq.Add(1), err
 }
+
+// A replica refuses writes (503) but takes Apply, node-local writes and pings; led again, it
+// writes, each commit logged.
+func TestFollowAndLead(t *testing.T) {
+	log := &capture{}
+	w := newEnvReplicated(t, false, bolt.WithCommitLog(log))
+	alice := w.admin("alice")
+	chat := w.chat("general", alice)
+	r := newEnvReplicated(t, false)
+	r.s.Follow()
+	for i, ws := range log.decoded(t) {
+		wantNoError(t, r.s.Apply(r.ctx, uint64(i+1), ws), "Apply")
+	}
+	_, _, err := r.s.PostMessage(r.ctx, &backend.Message{ChatID: chat.ID, AuthorID: alice.ID, Content: "on a replica"})
+	if !errors.Is(err, bolt.ErrNotWriter) || backend.ErrorCode(err) != backend.EUNAVAILABLE {
+		t.Fatalf("a write to a replica: %v, want ErrNotWriter (unavailable)", err)
+	}
+	wantNoError(t, r.s.Ping(r.ctx), "Ping on a replica")
+	wantNoError(t, r.s.AppendMonitorMinute(r.ctx, backend.MonitorMinute{Start: t0.UnixMilli()}), "a node-local write on a replica")
+	if !r.s.Following() {
+		t.Fatal("Following is false on a replica")
+	}
+	applied := len(log.decoded(t))
+	r.s.Lead(log)
+	m, _, err := r.s.PostMessage(r.ctx, &backend.Message{ChatID: chat.ID, AuthorID: alice.ID, Content: "led"})
+	wantNoError(t, err, "PostMessage after Lead")
+	sets := log.decoded(t)
+	if len(sets) != applied+1 {
+		t.Fatalf("%d write sets after one post, want 1", len(sets)-applied)
+	}
+	found := false
+	for _, ev := range sets[len(sets)-1].Events {
+		found = found || ev.ID == m.ID
+	}
+	if !found {
+		t.Fatal("the post's event is not in its write set")
+	}
+}
