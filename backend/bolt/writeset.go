@@ -56,7 +56,9 @@ type CommitLog interface {
 
 // WithCommitLog has every commit's write set appended to log before the commit (see CommitLog):
 // the writer node of a cluster. Without it nothing is captured and nothing costs more.
-func WithCommitLog(log CommitLog) Option { return func(s *Store) { s.commitLog.Store(&commitLogBox{log}) } }
+func WithCommitLog(log CommitLog) Option {
+	return func(s *Store) { s.commitLog.Store(&commitLogBox{log}) }
+}
 
 type commitLogBox struct{ l CommitLog }
 
