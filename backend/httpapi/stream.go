@@ -265,7 +265,7 @@ func (st *stream) pump() {
 		err := st.next()
 		st.out.arm()
 		for _, ev := range st.buf {
-			st.out.write(ev.Frame())
+			st.out.event(ev)
 		}
 		if err != nil && !errors.Is(err, backend.ErrIdle) {
 			st.end = st.ending(err)
@@ -295,7 +295,7 @@ func (st *stream) ending(err error) monitor.End {
 	case errors.Is(context.Cause(st.ctx), errSessionExpired):
 		ev := &backend.Event{Type: backend.EventSessionEnded, Reason: backend.SessionExpired, Timestamp: h.now().UnixMilli()}
 		if ev.Seal() == nil {
-			out.write(ev.Frame())
+			out.event(ev)
 		}
 		return h.finish(out, rec, buf, monitor.EndExpired)
 	case errors.Is(err, backend.ErrSessionEnded):
@@ -432,6 +432,9 @@ func (s *streamWriter) write(b []byte) {
 	n, s.err = s.w.Write(b)
 	s.written += n
 }
+
+// event writes a sealed event's frame.
+func (s *streamWriter) event(ev *backend.Event) { s.write(ev.Frame()) }
 
 // take returns the bytes written since the last take.
 func (s *streamWriter) take() int {
