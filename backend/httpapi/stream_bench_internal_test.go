@@ -67,9 +67,7 @@ func BenchmarkStreamWrite(b *testing.B) {
 
 // writeEvents writes evs as the stream's pump does.
 func writeEvents(out *streamWriter, evs []*backend.Event) {
-	for _, ev := range evs {
-		out.event(ev)
-	}
+	out.events(evs...)
 }
 
 // discardListener accepts one connection, which sends a GET and then discards what it is sent.
@@ -124,8 +122,10 @@ func (c *discardConn) Close() error {
 	return nil
 }
 
-func (c *discardConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
-func (c *discardConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000} }
+func (c *discardConn) LocalAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
+func (c *discardConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000}
+}
 func (c *discardConn) SetDeadline(time.Time) error      { return nil }
 func (c *discardConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *discardConn) SetWriteDeadline(time.Time) error { return nil }
