@@ -157,7 +157,7 @@ func (h *Handler) openStream(w http.ResponseWriter, r *http.Request, scope backe
 	if scope.Kind == backend.ScopeChat {
 		// Checked again now that the subscription is live: a removal committed after the
 		// first check reaches it as CHAT_MEMBER_REMOVED, one before is seen here.
-		chat, err := h.store.Chat(r.Context(), scope.ChatID)
+		chat, err := h.reads.Chat(r.Context(), scope.ChatID)
 		if err != nil {
 			return refuse(err)
 		}
