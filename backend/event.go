@@ -81,9 +81,9 @@ func (t EventType) Durable() bool {
 	return true
 }
 
-// Event is one thing that happened, as every stream carries it: one SSE frame whose data is the
-// JSON form of the Event. An Event is immutable once sealed and then shared by every subscriber
-// it is fanned out to; its frame is encoded once.
+// Event is one thing that happened, as every stream carries it: its JSON form (Data) is the data
+// of one SSE frame, which httpapi writes. An Event is immutable once sealed and then shared by
+// every subscriber it is fanned out to; its JSON is encoded once.
 type Event struct {
 	// ID is a ULID for durable events, strictly increasing across the server in commit order; ""
 	// for ephemeral events.
@@ -137,72 +137,54 @@ type Event struct {
 	// Sessions are the ids of the sessions a SESSION_ENDED ends: the broker closes their streams.
 	Sessions []string `json:"-"`
 
-	data  []byte
-	frame []byte
+	// data is the sealed JSON, owned by the event: never a caller's buffer, never written after
+	// Seal or a decode set it.
+	data []byte
 }
 
-// Seal encodes the event's JSON and its SSE frame once. It must be called, by the one goroutine
-// that owns the event, before the event is shared; sealing twice is a no-op.
+// Seal encodes the event's JSON once. It must be called, by the one goroutine that owns the
+// event, before the event is shared; sealing twice is a no-op.
 func (e *Event) Seal() error {
-	if e.frame != nil {
+	if e.data != nil {
 		return nil
 	}
 	data, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", e.Type, err)
 	}
-	e.setData(data)
+	e.data = data
 	return nil
-}
-
-// setData builds the frame from a copy of data; Data is then that copy, a part of the frame,
-// so a sealed event holds its JSON once and data may be a buffer the caller reuses.
-func (e *Event) setData(data []byte) {
-	frame := make([]byte, 0, len(data)+len(e.ID)+16)
-	if e.ID != "" {
-		frame = append(frame, "id: "...)
-		frame = append(frame, e.ID...)
-		frame = append(frame, '\n')
-	}
-	frame = append(frame, "data: "...)
-	start := len(frame)
-	frame = append(frame, data...)
-	e.data = frame[start:len(frame):len(frame)]
-	frame = append(frame, "\n\n"...)
-	e.frame = frame
 }
 
 // Unsealed returns a copy of e that is not sealed yet, for a store that rewrites a logged event
 // (erasing a deleted message); e itself stays as it is.
 func (e *Event) Unsealed() *Event {
 	c := *e
-	c.data, c.frame = nil, nil
+	c.data = nil
 	return &c
 }
 
-// Data is the event's JSON object (the frame's data line); nil before Seal.
+// Data is the event's JSON object, nil before Seal. It is shared by every holder of the event:
+// read it, never write it.
 func (e *Event) Data() []byte { return e.data }
 
-// Frame is the complete SSE frame: an "id:" line for durable events, the "data:" line, and the
-// blank line that ends it; nil before Seal.
-func (e *Event) Frame() []byte { return e.frame }
-
-// DecodeEvent rebuilds a sealed Event from the JSON that Data returned. Routing fields
-// (Personal, Recipients) are not part of the JSON; the caller restores them.
+// DecodeEvent rebuilds a sealed Event from the JSON that Data returned; it keeps a copy of data,
+// so the caller may reuse its buffer. Routing fields (Personal, Recipients) are not part of the
+// JSON; the caller restores them.
 func DecodeEvent(data []byte) (*Event, error) {
 	e := new(Event)
 	if err := json.Unmarshal(data, e); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
-	e.setData(data)
+	e.data = bytes.Clone(data)
 	return e, nil
 }
 
-// DecodeEventFrame rebuilds an Event from the JSON that Data returned, decoding only its id and
-// type: a replay writes the frame as it was sealed and needs nothing else, so the payload
+// DecodeEventHead rebuilds a sealed Event from the JSON that Data returned, decoding only its id
+// and type: a replay writes the JSON as it was sealed and needs nothing else, so the payload
 // (message, chat, …) is left undecoded and its fields stay empty. Routing fields are the
 // caller's, as for DecodeEvent.
-func DecodeEventFrame(data []byte) (*Event, error) {
+func DecodeEventHead(data []byte) (*Event, error) {
 	e := new(Event)
 	if id, typ, ok := eventHead(data); ok {
 		e.ID, e.Type = id, EventType(typ)
@@ -216,7 +198,7 @@ func DecodeEventFrame(data []byte) (*Event, error) {
 		}
 		e.ID, e.Type = head.ID, head.Type
 	}
-	e.setData(data)
+	e.data = bytes.Clone(data)
 	return e, nil
 }
 

@@ -7,9 +7,9 @@ import (
 	"github.com/herald-chat/herald/backend"
 )
 
-// DecodeEventFrame gives back the id, type and the very frame of what was sealed, by its fast
-// path for what Seal writes and by a real decode for anything else.
-func TestDecodeEventFrame(t *testing.T) {
+// DecodeEventHead gives back the id, type and the very JSON of what was sealed, by its fast path
+// for what Seal writes and by a real decode for anything else.
+func TestDecodeEventHead(t *testing.T) {
 	id := "01JCHAT0000000000000000000"
 	sealed := []*backend.Event{
 		{ID: id, Type: backend.EventNewMessage, ChatID: "c", Message: &backend.Message{ID: id, Content: `a "quoted" \ text`}},
@@ -20,12 +20,12 @@ func TestDecodeEventFrame(t *testing.T) {
 		if err := ev.Seal(); err != nil {
 			t.Fatal(err)
 		}
-		got, err := backend.DecodeEventFrame(ev.Data())
+		got, err := backend.DecodeEventHead(ev.Data())
 		if err != nil {
 			t.Fatalf("%s: %v", ev.Type, err)
 		}
-		if got.ID != ev.ID || got.Type != ev.Type || !bytes.Equal(got.Frame(), ev.Frame()) {
-			t.Errorf("%s: decoded %q %q, frame equal %v", ev.Type, got.ID, got.Type, bytes.Equal(got.Frame(), ev.Frame()))
+		if got.ID != ev.ID || got.Type != ev.Type || !bytes.Equal(got.Data(), ev.Data()) {
+			t.Errorf("%s: decoded %q %q, data %s, want %s", ev.Type, got.ID, got.Type, got.Data(), ev.Data())
 		}
 	}
 	// Not in Seal's order, or escaped: the slow path reads it all the same.
@@ -34,7 +34,7 @@ func TestDecodeEventFrame(t *testing.T) {
 		`{"id":"a\"b","type":"NEW_MESSAGE"}`,
 		`{"id":"x2", "type":"NEW_MESSAGE"}`,
 	} {
-		got, err := backend.DecodeEventFrame([]byte(data))
+		got, err := backend.DecodeEventHead([]byte(data))
 		if err != nil {
 			t.Fatalf("%s: %v", data, err)
 		}
@@ -46,28 +46,24 @@ func TestDecodeEventFrame(t *testing.T) {
 			t.Errorf("%s: %q %q, want %q %q", data, got.ID, got.Type, want.ID, want.Type)
 		}
 	}
-	if _, err := backend.DecodeEventFrame([]byte(`{"id":`)); err == nil {
+	if _, err := backend.DecodeEventHead([]byte(`{"id":`)); err == nil {
 		t.Error("a cut record decoded")
 	}
 }
 
-// A decoded event keeps its own copy of the JSON (the store hands over bytes that are valid only
-// inside its read transaction), held once: Data is the frame's data line.
+// A decoded event keeps its own copy of the JSON: the store hands over bytes that are valid only
+// inside its read transaction.
 func TestDecodedEventOwnsItsBytes(t *testing.T) {
 	buf := []byte(`{"id":"01JCHAT0000000000000000000","type":"NEW_MESSAGE","chatId":"c","timestamp":1}`)
-	for _, decode := range []func([]byte) (*backend.Event, error){backend.DecodeEvent, backend.DecodeEventFrame} {
+	for _, decode := range []func([]byte) (*backend.Event, error){backend.DecodeEvent, backend.DecodeEventHead} {
 		data := bytes.Clone(buf)
 		ev, err := decode(data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "id: 01JCHAT0000000000000000000\ndata: " + string(buf) + "\n\n"
 		clear(data)
-		if string(ev.Frame()) != want || string(ev.Data()) != string(buf) {
-			t.Fatalf("after the caller's buffer changed: frame %q, data %q", ev.Frame(), ev.Data())
-		}
-		if d := ev.Data(); cap(d) != len(d) {
-			t.Fatalf("Data has spare capacity %d: appending to it would write into the frame", cap(d)-len(d))
+		if string(ev.Data()) != string(buf) {
+			t.Fatalf("after the caller's buffer changed: data %q", ev.Data())
 		}
 	}
 }

@@ -186,9 +186,9 @@ type EventLog interface {
 	// carries with ids greater than afterID, in id order: exactly EventsAfter's events
 	// filtered by scope.Matches, read from a per-stream index so that the cost follows the
 	// scope's own events, not the whole log. They are for replay: ID, Type and the sealed
-	// frame are set (the payload fields may be left undecoded, a chat event's Recipients
-	// unset). Fewer than limit means there are
-	// no more. afterID must be an event the log holds: otherwise ErrEventNotFound.
+	// JSON are set (the payload fields may be left undecoded, a chat event's Recipients
+	// unset). Fewer than limit means there are no more. afterID must be an event the log
+	// holds: otherwise ErrEventNotFound.
 	ScopeEventsAfter(ctx context.Context, scope Scope, afterID string, limit int) ([]*Event, error)
 	// LastEventID returns the newest event's id, "" for an empty log.
 	LastEventID(ctx context.Context) (string, error)

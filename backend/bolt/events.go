@@ -37,10 +37,10 @@ func decodeLogRecord(v []byte) (*backend.Event, error) {
 	return decodeLog(v, backend.DecodeEvent)
 }
 
-// decodeLogFrame is decodeLogRecord for a replay: only the event's id, type and frame are
-// decoded (backend.DecodeEventFrame), and the routing flags.
-func decodeLogFrame(v []byte) (*backend.Event, error) {
-	return decodeLog(v, backend.DecodeEventFrame)
+// decodeLogHead is decodeLogRecord for a replay: only the event's id and type are decoded, its
+// JSON kept as sealed (backend.DecodeEventHead), and the routing flags.
+func decodeLogHead(v []byte) (*backend.Event, error) {
+	return decodeLog(v, backend.DecodeEventHead)
 }
 
 // logRecordData returns the event JSON of a log record, which follows its routing header.

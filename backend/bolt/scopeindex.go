@@ -124,8 +124,8 @@ func scopeIDs(c *bbolt.Cursor, prefix byte, owner, afterID string, limit int, ke
 // ScopeEventsAfter returns up to limit logged events that scope's stream carries with ids
 // greater than afterID, in id order: the same events, in the same order, as EventsAfter
 // filtered by scope.Matches, but read through bucketScopeEvents, so the cost follows the
-// scope's own events, not the log's. Each is decoded for replay only (decodeLogFrame: id,
-// type, frame, Personal and a personal event's Recipients). A chat's events count for the members it
+// scope's own events, not the log's. Each is decoded for replay only (decodeLogHead: id,
+// type, sealed JSON, Personal and a personal event's Recipients). A chat's events count for the members it
 // has now (and a removal for the member it removed). afterID must be an event the log holds:
 // otherwise ErrEventNotFound (never issued, or pruned by retention). limit must be positive.
 func (s *Store) ScopeEventsAfter(ctx context.Context, scope backend.Scope, afterID string, limit int) ([]*backend.Event, error) {
@@ -187,9 +187,9 @@ func (s *Store) ScopeEventsAfter(ctx context.Context, scope backend.Scope, after
 			if v == nil {
 				return fmt.Errorf("scope index names event %s that the log lacks", id)
 			}
-			// The index already chose them for the scope: only the frame is needed, not the
-			// payload decoded nor the chat's members as recipients.
-			ev, err := decodeLogFrame(v)
+			// The index already chose them for the scope: only the sealed JSON is needed, not
+			// the payload decoded nor the chat's members as recipients.
+			ev, err := decodeLogHead(v)
 			if err != nil {
 				return fmt.Errorf("event %s: %w", id, err)
 			}

@@ -44,7 +44,7 @@ func wantScopeReadsMatchTheLog(t *testing.T, e *env, points []string, users []*b
 				}
 				for i, ev := range got {
 					full := after[slices.IndexFunc(after, func(a *backend.Event) bool { return a.ID == ev.ID })]
-					if ev.Type != full.Type || !bytes.Equal(ev.Frame(), full.Frame()) || ev.Personal != full.Personal {
+					if ev.Type != full.Type || !bytes.Equal(ev.Data(), full.Data()) || ev.Personal != full.Personal {
 						t.Fatalf("scope %+v: event %d %s reads back differently", sc, i, ev.ID)
 					}
 				}

@@ -79,7 +79,7 @@ func (h *Handler) audit(r *http.Request, actor *backend.User, action, target str
 			e.Details[details[i]] = details[i+1]
 		}
 	}
-	if err := h.store.RecordAudit(context.WithoutCancel(r.Context()), e); err != nil {
+	if err := h.writes.RecordAudit(context.WithoutCancel(r.Context()), e); err != nil {
 		h.log.ErrorContext(r.Context(), "recording an admin action failed", "action", action, "by", actor.ID, "err", err)
 	}
 }
@@ -128,7 +128,7 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request, u *backend.
 			return err
 		}
 	}
-	users, more, err := h.store.ListUsers(r.Context(), backend.UserFilter{Query: q, After: after, Limit: limit})
+	users, more, err := h.reads.ListUsers(r.Context(), backend.UserFilter{Query: q, After: after, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -160,11 +160,11 @@ func (h *Handler) changeRole(w http.ResponseWriter, r *http.Request, u *backend.
 	if err != nil {
 		return err
 	}
-	before, err := h.store.User(r.Context(), id)
+	before, err := h.reads.User(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	target, err := h.store.SetRole(r.Context(), u.ID, id, req.Role)
+	target, err := h.writes.SetRole(r.Context(), u.ID, id, req.Role)
 	if err != nil {
 		return err
 	}
@@ -188,11 +188,11 @@ func (h *Handler) setDeactivated(deactivate bool) func(http.ResponseWriter, *htt
 		if err != nil {
 			return err
 		}
-		before, err := h.store.User(r.Context(), id)
+		before, err := h.reads.User(r.Context(), id)
 		if err != nil {
 			return err
 		}
-		target, err := h.store.SetDeactivated(r.Context(), u.ID, id, deactivate)
+		target, err := h.writes.SetDeactivated(r.Context(), u.ID, id, deactivate)
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (h *Handler) issuePasswordReset(w http.ResponseWriter, r *http.Request, u *
 		return err
 	}
 	expires := h.now().Add(backend.PasswordResetTTL)
-	if err := h.store.CreatePasswordReset(r.Context(), token, id, expires); err != nil {
+	if err := h.writes.CreatePasswordReset(r.Context(), token, id, expires); err != nil {
 		return err
 	}
 	h.audit(r, u, backend.AuditPasswordReset, id, "expiresAt", expires.UTC().Format(time.RFC3339))
@@ -246,7 +246,7 @@ func (h *Handler) usePasswordReset(w http.ResponseWriter, r *http.Request) error
 	if req.Token == "" || len(req.Token) > 128 {
 		return invalid
 	}
-	if _, err := h.store.PasswordReset(r.Context(), req.Token); backend.ErrorCode(err) == backend.ENOTFOUND {
+	if _, err := h.reads.PasswordReset(r.Context(), req.Token); backend.ErrorCode(err) == backend.ENOTFOUND {
 		return invalid
 	} else if err != nil {
 		return err
@@ -259,7 +259,7 @@ func (h *Handler) usePasswordReset(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	userID, err := h.store.UsePasswordReset(r.Context(), req.Token, hash)
+	userID, err := h.writes.UsePasswordReset(r.Context(), req.Token, hash)
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
 		return invalid
 	} else if err != nil {
@@ -285,7 +285,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, u *backend.U
 			return err
 		}
 	}
-	entries, more, err := h.store.Audit(r.Context(), before, limit)
+	entries, more, err := h.reads.Audit(r.Context(), before, limit)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func (h *Handler) listInvites(w http.ResponseWriter, r *http.Request, u *backend
 	if err := h.requireAdmin(w, u, "see invites", false); err != nil {
 		return err
 	}
-	invites, err := h.store.Invites(r.Context())
+	invites, err := h.reads.Invites(r.Context())
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (h *Handler) revokeInvite(w http.ResponseWriter, r *http.Request, u *backen
 		return err
 	}
 	id := r.PathValue("inviteId")
-	if err := h.store.RevokeInvite(r.Context(), id); err != nil {
+	if err := h.writes.RevokeInvite(r.Context(), id); err != nil {
 		return err
 	}
 	h.audit(r, u, backend.AuditInviteRevoked, id)
@@ -319,7 +319,7 @@ func (h *Handler) revokeInvite(w http.ResponseWriter, r *http.Request, u *backen
 }
 
 func (h *Handler) getTeam(w http.ResponseWriter, r *http.Request, _ *backend.User) error {
-	team, err := h.store.Team(r.Context())
+	team, err := h.reads.Team(r.Context())
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (h *Handler) patchTeam(w http.ResponseWriter, r *http.Request, u *backend.U
 	if err := h.requireAdmin(w, u, "change the team's settings", true); err != nil {
 		return err
 	}
-	team, err := h.store.Team(r.Context())
+	team, err := h.reads.Team(r.Context())
 	if err != nil {
 		return err
 	}
@@ -378,7 +378,7 @@ func (h *Handler) patchTeam(w http.ResponseWriter, r *http.Request, u *backend.U
 		}
 	}
 	if len(changed) > 0 {
-		if err := h.store.SetTeam(r.Context(), team); err != nil {
+		if err := h.writes.SetTeam(r.Context(), team); err != nil {
 			return err
 		}
 		h.audit(r, u, backend.AuditTeamUpdated, "", changed...)
@@ -424,7 +424,7 @@ func (h *Handler) updateBot(w http.ResponseWriter, r *http.Request, u *backend.U
 		change.Avatar = &avatar
 		details = append(details, "avatar", avatar)
 	}
-	updated, err := h.store.UpdateBot(r.Context(), bot.ID, change)
+	updated, err := h.writes.UpdateBot(r.Context(), bot.ID, change)
 	if err != nil {
 		return err
 	}
@@ -444,7 +444,7 @@ func (h *Handler) deleteBot(w http.ResponseWriter, r *http.Request, u *backend.U
 	if err := h.requireAdmin(w, u, "manage bots", true); err != nil {
 		return err
 	}
-	if _, err := h.store.SetDeactivated(r.Context(), u.ID, bot.ID, true); err != nil {
+	if _, err := h.writes.SetDeactivated(r.Context(), u.ID, bot.ID, true); err != nil {
 		return err
 	}
 	h.audit(r, u, backend.AuditBotDeleted, bot.ID, "username", bot.Username)

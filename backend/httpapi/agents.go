@@ -40,7 +40,7 @@ func (h *Handler) createBot(w http.ResponseWriter, r *http.Request, u *backend.U
 		return err
 	}
 	bot := &backend.User{Username: username, DisplayName: name, Avatar: avatar}
-	if err := h.store.CreateBot(r.Context(), bot); err != nil {
+	if err := h.writes.CreateBot(r.Context(), bot); err != nil {
 		return err
 	}
 	token, err := h.newBotToken(r, bot)
@@ -87,7 +87,7 @@ func (h *Handler) setAgentStatus(w http.ResponseWriter, r *http.Request, u *back
 	if !u.IsBot() {
 		return backend.Errorf(backend.EFORBIDDEN, "Only bots set their status; a person's follows their connection.")
 	}
-	if _, err := h.store.SetStatus(r.Context(), u.ID, req.Status); err != nil {
+	if _, err := h.writes.SetStatus(r.Context(), u.ID, req.Status); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"agent": u.AsAgent(), "status": req.Status})

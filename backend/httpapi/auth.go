@@ -84,7 +84,7 @@ func (h *Handler) authenticate(r *http.Request) (*credential, error) {
 	} else {
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "Sign in first.")
 	}
-	sess, user, err := h.store.SessionUser(r.Context(), cred.token)
+	sess, user, err := h.reads.SessionUser(r.Context(), cred.token)
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
 		return nil, backend.Errorf(backend.EUNAUTHORIZED, "The session is not valid; sign in again.")
 	} else if err != nil {
@@ -136,7 +136,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := &backend.User{Username: username, DisplayName: display, PasswordHash: hash}
-	if err := h.store.CreateUser(r.Context(), u, req.InviteCode); err != nil {
+	if err := h.writes.CreateUser(r.Context(), u, req.InviteCode); err != nil {
 		return err
 	}
 	token, err := h.startSession(w, r, u)
@@ -165,7 +165,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return tooManyBecause(w, wait, "Too many sign-in attempts for this account")
 	}
-	u, err := h.store.UserByUsername(r.Context(), username)
+	u, err := h.reads.UserByUsername(r.Context(), username)
 	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
 		return err
 	}
@@ -216,7 +216,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *backen
 	now := h.now()
 	sess := backend.Session{UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(h.cfg.SessionTTL),
 		Device: backend.DeviceLabel(r.UserAgent()), IP: h.clientIP(r)}
-	if err := h.store.CreateSession(r.Context(), token, sess); err != nil {
+	if err := h.writes.CreateSession(r.Context(), token, sess); err != nil {
 		return "", err
 	}
 	http.SetCookie(w, &http.Cookie{
@@ -228,7 +228,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *backen
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	cred := r.Context().Value(credentialKey).(*credential)
-	if err := h.store.DeleteSession(r.Context(), cred.token, backend.SessionSignedOut); err != nil {
+	if err := h.writes.DeleteSession(r.Context(), cred.token, backend.SessionSignedOut); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
@@ -276,7 +276,7 @@ func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u *backen
 	}
 	now := h.now()
 	inv := backend.Invite{Code: code, CreatedBy: u.ID, CreatedAt: now.UnixMilli(), ExpiresAt: now.Add(ttl).UnixMilli(), MaxUses: uses}
-	if err := h.store.CreateInvite(r.Context(), inv); err != nil {
+	if err := h.writes.CreateInvite(r.Context(), inv); err != nil {
 		return err
 	}
 	link := h.publicURL(r) + "/join/" + code
@@ -317,7 +317,7 @@ type directoryEntry struct {
 }
 
 func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ *backend.User) error {
-	users, err := h.store.Users(r.Context())
+	users, err := h.reads.Users(r.Context())
 	if err != nil {
 		return err
 	}
@@ -340,11 +340,11 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ *backend.U
 // serverInfo is public: a client learns whether the server still needs its first (admin)
 // account before anyone can sign in.
 func (h *Handler) serverInfo(w http.ResponseWriter, r *http.Request) error {
-	users, err := h.store.Users(r.Context())
+	users, err := h.reads.Users(r.Context())
 	if err != nil {
 		return err
 	}
-	team, err := h.store.Team(r.Context())
+	team, err := h.reads.Team(r.Context())
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (h *Handler) putAvatar(w http.ResponseWriter, r *http.Request, u *backend.U
 	if err != nil {
 		return err
 	}
-	user, err := h.store.SetAvatar(r.Context(), u.ID, images)
+	user, err := h.writes.SetAvatar(r.Context(), u.ID, images)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (h *Handler) deleteAvatar(w http.ResponseWriter, r *http.Request, u *backen
 	if ok, wait := h.profileLimit.allow(u.ID); !ok {
 		return tooManyBecause(w, wait, "You are changing your profile too often")
 	}
-	user, err := h.store.DeleteAvatar(r.Context(), u.ID)
+	user, err := h.writes.DeleteAvatar(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (h *Handler) getAvatar(w http.ResponseWriter, r *http.Request, _ *backend.U
 	if err != nil {
 		return err
 	}
-	img, version, err := h.store.Avatar(r.Context(), id, size)
+	img, version, err := h.reads.Avatar(r.Context(), id, size)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func (h *Handler) memberChat(r *http.Request, u *backend.User) (*backend.Chat, e
 	if err := validID("chatId", id); err != nil {
 		return nil, err
 	}
-	chat, err := h.store.Chat(r.Context(), id)
+	chat, err := h.reads.Chat(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +26,7 @@ func (h *Handler) memberChat(r *http.Request, u *backend.User) (*backend.Chat, e
 }
 
 func (h *Handler) listChats(w http.ResponseWriter, r *http.Request, u *backend.User) error {
-	chats, err := h.store.ChatsOf(r.Context(), u.ID)
+	chats, err := h.reads.ChatsOf(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (h *Handler) createChat(w http.ResponseWriter, r *http.Request, u *backend.
 		}
 	}
 	if req.Kind == backend.ChatChannel {
-		team, err := h.store.Team(r.Context())
+		team, err := h.reads.Team(r.Context())
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (h *Handler) createChat(w http.ResponseWriter, r *http.Request, u *backend.
 		return err
 	}
 	chat := &backend.Chat{Name: name, Kind: req.Kind, Topic: topic, CreatedBy: u.ID, MemberIDs: req.MemberIDs}
-	if err := h.store.CreateChat(r.Context(), chat); err != nil {
+	if err := h.writes.CreateChat(r.Context(), chat); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"chat": chat})
@@ -119,7 +119,7 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, u *backend.U
 	if _, err := h.takeChatLimit(w, u); err != nil {
 		return err
 	}
-	chat, err := h.store.AddMember(r.Context(), id, u.ID, req.UserID)
+	chat, err := h.writes.AddMember(r.Context(), id, u.ID, req.UserID)
 	if err != nil {
 		return err
 	}
@@ -146,14 +146,14 @@ func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request, u *backen
 		return err
 	}
 	if around != "" {
-		msgs, older, newer, err := h.store.MessagesAround(r.Context(), chat.ID, around, page.Limit)
+		msgs, older, newer, err := h.reads.MessagesAround(r.Context(), chat.ID, around, page.Limit)
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "hasMore": older, "hasMoreAfter": newer})
 		return nil
 	}
-	msgs, hasMore, err := h.store.Messages(r.Context(), chat.ID, page)
+	msgs, hasMore, err := h.reads.Messages(r.Context(), chat.ID, page)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend
 		}
 		return tooManyBecause(w, wait, "You are sending messages too fast")
 	}
-	msg, created, err := h.store.PostMessage(r.Context(), &backend.Message{
+	msg, created, err := h.writes.PostMessage(r.Context(), &backend.Message{
 		ChatID: chatID, AuthorID: u.ID, Content: content, ClientID: req.ClientID, ParentID: req.ParentID, AlsoToChat: req.AlsoToChat,
 	})
 	if err != nil {
@@ -229,7 +229,7 @@ type sentMessages interface {
 
 // sentMessage is the message authorID already posted in chatID with clientID, or nil.
 func (h *Handler) sentMessage(r *http.Request, chatID, authorID, clientID string) *backend.Message {
-	finder, ok := h.store.(sentMessages)
+	finder, ok := h.reads.(sentMessages)
 	if clientID == "" || !ok {
 		return nil
 	}
@@ -265,7 +265,7 @@ func (h *Handler) typing(w http.ResponseWriter, r *http.Request, u *backend.User
 		return tooMany(w, wait)
 	}
 	if req.ParentID != "" {
-		if _, err := h.store.Message(r.Context(), chat.ID, req.ParentID); err != nil {
+		if _, err := h.reads.Message(r.Context(), chat.ID, req.ParentID); err != nil {
 			return err
 		}
 	}
@@ -292,7 +292,7 @@ func (h *Handler) markRead(w http.ResponseWriter, r *http.Request, u *backend.Us
 	if err != nil {
 		return err
 	}
-	if err := h.store.MarkRead(r.Context(), u.ID, chat.ID, req.MessageID); err != nil {
+	if err := h.writes.MarkRead(r.Context(), u.ID, chat.ID, req.MessageID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -232,11 +232,11 @@ func (h *Handler) fileOf(r *http.Request, u *backend.User) (*backend.File, error
 	if err := validID("fileId", id); err != nil {
 		return nil, err
 	}
-	f, err := h.store.File(r.Context(), id)
+	f, err := h.reads.File(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
-	chat, err := h.store.Chat(r.Context(), f.ChatID)
+	chat, err := h.reads.Chat(r.Context(), f.ChatID)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,14 @@ const (
 
 // Config configures a Handler. Zero fields take the defaults above.
 type Config struct {
-	Store  backend.Store
+	// Reads and Writes are the storage the routes use (store.go): every read goes through
+	// Reads and every change through Writes, both required. One store is usually both
+	// (bolt.Store); a node that does not own the writes gives a Writes that forwards them.
+	// Optional abilities (finding a message by its clientId, loading search hits in one read,
+	// counting chats, the store's size, the monitor's history) are looked for on Reads, Ping
+	// (/readyz) on Writes.
+	Reads  StoreReader
+	Writes StoreWriter
 	Broker backend.Broker
 	// Presence hears of every stream that opens and closes (default: nobody).
 	Presence backend.Presence
@@ -116,7 +123,7 @@ type Config struct {
 	// DefaultUploadQuota, 1 GiB); negative turns it off. Beyond it an upload is refused with 429
 	// and Retry-After until midnight UTC, and leaves nothing on disk.
 	UploadQuota int64
-	// Uploads records files against their uploader's daily quota (default: Store, which must
+	// Uploads records files against their uploader's daily quota (default: Writes, which must
 	// then implement UploadStore when Files is set).
 	Uploads UploadStore
 	// Search answers GET /api/search (nil: 503). When it can WaitFor an event id (search.Index
@@ -136,7 +143,8 @@ type Config struct {
 // Handler serves the API and the web client. Create it with New.
 type Handler struct {
 	cfg     Config
-	store   backend.Store
+	reads   StoreReader
+	writes  StoreWriter
 	broker  backend.Broker
 	log     *slog.Logger
 	now     backend.Clock
@@ -197,9 +205,9 @@ func New(cfg Config) *Handler {
 		cfg.UploadQuota = DefaultUploadQuota
 	}
 	if cfg.Uploads == nil && cfg.Files != nil {
-		u, ok := cfg.Store.(UploadStore)
+		u, ok := cfg.Writes.(UploadStore)
 		if !ok {
-			panic("httpapi: Config.Files needs Config.Uploads (or a Store that implements UploadStore)")
+			panic("httpapi: Config.Files needs Config.Uploads (or a Writes that implements UploadStore)")
 		}
 		cfg.Uploads = u
 	}
@@ -207,7 +215,7 @@ func New(cfg Config) *Handler {
 		cfg.Avatars = a
 	}
 	h := &Handler{
-		cfg: cfg, store: cfg.Store, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
+		cfg: cfg, reads: cfg.Reads, writes: cfg.Writes, broker: cfg.Broker, log: cfg.Logger, now: cfg.Clock,
 		mux: http.NewServeMux(), shutdown: make(chan struct{}),
 	}
 	h.shutdownCtx, h.shutdownStop = context.WithCancel(context.Background())

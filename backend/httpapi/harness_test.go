@@ -107,7 +107,7 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := httpapi.Config{Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
+	cfg := httpapi.Config{Reads: store, Writes: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: o.maxUpload,
 		Logger: log, Keepalive: o.keepalive,
 		Retry: o.retry, WriteTimeout: o.writeLimit, Clock: o.clock, SessionTTL: o.sessionTTL,
 		BodyTimeout: o.bodyTimeout, PublicURL: o.publicURL, AllowedHosts: o.allowedHosts,

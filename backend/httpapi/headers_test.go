@@ -32,7 +32,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	}
 	ts := newTestServer(t, serverOptions{})
 	tm := ts.team(t)
-	web := httptest.NewServer(httpapi.New(httpapi.Config{Store: ts.Store, Broker: ts.Hub,
+	web := httptest.NewServer(httpapi.New(httpapi.Config{Reads: ts.Store, Writes: ts.Store, Broker: ts.Hub,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WebClient: fstest.MapFS{
 			"index.html":    {Data: []byte(`<!doctype html><script type="module" src="/assets/app.js"></script>`)},

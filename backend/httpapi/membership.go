@@ -57,7 +57,7 @@ func (h *Handler) createDM(w http.ResponseWriter, r *http.Request, u *backend.Us
 	if err != nil {
 		return err
 	}
-	chat, created, err := h.store.CreateDM(r.Context(), u.ID, req.UserIDs)
+	chat, created, err := h.writes.CreateDM(r.Context(), u.ID, req.UserIDs)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (h *Handler) createDM(w http.ResponseWriter, r *http.Request, u *backend.Us
 
 // browseChannels answers GET /api/chats/browse: every channel that is not archived.
 func (h *Handler) browseChannels(w http.ResponseWriter, r *http.Request, u *backend.User) error {
-	chans, err := h.store.BrowseChannels(r.Context(), u.ID)
+	chans, err := h.reads.BrowseChannels(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (h *Handler) joinChat(w http.ResponseWriter, r *http.Request, u *backend.Us
 	if err != nil {
 		return err
 	}
-	chat, joined, err := h.store.JoinChat(r.Context(), id, u.ID)
+	chat, joined, err := h.writes.JoinChat(r.Context(), id, u.ID)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (h *Handler) leaveChat(w http.ResponseWriter, r *http.Request, u *backend.U
 	if _, err := h.takeChatLimit(w, u); err != nil {
 		return err
 	}
-	if err := h.store.LeaveChat(r.Context(), id, u.ID); err != nil {
+	if err := h.writes.LeaveChat(r.Context(), id, u.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -135,7 +135,7 @@ func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, u *backen
 	if _, err := h.takeChatLimit(w, u); err != nil {
 		return err
 	}
-	chat, err := h.store.RemoveMember(r.Context(), id, u.ID, userID)
+	chat, err := h.writes.RemoveMember(r.Context(), id, u.ID, userID)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (h *Handler) patchChat(w http.ResponseWriter, r *http.Request, u *backend.U
 	if _, err := h.takeChatLimit(w, u); err != nil {
 		return err
 	}
-	chat, err := h.store.UpdateChat(r.Context(), id, u.ID, ch)
+	chat, err := h.writes.UpdateChat(r.Context(), id, u.ID, ch)
 	if err != nil {
 		return err
 	}

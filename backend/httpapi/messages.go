@@ -51,7 +51,7 @@ func (h *Handler) editMessage(w http.ResponseWriter, r *http.Request, u *backend
 	if ok, wait := h.messageLimit.allow(u.ID); !ok {
 		return tooManyBecause(w, wait, "You are sending messages too fast")
 	}
-	msg, err := h.store.EditMessage(r.Context(), chat.ID, id, u.ID, content)
+	msg, err := h.writes.EditMessage(r.Context(), chat.ID, id, u.ID, content)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (h *Handler) deleteMessage(w http.ResponseWriter, r *http.Request, u *backe
 	if ok, wait := h.reactionLimit.allow(u.ID); !ok {
 		return tooMany(w, wait)
 	}
-	fileID, err := h.store.DeleteMessage(r.Context(), chat.ID, id, u)
+	fileID, err := h.writes.DeleteMessage(r.Context(), chat.ID, id, u)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (h *Handler) listReplies(w http.ResponseWriter, r *http.Request, u *backend
 	if err != nil {
 		return err
 	}
-	msgs, hasMore, err := h.store.Replies(r.Context(), chat.ID, id, page)
+	msgs, hasMore, err := h.reads.Replies(r.Context(), chat.ID, id, page)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (h *Handler) react(on bool) func(http.ResponseWriter, *http.Request, *backe
 		if ok, wait := h.reactionLimit.allow(u.ID); !ok {
 			return tooMany(w, wait)
 		}
-		if _, err := h.store.React(r.Context(), chat.ID, id, u.ID, emoji, on); err != nil {
+		if _, err := h.writes.React(r.Context(), chat.ID, id, u.ID, emoji, on); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -137,7 +137,7 @@ func (h *Handler) pin(on bool) func(http.ResponseWriter, *http.Request, *backend
 		if ok, wait := h.reactionLimit.allow(u.ID); !ok {
 			return tooMany(w, wait)
 		}
-		if _, err := h.store.Pin(r.Context(), chat.ID, id, u.ID, on); err != nil {
+		if _, err := h.writes.Pin(r.Context(), chat.ID, id, u.ID, on); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -150,7 +150,7 @@ func (h *Handler) listPins(w http.ResponseWriter, r *http.Request, u *backend.Us
 	if err != nil {
 		return err
 	}
-	msgs, err := h.store.Pins(r.Context(), chat.ID)
+	msgs, err := h.reads.Pins(r.Context(), chat.ID)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ import (
 	"github.com/herald-chat/herald/backend/monitor"
 )
 
-// Pinger is a store that can prove it is writable (the bolt store commits an empty write).
+// Pinger is a store that can prove it is writable (the bolt store commits an empty write);
+// /readyz asks Config.Writes.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
@@ -30,6 +31,12 @@ type readyCache struct {
 // sizer is a store that knows its size on disk (the bolt store).
 type sizer interface{ Size() int64 }
 
+// minuteReader is a store that keeps the monitor's history (monitor.HistoryStore, which the
+// bolt store is): the handler only reads it.
+type minuteReader interface {
+	MonitorMinutes(ctx context.Context, since int64) ([]backend.MonitorMinute, error)
+}
+
 // chatCounter is a store that counts a user's chats without reading them (the bolt store).
 type chatCounter interface {
 	ChatCount(ctx context.Context, userID string) (int, error)
@@ -44,18 +51,18 @@ func (h *Handler) wireMonitor() {
 		return
 	}
 	mon.SetBroker(h.broker.Stats)
-	if s, ok := h.store.(sizer); ok {
+	if s, ok := h.reads.(sizer); ok {
 		mon.SetStoreSize(s.Size)
 	}
 	mon.SetFollowedChats(func(ctx context.Context, userID string) int {
-		if c, ok := h.store.(chatCounter); ok { // counting keys, not decoding every chat
+		if c, ok := h.reads.(chatCounter); ok { // counting keys, not decoding every chat
 			n, err := c.ChatCount(ctx, userID)
 			if err != nil {
 				return 0
 			}
 			return n
 		}
-		chats, err := h.store.ChatsOf(ctx, userID)
+		chats, err := h.reads.ChatsOf(ctx, userID)
 		if err != nil {
 			return 0
 		}
@@ -120,7 +127,7 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) ready(ctx context.Context) error {
-	p, ok := h.store.(Pinger)
+	p, ok := h.writes.(Pinger)
 	if !ok {
 		return nil
 	}
@@ -187,7 +194,7 @@ func (h *Handler) minutes(w http.ResponseWriter, r *http.Request, u *backend.Use
 	if err != nil {
 		return nil, err
 	}
-	hs, ok := h.store.(monitor.HistoryStore)
+	hs, ok := h.reads.(minuteReader)
 	if !ok {
 		return []backend.MonitorMinute{}, nil
 	}

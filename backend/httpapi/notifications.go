@@ -44,7 +44,7 @@ func (h *Handler) sendSystemNotification(w http.ResponseWriter, r *http.Request,
 		}
 	}
 	n := backend.Notification{Title: title, Body: body, Level: req.Level}
-	sent, err := h.store.SendSystemNotification(r.Context(), n, req.UserIDs)
+	sent, err := h.writes.SendSystemNotification(r.Context(), n, req.UserIDs)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (h *Handler) listNotifications(w http.ResponseWriter, r *http.Request, u *b
 	if f.Limit, err = pageLimit(q); err != nil {
 		return err
 	}
-	page, hasMore, err := h.store.Notifications(r.Context(), u.ID, f)
+	page, hasMore, err := h.reads.Notifications(r.Context(), u.ID, f)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (h *Handler) markNotifications(read bool) func(http.ResponseWriter, *http.R
 		if req.All {
 			ids = nil
 		}
-		if err := h.store.MarkNotifications(r.Context(), u.ID, ids, read); err != nil {
+		if err := h.writes.MarkNotifications(r.Context(), u.ID, ids, read); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -126,7 +126,7 @@ func (h *Handler) markNotifications(read bool) func(http.ResponseWriter, *http.R
 }
 
 func (h *Handler) clearNotifications(w http.ResponseWriter, r *http.Request, u *backend.User) error {
-	if err := h.store.ClearNotifications(r.Context(), u.ID); err != nil {
+	if err := h.writes.ClearNotifications(r.Context(), u.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

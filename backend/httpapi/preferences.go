@@ -7,7 +7,7 @@ import (
 )
 
 func (h *Handler) getPreferences(w http.ResponseWriter, r *http.Request, u *backend.User) error {
-	p, err := h.store.Preferences(r.Context(), u.ID)
+	p, err := h.reads.Preferences(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (h *Handler) putPreferences(w http.ResponseWriter, r *http.Request, u *back
 			return err
 		}
 	}
-	if err := h.store.SetPreferences(r.Context(), u.ID, p); err != nil {
+	if err := h.writes.SetPreferences(r.Context(), u.ID, p); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"preferences": p})

@@ -68,7 +68,7 @@ func (h *Handler) patchMe(w http.ResponseWriter, r *http.Request, u *backend.Use
 	if ok, wait := h.profileLimit.allow(u.ID); !ok {
 		return tooManyBecause(w, wait, "You are changing your profile too often")
 	}
-	user, err := h.store.UpdateProfile(r.Context(), u.ID, p)
+	user, err := h.writes.UpdateProfile(r.Context(), u.ID, p)
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, u *backend.User
 		return tooManyBecause(w, wait, "You are searching too fast")
 	}
 	ctx := r.Context()
-	chats, err := h.store.ChatsOf(ctx, u.ID)
+	chats, err := h.reads.ChatsOf(ctx, u.ID)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, u *backend.User
 	}
 	if chatID != "" {
 		if !member[chatID] {
-			if _, err := h.store.Chat(ctx, chatID); err != nil {
+			if _, err := h.reads.Chat(ctx, chatID); err != nil {
 				return err
 			}
 			return backend.Errorf(backend.EFORBIDDEN, "You are not a member of this chat.")
@@ -153,7 +153,7 @@ func (h *Handler) waitForIndex(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	last, err := h.store.LastEventID(ctx)
+	last, err := h.reads.LastEventID(ctx)
 	if err != nil {
 		return err
 	}
@@ -169,12 +169,12 @@ func (h *Handler) waitForIndex(ctx context.Context) error {
 
 // searchedMessages loads the hits' messages from the store: nil for a hit it does not have.
 func (h *Handler) searchedMessages(ctx context.Context, hits []backend.SearchHit) ([]*backend.Message, error) {
-	if loader, ok := h.store.(searchMessages); ok {
+	if loader, ok := h.reads.(searchMessages); ok {
 		return loader.MessagesByID(ctx, hits)
 	}
 	out := make([]*backend.Message, len(hits))
 	for i, hit := range hits {
-		m, err := h.store.Message(ctx, hit.ChatID, hit.MessageID)
+		m, err := h.reads.Message(ctx, hit.ChatID, hit.MessageID)
 		if backend.ErrorCode(err) == backend.ENOTFOUND {
 			continue
 		}

@@ -32,7 +32,7 @@ func newSearchServer(t *testing.T, o serverOptions) *searchServer {
 	t.Helper()
 	var ix *search.Index
 	ts := newTestServer(t, serverOptions{clock: o.clock, storeClock: o.storeClock, tune: func(c *httpapi.Config) {
-		store := c.Store.(*bolt.Store)
+		store := c.Reads.(*bolt.Store)
 		var err error
 		ix, err = search.Open(filepath.Join(t.TempDir(), "search"), store, store,
 			search.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))

@@ -20,7 +20,7 @@ func (h *Handler) clientIP(r *http.Request) string { return h.cfg.TrustedProxies
 // logged.
 func (h *Handler) seeSession(r *http.Request, cred *credential) {
 	if now := h.now(); now.Sub(cred.session.LastSeenAt) >= backend.SessionSeenEvery {
-		if err := h.store.SeeSession(context.WithoutCancel(r.Context()), cred.token, now, h.clientIP(r)); err != nil {
+		if err := h.writes.SeeSession(context.WithoutCancel(r.Context()), cred.token, now, h.clientIP(r)); err != nil {
 			h.log.WarnContext(r.Context(), "record session last seen", "user", cred.user.ID, "err", err)
 			return
 		}
@@ -47,7 +47,7 @@ const maxSessionsListed = 200
 // made with has current: true. total counts them all.
 func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	cred := r.Context().Value(credentialKey).(*credential)
-	sessions, err := h.store.Sessions(r.Context(), u.ID)
+	sessions, err := h.reads.Sessions(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (h *Handler) deleteSession(w http.ResponseWriter, r *http.Request, u *backe
 	if current {
 		reason = backend.SessionSignedOut
 	}
-	if err := h.store.EndSessionByID(r.Context(), u.ID, id, reason); err != nil {
+	if err := h.writes.EndSessionByID(r.Context(), u.ID, id, reason); err != nil {
 		return err
 	}
 	if current {
@@ -106,7 +106,7 @@ func (h *Handler) deleteSession(w http.ResponseWriter, r *http.Request, u *backe
 // (SESSION_ENDED revoked), in one commit, and answers how many ended.
 func (h *Handler) revokeOtherSessions(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	cred := r.Context().Value(credentialKey).(*credential)
-	n, err := h.store.EndSessions(r.Context(), u.ID, cred.token, backend.SessionRevoked)
+	n, err := h.writes.EndSessions(r.Context(), u.ID, cred.token, backend.SessionRevoked)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, u *back
 		return err
 	}
 	cred := r.Context().Value(credentialKey).(*credential)
-	if err := h.store.SetPassword(r.Context(), u.ID, hash, cred.token); err != nil {
+	if err := h.writes.SetPassword(r.Context(), u.ID, hash, cred.token); err != nil {
 		return err
 	}
 	h.log.InfoContext(r.Context(), "password changed", "user", u.ID)
@@ -63,13 +63,13 @@ func (h *Handler) listBots(w http.ResponseWriter, r *http.Request, u *backend.Us
 	if u.Role != backend.RoleAdmin {
 		return backend.Errorf(backend.EFORBIDDEN, "Only admins can manage bots.")
 	}
-	users, err := h.store.Users(r.Context())
+	users, err := h.reads.Users(r.Context())
 	if err != nil {
 		return err
 	}
 	bots := []botEntry{}
 	for _, b := range slices.DeleteFunc(users, func(x *backend.User) bool { return !x.IsBot() || x.Deactivated }) {
-		tokens, err := h.store.Sessions(r.Context(), b.ID)
+		tokens, err := h.reads.Sessions(r.Context(), b.ID)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func (h *Handler) adminBot(r *http.Request, u *backend.User) (*backend.User, err
 	if err := validID("botId", id); err != nil {
 		return nil, err
 	}
-	bot, err := h.store.User(r.Context(), id)
+	bot, err := h.reads.User(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (h *Handler) rotateBotToken(w http.ResponseWriter, r *http.Request, u *back
 	if err != nil {
 		return err
 	}
-	n, err := h.store.EndSessions(r.Context(), bot.ID, token, backend.SessionRevoked)
+	n, err := h.writes.EndSessions(r.Context(), bot.ID, token, backend.SessionRevoked)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (h *Handler) revokeBotTokens(w http.ResponseWriter, r *http.Request, u *bac
 	if err != nil {
 		return err
 	}
-	n, err := h.store.EndSessions(r.Context(), bot.ID, "", backend.SessionRevoked)
+	n, err := h.writes.EndSessions(r.Context(), bot.ID, "", backend.SessionRevoked)
 	if err != nil {
 		return err
 	}
@@ -146,6 +146,6 @@ func (h *Handler) newBotToken(r *http.Request, bot *backend.User) (string, error
 		return "", err
 	}
 	now := h.now()
-	err = h.store.CreateSession(r.Context(), token, backend.Session{UserID: bot.ID, CreatedAt: now, ExpiresAt: now.Add(botTokenTTL)})
+	err = h.writes.CreateSession(r.Context(), token, backend.Session{UserID: bot.ID, CreatedAt: now, ExpiresAt: now.Add(botTokenTTL)})
 	return token, err
 }

@@ -18,7 +18,7 @@ import (
 // it (worker-src falls back to script-src).
 func TestWebClientCaching(t *testing.T) {
 	ts := newTestServer(t, serverOptions{})
-	web := httptest.NewServer(httpapi.New(httpapi.Config{Store: ts.Store, Broker: ts.Hub,
+	web := httptest.NewServer(httpapi.New(httpapi.Config{Reads: ts.Store, Writes: ts.Store, Broker: ts.Hub,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WebClient: fstest.MapFS{
 			"index.html":         {Data: []byte(`<!doctype html><script type="module" src="/assets/app-1a2b.js"></script>`)},

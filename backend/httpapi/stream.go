@@ -157,7 +157,7 @@ func (h *Handler) openStream(w http.ResponseWriter, r *http.Request, scope backe
 	if scope.Kind == backend.ScopeChat {
 		// Checked again now that the subscription is live: a removal committed after the
 		// first check reaches it as CHAT_MEMBER_REMOVED, one before is seen here.
-		chat, err := h.store.Chat(r.Context(), scope.ChatID)
+		chat, err := h.reads.Chat(r.Context(), scope.ChatID)
 		if err != nil {
 			return refuse(err)
 		}
@@ -264,9 +264,7 @@ func (st *stream) pump() {
 	for {
 		err := st.next()
 		st.out.arm()
-		for _, ev := range st.buf {
-			st.out.write(ev.Frame())
-		}
+		st.out.events(st.buf...)
 		if err != nil && !errors.Is(err, backend.ErrIdle) {
 			st.end = st.ending(err)
 			return
@@ -295,7 +293,7 @@ func (st *stream) ending(err error) monitor.End {
 	case errors.Is(context.Cause(st.ctx), errSessionExpired):
 		ev := &backend.Event{Type: backend.EventSessionEnded, Reason: backend.SessionExpired, Timestamp: h.now().UnixMilli()}
 		if ev.Seal() == nil {
-			out.write(ev.Frame())
+			out.events(ev)
 		}
 		return h.finish(out, rec, buf, monitor.EndExpired)
 	case errors.Is(err, backend.ErrSessionEnded):
@@ -432,6 +430,45 @@ func (s *streamWriter) write(b []byte) {
 	n, s.err = s.w.Write(b)
 	s.written += n
 }
+
+// events writes the frames of sealed events (AppendEventFrame). They are built in a buffer
+// from framePool, at most about frameBatch bytes of them per write, and the buffer goes back to
+// the pool: a stream holds no buffer between batches, and one event fanned out to thousands of
+// streams costs each a copy of its JSON into a buffer it borrows, not an allocation or an
+// encoding.
+func (s *streamWriter) events(evs ...*backend.Event) {
+	bp := framePool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, ev := range evs {
+		b = AppendEventFrame(b, ev)
+		if len(b) >= frameBatch {
+			s.write(b)
+			b = b[:0]
+		}
+	}
+	if len(b) > 0 {
+		s.write(b)
+	}
+	if cap(b) <= maxPooledFrame { // a buffer grown for a huge event is left to the GC
+		*bp = b
+		framePool.Put(bp)
+	}
+}
+
+// framePool holds the buffers streamWriter.events builds frames in (*[]byte, so that Put does
+// not allocate). Shared by every stream; a buffer is held only during one events call.
+var framePool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2*frameBatch)
+	return &b
+}}
+
+const (
+	// frameBatch is how many bytes of frames events gathers before it writes them: net/http's
+	// response buffers 2 KiB before it chunks, so larger writes go through.
+	frameBatch = 4 << 10
+	// maxPooledFrame is the largest buffer framePool keeps (bytes).
+	maxPooledFrame = 64 << 10
+)
 
 // take returns the bytes written since the last take.
 func (s *streamWriter) take() int {

@@ -31,7 +31,7 @@ func (h *Handler) createTask(w http.ResponseWriter, r *http.Request, u *backend.
 		}
 	}
 	task := &backend.Task{Name: name, OwnerID: req.OwnerID, CreatedBy: u.ID, ChatID: req.ChatID}
-	if err := h.store.CreateTask(r.Context(), task); err != nil {
+	if err := h.writes.CreateTask(r.Context(), task); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"task": task})
@@ -43,7 +43,7 @@ func (h *Handler) getTask(w http.ResponseWriter, r *http.Request, u *backend.Use
 	if err := validID("taskId", id); err != nil {
 		return err
 	}
-	task, err := h.store.Task(r.Context(), id)
+	task, err := h.reads.Task(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (h *Handler) completeTask(w http.ResponseWriter, r *http.Request, u *backen
 	if err := validID("taskId", id); err != nil {
 		return err
 	}
-	task, err := h.store.CompleteTask(r.Context(), id, u, req.Status, result)
+	task, err := h.writes.CompleteTask(r.Context(), id, u, req.Status, result)
 	if err != nil {
 		return err
 	}

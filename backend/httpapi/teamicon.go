@@ -23,7 +23,7 @@ func (h *Handler) putTeamIcon(w http.ResponseWriter, r *http.Request, u *backend
 	if err != nil {
 		return err
 	}
-	team, err := h.store.SetTeamIcon(r.Context(), images)
+	team, err := h.writes.SetTeamIcon(r.Context(), images)
 	if err != nil {
 		return err
 	}
@@ -38,13 +38,13 @@ func (h *Handler) deleteTeamIcon(w http.ResponseWriter, r *http.Request, u *back
 	if err := h.requireAdmin(w, u, "change the team's icon", true); err != nil {
 		return err
 	}
-	team, err := h.store.Team(r.Context())
+	team, err := h.reads.Team(r.Context())
 	if err != nil {
 		return err
 	}
 	if team.IconURL != "" {
 		team.IconURL = ""
-		if err := h.store.SetTeam(r.Context(), team); err != nil {
+		if err := h.writes.SetTeam(r.Context(), team); err != nil {
 			return err
 		}
 		h.audit(r, u, backend.AuditTeamUpdated, "", "iconUrl", "")
@@ -59,7 +59,7 @@ func (h *Handler) getTeamIcon(w http.ResponseWriter, r *http.Request, _ *backend
 	if err != nil {
 		return err
 	}
-	img, version, err := h.store.TeamIcon(r.Context(), size)
+	img, version, err := h.reads.TeamIcon(r.Context(), size)
 	if err != nil {
 		return err
 	}

@@ -164,8 +164,8 @@ func TestFanoutAgreesWithScopeMatches(t *testing.T) {
 	}
 }
 
-// Every subscriber gets the same sealed *Event, so the frame is encoded once and shared.
-func TestFanoutSharesOneEncodedFrame(t *testing.T) {
+// Every subscriber gets the same sealed *Event, so its JSON is encoded once and shared.
+func TestFanoutSharesOneEncoding(t *testing.T) {
 	h := newHub(t, nil)
 	var subs []backend.Subscription
 	for _, u := range []string{"a", "b", "c"} {
@@ -173,11 +173,11 @@ func TestFanoutSharesOneEncodedFrame(t *testing.T) {
 	}
 
 	durable := chatEvent(t, "01JDQ7X3K9V2M4T8E6R5N0PZ1A", "chat1", "a", "b", "c")
-	frame := durable.Frame()
+	data := durable.Data()
 	ty := typing("chat1", "z", "a", "b", "c") // not sealed by its publisher: the hub seals it
 	h.Publish(durable, ty)
-	tyFrame := ty.Frame()
-	if tyFrame == nil {
+	tyData := ty.Data()
+	if tyData == nil {
 		t.Fatal("Publish did not seal the ephemeral event")
 	}
 
@@ -187,17 +187,16 @@ func TestFanoutSharesOneEncodedFrame(t *testing.T) {
 			t.Fatalf("subscription %d: got %s, want the two published pointers", i, describe(got))
 		}
 		// Same backing array, not an equal copy: encoded once.
-		if &got[0].Frame()[0] != &frame[0] || &got[1].Frame()[0] != &tyFrame[0] {
-			t.Fatalf("subscription %d: frame was re-encoded", i)
+		if &got[0].Data()[0] != &data[0] || &got[1].Data()[0] != &tyData[0] {
+			t.Fatalf("subscription %d: event was re-encoded", i)
 		}
 	}
 
-	wantPrefix := "id: 01JDQ7X3K9V2M4T8E6R5N0PZ1A\ndata: {"
-	if !strings.HasPrefix(string(frame), wantPrefix) || !strings.HasSuffix(string(frame), "}\n\n") {
-		t.Fatalf("durable frame %q: want prefix %q and a blank line at the end", frame, wantPrefix)
+	if want := `{"id":"01JDQ7X3K9V2M4T8E6R5N0PZ1A","type":"NEW_MESSAGE"`; !strings.HasPrefix(string(data), want) {
+		t.Fatalf("durable data %s: want it to begin %s", data, want)
 	}
-	if !bytes.HasPrefix(tyFrame, []byte("data: {")) || bytes.Contains(tyFrame, []byte("id: ")) {
-		t.Fatalf("ephemeral frame %q: want a data line and no id line", tyFrame)
+	if bytes.Contains(tyData, []byte(`"id"`)) {
+		t.Fatalf("ephemeral data %s carries an id", tyData)
 	}
 	var decoded struct {
 		Type      string `json:"type"`

@@ -546,8 +546,8 @@ func TestResyncWhenResumeIDUnknown(t *testing.T) {
 			if evs[0].ID != head {
 				t.Fatalf("RESYNC id %q, want the log's head %q", evs[0].ID, head)
 			}
-			if !strings.HasPrefix(string(evs[0].Frame()), "id: "+head+"\n") {
-				t.Fatalf("RESYNC frame %q lacks the head's id line", evs[0].Frame())
+			if !strings.HasPrefix(string(evs[0].Data()), `{"id":"`+head+`",`) {
+				t.Fatalf("RESYNC %s lacks the head's id", evs[0].Data())
 			}
 			if evs[0].Timestamp == 0 {
 				t.Fatal("RESYNC without timestamp")
@@ -571,8 +571,8 @@ func TestResyncOnEmptyLogHasNoID(t *testing.T) {
 	if len(evs) != 1 || evs[0].Type != backend.EventResync {
 		t.Fatalf("got %s, want one RESYNC", describe(evs))
 	}
-	if evs[0].ID != "" || strings.Contains(string(evs[0].Frame()), "id:") {
-		t.Fatalf("RESYNC on an empty log carries an id: %q", evs[0].Frame())
+	if evs[0].ID != "" || strings.Contains(string(evs[0].Data()), `"id"`) {
+		t.Fatalf("RESYNC on an empty log carries an id: %q %s", evs[0].ID, evs[0].Data())
 	}
 	if evs[0].Timestamp != now.UnixMilli() {
 		t.Fatalf("RESYNC timestamp %d, want the hub clock's %d", evs[0].Timestamp, now.UnixMilli())

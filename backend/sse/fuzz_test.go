@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/sse"
 	"github.com/oklog/ulid/v2"
 )
@@ -38,8 +39,8 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
-// FuzzEventFrameRoundTrip: an event's frame, as backend.Event.Frame writes it, reads back as one
-// frame with the event's id and its JSON as data.
+// FuzzEventFrameRoundTrip: an event's frame, as the streams write it (httpapi.AppendEventFrame),
+// reads back as one frame with the event's id and its JSON as data.
 func FuzzEventFrameRoundTrip(f *testing.F) {
 	f.Add([]byte("0123456789abcdef"), "NEW_MESSAGE", "hello\nworld", "01JDQ7X3K9V2M4T8E6R5N0PZ1A", int64(1764201600000))
 	f.Add([]byte{}, "TYPING", "", "", int64(0))
@@ -53,13 +54,14 @@ func FuzzEventFrameRoundTrip(f *testing.F) {
 		if err := ev.Seal(); err != nil {
 			t.Fatal(err)
 		}
-		r := sse.NewReader(bytes.NewReader(ev.Frame()))
+		frame := httpapi.AppendEventFrame(nil, ev)
+		r := sse.NewReader(bytes.NewReader(frame))
 		fr, err := r.Next()
 		if err != nil {
-			t.Fatalf("frame %q: %v", ev.Frame(), err)
+			t.Fatalf("frame %q: %v", frame, err)
 		}
 		if fr.Data != string(ev.Data()) || fr.ID != ev.ID || fr.HasID != (ev.ID != "") || fr.Event != "" {
-			t.Fatalf("frame %q read as %+v", ev.Frame(), fr)
+			t.Fatalf("frame %q read as %+v", frame, fr)
 		}
 		if _, err := r.Next(); !errors.Is(err, io.EOF) {
 			t.Fatalf("after the frame: %v", err)

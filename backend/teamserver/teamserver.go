@@ -262,7 +262,7 @@ func Open(cfg Config) (*Server, error) {
 		fingerprint = tlscert.Fingerprint(cfg.Certificate.Certificate[0])
 	}
 	api := httpapi.New(httpapi.Config{
-		Store: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
+		Reads: store, Writes: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
 		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
 		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
