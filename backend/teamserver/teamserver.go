@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,6 +38,8 @@ const (
 	pruneBatch                   = 1_000 // ~12 ms of the committer per batch; writers queue meanwhile
 	fileWorkers                  = 2     // processing is CPU-bound (hashing, decoding, scaling)
 	fileQueue                    = 64    // uploads waiting for a worker; beyond it uploads get 503
+	// clusterStartTimeout bounds joining a cluster: connecting, and catching up with the log.
+	clusterStartTimeout = 2 * time.Minute
 )
 
 // Config configures a team server. Zero fields take the defaults of the packages they go to.
@@ -116,6 +119,10 @@ type Config struct {
 	// BackupsDir keeps, the newest (default DefaultBackupKeep).
 	BackupEvery time.Duration
 	BackupKeep  int
+
+	// Cluster, when set, makes this server a node of a cluster (cluster.go, docs/CLUSTER.md);
+	// nil is a single server, which runs no NATS code at all.
+	Cluster *ClusterConfig
 }
 
 // limit resolves a Config bound: 0 is def, negative is off (0 for the packages below).
@@ -174,6 +181,8 @@ type Server struct {
 	backups      backups
 	backupHTTP   *http.Server // on BackupSocket; nil when it could not listen
 	backupSocket string
+
+	cluster *node // nil for a single server
 }
 
 // Open opens the data directory and assembles the server. It listens only on the data dir's
@@ -209,6 +218,9 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Cluster != nil {
+		store.Follow() // a replica until the node takes the writer's lease: nothing writes before
+	}
 	hubOpts := []hub.Option{
 		hub.WithMaxStreamsPerUser(limit(cfg.MaxStreamsPerUser, hub.DefaultMaxStreamsPerUser)),
 		hub.WithReplayLimit(limit(cfg.ReplayLimit, hub.DefaultReplayLimit)),
@@ -223,9 +235,32 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	// The hub fans each commit out; the index only wakes its feeder, which reads the log.
-	store.SetPublisher(publishers{h, index})
+	local := publishers{h, index}
+	store.SetPublisher(local)
+	var cluster *node
+	var broker backend.Broker = h
+	if cfg.Cluster != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterStartTimeout)
+		cluster, err = startNode(ctx, *cfg.Cluster, store, h, cfg.Logger)
+		cancel()
+		if err != nil {
+			_ = index.Close()
+			_ = store.Close()
+			return nil, fmt.Errorf("join the cluster: %w", err)
+		}
+		broker = clusterBroker{Broker: h, n: cluster}
+		if u, err := url.Parse(cfg.Cluster.Advertise); err == nil {
+			cfg.AllowedHosts = append(cfg.AllowedHosts, u.Hostname())
+		}
+	}
+	closeCluster := func() {
+		if cluster != nil {
+			cluster.close()
+		}
+	}
 	tracker := presence.New(store, cfg.PresenceGrace, cfg.Logger)
 	if err := tracker.Start(context.Background()); err != nil {
+		closeCluster()
 		_ = index.Close()
 		_ = store.Close()
 		return nil, fmt.Errorf("start presence: %w", err)
@@ -233,6 +268,7 @@ func Open(cfg Config) (*Server, error) {
 	processor, err := files.New(filepath.Join(cfg.DataDir, "files"), store, fileWorkers, fileQueue, cfg.Logger)
 	if err != nil {
 		tracker.Close()
+		closeCluster()
 		_ = index.Close()
 		_ = store.Close()
 		return nil, err
@@ -255,6 +291,7 @@ func Open(cfg Config) (*Server, error) {
 		if len(cfg.Certificate.Certificate) == 0 {
 			processor.Close()
 			tracker.Close()
+			closeCluster()
 			_ = index.Close()
 			_ = store.Close()
 			return nil, errors.New("the TLS certificate is empty")
@@ -262,7 +299,7 @@ func Open(cfg Config) (*Server, error) {
 		fingerprint = tlscert.Fingerprint(cfg.Certificate.Certificate[0])
 	}
 	api := httpapi.New(httpapi.Config{
-		Reads: store, Writes: store, Broker: h, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
+		Reads: store, Writes: store, Broker: broker, Presence: tracker, Files: processor, MaxUpload: cfg.MaxUpload,
 		Logger: cfg.Logger, WebClient: cfg.WebClient, Keepalive: cfg.Keepalive,
 		BodyTimeout: cfg.BodyTimeout, AllowedHosts: cfg.AllowedHosts,
 		PublicURL: cfg.PublicURL, TLSFingerprint: fingerprint, PinInvites: cfg.SelfSigned,
@@ -270,11 +307,15 @@ func Open(cfg Config) (*Server, error) {
 		Messages: cfg.Messages, Reactions: cfg.Reactions, Searches: cfg.Searches, Chats: cfg.Chats, UploadQuota: cfg.UploadQuota, Uploads: store, Search: index,
 		Monitor: mon, TrustedProxies: cfg.TrustedProxies,
 	})
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, Presence: tracker, Files: processor,
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: store, Hub: h, API: api, cluster: cluster, Presence: tracker, Files: processor,
 		Search: index, Monitor: mon, fingerprint: fingerprint, bgDone: make(chan struct{}), statusDone: make(chan struct{}),
 		monitorDone: make(chan struct{}), backupDone: make(chan struct{})}
+	var handler http.Handler = api
+	if cluster != nil {
+		handler = cluster.handler(api)
+	}
 	s.http = &http.Server{
-		Handler:           api,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
@@ -321,7 +362,11 @@ func (s *Server) MetricsHandler() http.Handler {
 }
 
 // Handler is the server's http.Handler, for serving on a listener of one's own (teamservertest).
-func (s *Server) Handler() http.Handler { return s.API }
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Leading reports whether this server writes: a single server always, a cluster node while it
+// holds the writer's lease.
+func (s *Server) Leading() bool { return s.cluster == nil || s.cluster.leading.Load() }
 
 // TLSFingerprint is the SHA-256 fingerprint of the server's certificate (tlscert.Fingerprint),
 // "" when it serves plain HTTP.
@@ -363,6 +408,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.Files.Close() // finishes the files in progress while the store is still open
 	s.Presence.Close()
+	if s.cluster != nil {
+		s.cluster.close() // a writer gives its lease back
+	}
 	s.Hub.Close()
 	if err := s.Search.Close(); err != nil { // its feeder reads the store
 		errs = append(errs, err)
@@ -397,6 +445,9 @@ func (s *Server) statusLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if s.Store.Following() {
+			continue // the writer clears them
+		}
 		if _, err := s.Store.ExpireStatuses(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			s.log.Error("clear expired statuses", "err", err)
 		}
@@ -408,6 +459,14 @@ func (s *Server) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(pruneInterval)
 	defer t.Stop()
 	for {
+		if s.Store.Following() {
+			select { // the writer prunes; its deletes reach this node through the log
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				continue
+			}
+		}
 		n, err := s.Store.PruneEvents(ctx, time.Now().Add(-s.cfg.Retention), s.cfg.RetentionKeep, pruneBatch)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("prune event log", "err", err)

@@ -1,0 +1,574 @@
+package teamserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/bolt"
+	"github.com/herald-chat/herald/backend/natslog"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ClusterConfig makes Open start a node of a cluster (docs/CLUSTER.md): one node — the writer,
+// holder of a lease in NATS — commits; it appends each commit's write set to a JetStream log
+// before committing it, and every node applies the log to its own herald.db and fans the events
+// out to its own streams. Writes that reach another node are forwarded to the writer.
+type ClusterConfig struct {
+	// NodeName names the node in the cluster (--node-name); unique.
+	NodeName string
+	// Advertise is where the other nodes reach this node's HTTP API (--advertise), e.g.
+	// https://n1.example:8443: writes are forwarded to the writer's.
+	Advertise string
+	// NATS lists the URLs of an existing NATS JetStream deployment (--cluster); ignored with
+	// Embedded.
+	NATS []string
+	// Embedded, when set, runs a NATS node inside this process (--nats-embedded).
+	Embedded *natslog.EmbeddedConfig
+	// Replicas is how many NATS nodes hold the log and the lease (default 3; 1 for a cluster
+	// of one NATS node).
+	Replicas int
+	// LeaseTTL is how long a writer that stopped renewing (it died) holds up writes (default
+	// 5 s); it renews every third of it.
+	LeaseTTL time.Duration
+	// ForwardTimeout bounds a forwarded write, the wait for this node to apply it included
+	// (default 15 s: a NATS leader election takes ~7 s).
+	ForwardTimeout time.Duration
+	// Transport carries forwarded writes to the writer (default http.DefaultTransport); a
+	// cluster of self-signed nodes sets one that trusts them.
+	Transport http.RoundTripper
+}
+
+// HeaderLogSeq is the response header in which the writer tells a forwarding node the log
+// position its answer depends on: the forwarding node answers once it has applied that far,
+// so a client reads its own writes on the node it talks to.
+const HeaderLogSeq = "X-Herald-Log-Seq"
+
+// subjectEphemeral carries typing and upload progress between the nodes (not logged).
+const subjectEphemeral = "herald.ephemeral"
+
+// leaseHolder is the lease's value: who writes, and where to forward writes.
+type leaseHolder struct {
+	Node      string `json:"node"`
+	Advertise string `json:"advertise"`
+}
+
+// node is this process's part in a cluster. The role loop owns the transitions between
+// follower and writer; the rest reads atomics.
+type node struct {
+	cfg   ClusterConfig
+	log   *slog.Logger
+	store *bolt.Store
+
+	nats  *server.Server // the embedded NATS node, nil with an external one
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	nlog  *natslog.Log
+	lease *natslog.Lease
+	ephem *nats.Subscription
+
+	writer  atomic.Pointer[leaseHolder] // the current writer as last seen; nil: unknown
+	leading atomic.Bool
+	epoch   atomic.Uint64 // counts this node's terms as writer, for entry ids
+	proxy   *httputil.ReverseProxy
+
+	// applied is closed and replaced each time the store applied an entry (or became writer):
+	// forwarded requests wait on it for their log position.
+	appliedMu sync.Mutex
+	applied   chan struct{}
+
+	stepDown chan struct{} // capacity 1: the log fenced this writer
+	stop     context.CancelFunc
+	done     chan struct{}
+	hubPub   backend.Publisher // the node's own fan-out: the hub (and index)
+}
+
+// startNode connects the store to the cluster: it turns the store into a replica, catches it up
+// with the log (at most ctx) and starts the role loop, which follows the log and takes the
+// writer's lease when it is free. local receives ephemeral events from every node.
+func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local backend.Publisher, log *slog.Logger) (*node, error) {
+	if cfg.NodeName == "" || cfg.Advertise == "" {
+		return nil, errors.New("a cluster node needs --node-name and --advertise")
+	}
+	adv, err := url.Parse(cfg.Advertise)
+	if err != nil || adv.Host == "" || (adv.Scheme != "http" && adv.Scheme != "https") {
+		return nil, fmt.Errorf("--advertise %q: want an http(s) URL", cfg.Advertise)
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 3
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 5 * time.Second
+	}
+	if cfg.ForwardTimeout <= 0 {
+		cfg.ForwardTimeout = 15 * time.Second
+	}
+	n := &node{cfg: cfg, log: log.With("node", cfg.NodeName), store: store, applied: make(chan struct{}),
+		stepDown: make(chan struct{}, 1), done: make(chan struct{}), hubPub: local}
+	store.Follow() // before anything else can write
+	urls := strings.Join(cfg.NATS, ",")
+	if cfg.Embedded != nil {
+		e := *cfg.Embedded
+		if e.Name == "" {
+			e.Name = cfg.NodeName
+		}
+		if n.nats, err = natslog.StartEmbedded(e, log); err != nil {
+			return nil, err
+		}
+		urls = n.nats.ClientURL()
+	}
+	if urls == "" {
+		n.close()
+		return nil, errors.New("a cluster node needs --cluster URLs or --nats-embedded")
+	}
+	n.nc, err = nats.Connect(urls, nats.Name("herald "+cfg.NodeName), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true))
+	if err != nil {
+		n.close()
+		return nil, fmt.Errorf("connect to NATS %s: %w", urls, err)
+	}
+	if n.js, err = jetstream.New(n.nc); err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.nlog, err = natslog.OpenLog(ctx, n.js, natslog.LogConfig{Replicas: cfg.Replicas}); err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.lease, err = natslog.OpenLease(ctx, n.js, natslog.LeaseConfig{TTL: cfg.LeaseTTL, Replicas: cfg.Replicas}); err != nil {
+		n.close()
+		return nil, err
+	}
+	if n.ephem, err = n.nc.Subscribe(subjectEphemeral, n.receiveEphemeral); err != nil {
+		n.close()
+		return nil, fmt.Errorf("subscribe to %s: %w", subjectEphemeral, err)
+	}
+	if err := n.catchUp(ctx); err != nil {
+		n.close()
+		return nil, err
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	n.proxy = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			w := n.writer.Load()
+			target, _ := url.Parse(w.Advertise) // checked when it was stored
+			r.SetURL(target)
+			r.Out.Host = r.In.Host // the writer checks the Host the client named, as this node would
+			r.SetXForwarded()
+		},
+		Transport:      transport,
+		ModifyResponse: n.awaitForwarded,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			n.log.WarnContext(r.Context(), "forwarding a write to the writer failed", "err", err)
+			writeUnavailable(w, "The cluster's writer could not be reached; try again.")
+		},
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	n.stop = cancel
+	go n.roleLoop(rctx)
+	return n, nil
+}
+
+// catchUp applies every entry the log holds beyond the store's position.
+func (n *node) catchUp(ctx context.Context) error {
+	last, err := n.nlog.Last(ctx)
+	if err != nil {
+		return err
+	}
+	from, err := n.store.LogSeq()
+	if err != nil {
+		return err
+	}
+	if from >= last {
+		return nil
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err = n.nlog.Follow(fctx, from+1, func(seq uint64, payload []byte) error {
+		if err := n.apply(fctx, seq, payload); err != nil {
+			return err
+		}
+		if seq >= last {
+			cancel()
+		}
+		return nil
+	})
+	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("catch up with the log: %w", err)
+}
+
+// apply applies one log entry to the store.
+func (n *node) apply(ctx context.Context, seq uint64, payload []byte) error {
+	ws, err := bolt.DecodeWriteSet(payload)
+	if err != nil {
+		return fmt.Errorf("log entry %d: %w", seq, err)
+	}
+	if err := n.store.Apply(ctx, seq, ws); err != nil {
+		return fmt.Errorf("apply log entry %d: %w", seq, err)
+	}
+	n.signalApplied()
+	return nil
+}
+
+func (n *node) signalApplied() {
+	n.appliedMu.Lock()
+	close(n.applied)
+	n.applied = make(chan struct{})
+	n.appliedMu.Unlock()
+}
+
+// waitApplied returns once the store holds log position seq, or ctx ends.
+func (n *node) waitApplied(ctx context.Context, seq uint64) error {
+	for {
+		n.appliedMu.Lock()
+		ch := n.applied
+		n.appliedMu.Unlock()
+		have, err := n.store.LogSeq()
+		if err != nil {
+			return err
+		}
+		if have >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// roleLoop follows the log while another node writes, and takes the lease when it is free.
+func (n *node) roleLoop(ctx context.Context) {
+	defer close(n.done)
+	me, _ := json.Marshal(leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
+	poll := n.cfg.LeaseTTL / 4
+term:
+	for ctx.Err() == nil {
+		// Follower: apply the log in the background while watching the lease.
+		fctx, stopFollowing := context.WithCancel(ctx)
+		followed := make(chan error, 1)
+		go func() {
+			from, err := n.store.LogSeq()
+			if err == nil {
+				err = n.nlog.Follow(fctx, from+1, func(seq uint64, payload []byte) error { return n.apply(fctx, seq, payload) })
+			}
+			followed <- err
+		}()
+		acquired := false
+		for !acquired && ctx.Err() == nil {
+			ok, err := n.lease.TryAcquire(ctx, me)
+			switch {
+			case err != nil:
+				n.log.Warn("the writer's lease could not be read", "err", err)
+			case ok:
+				acquired = true
+				continue
+			default:
+				n.noteWriter(ctx)
+			}
+			select {
+			case <-ctx.Done():
+			case err := <-followed:
+				if ctx.Err() == nil {
+					n.log.Error("following the log stopped; starting again", "err", err)
+				}
+				stopFollowing()
+				continue term
+			case <-time.After(poll):
+			}
+		}
+		stopFollowing()
+		<-followed
+		if ctx.Err() != nil {
+			return
+		}
+		n.lead(ctx, me)
+	}
+}
+
+// noteWriter records the current lease holder, for forwarding.
+func (n *node) noteWriter(ctx context.Context) {
+	v, err := n.lease.Holder(ctx)
+	if err != nil || v == nil {
+		return
+	}
+	var h leaseHolder
+	if json.Unmarshal(v, &h) != nil {
+		return
+	}
+	if u, err := url.Parse(h.Advertise); err != nil || u.Host == "" {
+		return
+	}
+	if old := n.writer.Load(); old == nil || *old != h {
+		n.log.Info("the cluster's writer", "writer", h.Node, "advertise", h.Advertise)
+		n.writer.Store(&h)
+	}
+}
+
+// lead is the node's term as writer: it catches up with the log, lets the store write, and
+// renews the lease until it cannot (or the log fenced it), then turns the store into a replica
+// again.
+func (n *node) lead(ctx context.Context, me []byte) {
+	if err := n.catchUp(ctx); err != nil {
+		n.log.Error("catching up before writing failed; giving the lease back", "err", err)
+		_ = n.lease.Release(context.WithoutCancel(ctx))
+		return
+	}
+	last, err := n.store.LogSeq()
+	if err != nil {
+		_ = n.lease.Release(context.WithoutCancel(ctx))
+		return
+	}
+	term := n.epoch.Add(1)
+	n.store.Lead(&fencedLog{n: n, after: last, prefix: fmt.Sprintf("%s.%d.%d.", n.cfg.NodeName, time.Now().UnixNano(), term)})
+	n.leading.Store(true)
+	n.writer.Store(&leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
+	n.signalApplied()
+	n.log.Info("this node is the cluster's writer", "log_seq", last)
+	renew := time.NewTicker(n.cfg.LeaseTTL / 3)
+	defer renew.Stop()
+	lastRenewed := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			n.endTerm("shutting down")
+			_ = n.lease.Release(context.Background())
+			return
+		case <-n.stepDown:
+			n.endTerm("the log has entries of another writer")
+			return
+		case <-renew.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, n.cfg.LeaseTTL/3)
+		err := n.lease.Renew(rctx, me)
+		cancel()
+		switch {
+		case err == nil:
+			lastRenewed = time.Now()
+		case errors.Is(err, natslog.ErrLeaseLost):
+			n.endTerm("the lease went to another node")
+			return
+		case time.Since(lastRenewed) > n.cfg.LeaseTTL*2/3:
+			// Past this another node may take the lease at any moment: stop before it does.
+			n.endTerm("the lease could not be renewed: " + err.Error())
+			return
+		}
+	}
+}
+
+func (n *node) endTerm(why string) {
+	n.store.Follow()
+	n.leading.Store(false)
+	n.writer.Store(nil)
+	select {
+	case <-n.stepDown: // a fence noticed as the term ended for another reason
+	default:
+	}
+	n.log.Warn("this node stopped writing", "why", why)
+}
+
+// fencedLog is the writer's CommitLog: each write set goes to the log after the entry the
+// writer last appended (or applied); an entry of another writer there fences this one.
+// Owned by the store's committer goroutine.
+type fencedLog struct {
+	n      *node
+	after  uint64
+	prefix string // entry ids: node, term start and number, then the entry's position
+}
+
+func (f *fencedLog) Append(ctx context.Context, ws *bolt.WriteSet) (uint64, error) {
+	payload, err := ws.AppendBinary(nil)
+	if err != nil {
+		return 0, err
+	}
+	actx, cancel := context.WithTimeout(ctx, f.n.cfg.ForwardTimeout)
+	defer cancel()
+	seq, err := f.n.nlog.Append(actx, f.after, f.prefix+strconv.FormatUint(f.after+1, 10), payload)
+	if errors.Is(err, natslog.ErrFenced) {
+		select {
+		case f.n.stepDown <- struct{}{}:
+		default:
+		}
+		return 0, bolt.ErrNotWriter
+	}
+	if err != nil {
+		return 0, err
+	}
+	f.after = seq
+	return seq, nil
+}
+
+// forwards reports whether r is a write this node must forward: any request but a read or a
+// stream, while another node writes.
+func (n *node) forwards(r *http.Request) bool {
+	return !n.leading.Load() && !isRead(r) && strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// isRead reports whether r only reads (streams included).
+func isRead(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// handler forwards writes to the writer and serves everything else with next.
+func (n *node) handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.leading.Load() {
+			if isRead(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(&logSeqWriter{ResponseWriter: w, store: n.store}, r)
+			return
+		}
+		if !n.forwards(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if n.writer.Load() == nil {
+			n.noteWriter(r.Context()) // the role loop polls; a write need not wait for it
+		}
+		if n.writer.Load() == nil {
+			writeUnavailable(w, "The cluster has no writer at the moment; try again.")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), n.cfg.ForwardTimeout)
+		defer cancel()
+		n.proxy.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// awaitForwarded holds the writer's answer until this node has applied what it depends on.
+func (n *node) awaitForwarded(resp *http.Response) error {
+	v := resp.Header.Get(HeaderLogSeq)
+	if v == "" {
+		return nil
+	}
+	seq, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad %s %q", HeaderLogSeq, v)
+	}
+	return n.waitApplied(resp.Request.Context(), seq)
+}
+
+// logSeqWriter adds the store's log position to a writer's answers, as the answer is written:
+// by then the request's writes are committed.
+type logSeqWriter struct {
+	http.ResponseWriter
+	store   *bolt.Store
+	written bool
+}
+
+func (w *logSeqWriter) WriteHeader(code int) {
+	if !w.written {
+		w.written = true
+		if seq, err := w.store.LogSeq(); err == nil {
+			w.Header().Set(HeaderLogSeq, strconv.FormatUint(seq, 10))
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *logSeqWriter) Write(b []byte) (int, error) {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
+func (w *logSeqWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func writeUnavailable(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": backend.EUNAVAILABLE, "message": msg}})
+}
+
+// clusterBroker is the API's broker on a cluster node: ephemeral chat events (typing, upload
+// progress) go to every node through NATS; everything else is this node's.
+type clusterBroker struct {
+	backend.Broker
+	n *node
+}
+
+func (b clusterBroker) Publish(events ...*backend.Event) {
+	var shared []*backend.Event
+	for _, ev := range events {
+		switch ev.Type {
+		case backend.EventTyping, backend.EventFileUploadProgress:
+			shared = append(shared, ev)
+		default:
+			b.Broker.Publish(ev)
+		}
+	}
+	if len(shared) == 0 {
+		return
+	}
+	for _, ev := range shared {
+		if err := ev.Seal(); err != nil {
+			return
+		}
+	}
+	payload, err := (&bolt.WriteSet{Events: shared}).AppendBinary(nil)
+	if err == nil {
+		err = b.n.nc.Publish(subjectEphemeral, payload)
+	}
+	if err != nil {
+		b.n.log.Warn("an ephemeral event did not reach the other nodes", "err", err)
+		b.Broker.Publish(shared...)
+	}
+}
+
+// receiveEphemeral hands another node's (or this one's) ephemeral events to the local hub.
+func (n *node) receiveEphemeral(m *nats.Msg) {
+	ws, err := bolt.DecodeWriteSet(m.Data)
+	if err != nil || len(ws.Ops) > 0 {
+		n.log.Warn("an ephemeral event from the cluster could not be read", "err", err)
+		return
+	}
+	n.hubPub.Publish(ws.Events...)
+}
+
+// close stops the node: the role loop (a writer gives its lease back), the NATS connection and
+// the embedded NATS node.
+func (n *node) close() {
+	if n.stop != nil {
+		n.stop()
+		<-n.done
+	}
+	if n.ephem != nil {
+		_ = n.ephem.Unsubscribe()
+	}
+	if n.nc != nil {
+		_ = n.nc.Drain()
+		n.nc.Close()
+	}
+	if n.nats != nil {
+		n.nats.Shutdown()
+		n.nats.WaitForShutdown()
+	}
+}

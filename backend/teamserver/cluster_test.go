@@ -1,0 +1,355 @@
+package teamserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/backend/httpapi"
+	"github.com/herald-chat/herald/backend/natslog"
+	"github.com/herald-chat/herald/backend/sse"
+	"github.com/herald-chat/herald/backend/teamserver"
+)
+
+// clusterNode is one herald-server of an in-process cluster: its own data dir, HTTP listener
+// and embedded NATS node.
+type clusterNode struct {
+	name string
+	url  string
+	srv  *teamserver.Server
+	ln   net.Listener
+	done chan struct{}
+}
+
+// startCluster starts three nodes on loopback, as three herald-servers with --nats-embedded,
+// and waits until one of them writes.
+func startCluster(t *testing.T) []*clusterNode {
+	t.Helper()
+	natsPorts := freePorts(t, 6)
+	var routes []string
+	for i := range 3 {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", natsPorts[3+i]))
+	}
+	nodes := make([]*clusterNode, 3)
+	errs := make(chan error, 3)
+	logLevel := slog.LevelError + 1 // NATS logs refused routes as errors while its peers start
+	if testing.Verbose() {
+		logLevel = slog.LevelInfo
+	}
+	for i := range 3 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &clusterNode{name: fmt.Sprintf("n%d", i+1), url: "http://" + ln.Addr().String(), ln: ln, done: make(chan struct{})}
+		nodes[i] = n
+		go func() {
+			// The NATS nodes need each other to elect JetStream's leaders: all start at once.
+			srv, err := teamserver.Open(teamserver.Config{
+				DataDir:  t.TempDir(),
+				Messages: httpapi.Off, // 16 posters share one account
+				Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})).With("test_node", n.name),
+				Cluster: &teamserver.ClusterConfig{
+					NodeName: n.name, Advertise: n.url, LeaseTTL: 2 * time.Second,
+					Embedded: &natslog.EmbeddedConfig{
+						StoreDir:   t.TempDir(),
+						ClientAddr: fmt.Sprintf("127.0.0.1:%d", natsPorts[i]), ClusterAddr: fmt.Sprintf("127.0.0.1:%d", natsPorts[3+i]),
+						Routes: routes,
+					},
+				},
+			})
+			n.srv = srv
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range nodes {
+		go func() {
+			defer close(n.done)
+			_ = n.srv.Serve(n.ln)
+		}()
+		t.Cleanup(func() { n.stop(t) })
+	}
+	waitUntil(t, 30*time.Second, "a node to take the writer's lease", func() bool { return writerOf(nodes) != nil })
+	return nodes
+}
+
+func (n *clusterNode) stop(t *testing.T) {
+	if n.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.srv.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown %s: %v", n.name, err)
+	}
+	<-n.done
+	n.srv = nil
+}
+
+func writerOf(nodes []*clusterNode) *clusterNode {
+	for _, n := range nodes {
+		if n.srv != nil && n.srv.Leading() {
+			return n
+		}
+	}
+	return nil
+}
+
+func followersOf(nodes []*clusterNode) []*clusterNode {
+	var out []*clusterNode
+	for _, n := range nodes {
+		if n.srv != nil && !n.srv.Leading() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition of another process's making
+	}
+}
+
+// call sends a JSON request and decodes a JSON answer; it returns the status.
+func call(t *testing.T, method, url, token string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, data, err)
+		}
+	}
+	if resp.StatusCode >= 300 && out != nil {
+		t.Logf("%s %s: %d %s", method, url, resp.StatusCode, data)
+	}
+	return resp.StatusCode
+}
+
+// stream is a /api/stream read by a real SSE parser; it collects NEW_MESSAGE ids.
+type stream struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	ids    []string
+	last   string
+	done   chan struct{}
+}
+
+func openStream(t *testing.T, base, token, lastID string) *stream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		cancel()
+		t.Fatalf("open stream on %s: %v %v", base, err, resp)
+	}
+	s := &stream{t: t, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		defer resp.Body.Close()
+		r := sse.NewReader(resp.Body)
+		for {
+			f, err := r.Next()
+			if err != nil {
+				return
+			}
+			if f.IsComment {
+				continue
+			}
+			var ev struct {
+				ID   string `json:"id"`
+				Type string `json:"type"`
+			}
+			if json.Unmarshal([]byte(f.Data), &ev) != nil {
+				continue
+			}
+			s.mu.Lock()
+			if ev.ID != "" {
+				s.last = ev.ID
+			}
+			if ev.Type == "NEW_MESSAGE" {
+				s.ids = append(s.ids, ev.ID)
+			}
+			s.mu.Unlock()
+		}
+	}()
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *stream) close() {
+	s.cancel()
+	<-s.done
+}
+
+func (s *stream) snapshot() ([]string, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.ids), s.last
+}
+
+// A cluster of three: writes through any node reach the writer, every node's streams carry every
+// message exactly once in id order, a stream resumes on another node from its Last-Event-ID,
+// and a node that was down catches up.
+func TestClusterDeliversEverywhereExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a three-node cluster takes seconds to form")
+	}
+	nodes := startCluster(t)
+	fol := followersOf(nodes)
+	if len(fol) != 2 {
+		t.Fatalf("%d followers, want 2", len(fol))
+	}
+	// The first account registers through a follower: the write is forwarded, and the follower
+	// answers once it holds the account itself — signing in there works at once.
+	var reg struct {
+		Token string `json:"token"`
+	}
+	if st := call(t, "POST", fol[0].url+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &reg); st != 201 {
+		t.Fatalf("register through a follower: %d", st)
+	}
+	var me map[string]any
+	if st := call(t, "GET", fol[0].url+"/api/me", reg.Token, nil, &me); st != 200 {
+		t.Fatalf("GET /api/me on the follower that forwarded the registration: %d", st)
+	}
+	var chat struct {
+		Chat struct {
+			ID string `json:"id"`
+		} `json:"chat"`
+	}
+	if st := call(t, "POST", fol[1].url+"/api/chats", reg.Token, map[string]any{"name": "general", "memberIds": []string{}}, &chat); st != 201 {
+		t.Fatalf("create a chat through the other follower: %d", st)
+	}
+	streams := make([]*stream, len(nodes))
+	for i, n := range nodes {
+		streams[i] = openStream(t, n.url, reg.Token, "")
+	}
+
+	// 16 posters spread over the three nodes.
+	const posters, each = 16, 12
+	var mu sync.Mutex
+	var answered []string
+	var wg sync.WaitGroup
+	for p := range posters {
+		wg.Go(func() {
+			base := nodes[p%len(nodes)].url
+			for i := range each {
+				var posted struct {
+					Message struct {
+						ID string `json:"id"`
+					} `json:"message"`
+				}
+				body := map[string]string{"content": fmt.Sprintf("p%d m%d", p, i), "clientId": fmt.Sprintf("p%d-m%d", p, i)}
+				if st := call(t, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", reg.Token, body, &posted); st != 201 && st != 200 {
+					t.Errorf("post through %s: %d", base, st)
+					return
+				}
+				mu.Lock()
+				answered = append(answered, posted.Message.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(answered)
+	if len(slices.Compact(slices.Clone(answered))) != posters*each {
+		t.Fatalf("%d distinct answers for %d posts", len(slices.Compact(slices.Clone(answered))), posters*each)
+	}
+	for i, s := range streams {
+		waitUntil(t, 20*time.Second, fmt.Sprintf("node %s's stream to carry every message", nodes[i].name), func() bool {
+			ids, _ := s.snapshot()
+			return len(ids) >= len(answered)
+		})
+		ids, _ := s.snapshot()
+		if !slices.Equal(ids, answered) {
+			t.Fatalf("node %s's stream: %d messages, not exactly the %d answered in id order", nodes[i].name, len(ids), len(answered))
+		}
+	}
+
+	// A stream of node 3 goes away; the client resumes on node 1 from its last id and gets
+	// exactly what it missed.
+	_, last := streams[2].snapshot()
+	streams[2].close()
+	var missed []string
+	for i := range 5 {
+		var posted struct {
+			Message struct {
+				ID string `json:"id"`
+			} `json:"message"`
+		}
+		call(t, "POST", nodes[1].url+"/api/chats/"+chat.Chat.ID+"/messages", reg.Token, map[string]string{"content": fmt.Sprint("while away ", i)}, &posted)
+		missed = append(missed, posted.Message.ID)
+	}
+	resumed := openStream(t, nodes[0].url, reg.Token, last)
+	waitUntil(t, 20*time.Second, "the resumed stream to catch up", func() bool {
+		ids, _ := resumed.snapshot()
+		return len(ids) >= len(missed)
+	})
+	if ids, _ := resumed.snapshot(); !slices.Equal(ids, missed) {
+		t.Fatalf("resumed on another node: %v, want %v", ids, missed)
+	}
+}
