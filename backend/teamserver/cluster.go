@@ -176,6 +176,8 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 		ModifyResponse: n.awaitForwarded,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			n.log.WarnContext(r.Context(), "forwarding a write to the writer failed", "err", err)
+			// The writer may be gone: the next write reads the lease again.
+			n.writer.Store(nil)
 			writeUnavailable(w, "The cluster's writer could not be reached; try again.")
 		},
 	}

@@ -353,3 +353,85 @@ func TestClusterDeliversEverywhereExactlyOnce(t *testing.T) {
 		t.Fatalf("resumed on another node: %v, want %v", ids, missed)
 	}
 }
+
+// The writer dies: another node takes the lease and writes within seconds; nothing answered is
+// lost, and a post retried with the same clientId after the failover is the same message.
+func TestClusterWriterFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a three-node cluster takes seconds to form")
+	}
+	nodes := startCluster(t)
+	w := writerOf(nodes)
+	fol := followersOf(nodes)
+	var reg struct {
+		Token string `json:"token"`
+	}
+	if st := call(t, "POST", fol[0].url+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &reg); st != 201 {
+		t.Fatalf("register: %d", st)
+	}
+	var chat struct {
+		Chat struct {
+			ID string `json:"id"`
+		} `json:"chat"`
+	}
+	if st := call(t, "POST", fol[0].url+"/api/chats", reg.Token, map[string]any{"name": "general", "memberIds": []string{}}, &chat); st != 201 {
+		t.Fatalf("create a chat: %d", st)
+	}
+	s0, s1 := openStream(t, fol[0].url, reg.Token, ""), openStream(t, fol[1].url, reg.Token, "")
+	type posted struct {
+		Message struct {
+			ID string `json:"id"`
+		} `json:"message"`
+	}
+	post := func(base, content, clientID string) (int, string) {
+		var p posted
+		st := call(t, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", reg.Token, map[string]string{"content": content, "clientId": clientID}, &p)
+		return st, p.Message.ID
+	}
+	var answered []string
+	for i := range 10 {
+		st, id := post(fol[i%2].url, fmt.Sprint("before ", i), fmt.Sprint("before-", i))
+		if st != 201 {
+			t.Fatalf("post before the failover: %d", st)
+		}
+		answered = append(answered, id)
+	}
+
+	crashed := time.Now()
+	w.srv.Crash()
+	w.srv = nil
+	// Posts through the survivors: refused (503) or forwarded into the void until a new writer
+	// holds the lease, then answered.
+	var stall time.Duration
+	for i := 0; ; i++ {
+		st, id := post(fol[i%2].url, "after", "after-0")
+		if st == 201 {
+			stall = time.Since(crashed)
+			answered = append(answered, id)
+			break
+		}
+		if time.Since(crashed) > 30*time.Second {
+			t.Fatalf("no write was answered within 30 s of the writer's death (last status %d)", st)
+		}
+		time.Sleep(100 * time.Millisecond) // a client's retry interval
+	}
+	t.Logf("writes resumed %v after the writer died", stall.Round(time.Millisecond))
+	if nw := writerOf(nodes); nw == nil || nw == w {
+		t.Fatal("no new writer")
+	}
+	// The client did not hear back about its last post before the failover and retries it on
+	// the other node: the same message, not a second one.
+	st, id := post(fol[1].url, "before 9", "before-9")
+	if st != 200 || id != answered[9] {
+		t.Fatalf("a retried post after the failover: %d %s, want 200 %s", st, id, answered[9])
+	}
+	for _, s := range []*stream{s0, s1} {
+		waitUntil(t, 20*time.Second, "the survivors' streams to carry every answered message", func() bool {
+			ids, _ := s.snapshot()
+			return len(ids) >= len(answered)
+		})
+		if ids, _ := s.snapshot(); !slices.Equal(ids, answered) {
+			t.Fatalf("a survivor's stream: %v, want exactly %v", ids, answered)
+		}
+	}
+}
