@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ import (
 
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/natslog"
 	"github.com/herald-chat/herald/backend/teamserver"
 	"github.com/herald-chat/herald/backend/tlscert"
 	"github.com/herald-chat/herald/frontend"
@@ -171,6 +173,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
+	if cfg.Cluster, err = opts.cluster.config(opts.dataDir); err != nil {
+		ln.Close()
+		return err
+	}
 	srv, err := teamserver.Open(cfg)
 	if err != nil {
 		ln.Close()
@@ -274,6 +280,55 @@ type options struct {
 	backupEvery     time.Duration
 	backupKeep      int
 	limits          limitFlags
+	cluster         clusterFlags
+}
+
+// clusterFlags make the server a node of a cluster (docs/CLUSTER.md); all empty: a single server.
+type clusterFlags struct {
+	nodeName, advertise       string
+	natsURLs                  hostList // --cluster: an external NATS JetStream
+	embedded                  bool     // --nats-embedded
+	natsAddr, natsClusterAddr string
+	natsRoutes                hostList
+	replicas                  int
+}
+
+func (c *clusterFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.nodeName, "node-name", "", "cluster mode: this node's name, unique in the cluster")
+	fs.StringVar(&c.advertise, "advertise", "", "cluster mode: the URL where the other nodes reach this node's HTTP API, e.g. https://n1.example:8443 (writes are forwarded to the writer's)")
+	fs.Var(&c.natsURLs, "cluster", "cluster mode on an existing NATS JetStream: its URLs, nats://host:port[,…]")
+	fs.BoolVar(&c.embedded, "nats-embedded", false, "cluster mode with a NATS node inside this server (needs --nats-addr, --nats-cluster-addr, --nats-routes)")
+	fs.StringVar(&c.natsAddr, "nats-addr", "", "--nats-embedded: address of the NATS node's clients (host:port)")
+	fs.StringVar(&c.natsClusterAddr, "nats-cluster-addr", "", "--nats-embedded: address the other NATS nodes route to (host:port)")
+	fs.Var(&c.natsRoutes, "nats-routes", "--nats-embedded: the NATS nodes' cluster addresses, nats://host:port[,…] (this node's own may be among them)")
+	fs.IntVar(&c.replicas, "cluster-replicas", 3, "cluster mode: NATS nodes that hold each log entry (1, 3 or 5)")
+}
+
+// config returns the cluster configuration, nil for a single server.
+func (c *clusterFlags) config(dataDir string) (*teamserver.ClusterConfig, error) {
+	if c.nodeName == "" && c.advertise == "" && len(c.natsURLs) == 0 && !c.embedded {
+		return nil, nil
+	}
+	if c.nodeName == "" || c.advertise == "" {
+		return nil, errors.New("cluster mode needs --node-name and --advertise")
+	}
+	if c.embedded == (len(c.natsURLs) > 0) {
+		return nil, errors.New("cluster mode needs either --cluster URLs or --nats-embedded")
+	}
+	switch c.replicas {
+	case 1, 3, 5:
+	default:
+		return nil, fmt.Errorf("--cluster-replicas %d: want 1, 3 or 5", c.replicas)
+	}
+	cfg := &teamserver.ClusterConfig{NodeName: c.nodeName, Advertise: c.advertise, NATS: c.natsURLs, Replicas: c.replicas}
+	if c.embedded {
+		if c.natsAddr == "" || c.natsClusterAddr == "" || len(c.natsRoutes) == 0 {
+			return nil, errors.New("--nats-embedded needs --nats-addr, --nats-cluster-addr and --nats-routes")
+		}
+		cfg.Embedded = &natslog.EmbeddedConfig{Name: c.nodeName, StoreDir: filepath.Join(dataDir, "nats"),
+			ClientAddr: c.natsAddr, ClusterAddr: c.natsClusterAddr, Routes: c.natsRoutes}
+	}
+	return cfg, nil
 }
 
 // hostList is a comma-separated flag of host names.
@@ -313,6 +368,7 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 		"write a backup into the data dir's backups/ at this interval, e.g. 24h (0: no scheduled backups); the first is due one interval after the newest there")
 	fs.IntVar(&o.backupKeep, "backup-keep", teamserver.DefaultBackupKeep, "how many backups backups/ keeps, the newest; older ones are removed after each backup")
 	o.limits.register(fs)
+	o.cluster.register(fs)
 	return o, fs
 }
 

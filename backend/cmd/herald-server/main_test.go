@@ -79,28 +79,49 @@ func (p *process) stdoutLine(tb testing.TB, prefix string) string {
 
 func startServer(tb testing.TB, dataDir string, extra ...string) *process {
 	tb.Helper()
+	p, err := spawnServer(dataDir, extra...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.kill)
+	return p
+}
+
+// kill ends the process (SIGKILL) unless it exited, and waits for it.
+func (p *process) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// spawnServer starts herald-server and returns once it printed its listening line; the caller
+// kills it. It may run on any goroutine (cluster nodes start at once).
+func spawnServer(dataDir string, extra ...string) (*process, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
 	cmd := exec.Command(serverBin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	p := &process{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
 	p.errw = &lockedWriter{w: p.logs}
 	cmd.Stderr = p.errw
 	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "herald-server listening on ") {
 		_ = cmd.Process.Kill()
-		tb.Fatalf("no listening line: %q (stderr %s)", lines.Text(), p.logs)
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("no listening line: %q (stderr %s)", lines.Text(), p.logText())
 	}
 	p.URL = strings.TrimPrefix(lines.Text(), "herald-server listening on ")
 	if strings.HasPrefix(p.URL, "https://") {
 		if !lines.Scan() || !strings.HasPrefix(lines.Text(), "herald-server certificate sha256 ") {
 			_ = cmd.Process.Kill()
-			tb.Fatalf("no certificate line: %q (stderr %s)", lines.Text(), p.logs)
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("no certificate line: %q (stderr %s)", lines.Text(), p.logText())
 		}
 		p.Fingerprint = strings.TrimPrefix(lines.Text(), "herald-server certificate sha256 ")
 	}
@@ -113,13 +134,7 @@ func startServer(tb testing.TB, dataDir string, extra ...string) *process {
 		_, _ = io.Copy(io.Discard, stdout)
 		p.done <- cmd.Wait()
 	}()
-	tb.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
+	return p, nil
 }
 
 type lockedWriter struct {
@@ -428,7 +443,17 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		{"serve", "--tls-cert", "c.pem"}, {"serve", "--tls-key", "k.pem"},
 		{"serve", "--tls-self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"},
 		{"serve", "--public-url", "https://chat.example.com/herald"}, {"serve", "--public-url", "chat.example.com"},
-		{"serve", "--data-dir", t.TempDir(), "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}} {
+		{"serve", "--data-dir", t.TempDir(), "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"},
+		// Cluster flags that do not make a node: each is refused before anything starts.
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1"},
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1", "--advertise", "http://127.0.0.1:1"},
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1", "--advertise", "http://127.0.0.1:1", "--nats-embedded"},
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1", "--advertise", "http://127.0.0.1:1",
+			"--cluster", "nats://127.0.0.1:1", "--nats-embedded", "--nats-addr", "127.0.0.1:1", "--nats-cluster-addr", "127.0.0.1:2", "--nats-routes", "nats://127.0.0.1:2"},
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1", "--advertise", "http://127.0.0.1:1",
+			"--cluster", "nats://127.0.0.1:1", "--cluster-replicas", "2"},
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1", "--advertise", "not a url",
+			"--cluster", "nats://127.0.0.1:1", "--cluster-replicas", "1"}} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("run %v succeeded", args)
