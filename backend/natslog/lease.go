@@ -14,8 +14,9 @@ import (
 // lost the NATS majority), the key expires and another node can take it. The lease alone does
 // not fence a writer that lost it without noticing — the log's compare-and-set does.
 type Lease struct {
-	kv  jetstream.KeyValue
-	key string
+	kv     jetstream.KeyValue
+	bucket string
+	key    string
 	ttl time.Duration
 
 	rev uint64 // revision of our entry while we hold it; owned by the holder's goroutine
@@ -57,7 +58,7 @@ func OpenLease(ctx context.Context, js jetstream.JetStream, cfg LeaseConfig) (*L
 	if err != nil {
 		return nil, fmt.Errorf("open lease bucket %s: %w", cfg.Bucket, err)
 	}
-	return &Lease{kv: kv, key: cfg.Key, ttl: cfg.TTL}, nil
+	return &Lease{kv: kv, bucket: cfg.Bucket, key: cfg.Key, ttl: cfg.TTL}, nil
 }
 
 // TTL is how long an entry lives unless renewed.

@@ -65,6 +65,8 @@ func OpenLog(ctx context.Context, js jetstream.JetStream, cfg LogConfig) (*Log, 
 		Duplicates: cfg.Duplicates,
 		Retention:  jetstream.LimitsPolicy,
 		Discard:    jetstream.DiscardOld,
+		// Any replica answers Get: reading an entry needs no leader (none may be elected).
+		AllowDirect: true,
 	}
 	err := retry(ctx, func(ctx context.Context) error {
 		_, err := js.CreateOrUpdateStream(ctx, sc)
@@ -130,6 +132,30 @@ func (l *Log) entryIs(ctx context.Context, seq uint64, id string) (bool, error) 
 	}
 	return msg.Header.Get(jetstream.MsgIDHeader) == id, nil
 }
+
+// Get returns entry seq, read from any replica that holds it (ErrNotFound past the end).
+func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
+	var data []byte
+	err := retry(ctx, func(ctx context.Context) error {
+		s, err := l.js.Stream(ctx, l.cfg.Stream)
+		if err != nil {
+			return err
+		}
+		msg, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return permanent{ErrNotFound}
+		}
+		if err != nil {
+			return err
+		}
+		data = msg.Data
+		return nil
+	})
+	return data, err
+}
+
+// ErrNotFound is Get's error for an entry the log does not hold.
+var ErrNotFound = errors.New("no such log entry")
 
 // Last returns the number of the log's newest entry (0: empty).
 func (l *Log) Last(ctx context.Context) (uint64, error) {

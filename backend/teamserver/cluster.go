@@ -80,10 +80,13 @@ type node struct {
 	lease *natslog.Lease
 	ephem *nats.Subscription
 
-	writer  atomic.Pointer[leaseHolder] // the current writer as last seen; nil: unknown
-	leading atomic.Bool
-	epoch   atomic.Uint64 // counts this node's terms as writer, for entry ids
-	proxy   *httputil.ReverseProxy
+	writer atomic.Pointer[leaseHolder] // the current writer as last seen; nil: unknown
+	// logged is the writer last logged, so that the log says each change once.
+	loggedMu sync.Mutex
+	logged   leaseHolder
+	leading  atomic.Bool
+	epoch    atomic.Uint64 // counts this node's terms as writer, for entry ids
+	proxy    *httputil.ReverseProxy
 
 	// applied is closed and replaced each time the store applied an entry (or became writer):
 	// forwarded requests wait on it for their log position.
@@ -193,28 +196,31 @@ func (n *node) catchUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	from, err := n.store.LogSeq()
-	if err != nil {
-		return err
-	}
-	if from >= last {
-		return nil
-	}
-	fctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	err = n.nlog.Follow(fctx, from+1, func(seq uint64, payload []byte) error {
-		if err := n.apply(fctx, seq, payload); err != nil {
+	return n.pull(ctx, last)
+}
+
+// pull applies the entries after the store's position up to upTo, reading each directly from
+// any replica: no consumer to create (which needs JetStream's meta leader), so it works while
+// the cluster is electing one — a forwarded write's answer and a new writer's catch-up do not
+// wait for the follower's consumer to recover. It may run beside the follow loop: Apply takes
+// each entry once.
+func (n *node) pull(ctx context.Context, upTo uint64) error {
+	for {
+		have, err := n.store.LogSeq()
+		if err != nil {
 			return err
 		}
-		if seq >= last {
-			cancel()
+		if have >= upTo {
+			return nil
 		}
-		return nil
-	})
-	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
-		return nil
+		payload, err := n.nlog.Get(ctx, have+1)
+		if err != nil {
+			return fmt.Errorf("read log entry %d: %w", have+1, err)
+		}
+		if err := n.apply(ctx, have+1, payload); err != nil {
+			return err
+		}
 	}
-	return fmt.Errorf("catch up with the log: %w", err)
 }
 
 // apply applies one log entry to the store.
@@ -237,8 +243,12 @@ func (n *node) signalApplied() {
 	n.appliedMu.Unlock()
 }
 
-// waitApplied returns once the store holds log position seq, or ctx ends.
+// waitApplied returns once the store holds log position seq, or ctx ends. The follow loop
+// normally gets there within milliseconds; past pullAfter the entries are read directly.
 func (n *node) waitApplied(ctx context.Context, seq uint64) error {
+	pulled := false
+	pullTimer := time.NewTimer(pullAfter)
+	defer pullTimer.Stop()
 	for {
 		n.appliedMu.Lock()
 		ch := n.applied
@@ -254,15 +264,26 @@ func (n *node) waitApplied(ctx context.Context, seq uint64) error {
 		case <-ch:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-pullTimer.C:
+			if !pulled {
+				pulled = true
+				if err := n.pull(ctx, seq); err != nil {
+					return err
+				}
+			}
 		}
 	}
 }
+
+// pullAfter is how long a forwarded write's answer waits for the follow loop before its
+// entries are read directly.
+const pullAfter = 250 * time.Millisecond
 
 // roleLoop follows the log while another node writes, and takes the lease when it is free.
 func (n *node) roleLoop(ctx context.Context) {
 	defer close(n.done)
 	me, _ := json.Marshal(leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
-	poll := n.cfg.LeaseTTL / 4
+	poll := n.cfg.LeaseTTL / 10 // how soon after the lease expires a follower takes it
 term:
 	for ctx.Err() == nil {
 		// Follower: apply the log in the background while watching the lease.
@@ -320,43 +341,64 @@ func (n *node) noteWriter(ctx context.Context) {
 	if u, err := url.Parse(h.Advertise); err != nil || u.Host == "" {
 		return
 	}
-	if old := n.writer.Load(); old == nil || *old != h {
+	n.writer.Store(&h)
+	n.loggedMu.Lock()
+	defer n.loggedMu.Unlock()
+	if n.logged != h {
+		n.logged = h
 		n.log.Info("the cluster's writer", "writer", h.Node, "advertise", h.Advertise)
-		n.writer.Store(&h)
 	}
 }
 
-// lead is the node's term as writer: it catches up with the log, lets the store write, and
-// renews the lease until it cannot (or the log fenced it), then turns the store into a replica
-// again.
+// lead is the node's term as writer: it catches up with the log while it already renews the
+// lease (a catch-up may wait out a stream leader's election), then lets the store write, and
+// renews the lease until it cannot (or the log fenced it); then the store turns replica again.
 func (n *node) lead(ctx context.Context, me []byte) {
-	if err := n.catchUp(ctx); err != nil {
-		n.log.Error("catching up before writing failed; giving the lease back", "err", err)
-		_ = n.lease.Release(context.WithoutCancel(ctx))
-		return
-	}
-	last, err := n.store.LogSeq()
-	if err != nil {
-		_ = n.lease.Release(context.WithoutCancel(ctx))
-		return
-	}
-	term := n.epoch.Add(1)
-	n.store.Lead(&fencedLog{n: n, after: last, prefix: fmt.Sprintf("%s.%d.%d.", n.cfg.NodeName, time.Now().UnixNano(), term)})
-	n.leading.Store(true)
-	n.writer.Store(&leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
-	n.signalApplied()
-	n.log.Info("this node is the cluster's writer", "log_seq", last)
+	caught := make(chan error, 1)
+	go func() { caught <- n.catchUp(ctx) }()
 	renew := time.NewTicker(n.cfg.LeaseTTL / 3)
 	defer renew.Stop()
 	lastRenewed := time.Now()
-	for {
+	leading := false
+	end := func(why string) {
+		if leading {
+			n.endTerm(why)
+		} else {
+			n.log.Warn("this node did not start writing", "why", why)
+		}
+	}
+	for renewals := 0; ; {
 		select {
+		case err := <-caught:
+			caught = nil
+			if err != nil {
+				end("catching up with the log failed: " + err.Error())
+				_ = n.lease.Release(context.WithoutCancel(ctx))
+				return
+			}
+			last, err := n.store.LogSeq()
+			if err != nil {
+				end("reading the log position failed: " + err.Error())
+				_ = n.lease.Release(context.WithoutCancel(ctx))
+				return
+			}
+			term := n.epoch.Add(1)
+			n.store.Lead(&fencedLog{n: n, after: last, prefix: fmt.Sprintf("%s.%d.%d.", n.cfg.NodeName, time.Now().UnixNano(), term)})
+			leading = true
+			n.leading.Store(true)
+			n.writer.Store(&leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
+			n.signalApplied()
+			n.log.Info("this node is the cluster's writer", "log_seq", last)
+			if n.nats != nil {
+				go n.moveLeadersOff(ctx)
+			}
+			continue
 		case <-ctx.Done():
-			n.endTerm("shutting down")
+			end("shutting down")
 			_ = n.lease.Release(context.Background())
 			return
 		case <-n.stepDown:
-			n.endTerm("the log has entries of another writer")
+			end("the log has entries of another writer")
 			return
 		case <-renew.C:
 		}
@@ -366,13 +408,33 @@ func (n *node) lead(ctx context.Context, me []byte) {
 		switch {
 		case err == nil:
 			lastRenewed = time.Now()
+			// The streams' leaders may come back to this machine (an election after another
+			// node restarted): look again now and then.
+			if renewals++; leading && n.nats != nil && renewals%6 == 0 {
+				go n.moveLeadersOff(ctx)
+			}
 		case errors.Is(err, natslog.ErrLeaseLost):
-			n.endTerm("the lease went to another node")
+			end("the lease went to another node")
 			return
 		case time.Since(lastRenewed) > n.cfg.LeaseTTL*2/3:
 			// Past this another node may take the lease at any moment: stop before it does.
-			n.endTerm("the lease could not be renewed: " + err.Error())
+			end("the lease could not be renewed: " + err.Error())
 			return
+		}
+	}
+}
+
+// moveLeadersOff asks the log's and the lease's stream leaders to move off this node's NATS
+// server; failures are logged (they only cost a slower failover).
+func (n *node) moveLeadersOff(ctx context.Context) {
+	for _, stream := range []string{n.nlog.StreamName(), n.lease.StreamName()} {
+		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		moved, err := natslog.MoveLeaderOff(mctx, n.js, stream, n.nats.Name())
+		cancel()
+		if err != nil {
+			n.log.Warn("a stream leader stays on the writer's machine", "stream", stream, "err", err)
+		} else if moved {
+			n.log.Info("moved a stream leader off the writer's machine", "stream", stream)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +51,9 @@ func startClusterProcs(t *testing.T, extra ...string) []*clusterProc {
 		t.Cleanup(func() {
 			if n.process != nil {
 				n.kill()
+				if t.Failed() || os.Getenv("HERALD_CLUSTER_LOGS") != "" {
+					t.Logf("%s logged:\n%s", n.name, heraldLines(n.logText()))
+				}
 			}
 		})
 	}
@@ -67,6 +71,18 @@ func (n *clusterProc) leads() bool {
 	logs := n.logText()
 	took := strings.LastIndex(logs, "this node is the cluster's writer")
 	return took >= 0 && strings.LastIndex(logs, "this node stopped writing") < took
+}
+
+// heraldLines keeps Herald's log lines and leaves out the embedded NATS node's.
+func heraldLines(logs string) string {
+	var keep []string
+	for _, l := range strings.Split(logs, "\n") {
+		if !strings.Contains(l, "component=nats") && !strings.Contains(l, "msg=\"stream ") &&
+			!strings.Contains(l, "forwarding a write to the writer failed") && !strings.Contains(l, "presence not stored") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 func freePorts(t *testing.T, n int) []int {
