@@ -1,6 +1,8 @@
 // Package files keeps uploaded files on disk and processes them in a bounded worker pool:
 // SHA-256, the MIME type sniffed from the content, dimensions and a thumbnail for PNG, JPEG and
-// GIF, a preview for text. The outcome goes to the store, which notifies the uploader.
+// GIF, a preview for text. The outcome goes to the store, which notifies the uploader. In a
+// cluster (WithBlobs) the processed bytes also go to a replicated object store, from which the
+// other nodes fetch them on their first download.
 package files
 
 import (
@@ -58,16 +60,21 @@ type Processor struct {
 	stop  context.CancelFunc
 	// decoding is shared by the workers: MaxDecodeBytes of decoded images at once.
 	decoding *budget
+	blobState
 }
 
 // New starts workers over a queue of queue jobs; files live in dir (created 0700).
-func New(dir string, store Finisher, workers, queue int, log *slog.Logger) (*Processor, error) {
+func New(dir string, store Finisher, workers, queue int, log *slog.Logger, opts ...Option) (*Processor, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("files dir: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	p := &Processor{dir: dir, store: store, log: log, jobs: make(chan *backend.File, queue), ctx: ctx, stop: stop,
 		decoding: newBudget(MaxDecodeBytes)}
+	p.fetchSlots, p.fetching = make(chan struct{}, MaxFetches), map[string]*fetchCall{}
+	for _, o := range opts {
+		o(p)
+	}
 	for range max(1, workers) {
 		p.wg.Add(1)
 		go p.work()
@@ -79,7 +86,7 @@ func New(dir string, store Finisher, workers, queue int, log *slog.Logger) (*Pro
 func (p *Processor) Path(id string) string { return filepath.Join(p.dir, id) }
 
 // ThumbnailPath is where the file's thumbnail (PNG) is.
-func (p *Processor) ThumbnailPath(id string) string { return filepath.Join(p.dir, id+".thumb.png") }
+func (p *Processor) ThumbnailPath(id string) string { return filepath.Join(p.dir, id+thumbSuffix) }
 
 // TempFile creates a file for an upload in progress, in the same directory so that Keep can
 // rename it into place.
@@ -98,7 +105,8 @@ func (p *Processor) Submit(f *backend.File) error {
 	}
 }
 
-// Close stops taking jobs and waits for the workers; queued jobs are processed first.
+// Close stops taking jobs and waits for the workers; queued jobs are processed first. Fetches
+// under way (Open) fail once it returns.
 func (p *Processor) Close() {
 	close(p.jobs)
 	p.wg.Wait()
@@ -109,6 +117,10 @@ func (p *Processor) work() {
 	defer p.wg.Done()
 	for f := range p.jobs {
 		p.process(f)
+		p.processed.Add(1)
+		if p.blobs != nil {
+			p.replicate(f) // before the record says processed: whoever reads it can fetch them
+		}
 		if err := p.store.FinishFile(p.ctx, f); err != nil {
 			p.log.Error("store processed file", "file", f.ID, "err", err)
 		}
@@ -189,6 +201,7 @@ func (p *Processor) image(f *backend.File, in io.ReadSeeker) string {
 		return "The thumbnail could not be stored."
 	}
 	f.Thumbnail = true
+	p.thumbnails.Add(1)
 	return ""
 }
 
@@ -239,12 +252,23 @@ func preview(head []byte) string {
 	return s
 }
 
-// Sweep removes from the directory what no file record names: an upload's temp file left by a
-// crash, and the bytes and thumbnail of a file whose record is gone (a deleted message's, when
-// the process died between the commit and the removal). known reports whether a file record
-// with that id exists. Call it before serving, while no upload is in flight. It returns how
-// many entries it removed.
+// Sweep removes from the directory what no file record names: a temp file of an upload or a
+// fetch left by a crash, and the bytes and thumbnail of a file whose record is gone (a deleted
+// message's, when the process died between the commit and the removal). known reports whether a
+// file record with that id exists. Call it before serving, while no upload is in flight. It
+// returns how many entries it removed.
 func (p *Processor) Sweep(ctx context.Context, known func(ctx context.Context, id string) (bool, error)) (int, error) {
+	return p.sweep(ctx, known, true)
+}
+
+// Evict is Sweep without the temp files: it removes the bytes and thumbnails of files whose
+// record is gone — on a cluster's replica, the copies it fetched of files deleted since. Safe
+// while serving: a file's bytes get its name only after its record exists.
+func (p *Processor) Evict(ctx context.Context, known func(ctx context.Context, id string) (bool, error)) (int, error) {
+	return p.sweep(ctx, known, false)
+}
+
+func (p *Processor) sweep(ctx context.Context, known func(ctx context.Context, id string) (bool, error), temps bool) (int, error) {
 	entries, err := os.ReadDir(p.dir)
 	if err != nil {
 		return 0, fmt.Errorf("sweep files: %w", err)
@@ -255,9 +279,10 @@ func (p *Processor) Sweep(ctx context.Context, known func(ctx context.Context, i
 			return removed, err
 		}
 		name := e.Name()
-		id, _ := strings.CutSuffix(name, ".thumb.png")
-		orphan := strings.HasPrefix(name, "upload-") && strings.HasSuffix(name, ".part")
-		if !orphan && len(id) == ulid.EncodedSize {
+		id, _ := strings.CutSuffix(name, thumbSuffix)
+		temp := (strings.HasPrefix(name, "upload-") || strings.HasPrefix(name, "fetch-")) && strings.HasSuffix(name, ".part")
+		orphan := temps && temp
+		if !temp && len(id) == ulid.EncodedSize {
 			if _, err := ulid.ParseStrict(id); err == nil {
 				ok, err := known(ctx, id)
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"math"
 	"mime"
 	"net/http"
@@ -19,8 +20,14 @@ import (
 type FileStorage interface {
 	TempFile() (*os.File, error)
 	Keep(tmp, id string) error
-	Path(id string) string
-	ThumbnailPath(id string) string
+	// Open and OpenThumbnail open a file's bytes and its thumbnail (on a cluster's replica,
+	// fetched first if this node lacks them); bytes that are nowhere are an error wrapping
+	// fs.ErrNotExist.
+	Open(ctx context.Context, id string) (*os.File, error)
+	OpenThumbnail(ctx context.Context, id string) (*os.File, error)
+	// Remove deletes a file's bytes and thumbnail (in a cluster, from every node's reach);
+	// what is not there is no error.
+	Remove(ctx context.Context, id string) error
 	// Submit queues a file for processing; an error means the queue is full.
 	Submit(f *backend.File) error
 }
@@ -163,7 +170,7 @@ func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request, u *backend.
 	kept = true
 	job := *f // the worker fills in its own copy while this one is answered
 	if err := h.cfg.Files.Submit(&job); err != nil {
-		if err := os.Remove(h.cfg.Files.Path(f.ID)); err != nil {
+		if err := h.cfg.Files.Remove(r.Context(), f.ID); err != nil {
 			h.log.ErrorContext(r.Context(), "remove a refused upload", "file", f.ID, "err", err)
 		}
 		h.forgetFile(r, f.ID)
@@ -255,9 +262,9 @@ func (h *Handler) downloadFile(w http.ResponseWriter, r *http.Request, u *backen
 	if err != nil {
 		return err
 	}
-	in, err := os.Open(h.cfg.Files.Path(f.ID))
+	in, err := h.cfg.Files.Open(r.Context(), f.ID)
 	if err != nil {
-		return err
+		return missingBytes(err)
 	}
 	defer in.Close()
 	disposition, ctype := "attachment", "application/octet-stream"
@@ -278,13 +285,22 @@ func (h *Handler) downloadThumbnail(w http.ResponseWriter, r *http.Request, u *b
 	if !f.Thumbnail {
 		return backend.Errorf(backend.ENOTFOUND, "This file has no thumbnail.")
 	}
-	in, err := os.Open(h.cfg.Files.ThumbnailPath(f.ID))
+	in, err := h.cfg.Files.OpenThumbnail(r.Context(), f.ID)
 	if err != nil {
-		return err
+		return missingBytes(err)
 	}
 	defer in.Close()
 	serveStored(w, r, in, "thumbnail-"+f.Name+".png", "inline", "image/png")
 	return nil
+}
+
+// missingBytes turns the error of opening a file whose record exists but whose bytes do not
+// (not processed yet on a cluster, or deleted a moment ago) into ENOTFOUND; others stay.
+func missingBytes(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return backend.Errorf(backend.ENOTFOUND, "The file's content is not available.")
+	}
+	return err
 }
 
 func serveStored(w http.ResponseWriter, r *http.Request, in *os.File, name, disposition, ctype string) {

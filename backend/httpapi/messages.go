@@ -1,10 +1,7 @@
 package httpapi
 
 import (
-	"errors"
-	"io/fs"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
@@ -73,11 +70,9 @@ func (h *Handler) deleteMessage(w http.ResponseWriter, r *http.Request, u *backe
 	}
 	if fileID != "" && h.cfg.Files != nil {
 		// The record is gone: the bytes go now. A crash in between leaves bytes no record
-		// names, which nothing serves.
-		for _, path := range []string{h.cfg.Files.Path(fileID), h.cfg.Files.ThumbnailPath(fileID)} {
-			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				h.log.Error("removing a deleted message's file", "file", fileID, "err", err)
-			}
+		// names, which nothing serves (and the next start sweeps away).
+		if err := h.cfg.Files.Remove(r.Context(), fileID); err != nil {
+			h.log.ErrorContext(r.Context(), "removing a deleted message's file", "file", fileID, "err", err)
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -2,7 +2,8 @@
 // opaque entries with a compare-and-set on its last sequence (the fence that keeps one writer),
 // an ordered reader from any sequence, a writer lease in a JetStream key-value bucket, and a
 // NATS server embedded in the process for clusters that run no NATS of their own. It knows
-// nothing of what the entries hold; backend/teamserver wires it to the store.
+// nothing of what the entries hold; backend/teamserver wires it to the store. Objects, a
+// replicated object store, holds a cluster's files beside the log.
 package natslog
 
 import (

@@ -79,6 +79,7 @@ type node struct {
 	nlog  *natslog.Log
 	lease *natslog.Lease
 	ephem *nats.Subscription
+	files clusterFiles // the object store of uploads, and its sweep (cluster_files.go)
 
 	writer atomic.Pointer[leaseHolder] // the current writer as last seen; nil: unknown
 	// logged is the writer last logged, so that the log says each change once.
@@ -152,6 +153,10 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 		return nil, err
 	}
 	if n.lease, err = natslog.OpenLease(ctx, n.js, natslog.LeaseConfig{TTL: cfg.LeaseTTL, Replicas: cfg.Replicas}); err != nil {
+		n.close()
+		return nil, err
+	}
+	if err := n.files.open(ctx, n); err != nil {
 		n.close()
 		return nil, err
 	}
@@ -624,6 +629,7 @@ func (n *node) close() {
 		n.stop()
 		<-n.done
 	}
+	n.files.close()
 	if n.ephem != nil {
 		_ = n.ephem.Unsubscribe()
 	}

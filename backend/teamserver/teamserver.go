@@ -265,7 +265,11 @@ func Open(cfg Config) (*Server, error) {
 		_ = store.Close()
 		return nil, fmt.Errorf("start presence: %w", err)
 	}
-	processor, err := files.New(filepath.Join(cfg.DataDir, "files"), store, fileWorkers, fileQueue, cfg.Logger)
+	var fileOpts []files.Option
+	if cluster != nil {
+		fileOpts = cluster.fileOptions(cfg.MaxUpload) // bytes shared through the object store
+	}
+	processor, err := files.New(filepath.Join(cfg.DataDir, "files"), store, fileWorkers, fileQueue, cfg.Logger, fileOpts...)
 	if err != nil {
 		tracker.Close()
 		closeCluster()
@@ -285,6 +289,9 @@ func Open(cfg Config) (*Server, error) {
 		cfg.Logger.Error("sweeping the files directory", "err", err)
 	} else if n > 0 {
 		cfg.Logger.Info("removed files no record names", "count", n)
+	}
+	if cluster != nil {
+		cluster.sweepFiles(processor)
 	}
 	var fingerprint string
 	if cfg.Certificate != nil {
