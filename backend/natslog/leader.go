@@ -10,10 +10,12 @@ import (
 )
 
 // MoveLeaderOff asks the JetStream stream's leader to step down if it is the NATS server named
-// server, and reports whether it asked. A writer calls it for the log and the lease with its
-// own embedded NATS node's name: when the writer's machine dies, the streams then need no
-// election (~7 s) before another node can take the lease and append — their leaders were
-// elsewhere. Stepping down costs the stream a moment's pause, not data.
+// server. It reports whether the leader is known to be elsewhere now: false when it asked (the
+// election takes a moment: ask again to know) or when the stream has no leader or no other
+// replica yet. A writer calls it for the log and the lease with its own embedded NATS node's
+// name: when the writer's machine dies, the streams then need no election (~7 s) before another
+// node can take the lease and append — their leaders were elsewhere. Stepping down costs the
+// stream a moment's pause, not data.
 func MoveLeaderOff(ctx context.Context, js jetstream.JetStream, stream, server string) (bool, error) {
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
@@ -23,8 +25,11 @@ func MoveLeaderOff(ctx context.Context, js jetstream.JetStream, stream, server s
 	if err != nil {
 		return false, fmt.Errorf("stream %s: %w", stream, err)
 	}
-	if info.Cluster == nil || info.Cluster.Leader != server || len(info.Cluster.Replicas) == 0 {
+	if info.Cluster == nil || info.Cluster.Leader == "" || len(info.Cluster.Replicas) == 0 {
 		return false, nil
+	}
+	if info.Cluster.Leader != server {
+		return true, nil
 	}
 	timeout := 2 * time.Second
 	if d, ok := ctx.Deadline(); ok {
@@ -42,7 +47,7 @@ func MoveLeaderOff(ctx context.Context, js jetstream.JetStream, stream, server s
 	if json.Unmarshal(msg.Data, &resp) == nil && resp.Error != nil {
 		return false, fmt.Errorf("step down the leader of %s: %s", stream, resp.Error.Description)
 	}
-	return true, nil
+	return false, nil
 }
 
 // StreamName is the log's stream.

@@ -47,6 +47,9 @@ func (c *LogConfig) defaults() {
 type Log struct {
 	js  jetstream.JetStream
 	cfg LogConfig
+	// stream is the handle OpenLog got: reads through it (direct gets) need no stream info
+	// request, which waits for JetStream's leaders after a node died.
+	stream jetstream.Stream
 }
 
 // ErrFenced is returned by Append when the log holds entries past the one the caller expected
@@ -68,14 +71,16 @@ func OpenLog(ctx context.Context, js jetstream.JetStream, cfg LogConfig) (*Log, 
 		// Any replica answers Get: reading an entry needs no leader (none may be elected).
 		AllowDirect: true,
 	}
+	var stream jetstream.Stream
 	err := retry(ctx, func(ctx context.Context) error {
-		_, err := js.CreateOrUpdateStream(ctx, sc)
+		var err error
+		stream, err = js.CreateOrUpdateStream(ctx, sc)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open log stream %s: %w", cfg.Stream, err)
 	}
-	return &Log{js: js, cfg: cfg}, nil
+	return &Log{js: js, cfg: cfg, stream: stream}, nil
 }
 
 // Append stores payload as the entry after the one numbered after (0: the first entry) and
@@ -119,11 +124,7 @@ func (l *Log) Append(ctx context.Context, after uint64, id string, payload []byt
 
 // entryIs reports whether entry seq was appended under id.
 func (l *Log) entryIs(ctx context.Context, seq uint64, id string) (bool, error) {
-	s, err := l.js.Stream(ctx, l.cfg.Stream)
-	if err != nil {
-		return false, err
-	}
-	msg, err := s.GetMsg(ctx, seq)
+	msg, err := l.stream.GetMsg(ctx, seq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return false, nil
 	}
@@ -137,11 +138,7 @@ func (l *Log) entryIs(ctx context.Context, seq uint64, id string) (bool, error) 
 func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
 	var data []byte
 	err := retry(ctx, func(ctx context.Context) error {
-		s, err := l.js.Stream(ctx, l.cfg.Stream)
-		if err != nil {
-			return err
-		}
-		msg, err := s.GetMsg(ctx, seq)
+		msg, err := l.stream.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return permanent{ErrNotFound}
 		}
@@ -157,19 +154,20 @@ func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
 // ErrNotFound is Get's error for an entry the log does not hold.
 var ErrNotFound = errors.New("no such log entry")
 
-// Last returns the number of the log's newest entry (0: empty).
+// Last returns the number of the log's newest entry (0: empty), read from any replica (a
+// direct get of the last entry: no leader needed).
 func (l *Log) Last(ctx context.Context) (uint64, error) {
 	var last uint64
 	err := retry(ctx, func(ctx context.Context) error {
-		s, err := l.js.Stream(ctx, l.cfg.Stream)
+		msg, err := l.stream.GetLastMsgForSubject(ctx, l.cfg.Subject)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			last = 0
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			return err
-		}
-		last = info.State.LastSeq
+		last = msg.Sequence
 		return nil
 	})
 	return last, err

@@ -219,6 +219,15 @@ func (n *node) pull(ctx context.Context, upTo uint64) error {
 			return nil
 		}
 		payload, err := n.nlog.Get(ctx, have+1)
+		if errors.Is(err, natslog.ErrNotFound) {
+			// The replica that answered has not got the entry yet (up to is known to exist).
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+				continue
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("read log entry %d: %w", have+1, err)
 		}
@@ -429,19 +438,36 @@ func (n *node) lead(ctx context.Context, me []byte) {
 	}
 }
 
-// moveLeadersOff asks the log's and the lease's stream leaders to move off this node's NATS
-// server; failures are logged (they only cost a slower failover).
+// moveLeadersOff has the log's and the lease's stream leaders move off this node's NATS server,
+// asking again until they are elsewhere (at most a minute, or until ctx ends); failing only
+// costs a slower failover, so it is logged.
 func (n *node) moveLeadersOff(ctx context.Context) {
-	for _, stream := range []string{n.nlog.StreamName(), n.lease.StreamName()} {
-		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		moved, err := natslog.MoveLeaderOff(mctx, n.js, stream, n.nats.Name())
-		cancel()
-		if err != nil {
-			n.log.Warn("a stream leader stays on the writer's machine", "stream", stream, "err", err)
-		} else if moved {
-			n.log.Info("moved a stream leader off the writer's machine", "stream", stream)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	streams := []string{n.nlog.StreamName(), n.lease.StreamName()}
+	var err error
+	for len(streams) > 0 {
+		var left []string
+		for _, stream := range streams {
+			mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			var elsewhere bool
+			elsewhere, err = natslog.MoveLeaderOff(mctx, n.js, stream, n.nats.Name())
+			cancel()
+			if !elsewhere {
+				left = append(left, stream)
+			}
+		}
+		if streams = left; len(streams) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			n.log.Warn("a stream leader stays on the writer's machine", "streams", streams, "err", err)
+			return
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
+	n.log.Info("the log's and the lease's leaders are on other machines")
 }
 
 func (n *node) endTerm(why string) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 type clusterNode struct {
 	name string
 	url  string
+	cfg  teamserver.Config
 	srv  *teamserver.Server
 	ln   net.Listener
 	done chan struct{}
@@ -55,7 +57,7 @@ func startCluster(t *testing.T) []*clusterNode {
 		nodes[i] = n
 		go func() {
 			// The NATS nodes need each other to elect JetStream's leaders: all start at once.
-			srv, err := teamserver.Open(teamserver.Config{
+			n.cfg = teamserver.Config{
 				DataDir:  t.TempDir(),
 				Messages: httpapi.Off, // 16 posters share one account
 				Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})).With("test_node", n.name),
@@ -67,7 +69,8 @@ func startCluster(t *testing.T) []*clusterNode {
 						Routes: routes,
 					},
 				},
-			})
+			}
+			srv, err := teamserver.Open(n.cfg)
 			n.srv = srv
 			errs <- err
 		}()
@@ -78,14 +81,38 @@ func startCluster(t *testing.T) []*clusterNode {
 		}
 	}
 	for _, n := range nodes {
-		go func() {
-			defer close(n.done)
-			_ = n.srv.Serve(n.ln)
-		}()
+		n.serve()
 		t.Cleanup(func() { n.stop(t) })
 	}
 	waitUntil(t, 30*time.Second, "a node to take the writer's lease", func() bool { return writerOf(nodes) != nil })
 	return nodes
+}
+
+func (n *clusterNode) serve() {
+	n.done = make(chan struct{})
+	go func() {
+		defer close(n.done)
+		_ = n.srv.Serve(n.ln)
+	}()
+}
+
+// restart stops the node and starts it again on the same addresses, with an empty data dir when
+// wipe is set (its NATS node keeps its own store).
+func (n *clusterNode) restart(t *testing.T, wipe bool) {
+	t.Helper()
+	n.stop(t)
+	if wipe {
+		n.cfg.DataDir = t.TempDir()
+	}
+	ln, err := net.Listen("tcp", strings.TrimPrefix(n.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ln = ln
+	if n.srv, err = teamserver.Open(n.cfg); err != nil {
+		t.Fatal(err)
+	}
+	n.serve()
 }
 
 func (n *clusterNode) stop(t *testing.T) {
@@ -363,6 +390,14 @@ func TestClusterWriterFailover(t *testing.T) {
 	nodes := startCluster(t)
 	w := writerOf(nodes)
 	fol := followersOf(nodes)
+	// The writer moves the log's and the lease's leaders off its machine, so that its death
+	// needs no election of them.
+	waitUntil(t, 20*time.Second, "the streams' leaders to leave the writer's NATS node", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		log, lease, self, err := w.srv.StreamLeaders(ctx)
+		return err == nil && log != "" && lease != "" && log != self && lease != self
+	})
 	var reg struct {
 		Token string `json:"token"`
 	}
@@ -434,4 +469,106 @@ func TestClusterWriterFailover(t *testing.T) {
 			t.Fatalf("a survivor's stream: %v, want exactly %v", ids, answered)
 		}
 	}
+}
+
+// Typing through one node reaches a member's stream on another; a replica whose data dir was
+// wiped rejoins and rebuilds everything from the log.
+func TestClusterTypingAndAWipedReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a three-node cluster takes seconds to form")
+	}
+	nodes := startCluster(t)
+	fol := followersOf(nodes)
+	var alice, bob struct {
+		Token string `json:"token"`
+		User  struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	if st := call(t, "POST", fol[0].url+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &alice); st != 201 {
+		t.Fatalf("register alice: %d", st)
+	}
+	var inv struct {
+		Code string `json:"code"`
+	}
+	if st := call(t, "POST", fol[0].url+"/api/invites", alice.Token, nil, &inv); st != 201 {
+		t.Fatalf("invite: %d", st)
+	}
+	if st := call(t, "POST", fol[1].url+"/api/auth/register", "", map[string]string{"username": "bob", "password": "password-bob", "inviteCode": inv.Code}, &bob); st != 201 {
+		t.Fatalf("register bob: %d", st)
+	}
+	var chat struct {
+		Chat struct {
+			ID string `json:"id"`
+		} `json:"chat"`
+	}
+	if st := call(t, "POST", fol[0].url+"/api/chats", alice.Token, map[string]any{"name": "general", "memberIds": []string{bob.User.ID}}, &chat); st != 201 {
+		t.Fatalf("create a chat: %d", st)
+	}
+	typing := openTypingStream(t, fol[1].url, bob.Token)
+	if st := call(t, "POST", fol[0].url+"/api/chats/"+chat.Chat.ID+"/typing", alice.Token, map[string]any{}, nil); st != 204 && st != 200 {
+		t.Fatalf("typing: %d", st)
+	}
+	select {
+	case who := <-typing:
+		if who != alice.User.ID {
+			t.Fatalf("TYPING from %s, want alice %s", who, alice.User.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("alice's typing through one node did not reach bob's stream on another")
+	}
+
+	for i := range 20 {
+		if st := call(t, "POST", fol[0].url+"/api/chats/"+chat.Chat.ID+"/messages", alice.Token, map[string]string{"content": fmt.Sprint("m", i)}, nil); st != 201 {
+			t.Fatalf("post: %d", st)
+		}
+	}
+	wiped := fol[1]
+	wiped.restart(t, true)
+	var page struct {
+		Messages []struct {
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	waitUntil(t, 30*time.Second, "the wiped replica to hold the history again", func() bool {
+		return call(t, "GET", wiped.url+"/api/chats/"+chat.Chat.ID+"/messages?limit=50", bob.Token, nil, &page) == 200 && len(page.Messages) == 20
+	})
+}
+
+// openTypingStream reads /api/stream and sends the userId of every TYPING event.
+func openTypingStream(t *testing.T, base, token string) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		cancel()
+		t.Fatalf("open stream on %s: %v %v", base, err, resp)
+	}
+	out := make(chan string, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer resp.Body.Close()
+		r := sse.NewReader(resp.Body)
+		for {
+			f, err := r.Next()
+			if err != nil {
+				return
+			}
+			var ev struct {
+				Type   string `json:"type"`
+				UserID string `json:"userId"`
+			}
+			if !f.IsComment && json.Unmarshal([]byte(f.Data), &ev) == nil && ev.Type == "TYPING" {
+				select {
+				case out <- ev.UserID:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return out
 }

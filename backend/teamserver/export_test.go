@@ -19,3 +19,29 @@ func (s *Server) Crash() {
 	defer cancel()
 	_ = s.Shutdown(ctx)
 }
+
+// StreamLeaders names the NATS servers leading the log's and the lease's streams, and this
+// node's own NATS server.
+func (s *Server) StreamLeaders(ctx context.Context) (log, lease, self string, err error) {
+	n := s.cluster
+	for i, name := range []string{n.nlog.StreamName(), n.lease.StreamName()} {
+		st, err := n.js.Stream(ctx, name)
+		if err != nil {
+			return "", "", "", err
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return "", "", "", err
+		}
+		leader := ""
+		if info.Cluster != nil {
+			leader = info.Cluster.Leader
+		}
+		if i == 0 {
+			log = leader
+		} else {
+			lease = leader
+		}
+	}
+	return log, lease, n.nats.Name(), nil
+}
