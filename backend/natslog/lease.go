@@ -17,7 +17,7 @@ type Lease struct {
 	kv     jetstream.KeyValue
 	bucket string
 	key    string
-	ttl time.Duration
+	ttl    time.Duration
 
 	rev uint64 // revision of our entry while we hold it; owned by the holder's goroutine
 }
