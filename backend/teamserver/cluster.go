@@ -174,7 +174,8 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 	}
 	n.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
-			w := n.writer.Load()
+			// The writer the handler chose: the node's view may change meanwhile.
+			w := r.In.Context().Value(forwardTo{}).(*leaseHolder)
 			target, _ := url.Parse(w.Advertise) // checked when it was stored
 			r.SetURL(target)
 			r.Out.Host = r.In.Host // the writer checks the Host the client named, as this node would
@@ -185,7 +186,7 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			n.log.WarnContext(r.Context(), "forwarding a write to the writer failed", "err", err)
 			// The writer may be gone: the next write reads the lease again.
-			n.writer.Store(nil)
+			n.writer.CompareAndSwap(r.Context().Value(forwardTo{}).(*leaseHolder), nil)
 			writeUnavailable(w, "The cluster's writer could not be reached; try again.")
 		},
 	}
@@ -542,18 +543,23 @@ func (n *node) handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if n.writer.Load() == nil {
+		writer := n.writer.Load()
+		if writer == nil {
 			n.noteWriter(r.Context()) // the role loop polls; a write need not wait for it
+			writer = n.writer.Load()
 		}
-		if n.writer.Load() == nil {
+		if writer == nil {
 			writeUnavailable(w, "The cluster has no writer at the moment; try again.")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), n.cfg.ForwardTimeout)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), forwardTo{}, writer), n.cfg.ForwardTimeout)
 		defer cancel()
 		n.proxy.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// forwardTo is the context key of the writer a forwarded request goes to (*leaseHolder).
+type forwardTo struct{}
 
 // awaitForwarded holds the writer's answer until this node has applied what it depends on.
 func (n *node) awaitForwarded(resp *http.Response) error {

@@ -183,6 +183,11 @@ func TestClusterSIGKILLOfTheWriter(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	for _, n := range survivors {
+		if strings.Contains(n.logText(), "panic") {
+			t.Errorf("%s panicked:\n%s", n.name, heraldLines(n.logText()))
+		}
+	}
 	// The stall: the longest silence between two answers from the kill on.
 	var stall time.Duration
 	prev := killedAt
