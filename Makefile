@@ -28,7 +28,7 @@ APT_BROWSER := chromium fonts-noto-color-emoji
 APT_OPS := nginx-light
 
 .DEFAULT_GOAL := help
-.PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-frontend test-e2e contract check fuzz vulncheck bench bench-go bench-tools clean
+.PHONY: help deps setup run serve desktop install-desktop server frontend test test-go test-cluster test-frontend test-e2e contract check fuzz vulncheck bench bench-go bench-tools clean
 
 help: ## Show the targets
 	@echo "Herald — self-hosted real-time team chat"
@@ -80,6 +80,10 @@ test-go: ## Go vet, gofmt, and all Go tests with the race detector (includes the
 	GOOS=windows $(GO) build -tags desktop,production -o /dev/null .
 	GOOS=darwin $(GO) vet . ./app/...
 	HERALD_DESKTOP_TEST=1 HERALD_NGINX_TEST=1 $(GO) test -race -count=1 -timeout 20m $(GO_PKGS)
+
+test-cluster: ## The cluster's long run (~2 min): three herald-servers on NATS vs one, its figures printed (docs/CLUSTER.md)
+	HERALD_CLUSTER_FIGURES=1 HERALD_CLUSTER_FIGURES_OUT=$(CURDIR)/build/cluster-figures.md $(GO) test -count=1 -timeout 20m -run 'TestClusterFigures' -v ./backend/cmd/herald-server | grep -v 'level=' 
+	@cat build/cluster-figures.md
 
 test-frontend: frontend/node_modules/.package-lock.json ## tsc, eslint and vitest for the web client
 	cd frontend && $(NPM) run typecheck && $(NPM) run lint && $(NPM) test

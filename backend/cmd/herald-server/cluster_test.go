@@ -37,6 +37,9 @@ func startClusterProcs(t *testing.T, extra ...string) []*clusterProc {
 			"--nats-embedded", "--nats-addr", fmt.Sprintf("127.0.0.1:%d", ports[3+i]),
 			"--nats-cluster-addr", fmt.Sprintf("127.0.0.1:%d", ports[6+i]), "--nats-routes", strings.Join(routes, ","),
 		}, extra...)}
+		if os.Getenv("HERALD_CLUSTER_LOGS") == "debug" {
+			nodes[i].args = append(nodes[i].args, "--debug")
+		}
 	}
 	errs := make(chan error, len(nodes))
 	for _, n := range nodes {
@@ -77,7 +80,7 @@ func (n *clusterProc) leads() bool {
 func heraldLines(logs string) string {
 	var keep []string
 	for _, l := range strings.Split(logs, "\n") {
-		if (!strings.Contains(l, "component=nats") || strings.Contains(l, "level=WARN")) && !strings.Contains(l, "msg=\"stream ") &&
+		if (!strings.Contains(l, "component=nats") || !strings.Contains(l, "route")) && !strings.Contains(l, "msg=\"stream ") &&
 			!strings.Contains(l, "forwarding a write to the writer failed") && !strings.Contains(l, "presence not stored") {
 			keep = append(keep, l)
 		}
