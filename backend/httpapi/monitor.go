@@ -143,7 +143,7 @@ func (h *Handler) ready(ctx context.Context) error {
 }
 
 // monitorJSON is GET /api/admin/monitor ?offset&limit (streams, oldest first): the totals, a
-// page of the live streams, and the recent errors.
+// page of the live streams, the recent errors, and on a cluster node the cluster's status.
 func (h *Handler) monitorJSON(w http.ResponseWriter, r *http.Request, u *backend.User) error {
 	if err := h.requireAdmin(w, u, "see the monitor", false); err != nil {
 		return err
@@ -162,10 +162,14 @@ func (h *Handler) monitorJSON(w http.ResponseWriter, r *http.Request, u *backend
 	all := mon.Streams()
 	page := all[min(offset, len(all)):min(offset+limit, len(all))]
 	byCategory, recent := mon.Errors()
-	writeJSON(w, http.StatusOK, map[string]any{
+	body := map[string]any{
 		"totals": mon.Totals(r.Context()), "streams": page, "total": len(all), "hasMore": offset+len(page) < len(all),
 		"errors": map[string]any{"byCategory": byCategory, "recent": recent},
-	})
+	}
+	if c := mon.Cluster(); c != nil {
+		body["cluster"] = c
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 

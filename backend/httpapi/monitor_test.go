@@ -179,6 +179,12 @@ func TestMonitorEndpointsAuthorization(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	if strings.Contains(body, "herald_cluster_") {
+		t.Error("a single server's /metrics has herald_cluster_* gauges")
+	}
+	if r := ts.must(t, 200, request{method: "GET", path: "/api/admin/monitor", token: tm.alice.Token}); strings.Contains(string(r.Raw), `"cluster"`) {
+		t.Errorf("a single server's monitor has a cluster: %s", r.Raw)
+	}
 	for _, secret := range []string{tm.bob.ID, tm.alice.ID, tm.chat, "bob"} {
 		if strings.Contains(body, secret) {
 			t.Errorf("/metrics names %q: labels must not carry ids or names", secret)

@@ -138,6 +138,7 @@ type Monitor struct {
 	broker    atomic.Pointer[func() backend.BrokerStats]
 	storeSize atomic.Pointer[func() int64]
 	followed  atomic.Pointer[func(ctx context.Context, userID string) int]
+	cluster   atomic.Pointer[func() *backend.ClusterStatus] // nil for a single server
 
 	rate rateSampler
 

@@ -105,10 +105,13 @@ func constHistogram(d *prometheus.Desc, s HistogramSnapshot) prometheus.Metric {
 }
 
 // Registry is a Prometheus registry with the Go runtime and process collectors and the
-// monitor's herald_* metrics.
+// monitor's herald_* metrics; the herald_cluster_* gauges too once SetCluster was called.
 func (m *Monitor) Registry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collector{m})
+	if m.cluster.Load() != nil {
+		r.MustRegister(clusterCollector{m})
+	}
 	return r
 }
 

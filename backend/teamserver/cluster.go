@@ -79,7 +79,8 @@ type node struct {
 	nlog  *natslog.Log
 	lease *natslog.Lease
 	ephem *nats.Subscription
-	files clusterFiles // the object store of uploads, and its sweep (cluster_files.go)
+	files clusterFiles   // the object store of uploads, and its sweep (cluster_files.go)
+	beat  *clusterStatus // heartbeats, and the monitor's view of the cluster
 
 	writer atomic.Pointer[leaseHolder] // the current writer as last seen; nil: unknown
 	// logged is the writer last logged, so that the log says each change once.
@@ -163,6 +164,10 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 	if n.ephem, err = n.nc.Subscribe(subjectEphemeral, n.receiveEphemeral); err != nil {
 		n.close()
 		return nil, fmt.Errorf("subscribe to %s: %w", subjectEphemeral, err)
+	}
+	if n.beat, err = startStatus(n); err != nil {
+		n.close()
+		return nil, err
 	}
 	if err := n.catchUp(ctx); err != nil {
 		n.close()
@@ -662,6 +667,9 @@ func (n *node) close() {
 		<-n.done
 	}
 	n.files.close()
+	if n.beat != nil {
+		n.beat.close()
+	}
 	if n.ephem != nil {
 		_ = n.ephem.Unsubscribe()
 	}

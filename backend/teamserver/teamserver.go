@@ -249,6 +249,7 @@ func Open(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("join the cluster: %w", err)
 		}
 		broker = clusterBroker{Broker: h, n: cluster}
+		mon.SetCluster(cluster.beat.report) // before httpapi.New: its /metrics registry gets the gauges
 		if u, err := url.Parse(cfg.Cluster.Advertise); err == nil {
 			cfg.AllowedHosts = append(cfg.AllowedHosts, u.Hostname())
 		}

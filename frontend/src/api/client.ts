@@ -6,6 +6,7 @@ import type {
   Chat,
   ChatChange,
   ChatKind,
+  ClusterStatus,
   Invite,
   Message,
   ErrorRecord,
@@ -193,6 +194,8 @@ export interface MonitorPage {
     /** The last 100, newest first. */
     recent: ErrorRecord[]
   }
+  /** On a node of a cluster only. */
+  cluster?: ClusterStatus
 }
 
 /** POST /api/admin/monitor/watch: MONITOR_TICK every intervalMs until `until` (Unix ms). */

@@ -550,6 +550,42 @@ export interface MonitorMinute {
   pollBytes: number
 }
 
+/** What a cluster node does (backend.ClusterRole). */
+export type ClusterRole = 'writer' | 'replica'
+
+/** One node as the node answering hears of it (backend.ClusterNode). */
+export interface ClusterNode {
+  name: string
+  /** Where the other nodes reach its HTTP API. */
+  advertise: string
+  role: ClusterRole
+  /** The newest log entry it had applied at its last heartbeat. */
+  appliedSeq: number
+  /** logSeq − appliedSeq, with the answering node's logSeq. */
+  lag: number
+  /** Unix ms, by the answering node's clock (itself: now). */
+  lastSeenAt: number
+}
+
+/**
+ * A cluster node's view of its cluster (backend.ClusterStatus): GET /api/admin/monitor's
+ * `cluster`, absent on a single server.
+ */
+export interface ClusterStatus {
+  /** The answering node's name. */
+  node: string
+  role: ClusterRole
+  /** The node holding the writer's lease; '' while none does. */
+  writer: string
+  /** The replicated log's newest entry. */
+  logSeq: number
+  /** The newest entry the answering node applied. */
+  appliedSeq: number
+  lag: number
+  /** The nodes heard from in the last 5 s, the answering one included, by name. */
+  nodes: ClusterNode[]
+}
+
 /** The windows GET /api/admin/monitor/history serves. */
 export type MonitorRange = '15m' | '1h' | '24h' | '7d'
 

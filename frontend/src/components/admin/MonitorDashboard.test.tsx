@@ -2,7 +2,7 @@ import { act, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import type { MonitorPage } from '../../api/client'
-import type { Polling, StreamRecord, Totals } from '../../api/types'
+import type { ClusterStatus, Polling, StreamRecord, Totals } from '../../api/types'
 import { FakeEventStream } from '../testFakes'
 import type { MonitorApi } from './MonitorDashboard'
 
@@ -75,8 +75,9 @@ const streams = [
   stream(3, 'bob', { events: 1, client: 'desktop' }),
 ]
 
-function fakeApi(t: Totals = totals()) {
+function fakeApi(t: Totals = totals(), cluster?: ClusterStatus) {
   const page: MonitorPage = {
+    ...(cluster && { cluster }),
     totals: t,
     streams,
     total: streams.length,
@@ -189,6 +190,50 @@ describe('MonitorDashboard', () => {
     expect(panel.textContent).toContain('1.4 MB with polling')
     expect(panel.textContent).toContain('120× fewer bytes')
     expect(panel.textContent).not.toMatch('not measured yet')
+  })
+
+  it('shows no Cluster panel on a single server, and asks for it once', async () => {
+    const { api, events } = renderDashboard()
+    expect(await screen.findByText('Events delivered')).toBeTruthy()
+    act(() => events.emit({ type: 'MONITOR_TICK', timestamp: 2000, monitor: totals({ now: 2000 }) }))
+    act(() => events.emit({ type: 'MONITOR_TICK', timestamp: 4000, monitor: totals({ now: 4000 }) }))
+    await screen.findByRole('region', { name: 'SSE vs polling' })
+    expect(screen.queryByRole('region', { name: 'Cluster' })).toBeNull()
+    // The Overview's seed, and the panel's one look.
+    expect(api.getMonitor).toHaveBeenCalledTimes(2)
+  })
+
+  it('lists the cluster nodes in a table: the writer, sequences, lag; again on each tick', async () => {
+    const cluster: ClusterStatus = {
+      node: 'n2',
+      role: 'replica',
+      writer: 'n1',
+      logSeq: 120,
+      appliedSeq: 117,
+      lag: 3,
+      nodes: [
+        { name: 'n1', advertise: 'https://n1:8443', role: 'writer', appliedSeq: 120, lag: 0, lastSeenAt: 9_000 },
+        { name: 'n2', advertise: 'https://n2:8443', role: 'replica', appliedSeq: 117, lag: 3, lastSeenAt: 10_000 },
+        { name: 'n3', advertise: 'https://n3:8443', role: 'replica', appliedSeq: 120, lag: 0, lastSeenAt: 6_000 },
+      ],
+    }
+    const api = fakeApi(totals(), cluster)
+    const { events } = renderDashboard(api)
+    const panel = await screen.findByRole('region', { name: 'Cluster' })
+    const table = within(panel).getByRole('table', { name: /Cluster nodes/ })
+    expect(within(table).getAllByRole('columnheader').map((c) => c.textContent)).toEqual(['Node', 'Role', 'Applied', 'Lag', 'Last seen'])
+    const rows = within(table).getAllByRole('row').slice(1)
+    expect(rows.map((r) => Array.from(r.children).map((c) => c.textContent))).toEqual([
+      ['n1', 'Writer', '120', 'up to date', 'just now'],
+      ['n2 (this node)', 'Replica', '117', '3 behind', 'just now'],
+      ['n3', 'Replica', '120', 'up to date', '4 s ago'],
+    ])
+    expect(within(panel).getByText('Writer', { selector: 'dt' }).nextElementSibling?.textContent).toBe('n1')
+    expect(within(panel).getByText('Log sequence', { selector: 'dt' }).nextElementSibling?.textContent).toBe('120')
+    expect(within(panel).getByText('Applied here', { selector: 'dt' }).nextElementSibling?.textContent).toBe('117 (3 behind)')
+    const before = api.getMonitor.mock.calls.length
+    act(() => events.emit({ type: 'MONITOR_TICK', timestamp: 2000, monitor: totals({ now: 2000 }) }))
+    await vi.waitFor(() => expect(api.getMonitor.mock.calls.length).toBe(before + 1))
   })
 
   it('sorts Connections by a column header button (aria-sort) and filters them', async () => {

@@ -3,6 +3,7 @@ import { errorMessage, MONITOR_STREAMS_CSV, monitorHistoryCsv, type MonitorPage 
 import type { MonitorMinute, MonitorRange, StreamRecord, Totals, User } from '../../api/types'
 import { personName } from '../names'
 import { when } from './adminApi'
+import { ClusterPanel } from './ClusterPanel'
 import { MonitorChart, type ChartSeries } from './MonitorChart'
 import type { MonitorApi } from './MonitorDashboard'
 import {
@@ -109,7 +110,8 @@ interface OverviewProps {
   snapshot: LiveSnapshot
 }
 
-/** The live numbers (MONITOR_TICK), sparklines of the last half hour, and SSE vs polling. */
+/** The live numbers (MONITOR_TICK), sparklines of the last half hour, the cluster (on a cluster
+ * node), and SSE vs polling. */
 export function OverviewPanel({ api, live, snapshot }: OverviewProps) {
   const [error, setError] = useState<string | null>(null)
   const { minutes } = useHistory(api, '1h', minuteOf(snapshot.totals))
@@ -168,6 +170,7 @@ export function OverviewPanel({ api, live, snapshot }: OverviewProps) {
         <Stat label="Uptime" value={duration(t.uptimeSeconds)} />
         <Stat label="Store size" value={bytes(t.storeBytes)} />
       </dl>
+      <ClusterPanel api={api} tick={t.now} />
       <PollingComparison totals={t} minutes={minutes} />
     </div>
   )

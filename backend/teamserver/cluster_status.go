@@ -1,0 +1,170 @@
+package teamserver
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/herald-chat/herald/backend"
+	"github.com/nats-io/nats.go"
+)
+
+// The cluster's heartbeat: every node says who it is, what it does and how far it has applied
+// the log on subjectHeartbeat every heartbeatEvery, so that each node's monitor can show the
+// whole cluster. Plain NATS, not the log: a heartbeat missed is one of many.
+const (
+	subjectHeartbeat = "herald.cluster.heartbeat"
+	heartbeatEvery   = time.Second
+	// heartbeatExpiry is how long a node stays in the status after its last heartbeat: a node
+	// that stopped (or lost NATS) ages out after it.
+	heartbeatExpiry = 5 * time.Second
+)
+
+// heartbeat is one node's message on subjectHeartbeat.
+type heartbeat struct {
+	Node       string              `json:"node"`
+	Advertise  string              `json:"advertise"`
+	Role       backend.ClusterRole `json:"role"`
+	AppliedSeq uint64              `json:"appliedSeq"`
+}
+
+// clusterStatus keeps this node's view of the cluster: the other nodes' last heartbeats and the
+// log's newest entry, both refreshed every heartbeatEvery by its loop, which also sends this
+// node's heartbeat. report assembles the view from them and this node's own state.
+type clusterStatus struct {
+	n   *node
+	now func() time.Time
+
+	mu     sync.Mutex
+	peers  map[string]peer // by node name, this node excluded
+	logSeq uint64          // the log's newest entry when the loop last read it
+
+	sub  *nats.Subscription
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+type peer struct {
+	hb   heartbeat
+	seen time.Time
+}
+
+// startStatus subscribes to the heartbeats and starts the loop that sends this node's; close
+// stops both.
+func startStatus(n *node) (*clusterStatus, error) {
+	s := &clusterStatus{n: n, now: time.Now, peers: map[string]peer{}, done: make(chan struct{})}
+	var err error
+	if s.sub, err = n.nc.Subscribe(subjectHeartbeat, s.receive); err != nil {
+		return nil, fmt.Errorf("subscribe to %s: %w", subjectHeartbeat, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go s.loop(ctx)
+	return s, nil
+}
+
+func (s *clusterStatus) receive(m *nats.Msg) {
+	var hb heartbeat
+	if err := json.Unmarshal(m.Data, &hb); err != nil || hb.Node == "" {
+		s.n.log.Debug("a heartbeat from the cluster could not be read", "err", err)
+		return
+	}
+	if hb.Node == s.n.cfg.NodeName {
+		return // report reads this node's state first-hand
+	}
+	s.mu.Lock()
+	s.peers[hb.Node] = peer{hb: hb, seen: s.now()}
+	s.mu.Unlock()
+}
+
+// loop sends this node's heartbeat and reads the log's newest entry every heartbeatEvery,
+// until ctx ends. A read that fails (NATS is electing, or gone) keeps the last value.
+func (s *clusterStatus) loop(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(heartbeatEvery)
+	defer t.Stop()
+	for {
+		s.beat()
+		rctx, cancel := context.WithTimeout(ctx, heartbeatEvery)
+		last, err := s.n.nlog.Last(rctx)
+		cancel()
+		if err == nil {
+			s.mu.Lock()
+			s.logSeq = max(s.logSeq, last)
+			s.mu.Unlock()
+		} else if ctx.Err() == nil {
+			s.n.log.Debug("the log's last entry could not be read", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// beat sends this node's heartbeat.
+func (s *clusterStatus) beat() {
+	applied, _ := s.n.store.LogSeq()
+	data, _ := json.Marshal(heartbeat{Node: s.n.cfg.NodeName, Advertise: s.n.cfg.Advertise, Role: s.n.role(), AppliedSeq: applied})
+	if err := s.n.nc.Publish(subjectHeartbeat, data); err != nil {
+		s.n.log.Debug("the heartbeat could not be sent", "err", err)
+	}
+}
+
+// report is the node's view of the cluster now (monitor.SetCluster).
+func (s *clusterStatus) report() *backend.ClusterStatus {
+	applied, err := s.n.store.LogSeq()
+	if err != nil {
+		s.n.log.Warn("the store's log position could not be read", "err", err)
+	}
+	var writer string
+	if w := s.n.writer.Load(); w != nil {
+		writer = w.Node
+	}
+	self := heartbeat{Node: s.n.cfg.NodeName, Advertise: s.n.cfg.Advertise, Role: s.n.role(), AppliedSeq: applied}
+	return s.view(self, writer, s.now())
+}
+
+// view assembles the status from self, the writer's name and the peers heard from within
+// heartbeatExpiry of now; peers heard of before that are forgotten.
+func (s *clusterStatus) view(self heartbeat, writer string, now time.Time) *backend.ClusterStatus {
+	s.mu.Lock()
+	// The log holds at least what any node applied: a read a heartbeat old may be behind.
+	logSeq := max(s.logSeq, self.AppliedSeq)
+	nodes := []backend.ClusterNode{{Name: self.Node, Advertise: self.Advertise, Role: self.Role, AppliedSeq: self.AppliedSeq, LastSeenAt: now.UnixMilli()}}
+	for name, p := range s.peers {
+		if now.Sub(p.seen) > heartbeatExpiry {
+			delete(s.peers, name)
+			continue
+		}
+		logSeq = max(logSeq, p.hb.AppliedSeq)
+		nodes = append(nodes, backend.ClusterNode{Name: p.hb.Node, Advertise: p.hb.Advertise, Role: p.hb.Role, AppliedSeq: p.hb.AppliedSeq,
+			LastSeenAt: p.seen.UnixMilli()})
+	}
+	s.mu.Unlock()
+	for i := range nodes {
+		nodes[i].Lag = logSeq - nodes[i].AppliedSeq
+	}
+	slices.SortFunc(nodes, func(a, b backend.ClusterNode) int { return cmp.Compare(a.Name, b.Name) })
+	return &backend.ClusterStatus{Node: self.Node, Role: self.Role, Writer: writer, LogSeq: logSeq, AppliedSeq: self.AppliedSeq,
+		Lag: logSeq - self.AppliedSeq, Nodes: nodes}
+}
+
+func (s *clusterStatus) close() {
+	s.stop()
+	<-s.done
+	_ = s.sub.Unsubscribe()
+}
+
+// role is what this node does now.
+func (n *node) role() backend.ClusterRole {
+	if n.leading.Load() {
+		return backend.RoleWriter
+	}
+	return backend.RoleReplica
+}
