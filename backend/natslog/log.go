@@ -47,8 +47,7 @@ func (c *LogConfig) defaults() {
 type Log struct {
 	js  jetstream.JetStream
 	cfg LogConfig
-	// stream is the handle OpenLog got: reads through it (direct gets) need no stream info
-	// request, which waits for JetStream's leaders after a node died.
+	// stream is the handle OpenLog got: reads through it need no stream info request first.
 	stream jetstream.Stream
 }
 
@@ -68,8 +67,10 @@ func OpenLog(ctx context.Context, js jetstream.JetStream, cfg LogConfig) (*Log, 
 		Duplicates: cfg.Duplicates,
 		Retention:  jetstream.LimitsPolicy,
 		Discard:    jetstream.DiscardOld,
-		// Any replica answers Get: reading an entry needs no leader (none may be elected).
-		AllowDirect: true,
+		// No direct gets: a replica answers them from its own copy, which may lag (a node whose
+		// copy fell behind would read an old end of the log and catch up to the wrong place).
+		// Reads go to the leader, which the writer keeps off its own machine.
+		AllowDirect: false,
 	}
 	var stream jetstream.Stream
 	err := retry(ctx, func(ctx context.Context) error {
@@ -134,7 +135,7 @@ func (l *Log) entryIs(ctx context.Context, seq uint64, id string) (bool, error) 
 	return msg.Header.Get(jetstream.MsgIDHeader) == id, nil
 }
 
-// Get returns entry seq, read from any replica that holds it (ErrNotFound past the end).
+// Get returns entry seq, read from the stream's leader (ErrNotFound past the end).
 func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
 	var data []byte
 	err := retry(ctx, func(ctx context.Context) error {
@@ -154,8 +155,7 @@ func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
 // ErrNotFound is Get's error for an entry the log does not hold.
 var ErrNotFound = errors.New("no such log entry")
 
-// Last returns the number of the log's newest entry (0: empty), read from any replica (a
-// direct get of the last entry: no leader needed).
+// Last returns the number of the log's newest entry (0: empty), as the stream's leader has it.
 func (l *Log) Last(ctx context.Context) (uint64, error) {
 	var last uint64
 	err := retry(ctx, func(ctx context.Context) error {

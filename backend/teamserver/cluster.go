@@ -210,11 +210,11 @@ func (n *node) catchUp(ctx context.Context) error {
 	return n.pull(ctx, last)
 }
 
-// pull applies the entries after the store's position up to upTo, reading each directly from
-// any replica: no consumer to create (which needs JetStream's meta leader), so it works while
-// the cluster is electing one — a forwarded write's answer and a new writer's catch-up do not
-// wait for the follower's consumer to recover. It may run beside the follow loop: Apply takes
-// each entry once.
+// pull applies the entries after the store's position up to upTo, reading each from the log's
+// leader: no consumer to create (which needs JetStream's meta leader) and no dependence on this
+// node's own copy of the stream (which may lag), so a forwarded write's answer and a new
+// writer's catch-up do not wait for the follow loop's consumer to recover. It may run beside
+// the follow loop: Apply takes each entry once.
 func (n *node) pull(ctx context.Context, upTo uint64) error {
 	for {
 		have, err := n.store.LogSeq()
@@ -226,7 +226,8 @@ func (n *node) pull(ctx context.Context, upTo uint64) error {
 		}
 		payload, err := n.nlog.Get(ctx, have+1)
 		if errors.Is(err, natslog.ErrNotFound) {
-			// The replica that answered has not got the entry yet (up to is known to exist).
+			// Not stored yet as far as the leader answering knows (a new leader may be behind
+			// its predecessor for a moment); upTo is known to exist.
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -340,11 +341,13 @@ term:
 			}
 		}
 		stopFollowing()
-		<-followed
 		if ctx.Err() != nil {
+			<-followed
 			return
 		}
-		n.lead(ctx, me)
+		// The term starts now: the lease is renewed from this moment, while the follow loop
+		// winds down (a consumer being made waits out its attempt) and the store catches up.
+		n.lead(ctx, me, followed)
 	}
 }
 
@@ -373,9 +376,17 @@ func (n *node) noteWriter(ctx context.Context) {
 // lead is the node's term as writer: it catches up with the log while it already renews the
 // lease (a catch-up may wait out a stream leader's election), then lets the store write, and
 // renews the lease until it cannot (or the log fenced it); then the store turns replica again.
-func (n *node) lead(ctx context.Context, me []byte) {
+func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 	caught := make(chan error, 1)
-	go func() { caught <- n.catchUp(ctx) }()
+	acquired := time.Now()
+	var followStopped, caughtUp time.Duration
+	go func() {
+		<-followed
+		followStopped = time.Since(acquired)
+		err := n.catchUp(ctx)
+		caughtUp = time.Since(acquired)
+		caught <- err
+	}()
 	renew := time.NewTicker(n.cfg.LeaseTTL / 3)
 	defer renew.Stop()
 	lastRenewed := time.Now()
@@ -408,7 +419,8 @@ func (n *node) lead(ctx context.Context, me []byte) {
 			n.leading.Store(true)
 			n.writer.Store(&leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
 			n.signalApplied()
-			n.log.Info("this node is the cluster's writer", "log_seq", last)
+			n.log.Info("this node is the cluster's writer", "log_seq", last,
+				"follow_stopped", followStopped.Round(time.Millisecond), "caught_up", caughtUp.Round(time.Millisecond))
 			if n.nats != nil {
 				go n.moveLeadersOff(ctx)
 			}
@@ -419,6 +431,9 @@ func (n *node) lead(ctx context.Context, me []byte) {
 			return
 		case <-n.stepDown:
 			end("the log has entries of another writer")
+			// Given back at once: whoever holds the newest entries (or this node, once it has
+			// caught up) can take it without waiting out the TTL.
+			_ = n.lease.Release(context.WithoutCancel(ctx))
 			return
 		case <-renew.C:
 		}
@@ -545,7 +560,7 @@ func (n *node) handler(next http.Handler) http.Handler {
 			return
 		}
 		if !n.forwards(r) {
-			next.ServeHTTP(w, r)
+			n.serveRead(w, r, next)
 			return
 		}
 		writer := n.writer.Load()
@@ -562,6 +577,91 @@ func (n *node) handler(next http.Handler) http.Handler {
 		n.proxy.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// readCatchUp bounds how long a read on a replica waits to catch up with the log before it is
+// answered anyway (from what the replica holds).
+const readCatchUp = 2 * time.Second
+
+// serveRead serves a read on a replica. The replica may be milliseconds behind a write the
+// client made through another node; where that would mislead the client it catches up first: a
+// stream resuming from an id (which this node may not hold yet: RESYNC instead of the events
+// after it), and a request whose credentials are not known here yet (401 would sign the client
+// out) — that one is answered again after the catch-up.
+func (n *node) serveRead(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if isStream(r) && (r.Header.Get("Last-Event-ID") != "" || r.URL.Query().Get("lastEventId") != "") {
+		n.catchUpFor(r)
+		next.ServeHTTP(w, r)
+		return
+	}
+	if r.Header.Get("Authorization") == "" && len(r.Cookies()) == 0 {
+		next.ServeHTTP(w, r)
+		return
+	}
+	probe := &unauthorizedProbe{w: w, header: http.Header{}}
+	next.ServeHTTP(probe, r)
+	if !probe.unauthorized {
+		return
+	}
+	n.catchUpFor(r)
+	next.ServeHTTP(w, r)
+}
+
+// catchUpFor brings the store up to the log's end, within readCatchUp.
+func (n *node) catchUpFor(r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readCatchUp)
+	defer cancel()
+	if err := n.catchUp(ctx); err != nil && r.Context().Err() == nil {
+		n.log.WarnContext(r.Context(), "a read was answered before this node caught up with the log", "err", err)
+	}
+}
+
+func isStream(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") && strings.HasSuffix(r.URL.Path, "/stream")
+}
+
+// unauthorizedProbe passes a response through unless its status is 401, which it swallows
+// (headers and body) for the request to be answered again. Headers go to their own map until
+// the status is known.
+type unauthorizedProbe struct {
+	w            http.ResponseWriter
+	header       http.Header
+	wrote        bool
+	unauthorized bool
+}
+
+func (p *unauthorizedProbe) Header() http.Header { return p.header }
+
+func (p *unauthorizedProbe) WriteHeader(code int) {
+	if p.wrote {
+		return
+	}
+	p.wrote = true
+	if code == http.StatusUnauthorized {
+		p.unauthorized = true
+		return
+	}
+	for k, v := range p.header {
+		p.w.Header()[k] = v
+	}
+	p.w.WriteHeader(code)
+}
+
+func (p *unauthorizedProbe) Write(b []byte) (int, error) {
+	if !p.wrote {
+		p.WriteHeader(http.StatusOK)
+	}
+	if p.unauthorized {
+		return len(b), nil
+	}
+	return p.w.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (a stream flushes and sets
+// deadlines).
+func (p *unauthorizedProbe) Unwrap() http.ResponseWriter { return p.w }
+
+// Flush is for callers that ask for http.Flusher rather than use a ResponseController.
+func (p *unauthorizedProbe) Flush() { _ = http.NewResponseController(p.w).Flush() }
 
 // forwardTo is the context key of the writer a forwarded request goes to (*leaseHolder).
 type forwardTo struct{}
@@ -606,6 +706,9 @@ func (w *logSeqWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
 func (w *logSeqWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush is for callers that ask for http.Flusher rather than use a ResponseController.
+func (w *logSeqWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
 func writeUnavailable(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -63,14 +63,17 @@ func TestClusterFigures(t *testing.T) {
 
 	// Catch-up: a follower's data dir is wiped and it starts again; it serves once it applied
 	// the whole log.
-	entries := logSeq(t, fol[1])
+	entries := clusterSeq(t, fol[1], cTeam.alice, "logSeq")
 	fol[1].kill()
 	fol[1].dataDir = t.TempDir()
 	started := time.Now()
 	if err := fol[1].start(); err != nil {
 		t.Fatal(err)
 	}
-	catchUp := time.Since(started)
+	catchUp := time.Since(started) // it listens once it applied the log
+	if got := clusterSeq(t, fol[1], cTeam.alice, "appliedSeq"); got < entries {
+		t.Fatalf("the wiped node listens at log position %d, before %d", got, entries)
+	}
 
 	// Failover: the writer is killed; the longest silence between answered posts.
 	stall := failoverStall(t, writer, fol, cTeam)
@@ -232,17 +235,17 @@ func rssKiB(t *testing.T, pid int) int {
 	return 0
 }
 
-// logSeq is the node's applied log position, from its monitor (admin) or, failing that, counted
-// from the messages it holds.
-func logSeq(t *testing.T, n *clusterProc) int {
+// clusterSeq is a log position the node's health monitor reports: field logSeq (the log's
+// last) or appliedSeq (what the node applied).
+func clusterSeq(t *testing.T, n *clusterProc, adminToken, field string) int {
 	t.Helper()
-	logs := n.logText()
-	i := strings.LastIndex(logs, "log_seq=")
-	if i < 0 {
-		return 0
+	m := mustCall(t, n.URL, "GET", "/api/admin/monitor", adminToken, nil, 200)
+	c, _ := m["cluster"].(map[string]any)
+	seq, _ := c[field].(float64)
+	if seq == 0 {
+		t.Fatalf("no cluster.%s in the monitor: %v", field, m["cluster"])
 	}
-	v, _ := strconv.Atoi(strings.Fields(logs[i+len("log_seq="):])[0])
-	return v
+	return int(seq)
 }
 
 // failoverStall kills the writer while 8 posters keep posting through the followers, and returns
