@@ -49,6 +49,7 @@ func (r *replica) start(path string) {
 		r.t.Fatalf("open the replica: %v", err)
 	}
 	r.store, r.pub = s, &recorder{}
+	s.Follow()
 	s.SetPublisher(r.pub)
 }
 

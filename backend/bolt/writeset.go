@@ -75,9 +75,14 @@ func (s *Store) Follow() {
 }
 
 // Lead makes the store the cluster's writer: from the next commit on, writes commit again, each
-// commit's write set appended to log first. The caller has applied every entry of the log.
+// commit's write set appended to log first (nil: a single store, logging nothing). The caller
+// has applied every entry of the log.
 func (s *Store) Lead(log CommitLog) {
-	s.commitLog.Store(&commitLogBox{log})
+	if log == nil {
+		s.commitLog.Store(nil) // a single store again
+	} else {
+		s.commitLog.Store(&commitLogBox{log})
+	}
 	s.following.Store(false)
 }
 
@@ -201,6 +206,9 @@ func (b bucket) ForEach(fn func(k, v []byte) error) error { return b.b.ForEach(f
 // Stats is bbolt's, for the few callers that count keys.
 func (b bucket) Stats() bbolt.BucketStats { return b.b.Stats() }
 
+// errNotReplica is Apply's error on a store that leads.
+var errNotReplica = backend.Errorf(backend.EUNAVAILABLE, "This store writes; it applies no log entries.")
+
 // ErrLogGap is returned by Apply for a write set that does not follow the last one applied.
 var ErrLogGap = errors.New("write set out of order")
 
@@ -228,10 +236,14 @@ func putLogSeq(tx *bbolt.Tx, seq uint64) error {
 // Apply makes the file hold what the write set at log position seq wrote, in one commit
 // through the committer, and publishes its events: a replica following the log. seq must be
 // the one after LogSeq; one at or below it was applied already and is ignored (a redelivery),
-// one further on fails with ErrLogGap and changes nothing. The store must not be taking writes
-// of its own (a replica has no CommitLog and its callers forward writes to the writer).
+// one further on fails with ErrLogGap and changes nothing. A store that leads (Lead, or a
+// single store) refuses it: the writer's own commits are the log.
 func (s *Store) Apply(ctx context.Context, seq uint64, ws *WriteSet) error {
 	return s.updateLocal(ctx, func(t *txn) error {
+		if !s.following.Load() {
+			// The writer appends; a follow loop that has not stopped yet must not apply.
+			return errNotReplica
+		}
 		last := logSeq(t.Tx)
 		switch {
 		case seq <= last:

@@ -120,6 +120,7 @@ func TestApplyInOrderAndWriteAfter(t *testing.T) {
 	log := &capture{}
 	w := newEnvReplicated(t, false, bolt.WithCommitLog(log))
 	replica := newEnvReplicated(t, false) // a new file, like the writer's before its first write
+	replica.s.Follow()
 	alice := w.admin("alice")
 	chat := w.chat("general", alice)
 	var last *backend.Message
@@ -144,7 +145,9 @@ func TestApplyInOrderAndWriteAfter(t *testing.T) {
 	if len(msgs) != 3 {
 		t.Fatalf("replica holds %d messages, want 3 (a redelivery must not add one)", len(msgs))
 	}
-	// The replica's clock is behind the writer's: its ids must still come after.
+	// Promoted (a single store again here), with its clock behind the writer's: its ids must
+	// still come after.
+	replica.s.Lead(nil)
 	replica.clock.Set(t0.Add(-time.Hour))
 	m, _, err := replica.s.PostMessage(w.ctx, &backend.Message{ChatID: chat.ID, AuthorID: alice.ID, Content: "promoted"})
 	wantNoError(t, err, "PostMessage on the promoted replica")
@@ -283,6 +286,9 @@ func TestFollowAndLead(t *testing.T) {
 	}
 	applied := len(log.decoded(t))
 	r.s.Lead(log)
+	if err := r.s.Apply(r.ctx, uint64(applied+1), &bolt.WriteSet{}); backend.ErrorCode(err) != backend.EUNAVAILABLE {
+		t.Fatalf("Apply on a store that leads: %v, want refused", err)
+	}
 	m, _, err := r.s.PostMessage(r.ctx, &backend.Message{ChatID: chat.ID, AuthorID: alice.ID, Content: "led"})
 	wantNoError(t, err, "PostMessage after Lead")
 	sets := log.decoded(t)

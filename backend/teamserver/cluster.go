@@ -379,13 +379,18 @@ func (n *node) noteWriter(ctx context.Context) {
 func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 	caught := make(chan error, 1)
 	acquired := time.Now()
-	var followStopped, caughtUp time.Duration
+	var caughtUp time.Duration
 	go func() {
-		<-followed
-		followStopped = time.Since(acquired)
+		// The follow loop is not waited for: stopping it can take seconds (its consumer may
+		// be re-made after a node died), and pull needs none. Once the store leads it refuses
+		// the loop's late applies.
 		err := n.catchUp(ctx)
 		caughtUp = time.Since(acquired)
 		caught <- err
+	}()
+	go func() {
+		<-followed
+		n.log.Debug("the follow loop stopped", "after", time.Since(acquired))
 	}()
 	renew := time.NewTicker(n.cfg.LeaseTTL / 3)
 	defer renew.Stop()
@@ -419,8 +424,7 @@ func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 			n.leading.Store(true)
 			n.writer.Store(&leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
 			n.signalApplied()
-			n.log.Info("this node is the cluster's writer", "log_seq", last,
-				"follow_stopped", followStopped.Round(time.Millisecond), "caught_up", caughtUp.Round(time.Millisecond))
+			n.log.Info("this node is the cluster's writer", "log_seq", last, "caught_up", caughtUp.Round(time.Millisecond))
 			if n.nats != nil {
 				go n.moveLeadersOff(ctx)
 			}
