@@ -44,6 +44,9 @@ type ClusterConfig struct {
 	// LeaseTTL is how long a writer that stopped renewing (it died) holds up writes (default
 	// 5 s); it renews every third of it.
 	LeaseTTL time.Duration
+	// PresenceTTL is how long a node that died still counts as holding its streams (default
+	// twice LeaseTTL); it reports them every third of it (cluster_presence.go).
+	PresenceTTL time.Duration
 	// ForwardTimeout bounds a forwarded write, the wait for this node to apply it included
 	// (default 15 s: a NATS leader election takes ~7 s).
 	ForwardTimeout time.Duration

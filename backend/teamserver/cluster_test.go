@@ -34,8 +34,8 @@ type clusterNode struct {
 }
 
 // startCluster starts three nodes on loopback, as three herald-servers with --nats-embedded,
-// and waits until one of them writes.
-func startCluster(t *testing.T) []*clusterNode {
+// and waits until one of them writes. opts adjust each node's Config before it opens.
+func startCluster(t *testing.T, opts ...func(*teamserver.Config)) []*clusterNode {
 	t.Helper()
 	natsPorts := freePorts(t, 6)
 	var routes []string
@@ -69,6 +69,9 @@ func startCluster(t *testing.T) []*clusterNode {
 						Routes: routes,
 					},
 				},
+			}
+			for _, o := range opts {
+				o(&n.cfg)
 			}
 			srv, err := teamserver.Open(n.cfg)
 			n.srv = srv
@@ -211,14 +214,16 @@ func call(t *testing.T, method, url, token string, body, out any) int {
 	return resp.StatusCode
 }
 
-// stream is a /api/stream read by a real SSE parser; it collects NEW_MESSAGE ids.
+// stream is a /api/stream read by a real SSE parser; it collects NEW_MESSAGE ids and
+// AGENT_STATUS_CHANGED as "agentId:status".
 type stream struct {
-	t      *testing.T
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	ids    []string
-	last   string
-	done   chan struct{}
+	t        *testing.T
+	cancel   context.CancelFunc
+	mu       sync.Mutex
+	ids      []string
+	statuses []string
+	last     string
+	done     chan struct{}
 }
 
 func openStream(t *testing.T, base, token, lastID string) *stream {
@@ -248,8 +253,12 @@ func openStream(t *testing.T, base, token, lastID string) *stream {
 				continue
 			}
 			var ev struct {
-				ID   string `json:"id"`
-				Type string `json:"type"`
+				ID    string `json:"id"`
+				Type  string `json:"type"`
+				Agent struct {
+					ID string `json:"id"`
+				} `json:"agent"`
+				Status string `json:"status"`
 			}
 			if json.Unmarshal([]byte(f.Data), &ev) != nil {
 				continue
@@ -258,8 +267,11 @@ func openStream(t *testing.T, base, token, lastID string) *stream {
 			if ev.ID != "" {
 				s.last = ev.ID
 			}
-			if ev.Type == "NEW_MESSAGE" {
+			switch ev.Type {
+			case "NEW_MESSAGE":
 				s.ids = append(s.ids, ev.ID)
+			case "AGENT_STATUS_CHANGED":
+				s.statuses = append(s.statuses, ev.Agent.ID+":"+ev.Status)
 			}
 			s.mu.Unlock()
 		}

@@ -22,7 +22,6 @@ import (
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
 	"github.com/herald-chat/herald/backend/monitor"
-	"github.com/herald-chat/herald/backend/presence"
 	"github.com/herald-chat/herald/backend/search"
 	"github.com/herald-chat/herald/backend/tlscert"
 )
@@ -164,7 +163,7 @@ type Server struct {
 	Store    *bolt.Store
 	Hub      *hub.Hub
 	API      *httpapi.Handler
-	Presence *presence.Tracker
+	Presence Presence
 	Files    *files.Processor
 	Search   *search.Index
 	http     *http.Server
@@ -259,8 +258,8 @@ func Open(cfg Config) (*Server, error) {
 			cluster.close()
 		}
 	}
-	tracker := presence.New(store, cfg.PresenceGrace, cfg.Logger)
-	if err := tracker.Start(context.Background()); err != nil {
+	tracker, err := openPresence(cfg, cluster, store)
+	if err != nil {
 		closeCluster()
 		_ = index.Close()
 		_ = store.Close()
