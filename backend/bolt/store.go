@@ -333,22 +333,28 @@ func (s *Store) updateLocal(ctx context.Context, fn func(*txn) error) error {
 }
 
 func (s *Store) enqueue(ctx context.Context, r *request) error {
+	if err := s.submit(ctx, r); err != nil {
+		return err
+	}
+	return <-r.done
+}
+
+// submit queues r for the committer; its outcome arrives on r.done.
+func (s *Store) submit(ctx context.Context, r *request) error {
 	if !r.local && s.following.Load() {
 		return ErrNotWriter
 	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
 		return backend.ErrClosed
 	}
 	select {
 	case s.requests <- r:
+		return nil
 	case <-ctx.Done():
-		s.mu.RUnlock()
 		return ctx.Err()
 	}
-	s.mu.RUnlock()
-	return <-r.done
 }
 
 // view runs fn in a read transaction, which runs beside the committer's writes.

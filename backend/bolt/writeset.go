@@ -239,7 +239,22 @@ func putLogSeq(tx *bbolt.Tx, seq uint64) error {
 // one further on fails with ErrLogGap and changes nothing. A store that leads (Lead, or a
 // single store) refuses it: the writer's own commits are the log.
 func (s *Store) Apply(ctx context.Context, seq uint64, ws *WriteSet) error {
-	return s.updateLocal(ctx, func(t *txn) error {
+	return s.updateLocal(ctx, s.applyFn(seq, ws))
+}
+
+// ApplyAsync is Apply that returns once the write set is queued (or could not be): its outcome
+// arrives on the channel. Write sets queued one after another from one goroutine apply in that
+// order, many in one commit — a replica catching up pays one fsync per batch, not per entry.
+func (s *Store) ApplyAsync(ctx context.Context, seq uint64, ws *WriteSet) <-chan error {
+	r := &request{local: true, fn: s.applyFn(seq, ws), done: make(chan error, 1)}
+	if err := s.submit(ctx, r); err != nil {
+		r.done <- err
+	}
+	return r.done
+}
+
+func (s *Store) applyFn(seq uint64, ws *WriteSet) func(*txn) error {
+	return func(t *txn) error {
 		if !s.following.Load() {
 			// The writer appends; a follow loop that has not stopped yet must not apply.
 			return errNotReplica
@@ -270,7 +285,7 @@ func (s *Store) Apply(ctx context.Context, seq uint64, ws *WriteSet) error {
 		t.events = append(t.events, ws.Events...)
 		t.scrub = ws.Scrub
 		return nil
-	})
+	}
 }
 
 func applyOp(tx *bbolt.Tx, op WriteOp) error {

@@ -97,6 +97,7 @@ type node struct {
 	// forwarded requests wait on it for their log position.
 	appliedMu sync.Mutex
 	applied   chan struct{}
+	pullMu    sync.Mutex // one pull at a time
 
 	stepDown chan struct{} // capacity 1: the log fenced this writer
 	stop     context.CancelFunc
@@ -172,9 +173,16 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 		n.close()
 		return nil, err
 	}
+	before, _ := store.LogSeq()
+	caughtFrom := time.Now()
 	if err := n.catchUp(ctx); err != nil {
 		n.close()
 		return nil, err
+	}
+	if after, err := store.LogSeq(); err == nil && after > before {
+		took := time.Since(caughtFrom)
+		n.log.Info("caught up with the log", "entries", after-before, "took", took.Round(time.Millisecond),
+			"per_second", int(float64(after-before)/took.Seconds()))
 	}
 	transport := cfg.Transport
 	if transport == nil {
@@ -219,45 +227,110 @@ func (n *node) catchUp(ctx context.Context) error {
 // writer's catch-up do not wait for the follow loop's consumer to recover. It may run beside
 // the follow loop: Apply takes each entry once.
 func (n *node) pull(ctx context.Context, upTo uint64) error {
-	for {
-		have, err := n.store.LogSeq()
-		if err != nil {
-			return err
-		}
-		if have >= upTo {
-			return nil
-		}
-		payload, err := n.nlog.Get(ctx, have+1)
+	n.pullMu.Lock() // one pull reads at a time; another waiting one then finds little to do
+	defer n.pullMu.Unlock()
+	have, err := n.store.LogSeq()
+	if err != nil {
+		return err
+	}
+	p := n.newPipeline(ctx)
+	for next := have + 1; next <= upTo; {
+		payload, err := n.nlog.Get(ctx, next)
 		if errors.Is(err, natslog.ErrNotFound) {
 			// Not stored yet as far as the leader answering knows (a new leader may be behind
 			// its predecessor for a moment); upTo is known to exist.
 			select {
 			case <-ctx.Done():
+				_ = p.close()
 				return ctx.Err()
 			case <-time.After(20 * time.Millisecond):
 				continue
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("read log entry %d: %w", have+1, err)
+			_ = p.close()
+			return fmt.Errorf("read log entry %d: %w", next, err)
 		}
-		if err := n.apply(ctx, have+1, payload); err != nil {
+		if err := p.add(next, payload); err != nil {
+			_ = p.close()
 			return err
 		}
+		next++
 	}
+	return p.close()
 }
 
-// apply applies one log entry to the store.
-func (n *node) apply(ctx context.Context, seq uint64, payload []byte) error {
+// pipelineDepth is how many log entries may wait for their commit at once: the committer takes
+// them in one group commit, so catching up costs one fsync per batch rather than per entry.
+const pipelineDepth = 256
+
+// pipeline applies log entries in the order added without waiting for each one's commit. Owned
+// by the goroutine that adds; a drainer waits for the outcomes in order and signals each.
+type pipeline struct {
+	n     *node
+	ctx   context.Context
+	queue chan pipelined
+	done  chan struct{}
+	mu    sync.Mutex
+	err   error // the first failure; later adds return it
+}
+
+type pipelined struct {
+	seq  uint64
+	done <-chan error
+}
+
+func (n *node) newPipeline(ctx context.Context) *pipeline {
+	p := &pipeline{n: n, ctx: ctx, queue: make(chan pipelined, pipelineDepth), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		for x := range p.queue {
+			if err := <-x.done; err != nil {
+				p.fail(fmt.Errorf("apply log entry %d: %w", x.seq, err))
+				continue
+			}
+			n.signalApplied()
+		}
+	}()
+	return p
+}
+
+func (p *pipeline) fail(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+}
+
+func (p *pipeline) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// add queues entry seq for applying; it waits only while pipelineDepth entries are in flight.
+func (p *pipeline) add(seq uint64, payload []byte) error {
+	if err := p.failed(); err != nil {
+		return err
+	}
 	ws, err := bolt.DecodeWriteSet(payload)
 	if err != nil {
 		return fmt.Errorf("log entry %d: %w", seq, err)
 	}
-	if err := n.store.Apply(ctx, seq, ws); err != nil {
-		return fmt.Errorf("apply log entry %d: %w", seq, err)
+	select {
+	case p.queue <- pipelined{seq: seq, done: p.n.store.ApplyAsync(p.ctx, seq, ws)}:
+		return nil
+	case <-p.ctx.Done():
+		return p.ctx.Err()
 	}
-	n.signalApplied()
-	return nil
+}
+
+// close waits for every queued entry and returns the first failure.
+func (p *pipeline) close() error {
+	close(p.queue)
+	<-p.done
+	return p.failed()
 }
 
 func (n *node) signalApplied() {
@@ -316,7 +389,11 @@ term:
 		go func() {
 			from, err := n.store.LogSeq()
 			if err == nil {
-				err = n.nlog.Follow(fctx, from+1, func(seq uint64, payload []byte) error { return n.apply(fctx, seq, payload) })
+				p := n.newPipeline(fctx)
+				err = n.nlog.Follow(fctx, from+1, p.add)
+				if perr := p.close(); perr != nil && fctx.Err() == nil {
+					err = perr
+				}
 			}
 			followed <- err
 		}()
