@@ -157,28 +157,15 @@ func TestClusterFilesEverywhere(t *testing.T) {
 	if len(fol) != 2 {
 		t.Fatalf("%d followers, want 2", len(fol))
 	}
-	var reg struct {
-		Token string `json:"token"`
-	}
-	if st := call(t, "POST", fol[0].url+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &reg); st != 201 {
-		t.Fatalf("register: %d", st)
-	}
-	var chat struct {
-		Chat struct {
-			ID string `json:"id"`
-		} `json:"chat"`
-	}
-	if st := call(t, "POST", fol[0].url+"/api/chats", reg.Token, map[string]any{"name": "general", "memberIds": []string{}}, &chat); st != 201 {
-		t.Fatalf("create a chat: %d", st)
-	}
+	tm := setUpTeam(t, nodes) // through a follower
 	logs := make([]*eventLog, len(nodes))
 	for i, n := range nodes {
-		logs[i] = openEventLog(t, n.url, reg.Token)
+		logs[i] = openEventLog(t, n.url, tm.token)
 	}
 
 	original := testPNG(t, 800, 400)
 	uploaded := time.Now()
-	st, id := uploadTo(t, fol[0].url, reg.Token, chat.Chat.ID, "chart.png", original)
+	st, id := uploadTo(t, fol[0].url, tm.token, tm.chat, "chart.png", original)
 	if st != 202 || id == "" {
 		t.Fatalf("upload through a follower: %d %q", st, id)
 	}
@@ -212,10 +199,10 @@ func TestClusterFilesEverywhere(t *testing.T) {
 	for _, n := range nodes {
 		for range 8 {
 			wg.Go(func() {
-				if st, b := download(t, n.url, reg.Token, "/api/files/"+id); st != 200 || !bytes.Equal(b, original) {
+				if st, b := download(t, n.url, tm.token, "/api/files/"+id); st != 200 || !bytes.Equal(b, original) {
 					t.Errorf("%s: the file: %d, %d bytes, identical %v", n.name, st, len(b), bytes.Equal(b, original))
 				}
-				st, b := download(t, n.url, reg.Token, "/api/files/"+id+"/thumbnail")
+				st, b := download(t, n.url, tm.token, "/api/files/"+id+"/thumbnail")
 				if st != 200 {
 					t.Errorf("%s: the thumbnail: %d", n.name, st)
 					return
@@ -259,7 +246,7 @@ func TestClusterFilesEverywhere(t *testing.T) {
 
 	// The message goes, through the other follower: the objects go with it, and no node serves
 	// the file any more.
-	if st := call(t, "DELETE", fol[1].url+"/api/chats/"+chat.Chat.ID+"/messages/"+msgID, reg.Token, nil, nil); st != 204 {
+	if st := call(t, "DELETE", fol[1].url+"/api/chats/"+tm.chat+"/messages/"+msgID, tm.token, nil, nil); st != 204 {
 		t.Fatalf("delete the file's message: %d", st)
 	}
 	objs, err = w.srv.StoredObjects(ctx)
@@ -271,13 +258,13 @@ func TestClusterFilesEverywhere(t *testing.T) {
 	for _, n := range nodes {
 		for _, path := range []string{"/api/files/" + id, "/api/files/" + id + "/thumbnail"} {
 			if n == fol[1] {
-				if st, _ := download(t, n.url, reg.Token, path); st != 404 {
+				if st, _ := download(t, n.url, tm.token, path); st != 404 {
 					t.Errorf("%s: GET %s after the delete through it: %d, want 404", n.name, path, st)
 				}
 				continue
 			}
 			waitUntil(t, 10*time.Second, n.name+" to stop serving "+path, func() bool {
-				st, _ := download(t, n.url, reg.Token, path)
+				st, _ := download(t, n.url, tm.token, path)
 				return st == 404
 			})
 		}

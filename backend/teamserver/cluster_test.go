@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/backend/httpapi"
+	"github.com/herald-chat/herald/backend/internal/testnet"
 	"github.com/herald-chat/herald/backend/natslog"
 	"github.com/herald-chat/herald/backend/sse"
 	"github.com/herald-chat/herald/backend/teamserver"
@@ -37,7 +38,7 @@ type clusterNode struct {
 // and waits until one of them writes. opts adjust each node's Config before it opens.
 func startCluster(t *testing.T, opts ...func(*teamserver.Config)) []*clusterNode {
 	t.Helper()
-	natsPorts := freePorts(t, 6)
+	natsPorts := testnet.FreePorts(t, 6)
 	var routes []string
 	for i := range 3 {
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", natsPorts[3+i]))
@@ -148,24 +149,6 @@ func followersOf(nodes []*clusterNode) []*clusterNode {
 		}
 	}
 	return out
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
 }
 
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
@@ -410,21 +393,8 @@ func TestClusterWriterFailover(t *testing.T) {
 		log, lease, self, err := w.srv.StreamLeaders(ctx)
 		return err == nil && log != "" && lease != "" && log != self && lease != self
 	})
-	var reg struct {
-		Token string `json:"token"`
-	}
-	if st := call(t, "POST", fol[0].url+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &reg); st != 201 {
-		t.Fatalf("register: %d", st)
-	}
-	var chat struct {
-		Chat struct {
-			ID string `json:"id"`
-		} `json:"chat"`
-	}
-	if st := call(t, "POST", fol[0].url+"/api/chats", reg.Token, map[string]any{"name": "general", "memberIds": []string{}}, &chat); st != 201 {
-		t.Fatalf("create a chat: %d", st)
-	}
-	s0, s1 := openStream(t, fol[0].url, reg.Token, ""), openStream(t, fol[1].url, reg.Token, "")
+	tm := setUpTeam(t, nodes) // through a follower
+	s0, s1 := openStream(t, fol[0].url, tm.token, ""), openStream(t, fol[1].url, tm.token, "")
 	type posted struct {
 		Message struct {
 			ID string `json:"id"`
@@ -432,7 +402,7 @@ func TestClusterWriterFailover(t *testing.T) {
 	}
 	post := func(base, content, clientID string) (int, string) {
 		var p posted
-		st := call(t, "POST", base+"/api/chats/"+chat.Chat.ID+"/messages", reg.Token, map[string]string{"content": content, "clientId": clientID}, &p)
+		st := call(t, "POST", base+"/api/chats/"+tm.chat+"/messages", tm.token, map[string]string{"content": content, "clientId": clientID}, &p)
 		return st, p.Message.ID
 	}
 	var answered []string

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/herald-chat/herald/backend/internal/testnet"
 )
 
 // clusterProc is one herald-server of a three-node cluster with --nats-embedded.
@@ -24,7 +25,7 @@ type clusterProc struct {
 // nodes, all at once (JetStream needs its peers to elect leaders).
 func startClusterProcs(t *testing.T, extra ...string) []*clusterProc {
 	t.Helper()
-	ports := freePorts(t, 9) // HTTP, NATS clients, NATS routes
+	ports := testnet.FreePorts(t, 9) // HTTP, NATS clients, NATS routes
 	var routes []string
 	for i := range 3 {
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[6+i]))
@@ -86,24 +87,6 @@ func heraldLines(logs string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
 }
 
 // The failover test: three herald-servers, posts spread over all of them by 16 posters,
