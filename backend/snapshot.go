@@ -15,6 +15,10 @@ type SnapshotInfo struct {
 	LastEventID string `json:"lastEventId"`
 	// Counts are the records in the copy by kind: users, chats, messages, events, files.
 	Counts map[string]int `json:"counts"`
+	// LogSeq is the position in a cluster's log of the last write set the copy holds (0: a
+	// single server's store, or a cluster node's before its first entry): a node started from
+	// the copy follows the log from the entry after it.
+	LogSeq uint64 `json:"logSeq,omitempty"`
 }
 
 // Snapshotter makes consistent copies of a store while it serves. Snapshot calls fn inside one

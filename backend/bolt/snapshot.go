@@ -68,7 +68,7 @@ func snapshotTx(ctx context.Context, tx *bbolt.Tx, fn func(info backend.Snapshot
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	info := backend.SnapshotInfo{SchemaVersion: v, Counts: map[string]int{}}
+	info := backend.SnapshotInfo{SchemaVersion: v, Counts: map[string]int{}, LogSeq: logSeq(tx)}
 	for name, b := range map[string][]byte{"users": bucketUsers, "chats": bucketChats, "messages": bucketMessages,
 		"events": bucketEvents, "files": bucketFiles} {
 		if err := ctx.Err(); err != nil {
@@ -158,4 +158,53 @@ func (f *File) Check() error {
 		}
 		return nil
 	})
+}
+
+// AdoptSnapshot makes the store file at path — a snapshot of another cluster node's store,
+// downloaded whole — this node's own, in place: it checks bbolt's consistency and the schema
+// version (a newer one is ErrSchemaTooNew), and clears what is per node and not replicated (the
+// health monitor's minutes, see isLocal), so this node's monitor starts empty rather than with
+// the copied node's history. It returns the log position the file holds (backend.SnapshotInfo's
+// LogSeq). The file is changed in one commit and synced; on an error it is not fit to open.
+func AdoptSnapshot(path string) (seq uint64, err error) {
+	// bbolt panics on some damaged files (a freelist page past the end) rather than failing:
+	// a copy cut short must be an error here, not the node's crash.
+	defer func() {
+		if p := recover(); p != nil {
+			seq, err = 0, fmt.Errorf("adopt snapshot %s: damaged file: %v", path, p)
+		}
+	}()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return 0, fmt.Errorf("open snapshot %s: %w", path, err)
+	}
+	defer func() { _ = db.Close() }()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("check: %w", err)
+		}
+		v, err := fileVersion(tx)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(path, v); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketMonitor) != nil {
+			if err := tx.DeleteBucket(bucketMonitor); err != nil {
+				return err
+			}
+		}
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if err := meta.Delete(keyMonitorCount); err != nil {
+				return err
+			}
+		}
+		seq = logSeq(tx)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("adopt snapshot %s: %w", path, err)
+	}
+	return seq, db.Close()
 }

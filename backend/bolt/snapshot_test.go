@@ -200,3 +200,64 @@ func TestSnapshotOpenFileIsLockedByAnOpenStore(t *testing.T) {
 	}
 	f.Close()
 }
+
+// A snapshot adopted by another node holds the log position and every record of the copied
+// store, and none of its health monitor's minutes (those are per node); a damaged copy is
+// refused.
+func TestAdoptSnapshot(t *testing.T) {
+	e := newEnv(t)
+	ann, bob := e.admin("ann"), e.member("bob")
+	chat := e.chat("ops", ann, bob)
+	m := e.post(chat, ann, "before the snapshot")
+	wantNoError(t, e.s.AppendMonitorMinute(e.ctx, backend.MonitorMinute{Start: 60_000, Streams: 3}), "AppendMonitorMinute")
+	want, err := e.s.LogSeq()
+	wantNoError(t, err, "LogSeq")
+	if want == 0 {
+		t.Fatal("the replicated env's store has no log position")
+	}
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	var info backend.SnapshotInfo
+	err = e.s.Snapshot(e.ctx, func(i backend.SnapshotInfo, _ int64, db io.WriterTo) error {
+		info = i
+		f, err := os.Create(copyPath)
+		if err != nil {
+			return err
+		}
+		if _, err := db.WriteTo(f); err != nil {
+			return err
+		}
+		return f.Close()
+	})
+	wantNoError(t, err, "Snapshot")
+	if info.LogSeq != want {
+		t.Fatalf("snapshot info LogSeq %d, the store's %d", info.LogSeq, want)
+	}
+	got, err := bolt.AdoptSnapshot(copyPath)
+	wantNoError(t, err, "AdoptSnapshot")
+	if got != want {
+		t.Fatalf("AdoptSnapshot: log position %d, want %d", got, want)
+	}
+	s, err := bolt.Open(copyPath)
+	wantNoError(t, err, "Open the adopted copy")
+	defer s.Close()
+	if seq, _ := s.LogSeq(); seq != want {
+		t.Fatalf("adopted store's LogSeq %d, want %d", seq, want)
+	}
+	if mins, err := s.MonitorMinutes(e.ctx, 0); err != nil || len(mins) != 0 {
+		t.Fatalf("adopted store's monitor minutes: %v %v, want none", mins, err)
+	}
+	if mins, err := e.s.MonitorMinutes(e.ctx, 0); err != nil || len(mins) != 1 {
+		t.Fatalf("the original's monitor minutes: %v %v, want its one", mins, err)
+	}
+	if got, err := s.Message(e.ctx, chat.ID, m.ID); err != nil || got.Content != m.Content {
+		t.Fatalf("adopted store's message: %+v %v", got, err)
+	}
+
+	damaged := filepath.Join(t.TempDir(), "damaged.db")
+	b, err := os.ReadFile(copyPath)
+	wantNoError(t, err, "read the copy")
+	wantNoError(t, os.WriteFile(damaged, b[:len(b)/2], 0o600), "write half of it")
+	if _, err := bolt.AdoptSnapshot(damaged); err == nil {
+		t.Fatal("AdoptSnapshot of half a file succeeded")
+	}
+}

@@ -223,7 +223,11 @@ func (s *Store) LogSeq() (uint64, error) {
 }
 
 func logSeq(tx *bbolt.Tx) uint64 {
-	if v := tx.Bucket(bucketMeta).Get(metaLogSeq); len(v) == 8 {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return 0 // a file of schema version 1, or a new one
+	}
+	if v := meta.Get(metaLogSeq); len(v) == 8 {
 		return binary.BigEndian.Uint64(v)
 	}
 	return 0

@@ -2,6 +2,7 @@ package natslog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -130,6 +131,63 @@ func TestLogAppendFollowAndFence(t *testing.T) {
 	}
 	if got[0] != "entry 41" || got[len(got)-1] != fmt.Sprint("entry ", n) {
 		t.Fatalf("followed %q … %q", got[0], got[len(got)-1])
+	}
+}
+
+// Truncate removes the entries below a number and keeps the rest under their numbers: reading or
+// following a removed one says the log was truncated (a store that needs it starts from a
+// snapshot), appends go on after the end, and the newest entry is never removed.
+func TestLogTruncate(t *testing.T) {
+	c := newCluster(t)
+	ctx := ctxFor(t, 60*time.Second)
+	w, err := natslog.OpenLog(ctx, c.js(0), natslog.LogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := w.Append(ctx, uint64(i), fmt.Sprint("e", i+1), []byte(fmt.Sprint("entry ", i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Truncate(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	r, err := natslog.OpenLog(ctx, c.js(1), natslog.LogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err := r.First(ctx); err != nil || first != 11 {
+		t.Fatalf("First after Truncate(11): %d, %v", first, err)
+	}
+	var trunc *natslog.TruncatedError
+	if _, err := r.Get(ctx, 10); !errors.As(err, &trunc) || trunc.Seq != 10 {
+		t.Fatalf("Get(10) after Truncate(11): %v, want a TruncatedError for 10", err)
+	}
+	if b, err := r.Get(ctx, 11); err != nil || string(b) != "entry 11" {
+		t.Fatalf("Get(11): %q, %v", b, err)
+	}
+	if _, err := r.Get(ctx, 21); !errors.Is(err, natslog.ErrNotFound) {
+		t.Fatalf("Get(21) past the end: %v, want ErrNotFound", err)
+	}
+	err = r.Follow(ctx, 5, func(seq uint64, payload []byte) error {
+		t.Fatalf("Follow from a removed entry applied %d", seq)
+		return nil
+	})
+	if !errors.As(err, &trunc) || trunc.Seq != 5 {
+		t.Fatalf("Follow from 5 after Truncate(11): %v, want a TruncatedError for 5", err)
+	}
+	if seq, err := w.Append(ctx, 20, "e21", []byte("entry 21")); err != nil || seq != 21 {
+		t.Fatalf("Append after Truncate: %d, %v", seq, err)
+	}
+	// Past the end: the newest entry stays.
+	if err := w.Truncate(ctx, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := r.Last(ctx); err != nil || last != 21 {
+		t.Fatalf("Last after truncating past the end: %d, %v", last, err)
+	}
+	if first, err := r.First(ctx); err != nil || first != 21 {
+		t.Fatalf("First after truncating past the end: %d, %v", first, err)
 	}
 }
 

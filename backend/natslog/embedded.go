@@ -45,6 +45,10 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*server.Server, error)
 		NoSigs:     true,
 		// The default 2 s is shorter than an fsync of a busy disk; a slow route is not a dead one.
 		PingInterval: 5 * time.Second,
+		// StopEmbedded's lame duck mode: the leaders move within its first second; clients
+		// still connected then are closed over the rest.
+		LameDuckDuration:    3 * time.Second,
+		LameDuckGracePeriod: time.Second,
 	}
 	if cfg.ClusterAddr != "" {
 		chost, cport, err := splitHostPort(cfg.ClusterAddr)
@@ -75,6 +79,16 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*server.Server, error)
 		return nil, fmt.Errorf("nats server %s: JetStream did not start (see the log)", cfg.Name)
 	}
 	return s, nil
+}
+
+// StopEmbedded stops a NATS server StartEmbedded started, gracefully: in lame duck mode it hands
+// the leadership of every JetStream stream and of the meta layer it holds to other nodes (about
+// a second), so that a planned stop costs the cluster no election (~7 s without writes), then it
+// shuts down. The process's own clients should be closed first; others are closed over ~2 s.
+func StopEmbedded(s *server.Server) {
+	s.LameDuckShutdown()
+	s.Shutdown() // a no-op after lame duck mode, which ends in it; needed when it did not start
+	s.WaitForShutdown()
 }
 
 func splitHostPort(addr string) (string, int, error) {

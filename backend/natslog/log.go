@@ -135,12 +135,17 @@ func (l *Log) entryIs(ctx context.Context, seq uint64, id string) (bool, error) 
 	return msg.Header.Get(jetstream.MsgIDHeader) == id, nil
 }
 
-// Get returns entry seq, read from the stream's leader (ErrNotFound past the end).
+// Get returns entry seq, read from the stream's leader (ErrNotFound past the end, a
+// *TruncatedError before the oldest entry kept).
 func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
 	var data []byte
 	err := retry(ctx, func(ctx context.Context) error {
 		msg, err := l.stream.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			info, ierr := l.stream.Info(ctx)
+			if ierr == nil && seq < info.State.FirstSeq {
+				return permanent{&TruncatedError{Seq: seq}}
+			}
 			return permanent{ErrNotFound}
 		}
 		if err != nil {
@@ -154,6 +159,35 @@ func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
 
 // ErrNotFound is Get's error for an entry the log does not hold.
 var ErrNotFound = errors.New("no such log entry")
+
+// TruncatedError says that the log no longer holds entry Seq: Truncate removed it, so a
+// store that still needs it must start again from a snapshot.
+type TruncatedError struct{ Seq uint64 }
+
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("the log no longer holds entry %d (it keeps entries after a snapshot)", e.Seq)
+}
+
+// Truncate removes the entries numbered below before (those a snapshot holds), keeping before
+// and every later one; the numbers of the rest do not change. It never removes the newest
+// entry, whatever before says: Last and the writer's fence read it.
+func (l *Log) Truncate(ctx context.Context, before uint64) error {
+	last, err := l.Last(ctx)
+	if err != nil {
+		return err
+	}
+	before = min(before, last)
+	if before <= 1 {
+		return nil
+	}
+	err = retry(ctx, func(ctx context.Context) error {
+		return l.stream.Purge(ctx, jetstream.WithPurgeSequence(before))
+	})
+	if err != nil {
+		return fmt.Errorf("truncate the log below %d: %w", before, err)
+	}
+	return nil
+}
 
 // Last returns the number of the log's newest entry (0: empty), as the stream's leader has it.
 func (l *Log) Last(ctx context.Context) (uint64, error) {
@@ -238,7 +272,7 @@ func (l *Log) Follow(ctx context.Context, from uint64, apply func(seq uint64, pa
 			continue // redelivered after a consumer reset
 		}
 		if seq != next {
-			return fmt.Errorf("follow the log: entry %d after %d: the log no longer holds %d", seq, next-1, next)
+			return fmt.Errorf("follow the log: entry %d after %d: %w", seq, next-1, &TruncatedError{Seq: next})
 		}
 		if err := apply(seq, msg.Data()); err != nil {
 			return err

@@ -17,9 +17,12 @@ type ObjectsConfig struct {
 	// Replicas is how many NATS nodes hold each object (default 3, at most the cluster's
 	// size); a Put returns once a majority holds every chunk.
 	Replicas int
-	// AttemptTimeout bounds one attempt of a Put, Delete or a lookup (default 30 s: a 25 MB
-	// object to three replicas on a LAN takes well under a second); they retry within their ctx.
+	// AttemptTimeout bounds one attempt of a Put or a Get (default 30 s: a 25 MB object to
+	// three replicas on a LAN takes well under a second); they retry within their ctx.
 	AttemptTimeout time.Duration
+	// LookupTimeout bounds one attempt of a lookup, a List or a Delete (default 5 s): a request
+	// lost to a stream leader's election is retried soon.
+	LookupTimeout time.Duration
 }
 
 // Objects is a replicated store of named byte strings in a JetStream object store: chunked
@@ -45,6 +48,9 @@ func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg ObjectsConfig)
 	if cfg.AttemptTimeout <= 0 {
 		cfg.AttemptTimeout = 30 * time.Second
 	}
+	if cfg.LookupTimeout <= 0 {
+		cfg.LookupTimeout = 5 * time.Second
+	}
 	var store jetstream.ObjectStore
 	err := retry(ctx, func(ctx context.Context) error {
 		var err error
@@ -63,11 +69,17 @@ func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg ObjectsConfig)
 // returns once a majority of the replicas holds them. A failed attempt (a timeout, a leader
 // election) is retried from r's start until ctx ends; its chunks are purged.
 func (o *Objects) Put(ctx context.Context, name string, r io.ReadSeeker) error {
+	return o.PutWithMetadata(ctx, name, nil, r)
+}
+
+// PutWithMetadata is Put that stores meta with the object (List returns it): a few short
+// strings describing it.
+func (o *Objects) PutWithMetadata(ctx context.Context, name string, meta map[string]string, r io.ReadSeeker) error {
 	err := retryWithin(ctx, o.cfg.AttemptTimeout, func(ctx context.Context) error {
 		if _, err := r.Seek(0, io.SeekStart); err != nil {
 			return permanent{err}
 		}
-		_, err := o.store.Put(ctx, jetstream.ObjectMeta{Name: name}, r)
+		_, err := o.store.Put(ctx, jetstream.ObjectMeta{Name: name, Metadata: meta}, r)
 		return err
 	})
 	if err != nil {
@@ -83,7 +95,7 @@ func (o *Objects) Put(ctx context.Context, name string, r io.ReadSeeker) error {
 // of the bytes.
 func (o *Objects) Get(ctx context.Context, name string, w io.Writer, limit int64) (int64, error) {
 	var info *jetstream.ObjectInfo
-	err := retryWithin(ctx, o.cfg.AttemptTimeout, func(ctx context.Context) error {
+	err := retryWithin(ctx, o.cfg.LookupTimeout, func(ctx context.Context) error {
 		var err error
 		info, err = o.store.GetInfo(ctx, name)
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
@@ -119,7 +131,7 @@ func (o *Objects) Get(ctx context.Context, name string, w io.Writer, limit int64
 
 // Delete removes what is stored under name (its chunks are purged); nothing stored is no error.
 func (o *Objects) Delete(ctx context.Context, name string) error {
-	err := retryWithin(ctx, o.cfg.AttemptTimeout, func(ctx context.Context) error {
+	err := retryWithin(ctx, o.cfg.LookupTimeout, func(ctx context.Context) error {
 		err := o.store.Delete(ctx, name)
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
 			return nil
@@ -137,14 +149,16 @@ type ObjectEntry struct {
 	Name    string
 	Size    uint64    // bytes
 	ModTime time.Time // when it was stored, by the NATS server's clock
+	// Metadata is what PutWithMetadata stored with it (nil: none).
+	Metadata map[string]string
 }
 
 // List returns every stored object (deleted ones not), in the order they were stored. It reads
 // the bucket's metadata, one message per object: bounded by the number of objects, each attempt
-// by AttemptTimeout.
+// by LookupTimeout.
 func (o *Objects) List(ctx context.Context) ([]ObjectEntry, error) {
 	var out []ObjectEntry
-	err := retryWithin(ctx, o.cfg.AttemptTimeout, func(ctx context.Context) error {
+	err := retryWithin(ctx, o.cfg.LookupTimeout, func(ctx context.Context) error {
 		infos, err := o.store.List(ctx)
 		if errors.Is(err, jetstream.ErrNoObjectsFound) {
 			out = nil
@@ -155,7 +169,7 @@ func (o *Objects) List(ctx context.Context) ([]ObjectEntry, error) {
 		}
 		out = make([]ObjectEntry, 0, len(infos))
 		for _, in := range infos {
-			out = append(out, ObjectEntry{Name: in.Name, Size: in.Size, ModTime: in.ModTime})
+			out = append(out, ObjectEntry{Name: in.Name, Size: in.Size, ModTime: in.ModTime, Metadata: in.Metadata})
 		}
 		return nil
 	})

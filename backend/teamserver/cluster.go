@@ -53,6 +53,16 @@ type ClusterConfig struct {
 	// Transport carries forwarded writes to the writer (default http.DefaultTransport); a
 	// cluster of self-signed nodes sets one that trusts them.
 	Transport http.RoundTripper
+	// SnapshotEntries is how many log entries the writer lets pass between two snapshots of
+	// the store (default DefaultSnapshotEntries); the log keeps the entries after the older of
+	// the two newest snapshots (cluster_snapshot.go).
+	SnapshotEntries uint64
+	// SnapshotCheck is how often the writer looks whether a snapshot is due (default 30 s).
+	SnapshotCheck time.Duration
+	// FoundingGrace is how long a node with an empty store that joins a new cluster (an empty
+	// log) listens for a node founding it with a store that has accounts, whose snapshot it then
+	// starts from (default 2 s; see foundingAnnounced). Negative: it does not listen.
+	FoundingGrace time.Duration
 }
 
 // HeaderLogSeq is the response header in which the writer tells a forwarding node the log
@@ -100,15 +110,25 @@ type node struct {
 	pullMu    sync.Mutex // one pull at a time
 
 	stepDown chan struct{} // capacity 1: the log fenced this writer
+	failed   chan error    // capacity 1: this node cannot go on (fail)
+	dead     atomic.Bool   // fail was called
+	snaps    *natslog.Objects // the store's snapshots (cluster_snapshot.go)
+	dataDir  string           // where herald.db is: snapshots are staged beside it
+	// startedEmpty says bootstrap found a store with nothing in it; foundsWithData, a single
+	// server's store with accounts that is to found the cluster (found), until it did.
+	startedEmpty   bool
+	foundsWithData atomic.Bool
+	stopAnnouncing func() // set by announceFounding; join and close call it
 	stop     context.CancelFunc
 	done     chan struct{}
 	hubPub   backend.Publisher // the node's own fan-out: the hub (and index)
 }
 
-// startNode connects the store to the cluster: it turns the store into a replica, catches it up
-// with the log (at most ctx) and starts the role loop, which follows the log and takes the
-// writer's lease when it is free. local receives ephemeral events from every node.
-func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local backend.Publisher, log *slog.Logger) (*node, error) {
+// dialNode starts a node's connection to the cluster (within ctx): the embedded NATS node if
+// configured, the NATS connection, and the log, lease, files and snapshot stores. Nothing is
+// written and no store is open yet: bootstrap may replace the store file first, then join
+// attaches the opened store.
+func dialNode(ctx context.Context, cfg ClusterConfig, log *slog.Logger) (*node, error) {
 	if cfg.NodeName == "" || cfg.Advertise == "" {
 		return nil, errors.New("a cluster node needs --node-name and --advertise")
 	}
@@ -125,9 +145,17 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 	if cfg.ForwardTimeout <= 0 {
 		cfg.ForwardTimeout = 15 * time.Second
 	}
-	n := &node{cfg: cfg, log: log.With("node", cfg.NodeName), store: store, applied: make(chan struct{}),
-		stepDown: make(chan struct{}, 1), done: make(chan struct{}), hubPub: local}
-	store.Follow() // before anything else can write
+	if cfg.SnapshotEntries <= 0 {
+		cfg.SnapshotEntries = DefaultSnapshotEntries
+	}
+	if cfg.SnapshotCheck <= 0 {
+		cfg.SnapshotCheck = defaultSnapshotCheck
+	}
+	if cfg.FoundingGrace == 0 {
+		cfg.FoundingGrace = 2 * heartbeatEvery
+	}
+	n := &node{cfg: cfg, log: log.With("node", cfg.NodeName), applied: make(chan struct{}),
+		stepDown: make(chan struct{}, 1), done: make(chan struct{}), failed: make(chan error, 1)}
 	urls := strings.Join(cfg.NATS, ",")
 	if cfg.Embedded != nil {
 		e := *cfg.Embedded
@@ -165,26 +193,43 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 		n.close()
 		return nil, err
 	}
-	if n.ephem, err = n.nc.Subscribe(subjectEphemeral, n.receiveEphemeral); err != nil {
-		n.close()
-		return nil, fmt.Errorf("subscribe to %s: %w", subjectEphemeral, err)
-	}
-	if n.beat, err = startStatus(n); err != nil {
+	if n.snaps, err = natslog.OpenObjects(ctx, n.js, natslog.ObjectsConfig{Bucket: snapshotBucket, Replicas: cfg.Replicas,
+		AttemptTimeout: snapshotAttemptTimeout}); err != nil {
 		n.close()
 		return nil, err
+	}
+	return n, nil
+}
+
+// join attaches the opened store to the cluster: it makes the store a replica, catches it up
+// with the log (at most ctx) and starts the role loop, which follows the log and takes the
+// writer's lease when it is free. local receives ephemeral events from every node. On an error
+// the caller closes the node.
+func (n *node) join(ctx context.Context, store *bolt.Store, local backend.Publisher) error {
+	n.store, n.hubPub = store, local
+	store.Follow() // before anything else can write
+	var err error
+	if n.ephem, err = n.nc.Subscribe(subjectEphemeral, n.receiveEphemeral); err != nil {
+		return fmt.Errorf("subscribe to %s: %w", subjectEphemeral, err)
+	}
+	if n.stopAnnouncing != nil {
+		n.stopAnnouncing() // the status loop's heartbeats take over
+		n.stopAnnouncing = nil
+	}
+	if n.beat, err = startStatus(n); err != nil {
+		return err
 	}
 	before, _ := store.LogSeq()
 	caughtFrom := time.Now()
 	if err := n.catchUp(ctx); err != nil {
-		n.close()
-		return nil, err
+		return err
 	}
 	if after, err := store.LogSeq(); err == nil && after > before {
 		took := time.Since(caughtFrom)
 		n.log.Info("caught up with the log", "entries", after-before, "took", took.Round(time.Millisecond),
 			"per_second", int(float64(after-before)/took.Seconds()))
 	}
-	transport := cfg.Transport
+	transport := n.cfg.Transport
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
@@ -209,7 +254,7 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 	rctx, cancel := context.WithCancel(context.Background())
 	n.stop = cancel
 	go n.roleLoop(rctx)
-	return n, nil
+	return nil
 }
 
 // catchUp applies every entry the log holds beyond the store's position.
@@ -249,6 +294,7 @@ func (n *node) pull(ctx context.Context, upTo uint64) error {
 		}
 		if err != nil {
 			_ = p.close()
+			n.failIfTruncated(err)
 			return fmt.Errorf("read log entry %d: %w", next, err)
 		}
 		if err := p.add(next, payload); err != nil {
@@ -317,6 +363,11 @@ func (p *pipeline) add(seq uint64, payload []byte) error {
 	ws, err := bolt.DecodeWriteSet(payload)
 	if err != nil {
 		return fmt.Errorf("log entry %d: %w", seq, err)
+	}
+	if seq == 1 {
+		if err := p.n.checkFounding(p.ctx); err != nil {
+			return err
+		}
 	}
 	select {
 	case p.queue <- pipelined{seq: seq, done: p.n.store.ApplyAsync(p.ctx, seq, ws)}:
@@ -399,6 +450,13 @@ term:
 		}()
 		acquired := false
 		for !acquired && ctx.Err() == nil {
+			if n.defersFounding() {
+				select {
+				case <-ctx.Done():
+				case <-time.After(poll):
+				}
+				continue
+			}
 			ok, err := n.lease.TryAcquire(ctx, me)
 			switch {
 			case err != nil:
@@ -412,6 +470,10 @@ term:
 			select {
 			case <-ctx.Done():
 			case err := <-followed:
+				if n.failIfTruncated(err) {
+					stopFollowing()
+					return // the node waits to be restarted
+				}
 				if ctx.Err() == nil {
 					n.log.Error("following the log stopped; starting again", "err", err)
 				}
@@ -476,7 +538,12 @@ func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 	defer renew.Stop()
 	lastRenewed := time.Now()
 	leading := false
+	termCtx, endTerm := context.WithCancel(ctx) // the term's own work: snapshots
+	var termWork sync.WaitGroup
+	defer termWork.Wait() // after endTerm (deferred below, so run first) stopped it
+	defer endTerm()
 	end := func(why string) {
+		endTerm()
 		if leading {
 			n.endTerm(why)
 		} else {
@@ -498,6 +565,11 @@ func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 				_ = n.lease.Release(context.WithoutCancel(ctx))
 				return
 			}
+			if last, err = n.found(ctx, last); err != nil {
+				end("founding the cluster failed: " + err.Error())
+				_ = n.lease.Release(context.WithoutCancel(ctx))
+				return
+			}
 			term := n.epoch.Add(1)
 			n.store.Lead(&fencedLog{n: n, after: last, prefix: fmt.Sprintf("%s.%d.%d.", n.cfg.NodeName, time.Now().UnixNano(), term)})
 			leading = true
@@ -508,6 +580,7 @@ func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 			if n.nats != nil {
 				go n.moveLeadersOff(ctx)
 			}
+			termWork.Go(func() { n.snapshotLoop(termCtx, acquired) })
 			continue
 		case <-ctx.Done():
 			end("shutting down")
@@ -849,6 +922,9 @@ func (n *node) receiveEphemeral(m *nats.Msg) {
 // close stops the node: the role loop (a writer gives its lease back), the NATS connection and
 // the embedded NATS node.
 func (n *node) close() {
+	if n.stopAnnouncing != nil {
+		n.stopAnnouncing()
+	}
 	if n.stop != nil {
 		n.stop()
 		<-n.done
@@ -865,7 +941,6 @@ func (n *node) close() {
 		n.nc.Close()
 	}
 	if n.nats != nil {
-		n.nats.Shutdown()
-		n.nats.WaitForShutdown()
+		natslog.StopEmbedded(n.nats)
 	}
 }

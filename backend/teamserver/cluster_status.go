@@ -30,6 +30,12 @@ type heartbeat struct {
 	Advertise  string              `json:"advertise"`
 	Role       backend.ClusterRole `json:"role"`
 	AppliedSeq uint64              `json:"appliedSeq"`
+	// Founding: this node's store has accounts and is to found a cluster whose log is empty
+	// (defersFounding).
+	Founding bool `json:"founding,omitempty"`
+	// Leaving: the node is shutting down; the others forget it at once rather than after
+	// heartbeatExpiry (the monitor, and the writer's truncation of the log, see prune).
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // clusterStatus keeps this node's view of the cluster: the other nodes' last heartbeats and the
@@ -77,7 +83,11 @@ func (s *clusterStatus) receive(m *nats.Msg) {
 		return // report reads this node's state first-hand
 	}
 	s.mu.Lock()
-	s.peers[hb.Node] = peer{hb: hb, seen: s.now()}
+	if hb.Leaving {
+		delete(s.peers, hb.Node)
+	} else {
+		s.peers[hb.Node] = peer{hb: hb, seen: s.now()}
+	}
 	s.mu.Unlock()
 }
 
@@ -110,7 +120,8 @@ func (s *clusterStatus) loop(ctx context.Context) {
 // beat sends this node's heartbeat.
 func (s *clusterStatus) beat() {
 	applied, _ := s.n.store.LogSeq()
-	data, _ := json.Marshal(heartbeat{Node: s.n.cfg.NodeName, Advertise: s.n.cfg.Advertise, Role: s.n.role(), AppliedSeq: applied})
+	data, _ := json.Marshal(heartbeat{Node: s.n.cfg.NodeName, Advertise: s.n.cfg.Advertise, Role: s.n.role(), AppliedSeq: applied,
+		Founding: s.n.foundsWithData.Load()})
 	if err := s.n.nc.Publish(subjectHeartbeat, data); err != nil {
 		s.n.log.Debug("the heartbeat could not be sent", "err", err)
 	}
@@ -128,6 +139,20 @@ func (s *clusterStatus) report() *backend.ClusterStatus {
 	}
 	self := heartbeat{Node: s.n.cfg.NodeName, Advertise: s.n.cfg.Advertise, Role: s.n.role(), AppliedSeq: applied}
 	return s.view(self, writer, s.now())
+}
+
+// live returns the last heartbeats of the other nodes heard from within heartbeatExpiry.
+func (s *clusterStatus) live() []heartbeat {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []heartbeat
+	for _, p := range s.peers {
+		if now.Sub(p.seen) <= heartbeatExpiry {
+			out = append(out, p.hb)
+		}
+	}
+	return out
 }
 
 // view assembles the status from self, the writer's name and the peers heard from within
@@ -159,6 +184,10 @@ func (s *clusterStatus) close() {
 	s.stop()
 	<-s.done
 	_ = s.sub.Unsubscribe()
+	data, _ := json.Marshal(heartbeat{Node: s.n.cfg.NodeName, Advertise: s.n.cfg.Advertise, Leaving: true})
+	if err := s.n.nc.Publish(subjectHeartbeat, data); err == nil {
+		_ = s.n.nc.Flush() // before the connection drains and closes
+	}
 }
 
 // role is what this node does now.

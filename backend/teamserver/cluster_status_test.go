@@ -86,10 +86,14 @@ type clusterTeam struct {
 	token, chat string
 }
 
-// setUpTeam registers alice (the first account: an admin) and a chat through a follower.
+// setUpTeam registers alice (the first account: an admin) and a chat through a follower (or
+// through the one node, a single server).
 func setUpTeam(t *testing.T, nodes []*clusterNode) clusterTeam {
 	t.Helper()
-	via := followersOf(nodes)[0]
+	via := nodes[0]
+	if fol := followersOf(nodes); len(fol) > 0 {
+		via = fol[0]
+	}
 	var reg struct {
 		Token string `json:"token"`
 	}

@@ -64,6 +64,7 @@ func startCluster(t *testing.T, opts ...func(*teamserver.Config)) []*clusterNode
 				Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})).With("test_node", n.name),
 				Cluster: &teamserver.ClusterConfig{
 					NodeName: n.name, Advertise: n.url, LeaseTTL: 2 * time.Second,
+					FoundingGrace: -1, // every store starts empty: the first to take the lease founds
 					Embedded: &natslog.EmbeddedConfig{
 						StoreDir:   t.TempDir(),
 						ClientAddr: fmt.Sprintf("127.0.0.1:%d", natsPorts[i]), ClusterAddr: fmt.Sprintf("127.0.0.1:%d", natsPorts[3+i]),

@@ -45,3 +45,18 @@ func (s *Server) StreamLeaders(ctx context.Context) (log, lease, self string, er
 	}
 	return log, lease, n.nats.Name(), nil
 }
+
+// ClusterSnapshots returns the log positions of the stored snapshots, oldest first, and the
+// number of the log's oldest entry.
+func (s *Server) ClusterSnapshots(ctx context.Context) (snaps []uint64, first uint64, err error) {
+	n := s.cluster
+	stored, err := n.snapshots(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, sn := range stored {
+		snaps = append(snaps, sn.seq)
+	}
+	first, err = n.nlog.First(ctx)
+	return snaps, first, err
+}

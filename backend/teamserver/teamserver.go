@@ -37,8 +37,14 @@ const (
 	pruneBatch                   = 1_000 // ~12 ms of the committer per batch; writers queue meanwhile
 	fileWorkers                  = 2     // processing is CPU-bound (hashing, decoding, scaling)
 	fileQueue                    = 64    // uploads waiting for a worker; beyond it uploads get 503
-	// clusterStartTimeout bounds joining a cluster: connecting, and catching up with the log.
+	// clusterStartTimeout bounds connecting to a cluster: NATS, and its streams and buckets.
 	clusterStartTimeout = 2 * time.Minute
+	// clusterBootstrapTimeout bounds starting a node from a snapshot: downloading it (a store
+	// of gigabytes on a LAN takes a minute or two) and adopting it.
+	clusterBootstrapTimeout = time.Hour
+	// clusterCatchUpTimeout bounds a joining node's catch-up with the log: at most
+	// SnapshotEntries and what came since, at a thousand and more entries a second.
+	clusterCatchUpTimeout = 10 * time.Minute
 )
 
 // Config configures a team server. Zero fields take the defaults of the packages they go to.
@@ -213,8 +219,18 @@ func Open(cfg Config) (*Server, error) {
 	if !cfg.NoMonitor {
 		mon = monitor.New(cfg.Logger, nil)
 	}
+	var cluster *node
+	if cfg.Cluster != nil {
+		var err error
+		if cluster, err = openNode(*cfg.Cluster, cfg.DataDir, cfg.Logger); err != nil {
+			return nil, fmt.Errorf("join the cluster: %w", err)
+		}
+	}
 	store, err := bolt.Open(filepath.Join(cfg.DataDir, "herald.db"), bolt.WithLogger(cfg.Logger), bolt.WithCommitObserver(mon.ObserveCommit))
 	if err != nil {
+		if cluster != nil {
+			cluster.close()
+		}
 		return nil, err
 	}
 	if cfg.Cluster != nil {
@@ -236,13 +252,13 @@ func Open(cfg Config) (*Server, error) {
 	// The hub fans each commit out; the index only wakes its feeder, which reads the log.
 	local := publishers{h, index}
 	store.SetPublisher(local)
-	var cluster *node
 	var broker backend.Broker = h
-	if cfg.Cluster != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), clusterStartTimeout)
-		cluster, err = startNode(ctx, *cfg.Cluster, store, h, cfg.Logger)
+	if cluster != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterCatchUpTimeout)
+		err = cluster.join(ctx, store, h)
 		cancel()
 		if err != nil {
+			cluster.close()
 			_ = index.Close()
 			_ = store.Close()
 			return nil, fmt.Errorf("join the cluster: %w", err)
@@ -393,6 +409,16 @@ func (s *Server) Serve(ln net.Listener) error {
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	}
 	return nil
+}
+
+// Failed delivers, once, why the server cannot go on serving and must be restarted: a cluster
+// node whose store fell behind what the cluster's log keeps (a restart starts it from a
+// snapshot). A single server never fails this way: nil, which blocks forever.
+func (s *Server) Failed() <-chan error {
+	if s.cluster == nil {
+		return nil
+	}
+	return s.cluster.failed
 }
 
 // Shutdown ends the server gracefully: streams announce a staggered retry and close, in-flight

@@ -233,18 +233,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	var failed error
 	select {
 	case err := <-served:
 		_ = srv.Shutdown(context.Background())
 		return err
+	case failed = <-srv.Failed():
+		log.Error("shutting down: the server cannot go on; start it again", "err", failed)
 	case <-ctx.Done():
+		log.Info("shutting down")
 	}
-	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	if serveErr := <-served; err == nil {
 		err = serveErr
+	}
+	if failed != nil {
+		return failed
 	}
 	if err == nil {
 		log.Info("stopped")
