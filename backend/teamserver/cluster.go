@@ -109,9 +109,9 @@ type node struct {
 	applied   chan struct{}
 	pullMu    sync.Mutex // one pull at a time
 
-	stepDown chan struct{} // capacity 1: the log fenced this writer
-	failed   chan error    // capacity 1: this node cannot go on (fail)
-	dead     atomic.Bool   // fail was called
+	stepDown chan struct{}    // capacity 1: the log fenced this writer
+	failed   chan error       // capacity 1: this node cannot go on (fail)
+	dead     atomic.Bool      // fail was called
 	snaps    *natslog.Objects // the store's snapshots (cluster_snapshot.go)
 	dataDir  string           // where herald.db is: snapshots are staged beside it
 	// startedEmpty says bootstrap found a store with nothing in it; foundsWithData, a single
@@ -119,9 +119,9 @@ type node struct {
 	startedEmpty   bool
 	foundsWithData atomic.Bool
 	stopAnnouncing func() // set by announceFounding; join and close call it
-	stop     context.CancelFunc
-	done     chan struct{}
-	hubPub   backend.Publisher // the node's own fan-out: the hub (and index)
+	stop           context.CancelFunc
+	done           chan struct{}
+	hubPub         backend.Publisher // the node's own fan-out: the hub (and index)
 }
 
 // dialNode starts a node's connection to the cluster (within ctx): the embedded NATS node if
