@@ -1,6 +1,7 @@
 package teamserver
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -87,18 +88,8 @@ func (n *node) snapshots(ctx context.Context) ([]storedSnapshot, error) {
 		}
 		out = append(out, storedSnapshot{name: o.Name, seq: seq, size: o.Size, lastEventID: o.Metadata["lastEventId"]})
 	}
-	slices.SortFunc(out, func(a, b storedSnapshot) int { return compareUint(a.seq, b.seq) })
+	slices.SortFunc(out, func(a, b storedSnapshot) int { return cmp.Compare(a.seq, b.seq) })
 	return out, nil
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // localStore is what bootstrap knows of the store file before it opens it.
