@@ -50,8 +50,9 @@ type ClusterConfig struct {
 	// ForwardTimeout bounds a forwarded write, the wait for this node to apply it included
 	// (default 15 s: a NATS leader election takes ~7 s).
 	ForwardTimeout time.Duration
-	// Transport carries forwarded writes to the writer (default http.DefaultTransport); a
-	// cluster of self-signed nodes sets one that trusts them.
+	// Transport carries forwarded writes to the writer (default: forwardTransport, which
+	// keeps a connection per concurrent forwarded write); a cluster of self-signed nodes sets
+	// one that trusts them, and should keep as many idle connections (MaxIdleConnsPerHost).
 	Transport http.RoundTripper
 }
 
@@ -92,6 +93,9 @@ type node struct {
 	leading  atomic.Bool
 	epoch    atomic.Uint64 // counts this node's terms as writer, for entry ids
 	proxy    *httputil.ReverseProxy
+	// forwardConns is the proxy's transport when the node made it (no ClusterConfig.Transport):
+	// close drops its idle connections.
+	forwardConns *http.Transport
 
 	// applied is closed and replaced each time the store applied an entry (or became writer):
 	// forwarded requests wait on it for their log position.
@@ -186,7 +190,8 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		transport = http.DefaultTransport
+		n.forwardConns = forwardTransport()
+		transport = n.forwardConns
 	}
 	n.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -210,6 +215,22 @@ func startNode(ctx context.Context, cfg ClusterConfig, store *bolt.Store, local 
 	n.stop = cancel
 	go n.roleLoop(rctx)
 	return n, nil
+}
+
+// forwardIdleConns is how many idle connections to the writer a node keeps for forwarded
+// writes. Every concurrent forwarded write holds a connection; with net/http's default of 2
+// idle connections per host, all but two of them were closed after each answer and dialed
+// anew for the next write (a new TCP connection and a new server goroutine on the writer per
+// forwarded write under load).
+const forwardIdleConns = 256
+
+// forwardTransport is http.DefaultTransport keeping forwardIdleConns idle connections to the
+// writer. Idle ones close after the default's 90 s.
+func forwardTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = forwardIdleConns
+	t.MaxIdleConnsPerHost = forwardIdleConns
+	return t
 }
 
 // catchUp applies every entry the log holds beyond the store's position.
@@ -854,6 +875,9 @@ func (n *node) close() {
 		<-n.done
 	}
 	n.files.close()
+	if n.forwardConns != nil {
+		n.forwardConns.CloseIdleConnections()
+	}
 	if n.beat != nil {
 		n.beat.close()
 	}
