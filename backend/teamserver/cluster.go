@@ -613,17 +613,32 @@ func (n *node) endTerm(why string) {
 type fencedLog struct {
 	n      *node
 	after  uint64
-	prefix string // entry ids: node, term start and number, then the entry's position
+	prefix string // entry ids: node, term start and number, then the entry's position and the call
+	// calls counts Append calls. Each call's entry id is its own: JetStream answers a publish
+	// whose id it holds with the entry stored under that id, before it checks the expected
+	// last sequence. Had a failed call's entry landed after all (its acknowledgement lost past
+	// the timeout), a later commit reusing the id would be told it was stored at after+1
+	// while the log holds the failed commit's write set there; with its own id it is fenced,
+	// and the node catches up with what the log holds.
+	calls uint64
+}
+
+// entryID is the id under which the next Append stores its entry (its retries within the call
+// share it, so that a retry after a lost acknowledgement is stored once).
+func (f *fencedLog) entryID() string {
+	return f.prefix + strconv.FormatUint(f.after+1, 10) + "." + strconv.FormatUint(f.calls+1, 10)
 }
 
 func (f *fencedLog) Append(ctx context.Context, ws *bolt.WriteSet) (uint64, error) {
+	id := f.entryID()
+	f.calls++
 	payload, err := ws.AppendBinary(nil)
 	if err != nil {
 		return 0, err
 	}
 	actx, cancel := context.WithTimeout(ctx, f.n.cfg.ForwardTimeout)
 	defer cancel()
-	seq, err := f.n.nlog.Append(actx, f.after, f.prefix+strconv.FormatUint(f.after+1, 10), payload)
+	seq, err := f.n.nlog.Append(actx, f.after, id, payload)
 	if errors.Is(err, natslog.ErrFenced) {
 		select {
 		case f.n.stepDown <- struct{}{}:
