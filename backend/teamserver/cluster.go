@@ -50,8 +50,9 @@ type ClusterConfig struct {
 	// ForwardTimeout bounds a forwarded write, the wait for this node to apply it included
 	// (default 15 s: a NATS leader election takes ~7 s).
 	ForwardTimeout time.Duration
-	// Transport carries forwarded writes to the writer (default http.DefaultTransport); a
-	// cluster of self-signed nodes sets one that trusts them.
+	// Transport carries forwarded writes to the writer (default: forwardTransport, which
+	// keeps a connection per concurrent forwarded write); a cluster of self-signed nodes sets
+	// one that trusts them, and should keep as many idle connections (MaxIdleConnsPerHost).
 	Transport http.RoundTripper
 	// SnapshotEntries is how many log entries the writer lets pass between two snapshots of
 	// the store (default DefaultSnapshotEntries); the log keeps the entries after the older of
@@ -102,6 +103,9 @@ type node struct {
 	leading  atomic.Bool
 	epoch    atomic.Uint64 // counts this node's terms as writer, for entry ids
 	proxy    *httputil.ReverseProxy
+	// forwardConns is the proxy's transport when the node made it (no ClusterConfig.Transport):
+	// close drops its idle connections.
+	forwardConns *http.Transport
 
 	// applied is closed and replaced each time the store applied an entry (or became writer):
 	// forwarded requests wait on it for their log position.
@@ -231,7 +235,8 @@ func (n *node) join(ctx context.Context, store *bolt.Store, local backend.Publis
 	}
 	transport := n.cfg.Transport
 	if transport == nil {
-		transport = http.DefaultTransport
+		n.forwardConns = forwardTransport()
+		transport = n.forwardConns
 	}
 	n.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -255,6 +260,22 @@ func (n *node) join(ctx context.Context, store *bolt.Store, local backend.Publis
 	n.stop = cancel
 	go n.roleLoop(rctx)
 	return nil
+}
+
+// forwardIdleConns is how many idle connections to the writer a node keeps for forwarded
+// writes. Every concurrent forwarded write holds a connection; with net/http's default of 2
+// idle connections per host, all but two of them were closed after each answer and dialed
+// anew for the next write (a new TCP connection and a new server goroutine on the writer per
+// forwarded write under load).
+const forwardIdleConns = 256
+
+// forwardTransport is http.DefaultTransport keeping forwardIdleConns idle connections to the
+// writer. Idle ones close after the default's 90 s.
+func forwardTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = forwardIdleConns
+	t.MaxIdleConnsPerHost = forwardIdleConns
+	return t
 }
 
 // catchUp applies every entry the log holds beyond the store's position.
@@ -665,17 +686,32 @@ func (n *node) endTerm(why string) {
 type fencedLog struct {
 	n      *node
 	after  uint64
-	prefix string // entry ids: node, term start and number, then the entry's position
+	prefix string // entry ids: node, term start and number, then the entry's position and the call
+	// calls counts Append calls. Each call's entry id is its own: JetStream answers a publish
+	// whose id it holds with the entry stored under that id, before it checks the expected
+	// last sequence. Had a failed call's entry landed after all (its acknowledgement lost past
+	// the timeout), a later commit reusing the id would be told it was stored at after+1
+	// while the log holds the failed commit's write set there; with its own id it is fenced,
+	// and the node catches up with what the log holds.
+	calls uint64
+}
+
+// entryID is the id under which the next Append stores its entry (its retries within the call
+// share it, so that a retry after a lost acknowledgement is stored once).
+func (f *fencedLog) entryID() string {
+	return f.prefix + strconv.FormatUint(f.after+1, 10) + "." + strconv.FormatUint(f.calls+1, 10)
 }
 
 func (f *fencedLog) Append(ctx context.Context, ws *bolt.WriteSet) (uint64, error) {
+	id := f.entryID()
+	f.calls++
 	payload, err := ws.AppendBinary(nil)
 	if err != nil {
 		return 0, err
 	}
 	actx, cancel := context.WithTimeout(ctx, f.n.cfg.ForwardTimeout)
 	defer cancel()
-	seq, err := f.n.nlog.Append(actx, f.after, f.prefix+strconv.FormatUint(f.after+1, 10), payload)
+	seq, err := f.n.nlog.Append(actx, f.after, id, payload)
 	if errors.Is(err, natslog.ErrFenced) {
 		select {
 		case f.n.stepDown <- struct{}{}:
@@ -930,6 +966,9 @@ func (n *node) close() {
 		<-n.done
 	}
 	n.files.close()
+	if n.forwardConns != nil {
+		n.forwardConns.CloseIdleConnections()
+	}
 	if n.beat != nil {
 		n.beat.close()
 	}
