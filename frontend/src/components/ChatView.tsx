@@ -452,7 +452,9 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
           {chat && !chat.archived && (
             <Composer
               title={title}
-              onSend={(content, options) => store.send(chatId, content, options)}
+              onSend={(content, options) =>
+                options ? store.send(chatId, content, options) : store.send(chatId, content)
+              }
               onTyped={() => store.typed(chatId)}
               onAttach={uploads.start}
               members={members}
