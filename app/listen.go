@@ -391,7 +391,7 @@ func (a *App) postQueued(ctx context.Context, item local.OutboxItem) error {
 // sendQueued posts an outbox item as what it is: a message, or a reply in its thread.
 func sendQueued(ctx context.Context, c *client.Client, item local.OutboxItem) error {
 	_, err := c.Post(ctx, &backend.Message{ChatID: item.ChatID, Content: item.Content, ClientID: item.ClientID,
-		ParentID: item.ParentID, AlsoToChat: item.AlsoToChat})
+		ParentID: item.ParentID, AlsoToChat: item.AlsoToChat, NotifyAnyway: item.NotifyAnyway})
 	return err
 }
 

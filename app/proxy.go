@@ -133,6 +133,8 @@ type postBody struct {
 	ClientID   string `json:"clientId"`
 	ParentID   string `json:"parentId"`
 	AlsoToChat bool   `json:"alsoToChat"`
+	// NotifyAnyway is kept with a queued post: the sender chose it when they wrote it.
+	NotifyAnyway bool `json:"notifyAnyway"`
 }
 
 func (p *APIProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -358,7 +360,7 @@ func (p *APIProxy) queuePost(w http.ResponseWriter, chatID string, body []byte) 
 		return
 	}
 	item, _, err := p.outbox.EnqueueItem(local.OutboxItem{Owner: p.session.Owner(), ChatID: chatID, ClientID: post.ClientID,
-		Content: post.Content, ParentID: post.ParentID, AlsoToChat: post.AlsoToChat}, p.now())
+		Content: post.Content, ParentID: post.ParentID, AlsoToChat: post.AlsoToChat, NotifyAnyway: post.NotifyAnyway}, p.now())
 	var be *backend.Error
 	if errors.As(err, &be) && be.Code == backend.EINVALID {
 		writeAppError(w, err) // too long, control characters…: 400 with the reason

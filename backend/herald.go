@@ -191,6 +191,11 @@ type Message struct {
 	Reactions []Reaction `json:"reactions,omitempty"`
 	// Pinned marks a message pinned to its chat (GET /api/chats/{chatId}/pins).
 	Pinned bool `json:"pinned,omitempty"`
+
+	// NotifyAnyway is the author's request, with the post, to notify its recipients during their
+	// do-not-disturb and quiet hours; each recipient's Preferences.BreakThrough decides
+	// (Preferences.Decide). It belongs to the post, not to the message: never stored, never sent.
+	NotifyAnyway bool `json:"-"`
 }
 
 // Invite lets people register on a server whose first user already exists. A code works

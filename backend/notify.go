@@ -166,7 +166,8 @@ type MessageNote struct {
 // the chat (ChatLabel), the message's first MessageSummaryLen characters as the body, a link that
 // opens it (messageLink), and the ids that let deleting the message remove the notification and
 // reading the chat or thread mark it read. ParentID is set for a mention and a reply in a thread;
-// a KindMessage notification is about the chat's history and has none.
+// a KindMessage notification is about the chat's history and has none. The Notice carries the
+// message's NotifyAnyway and what breaking through needs for kind in chat (BreakThroughNeeded).
 func MessageNotification(kind NotificationKind, chat *Chat, msg *Message, authorName string) MessageNote {
 	var title, parentID string
 	event := EventNotification
@@ -182,7 +183,8 @@ func MessageNotification(kind NotificationKind, chat *Chat, msg *Message, author
 		Event: event,
 		Notification: Notification{Type: kind, Title: title, Body: cut(msg.Content, MessageSummaryLen), Link: messageLink(msg),
 			ChatID: chat.ID, MessageID: msg.ID, ParentID: parentID, ActorID: msg.AuthorID},
-		Notice: Notice{Kind: kind, ChatID: chat.ID, ChatName: chat.Name},
+		Notice: Notice{Kind: kind, ChatID: chat.ID, ChatName: chat.Name, NotifyAnyway: msg.NotifyAnyway,
+			BreakThrough: BreakThroughNeeded(chat, kind), ActorName: authorName},
 	}
 }
 

@@ -196,17 +196,20 @@ func TestMessageNotification(t *testing.T) {
 		wantTitle  string
 		wantLink   string
 		wantParent string
+		// wantBreak is what breaking through needs: a channel's messages and replies never do.
+		wantBreak backend.BreakThrough
 	}{
-		{"message", backend.KindMessage, ops, top, backend.EventNotification, "Ann in #ops", "/chats/C1?message=M1", ""},
-		{"message in a DM", backend.KindMessage, dm, &backend.Message{ID: "M3", ChatID: "D1", AuthorID: "A", Content: "hi"},
-			backend.EventNotification, "Ann in a direct message", "/chats/D1?message=M3", ""},
-		{"mention", backend.KindMention, ops, top, backend.EventMention, "Ann mentioned you in #ops", "/chats/C1?message=M1", ""},
+		{"message", backend.KindMessage, ops, top, backend.EventNotification, "Ann in #ops", "/chats/C1?message=M1", "", ""},
+		{"message in a DM", backend.KindMessage, dm, &backend.Message{ID: "M3", ChatID: "D1", AuthorID: "A", Content: "hi", NotifyAnyway: true},
+			backend.EventNotification, "Ann in a direct message", "/chats/D1?message=M3", "", backend.BreakThroughDMs},
+		{"mention", backend.KindMention, ops, top, backend.EventMention, "Ann mentioned you in #ops", "/chats/C1?message=M1", "",
+			backend.BreakThroughAlways},
 		{"mention in a reply names its thread", backend.KindMention, ops, reply, backend.EventMention, "Ann mentioned you in #ops",
-			"/chats/C1?message=M2&thread=M1", "M1"},
-		{"reply", backend.KindReply, ops, reply, backend.EventNotification, "Ann replied in #ops", "/chats/C1?message=M2&thread=M1", "M1"},
+			"/chats/C1?message=M2&thread=M1", "M1", backend.BreakThroughAlways},
+		{"reply", backend.KindReply, ops, reply, backend.EventNotification, "Ann replied in #ops", "/chats/C1?message=M2&thread=M1", "M1", ""},
 		// Read in the chat's history, not in the thread: marking the chat read marks it read.
 		{"a reply sent to the chat, as a message", backend.KindMessage, ops, reply, backend.EventNotification, "Ann in #ops",
-			"/chats/C1?message=M2&thread=M1", ""},
+			"/chats/C1?message=M2&thread=M1", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,7 +220,9 @@ func TestMessageNotification(t *testing.T) {
 			if note.Event != tt.wantEvent || n != want {
 				t.Errorf("%s %+v\nwant %s %+v", note.Event, n, tt.wantEvent, want)
 			}
-			if wantNotice := (backend.Notice{Kind: tt.kind, ChatID: tt.chat.ID, ChatName: tt.chat.Name}); note.Notice != wantNotice {
+			wantNotice := backend.Notice{Kind: tt.kind, ChatID: tt.chat.ID, ChatName: tt.chat.Name, NotifyAnyway: tt.msg.NotifyAnyway,
+				BreakThrough: tt.wantBreak, ActorName: "Ann"}
+			if note.Notice != wantNotice {
 				t.Errorf("notice %+v, want %+v", note.Notice, wantNotice)
 			}
 		})

@@ -241,6 +241,8 @@ type OutboxItem struct {
 	// ParentID and AlsoToChat make the message a reply in that thread (backend.Message).
 	ParentID   string `json:"parentId,omitempty"`
 	AlsoToChat bool   `json:"alsoToChat,omitempty"`
+	// NotifyAnyway is sent with the post (backend.Message.NotifyAnyway).
+	NotifyAnyway bool `json:"notifyAnyway,omitempty"`
 }
 
 // Enqueue appends a message to the outbox and returns it. It is idempotent per (chatID,
@@ -257,8 +259,8 @@ func (s *Store) EnqueueFor(owner, chatID, clientID, content string, now time.Tim
 	return s.EnqueueItem(OutboxItem{Owner: owner, ChatID: chatID, ClientID: clientID, Content: content}, now)
 }
 
-// EnqueueItem is EnqueueFor of it's Owner, ChatID, ClientID, Content and thread (ParentID,
-// AlsoToChat); Seq and QueuedAt are assigned.
+// EnqueueItem is EnqueueFor of it's Owner, ChatID, ClientID, Content, thread (ParentID,
+// AlsoToChat) and NotifyAnyway; Seq and QueuedAt are assigned.
 func (s *Store) EnqueueItem(it OutboxItem, now time.Time) (item OutboxItem, added bool, err error) {
 	owner, chatID, clientID, content := it.Owner, it.ChatID, it.ClientID, it.Content
 	if err := validateOutgoing(chatID, clientID, content); err != nil {
@@ -279,7 +281,7 @@ func (s *Store) EnqueueItem(it OutboxItem, now time.Time) (item OutboxItem, adde
 			return err
 		}
 		item = OutboxItem{Seq: seq, ChatID: chatID, ClientID: clientID, Content: content, QueuedAt: now.Round(0), Owner: owner,
-			ParentID: it.ParentID, AlsoToChat: it.ParentID != "" && it.AlsoToChat}
+			ParentID: it.ParentID, AlsoToChat: it.ParentID != "" && it.AlsoToChat, NotifyAnyway: it.NotifyAnyway}
 		v, err := json.Marshal(item)
 		if err != nil {
 			return err

@@ -460,3 +460,23 @@ func TestCacheDefaultEntryLimit(t *testing.T) {
 		}
 	}
 }
+
+// A message queued with notify anyway keeps it across a restart of the app.
+func TestOutboxKeepsNotifyAnyway(t *testing.T) {
+	t.Parallel()
+	path := tempPath(t)
+	s := openStore(t, path)
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i, anyway := range []bool{true, false} {
+		if _, _, err := s.EnqueueItem(local.OutboxItem{ChatID: "chatA", ClientID: fmt.Sprintf("n%d", i), Content: "x", NotifyAnyway: anyway}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	items, err := openStore(t, path).Outbox()
+	if err != nil || len(items) != 2 || !items[0].NotifyAnyway || items[1].NotifyAnyway {
+		t.Fatalf("Outbox() = %+v, %v", items, err)
+	}
+}

@@ -53,6 +53,13 @@ func (t *txn) isQuiet(userID string) (bool, error) {
 // history and emits a personal event of type typ that carries it; with sets further payload.
 // n's id is the event's.
 func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notification, notice backend.Notice, with ...func(*backend.Event)) error {
+	if notice.NotifyAnyway {
+		recent, err := t.recentBreakThroughs(userID, n.ActorID)
+		if err != nil {
+			return err
+		}
+		notice.RecentBreakThroughs = recent
+	}
 	n.Decision = t.preferencesOf(userID).Decide(notice, t.now)
 	n.ID = t.newID()
 	n.CreatedAt = t.now.UnixMilli()
@@ -69,6 +76,34 @@ func (t *txn) notifyUser(userID string, typ backend.EventType, n backend.Notific
 	}
 	return t.emit(ev)
 }
+
+// recentBreakThroughs counts the notifications of userID in the last backend.BreakThroughWindow
+// that broke through because actorID chose to notify anyway. It reads only that window of the
+// history (ids are ULIDs: time order), and decodes only the entries that broke through.
+func (t *txn) recentBreakThroughs(userID, actorID string) (int, error) {
+	since := ulid.ULID{}
+	if err := since.SetTime(ulid.Timestamp(t.now.Add(-backend.BreakThroughWindow))); err != nil {
+		return 0, fmt.Errorf("break-through window: %w", err)
+	}
+	prefix := []byte(userID)
+	n := 0
+	c := t.Bucket(bucketNotes).Cursor()
+	for k, v := c.Seek(concat(userID, since.String())); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if !bytes.Contains(v, brokeThroughField) || !bytes.Contains(v, []byte(actorID)) {
+			continue
+		}
+		var note struct{ ActorID string }
+		if err := json.Unmarshal(v, &note); err != nil {
+			return 0, fmt.Errorf("decode notification %s: %w", k, err)
+		}
+		if note.ActorID == actorID {
+			n++
+		}
+	}
+	return n, nil
+}
+
+var brokeThroughField = []byte(`"brokeThrough":true`)
 
 func (s *Store) SendSystemNotification(ctx context.Context, n backend.Notification, userIDs []string) (int, error) {
 	sent := 0

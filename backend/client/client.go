@@ -343,7 +343,7 @@ func (c *Client) PostMessage(ctx context.Context, chatID, content, clientID stri
 }
 
 // Post sends m (POST /api/chats/{chatId}/messages): its Content, and ClientID, ParentID and
-// AlsoToChat when set — a reply in a thread.
+// AlsoToChat when set — a reply in a thread — and NotifyAnyway when set.
 func (c *Client) Post(ctx context.Context, m *backend.Message) (*backend.Message, error) {
 	in := map[string]any{"content": m.Content}
 	if m.ClientID != "" {
@@ -352,6 +352,9 @@ func (c *Client) Post(ctx context.Context, m *backend.Message) (*backend.Message
 	if m.ParentID != "" {
 		in["parentId"] = m.ParentID
 		in["alsoToChat"] = m.AlsoToChat
+	}
+	if m.NotifyAnyway {
+		in["notifyAnyway"] = true
 	}
 	chatID := m.ChatID
 	var a struct {

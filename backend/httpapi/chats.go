@@ -171,6 +171,9 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend
 		ClientID   string `json:"clientId"`
 		ParentID   string `json:"parentId"`
 		AlsoToChat bool   `json:"alsoToChat"`
+		// NotifyAnyway asks to notify recipients during their do-not-disturb and quiet hours;
+		// each recipient's preferences decide (backend.Message.NotifyAnyway).
+		NotifyAnyway bool `json:"notifyAnyway"`
 	}
 	if err := decodeJSON(w, r, &req, backend.MaxJSONBody, false); err != nil {
 		return err
@@ -207,6 +210,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u *backend
 	}
 	msg, created, err := h.writes.PostMessage(r.Context(), &backend.Message{
 		ChatID: chatID, AuthorID: u.ID, Content: content, ClientID: req.ClientID, ParentID: req.ParentID, AlsoToChat: req.AlsoToChat,
+		NotifyAnyway: req.NotifyAnyway,
 	})
 	if err != nil {
 		return err

@@ -172,6 +172,7 @@ type Handler struct {
 	chatLimit                           *keyedLimiter // per user: chat and membership changes
 	admin                               adminLimits   // admin.go
 	profileLimit                        *keyedLimiter // per user: profile, avatar and away changes
+	quietLimit                          *keyedLimiter // per user: quiet lookups (quiet.go)
 }
 
 // New returns a Handler for cfg.
@@ -229,6 +230,7 @@ func New(cfg Config) *Handler {
 	h.searchLimit = newKeyedLimiter(cfg.Searches, h.now)
 	h.chatLimit = newKeyedLimiter(cfg.Chats, h.now)
 	h.profileLimit = newKeyedLimiter(Limit{Burst: 10, Every: 3 * time.Second}, h.now)
+	h.quietLimit = newKeyedLimiter(Limit{Burst: quietBurst, Every: quietEvery}, h.now)
 	h.routes()
 	h.wireMonitor()
 	csrf := http.NewCrossOriginProtection()
@@ -324,6 +326,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/chats/{chatId}/messages", h.authed(h.postMessage))
 	m.Handle("POST /api/chats/{chatId}/typing", h.authed(h.typing))
 	m.Handle("POST /api/chats/{chatId}/read", h.authed(h.markRead))
+	m.Handle("GET /api/chats/{chatId}/quiet", h.authed(h.getQuiet))
 	m.Handle("PATCH /api/chats/{chatId}/messages/{messageId}", h.authed(h.editMessage))
 	m.Handle("DELETE /api/chats/{chatId}/messages/{messageId}", h.authed(h.deleteMessage))
 	m.Handle("GET /api/chats/{chatId}/messages/{messageId}/replies", h.authed(h.listReplies))

@@ -17,6 +17,7 @@ import type {
   Notification,
   NotificationKind,
   Preferences,
+  Silence,
   ProfilePatch,
   Role,
   Session as DeviceSession,
@@ -91,6 +92,11 @@ export interface MessagePage {
 export interface ReplyOptions {
   parentId?: string
   alsoToChat?: boolean
+}
+
+/** How postMessage posts: a reply (ReplyOptions), and with notifyAnyway. */
+export interface PostOptions extends ReplyOptions {
+  notifyAnyway?: boolean
 }
 
 /** GET /api/search: every field but q is optional. */
@@ -532,16 +538,17 @@ export class ApiClient {
   /** The stored message (201, or 200 for a clientId the server already had), or, in the desktop
    * app while the team server is unreachable, the app's word that it queued the message (202).
    * With parentId it is a reply in that message's thread (alsoToChat: in the chat's history
-   * too). */
+   * too). notifyAnyway: notify recipients during their quiet hours as far as they let it. */
   async postMessage(
     chatId: string,
     content: string,
     clientId: string,
-    { parentId, alsoToChat }: ReplyOptions = {},
+    { parentId, alsoToChat, notifyAnyway }: PostOptions = {},
   ): Promise<PostResult> {
     const body: Record<string, unknown> = { content, clientId }
     if (parentId !== undefined) body.parentId = parentId
     if (parentId !== undefined && alsoToChat) body.alsoToChat = true
+    if (notifyAnyway) body.notifyAnyway = true
     const response = await this.send('POST', `${chatPath(chatId)}/messages`, body)
     const answer: unknown = await response.json()
     if (response.status === 202 && isQueuedPost(answer)) return answer
@@ -634,6 +641,15 @@ export class ApiClient {
   /** Deletes the caller's whole notification history. */
   async clearNotifications(): Promise<void> {
     await this.send('DELETE', '/api/notifications')
+  }
+
+  /** Which of userIds (in a DM: by default its other members) are in do not disturb or quiet
+   * hours now, until when on their clock, and whether notify anyway reaches them. Members of the
+   * chat only; at most 20 ids (GET /api/chats/{chatId}/quiet). */
+  async getQuiet(chatId: string, userIds?: readonly string[]): Promise<Silence[]> {
+    const query = userIds && userIds.length > 0 ? `?userIds=${userIds.map(encodeURIComponent).join(',')}` : ''
+    const { quiet } = await this.request<{ quiet: Silence[] }>('GET', `${chatPath(chatId)}/quiet${query}`)
+    return quiet
   }
 
   async getPreferences(): Promise<Preferences> {

@@ -288,6 +288,29 @@ export interface Notification {
   /** false: recorded silently (no toast, sound or browser notification); reason says why. */
   notify: boolean
   reason: string
+  /** It notified during do not disturb or quiet hours because its sender chose "Notify anyway"
+   * and the user lets them (Preferences.breakThrough); reason says who. */
+  brokeThrough?: boolean
+}
+
+/** Whose "Notify anyway" notifies the user during do not disturb and quiet hours (backend
+ * BreakThrough): nobody, people in DMs, or also people mentioning them anywhere. */
+export type BreakThrough = 'off' | 'dms' | 'always'
+
+/** What keeps a member from being notified (backend SilenceReason). */
+export type SilenceReason = 'doNotDisturb' | 'quietHours'
+
+/** A member who would not be notified now, as a sender may know it (backend Silence,
+ * GET /api/chats/{chatId}/quiet). */
+export interface Silence {
+  userId: string
+  reason: SilenceReason
+  /** When it ends (Unix ms); absent for do not disturb without an end. */
+  until?: number
+  /** until on the member's own clock, "07:00". */
+  untilLocal?: string
+  /** Whether a message sent with notifyAnyway would notify them. */
+  notifyAnyway: boolean
 }
 
 /** A user's notification settings (GET/PUT /api/preferences). The server applies them. */
@@ -309,6 +332,8 @@ export interface Preferences {
   /** How long a toast stays on screen, in whole seconds (2–60; the server's default is 6).
    * Critical alerts stay until dismissed. */
   toastSeconds: number
+  /** "Let people break through my quiet hours"; the server's default is 'off'. */
+  breakThrough: BreakThrough
 }
 
 export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed'

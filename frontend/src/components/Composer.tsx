@@ -1,4 +1,5 @@
 import {
+  useEffect,
   useId,
   useLayoutEffect,
   useMemo,
@@ -8,11 +9,13 @@ import {
   type KeyboardEvent,
 } from 'react'
 import type { AgentStatus, User } from '../api/types'
+import type { SendOptions } from '../state/types'
 import { Avatar } from './Avatar'
 import { searchEmoji } from '../emoji/emoji'
 import { rememberEmoji } from '../emoji/recent'
 import { useEmoji } from '../emoji/useEmoji'
 import './Composer.css'
+import { anyLetsThrough, mentionedIds, type QuietPerson, quietSentence, refusedNote } from './quietNotice'
 import { UploadButton } from './UploadButton'
 
 /** The server's limit on a message (backend.MaxContentLen), in characters. */
@@ -41,7 +44,8 @@ interface ComposerProps {
   label?: string
   /** Default: "Message <title>". */
   placeholder?: string
-  onSend: (content: string) => void
+  /** options.notifyAnyway: the "Notify anyway" toggle was on (it turns off after each send). */
+  onSend: (content: string, options?: SendOptions) => void
   /** Called on every edit that leaves text in the box; the store throttles what it sends. */
   onTyped: () => void
   /** Uploads the files chosen with "Attach file"; no button without it. */
@@ -50,7 +54,15 @@ interface ComposerProps {
   members?: readonly ComposerMember[]
   /** ArrowUp in an empty box: edit the reader's last message. */
   onEditLast?: () => void
+  /** The people the message goes to who are in do not disturb or quiet hours (a DM's peer, or
+   * members the draft mentions): the composer says so, and offers "Notify anyway" when it would
+   * reach one of them. */
+  quiet?: readonly QuietPerson[]
+  /** Called with the ids of the members the draft mentions (mentionedIds) when they change. */
+  onMentionsChange?: (ids: string[]) => void
 }
+
+const NO_QUIET: readonly QuietPerson[] = []
 
 const NO_MEMBERS: readonly ComposerMember[] = []
 
@@ -85,6 +97,8 @@ export function Composer({
   onAttach,
   members = NO_MEMBERS,
   onEditLast,
+  quiet = NO_QUIET,
+  onMentionsChange,
 }: ComposerProps) {
   const [text, setText] = useState('')
   const [caret, setCaret] = useState(0)
@@ -96,7 +110,15 @@ export function Composer({
   const box = useRef<HTMLTextAreaElement>(null)
   const caretAfterInsert = useRef<number | null>(null)
   const listId = useId()
+  const quietId = useId()
   const content = tidy(text)
+  const [notifyAnyway, setNotifyAnyway] = useState(false)
+  const offerAnyway = anyLetsThrough(quiet)
+
+  const mentioned = useMemo(() => mentionedIds(text, members).join(','), [text, members])
+  useEffect(() => {
+    onMentionsChange?.(mentioned === '' ? [] : mentioned.split(','))
+  }, [mentioned, onMentionsChange])
 
   const trigger = useMemo(() => findTrigger(text, caret), [text, caret])
   const { index: emoji } = useEmoji(trigger?.kind === 'emoji')
@@ -115,9 +137,11 @@ export function Composer({
 
   function send() {
     if (content === '') return
-    onSend(content)
+    if (offerAnyway && notifyAnyway) onSend(content, { notifyAnyway: true })
+    else onSend(content)
     setText('')
     setCaret(0)
+    setNotifyAnyway(false)
   }
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -230,6 +254,34 @@ export function Composer({
       <p className="visually-hidden completion-count" aria-live="polite">
         {open ? plural(suggestions.length, 'suggestion') : ''}
       </p>
+      {/* Polite: said when it appears (a DM opens, a quiet person is mentioned), not interrupting. */}
+      <div className="quiet-live" aria-live="polite">
+        {quiet.length > 0 && (
+          <div className="quiet-notice">
+            <svg className="quiet-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+              <path d="M6 1.5a6.5 6.5 0 1 0 8.5 8.3A5.5 5.5 0 0 1 6 1.5Z" fill="currentColor" />
+            </svg>
+            <p id={quietId} className="quiet-text">
+              {quiet.map((person) => (
+                <span key={person.silence.userId}>{quietSentence(person)} </span>
+              ))}
+              {offerAnyway && refusedNote(quiet) && <span>{refusedNote(quiet)}</span>}
+            </p>
+            {offerAnyway && (
+              <label className="notify-anyway">
+                <input
+                  type="checkbox"
+                  role="switch"
+                  checked={notifyAnyway}
+                  aria-describedby={quietId}
+                  onChange={(event) => setNotifyAnyway(event.target.checked)}
+                />
+                Notify anyway
+              </label>
+            )}
+          </div>
+        )}
+      </div>
       {onAttach && <UploadButton onFiles={onAttach} />}
       <textarea
         ref={box}

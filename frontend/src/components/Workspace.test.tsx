@@ -255,6 +255,7 @@ describe('Workspace', () => {
           native: true,
           criticalBreaksThrough: true,
           toastSeconds: 6,
+          breakThrough: 'off' as const,
           soundByKind: {},
           kinds: {},
           mutedChats: [],

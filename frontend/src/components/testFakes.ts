@@ -1,7 +1,7 @@
 // Stand-ins for the store and the stream in component tests: they hold a snapshot (or connection
 // info) the test sets, and do nothing else. Spy on their methods to see what components call.
 import type { SearchPage } from '../api/client'
-import type { ChannelInfo, Chat, ChatChange, Event as ServerEvent, User } from '../api/types'
+import type { ChannelInfo, Chat, ChatChange, Event as ServerEvent, Silence, User } from '../api/types'
 import type { ChatStoreApi, Member, Snapshot } from '../state/types'
 import type { ConnectionInfo, EventListener, EventStream, InfoListener } from '../stream/types'
 
@@ -95,6 +95,9 @@ export class FakeChatStore implements ChatStoreApi {
   }
 
   send(): void {}
+  quiet(): Promise<Silence[]> {
+    return Promise.resolve([])
+  }
 
   retry(): void {}
 

@@ -55,6 +55,21 @@ describe('NotificationBell', () => {
     expect(document.activeElement).toBe(bell)
   })
 
+  it('says why an entry notified during quiet hours', async () => {
+    const anyway = note({
+      title: 'Alice in a direct message',
+      reason: 'Alice chose to notify you during your quiet hours',
+      brokeThrough: true,
+    })
+    const { user } = await setup(anyway)
+    await user.click(screen.getByRole('button', { name: 'Notifications, 1 unread' }))
+    const panel = screen.getByRole('dialog', { name: 'Notifications' })
+    expect(within(panel).getByText('Alice chose to notify you during your quiet hours')).toBeDefined()
+    // Part of the entry's description, so screen readers hear it with the title.
+    const open = within(panel).getByRole('button', { name: 'Unread: Alice in a direct message' })
+    expect(document.getElementById(open.getAttribute('aria-describedby')!)?.textContent).toContain('chose to notify you')
+  })
+
   it('names the kind of an entry whose title does not say it', async () => {
     const alert = note({ type: 'system', level: 'critical', title: 'Database down', link: undefined, chatId: undefined })
     const { user } = await setup(alert)

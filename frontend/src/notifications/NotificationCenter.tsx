@@ -291,6 +291,9 @@ function Entry({ entry, now, onOpen, onToggleRead }: EntryProps) {
                 {entry.body}
               </span>}
             {!entry.notify && entry.reason && <span className="entry-silenced">Silenced: {entry.reason}</span>}
+            {entry.notify && entry.brokeThrough && entry.reason && (
+              <span className="entry-broke-through">{entry.reason}</span>
+            )}
             <time
               className="entry-time"
               dateTime={new Date(entry.createdAt).toISOString()}

@@ -21,6 +21,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   native: true,
   criticalBreaksThrough: true,
   toastSeconds: DEFAULT_TOAST_SECONDS,
+  breakThrough: 'off',
   soundByKind: {},
   kinds: {},
   mutedChats: [],

@@ -12,6 +12,8 @@ export interface OutboxItem {
   /** A reply: the thread it goes to; alsoToChat: into the chat's history too. */
   parentId?: string
   alsoToChat?: boolean
+  /** Sent with notifyAnyway: its recipients are notified during quiet hours if they let it. */
+  notifyAnyway?: boolean
 }
 
 export interface Outbox {

@@ -10,7 +10,7 @@ import {
   type SearchPage,
   type SearchParams,
 } from '../api/client'
-import type { Chat, ChatChange, Event, Message, User } from '../api/types'
+import type { Chat, ChatChange, Event, Message, Silence, User } from '../api/types'
 import { IndexedDbOutbox } from '../outbox/IndexedDbOutbox'
 import type {
   ConnectionInfo,
@@ -94,6 +94,8 @@ class FakeServer {
   /** Per chat, pinned message ids, most recently pinned first. */
   readonly pinned = new Map<string, string[]>()
   readonly log: Event[] = []
+  /** What GET …/quiet answers, per chat. */
+  readonly quiet: Record<string, Silence[]> = {}
   private seq = 0
 
   readonly api = {
@@ -119,6 +121,7 @@ class FakeServer {
       (chatId: string, content: string, clientId: string, reply: ReplyOptions = {}): Promise<PostResult> =>
         this.answer(() => copy(this.post(chatId, me.id, content, clientId, reply))),
     ),
+    getQuiet: vi.fn((chatId: string): Promise<Silence[]> => this.answer(() => this.quiet[chatId] ?? [])),
     editMessage: vi.fn((chatId: string, messageId: string, content: string) =>
       this.answer(() => copy(this.edit(chatId, messageId, content))),
     ),

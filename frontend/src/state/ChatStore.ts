@@ -1,6 +1,14 @@
-import type { ApiClient, DirectoryUser, MessagePage, NewChatOptions, SearchPage, SearchParams } from '../api/client'
+import type {
+  ApiClient,
+  DirectoryUser,
+  MessagePage,
+  NewChatOptions,
+  PostOptions,
+  SearchPage,
+  SearchParams,
+} from '../api/client'
 import { ApiRequestError, errorMessage } from '../api/client'
-import type { AgentStatus, ChannelInfo, Chat, ChatChange, Event, Message, User } from '../api/types'
+import type { AgentStatus, ChannelInfo, Chat, ChatChange, Event, Message, Silence, User } from '../api/types'
 import type { Outbox, OutboxItem } from '../outbox/types'
 import type { ConnectionInfo, ConnectionState, EventStream } from '../stream/types'
 import {
@@ -26,6 +34,7 @@ import type {
   Member,
   MessagesView,
   PendingMessage,
+  SendOptions,
   SendState,
   Snapshot,
   ThreadView,
@@ -68,6 +77,7 @@ export type ChatApi = Pick<
   | 'addMember'
   | 'listMessages'
   | 'postMessage'
+  | 'getQuiet'
   | 'markRead'
   | 'typing'
   | 'editMessage'
@@ -189,12 +199,7 @@ export class ChatStore implements ChatStoreApi {
     this.sender = new OutboxSender({
       outbox: this.outbox,
       post: (item) =>
-        item.parentId === undefined
-          ? this.api.postMessage(item.chatId, item.content, item.clientId)
-          : this.api.postMessage(item.chatId, item.content, item.clientId, {
-              parentId: item.parentId,
-              alsoToChat: item.alsoToChat ?? false,
-            }),
+        this.api.postMessage(item.chatId, item.content, item.clientId, postOptions(item)),
       events: {
         sending: (item) => {
           this.stream.expectEcho(item.clientId, this.now())
@@ -397,8 +402,14 @@ export class ChatStore implements ChatStoreApi {
   }
 
   /** Trailing white space is dropped; the first line's indentation is kept (e.g. code). */
-  send(chatId: string, content: string): void {
-    this.enqueueNew(chatId, content)
+  send(chatId: string, content: string, { notifyAnyway = false }: SendOptions = {}): void {
+    this.enqueueNew(chatId, content, undefined, false, notifyAnyway)
+  }
+
+  /** Who of userIds (in a DM by default its other members) is in do not disturb or quiet hours
+   * now (GET /api/chats/{chatId}/quiet). */
+  quiet(chatId: string, userIds?: readonly string[]): Promise<Silence[]> {
+    return this.api.getQuiet(chatId, userIds)
   }
 
   sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean): void {
@@ -417,6 +428,7 @@ export class ChatStore implements ChatStoreApi {
     }
     if (message.parentId !== undefined) item.parentId = message.parentId
     if (message.alsoToChat) item.alsoToChat = true
+    if (message.notifyAnyway) item.notifyAnyway = true
     this.setSendState(clientId, 'sending')
     void this.sender.send(item, this.outbox.add(item)) // add replaces the stored item and its error
   }
@@ -957,7 +969,13 @@ export class ChatStore implements ChatStoreApi {
     }
   }
 
-  private enqueueNew(chatId: string, content: string, parentId?: string, alsoToChat = false): void {
+  private enqueueNew(
+    chatId: string,
+    content: string,
+    parentId?: string,
+    alsoToChat = false,
+    notifyAnyway = false,
+  ): void {
     if (content.trim() === '') return
     const item: OutboxItem = {
       clientId: this.newClientId(),
@@ -967,6 +985,7 @@ export class ChatStore implements ChatStoreApi {
     }
     if (parentId !== undefined) item.parentId = parentId
     if (parentId !== undefined && alsoToChat) item.alsoToChat = true
+    if (notifyAnyway) item.notifyAnyway = true
     this.setPending(addPending(this.pending, item, 'sending'))
     // The POST starts here, beside the outbox write rather than behind it (see OutboxSender.send).
     void this.sender.send(item, this.outbox.add(item))
@@ -1487,4 +1506,15 @@ function shared(fn: () => Promise<void>): () => Promise<void> {
 function sameJSON(a: object, b: object): boolean {
   const canonical = (o: object) => JSON.stringify(Object.entries(o).filter(([, v]) => v !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)))
   return canonical(a) === canonical(b)
+}
+
+/** What an outbox item is posted with besides its content: its thread, and notify anyway. */
+function postOptions(item: OutboxItem): PostOptions {
+  const options: PostOptions = {}
+  if (item.parentId !== undefined) {
+    options.parentId = item.parentId
+    options.alsoToChat = item.alsoToChat ?? false
+  }
+  if (item.notifyAnyway) options.notifyAnyway = true
+  return options
 }

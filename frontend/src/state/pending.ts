@@ -17,6 +17,7 @@ export function addPending(
   if (error !== undefined) message.error = error
   if (item.parentId !== undefined) message.parentId = item.parentId
   if (item.alsoToChat) message.alsoToChat = true
+  if (item.notifyAnyway) message.notifyAnyway = true
   return withList(pending, chatId, [...(pending[chatId] ?? []), message])
 }
 

@@ -2,7 +2,7 @@
 // immutable Snapshots through useSyncExternalStore and call ChatStoreApi methods; they never
 // talk to the API client or the stream directly.
 import type { NewChatOptions, SearchPage, SearchParams } from '../api/client'
-import type { ChannelInfo, Chat, ChatChange, Message, TeamSettings, User } from '../api/types'
+import type { ChannelInfo, Chat, ChatChange, Message, Silence, TeamSettings, User } from '../api/types'
 
 /** sending: POST in flight. queued: offline or server unreachable; kept in the outbox and sent
  * in order when the connection returns. relayed: the desktop app queued it in its own outbox
@@ -10,6 +10,12 @@ import type { ChannelInfo, Chat, ChatChange, Message, TeamSettings, User } from 
  * its NEW_MESSAGE arrives. failed: the server refused it (e.g. 400/403); the user may retry or
  * discard. */
 export type SendState = 'sending' | 'queued' | 'relayed' | 'failed'
+
+/** How a message is sent. notifyAnyway: notify its recipients during their do not disturb and
+ * quiet hours, as far as each of them lets it (POST …/messages notifyAnyway). */
+export interface SendOptions {
+  notifyAnyway?: boolean
+}
 
 export interface PendingMessage {
   clientId: string
@@ -22,6 +28,8 @@ export interface PendingMessage {
   /** A reply: the thread it goes to (and, with alsoToChat, the chat's history too). */
   parentId?: string
   alsoToChat?: boolean
+  /** Sent with "Notify anyway" (kept for a retry). */
+  notifyAnyway?: boolean
 }
 
 /** A contiguous stretch of messages as loaded from the server: a chat's history or a thread's
@@ -123,7 +131,10 @@ export interface ChatStoreApi {
   jumpToLatest(chatId: string): Promise<void>
   /** Shows the message at once as pending and sends it (through the outbox: it survives a
    * reload and is sent exactly once, in order). */
-  send(chatId: string, content: string): void
+  send(chatId: string, content: string, options?: SendOptions): void
+  /** Who of userIds (in a DM by default its other members) is in do not disturb or quiet hours
+   * now, and whether notify anyway reaches them (GET /api/chats/{chatId}/quiet). */
+  quiet(chatId: string, userIds?: readonly string[]): Promise<Silence[]>
   retry(clientId: string): void
   discard(clientId: string): void
   createChat(name: string, memberIds: string[], options?: NewChatOptions): Promise<Chat>

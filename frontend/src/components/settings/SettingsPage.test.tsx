@@ -18,6 +18,7 @@ function prefs(change: Partial<Preferences> = {}): Preferences {
     native: true,
     criticalBreaksThrough: true,
     toastSeconds: 6,
+    breakThrough: 'off',
     soundByKind: { mention: 'bell' },
     kinds: { message: false },
     mutedChats: ['c2'],
@@ -115,6 +116,17 @@ describe('SettingsPage', () => {
     expect(screen.getByRole<HTMLSelectElement>('combobox', { name: 'Time zone' }).value).toBe('Europe/Berlin')
     expect(saveState()).toBe('All changes saved')
     expect(screen.getByRole('button', { name: 'Save' })).toHaveProperty('disabled', true)
+  })
+
+  it('lets people break through quiet hours: off, for DMs or always', async () => {
+    const api = fakeApi()
+    const { user } = await renderSettings(api)
+    const group = screen.getByRole('group', { name: 'Let people break through my quiet hours' })
+    expect(within(group).getByRole<HTMLInputElement>('radio', { name: 'Off' }).checked).toBe(true)
+    await user.click(within(group).getByRole('radio', { name: 'For direct messages' }))
+    await user.click(screen.getByRole('button', { name: 'Save' }))
+    expect(api.putPreferences.mock.calls[0]?.[0]).toMatchObject({ breakThrough: 'dms' })
+    expect(saveState()).toBe('Saved')
   })
 
   it('saves toggled settings with PUT and says so', async () => {

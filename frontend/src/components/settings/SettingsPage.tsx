@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useReducer, useRef, useState, type FormEvent } from 'react'
 import { errorMessage } from '../../api/client'
-import type { Chat, NotificationKind, Preferences } from '../../api/types'
+import type { BreakThrough, Chat, NotificationKind, Preferences } from '../../api/types'
 import { isDesktopApp, permission, requestPermission } from '../../notifications/browserNotifier'
 import { defaultSoundFor, isSoundName, SOUND_NAMES, SoundPlayer } from '../../notifications/sounds'
 import { DesktopTeamSettings } from '../../desktop/DesktopTeamSettings'
@@ -296,6 +296,7 @@ export function SettingsPage({ api, stream, chats, users, meId, now = Date.now }
               Critical system alerts break through do not disturb and quiet hours
             </label>
           </fieldset>
+          <BreakThroughSection draft={draft} edit={edit} />
           <MutedChatsSection draft={draft} edit={edit} chats={chats} users={users} meId={meId} />
           <div className="settings-actions">
             <p className="settings-state" role="status">
@@ -858,5 +859,37 @@ function ImportExportSection({
         </p>
       )}
     </section>
+  )
+}
+
+/** The choices of "Let people break through my quiet hours" (backend BreakThroughs). */
+const BREAK_THROUGH_CHOICES: readonly { value: BreakThrough; label: string }[] = [
+  { value: 'off', label: 'Off' },
+  { value: 'dms', label: 'For direct messages' },
+  { value: 'always', label: 'Always (direct messages and mentions)' },
+]
+
+function BreakThroughSection({ draft, edit }: SectionProps) {
+  const hintId = useId()
+  return (
+    <fieldset className="settings-group" aria-describedby={hintId}>
+      <legend>Let people break through my quiet hours</legend>
+      <p className="hint" id={hintId}>
+        When someone chooses &ldquo;Notify anyway&rdquo; while you are in do not disturb or quiet hours, you are notified
+        — at most 3 times an hour by the same person.
+      </p>
+      {BREAK_THROUGH_CHOICES.map((choice) => (
+        <label className="check" key={choice.value}>
+          <input
+            type="radio"
+            name="breakThrough"
+            value={choice.value}
+            checked={draft.breakThrough === choice.value}
+            onChange={() => edit((d) => ({ ...d, breakThrough: choice.value }))}
+          />
+          {choice.label}
+        </label>
+      ))}
+    </fieldset>
   )
 }

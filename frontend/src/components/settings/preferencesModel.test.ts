@@ -65,6 +65,7 @@ describe('samePreferences', () => {
     native: true,
     criticalBreaksThrough: true,
     toastSeconds: 6,
+    breakThrough: 'off',
     soundByKind: {},
     kinds: {},
     mutedChats: ['b', 'a'],

@@ -33,6 +33,7 @@ export function defaultPreferences(): Preferences {
     native: true,
     criticalBreaksThrough: true,
     toastSeconds: DEFAULT_TOAST_SECONDS,
+    breakThrough: 'off',
     soundByKind: {},
     kinds: {},
     mutedChats: [],
@@ -53,6 +54,7 @@ export function normalize(preferences: Preferences): Preferences {
     doNotDisturb: preferences.doNotDisturb ?? null,
     quietHours: preferences.quietHours ?? null,
     toastSeconds: preferences.toastSeconds ?? DEFAULT_TOAST_SECONDS,
+    breakThrough: preferences.breakThrough ?? 'off',
   }
 }
 
@@ -75,6 +77,7 @@ function canonical(preferences: Preferences): string {
     p.native,
     p.criticalBreaksThrough,
     p.toastSeconds,
+    p.breakThrough,
     sounds,
     kinds,
     [...p.mutedChats].sort(),
