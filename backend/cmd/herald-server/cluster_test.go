@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -301,7 +302,7 @@ func TestClusterSIGKILLOfTheWriter(t *testing.T) {
 
 	const total, posters = 320, 16
 	var killedAt time.Time
-	load := startLoad(t, nodes, tm, total, posters, killAfter(writer, total/2, &killedAt))
+	load := startLoad(t, nodes, tm, total, posters, killAfter(writer.cmd, total/2, &killedAt))
 	want := load.wait()
 	<-writer.done
 	for _, n := range survivors {
@@ -336,13 +337,13 @@ func streamsOn(t *testing.T, nodes []*clusterProc, token string) map[string]*col
 	return streams
 }
 
-// killAfter is a load's onAnswer that SIGKILLs n once count posts were answered, and sets *at to
-// that moment.
-func killAfter(n *clusterProc, count int, at *time.Time) func(int) {
+// killAfter is a load's onAnswer that SIGKILLs the process once count posts were answered, and
+// sets *at to that moment.
+func killAfter(p *exec.Cmd, count int, at *time.Time) func(int) {
 	return func(answered int) {
 		if answered == count {
 			*at = time.Now()
-			_ = n.cmd.Process.Signal(syscall.SIGKILL)
+			_ = p.Process.Signal(syscall.SIGKILL)
 		}
 	}
 }
