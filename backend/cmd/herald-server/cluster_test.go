@@ -123,8 +123,10 @@ type postLoad struct {
 // answered so far, under the load's lock (keep it short: a kill, a cut).
 func startLoad(t *testing.T, nodes []*clusterProc, tm team, total, posters int, onAnswer func(count int)) *postLoad {
 	l := &postLoad{t: t, answered: make([]string, total)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); l.wg.Wait() }) // a test that stopped early stops its posters
 	post := func(base string, i int) bool {
-		status, out, err := call(context.Background(), base, "POST", "/api/chats/"+tm.chat+"/messages", tm.alice,
+		status, out, err := call(ctx, base, "POST", "/api/chats/"+tm.chat+"/messages", tm.alice,
 			map[string]string{"content": fmt.Sprint("m", i), "clientId": fmt.Sprint("client-", i)})
 		if err != nil || (status != 201 && status != 200) {
 			return false // died in flight, or no writer at the moment (503): retried
@@ -147,6 +149,9 @@ func startLoad(t *testing.T, nodes []*clusterProc, tm team, total, posters int, 
 			for i := p; i < total; i += posters {
 				deadline := time.Now().Add(40 * time.Second)
 				for try := 0; !post(nodes[(p+i+try)%len(nodes)].URL, i); try++ {
+					if ctx.Err() != nil {
+						return
+					}
 					if time.Now().After(deadline) {
 						t.Errorf("post %d never answered", i)
 						return
