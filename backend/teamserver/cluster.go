@@ -373,7 +373,7 @@ func (n *node) waitApplied(ctx context.Context, seq uint64) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			if isDone(lost) {
+			if n.iso.cutOff() {
 				return errCutOff
 			}
 			return ctx.Err()
@@ -381,7 +381,7 @@ func (n *node) waitApplied(ctx context.Context, seq uint64) error {
 			if !pulled {
 				pulled = true
 				if err := n.pull(ctx, seq); err != nil {
-					if isDone(lost) {
+					if n.iso.cutOff() {
 						return errCutOff
 					}
 					return err
@@ -787,15 +787,6 @@ func (o *isolation) lostCh() <-chan struct{} {
 		o.lost = make(chan struct{})
 	}
 	return o.lost
-}
-
-func isDone(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 // errCutOff ends a forwarded write's wait for its entry when the node is cut off.
