@@ -790,7 +790,7 @@ func (o *isolation) lostCh() <-chan struct{} {
 }
 
 // errCutOff ends a forwarded write's wait for its entry when the node is cut off.
-var errCutOff = errors.New(msgCutOff)
+var errCutOff = errors.New("this node is cut off from the cluster")
 
 // readCatchUp bounds how long a read on a replica waits to catch up with the log before it is
 // answered anyway (from what the replica holds).

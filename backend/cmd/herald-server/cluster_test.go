@@ -164,13 +164,6 @@ func startLoad(t *testing.T, nodes []*clusterProc, tm team, total, posters int, 
 	return l
 }
 
-// count is how many posts were answered so far.
-func (l *postLoad) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.times)
-}
-
 // answersSince is how many posts were answered after at.
 func (l *postLoad) answersSince(at time.Time) int {
 	l.mu.Lock()
