@@ -113,6 +113,8 @@ type node struct {
 	applied   chan struct{}
 	pullMu    sync.Mutex // one pull at a time
 
+	iso isolation // cut off from the cluster or not; the streams this node serves
+
 	stepDown chan struct{}    // capacity 1: the log fenced this writer
 	failed   chan error       // capacity 1: this node cannot go on (fail)
 	dead     atomic.Bool      // fail was called
@@ -418,6 +420,17 @@ func (n *node) waitApplied(ctx context.Context, seq uint64) error {
 	pulled := false
 	pullTimer := time.NewTimer(pullAfter)
 	defer pullTimer.Stop()
+	// Becoming cut off ends the wait, a pull in progress too: the entry may not come for long.
+	lost := n.iso.lostCh()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-lost:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	for {
 		n.appliedMu.Lock()
 		ch := n.applied
@@ -432,11 +445,17 @@ func (n *node) waitApplied(ctx context.Context, seq uint64) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			if n.iso.cutOff() {
+				return errCutOff
+			}
 			return ctx.Err()
 		case <-pullTimer.C:
 			if !pulled {
 				pulled = true
 				if err := n.pull(ctx, seq); err != nil {
+					if n.iso.cutOff() {
+						return errCutOff
+					}
 					return err
 				}
 			}
@@ -559,7 +578,9 @@ func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 	defer renew.Stop()
 	lastRenewed := time.Now()
 	leading := false
-	termCtx, endTerm := context.WithCancel(ctx) // the term's own work: snapshots
+	// The term's own work ends with it: snapshots, and appends (one that waits on a NATS that
+	// is gone would hold up the writes queued behind it long after another node took over).
+	termCtx, endTerm := context.WithCancel(ctx)
 	var termWork sync.WaitGroup
 	defer termWork.Wait() // after endTerm (deferred below, so run first) stopped it
 	defer endTerm()
@@ -592,7 +613,7 @@ func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 				return
 			}
 			term := n.epoch.Add(1)
-			n.store.Lead(&fencedLog{n: n, after: last, prefix: fmt.Sprintf("%s.%d.%d.", n.cfg.NodeName, time.Now().UnixNano(), term)})
+			n.store.Lead(&fencedLog{n: n, term: termCtx, after: last, prefix: fmt.Sprintf("%s.%d.%d.", n.cfg.NodeName, time.Now().UnixNano(), term)})
 			leading = true
 			n.leading.Store(true)
 			n.writer.Store(&leaseHolder{Node: n.cfg.NodeName, Advertise: n.cfg.Advertise})
@@ -685,6 +706,7 @@ func (n *node) endTerm(why string) {
 // Owned by the store's committer goroutine.
 type fencedLog struct {
 	n      *node
+	term   context.Context // ends with the writer's term
 	after  uint64
 	prefix string // entry ids: node, term start and number, then the entry's position and the call
 	// calls counts Append calls. Each call's entry id is its own: JetStream answers a publish
@@ -711,7 +733,13 @@ func (f *fencedLog) Append(ctx context.Context, ws *bolt.WriteSet) (uint64, erro
 	}
 	actx, cancel := context.WithTimeout(ctx, f.n.cfg.ForwardTimeout)
 	defer cancel()
+	defer context.AfterFunc(f.term, cancel)()
 	seq, err := f.n.nlog.Append(actx, f.after, id, payload)
+	if err != nil && f.term.Err() != nil {
+		// The term ended while the entry was on its way: it may still land in the log (this
+		// node then applies it as a replica), but nobody is told it was stored.
+		return 0, bolt.ErrNotWriter
+	}
 	if errors.Is(err, natslog.ErrFenced) {
 		select {
 		case f.n.stepDown <- struct{}{}:
@@ -741,9 +769,20 @@ func isRead(r *http.Request) bool {
 	return false
 }
 
-// handler forwards writes to the writer and serves everything else with next.
+// handler forwards writes to the writer and serves everything else with next. A node cut off
+// from the cluster (cluster_status.go) refuses streams and writes: it would serve a view that
+// no longer changes, and could not apply the writes it forwards.
 func (n *node) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isStream(r) {
+			ctx, end, ok := n.iso.addStream(r.Context())
+			if !ok {
+				writeUnavailable(w, msgCutOff)
+				return
+			}
+			defer end()
+			r = r.WithContext(ctx)
+		}
 		if n.leading.Load() {
 			if isRead(r) {
 				next.ServeHTTP(w, r)
@@ -756,9 +795,16 @@ func (n *node) handler(next http.Handler) http.Handler {
 			n.serveRead(w, r, next)
 			return
 		}
+		if n.iso.cutOff() {
+			writeUnavailable(w, msgCutOff)
+			return
+		}
 		writer := n.writer.Load()
 		if writer == nil {
-			n.noteWriter(r.Context()) // the role loop polls; a write need not wait for it
+			// The role loop polls; a write need not wait for it, nor long for NATS.
+			nctx, cancel := context.WithTimeout(r.Context(), time.Second)
+			n.noteWriter(nctx)
+			cancel()
 			writer = n.writer.Load()
 		}
 		if writer == nil {
@@ -770,6 +816,87 @@ func (n *node) handler(next http.Handler) http.Handler {
 		n.proxy.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// msgCutOff is the 503's message of a node cut off from the cluster.
+const msgCutOff = "This node is cut off from the cluster; try another node."
+
+// isolation is whether a node is cut off from the cluster (cluster_status.go decides), and the
+// streams it serves. While cut off the node refuses new streams and writes, and becoming cut
+// off ends the open streams (their clients reconnect, to a node that is not) and the forwarded
+// writes waiting to be applied here. Safe for concurrent use.
+type isolation struct {
+	mu      sync.Mutex
+	cut     bool
+	lost    chan struct{} // closed while cut off; nil until first needed
+	next    uint64
+	streams map[uint64]context.CancelFunc
+}
+
+// addStream registers a stream whose request has context ctx: it returns the context to serve
+// it with (cancelled when the node becomes cut off) and the function to call when it ends; ok
+// is false, and nothing registered, while the node is cut off.
+func (o *isolation) addStream(ctx context.Context) (_ context.Context, end func(), ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cut {
+		return nil, nil, false
+	}
+	if o.streams == nil {
+		o.streams = map[uint64]context.CancelFunc{}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	id := o.next
+	o.next++
+	o.streams[id] = cancel
+	return ctx, func() {
+		o.mu.Lock()
+		delete(o.streams, id)
+		o.mu.Unlock()
+		cancel()
+	}, true
+}
+
+// set records whether the node is cut off, ending the open streams and waits when it becomes
+// so; it reports whether that changed.
+func (o *isolation) set(cut bool) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cut == cut {
+		return false
+	}
+	o.cut = cut
+	if cut {
+		for _, cancel := range o.streams {
+			cancel()
+		}
+		if o.lost == nil {
+			o.lost = make(chan struct{})
+		}
+		close(o.lost)
+	} else {
+		o.lost = make(chan struct{})
+	}
+	return true
+}
+
+func (o *isolation) cutOff() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.cut
+}
+
+// lostCh is closed once the node is cut off (at once if it is now).
+func (o *isolation) lostCh() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.lost == nil {
+		o.lost = make(chan struct{})
+	}
+	return o.lost
+}
+
+// errCutOff ends a forwarded write's wait for its entry when the node is cut off.
+var errCutOff = errors.New("this node is cut off from the cluster")
 
 // readCatchUp bounds how long a read on a replica waits to catch up with the log before it is
 // answered anyway (from what the replica holds).

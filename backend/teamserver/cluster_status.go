@@ -22,6 +22,12 @@ const (
 	// heartbeatExpiry is how long a node stays in the status after its last heartbeat: a node
 	// that stopped (or lost NATS) ages out after it.
 	heartbeatExpiry = 5 * time.Second
+	// cutOffAfter is how long a node that neither hears another node's heartbeat nor can read
+	// the log waits before it takes itself for cut off from the cluster (a partition, or NATS
+	// gone): it then ends its streams and refuses new ones and writes (cluster.go) until it
+	// hears from the cluster again. A JetStream election alone (the log unreadable for ~7 s)
+	// does not cut a node off: the heartbeats, plain NATS, still arrive.
+	cutOffAfter = heartbeatExpiry
 )
 
 // heartbeat is one node's message on subjectHeartbeat.
@@ -48,6 +54,7 @@ type clusterStatus struct {
 	mu     sync.Mutex
 	peers  map[string]peer // by node name, this node excluded
 	logSeq uint64          // the log's newest entry when the loop last read it
+	heard  time.Time       // when the loop last read the log, or heard another node
 
 	sub  *nats.Subscription
 	stop context.CancelFunc
@@ -62,7 +69,7 @@ type peer struct {
 // startStatus subscribes to the heartbeats and starts the loop that sends this node's; close
 // stops both.
 func startStatus(n *node) (*clusterStatus, error) {
-	s := &clusterStatus{n: n, now: time.Now, peers: map[string]peer{}, done: make(chan struct{})}
+	s := &clusterStatus{n: n, now: time.Now, peers: map[string]peer{}, done: make(chan struct{}), heard: time.Now()}
 	var err error
 	if s.sub, err = n.nc.Subscribe(subjectHeartbeat, s.receive); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", subjectHeartbeat, err)
@@ -88,6 +95,7 @@ func (s *clusterStatus) receive(m *nats.Msg) {
 	} else {
 		s.peers[hb.Node] = peer{hb: hb, seen: s.now()}
 	}
+	s.heard = s.now()
 	s.mu.Unlock()
 }
 
@@ -105,15 +113,35 @@ func (s *clusterStatus) loop(ctx context.Context) {
 		if err == nil {
 			s.mu.Lock()
 			s.logSeq = max(s.logSeq, last)
+			s.heard = s.now()
 			s.mu.Unlock()
 		} else if ctx.Err() == nil {
 			s.n.log.Debug("the log's last entry could not be read", "err", err)
 		}
+		s.checkCutOff()
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// checkCutOff tells the node's streams whether it is cut off from the cluster: nothing heard
+// (no log read, no other node's heartbeat) for cutOffAfter.
+func (s *clusterStatus) checkCutOff() {
+	s.mu.Lock()
+	silent := s.now().Sub(s.heard)
+	s.mu.Unlock()
+	cut := silent > cutOffAfter
+	if !s.n.iso.set(cut) {
+		return
+	}
+	if cut {
+		s.n.log.Warn("this node is cut off from the cluster: it ends its streams and refuses new ones and writes until it hears from the cluster again",
+			"silent", silent.Round(time.Millisecond))
+	} else {
+		s.n.log.Info("this node hears from the cluster again: it takes streams and writes")
 	}
 }
 

@@ -233,6 +233,7 @@ type collector struct {
 	ids      []string
 	contents []string
 	lastID   string
+	lastAt   time.Time // when the last NEW_MESSAGE came
 	ended    chan struct{}
 	cancel   context.CancelFunc
 }
@@ -273,6 +274,7 @@ func collect(tb testing.TB, base, token, lastID string) *collector {
 			if ev.Type == "NEW_MESSAGE" {
 				c.ids = append(c.ids, ev.Message.ID)
 				c.contents = append(c.contents, ev.Message.Content)
+				c.lastAt = time.Now()
 			}
 			c.mu.Unlock()
 		}
@@ -284,6 +286,13 @@ func (c *collector) snapshot() (ids []string, lastID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.ids...), c.lastID
+}
+
+// lastArrival is when the last NEW_MESSAGE came (zero: none yet).
+func (c *collector) lastArrival() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastAt
 }
 
 func waitUntil(tb testing.TB, what string, timeout time.Duration, cond func() bool) {
