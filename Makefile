@@ -79,7 +79,13 @@ test-go: ## Go vet, gofmt, and all Go tests with the race detector (includes the
 	@# The desktop app must compile for Windows and macOS too (tray and notifications per OS).
 	GOOS=windows $(GO) build -tags desktop,production -o /dev/null .
 	GOOS=darwin $(GO) vet . ./app/...
-	HERALD_DESKTOP_TEST=1 HERALD_NGINX_TEST=1 $(GO) test -race -count=1 -timeout 20m $(GO_PKGS)
+	@# The whole output goes to build/go-test.log too; a failure ends with a digest of it (the
+	@# failed tests, a panic's first lines: a timeout's names the tests that were running), as
+	@# a timeout's goroutine dump would otherwise bury them.
+	@mkdir -p build
+	@set +e; HERALD_DESKTOP_TEST=1 HERALD_NGINX_TEST=1 $(GO) test -race -count=1 -timeout 20m $(GO_PKGS) 2>&1 | tee build/go-test.log; \
+	st=$${PIPESTATUS[0]}; if [ $$st -ne 0 ]; then echo "== go test failed ($$st); the digest of build/go-test.log:"; \
+	grep -E -A8 '^(--- FAIL|panic: |FAIL|[[:space:]]+--- FAIL)' build/go-test.log | grep -v -E '^[[:space:]]+/' | head -100; fi; exit $$st
 
 test-cluster: ## The cluster's long run (~2 min): three herald-servers on NATS vs one, its figures printed (docs/CLUSTER.md)
 	HERALD_CLUSTER_FIGURES=1 HERALD_CLUSTER_FIGURES_OUT=$(CURDIR)/build/cluster-figures.md $(GO) test -count=1 -timeout 20m -run 'TestClusterFigures' -v ./backend/cmd/herald-server | grep -v 'level=' 
