@@ -189,8 +189,7 @@ func TestClusterPresenceFollowerCrash(t *testing.T) {
 	waitUntil(t, 10*time.Second, "bob online everywhere", everywhere(t, nodes, alice.token, bob.id, "online"))
 
 	crashed := time.Now()
-	fol[0].srv.Crash()
-	fol[0].srv = nil
+	fol[0].crash(t)
 	// The bound: the presence TTL (twice the 2 s lease), a check, the grace; slack for -race.
 	bound := 4*time.Second + 250*time.Millisecond + testGrace + 6*time.Second
 	waitUntil(t, bound, "alice offline on the survivors after her node died", everywhere(t, nodes, bob.token, alice.id, "offline"))
@@ -215,8 +214,7 @@ func TestClusterPresenceWriterCrash(t *testing.T) {
 	waitUntil(t, 10*time.Second, "bob online everywhere", everywhere(t, nodes, alice.token, bob.id, "online"))
 
 	crashed := time.Now()
-	w.srv.Crash()
-	w.srv = nil
+	w.crash(t)
 	waitUntil(t, 30*time.Second, "a new writer", func() bool { return writerOf(nodes) != nil })
 	took := time.Since(crashed)
 	waitUntil(t, 20*time.Second, "alice, whom only the dead writer held, offline on the survivors", everywhere(t, nodes, bob.token, alice.id, "offline"))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/backend/httpapi"
+	"github.com/herald-chat/herald/backend/internal/testwatch"
 	"github.com/herald-chat/herald/backend/teamserver"
 )
 
@@ -186,7 +187,14 @@ func TestClusterFoundedByASingleServersStore(t *testing.T) {
 	n3.stop(t)
 	cfg := n3.cfg
 	cfg.DataDir = other
-	if _, err := teamserver.Open(cfg); err == nil || !strings.Contains(err.Error(), "another server's store") {
+	var err error
+	testwatch.Within(t, 3*time.Minute, "opening a store with accounts in a cluster with entries", func() {
+		var srv *teamserver.Server
+		if srv, err = teamserver.Open(cfg); err == nil {
+			_ = srv.Shutdown(context.Background())
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "another server's store") {
 		t.Fatalf("a store with accounts joining a cluster with entries: %v, want it refused as another server's store", err)
 	}
 }

@@ -229,8 +229,7 @@ func TestClusterStatusAfterWriterCrash(t *testing.T) {
 			return settled(clusterMonitor(t, n, tm.token), n, old.name, []string{"n1", "n2", "n3"})
 		})
 	}
-	old.srv.Crash()
-	old.srv = nil
+	old.crash(t)
 	var survivors []string
 	for _, n := range nodes {
 		if n != old {

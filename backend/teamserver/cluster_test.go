@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/internal/testnet"
+	"github.com/herald-chat/herald/backend/internal/testwatch"
 	"github.com/herald-chat/herald/backend/natslog"
 	"github.com/herald-chat/herald/backend/sse"
 	"github.com/herald-chat/herald/backend/teamserver"
@@ -80,10 +82,14 @@ func startCluster(t *testing.T, opts ...func(*teamserver.Config)) []*clusterNode
 			errs <- err
 		}()
 	}
-	for range 3 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
+	var opened []error
+	testwatch.Within(t, 3*time.Minute, "opening three nodes", func() {
+		for range 3 {
+			opened = append(opened, <-errs)
 		}
+	})
+	if err := errors.Join(opened...); err != nil {
+		t.Fatal(err)
 	}
 	for _, n := range nodes {
 		n.serve()
@@ -114,7 +120,8 @@ func (n *clusterNode) restart(t *testing.T, wipe bool) {
 		t.Fatal(err)
 	}
 	n.ln = ln
-	if n.srv, err = teamserver.Open(n.cfg); err != nil {
+	testwatch.Within(t, 3*time.Minute, "reopening "+n.name, func() { n.srv, err = teamserver.Open(n.cfg) })
+	if err != nil {
 		t.Fatal(err)
 	}
 	n.serve()
@@ -126,10 +133,24 @@ func (n *clusterNode) stop(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := n.srv.Shutdown(ctx); err != nil {
+	var err error
+	testwatch.Within(t, time.Minute, "shutting "+n.name+" down", func() {
+		err = n.srv.Shutdown(ctx)
+		<-n.done
+	})
+	if err != nil {
 		t.Errorf("shutdown %s: %v", n.name, err)
 	}
-	<-n.done
+	n.srv = nil
+}
+
+// crash stops the node as SIGKILL would, as far as the cluster can tell (Server.Crash).
+func (n *clusterNode) crash(t *testing.T) {
+	t.Helper()
+	testwatch.Within(t, time.Minute, "crashing "+n.name, func() {
+		n.srv.Crash()
+		<-n.done
+	})
 	n.srv = nil
 }
 
@@ -163,6 +184,9 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// testClient bounds a test's request: a node that never answers fails the test that asked.
+var testClient = &http.Client{Timeout: time.Minute}
+
 // call sends a JSON request and decodes a JSON answer; it returns the status.
 func call(t *testing.T, method, url, token string, body, out any) int {
 	t.Helper()
@@ -181,7 +205,7 @@ func call(t *testing.T, method, url, token string, body, out any) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -218,7 +242,9 @@ func openStream(t *testing.T, base, token, lastID string) *stream {
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
+	noAnswer := time.AfterFunc(time.Minute, cancel) // a stream's headers come at once
 	resp, err := http.DefaultClient.Do(req)
+	noAnswer.Stop()
 	if err != nil || resp.StatusCode != 200 {
 		cancel()
 		t.Fatalf("open stream on %s: %v %v", base, err, resp)
@@ -416,8 +442,7 @@ func TestClusterWriterFailover(t *testing.T) {
 	}
 
 	crashed := time.Now()
-	w.srv.Crash()
-	w.srv = nil
+	w.crash(t)
 	// Posts through the survivors: refused (503) or forwarded into the void until a new writer
 	// holds the lease, then answered.
 	var stall time.Duration
@@ -524,7 +549,9 @@ func openTypingStream(t *testing.T, base, token string) <-chan string {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/stream", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
+	noAnswer := time.AfterFunc(time.Minute, cancel) // a stream's headers come at once
 	resp, err := http.DefaultClient.Do(req)
+	noAnswer.Stop()
 	if err != nil || resp.StatusCode != 200 {
 		cancel()
 		t.Fatalf("open stream on %s: %v %v", base, err, resp)
