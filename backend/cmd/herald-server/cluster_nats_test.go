@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,6 +69,7 @@ func startNATSCluster(t *testing.T) []*natsProc {
 			"--cluster", fmt.Sprintf("nats://127.0.0.1:%d", ports[3+i]), "--routes", strings.Join(routes, ","),
 			"--no_advertise=true")
 		s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
 		if err := s.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -100,6 +100,7 @@ func (p *process) kill() {
 func spawnServer(dataDir string, extra ...string) (*process, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
 	cmd := exec.Command(serverBin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // a test binary killed by its timeout takes it along
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
