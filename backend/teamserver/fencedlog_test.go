@@ -50,7 +50,7 @@ func logNode(t *testing.T) *node {
 // answers a publish whose id it already holds with the stored entry's sequence.
 func TestFencedLogAfterAFailedAppendThatLanded(t *testing.T) {
 	n := logNode(t)
-	f := &fencedLog{n: n, prefix: "n1.1.1."}
+	f := &fencedLog{n: n, term: context.Background(), prefix: "n1.1.1."}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -82,7 +82,7 @@ func TestFencedLogAfterAFailedAppendThatLanded(t *testing.T) {
 	}
 
 	// A writer that appends normally is not fenced: each call's id is new, its retries' the same.
-	g := &fencedLog{n: n, after: 1, prefix: "n1.2.2."}
+	g := &fencedLog{n: n, term: context.Background(), after: 1, prefix: "n1.2.2."}
 	for want := uint64(2); want <= 4; want++ {
 		if seq, err := g.Append(ctx, second); err != nil || seq != want {
 			t.Fatalf("append %d: %d %v", want, seq, err)
