@@ -1,7 +1,9 @@
 package natslog
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -29,12 +31,17 @@ type ObjectsConfig struct {
 // (128 KiB a message), each object's SHA-256 checked as it is read back. It knows nothing of
 // what the objects hold. Safe for concurrent use.
 type Objects struct {
+	js    jetstream.JetStream
 	store jetstream.ObjectStore
 	cfg   ObjectsConfig
 }
 
 // ErrObjectTooLarge is returned by Get for an object larger than the caller's limit.
 var ErrObjectTooLarge = errors.New("object larger than the limit")
+
+// ErrObjectGone is returned by Get for an object deleted or replaced while it was read; it
+// wraps fs.ErrNotExist.
+var ErrObjectGone = fmt.Errorf("deleted or replaced while it was read: %w", fs.ErrNotExist)
 
 // OpenObjects creates the bucket unless it exists (retrying while JetStream elects its leaders
 // after a start) and returns the store.
@@ -62,7 +69,7 @@ func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg ObjectsConfig)
 	if err != nil {
 		return nil, fmt.Errorf("open object store %s: %w", cfg.Bucket, err)
 	}
-	return &Objects{store: store, cfg: cfg}, nil
+	return &Objects{js: js, store: store, cfg: cfg}, nil
 }
 
 // Put stores r's bytes, read from its start, under name, replacing what was stored there, and
@@ -89,11 +96,33 @@ func (o *Objects) PutWithMetadata(ctx context.Context, name string, meta map[str
 }
 
 // Get writes the bytes stored under name to w and returns how many. Nothing stored under name
-// (or a deleted object) is an error wrapping fs.ErrNotExist; an object of more than limit bytes
-// is ErrObjectTooLarge, before anything is written. The read itself is one attempt, bounded by
-// ctx: a failure part way (the connection, a digest that does not match) leaves w holding part
-// of the bytes.
+// — or an object deleted or replaced while it is read (a snapshot pruned during a long
+// download) — is an error wrapping fs.ErrNotExist: the caller looks again. An object of more
+// than limit bytes is ErrObjectTooLarge, before anything is written. The read itself is one
+// attempt, bounded by ctx: a failure part way (the connection, a digest that does not match)
+// leaves w holding part of the bytes. When no chunk arrives for LookupTimeout, Get looks the
+// object up again and goes on waiting only while it is still there.
+//
+// It reads the chunks with an ordered consumer of its own rather than the object store's Get,
+// which on a delete midway waits for ctx's deadline or reports a corrupt object.
 func (o *Objects) Get(ctx context.Context, name string, w io.Writer, limit int64) (int64, error) {
+	info, err := o.info(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("get object %s: %w", name, err)
+	}
+	if info.Size > uint64(limit) {
+		return 0, fmt.Errorf("get object %s: %d bytes, limit %d: %w", name, info.Size, limit, ErrObjectTooLarge)
+	}
+	n, err := o.read(ctx, info, w)
+	if err != nil {
+		return n, fmt.Errorf("get object %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// info looks name up, retrying within ctx; nothing stored (or a deleted object) is
+// fs.ErrNotExist.
+func (o *Objects) info(ctx context.Context, name string) (*jetstream.ObjectInfo, error) {
 	var info *jetstream.ObjectInfo
 	err := retryWithin(ctx, o.cfg.LookupTimeout, func(ctx context.Context) error {
 		var err error
@@ -103,28 +132,80 @@ func (o *Objects) Get(ctx context.Context, name string, w io.Writer, limit int64
 		}
 		return err
 	})
+	if err == nil && info.NUID == "" {
+		err = jetstream.ErrBadObjectMeta
+	}
+	return info, err
+}
+
+// read writes the chunks of the object info describes to w, checking their size and digest.
+func (o *Objects) read(ctx context.Context, info *jetstream.ObjectInfo, w io.Writer) (int64, error) {
+	if info.Size == 0 {
+		return 0, nil
+	}
+	want, err := jetstream.DecodeObjectDigest(info.Digest)
 	if err != nil {
-		return 0, fmt.Errorf("get object %s: %w", name, err)
+		return 0, err
 	}
-	if info.Size > uint64(limit) {
-		return 0, fmt.Errorf("get object %s: %d bytes, limit %d: %w", name, info.Size, limit, ErrObjectTooLarge)
+	// replaced tells whether name no longer holds the object being read; cause is returned
+	// when it still does.
+	replaced := func(cause error) error {
+		now, err := o.info(ctx, info.Name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || err == nil && now.NUID != info.NUID:
+			return ErrObjectGone
+		case err != nil:
+			return fmt.Errorf("%w (and looking it up again: %w)", cause, err)
+		}
+		return cause
 	}
-	res, err := o.store.Get(ctx, name)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		err = fs.ErrNotExist // deleted since the lookup
-	}
+	cons, err := o.js.OrderedConsumer(ctx, "OBJ_"+o.cfg.Bucket, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"$O." + o.cfg.Bucket + ".C." + info.NUID},
+	})
 	if err != nil {
-		return 0, fmt.Errorf("get object %s: %w", name, err)
+		return 0, err
 	}
-	defer res.Close()
-	// The object's size was checked, but an object replaced since may be larger: read one
-	// byte past the limit to tell.
-	n, err := io.Copy(w, io.LimitReader(res, limit+1))
-	if err == nil && n > limit {
-		err = ErrObjectTooLarge
-	}
+	// 4 MiB in flight: 32 chunks, enough to keep a LAN busy, and a bound on what one Get holds.
+	msgs, err := cons.Messages(jetstream.PullMaxBytes(4 << 20))
 	if err != nil {
-		return n, fmt.Errorf("get object %s: %w", name, err)
+		return 0, err
+	}
+	defer msgs.Stop()
+	h := sha256.New()
+	var n int64
+	for uint64(n) < info.Size {
+		next, cancel := context.WithTimeout(ctx, o.cfg.LookupTimeout)
+		msg, err := msgs.Next(jetstream.NextContext(next))
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return n, err
+			}
+			if err := replaced(nil); err != nil {
+				return n, err
+			}
+			continue // still there: a slow link, or a stream leader's election
+		}
+		data := msg.Data()
+		if uint64(n)+uint64(len(data)) > info.Size {
+			return n, replaced(fmt.Errorf("more than its %d bytes: %w", info.Size, jetstream.ErrDigestMismatch))
+		}
+		k, err := w.Write(data)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+		h.Write(data)
+		if md, err := msg.Metadata(); err == nil && md.NumPending == 0 && uint64(n) < info.Size {
+			// The last chunk there is, short of the object's size: purged midway.
+			return n, replaced(fmt.Errorf("%d of its %d bytes stored: %w", n, info.Size, jetstream.ErrDigestMismatch))
+		}
+	}
+	if !bytes.Equal(h.Sum(nil), want) {
+		return n, replaced(jetstream.ErrDigestMismatch)
 	}
 	return n, nil
 }

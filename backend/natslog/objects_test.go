@@ -83,3 +83,55 @@ func TestObjectsPutGetDelete(t *testing.T) {
 		t.Fatalf("List after Delete: %v, %v", list, err)
 	}
 }
+
+// blockingWriter holds its first Write until release is closed, after closing started.
+type blockingWriter struct {
+	buf     bytes.Buffer
+	started chan struct{}
+	release chan struct{}
+	once    bool
+}
+
+func (w *blockingWriter) Write(b []byte) (int, error) {
+	if !w.once {
+		w.once = true
+		close(w.started)
+		<-w.release
+	}
+	return w.buf.Write(b)
+}
+
+// An object deleted while it is being read (a snapshot pruned while a node downloads it) is
+// reported as gone — fs.ErrNotExist, which a caller answers by reading the list again — not as
+// a corrupt object.
+func TestObjectsGetOfAnObjectDeletedMidway(t *testing.T) {
+	c := newCluster(t)
+	ctx := ctxFor(t, 60*time.Second)
+	o, err := natslog.OpenObjects(ctx, c.js(0), natslog.ObjectsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 16<<20) // 128 chunks: more than Get has in flight
+	rand.Read(data)
+	if err := o.Put(ctx, "snap", bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	w := &blockingWriter{started: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := o.Get(ctx, "snap", w, int64(len(data)))
+		done <- err
+	}()
+	select {
+	case <-w.started:
+	case err := <-done:
+		t.Fatalf("Get ended before writing: %v", err)
+	}
+	if err := o.Delete(ctx, "snap"); err != nil {
+		t.Fatal(err)
+	}
+	close(w.release)
+	if err = <-done; !errors.Is(err, natslog.ErrObjectGone) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Get of an object deleted midway: %v after %d of %d bytes, want fs.ErrNotExist", err, w.buf.Len(), len(data))
+	}
+}

@@ -204,6 +204,12 @@ func (n *node) bootstrap(ctx context.Context) error {
 				continue
 			}
 			err := n.startFromSnapshot(ctx, path, *newest, local)
+			if errors.Is(err, natslog.ErrObjectGone) {
+				// Pruned while it downloaded (the writer put two newer ones meanwhile): the
+				// list to read again is a new one.
+				n.log.Info("the snapshot was deleted while it downloaded: starting from a newer one", "log_seq", newest.seq)
+				trustAfter = time.Now().Add(staleListFor)
+			}
 			if errors.Is(err, fs.ErrNotExist) { // deleted since it was listed
 				if err := stale(err.Error()); err != nil {
 					return err

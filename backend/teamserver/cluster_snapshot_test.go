@@ -1,6 +1,7 @@
 package teamserver_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -42,20 +43,34 @@ func (tm clusterTeam) postRetrying(t *testing.T, n *clusterNode, content string)
 	}
 }
 
-// messagesOn returns the contents of the chat's newest 200 messages as node n serves them.
+// messagesOn returns the contents of the chat's messages, sorted, as node n serves them (pages of
+// 200, newest first).
 func (tm clusterTeam) messagesOn(t *testing.T, n *clusterNode) []string {
 	t.Helper()
-	var page struct {
-		Messages []struct {
-			Content string `json:"content"`
-		} `json:"messages"`
-	}
-	if st := call(t, "GET", n.url+"/api/chats/"+tm.chat+"/messages?limit=200", tm.token, nil, &page); st != 200 {
-		return nil
-	}
 	var out []string
-	for _, m := range page.Messages {
-		out = append(out, m.Content)
+	for before := ""; ; {
+		var page struct {
+			Messages []struct {
+				ID      string `json:"id"`
+				Content string `json:"content"`
+			} `json:"messages"`
+			HasMore bool `json:"hasMore"`
+		}
+		if st := call(t, "GET", n.url+"/api/chats/"+tm.chat+"/messages?limit=200&before="+before, tm.token, nil, &page); st != 200 {
+			return nil
+		}
+		for _, m := range page.Messages {
+			out = append(out, m.Content)
+		}
+		if !page.HasMore || len(page.Messages) == 0 {
+			break
+		}
+		before = slices.MinFunc(page.Messages, func(a, b struct {
+			ID      string `json:"id"`
+			Content string `json:"content"`
+		}) int {
+			return cmp.Compare(a.ID, b.ID)
+		}).ID
 	}
 	slices.Sort(out)
 	return out
@@ -101,10 +116,15 @@ func TestClusterSnapshotsTruncateTheLog(t *testing.T) {
 	}
 	down.stop(t)
 	// Posts until two snapshots later than the stopped node's position let the log go past it
-	// (snapshots are at least 10 entries apart, more when posts outrun the writer's check).
+	// (snapshots are at least 10 entries apart, more when posts outrun the writer's check) —
+	// and the writer no longer counts the stopped node as live: at once when its leaving
+	// heartbeat arrived, heartbeatExpiry (5 s) after its last one when that was lost with its
+	// NATS server's shutdown.
+	postingSince := time.Now()
 	for i := 0; first <= downAt+1; i++ {
-		if i == 140 {
-			t.Fatalf("after %d posts the log still starts at %d (snapshots %v), the stopped node is at %d", i, first, snaps, downAt)
+		if time.Since(postingSince) > 40*time.Second {
+			t.Fatalf("after %d posts in %v the log still starts at %d (snapshots %v), the stopped node is at %d",
+				i, time.Since(postingSince).Round(time.Second), first, snaps, downAt)
 		}
 		post(fol[0], fmt.Sprint("while down ", i))
 		if i%10 == 9 {
