@@ -23,8 +23,12 @@ type ObjectsConfig struct {
 	// three replicas on a LAN takes well under a second); they retry within their ctx.
 	AttemptTimeout time.Duration
 	// LookupTimeout bounds one attempt of a lookup, a List or a Delete (default 5 s): a request
-	// lost to a stream leader's election is retried soon.
+	// lost to a stream leader's election is retried soon. A Get that waits this long for a
+	// chunk looks the object up again.
 	LookupTimeout time.Duration
+	// StallTimeout is how long a Get waits for a chunk of an object still stored before it
+	// gives up with ErrObjectStalled (default 30 s: far longer than a leader's election).
+	StallTimeout time.Duration
 }
 
 // Objects is a replicated store of named byte strings in a JetStream object store: chunked
@@ -38,6 +42,10 @@ type Objects struct {
 
 // ErrObjectTooLarge is returned by Get for an object larger than the caller's limit.
 var ErrObjectTooLarge = errors.New("object larger than the limit")
+
+// ErrObjectStalled is returned by Get when no chunk of an object still stored arrived for
+// StallTimeout: a consumer that will not deliver; a new Get starts over.
+var ErrObjectStalled = errors.New("no chunk of the object arrived for a while")
 
 // ErrObjectGone is returned by Get for an object deleted or replaced while it was read; it
 // wraps fs.ErrNotExist.
@@ -57,6 +65,9 @@ func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg ObjectsConfig)
 	}
 	if cfg.LookupTimeout <= 0 {
 		cfg.LookupTimeout = 5 * time.Second
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = 30 * time.Second
 	}
 	var store jetstream.ObjectStore
 	err := retry(ctx, func(ctx context.Context) error {
@@ -173,6 +184,7 @@ func (o *Objects) read(ctx context.Context, info *jetstream.ObjectInfo, w io.Wri
 	defer msgs.Stop()
 	h := sha256.New()
 	var n int64
+	lastChunk := time.Now()
 	for uint64(n) < info.Size {
 		next, cancel := context.WithTimeout(ctx, o.cfg.LookupTimeout)
 		msg, err := msgs.Next(jetstream.NextContext(next))
@@ -187,8 +199,13 @@ func (o *Objects) read(ctx context.Context, info *jetstream.ObjectInfo, w io.Wri
 			if err := replaced(nil); err != nil {
 				return n, err
 			}
+			if time.Since(lastChunk) >= o.cfg.StallTimeout {
+				return n, fmt.Errorf("%w: none for %v after %d of %d bytes", ErrObjectStalled,
+					time.Since(lastChunk).Round(time.Second), n, info.Size)
+			}
 			continue // still there: a slow link, or a stream leader's election
 		}
+		lastChunk = time.Now()
 		data := msg.Data()
 		if uint64(n)+uint64(len(data)) > info.Size {
 			return n, replaced(fmt.Errorf("more than its %d bytes: %w", info.Size, jetstream.ErrDigestMismatch))

@@ -147,6 +147,7 @@ func (n *node) bootstrap(ctx context.Context) error {
 			return nil
 		}
 	}
+	stalls := 0 // downloads that stalled (natslog.ErrObjectStalled), each started over
 	for waited := false; ; waited = true {
 		first, err := n.nlog.First(ctx)
 		if err != nil {
@@ -214,6 +215,11 @@ func (n *node) bootstrap(ctx context.Context) error {
 				if err := stale(err.Error()); err != nil {
 					return err
 				}
+				continue
+			}
+			if errors.Is(err, natslog.ErrObjectStalled) && stalls < 3 {
+				stalls++
+				n.log.Warn("the snapshot's download stalled; starting it over", "log_seq", newest.seq, "err", err)
 				continue
 			}
 			n.startedEmpty = n.startedEmpty && err != nil
