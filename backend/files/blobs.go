@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
+	"github.com/oklog/ulid/v2"
 )
 
 // Blobs keeps copies of files' bytes beyond this node's disk: in a cluster, a replicated object
@@ -77,6 +81,12 @@ type blobState struct {
 	fetchSlots chan struct{} // capacity MaxFetches: a token per fetch under way
 	fetchMu    sync.Mutex
 	fetching   map[string]*fetchCall // by name; guarded by fetchMu
+
+	// used is when a download last opened each copy on disk (by name; the file's modification
+	// time stands in for one not opened since the start), for Trim. Trim forgets the names that
+	// are no longer on disk, so it holds at most one entry per file there.
+	usedMu sync.Mutex
+	used   map[string]time.Time
 }
 
 // fetchCall is one fetch of a name; whoever asks for the name meanwhile waits for it.
@@ -130,12 +140,23 @@ func (p *Processor) open(ctx context.Context, name string, limit int64) (*os.Fil
 	path := filepath.Join(p.dir, name)
 	f, err := os.Open(path)
 	if err == nil || p.blobs == nil || !errors.Is(err, fs.ErrNotExist) {
+		if err == nil && p.blobs != nil {
+			p.markUsed(name)
+		}
 		return f, err
 	}
 	if err := p.fetch(ctx, name, limit); err != nil {
 		return nil, err
 	}
+	p.markUsed(name)
 	return os.Open(path)
+}
+
+// markUsed notes that a download opened the copy name now: the last that Trim removes.
+func (p *Processor) markUsed(name string) {
+	p.usedMu.Lock()
+	p.used[name] = time.Now()
+	p.usedMu.Unlock()
 }
 
 // fetch brings name from the blobs onto the disk, or waits for the fetch of it under way.
@@ -218,4 +239,87 @@ func (p *Processor) Remove(ctx context.Context, id string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Trim keeps this node's copies of shared files within budget bytes: with Blobs, the disk is a
+// cache of the object store, and Trim removes the least recently used copies (by modification
+// time, or when a download last opened it) until the rest fit. It removes
+// only the bytes and thumbnails of files ready reports as held by the blobs (their record says
+// processed), and none younger than minAge; a download under way keeps its open file. It returns
+// how many entries it removed and their bytes. Without Blobs it removes nothing: the disk is the
+// only copy.
+func (p *Processor) Trim(ctx context.Context, budget int64, minAge time.Duration, ready func(ctx context.Context, id string) (bool, error)) (int, int64, error) {
+	if p.blobs == nil {
+		return 0, 0, nil
+	}
+	entries, err := os.ReadDir(p.dir)
+	if err != nil {
+		return 0, 0, fmt.Errorf("trim files: %w", err)
+	}
+	p.usedMu.Lock()
+	used := maps.Clone(p.used)
+	p.usedMu.Unlock()
+	type copyOnDisk struct {
+		name string
+		size int64
+		used time.Time
+	}
+	var copies []copyOnDisk
+	var total int64
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue // removed meanwhile, or not a file's
+		}
+		total += info.Size()
+		id, _ := strings.CutSuffix(e.Name(), thumbSuffix)
+		if _, err := ulid.ParseStrict(id); err != nil || len(id) != ulid.EncodedSize {
+			continue // a temp file: an upload or a fetch under way
+		}
+		c := copyOnDisk{name: e.Name(), size: info.Size(), used: info.ModTime()}
+		if t, ok := used[c.name]; ok {
+			c.used = t
+			delete(used, c.name)
+		}
+		copies = append(copies, c)
+	}
+	p.usedMu.Lock()
+	for name := range used { // not on disk any more
+		delete(p.used, name)
+	}
+	p.usedMu.Unlock()
+	if total <= budget {
+		return 0, 0, nil
+	}
+	slices.SortFunc(copies, func(a, b copyOnDisk) int { return a.used.Compare(b.used) })
+	removed, freed := 0, int64(0)
+	for _, c := range copies {
+		if total <= budget {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return removed, freed, err
+		}
+		if time.Since(c.used) < minAge {
+			break // the rest are younger still
+		}
+		id, _ := strings.CutSuffix(c.name, thumbSuffix)
+		ok, err := ready(ctx, id)
+		if err != nil {
+			return removed, freed, fmt.Errorf("trim files: %w", err)
+		}
+		if !ok {
+			continue
+		}
+		if err := os.Remove(filepath.Join(p.dir, c.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, freed, fmt.Errorf("trim files: %w", err)
+		}
+		p.usedMu.Lock()
+		delete(p.used, c.name)
+		p.usedMu.Unlock()
+		total -= c.size
+		removed++
+		freed += c.size
+	}
+	return removed, freed, nil
 }

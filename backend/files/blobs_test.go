@@ -12,9 +12,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/herald-chat/herald/backend"
 	"github.com/herald-chat/herald/backend/files"
@@ -178,4 +181,74 @@ func pngOf(t *testing.T, w, h int) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// Trim keeps a cluster node's copies within a budget: the least recently used go first (an
+// open counts as a use), never a file not yet held by the blobs, nor a temp file, nor a copy
+// younger than the minimum age; without blobs it removes nothing.
+func TestTrimKeepsTheCopiesWithinABudget(t *testing.T) {
+	blobs := &memBlobs{m: map[string][]byte{}}
+	ids := []string{"01J0000000000000000000000A", "01J0000000000000000000000B", "01J0000000000000000000000C", "01J0000000000000000000000D"}
+	for _, id := range ids {
+		blobs.m[id] = bytes.Repeat([]byte{'x'}, 1000)
+	}
+	p, _ := newBlobProcessor(t, blobs, 1<<20)
+	defer p.Close()
+	open := func(id string) {
+		t.Helper()
+		in, err := p.Open(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+	}
+	for _, id := range ids {
+		open(id)
+	}
+	open(ids[0]) // A is the most recently used now: B, C, D, A
+	if err := os.WriteFile(filepath.Join(filepath.Dir(p.Path(ids[0])), "fetch-1.part"), make([]byte, 500), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ready := func(_ context.Context, id string) (bool, error) { return id != ids[3], nil } // D is processing
+	present := func() (out []string) {
+		for _, id := range ids {
+			if _, err := os.Stat(p.Path(id)); err == nil {
+				out = append(out, id[len(id)-1:])
+			}
+		}
+		return out
+	}
+
+	if n, freed, err := p.Trim(t.Context(), 2500, time.Hour, ready); err != nil || n != 0 {
+		t.Fatalf("Trim of copies younger than the minimum age: %d removed (%d bytes), %v", n, freed, err)
+	}
+	if n, freed, err := p.Trim(t.Context(), 2500, 0, ready); err != nil || n != 2 || freed != 2000 {
+		t.Fatalf("Trim to 2,500 of 4,500 bytes: %d removed (%d bytes), %v; want B and C", n, freed, err)
+	}
+	if got := present(); !slices.Equal(got, []string{"A", "D"}) {
+		t.Fatalf("after Trim to 2,500 bytes the copies of %v are on disk, want A and D", got)
+	}
+	if n, _, err := p.Trim(t.Context(), 0, 0, ready); err != nil || n != 1 {
+		t.Fatalf("Trim to nothing: %d removed, %v; want A alone (D is processing, the temp file in use)", n, err)
+	}
+	if got := present(); !slices.Equal(got, []string{"D"}) {
+		t.Fatalf("after Trim to nothing the copies of %v are on disk, want D", got)
+	}
+	open(ids[0]) // fetched again when asked for
+	if blobs.gets != 5 {
+		t.Fatalf("%d gets, want 5: four fetches and A's again", blobs.gets)
+	}
+
+	done := make(finished, 1)
+	alone, err := files.New(t.TempDir(), done, 1, 1, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alone.Close()
+	if err := os.WriteFile(alone.Path(ids[0]), make([]byte, 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := alone.Trim(t.Context(), 0, 0, ready); err != nil || n != 0 {
+		t.Fatalf("Trim without blobs: %d removed, %v; the disk is the only copy", n, err)
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/herald-chat/herald/backend"
@@ -71,7 +72,7 @@ func New(dir string, store Finisher, workers, queue int, log *slog.Logger, opts 
 	ctx, stop := context.WithCancel(context.Background())
 	p := &Processor{dir: dir, store: store, log: log, jobs: make(chan *backend.File, queue), ctx: ctx, stop: stop,
 		decoding: newBudget(MaxDecodeBytes)}
-	p.fetchSlots, p.fetching = make(chan struct{}, MaxFetches), map[string]*fetchCall{}
+	p.fetchSlots, p.fetching, p.used = make(chan struct{}, MaxFetches), map[string]*fetchCall{}, map[string]time.Time{}
 	for _, o := range opts {
 		o(p)
 	}

@@ -64,7 +64,14 @@ type ClusterConfig struct {
 	// log) listens for a node founding it with a store that has accounts, whose snapshot it then
 	// starts from (default 2 s; see foundingAnnounced). Negative: it does not listen.
 	FoundingGrace time.Duration
+	// FileCacheBytes bounds this node's copies of the cluster's files on its disk (default
+	// DefaultFileCacheBytes): the object store holds every file, and the files sweep removes
+	// the least recently downloaded copies above it (files.Processor.Trim).
+	FileCacheBytes int64
 }
+
+// DefaultFileCacheBytes is ClusterConfig.FileCacheBytes' default: 10 GiB.
+const DefaultFileCacheBytes = 10 << 30
 
 // HeaderLogSeq is the response header in which the writer tells a forwarding node the log
 // position its answer depends on: the forwarding node answers once it has applied that far,

@@ -78,7 +78,8 @@ func (n *node) sweepFiles(p *files.Processor) {
 }
 
 // sweepOnce drops this node's copies of files whose record is gone (deleted through the log,
-// or by a writer that died before it removed them), and on the writer deletes the objects that
+// or by a writer that died before it removed them), trims its copies to FileCacheBytes, and on
+// the writer deletes the objects that
 // no record names and that are older than orphanObjectAge (a delete whose removal failed).
 func (n *node) sweepOnce(ctx context.Context, p *files.Processor) error {
 	known := func(ctx context.Context, id string) (bool, error) { return fileRecorded(ctx, n.store, id) }
@@ -88,6 +89,16 @@ func (n *node) sweepOnce(ctx context.Context, p *files.Processor) error {
 	}
 	if dropped > 0 {
 		n.log.Info("dropped copies of deleted files", "count", dropped)
+	}
+	budget := n.cfg.FileCacheBytes
+	if budget <= 0 {
+		budget = DefaultFileCacheBytes
+	}
+	ready := func(ctx context.Context, id string) (bool, error) { return fileShared(ctx, n.store, id) }
+	if k, freed, err := p.Trim(ctx, budget, orphanObjectAge, ready); err != nil {
+		return err
+	} else if k > 0 {
+		n.log.Info("removed the least recently used copies of files above the cache's size", "count", k, "bytes", freed, "budget", budget)
 	}
 	if !n.leading.Load() {
 		return nil
@@ -120,6 +131,19 @@ func (n *node) sweepOnce(ctx context.Context, p *files.Processor) error {
 		n.log.Info("deleted objects no file record names", "count", deleted)
 	}
 	return errors.Join(errs...)
+}
+
+// fileShared reports whether file id's bytes are in the object store for good: its record
+// says ready (the writer's processor put them there before it said so).
+func fileShared(ctx context.Context, store *bolt.Store, id string) (bool, error) {
+	f, err := store.File(ctx, id)
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("file record %s: %w", id, err)
+	}
+	return f.Status == backend.FileReady, nil
 }
 
 // fileRecorded reports whether the store holds a record of file id.

@@ -244,6 +244,21 @@ func TestClusterFilesEverywhere(t *testing.T) {
 		}
 	}
 
+	// A follower whose copies exceed its cache's budget removes them (the object store holds
+	// them), and fetches them again when they are asked for.
+	if k, err := fol[0].srv.TrimFiles(ctx, 0, 0); err != nil || k != 2 {
+		t.Fatalf("%s: trim its copies to nothing: %d removed, %v; want the file and its thumbnail", fol[0].name, k, err)
+	}
+	if _, err := os.Stat(fol[0].srv.Files.Path(id)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s kept its copy past the trim: %v", fol[0].name, err)
+	}
+	if st, b := download(t, fol[0].url, tm.token, "/api/files/"+id); st != 200 || !bytes.Equal(b, original) {
+		t.Fatalf("%s: the file after the trim: %d, %d bytes, identical %v", fol[0].name, st, len(b), bytes.Equal(b, original))
+	}
+	if s := fol[0].srv.Files.Stats(); s.Fetched != 3 {
+		t.Fatalf("%s's processor after the trim and a download: %+v, want 3 fetches", fol[0].name, s)
+	}
+
 	// The message goes, through the other follower: the objects go with it, and no node serves
 	// the file any more.
 	if st := call(t, "DELETE", fol[1].url+"/api/chats/"+tm.chat+"/messages/"+msgID, tm.token, nil, nil); st != 204 {

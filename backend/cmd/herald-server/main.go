@@ -297,6 +297,7 @@ type clusterFlags struct {
 	natsAddr, natsClusterAddr string
 	natsRoutes                hostList
 	replicas                  int
+	fileCacheGB               float64
 }
 
 func (c *clusterFlags) register(fs *flag.FlagSet) {
@@ -308,6 +309,7 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.natsClusterAddr, "nats-cluster-addr", "", "--nats-embedded: address the other NATS nodes route to (host:port)")
 	fs.Var(&c.natsRoutes, "nats-routes", "--nats-embedded: the NATS nodes' cluster addresses, nats://host:port[,…] (this node's own may be among them)")
 	fs.IntVar(&c.replicas, "cluster-replicas", 3, "cluster mode: NATS nodes that hold each log entry (1, 3 or 5)")
+	fs.Float64Var(&c.fileCacheGB, "cluster-file-cache-gb", 10, "cluster mode: GiB of this node's disk for copies of the cluster's files (the least recently downloaded go first; every file stays in NATS)")
 }
 
 // config returns the cluster configuration, nil for a single server.
@@ -326,7 +328,11 @@ func (c *clusterFlags) config(dataDir string) (*teamserver.ClusterConfig, error)
 	default:
 		return nil, fmt.Errorf("--cluster-replicas %d: want 1, 3 or 5", c.replicas)
 	}
-	cfg := &teamserver.ClusterConfig{NodeName: c.nodeName, Advertise: c.advertise, NATS: c.natsURLs, Replicas: c.replicas}
+	if !(c.fileCacheGB >= 0.1 && c.fileCacheGB <= 1<<20) {
+		return nil, fmt.Errorf("--cluster-file-cache-gb %g: want 0.1 to 1048576", c.fileCacheGB)
+	}
+	cfg := &teamserver.ClusterConfig{NodeName: c.nodeName, Advertise: c.advertise, NATS: c.natsURLs, Replicas: c.replicas,
+		FileCacheBytes: int64(c.fileCacheGB * (1 << 30))}
 	if c.embedded {
 		if c.natsAddr == "" || c.natsClusterAddr == "" || len(c.natsRoutes) == 0 {
 			return nil, errors.New("--nats-embedded needs --nats-addr, --nats-cluster-addr and --nats-routes")

@@ -471,6 +471,16 @@ func TestRunRejectsBadArguments(t *testing.T) {
 	}
 }
 
+// A cache of the cluster's files below 0.1 GiB is refused before the node dials NATS.
+func TestRunRejectsATinyFileCache(t *testing.T) {
+	args := []string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1", "--advertise", "http://127.0.0.1:1",
+		"--cluster", "nats://127.0.0.1:1", "--cluster-file-cache-gb", "0"}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), args, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--cluster-file-cache-gb 0") {
+		t.Fatalf("run %v: %v, want the flag named", args, err)
+	}
+}
+
 // limitFlagDefaults are the abuse limits' flags with their defaults as --help shows them.
 var limitFlagDefaults = map[string]string{
 	"signin-ip-burst": "20", "signin-ip-every": "3s",
