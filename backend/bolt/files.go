@@ -126,6 +126,33 @@ func (s *Store) File(ctx context.Context, id string) (*backend.File, error) {
 	return f, nil
 }
 
+// UnfinishedFiles returns the files still being processed, oldest first, at most limit of
+// them: after a crash, or on a cluster's new writer, the uploads no processor will finish
+// unless it is asked again (files.Processor.Resume). It reads every file record: O(files).
+func (s *Store) UnfinishedFiles(ctx context.Context, limit int) ([]*backend.File, error) {
+	var out []*backend.File
+	marker := []byte(`"status":"` + string(backend.FileProcessing) + `"`)
+	err := s.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if len(out) == limit || !bytes.Contains(v, marker) {
+				return nil
+			}
+			f := new(backend.File)
+			if err := json.Unmarshal(v, f); err != nil {
+				return fmt.Errorf("decode file %s: %w", k, err)
+			}
+			if f.Status == backend.FileProcessing {
+				out = append(out, f)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
 func (s *Store) FinishFile(ctx context.Context, f *backend.File) error {
 	return s.update(ctx, func(t *txn) error {
 		if t.Bucket(bucketFiles).Get([]byte(f.ID)) == nil {

@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -96,4 +97,40 @@ func TestMessageByClientID(t *testing.T) {
 	}
 	_, err = e.s.MessageByClientID(e.ctx, chat.ID, bob.ID, "c1") // another author's key
 	wantCode(t, err, backend.ENOTFOUND)
+}
+
+// UnfinishedFiles lists the files still processing, oldest first, up to a limit; a restart
+// keeps them (a crash between the record and the processing).
+func TestUnfinishedFilesAreTheOnesStillProcessing(t *testing.T) {
+	e := newEnv(t)
+	alice := e.admin("alice")
+	chat := e.chat("general", alice)
+	var ids []string
+	for i := range 4 {
+		f := &backend.File{ChatID: chat.ID, UploaderID: alice.ID, Name: "f", Size: 1}
+		wantNoError(t, e.s.CreateFile(e.ctx, f), "CreateFile")
+		e.clock.Advance(time.Millisecond)
+		if i == 1 {
+			f.Status = backend.FileReady
+			wantNoError(t, e.s.FinishFile(e.ctx, f), "FinishFile")
+			continue
+		}
+		ids = append(ids, f.ID)
+	}
+	e.reopen()
+	got, err := e.s.UnfinishedFiles(e.ctx, 10)
+	wantNoError(t, err, "UnfinishedFiles")
+	var gotIDs []string
+	for _, f := range got {
+		gotIDs = append(gotIDs, f.ID)
+		if f.Status != backend.FileProcessing || f.ChatID != chat.ID {
+			t.Fatalf("an unfinished file: %+v", f)
+		}
+	}
+	if !slices.Equal(gotIDs, ids) {
+		t.Fatalf("unfinished files %v, want %v (the three not finished, oldest first)", gotIDs, ids)
+	}
+	if got, _ := e.s.UnfinishedFiles(e.ctx, 2); len(got) != 2 || got[0].ID != ids[0] || got[1].ID != ids[1] {
+		t.Fatalf("UnfinishedFiles with limit 2: %d files", len(got))
+	}
 }

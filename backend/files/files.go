@@ -61,6 +61,11 @@ type Processor struct {
 	stop  context.CancelFunc
 	// decoding is shared by the workers: MaxDecodeBytes of decoded images at once.
 	decoding *budget
+	// Close and Resume's waits: quit closes first, then closed is set under closeMu, which a
+	// Resume holds (read) while it sends, so that no send meets a closed jobs.
+	quit    chan struct{}
+	closeMu sync.RWMutex
+	closed  bool
 	blobState
 }
 
@@ -70,7 +75,7 @@ func New(dir string, store Finisher, workers, queue int, log *slog.Logger, opts 
 		return nil, fmt.Errorf("files dir: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	p := &Processor{dir: dir, store: store, log: log, jobs: make(chan *backend.File, queue), ctx: ctx, stop: stop,
+	p := &Processor{dir: dir, store: store, log: log, jobs: make(chan *backend.File, queue), ctx: ctx, stop: stop, quit: make(chan struct{}),
 		decoding: newBudget(MaxDecodeBytes)}
 	p.fetchSlots, p.fetching, p.used = make(chan struct{}, MaxFetches), map[string]*fetchCall{}, map[string]time.Time{}
 	for _, o := range opts {
@@ -106,9 +111,62 @@ func (p *Processor) Submit(f *backend.File) error {
 	}
 }
 
+// InterruptedReason is a file's Error when its upload's bytes were lost before it was
+// processed (the server, or a cluster's writer, died with them).
+const InterruptedReason = "The upload was interrupted before it was processed; upload it again."
+
+// Resume finishes the uploads a processor that went away left unfinished (pending: their
+// records still say processing, Store.UnfinishedFiles): one whose bytes are on this disk is
+// processed again, waiting for room in the queue within ctx; one whose bytes are not is
+// recorded failed (InterruptedReason), so that its uploader sees it and can upload it again.
+// It returns how many it queued and how many it failed.
+func (p *Processor) Resume(ctx context.Context, pending []*backend.File) (queued, failed int, err error) {
+	for _, f := range pending {
+		if _, serr := os.Stat(p.Path(f.ID)); serr == nil {
+			if err := p.requeue(ctx, f); err != nil {
+				return queued, failed, err
+			}
+			queued++
+			continue
+		} else if !errors.Is(serr, fs.ErrNotExist) {
+			return queued, failed, serr
+		}
+		f.Status, f.Error, f.Thumbnail = backend.FileFailed, InterruptedReason, false
+		if err := p.store.FinishFile(ctx, f); err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+			return queued, failed, fmt.Errorf("record interrupted upload %s: %w", f.ID, err)
+		}
+		failed++
+	}
+	return queued, failed, nil
+}
+
+// requeue is Submit that waits for room in the queue, within ctx and until Close.
+func (p *Processor) requeue(ctx context.Context, f *backend.File) error {
+	p.closeMu.RLock()
+	defer p.closeMu.RUnlock()
+	if p.closed {
+		return ErrClosed
+	}
+	select {
+	case p.jobs <- f:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.quit:
+		return ErrClosed
+	}
+}
+
+// ErrClosed is Resume's error once Close was called.
+var ErrClosed = errors.New("file processor closed")
+
 // Close stops taking jobs and waits for the workers; queued jobs are processed first. Fetches
 // under way (Open) fail once it returns.
 func (p *Processor) Close() {
+	close(p.quit) // a Resume waiting for room lets go of closeMu
+	p.closeMu.Lock()
+	p.closed = true
+	p.closeMu.Unlock()
 	close(p.jobs)
 	p.wg.Wait()
 	p.stop()

@@ -299,3 +299,32 @@ func TestSweepRemovesWhatNoRecordNames(t *testing.T) {
 		t.Fatalf("left %v, want %v", left, want)
 	}
 }
+
+// Resume processes again an unfinished upload whose bytes are on the disk and records failed
+// one whose bytes are not (they went with the process that had them).
+func TestResumeFinishesTheUnfinishedUploads(t *testing.T) {
+	p, done := newProcessor(t)
+	const here, gone = "01J0000000000000000000000H", "01J0000000000000000000000G"
+	if err := os.WriteFile(p.Path(here), []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pending := []*backend.File{
+		{ID: here, Name: "a.txt", Size: 5, Status: backend.FileProcessing},
+		{ID: gone, Name: "b.txt", Size: 5, Status: backend.FileProcessing},
+	}
+	queued, failed, err := p.Resume(t.Context(), pending)
+	if err != nil || queued != 1 || failed != 1 {
+		t.Fatalf("Resume: %d queued, %d failed, %v; want 1 and 1", queued, failed, err)
+	}
+	got := map[string]*backend.File{}
+	for len(got) < 2 {
+		f := <-done
+		got[f.ID] = f
+	}
+	if f := got[here]; f.Status != backend.FileReady {
+		t.Fatalf("the upload whose bytes are here: %+v, want ready", f)
+	}
+	if f := got[gone]; f.Status != backend.FileFailed || f.Error != files.InterruptedReason {
+		t.Fatalf("the upload whose bytes are gone: %+v, want failed, interrupted", f)
+	}
+}

@@ -108,6 +108,8 @@ type node struct {
 	loggedMu sync.Mutex
 	logged   leaseHolder
 	leading  atomic.Bool
+	// leadHook runs at each term's start (onLead); nil: nothing.
+	leadHook atomic.Pointer[func(ctx context.Context)]
 	epoch    atomic.Uint64 // counts this node's terms as writer, for entry ids
 	proxy    *httputil.ReverseProxy
 	// forwardConns is the proxy's transport when the node made it (no ClusterConfig.Transport):
@@ -562,6 +564,15 @@ func (n *node) noteWriter(ctx context.Context) {
 	}
 }
 
+// onLead has f run at the start of every term of this node's as writer, on a goroutine, with
+// a ctx that ends with the term — and now, if a term is under way (it may run twice then).
+func (n *node) onLead(f func(ctx context.Context)) {
+	n.leadHook.Store(&f)
+	if n.leading.Load() {
+		go f(context.Background())
+	}
+}
+
 // lead is the node's term as writer: it catches up with the log while it already renews the
 // lease (a catch-up may wait out a stream leader's election), then lets the store write, and
 // renews the lease until it cannot (or the log fenced it); then the store turns replica again.
@@ -630,6 +641,9 @@ func (n *node) lead(ctx context.Context, me []byte, followed <-chan error) {
 				go n.moveLeadersOff(ctx)
 			}
 			termWork.Go(func() { n.snapshotLoop(termCtx, acquired) })
+			if f := n.leadHook.Load(); f != nil {
+				termWork.Go(func() { (*f)(termCtx) })
+			}
 			continue
 		case <-ctx.Done():
 			end("shutting down")

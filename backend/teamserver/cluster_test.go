@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-chat/herald/backend"
+	"github.com/herald-chat/herald/backend/files"
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/internal/testnet"
 	"github.com/herald-chat/herald/backend/internal/testwatch"
@@ -441,6 +443,16 @@ func TestClusterWriterFailover(t *testing.T) {
 		answered = append(answered, id)
 	}
 
+	// An upload the writer recorded but never processed: its bytes die with it.
+	chat, err := w.srv.Store.Chat(context.Background(), tm.chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := &backend.File{ChatID: tm.chat, UploaderID: chat.CreatedBy, Name: "lost.pdf", Size: 5}
+	if err := w.srv.Store.CreateFile(context.Background(), stuck); err != nil {
+		t.Fatal(err)
+	}
+
 	crashed := time.Now()
 	w.crash(t)
 	// Posts through the survivors: refused (503) or forwarded into the void until a new writer
@@ -461,6 +473,14 @@ func TestClusterWriterFailover(t *testing.T) {
 	t.Logf("writes resumed %v after the writer died", stall.Round(time.Millisecond))
 	if nw := writerOf(nodes); nw == nil || nw == w {
 		t.Fatal("no new writer")
+	}
+	// The new writer records the dead writer's unprocessed upload failed, on every node: its
+	// uploader sees it and can upload it again.
+	for _, n := range fol {
+		waitUntil(t, 20*time.Second, n.name+" to record the interrupted upload failed", func() bool {
+			f, err := n.srv.Store.File(context.Background(), stuck.ID)
+			return err == nil && f.Status == backend.FileFailed && f.Error == files.InterruptedReason
+		})
 	}
 	// The client did not hear back about its last post before the failover and retries it on
 	// the other node: the same message, not a second one.

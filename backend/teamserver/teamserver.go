@@ -42,6 +42,9 @@ const (
 	// clusterBootstrapTimeout bounds starting a node from a snapshot: downloading it (a store
 	// of gigabytes on a LAN takes a minute or two) and adopting it.
 	clusterBootstrapTimeout = time.Hour
+	// maxResumedUploads bounds the unfinished uploads one start (or term) resumes: at most the
+	// processing queue and its workers' at a crash, more only after many crashes in a row.
+	maxResumedUploads = 10_000
 	// clusterCatchUpTimeout bounds a joining node's catch-up with the log: at most
 	// SnapshotEntries and what came since, at a thousand and more entries a second.
 	clusterCatchUpTimeout = 10 * time.Minute
@@ -306,8 +309,24 @@ func Open(cfg Config) (*Server, error) {
 	} else if n > 0 {
 		cfg.Logger.Info("removed files no record names", "count", n)
 	}
+	// Uploads a crash (or a cluster's writer that died) left processing: processed again when
+	// their bytes are here, else recorded failed. A cluster's writer does it at each term's start.
+	resumeUploads := func(ctx context.Context) {
+		pending, err := store.UnfinishedFiles(ctx, maxResumedUploads)
+		if err == nil && len(pending) > 0 {
+			var queued, failed int
+			queued, failed, err = processor.Resume(ctx, pending)
+			cfg.Logger.Info("resumed the uploads left unprocessed", "queued", queued, "failed", failed)
+		}
+		if err != nil && ctx.Err() == nil && !errors.Is(err, files.ErrClosed) {
+			cfg.Logger.Error("resuming the uploads left unprocessed", "err", err)
+		}
+	}
 	if cluster != nil {
 		cluster.sweepFiles(processor)
+		cluster.onLead(resumeUploads)
+	} else {
+		resumeUploads(context.Background())
 	}
 	var fingerprint string
 	if cfg.Certificate != nil {
