@@ -310,32 +310,76 @@ func (n *node) pull(ctx context.Context, upTo uint64) error {
 	if err != nil {
 		return err
 	}
-	p := n.newPipeline(ctx)
-	for next := have + 1; next <= upTo; {
-		payload, err := n.nlog.Get(ctx, next)
-		if errors.Is(err, natslog.ErrNotFound) {
-			// Not stored yet as far as the leader answering knows (a new leader may be behind
-			// its predecessor for a moment); upTo is known to exist.
+	if upTo <= have {
+		return nil
+	}
+	// Up to pullWindow reads are under way at once, applied in order as they arrive: a
+	// catch-up costs a round trip to the log's leader per window rather than per entry.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the reads ahead when an entry fails
+	type read struct {
+		payload []byte
+		err     error
+	}
+	reads := make(chan chan read, pullWindow-1) // in log order; one more is being applied
+	go func() {
+		defer close(reads)
+		for seq := have + 1; seq <= upTo; seq++ {
+			r := make(chan read, 1)
 			select {
-			case <-ctx.Done():
-				_ = p.close()
-				return ctx.Err()
-			case <-time.After(20 * time.Millisecond):
-				continue
+			case reads <- r:
+			case <-rctx.Done():
+				return
 			}
+			go func() {
+				payload, err := n.readEntry(rctx, seq)
+				r <- read{payload, err}
+			}()
 		}
-		if err != nil {
+	}()
+	p := n.newPipeline(ctx)
+	next := have + 1
+	for r := range reads {
+		got := <-r
+		if got.err != nil {
 			_ = p.close()
-			n.failIfTruncated(err)
-			return fmt.Errorf("read log entry %d: %w", next, err)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			n.failIfTruncated(got.err)
+			return fmt.Errorf("read log entry %d: %w", next, got.err)
 		}
-		if err := p.add(next, payload); err != nil {
+		if err := p.add(next, got.payload); err != nil {
 			_ = p.close()
 			return err
 		}
 		next++
 	}
+	if next <= upTo { // the reads stopped with ctx
+		_ = p.close()
+		return ctx.Err()
+	}
 	return p.close()
+}
+
+// pullWindow is how many log entries pull reads at once.
+const pullWindow = 32
+
+// readEntry reads log entry seq from the log's leader. Not stored yet as far as the leader
+// answering knows (a new leader may be behind its predecessor for a moment) is asked again
+// every 20 ms until ctx ends: the entry is known to exist.
+func (n *node) readEntry(ctx context.Context, seq uint64) ([]byte, error) {
+	for {
+		payload, err := n.nlog.Get(ctx, seq)
+		if !errors.Is(err, natslog.ErrNotFound) {
+			return payload, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // pipelineDepth is how many log entries may wait for their commit at once: the committer takes
