@@ -2,6 +2,8 @@ package teamserver
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +66,11 @@ type ClusterConfig struct {
 	// log) listens for a node founding it with a store that has accounts, whose snapshot it then
 	// starts from (default 2 s; see foundingAnnounced). Negative: it does not listen.
 	FoundingGrace time.Duration
+	// RootCAs are the certificates a node trusts, in place of the system's, when it forwards a
+	// write to the writer's https:// Advertise URL without a Transport: the nodes' own
+	// self-signed certificates, or the private CA that issued theirs (herald-server's
+	// --cluster-ca adds its file's to the system's). Nil: the system's.
+	RootCAs *x509.CertPool
 	// FileCacheBytes bounds this node's copies of the cluster's files on its disk (default
 	// DefaultFileCacheBytes): the object store holds every file, and the files sweep removes
 	// the least recently downloaded copies above it (files.Processor.Trim).
@@ -246,7 +253,7 @@ func (n *node) join(ctx context.Context, store *bolt.Store, local backend.Publis
 	}
 	transport := n.cfg.Transport
 	if transport == nil {
-		n.forwardConns = forwardTransport()
+		n.forwardConns = forwardTransport(n.cfg.RootCAs)
 		transport = n.forwardConns
 	}
 	n.proxy = &httputil.ReverseProxy{
@@ -282,8 +289,11 @@ const forwardIdleConns = 256
 
 // forwardTransport is http.DefaultTransport keeping forwardIdleConns idle connections to the
 // writer. Idle ones close after the default's 90 s.
-func forwardTransport() *http.Transport {
+func forwardTransport(roots *x509.CertPool) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	if roots != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
 	t.MaxIdleConns = forwardIdleConns
 	t.MaxIdleConnsPerHost = forwardIdleConns
 	return t

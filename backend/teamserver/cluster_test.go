@@ -192,6 +192,12 @@ var testClient = &http.Client{Timeout: time.Minute}
 // call sends a JSON request and decodes a JSON answer; it returns the status.
 func call(t *testing.T, method, url, token string, body, out any) int {
 	t.Helper()
+	return callWith(t, testClient, method, url, token, body, out)
+}
+
+// callWith is call through hc.
+func callWith(t *testing.T, hc *http.Client, method, url, token string, body, out any) int {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -207,7 +213,7 @@ func call(t *testing.T, method, url, token string, body, out any) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := testClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -17,6 +17,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -148,6 +149,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		var extra []string
 		if publicURL != nil {
 			extra = append(extra, publicURL.Hostname())
+		}
+		if u, err := url.Parse(opts.cluster.advertise); err == nil && u.Hostname() != "" {
+			extra = append(extra, u.Hostname()) // the other nodes forward writes to it
 		}
 		c, created, err := tlscert.SelfSigned(opts.dataDir, extra...)
 		if err != nil {
@@ -298,6 +302,7 @@ type clusterFlags struct {
 	natsRoutes                hostList
 	replicas                  int
 	fileCacheGB               float64
+	caFile                    string // --cluster-ca
 }
 
 func (c *clusterFlags) register(fs *flag.FlagSet) {
@@ -309,6 +314,7 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.natsClusterAddr, "nats-cluster-addr", "", "--nats-embedded: address the other NATS nodes route to (host:port)")
 	fs.Var(&c.natsRoutes, "nats-routes", "--nats-embedded: the NATS nodes' cluster addresses, nats://host:port[,…] (this node's own may be among them)")
 	fs.IntVar(&c.replicas, "cluster-replicas", 3, "cluster mode: NATS nodes that hold each log entry (1, 3 or 5)")
+	fs.StringVar(&c.caFile, "cluster-ca", "", "cluster mode: PEM file of certificates to trust, besides the system's, when forwarding writes to another node's https:// --advertise URL (the nodes' self-signed certificates, or their private CA)")
 	fs.Float64Var(&c.fileCacheGB, "cluster-file-cache-gb", 10, "cluster mode: GiB of this node's disk for copies of the cluster's files (the least recently downloaded go first; every file stays in NATS)")
 }
 
@@ -333,6 +339,12 @@ func (c *clusterFlags) config(dataDir string) (*teamserver.ClusterConfig, error)
 	}
 	cfg := &teamserver.ClusterConfig{NodeName: c.nodeName, Advertise: c.advertise, NATS: c.natsURLs, Replicas: c.replicas,
 		FileCacheBytes: int64(c.fileCacheGB * (1 << 30))}
+	if c.caFile != "" {
+		var err error
+		if cfg.RootCAs, err = loadRoots(c.caFile); err != nil {
+			return nil, err
+		}
+	}
 	if c.embedded {
 		if c.natsAddr == "" || c.natsClusterAddr == "" || len(c.natsRoutes) == 0 {
 			return nil, errors.New("--nats-embedded needs --nats-addr, --nats-cluster-addr and --nats-routes")
@@ -341,6 +353,23 @@ func (c *clusterFlags) config(dataDir string) (*teamserver.ClusterConfig, error)
 			ClientAddr: c.natsAddr, ClusterAddr: c.natsClusterAddr, Routes: c.natsRoutes}
 	}
 	return cfg, nil
+}
+
+// loadRoots returns the system's certificate pool with the PEM certificates of file added;
+// a file holding none is an error.
+func loadRoots(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cluster-ca: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // none on this system
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--cluster-ca %s: no PEM certificate in it", file)
+	}
+	return pool, nil
 }
 
 // hostList is a comma-separated flag of host names.

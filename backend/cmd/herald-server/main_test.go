@@ -481,6 +481,23 @@ func TestRunRejectsATinyFileCache(t *testing.T) {
 	}
 }
 
+// A --cluster-ca that is missing or holds no PEM certificate is refused before the node dials
+// NATS, naming the flag.
+func TestRunRejectsABadClusterCA(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{filepath.Join(t.TempDir(), "missing.pem"), notPEM} {
+		args := []string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--node-name", "n1", "--advertise", "https://127.0.0.1:1",
+			"--cluster", "nats://127.0.0.1:1", "--cluster-ca", file}
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--cluster-ca") {
+			t.Fatalf("run with --cluster-ca %s: %v, want the flag named", file, err)
+		}
+	}
+}
+
 // limitFlagDefaults are the abuse limits' flags with their defaults as --help shows them.
 var limitFlagDefaults = map[string]string{
 	"signin-ip-burst": "20", "signin-ip-every": "3s",
