@@ -87,7 +87,8 @@ describe('monitor', () => {
       await alice.getByRole('link', { name: 'Monitor', exact: true }).click()
       const tabs = alice.getByRole('tablist', { name: 'Monitor views' })
       await tabs.getByRole('tab', { name: 'Overview', selected: true }).waitFor()
-      await alice.getByText('Live', { exact: true }).waitFor()
+      // The monitor's own state (the header's connection status says Live too).
+      await alice.locator('p.monitor-live', { hasText: /^Live$/ }).waitFor()
       const events = stat(alice, 'Events delivered')
       await events.waitFor()
       const before = await events.textContent()
