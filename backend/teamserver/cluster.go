@@ -115,6 +115,9 @@ type node struct {
 	loggedMu sync.Mutex
 	logged   leaseHolder
 	leading  atomic.Bool
+	// refollow asks the role loop to start its follow loop again (capacity 1; the status
+	// loop's checkFollowing sends).
+	refollow chan struct{}
 	// leadHook runs at each term's start (onLead); nil: nothing.
 	leadHook atomic.Pointer[func(ctx context.Context)]
 	epoch    atomic.Uint64 // counts this node's terms as writer, for entry ids
@@ -177,7 +180,8 @@ func dialNode(ctx context.Context, cfg ClusterConfig, log *slog.Logger) (*node, 
 		cfg.FoundingGrace = 2 * heartbeatEvery
 	}
 	n := &node{cfg: cfg, log: log.With("node", cfg.NodeName), applied: make(chan struct{}),
-		stepDown: make(chan struct{}, 1), done: make(chan struct{}), failed: make(chan error, 1)}
+		stepDown: make(chan struct{}, 1), done: make(chan struct{}), failed: make(chan error, 1),
+		refollow: make(chan struct{}, 1)}
 	urls := strings.Join(cfg.NATS, ",")
 	if cfg.Embedded != nil {
 		e := *cfg.Embedded
@@ -572,6 +576,10 @@ term:
 			}
 			select {
 			case <-ctx.Done():
+			case <-n.refollow: // the status loop found the follow loop stuck
+				// Not waited for (see lead): Apply takes each entry once.
+				stopFollowing()
+				continue term
 			case err := <-followed:
 				if n.failIfTruncated(err) {
 					stopFollowing()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-chat/herald/backend"
@@ -59,7 +60,19 @@ type clusterStatus struct {
 	sub  *nats.Subscription
 	stop context.CancelFunc
 	done chan struct{}
+
+	// The follow loop's watch (checkFollowing, the loop's alone): the applied position last
+	// seen behind the log, and since when it has not moved.
+	behindAt    uint64
+	behindSince time.Time
+	pulling     atomic.Bool // a pull of checkFollowing's is under way
 }
+
+// followStallAfter is how long a follower's applied position may stay behind the log's newest
+// entry without moving before the node reads the missing entries directly and starts its follow
+// loop again: an ordered consumer that stopped delivering (its NATS server died) without an
+// error would leave its streams silent.
+const followStallAfter = 3 * time.Second
 
 type peer struct {
 	hb   heartbeat
@@ -115,6 +128,7 @@ func (s *clusterStatus) loop(ctx context.Context) {
 			s.logSeq = max(s.logSeq, last)
 			s.heard = s.now()
 			s.mu.Unlock()
+			s.checkFollowing(ctx, last)
 		} else if ctx.Err() == nil {
 			s.n.log.Debug("the log's last entry could not be read", "err", err)
 		}
@@ -125,6 +139,39 @@ func (s *clusterStatus) loop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// checkFollowing restarts a follow loop that stopped applying while the log has more: after
+// followStallAfter without progress it pulls up to last (bounded by heartbeatExpiry) and has
+// the role loop follow again from the new position.
+func (s *clusterStatus) checkFollowing(ctx context.Context, last uint64) {
+	applied, err := s.n.store.LogSeq()
+	if err != nil || s.n.leading.Load() || applied >= last || applied != s.behindAt {
+		s.behindAt, s.behindSince = applied, s.now()
+		return
+	}
+	if s.now().Sub(s.behindSince) < followStallAfter {
+		return
+	}
+	if !s.pulling.CompareAndSwap(false, true) {
+		return // the last one is still reading
+	}
+	s.n.log.Warn("the follow loop stopped applying the log: reading the entries directly and following again",
+		"applied", applied, "log_seq", last, "for", s.now().Sub(s.behindSince).Round(time.Millisecond))
+	s.behindAt, s.behindSince = 0, s.now()
+	select {
+	case s.n.refollow <- struct{}{}:
+	default: // one is pending
+	}
+	// Not on the loop: its heartbeats must go on meanwhile.
+	go func() {
+		defer s.pulling.Store(false)
+		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := s.n.pull(pctx, last); err != nil && ctx.Err() == nil {
+			s.n.log.Warn("reading the log's entries directly failed", "err", err)
+		}
+	}()
 }
 
 // checkCutOff tells the node's streams whether it is cut off from the cluster: nothing heard
