@@ -165,10 +165,10 @@ func (o *Objects) read(ctx context.Context, info *jetstream.ObjectInfo, w io.Wri
 		switch {
 		case errors.Is(err, fs.ErrNotExist) || err == nil && now.NUID != info.NUID:
 			return ErrObjectGone
-		case err != nil:
+		case err != nil && cause != nil:
 			return fmt.Errorf("%w (and looking it up again: %w)", cause, err)
 		}
-		return cause
+		return cause // nil after a quiet spell: wait on, within StallTimeout
 	}
 	cons, err := o.js.OrderedConsumer(ctx, "OBJ_"+o.cfg.Bucket, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"$O." + o.cfg.Bucket + ".C." + info.NUID},
