@@ -136,26 +136,26 @@ func (n *node) sweepOnce(ctx context.Context, p *files.Processor) error {
 // fileShared reports whether file id's bytes are in the object store for good: its record
 // says ready (the writer's processor put them there before it said so).
 func fileShared(ctx context.Context, store *bolt.Store, id string) (bool, error) {
-	f, err := store.File(ctx, id)
-	if backend.ErrorCode(err) == backend.ENOTFOUND {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("file record %s: %w", id, err)
-	}
-	return f.Status == backend.FileReady, nil
+	f, err := fileRecord(ctx, store, id)
+	return f != nil && f.Status == backend.FileReady, err
 }
 
 // fileRecorded reports whether the store holds a record of file id.
 func fileRecorded(ctx context.Context, store *bolt.Store, id string) (bool, error) {
-	_, err := store.File(ctx, id)
+	f, err := fileRecord(ctx, store, id)
+	return f != nil, err
+}
+
+// fileRecord is the store's record of file id, nil when there is none.
+func fileRecord(ctx context.Context, store *bolt.Store, id string) (*backend.File, error) {
+	f, err := store.File(ctx, id)
 	if backend.ErrorCode(err) == backend.ENOTFOUND {
-		return false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("file record %s: %w", id, err)
+		return nil, fmt.Errorf("file record %s: %w", id, err)
 	}
-	return true, nil
+	return f, nil
 }
 
 // close stops the sweep and waits for it.

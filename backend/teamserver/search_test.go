@@ -12,22 +12,13 @@ import (
 // store's commits and answers GET /api/search with it, across a restart.
 func TestSearchWired(t *testing.T) {
 	srv := teamservertest.Start(t)
-	var reg struct {
-		Token string `json:"token"`
-	}
-	teamservertest.Call(t, "POST", srv.URL+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &reg)
-	var chat struct {
-		Chat struct {
-			ID string `json:"id"`
-		} `json:"chat"`
-	}
-	teamservertest.Call(t, "POST", srv.URL+"/api/chats", reg.Token, map[string]any{"name": "general", "memberIds": []string{}}, &chat)
+	reg, chat := aliceAndAChat(t, srv)
 	var posted struct {
 		Message struct {
 			ID string `json:"id"`
 		} `json:"message"`
 	}
-	teamservertest.Call(t, "POST", srv.URL+"/api/chats/"+chat.Chat.ID+"/messages", reg.Token, map[string]string{"content": "wired for search"}, &posted)
+	teamservertest.Call(t, "POST", srv.URL+"/api/chats/"+chat+"/messages", reg.Token, map[string]string{"content": "wired for search"}, &posted)
 
 	search := func() []string {
 		t.Helper()
@@ -57,4 +48,27 @@ func TestSearchWired(t *testing.T) {
 	if got := search(); len(got) != 1 || got[0] != posted.Message.ID {
 		t.Fatalf("after a restart: found %v, want %s", got, posted.Message.ID)
 	}
+}
+
+// registered is an account's registration answer.
+type registered struct {
+	Token string `json:"token"`
+	User  struct {
+		ID string `json:"id"`
+	} `json:"user"`
+}
+
+// aliceAndAChat registers alice (the first account: an admin) on srv and creates a chat of
+// hers; it returns her registration and the chat's id.
+func aliceAndAChat(t *testing.T, srv *teamservertest.Server) (registered, string) {
+	t.Helper()
+	var reg registered
+	teamservertest.Call(t, "POST", srv.URL+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &reg)
+	var chat struct {
+		Chat struct {
+			ID string `json:"id"`
+		} `json:"chat"`
+	}
+	teamservertest.Call(t, "POST", srv.URL+"/api/chats", reg.Token, map[string]any{"name": "general", "memberIds": []string{}}, &chat)
+	return reg, chat.Chat.ID
 }

@@ -36,19 +36,7 @@ func TestOpenSweepsOrphanedFiles(t *testing.T) {
 // the disk is processed, one whose bytes are not is recorded failed for its uploader to see.
 func TestOpenResumesUnfinishedUploads(t *testing.T) {
 	srv := teamservertest.Start(t)
-	var reg struct {
-		Token string `json:"token"`
-		User  struct {
-			ID string `json:"id"`
-		} `json:"user"`
-	}
-	teamservertest.Call(t, "POST", srv.URL+"/api/auth/register", "", map[string]string{"username": "alice", "password": "password-alice"}, &reg)
-	var chat struct {
-		Chat struct {
-			ID string `json:"id"`
-		} `json:"chat"`
-	}
-	teamservertest.Call(t, "POST", srv.URL+"/api/chats", reg.Token, map[string]any{"name": "general", "memberIds": []string{}}, &chat)
+	reg, chat := aliceAndAChat(t, srv)
 	srv.Stop()
 
 	path := filepath.Join(srv.DataDir(), "herald.db")
@@ -56,8 +44,8 @@ func TestOpenResumesUnfinishedUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	here := &backend.File{ChatID: chat.Chat.ID, UploaderID: reg.User.ID, Name: "notes.txt", Size: 5}
-	gone := &backend.File{ChatID: chat.Chat.ID, UploaderID: reg.User.ID, Name: "lost.txt", Size: 5}
+	here := &backend.File{ChatID: chat, UploaderID: reg.User.ID, Name: "notes.txt", Size: 5}
+	gone := &backend.File{ChatID: chat, UploaderID: reg.User.ID, Name: "lost.txt", Size: 5}
 	for _, f := range []*backend.File{here, gone} {
 		if err := store.CreateFile(context.Background(), f); err != nil {
 			t.Fatal(err)
