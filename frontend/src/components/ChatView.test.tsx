@@ -249,6 +249,26 @@ describe('ChatView: message actions', () => {
 })
 
 describe('ChatView: threads', () => {
+  it('says in a thread who the reply mentions is in quiet hours, and sends it with Notify anyway', async () => {
+    const store = new FakeChatStore(team())
+    const quiet = vi.spyOn(store, 'quiet').mockResolvedValue([
+      { userId: bob.id, reason: 'quietHours', until: now + 60 * minute, untilLocal: '07:00', notifyAnyway: true },
+    ])
+    const sendReply = vi.spyOn(store, 'sendReply')
+    const { user } = renderChat(store)
+    await user.click(within(item('m1')).getByRole('button', { name: '2 replies · last reply 5 min ago' }))
+    act(() => store.update({ threads: { m1: thread() } }))
+    const panel = screen.getByRole('complementary', { name: 'Thread in #general' })
+    const box = within(panel).getByRole('textbox', { name: 'Reply' })
+
+    await user.type(box, `@${bob.username} the deploy is stuck`)
+    expect(quiet).toHaveBeenLastCalledWith('c1', [bob.id])
+    expect(await within(panel).findByText('Bob is in quiet hours until 07:00 their time — they will see it then.')).toBeDefined()
+    await user.click(within(panel).getByRole('switch', { name: 'Notify anyway' }))
+    await user.type(box, '{Enter}')
+    expect(sendReply).toHaveBeenLastCalledWith('c1', 'm1', `@${bob.username} the deploy is stuck`, false, { notifyAnyway: true })
+  })
+
   it('opens a thread beside the chat from its summary: parent, replies, composer', async () => {
     const store = new FakeChatStore(team())
     const openThread = vi.spyOn(store, 'openThread')

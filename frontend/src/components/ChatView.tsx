@@ -12,7 +12,7 @@ import { errorMessage } from '../api/client'
 import type { Message } from '../api/types'
 import type { CenterSnapshot } from '../notifications/NotificationCenterStore'
 import { useExternalStore, type ExternalStore } from '../notifications/useExternalStore'
-import { useQuiet } from '../hooks/useQuiet'
+import { useQuietPeople } from '../hooks/useQuiet'
 import { chatPath, homePath, messagePath, navigate } from '../router'
 import type { ChatStoreApi, LoadOlderOptions, Snapshot } from '../state/types'
 import type { EventStream } from '../stream/types'
@@ -27,7 +27,6 @@ import { MemberList } from './MemberList'
 import { MessageList, type FocusRequest } from './MessageList'
 import { Modal } from './Modal'
 import { personName } from './names'
-import type { QuietPerson } from './quietNotice'
 import { PinnedButton } from './PinnedMessages'
 import { ChatMark } from './Sidebar'
 import { ThreadPanel } from './ThreadPanel'
@@ -253,12 +252,7 @@ export function ChatView({ store, snapshot, chatId, stream, notifications = NO_N
   // Who the message goes to that is in do not disturb or quiet hours: a DM's other people, or
   // the members the draft mentions elsewhere.
   const [mentioned, setMentioned] = useState<string[]>([])
-  const writable = chat !== undefined && !chat.archived
-  const silences = useQuiet(store, chatId, !writable ? [] : chat.kind === 'dm' ? null : mentioned)
-  const quiet = useMemo<QuietPerson[]>(
-    () => silences.map((silence) => ({ name: personName(snapshot.users[silence.userId]), silence })),
-    [silences, snapshot.users],
-  )
+  const quiet = useQuietPeople(store, chat, snapshot.users, mentioned)
   const messagePerson = useCallback(
     (userId: string) => {
       store.createDM([userId]).then(

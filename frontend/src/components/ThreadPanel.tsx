@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useState, type KeyboardEvent } from 'react'
 import { errorMessage } from '../api/client'
 import type { Message } from '../api/types'
+import { useQuietPeople } from '../hooks/useQuiet'
 import type { ChatStoreApi, LoadOlderOptions, Snapshot } from '../state/types'
 import { Composer } from './Composer'
 import { focused } from './messageActions'
@@ -46,7 +47,10 @@ export function ThreadPanel({
   const headingId = useId()
   const [error, setError] = useState<string | null>(null)
   const [alsoToChat, setAlsoToChat] = useState(false)
+  const [mentioned, setMentioned] = useState<string[]>([])
   const thread = snapshot.threads[parentId]
+  const chat = snapshot.chats.find((c) => c.id === chatId)
+  const quiet = useQuietPeople(store, chat, snapshot.users, mentioned)
 
   useEffect(() => {
     let current = true
@@ -147,10 +151,16 @@ export function ThreadPanel({
           title={title}
           label="Reply"
           placeholder="Reply in thread…"
-          onSend={(content) => store.sendReply(chatId, parentId, content, alsoToChat)}
+          onSend={(content, options) =>
+            options
+              ? store.sendReply(chatId, parentId, content, alsoToChat, options)
+              : store.sendReply(chatId, parentId, content, alsoToChat)
+          }
           onTyped={() => store.typed(chatId, parentId)}
           onEditLast={() => onEditLast(thread?.messages ?? [], focused())}
-          members={(snapshot.chats.find((c) => c.id === chatId)?.memberIds ?? []).flatMap((id) => snapshot.users[id] ?? [])}
+          members={(chat?.memberIds ?? []).flatMap((id) => snapshot.users[id] ?? [])}
+          quiet={quiet}
+          onMentionsChange={setMentioned}
         />
         <label className="also-to-chat">
           <input type="checkbox" checked={alsoToChat} onChange={(event) => setAlsoToChat(event.target.checked)} />

@@ -6,7 +6,7 @@ import type { Notification, NotificationKind } from '../api/types'
 import { navigate } from '../router'
 import { isDesktopApp, permission, requestPermission, type PermissionState } from './browserNotifier'
 import { KindIcon } from './icons'
-import { KIND_LABELS, linkPath, NOTIFICATION_KINDS, relativeTime, spokenTitle, toastKindOf } from './kinds'
+import { KIND_LABELS, linkPath, NOTIFICATION_KINDS, relativeTime, kindPrefix, toastKindOf } from './kinds'
 import type { NotificationCenterStore } from './NotificationCenterStore'
 import type { PreferencesStore } from './preferences'
 import { useExternalStore } from './useExternalStore'
@@ -273,38 +273,42 @@ function Entry({ entry, now, onOpen, onToggleRead }: EntryProps) {
   const kind = toastKindOf(entry)
   const titleId = useId()
   const detailsId = useId()
-  // Named in one string: screen readers hear state and title first (with the kind when the title
-  // does not say it), the rest as details.
-  const name = `${entry.read ? '' : 'Unread: '}${spokenTitle(kind, entry.title)}`
+  // Named by what it shows (state and kind before the title, hidden), described by the rest: the
+  // button holds only the title, so its name contains all its visible text (WCAG 2.5.3), and its
+  // ::after stretches over the whole entry, so a click anywhere on it opens it.
+  const kindSaid = kindPrefix(kind, entry.title)
+  const hidden = [entry.read ? '' : 'Unread:', kindSaid === null ? '' : `${kindSaid}:`].filter(Boolean).join(' ')
   return (
     <li className={`entry toast-${kind}${entry.read ? '' : ' unread'}${entry.notify ? '' : ' silenced'}`}>
-      <button type="button" className="entry-open" aria-label={name} aria-describedby={detailsId} onClick={onOpen}>
-        <span className="entry-icon" aria-hidden="true">
-          <KindIcon kind={kind} size={15} />
-        </span>
-        <span className="entry-text">
+      <span className="entry-icon" aria-hidden="true">
+        <KindIcon kind={kind} size={15} />
+      </span>
+      <span className="entry-text">
+        <button type="button" className="entry-open" aria-describedby={detailsId} onClick={onOpen}>
+          {hidden && <span className="visually-hidden">{hidden}</span>}
+          {hidden && ' '}
           <span className="entry-title" id={titleId} dir="auto">
             {entry.title}
           </span>
-          <span className="entry-details" id={detailsId}>
-            {entry.body && <span className="entry-body" dir="auto">
-                {entry.body}
-              </span>}
-            {!entry.notify && entry.reason && <span className="entry-silenced">Silenced: {entry.reason}</span>}
-            {entry.notify && entry.brokeThrough && entry.reason && (
-              <span className="entry-broke-through">{entry.reason}</span>
-            )}
-            <time
-              className="entry-time"
-              dateTime={new Date(entry.createdAt).toISOString()}
-              title={new Date(entry.createdAt).toLocaleString()}
-            >
-              {relativeTime(entry.createdAt, now)}
-            </time>
-          </span>
+        </button>
+        <span className="entry-details" id={detailsId}>
+          {entry.body && <span className="entry-body" dir="auto">
+              {entry.body}
+            </span>}
+          {!entry.notify && entry.reason && <span className="entry-silenced">Silenced: {entry.reason}</span>}
+          {entry.notify && entry.brokeThrough && entry.reason && (
+            <span className="entry-broke-through">{entry.reason}</span>
+          )}
+          <time
+            className="entry-time"
+            dateTime={new Date(entry.createdAt).toISOString()}
+            title={new Date(entry.createdAt).toLocaleString()}
+          >
+            {relativeTime(entry.createdAt, now)}
+          </time>
         </span>
-        {!entry.read && <span className="unread-dot" aria-hidden="true" />}
-      </button>
+      </span>
+      {!entry.read && <span className="unread-dot" aria-hidden="true" />}
       <button type="button" className="entry-toggle secondary small" aria-describedby={titleId} onClick={onToggleRead}>
         {entry.read ? 'Mark as unread' : 'Mark as read'}
       </button>

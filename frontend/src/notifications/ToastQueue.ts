@@ -26,6 +26,9 @@ export interface ToastInput {
   notificationIds?: string[]
   /** The person or bot it is about (Notification.actorId): the toast shows their avatar. */
   actorId?: string
+  /** Why it notified against the user's do not disturb or quiet hours (a sender chose "Notify
+   * anyway": Notification.reason), shown under the body. */
+  note?: string
 }
 
 export interface Toast extends Required<Pick<ToastInput, 'kind' | 'title' | 'count' | 'sticky'>> {
@@ -34,6 +37,7 @@ export interface Toast extends Required<Pick<ToastInput, 'kind' | 'title' | 'cou
   actions: ToastAction[]
   notificationIds: string[]
   actorId?: string
+  note?: string
   /** When it was shown or last updated (ms). */
   updatedAt: number
   /** Hovered or focused: its auto-dismiss waits. */
@@ -149,6 +153,7 @@ export class ToastQueue {
       actions: input.actions ?? [],
       notificationIds: input.notificationIds ?? [],
       ...(input.actorId !== undefined && { actorId: input.actorId }),
+      ...(input.note !== undefined && { note: input.note }),
       count: input.count ?? 1,
       sticky: input.sticky ?? input.kind === 'system-critical',
       updatedAt: this.timers.now(),

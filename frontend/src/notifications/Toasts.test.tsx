@@ -45,6 +45,18 @@ describe('ToastContainer', () => {
     expect(within(toast).getByRole('button', { name: 'Dismiss: Task succeeded: build' })).toBeDefined()
   })
 
+  it('says why a toast notified during quiet hours, on screen and to screen readers', () => {
+    const { queue } = renderToasts()
+    act(() => {
+      queue.show({ kind: 'message', title: 'alice in #ops', body: 'the build is down', note: 'alice chose to notify you during your quiet hours' })
+    })
+    expect(screen.getByRole('status').textContent).toBe(
+      'alice in #ops. the build is down. alice chose to notify you during your quiet hours',
+    )
+    const toast = within(screen.getByRole('region', { name: 'Toasts' })).getByRole('listitem', { name: 'alice in #ops' })
+    expect(toast.querySelector('.toast-note')?.textContent).toBe('alice chose to notify you during your quiet hours')
+  })
+
   it('shows the avatar of whoever a toast is about instead of the kind icon', () => {
     const bob: User = { id: 'u-bob', username: 'bob', displayName: 'Bob', role: 'member', createdAt: 1, avatarUrl: '/api/users/u-bob/avatar?v=2', avatarVersion: 2 }
     const ann: User = { id: 'u-ann', username: 'ann', displayName: 'Ann Lee', role: 'member', createdAt: 1, avatarColor: '#aa3366' }

@@ -202,6 +202,7 @@ function ToastItem({ toast, actor, leaving, onDismiss, onAction, onPause, onResu
         {toast.body && <p className="toast-body" dir="auto">
             {toast.body}
           </p>}
+        {toast.note && <p className="toast-note">{toast.note}</p>}
         {toast.actions.length > 0 && (
           <div className="toast-actions">
             {toast.actions.map((action) => (
@@ -232,7 +233,7 @@ function ToastItem({ toast, actor, leaving, onDismiss, onAction, onPause, onResu
 
 function announcement(toast: Toast): string {
   const text = spokenTitle(toast.kind, toast.title)
-  return toast.body ? `${text}. ${toast.body}` : text
+  return [text, toast.body, toast.note].filter(Boolean).join('. ')
 }
 
 /** The creation order of a toast ("toast-12" → 12). */

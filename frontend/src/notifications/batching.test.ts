@@ -50,6 +50,17 @@ describe('ToastBatcher', () => {
     ])
   })
 
+  it('shows why a message broke through quiet hours, on its own toast outside any group', () => {
+    const { batcher, visible } = setup()
+    batcher.add(note({ body: 'first' }))
+    batcher.add(note({ body: 'urgent', brokeThrough: true, reason: 'alice chose to notify you during your quiet hours' }))
+    batcher.add(note({ body: 'second' }))
+    expect(visible().map((t) => [t.body, t.note, t.count])).toEqual([
+      ['second', undefined, 2],
+      ['urgent', 'alice chose to notify you during your quiet hours', 1],
+    ])
+  })
+
   it('groups a burst of messages in one chat into one toast titled with the chat', () => {
     const { batcher, visible, presented } = setup({ chatTitle: (id) => (id === 'c1' ? { title: '#general', dm: false } : undefined) })
     for (let i = 0; i < 5; i++) {

@@ -267,7 +267,8 @@ export class ToastBatcher {
 
 /** Which notifications may group together; null: never (critical alerts). */
 function groupKey(notification: Notification, kind: ToastKind): string | null {
-  if (kind === 'system-critical') return null
+  // A message that broke through quiet hours stands alone: its reason is its own.
+  if (kind === 'system-critical' || brokeThrough(notification)) return null
   if (kind === 'message') return `message:${notification.chatId ?? ''}`
   return kind
 }
@@ -292,7 +293,14 @@ export function singleInput(notification: Notification, kind: ToastKind, event?:
     count: 1,
     notificationIds: [notification.id],
     actorId: notification.actorId,
+    ...(brokeThrough(notification) && { note: notification.reason }),
   }
+}
+
+/** Whether it notified during do not disturb or quiet hours because its sender chose "Notify
+ * anyway" (the reason says who). */
+function brokeThrough(notification: Notification): boolean {
+  return notification.notify && notification.brokeThrough === true && notification.reason !== ''
 }
 
 function primaryPath(actions: ToastAction[] | undefined): string | undefined {

@@ -412,8 +412,8 @@ export class ChatStore implements ChatStoreApi {
     return this.api.getQuiet(chatId, userIds)
   }
 
-  sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean): void {
-    this.enqueueNew(chatId, content, parentId, alsoToChat)
+  sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean, { notifyAnyway = false }: SendOptions = {}): void {
+    this.enqueueNew(chatId, content, parentId, alsoToChat, notifyAnyway)
   }
 
   /** Sends a failed message again; a no-op for any other. */

@@ -175,7 +175,7 @@ export interface ChatStoreApi {
   findReply(parentId: string, replyId: string): Promise<boolean>
   /** Sends a reply through the outbox, as send() does; alsoToChat: into the chat's history
    * too. */
-  sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean): void
+  sendReply(chatId: string, parentId: string, content: string, alsoToChat: boolean, options?: SendOptions): void
 
   /** A person's new public state (USER_UPDATED, or the answer to the user's own profile
    * change): the directory and, for the user, me. */
