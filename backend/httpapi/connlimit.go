@@ -30,8 +30,52 @@ type ConnLimiter struct {
 	Trusted TrustedProxies
 
 	mu      sync.Mutex
-	open    map[string]int    // connections held, by remote IP
-	refused map[net.Conn]bool // closed at once: not counted when they end
+	open    map[string]int       // connections held, by remote IP
+	refused map[net.Conn]bool    // closed at once: not counted when they end
+	peers   map[string]time.Time // TrustPeer's addresses, until when
+	exempt  map[net.Conn]bool    // accepted from a peer: not counted, so not uncounted either
+}
+
+// MaxPeers bounds how many addresses TrustPeer holds at once (a cluster has a few nodes).
+const MaxPeers = 64
+
+// PeerTrust is how long TrustPeer exempts an address after it was last vouched for.
+const PeerTrust = 10 * time.Minute
+
+// TrustPeer exempts ip's new connections from the bound until PeerTrust after the last call for
+// it: the cluster calls it for a node whose forwarded request carried a valid signature (a node
+// forwards its clients' writes over many connections). Connections already counted stay counted
+// until they close. At most MaxPeers addresses: beyond, the one vouched for longest ago is
+// dropped. Safe for concurrent use; a no-op on a nil l.
+func (l *ConnLimiter) TrustPeer(ip string, now time.Time) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.peers == nil {
+		l.peers = map[string]time.Time{}
+	}
+	if _, known := l.peers[ip]; !known && len(l.peers) >= MaxPeers {
+		oldest, at := "", now.Add(PeerTrust)
+		for p, until := range l.peers {
+			if until.Before(at) {
+				oldest, at = p, until
+			}
+		}
+		delete(l.peers, oldest)
+	}
+	l.peers[ip] = now.Add(PeerTrust)
+}
+
+// peer reports whether ip is a peer TrustPeer vouched for recently. l.mu must be held.
+func (l *ConnLimiter) peer(ip string, now time.Time) bool {
+	until, ok := l.peers[ip]
+	if ok && now.After(until) {
+		delete(l.peers, ip)
+		return false
+	}
+	return ok
 }
 
 // NewConnLimiter returns a limiter of perIP connections per remote IP, or nil (no bound) when
@@ -76,6 +120,14 @@ func (l *ConnLimiter) ConnState(c net.Conn, st http.ConnState) {
 			return
 		}
 		l.mu.Lock()
+		if l.peer(ip, time.Now()) {
+			if l.exempt == nil {
+				l.exempt = map[net.Conn]bool{}
+			}
+			l.exempt[c] = true
+			l.mu.Unlock()
+			return
+		}
 		over := l.open[ip] >= l.perIP
 		if over {
 			l.refused[c] = true
@@ -100,6 +152,10 @@ func (l *ConnLimiter) ConnState(c net.Conn, st http.ConnState) {
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		if l.exempt[c] {
+			delete(l.exempt, c)
+			return
+		}
 		if l.refused[c] {
 			delete(l.refused, c)
 			return

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/herald-chat/herald/backend/httpapi"
 )
 
 // rawConn dials the test server and sends head (a request without its body).
@@ -145,6 +147,58 @@ func TestConnectionsPerIPAreCapped(t *testing.T) {
 		r, err := http.ReadResponse(bufio.NewReader(c), nil)
 		return err == nil && r.StatusCode == 200
 	})
+}
+
+// A peer the cluster vouched for (TrustPeer) opens connections past the bound while it is
+// trusted; its exempt connections are not counted when they close, so once the trust lapses the
+// bound applies with exactly its room again.
+func TestTrustedPeersPassTheConnectionBound(t *testing.T) {
+	const perIP = 4
+	ts := newTestServer(t, serverOptions{maxConnsPerIP: perIP})
+	answered := func(c net.Conn) bool {
+		if _, err := io.WriteString(c, "GET /api/server HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+			return false
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		r, err := http.ReadResponse(bufio.NewReader(c), nil)
+		return err == nil && r.StatusCode == 200
+	}
+	// Each answered, so the server has accepted (and counted) it before the trust begins.
+	var counted []net.Conn
+	for i := range perIP {
+		c := ts.rawConn(t, "")
+		if !answered(c) {
+			t.Fatalf("connection %d within the bound was not answered", i+1)
+		}
+		counted = append(counted, c)
+	}
+	ts.Limiter.TrustPeer("127.0.0.1", time.Now())
+	var exempt []net.Conn
+	for i := range 3 * perIP {
+		c := ts.rawConn(t, "")
+		if !answered(c) {
+			t.Fatalf("peer connection %d past the bound was not answered", i+1)
+		}
+		exempt = append(exempt, c)
+	}
+	for _, c := range append(exempt, counted[0]) {
+		c.Close()
+	}
+	// Trust lapses: vouched for longer ago than PeerTrust.
+	ts.Limiter.TrustPeer("127.0.0.1", time.Now().Add(-httpapi.PeerTrust-time.Second))
+	waitFor(t, "the closed counted connection to make room for one", func() bool {
+		c := ts.rawConn(t, "")
+		if !answered(c) {
+			c.Close()
+			return false
+		}
+		counted = append(counted, c)
+		return true
+	})
+	over := ts.rawConn(t, "")
+	if resp := readAnswer(t, over, 5*time.Second); resp.StatusCode != 503 {
+		t.Fatalf("past the bound once trust lapsed: %d", resp.StatusCode)
+	}
 }
 
 // A Host header that names some other host is refused with 421 before any handler runs: a DNS

@@ -33,8 +33,9 @@ type testServer struct {
 	API      *httpapi.Handler
 	Presence *presence.Tracker
 	Files    *files.Processor
-	FilesDir string // where Files keeps uploads, in progress and kept
-	DBPath   string // the bbolt file behind Store
+	FilesDir string               // where Files keeps uploads, in progress and kept
+	DBPath   string               // the bbolt file behind Store
+	Limiter  *httpapi.ConnLimiter // nil without serverOptions.maxConnsPerIP
 	srv      *httptest.Server
 	client   *http.Client
 }
@@ -121,14 +122,15 @@ func newTestServer(tb testing.TB, o serverOptions) *testServer {
 	}
 	api := httpapi.New(cfg)
 	srv := httptest.NewUnstartedServer(api)
-	httpapi.NewConnLimiter(o.maxConnsPerIP).Install(srv.Config)
+	limiter := httpapi.NewConnLimiter(o.maxConnsPerIP)
+	limiter.Install(srv.Config)
 	if o.tls {
 		srv.EnableHTTP2 = true
 		srv.StartTLS()
 	} else {
 		srv.Start()
 	}
-	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, FilesDir: filesDir, DBPath: dbPath, srv: srv, client: srv.Client()}
+	ts := &testServer{URL: srv.URL, Store: store, Hub: h, API: api, Presence: tracker, Files: processor, FilesDir: filesDir, DBPath: dbPath, Limiter: limiter, srv: srv, client: srv.Client()}
 	tb.Cleanup(ts.close)
 	return ts
 }

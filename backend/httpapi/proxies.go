@@ -50,8 +50,9 @@ func (t TrustedProxies) trusts(ip string) bool {
 	return false
 }
 
-// clientIP is the address a request came from (see TrustedProxies).
-func (t TrustedProxies) clientIP(r *http.Request) string {
+// ClientIP is the address a request came from (see TrustedProxies): the peer's, or the client a
+// trusted proxy's X-Forwarded-For names.
+func (t TrustedProxies) ClientIP(r *http.Request) string {
 	peer, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		peer = r.RemoteAddr

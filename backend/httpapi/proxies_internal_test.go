@@ -31,12 +31,12 @@ func TestClientIPBehindTrustedProxies(t *testing.T) {
 			for _, v := range tt.xff {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			if got := trusted.clientIP(r); got != tt.want {
+			if got := trusted.ClientIP(r); got != tt.want {
 				t.Fatalf("clientIP = %q, want %q", got, tt.want)
 			}
 		})
 	}
-	if got := TrustedProxies(nil).clientIP(httptest.NewRequest("GET", "/", nil)); got != "192.0.2.1" {
+	if got := TrustedProxies(nil).ClientIP(httptest.NewRequest("GET", "/", nil)); got != "192.0.2.1" {
 		t.Fatalf("without proxies: %q", got)
 	}
 	for _, bad := range []string{"localhost", "10.0.0.0/33", "1.2.3"} {

@@ -12,7 +12,7 @@ import (
 // clientIP is the address the request came from: the connection's peer, or behind a trusted
 // proxy (Config.TrustedProxies) the client its X-Forwarded-For names — never a header an
 // untrusted peer chose.
-func (h *Handler) clientIP(r *http.Request) string { return h.cfg.TrustedProxies.clientIP(r) }
+func (h *Handler) clientIP(r *http.Request) string { return h.cfg.TrustedProxies.ClientIP(r) }
 
 // seeSession records that the request used its session: the store writes LastSeenAt at most
 // every backend.SessionSeenEvery (cred remembers when it last asked, so that a stream's

@@ -134,6 +134,14 @@ type node struct {
 
 	iso isolation // cut off from the cluster or not; the streams this node serves
 
+	// forwardKey signs the client's address on forwarded writes (cluster_forward.go); set by
+	// openNode. clientIP finds a request's client by this node's rules (its trusted proxies),
+	// and trustPeer vouches for a forwarding node to the connection limiter; both set by the
+	// server before it serves (nil: the peer's address, and no limiter).
+	forwardKey []byte
+	clientIP   func(*http.Request) string
+	trustPeer  func(ip string, now time.Time)
+
 	stepDown chan struct{}    // capacity 1: the log fenced this writer
 	failed   chan error       // capacity 1: this node cannot go on (fail)
 	dead     atomic.Bool      // fail was called
@@ -224,6 +232,10 @@ func dialNode(ctx context.Context, cfg ClusterConfig, log *slog.Logger) (*node, 
 		n.close()
 		return nil, err
 	}
+	if n.forwardKey, err = natslog.SharedSecret(ctx, n.js, natslog.SecretConfig{Key: forwardSecretKey, Replicas: cfg.Replicas}); err != nil {
+		n.close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -268,6 +280,7 @@ func (n *node) join(ctx context.Context, store *bolt.Store, local backend.Publis
 			r.SetURL(target)
 			r.Out.Host = r.In.Host // the writer checks the Host the client named, as this node would
 			r.SetXForwarded()
+			n.signForward(r.Out, n.forwardClient(r.In), time.Now())
 		},
 		Transport:      transport,
 		ModifyResponse: n.awaitForwarded,
@@ -291,8 +304,13 @@ func (n *node) join(ctx context.Context, store *bolt.Store, local backend.Publis
 // forwarded write under load).
 const forwardIdleConns = 256
 
+// forwardMaxConns bounds the connections a node holds to the writer: beyond, a forwarded write
+// waits for one (within ForwardTimeout). The writer lets a vouched-for node past its
+// per-address bound (cluster_forward.go), so the bound is this one.
+const forwardMaxConns = 2 * forwardIdleConns
+
 // forwardTransport is http.DefaultTransport keeping forwardIdleConns idle connections to the
-// writer. Idle ones close after the default's 90 s.
+// writer, and at most forwardMaxConns in all. Idle ones close after the default's 90 s.
 func forwardTransport(roots *x509.CertPool) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	if roots != nil {
@@ -300,6 +318,7 @@ func forwardTransport(roots *x509.CertPool) *http.Transport {
 	}
 	t.MaxIdleConns = forwardIdleConns
 	t.MaxIdleConnsPerHost = forwardIdleConns
+	t.MaxConnsPerHost = forwardMaxConns
 	return t
 }
 
@@ -857,6 +876,7 @@ func isRead(r *http.Request) bool {
 // no longer changes, and could not apply the writes it forwards.
 func (n *node) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = n.fromPeer(r, time.Now())
 		if isStream(r) {
 			ctx, end, ok := n.iso.addStream(r.Context())
 			if !ok {

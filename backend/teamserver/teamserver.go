@@ -362,10 +362,15 @@ func Open(cfg Config) (*Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	if cl := httpapi.NewConnLimiter(limit(cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP)); cl != nil {
+	cl := httpapi.NewConnLimiter(limit(cfg.MaxConnsPerIP, httpapi.DefaultMaxConnsPerIP))
+	if cl != nil {
 		cl.OnRefuse = func() { mon.Refused(monitor.RefusedRateLimit) }
 		cl.Trusted = cfg.TrustedProxies
 		cl.Install(s.http)
+	}
+	if cluster != nil {
+		cluster.clientIP = cfg.TrustedProxies.ClientIP
+		cluster.trustPeer = cl.TrustPeer // a nil cl's is a no-op
 	}
 	if cfg.Certificate != nil {
 		// ServeTLS adds "h2" and "http/1.1" to NextProtos: HTTP/2 lifts the browsers' limit of
