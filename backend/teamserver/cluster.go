@@ -1099,8 +1099,18 @@ func (n *node) awaitForwarded(resp *http.Response) error {
 	if err != nil {
 		return fmt.Errorf("bad %s %q", HeaderLogSeq, v)
 	}
-	return n.waitApplied(resp.Request.Context(), seq)
+	start := time.Now()
+	err = n.waitApplied(resp.Request.Context(), seq)
+	if took := time.Since(start); took > slowApply {
+		have, _ := n.store.LogSeq()
+		n.log.Warn("a forwarded write's answer waited long for this node to apply its entry",
+			"entry", seq, "applied", have, "took", took.Round(time.Millisecond), "err", err)
+	}
+	return err
 }
+
+// slowApply is how long a forwarded write's wait for its entry may take before it is logged.
+const slowApply = 2 * time.Second
 
 // logSeqWriter adds the store's log position to a writer's answers, as the answer is written:
 // by then the request's writes are committed.

@@ -90,7 +90,8 @@ func TestClusterSIGKILLOfANATSServer(t *testing.T) {
 	t.Logf("%s (leader of the log; the lease's: %s) was killed after %d answers; writes stalled for %v at most (writer %s)",
 		victim.name, leaseLeader, total/3, stall.Round(time.Millisecond), writer.name)
 	if stall > 15*time.Second {
-		t.Errorf("writes stalled %v after a NATS server died, want within 15 s (a JetStream election takes ~7 s)", stall)
+		t.Errorf("writes stalled %v after a NATS server died (at %s), want within 15 s (a JetStream election takes ~7 s); slow attempts:\n%s",
+			stall, killedAt.Format("15:04:05.000"), load.slowAttempts())
 	}
 	for _, n := range c.nodes {
 		awaitAll(t, n.name+"'s stream", streams[n.name], want)

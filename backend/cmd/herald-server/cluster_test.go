@@ -116,7 +116,19 @@ type postLoad struct {
 	mu       sync.Mutex
 	answered []string    // by post: the message's id
 	times    []time.Time // when each answer came, in order
+	slow     []string    // attempts that took over slowAttempt: when, where, how they ended
 	wg       sync.WaitGroup
+}
+
+// slowAttempt is how long a post's attempt may take before the load notes it (slowAttempts), for
+// a test that finds writes stalled to say where they waited.
+const slowAttempt = 2 * time.Second
+
+// slowAttempts lists the attempts that took over slowAttempt, one per line.
+func (l *postLoad) slowAttempts() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.slow, "\n")
 }
 
 // startLoad starts the posters; onAnswer, when set, runs after each answer with the number
@@ -126,8 +138,15 @@ func startLoad(t *testing.T, nodes []*clusterProc, tm team, total, posters int, 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); l.wg.Wait() }) // a test that stopped early stops its posters
 	post := func(base string, i int) bool {
+		start := time.Now()
 		status, out, err := call(ctx, base, "POST", "/api/chats/"+tm.chat+"/messages", tm.alice,
 			map[string]string{"content": fmt.Sprint("m", i), "clientId": fmt.Sprint("client-", i)})
+		if took := time.Since(start); took > slowAttempt {
+			l.mu.Lock()
+			l.slow = append(l.slow, fmt.Sprintf("post %d through %s: from %s for %v: %d %v %v",
+				i, base, start.Format("15:04:05.000"), took.Round(time.Millisecond), status, err, out["error"]))
+			l.mu.Unlock()
+		}
 		if err != nil || (status != 201 && status != 200) {
 			return false // died in flight, or no writer at the moment (503): retried
 		}
