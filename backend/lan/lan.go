@@ -285,12 +285,12 @@ func BuildVersion() string {
 
 // Team is a team found on the network.
 type Team struct {
-	Instance    string    `json:"instance"`  // the DNS-SD instance name, unique per server
-	Name        string    `json:"name"`      // the announced team name
-	Host        string    `json:"host"`      // the announced host name, e.g. "alice-laptop.local"
-	Addr        string    `json:"addr"`      // the IP address to reach it at
-	Port        int       `json:"port"`      // its TCP port
-	Scheme      string    `json:"scheme"`    // "https" or "http"
+	Instance    string    `json:"instance"`              // the DNS-SD instance name, unique per server
+	Name        string    `json:"name"`                  // the announced team name
+	Host        string    `json:"host"`                  // the announced host name, e.g. "alice-laptop.local"
+	Addr        string    `json:"addr"`                  // the IP address to reach it at
+	Port        int       `json:"port"`                  // its TCP port
+	Scheme      string    `json:"scheme"`                // "https" or "http"
 	Fingerprint string    `json:"fingerprint,omitempty"` // announced, unverified (tlscert format)
 	Version     string    `json:"version,omitempty"`
 	HostedBy    string    `json:"hostedBy,omitempty"`
@@ -328,6 +328,7 @@ type Browser struct {
 	mu      sync.Mutex
 	teams   map[string]Team
 	changed chan struct{} // closed and replaced on every change
+	round   chan struct{} // closed and replaced after every round of questions
 	err     error         // the last question's error, nil after one that worked
 	done    chan struct{}
 }
@@ -352,7 +353,7 @@ func Browse(ctx context.Context, opts BrowseOptions) *Browser {
 	if opts.now == nil {
 		opts.now = time.Now
 	}
-	b := &Browser{opts: opts, teams: map[string]Team{}, changed: make(chan struct{}), done: make(chan struct{})}
+	b := &Browser{opts: opts, teams: map[string]Team{}, changed: make(chan struct{}), round: make(chan struct{}), done: make(chan struct{})}
 	go b.run(ctx)
 	return b
 }
@@ -380,6 +381,14 @@ func (b *Browser) Changed() <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.changed
+}
+
+// Round is closed when the next round of questions (on every interface) has ended and its
+// answers are in Teams.
+func (b *Browser) Round() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.round
 }
 
 // Err is the last question's error (nil after one that worked).
@@ -449,6 +458,8 @@ func (b *Browser) query(ctx context.Context) {
 		b.opts.Logger.Warn("cannot browse the local network for teams", "err", err)
 	}
 	b.err = err
+	close(b.round)
+	b.round = make(chan struct{})
 	b.mu.Unlock()
 }
 

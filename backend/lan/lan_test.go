@@ -108,7 +108,7 @@ func TestBrowseKeepsAtMostMaxTeams(t *testing.T) {
 	await(t, b, "two teams kept", func(ts []lan.Team) bool { return len(ts) == 2 })
 	// Let it hear all three a few times: never more than two.
 	for range 5 {
-		<-b.Changed()
+		<-b.Round()
 		if n := len(b.Teams()); n > 2 {
 			t.Fatalf("%d teams kept, MaxTeams 2", n)
 		}
