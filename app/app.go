@@ -61,7 +61,8 @@ type Options struct {
 	// Stdout receives machine-readable lines that tests and scripts wait for: "herald: pid N",
 	// "herald: hosting https://ADDR", "herald: certificate sha256 FINGERPRINT" (right after it),
 	// "herald: joined URL", "herald: state S", "herald: tray TOOLTIP", "herald: notified TITLE",
-	// "herald: debug http://ADDR", "herald: error …", "herald: stopped".
+	// "herald: debug http://ADDR", "herald: lan announce ADDR" / "herald: lan announce off", "herald: lan teams N"
+	// (each answer of GET /desktop/lan), "herald: error …", "herald: stopped".
 	Stdout io.Writer
 }
 

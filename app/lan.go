@@ -121,6 +121,7 @@ func (a *App) lanTeams() map[string]any {
 	for _, t := range b.Teams() {
 		teams = append(teams, lanTeam{Team: t, URL: t.URL()})
 	}
+	a.out.printf("lan teams %d", len(teams))
 	out := map[string]any{"enabled": true, "teams": teams}
 	if err := b.Err(); err != nil {
 		out["error"] = err.Error()
