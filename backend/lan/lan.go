@@ -1,6 +1,8 @@
 // Package lan finds Herald teams on the local network: a hosting app or herald-server announces
-// its team over multicast DNS / DNS-SD as _herald._tcp in local. (github.com/hashicorp/mdns), and
-// a joining app browses for them.
+// its team over multicast DNS / DNS-SD as _herald._tcp in local., and a joining app browses for
+// them. github.com/hashicorp/mdns builds the records (MDNSService) and asks the questions
+// (QueryContext, over IPv4); the answering is this package's responder, which unlike mdns.Server
+// answers only on the interfaces the team is served on.
 //
 // mDNS is unauthenticated: anyone on the network can announce anything. What Browse finds is a
 // hint for the Join screen — the user still sees the address and the announced certificate
@@ -99,15 +101,14 @@ func Announce(ctx context.Context, a Announcement, opts AnnounceOptions) (stop f
 	host := dnsLabel(opts.HostName)
 	instance := instanceName(a)
 	txt := a.txt()
-	var servers []*mdns.Server
+	var servers []*responder
 	for _, t := range targets {
 		zone, err := mdns.NewMDNSService(instance, Service, Domain, host+"."+Domain, a.Port, t.ips, txt)
 		if err != nil {
 			closeAll(servers)
 			return nil, fmt.Errorf("lan: announce on %s: %w", t.iface.Name, err)
 		}
-		iface := t.iface
-		srv, err := mdns.NewServer(&mdns.Config{Zone: zone, Iface: &iface, Logger: debugLogger(logger)})
+		srv, err := newResponder(zone, t.iface, logger)
 		if err != nil {
 			closeAll(servers)
 			return nil, fmt.Errorf("lan: announce on %s: %w", t.iface.Name, err)
@@ -133,9 +134,9 @@ func Announce(ctx context.Context, a Announcement, opts AnnounceOptions) (stop f
 	return stop, nil
 }
 
-func closeAll(servers []*mdns.Server) {
+func closeAll(servers []*responder) {
 	for _, s := range servers {
-		_ = s.Shutdown()
+		s.Shutdown()
 	}
 }
 
@@ -432,18 +433,15 @@ func (b *Browser) query(ctx context.Context) {
 	}
 	var errs []error
 	for _, iface := range targets {
+		// Read only after the question has ended: the library goes on writing to an entry it has
+		// sent when more answers about it come in. Sends that find the buffer full are dropped.
 		entries := make(chan *mdns.ServiceEntry, b.opts.MaxTeams)
-		finished := make(chan struct{})
-		go func() {
-			defer close(finished)
-			for e := range entries {
-				b.add(e)
-			}
-		}()
 		err := mdns.QueryContext(ctx, &mdns.QueryParam{Service: Service, Domain: Domain, Timeout: b.opts.QueryTimeout,
-			Interface: iface, Entries: entries, Logger: debugLogger(b.opts.Logger)})
+			Interface: iface, Entries: entries, DisableIPv6: true, Logger: debugLogger(b.opts.Logger)})
 		close(entries)
-		<-finished
+		for e := range entries {
+			b.add(e)
+		}
 		if err != nil && ctx.Err() == nil {
 			name := "default"
 			if iface != nil {

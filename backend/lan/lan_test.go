@@ -3,6 +3,7 @@ package lan_test
 import (
 	"context"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,83 @@ func TestAnnounceNeedsAnInterfaceWithTheAddress(t *testing.T) {
 	}
 	if _, err := lan.Announce(context.Background(), lan.Announcement{Team: "T", Port: 0}, lan.AnnounceOptions{}); err == nil {
 		t.Fatal("port 0 announced")
+	}
+}
+
+// Bound to 0.0.0.0 the team is announced on every non-loopback interface that is up, with each
+// one's addresses, and not on loopback; bound to one address, on its interface only.
+func TestAnnounceOnlyOnTheServedInterfaces(t *testing.T) {
+	if !lantest.InNetns(t) {
+		return
+	}
+	ctx := t.Context()
+	// Only loopback so far: 0.0.0.0 has nothing to announce on.
+	if _, err := lan.Announce(ctx, lan.Announcement{Team: "T", Port: 1}, lan.AnnounceOptions{BindIP: net.IPv4zero}); err == nil {
+		t.Fatal("announced on 0.0.0.0 with only loopback up")
+	}
+	for _, args := range [][]string{
+		{"link", "add", "veth0", "type", "veth", "peer", "name", "veth1"},
+		{"addr", "add", "10.77.0.1/24", "dev", "veth0"}, {"addr", "add", "10.77.0.2/24", "dev", "veth1"},
+		{"link", "set", "veth0", "up"}, {"link", "set", "veth1", "up"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	veth0, err := net.InterfaceByName("veth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := loopback(t)
+	waitUp(t, veth0.Name)
+
+	stopAll, err := lan.Announce(ctx, lan.Announcement{Team: "All", Port: 7001}, lan.AnnounceOptions{BindIP: net.IPv4zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopAll()
+	stopLo, err := lan.Announce(ctx, lan.Announcement{Team: "Loopback only", Port: 7002}, lan.AnnounceOptions{BindIP: net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopLo()
+
+	opts := lan.BrowseOptions{Interval: 200 * time.Millisecond, QueryTimeout: 300 * time.Millisecond}
+	opts.Interfaces = []net.Interface{*veth0}
+	onVeth := lan.Browse(ctx, opts)
+	teams := await(t, onVeth, "the 0.0.0.0 team on veth0", func(ts []lan.Team) bool { return len(ts) >= 1 })
+	for range 3 {
+		<-onVeth.Round()
+	}
+	teams = onVeth.Teams()
+	if len(teams) != 1 || teams[0].Name != "All" || !strings.HasPrefix(teams[0].Addr, "10.77.0.") {
+		t.Errorf("asked on veth0: %+v (the loopback-only team must not answer there)", teams)
+	}
+	opts.Interfaces = lo
+	onLo := lan.Browse(ctx, opts)
+	await(t, onLo, "the loopback team", func(ts []lan.Team) bool { return len(ts) >= 1 })
+	for range 3 {
+		<-onLo.Round()
+	}
+	if teams := onLo.Teams(); len(teams) != 1 || teams[0].Name != "Loopback only" {
+		t.Errorf("asked on loopback: %+v (the 0.0.0.0 team is not announced there)", teams)
+	}
+}
+
+// waitUp waits until the interface name is up with an address (a veth takes a moment).
+func waitUp(t *testing.T, name string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		i, err := net.InterfaceByName(name)
+		if err == nil && i.Flags&net.FlagUp != 0 {
+			if addrs, _ := i.Addrs(); len(addrs) > 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not up within 10 s", name)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
