@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +108,23 @@ func TestNoLANDoesNotAnnounce(t *testing.T) {
 	}
 	if s := desktopStateOf(t, host.URL); s.LANAnnounced != "" {
 		t.Fatalf("announced with --no-lan: %+v", s)
+	}
+	// A control that is announced: rounds that find it and nothing else find no Acme.
+	stop, err := lan.Announce(t.Context(), lan.Announcement{Team: "control", Port: 1}, lan.AnnounceOptions{BindIP: net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := lan.Browse(t.Context(), lan.BrowseOptions{Interfaces: []net.Interface{*lo}, Interval: 200 * time.Millisecond, QueryTimeout: 300 * time.Millisecond})
+	waitFor(t, "the control found", func() bool { return len(b.Teams()) > 0 })
+	for range 3 {
+		<-b.Round()
+	}
+	if ts := b.Teams(); len(ts) != 1 || ts[0].Name != "control" {
+		t.Fatalf("found %+v: the app announced under --no-lan", ts)
 	}
 }
