@@ -167,11 +167,11 @@ func TestAnnounceOnlyOnTheServedInterfaces(t *testing.T) {
 	opts := lan.BrowseOptions{Interval: 200 * time.Millisecond, QueryTimeout: 300 * time.Millisecond}
 	opts.Interfaces = []net.Interface{*veth0}
 	onVeth := lan.Browse(ctx, opts)
-	teams := await(t, onVeth, "the 0.0.0.0 team on veth0", func(ts []lan.Team) bool { return len(ts) >= 1 })
+	await(t, onVeth, "the 0.0.0.0 team on veth0", func(ts []lan.Team) bool { return len(ts) >= 1 })
 	for range 3 {
 		<-onVeth.Round()
 	}
-	teams = onVeth.Teams()
+	teams := onVeth.Teams()
 	if len(teams) != 1 || teams[0].Name != "All" || !strings.HasPrefix(teams[0].Addr, "10.77.0.") {
 		t.Errorf("asked on veth0: %+v (the loopback-only team must not answer there)", teams)
 	}
