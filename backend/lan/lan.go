@@ -46,6 +46,8 @@ const (
 	DefaultInterval = 3 * time.Second
 	// DefaultQueryTimeout is how long a Browser listens for answers to one question.
 	DefaultQueryTimeout = time.Second
+	// maxBrowseInterfaces is how many interfaces a Browser asks on at most.
+	maxBrowseInterfaces = 16
 	// DefaultExpiry is how long a team stays listed after it last answered.
 	DefaultExpiry = 10 * time.Second
 )
@@ -431,23 +433,41 @@ func (b *Browser) query(ctx context.Context) {
 	if len(targets) == 0 {
 		targets = []*net.Interface{nil} // the system's default
 	}
-	var errs []error
-	for _, iface := range targets {
-		// Read only after the question has ended: the library goes on writing to an entry it has
-		// sent when more answers about it come in. Sends that find the buffer full are dropped.
-		entries := make(chan *mdns.ServiceEntry, b.opts.MaxTeams)
-		err := mdns.QueryContext(ctx, &mdns.QueryParam{Service: Service, Domain: Domain, Timeout: b.opts.QueryTimeout,
-			Interface: iface, Entries: entries, DisableIPv6: true, Logger: debugLogger(b.opts.Logger)})
-		close(entries)
-		for e := range entries {
-			b.add(e)
-		}
-		if err != nil && ctx.Err() == nil {
-			name := "default"
-			if iface != nil {
-				name = iface.Name
+	if len(targets) > maxBrowseInterfaces {
+		targets = targets[:maxBrowseInterfaces]
+	}
+	// One question per interface, at once: a round takes QueryTimeout however many there are
+	// (docker bridges, VPNs), well within Expiry.
+	errs := make([]error, len(targets))
+	found := make([][]*mdns.ServiceEntry, len(targets))
+	var wg sync.WaitGroup
+	for i, iface := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Read only after the question has ended: the library goes on writing to an entry it
+			// has sent when more answers about it come in. Sends that find the buffer full are
+			// dropped.
+			entries := make(chan *mdns.ServiceEntry, b.opts.MaxTeams)
+			err := mdns.QueryContext(ctx, &mdns.QueryParam{Service: Service, Domain: Domain, Timeout: b.opts.QueryTimeout,
+				Interface: iface, Entries: entries, DisableIPv6: true, Logger: debugLogger(b.opts.Logger)})
+			close(entries)
+			for e := range entries {
+				found[i] = append(found[i], e)
 			}
-			errs = append(errs, fmt.Errorf("lan: browse on %s: %w", name, err))
+			if err != nil && ctx.Err() == nil {
+				name := "default"
+				if iface != nil {
+					name = iface.Name
+				}
+				errs[i] = fmt.Errorf("lan: browse on %s: %w", name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, entries := range found {
+		for _, e := range entries {
+			b.add(e)
 		}
 	}
 	err := errors.Join(errs...)
