@@ -20,7 +20,7 @@ GO_PKGS       = $$($(GO) list ./... | grep -v /node_modules/)
 # Debian packages: Wails on Linux (GTK 3 + WebKitGTK 4.1), and an X server + session bus (and
 # imagemagick for screenshots, a notification daemon and a tray watcher) for the desktop tests.
 APT_BUILD := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
-APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick dunst libnotify-bin haskell-status-notifier-item-utils
+APT_GUI   := xvfb xauth dbus dbus-x11 imagemagick dunst libnotify-bin haskell-status-notifier-item-utils xdotool
 # Debian's Chromium, driven by playwright-core in the browser tests, and a color emoji font so
 # reactions, the picker and their screenshots show emoji, not empty boxes.
 APT_BROWSER := chromium fonts-noto-color-emoji

@@ -40,6 +40,7 @@ func main() {
 	flag.StringVar(&opts.DataDir, "data-dir", "", "directory of the app's data and a hosted team server's (default: the user's data directory/herald)")
 	flag.StringVar(&opts.HostAddr, "host", "", "host a team server (HTTPS, a self-signed certificate in the data dir) on this address (e.g. 0.0.0.0:7878) without the first-run chooser")
 	flag.StringVar(&opts.JoinURL, "join", "", "join the team server at this URL or invite link without the chooser; an invite link's #sha256= fingerprint pins its certificate (credentials from HERALD_USERNAME and HERALD_PASSWORD)")
+	flag.BoolVar(&opts.NoLAN, "no-lan", false, "neither announce a hosted team on the local network nor look for teams there (mDNS), whatever the settings say")
 	flag.Parse()
 	if opts.HostAddr != "" && opts.JoinURL != "" {
 		fmt.Fprintln(os.Stderr, "herald: --host and --join exclude each other")

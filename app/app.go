@@ -47,6 +47,9 @@ type Options struct {
 	// DebugAddr, when set, also serves what the webview sees (/api/ through the proxy and
 	// /desktop/) on this loopback address, for tests and debugging.
 	DebugAddr string
+	// NoLAN turns off announcing a hosted team on the local network and looking for teams there
+	// (mDNS), whatever the settings say.
+	NoLAN     bool
 	WebClient fs.FS
 	Logger    *slog.Logger
 	// StartTray shows the tray item (default: the OS tray; tests pass their own).
@@ -58,7 +61,8 @@ type Options struct {
 	// Stdout receives machine-readable lines that tests and scripts wait for: "herald: pid N",
 	// "herald: hosting https://ADDR", "herald: certificate sha256 FINGERPRINT" (right after it),
 	// "herald: joined URL", "herald: state S", "herald: tray TOOLTIP", "herald: notified TITLE",
-	// "herald: debug http://ADDR", "herald: error …", "herald: stopped".
+	// "herald: debug http://ADDR", "herald: lan announce ADDR" / "herald: lan announce off", "herald: lan teams N"
+	// (each answer of GET /desktop/lan), "herald: error …", "herald: stopped".
 	Stdout io.Writer
 }
 
@@ -98,14 +102,16 @@ type App struct {
 	tray    Tray
 	trayEnd func()
 
-	showMu     sync.Mutex // serializes updateView's showing; taken before mu
-	mu         sync.Mutex
-	profile    local.Profile
-	configured bool
-	hosted     *teamserver.Server
-	hostedURL  string     // the LAN URL others use, in host mode
-	problem    string     // why the chosen team could not be started, "" when it runs
-	run        *streamRun // the app's own stream, nil when not subscribed
+	showMu      sync.Mutex // serializes updateView's showing; taken before mu
+	mu          sync.Mutex
+	profile     local.Profile
+	configured  bool
+	hosted      *teamserver.Server
+	hostedURL   string // the LAN URL others use, in host mode
+	hostedBound string // the address the hosted server listens on, in host mode
+	lan         lanState
+	problem     string     // why the chosen team could not be started, "" when it runs
+	run         *streamRun // the app's own stream, nil when not subscribed
 	// transport carries everything the app sends to the team server: the proxy's requests and
 	// httpClient's. Its TLS connections accept the certificate that pin names (see setPin).
 	transport *http.Transport
@@ -291,6 +297,8 @@ func (a *App) open() error {
 // Shutdown is Wails' OnShutdown: the stream, the hosted server and the local store close.
 func (a *App) Shutdown(ctx context.Context) {
 	a.stopStream() // waits for the stream and saves where it got to
+	a.stopAnnouncing()
+	a.stopBrowsing()
 	if a.router != nil {
 		a.router.Close()
 	}

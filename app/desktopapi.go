@@ -47,6 +47,14 @@ type desktopState struct {
 	// LastBackup is the hosted team's newest backup in <data-dir>/server/backups (host mode, once
 	// there is one): POST /desktop/backup writes one.
 	LastBackup *teamserver.BackupFile `json:"lastBackup,omitempty"`
+	// LANAnnounce and LANBrowse are the settings "Announce this team on the local network" and
+	// "Look for teams on the local network" (both default on); LANAvailable is false when
+	// --no-lan turns both off.
+	LANAnnounce  bool `json:"lanAnnounce"`
+	LANBrowse    bool `json:"lanBrowse"`
+	LANAvailable bool `json:"lanAvailable"`
+	// LANAnnounced is the address the hosted team is announced for ("" when it is not).
+	LANAnnounced string `json:"lanAnnounced,omitempty"`
 }
 
 // desktopAPI serves /desktop/: the first-run choice, focus, settings. JSON in and out, errors in
@@ -104,6 +112,9 @@ func (a *App) desktopAPI() http.Handler {
 		}
 		writeJSONAnswer(w, http.StatusOK, b)
 	})
+	m.HandleFunc("GET /desktop/lan", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONAnswer(w, http.StatusOK, a.lanTeams())
+	})
 	m.HandleFunc("POST /desktop/host", a.handleHost)
 	m.HandleFunc("POST /desktop/join", a.handleJoin)
 	m.HandleFunc("POST /desktop/reset", func(w http.ResponseWriter, r *http.Request) {
@@ -115,10 +126,29 @@ func (a *App) desktopAPI() http.Handler {
 	})
 	m.HandleFunc("PUT /desktop/settings", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			KeepInTray *bool `json:"keepInTray"`
+			KeepInTray  *bool `json:"keepInTray"`
+			LANAnnounce *bool `json:"lanAnnounce"`
+			LANBrowse   *bool `json:"lanBrowse"`
 		}
 		if !readJSON(w, r, &req) {
 			return
+		}
+		if req.LANAnnounce != nil || req.LANBrowse != nil {
+			st := a.lanSettings()
+			if req.LANAnnounce != nil {
+				st.LANAnnounce = req.LANAnnounce
+			}
+			if req.LANBrowse != nil {
+				st.LANBrowse = req.LANBrowse
+			}
+			if err := a.store.SaveSettings(st); err != nil {
+				writeAppError(w, err)
+				return
+			}
+			a.syncAnnounce()
+			if !st.Browses() {
+				a.stopBrowsing()
+			}
 		}
 		a.mu.Lock()
 		p, configured := a.profile, a.configured
@@ -144,6 +174,11 @@ func (a *App) desktopAPI() http.Handler {
 
 func (a *App) state() desktopState {
 	s, hosted := a.lockedState()
+	st := a.lanSettings()
+	s.LANAnnounce, s.LANBrowse, s.LANAvailable = st.Announces(), st.Browses(), !a.opts.NoLAN
+	a.lan.mu.Lock()
+	s.LANAnnounced = a.lan.bind
+	a.lan.mu.Unlock()
 	if hosted != nil {
 		if b, err := hosted.LastBackup(); err == nil {
 			s.LastBackup = b // a listing that failed shows none; Back up now reports its error
@@ -293,11 +328,12 @@ func (a *App) undoHost() {
 	a.stopStream()
 	a.mu.Lock()
 	srv := a.hosted
-	a.hosted, a.hostedURL = nil, ""
+	a.hosted, a.hostedURL, a.hostedBound = nil, "", ""
 	a.profile.Mode, a.profile.HostAddr, a.profile.TeamName, a.profile.Token, a.profile.Username = "", "", "", "", ""
 	a.profile.LANHost, a.profile.Fingerprint = "", ""
 	a.configured, a.problem = false, ""
 	a.mu.Unlock()
+	a.syncAnnounce()
 	a.proxy.SetUpstream(nil)
 	if srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -371,11 +407,12 @@ func (a *App) reset(ctx context.Context) error {
 	a.stopStream()
 	a.mu.Lock()
 	srv := a.hosted
-	a.hosted, a.hostedURL = nil, ""
+	a.hosted, a.hostedURL, a.hostedBound = nil, "", ""
 	keep := a.profile.KeepInTray
 	a.profile, a.configured, a.problem = local.Profile{KeepInTray: keep}, false, ""
 	a.historyCached = map[string]string{}
 	a.mu.Unlock()
+	a.syncAnnounce()
 	a.proxy.SetUpstream(nil)
 	if srv != nil {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)

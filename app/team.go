@@ -134,7 +134,7 @@ func (a *App) activate(p local.Profile) error {
 		a.nameHostedTeam(p.TeamName)
 		upstream, p.Fingerprint = h.self, h.fingerprint
 		a.mu.Lock()
-		a.hostedURL = h.lan
+		a.hostedURL, a.hostedBound = h.lan, h.bound
 		a.mu.Unlock()
 	case local.ModeJoin:
 		u, err := parseServerURL(p.ServerURL)
@@ -157,6 +157,7 @@ func (a *App) activate(p local.Profile) error {
 	a.mu.Unlock()
 	a.setPin(p.Fingerprint) // before the upstream: no request reaches it under the old pin
 	a.proxy.SetUpstream(upstream)
+	a.syncAnnounce()
 	a.updateView(func(v *TrayView) { v.Team = p.TeamName })
 	if p.Token != "" {
 		a.startStream()
@@ -340,6 +341,12 @@ func (a *App) SignedIn(u *backend.User, token string) {
 		a.log.Error("save profile", "err", err)
 	}
 	a.log.Info("signed in", "user", u.Username)
+	if p.Mode == local.ModeHost {
+		a.lan.mu.Lock()
+		a.lan.hostedBy = u.DisplayName
+		a.lan.mu.Unlock()
+		a.syncAnnounce() // "hosted by" the one who signed in
+	}
 	a.startStream()
 }
 

@@ -36,6 +36,7 @@ var (
 
 	metaProfile     = []byte("profile")
 	metaLastEventID = []byte("lastEventId")
+	metaSettings    = []byte("settings")
 )
 
 const (
@@ -200,6 +201,47 @@ func (s *Store) ClearProfile() error {
 			return err
 		}
 		return b.Delete(metaLastEventID)
+	})
+}
+
+// Settings are the app's own settings that belong to no team: they outlive Change team
+// (ClearProfile) and apply before the first run's choice.
+type Settings struct {
+	// LANAnnounce: a team hosted here is announced on the local network (mDNS); nil = true.
+	LANAnnounce *bool `json:"lanAnnounce,omitempty"`
+	// LANBrowse: the Join screen looks for teams on the local network (mDNS); nil = true.
+	LANBrowse *bool `json:"lanBrowse,omitempty"`
+}
+
+// Announces reports whether a hosted team is announced on the local network (the default).
+func (s Settings) Announces() bool { return s.LANAnnounce == nil || *s.LANAnnounce }
+
+// Browses reports whether the Join screen looks for teams on the local network (the default).
+func (s Settings) Browses() bool { return s.LANBrowse == nil || *s.LANBrowse }
+
+// Settings returns the saved settings (the zero Settings, all defaults, when none are).
+func (s *Store) Settings() (Settings, error) {
+	var out Settings
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(metaSettings); v != nil {
+			return json.Unmarshal(v, &out)
+		}
+		return nil
+	})
+	if err != nil {
+		return Settings{}, fmt.Errorf("read settings: %w", err)
+	}
+	return out, nil
+}
+
+// SaveSettings replaces the settings.
+func (s *Store) SaveSettings(st Settings) error {
+	v, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode settings: %w", err)
+	}
+	return s.update("save settings", func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(metaSettings, v)
 	})
 }
 

@@ -480,3 +480,29 @@ func TestOutboxKeepsNotifyAnyway(t *testing.T) {
 		t.Fatalf("Outbox() = %+v, %v", items, err)
 	}
 }
+
+func TestSettingsOutliveTheProfile(t *testing.T) {
+	st, err := local.Open(filepath.Join(t.TempDir(), "app.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := st.Settings()
+	if err != nil || !s.Announces() || !s.Browses() {
+		t.Fatalf("defaults: %+v %v", s, err)
+	}
+	off := false
+	if err := st.SaveSettings(local.Settings{LANAnnounce: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveProfile(local.Profile{Mode: local.ModeHost}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ClearProfile(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = st.Settings()
+	if err != nil || s.Announces() || !s.Browses() {
+		t.Fatalf("after Change team: %+v %v", s, err)
+	}
+}

@@ -37,6 +37,7 @@ import (
 
 	"github.com/herald-chat/herald/backend/httpapi"
 	"github.com/herald-chat/herald/backend/hub"
+	"github.com/herald-chat/herald/backend/lan"
 	"github.com/herald-chat/herald/backend/natslog"
 	"github.com/herald-chat/herald/backend/teamserver"
 	"github.com/herald-chat/herald/backend/tlscert"
@@ -198,6 +199,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "herald-server certificate sha256 %s\n", fp)
 	}
 
+	if opts.announce {
+		stop, err := announce(ctx, srv, ln.Addr().(*net.TCPAddr), cert != nil, opts.announceBy, log)
+		if err != nil {
+			_ = srv.Shutdown(context.Background())
+			ln.Close()
+			return fmt.Errorf("--announce: %w", err)
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "herald-server announcing %s on the local network\n", lan.Service)
+	}
+
 	var metricsSrv *http.Server
 	if opts.metricsAddr != "" {
 		mln, err := net.Listen("tcp", opts.metricsAddr)
@@ -262,6 +274,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// announce announces srv's team, listening on addr, over mDNS until ctx ends or stop is called.
+func announce(ctx context.Context, srv *teamserver.Server, addr *net.TCPAddr, useTLS bool, hostedBy string, log *slog.Logger) (stop func(), err error) {
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	team, err := srv.Store.Team(tctx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("read the team's name: %w", err)
+	}
+	return lan.Announce(ctx, lan.Announcement{Team: team.Name, Port: addr.Port, Fingerprint: srv.TLSFingerprint(),
+		Version: lan.BuildVersion(), HostedBy: hostedBy, TLS: useTLS}, lan.AnnounceOptions{BindIP: addr.IP, Logger: log})
+}
+
 // parsePublicURL checks --public-url: "" (none), or an http(s) URL with a host and no path,
 // query or fragment; a trailing slash is dropped.
 func parsePublicURL(s string) (*url.URL, error) {
@@ -289,6 +313,8 @@ type options struct {
 	publicURL       string
 	backupEvery     time.Duration
 	backupKeep      int
+	announce        bool
+	announceBy      string
 	limits          limitFlags
 	cluster         clusterFlags
 }
@@ -408,6 +434,9 @@ func newFlags(stderr io.Writer) (*options, *flag.FlagSet) {
 	fs.DurationVar(&o.backupEvery, "backup-every", 0,
 		"write a backup into the data dir's backups/ at this interval, e.g. 24h (0: no scheduled backups); the first is due one interval after the newest there")
 	fs.IntVar(&o.backupKeep, "backup-keep", teamserver.DefaultBackupKeep, "how many backups backups/ keeps, the newest; older ones are removed after each backup")
+	fs.BoolVar(&o.announce, "announce", false,
+		"announce the team on the local network over mDNS/DNS-SD (_herald._tcp.local.: team name, port, certificate fingerprint, version) on the interfaces --addr serves, for the desktop app's Join screen")
+	fs.StringVar(&o.announceBy, "announce-hosted-by", "", "--announce: who hosts the team, shown as \"hosted by …\" (default: nobody named)")
 	o.limits.register(fs)
 	o.cluster.register(fs)
 	return o, fs

@@ -5,7 +5,8 @@ import { AuthLayout } from '../components/AuthLayout'
 import { DesktopSetup } from './DesktopSetup'
 
 interface DesktopGateProps {
-  client: Pick<DesktopClient, 'state' | 'host' | 'join' | 'retry'>
+  client: Pick<DesktopClient, 'state' | 'host' | 'join' | 'retry'> &
+    Partial<Pick<DesktopClient, 'addresses' | 'lan' | 'saveSettings'>>
   /** The web client (App). */
   children: ReactNode
   /** Tests: whether the page runs in the desktop app; isDesktopApp() by default. */

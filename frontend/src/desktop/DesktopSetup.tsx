@@ -2,6 +2,7 @@ import {
   useCallback,
   useEffect,
   useId,
+  useMemo,
   useRef,
   useState,
   type FormEvent,
@@ -13,7 +14,7 @@ import { ApiRequestError, errorMessage } from '../api/client'
 import { AuthLayout } from '../components/AuthLayout'
 import { fingerprintFromLink } from '../api/fingerprint'
 import { Fingerprint } from '../components/Fingerprint'
-import type { DesktopClient, HostParams, HostResult, LanAddresses } from './desktop'
+import type { DesktopClient, HostParams, HostResult, LanAddresses, LanTeam, LanTeams } from './desktop'
 import './desktop.css'
 
 // The server's account rules (backend/httpapi/validate.go), as RegisterForm checks them.
@@ -34,9 +35,11 @@ type Step =
 
 export interface DesktopSetupProps {
   /** addresses: without it the host form offers no choice of address (the app picks). */
-  client: Pick<DesktopClient, 'host' | 'join'> & Partial<Pick<DesktopClient, 'addresses'>>
+  client: Pick<DesktopClient, 'host' | 'join'> & Partial<Pick<DesktopClient, 'addresses' | 'lan' | 'saveSettings'>>
   /** Loads a page of the app; window.location.assign (tests pass a spy). */
   assign?: (url: string) => void
+  /** How often the Join screen asks for the teams on the network (ms); LAN_POLL_MS. */
+  lanPollMs?: number
 }
 
 /**
@@ -44,9 +47,14 @@ export interface DesktopSetupProps {
  * creates the admin account) or join one elsewhere (then the server's own sign-in or invite
  * registration pages follow, through the app's proxy).
  */
-export function DesktopSetup({ client, assign = assignLocation }: DesktopSetupProps) {
+export function DesktopSetup({ client, assign = assignLocation, lanPollMs = LAN_POLL_MS }: DesktopSetupProps) {
   const [step, setStep] = useState<Step>({ page: 'choose' })
   const loadAddresses = useCallback(async () => (client.addresses ? client.addresses() : null), [client])
+  const loadLan = useMemo(() => client.lan?.bind(client), [client])
+  const setBrowsing = useMemo(() => {
+    const save = client.saveSettings?.bind(client)
+    return save ? (on: boolean) => save({ lanBrowse: on }).then(() => undefined) : undefined
+  }, [client])
   switch (step.page) {
     case 'choose':
       return <Chooser from={step.from} onChoose={(page) => setStep({ page })} />
@@ -63,6 +71,9 @@ export function DesktopSetup({ client, assign = assignLocation }: DesktopSetupPr
       return (
         <JoinForm
           join={(serverUrl) => client.join(serverUrl)}
+          lan={loadLan}
+          lanPollMs={lanPollMs}
+          setBrowsing={setBrowsing}
           onBack={() => setStep({ page: 'choose', from: 'join' })}
           onJoined={(next) => assign(next)}
         />
@@ -399,12 +410,23 @@ function samePagePath(next: string): string {
   return next.startsWith('/') && !next.startsWith('//') ? next : '/'
 }
 
+/** How often the Join screen asks the app for the teams on the network (ms). */
+export const LAN_POLL_MS = 2000
+/** The most teams the Join screen lists. */
+const MAX_LAN_TEAMS = 20
+
 function JoinForm({
   join,
+  lan,
+  lanPollMs,
+  setBrowsing,
   onBack,
   onJoined,
 }: {
   join: (serverUrl: string) => Promise<{ next: string }>
+  lan?: () => Promise<LanTeams>
+  lanPollMs: number
+  setBrowsing?: (on: boolean) => Promise<void>
   onBack: () => void
   onJoined: (next: string) => void
 }) {
@@ -447,11 +469,24 @@ function JoinForm({
     }
   }
 
+  const pinned = fingerprintFromLink(value)
   return (
     <AuthLayout title="Join a team">
       <div className="auth-intro">
         <p>Enter the address of your team&apos;s Herald server, or paste the invite link you were sent.</p>
       </div>
+      {lan && (
+        <LanTeamsList
+          lan={lan}
+          pollMs={lanPollMs}
+          setBrowsing={setBrowsing}
+          onPick={(team) => {
+            setValue(team.url)
+            setFieldError(undefined)
+            input.current?.focus()
+          }}
+        />
+      )}
       <form className="form" noValidate aria-busy={busy} onSubmit={(event) => void submit(event)}>
         <TextField
           id={`${ids}-server`}
@@ -469,9 +504,116 @@ function JoinForm({
             setFieldError(undefined)
           }}
         />
+        {pinned && (
+          <p className="hint desktop-url">
+            Herald will accept only the certificate with the fingerprint <Fingerprint value={pinned} />. Compare it with
+            the one the team&apos;s host sees before you connect.
+          </p>
+        )}
         <FormEnd error={formError} busy={busy} onBack={onBack} submit="Connect" busyLabel="Connecting…" />
       </form>
     </AuthLayout>
+  )
+}
+
+/**
+ * The teams the app finds on the local network (mDNS), asked for every pollMs while the
+ * Join screen is open. Picking one fills in its address with the announced fingerprint.
+ */
+function LanTeamsList({
+  lan,
+  pollMs,
+  setBrowsing,
+  onPick,
+}: {
+  lan: () => Promise<LanTeams>
+  pollMs: number
+  setBrowsing?: (on: boolean) => Promise<void>
+  onPick: (team: LanTeam) => void
+}) {
+  const [answer, setAnswer] = useState<LanTeams | null>(null)
+  const [failed, setFailed] = useState<string | null>(null)
+  const [poll, setPoll] = useState(0)
+  const ids = useId()
+
+  useEffect(() => {
+    let current = true
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const ask = () => {
+      lan().then(
+        (a) => {
+          if (!current) return
+          setAnswer(a)
+          setFailed(null)
+          if (a.enabled) timer = setTimeout(ask, pollMs)
+        },
+        (err: unknown) => {
+          if (!current) return
+          setFailed(errorMessage(err))
+          timer = setTimeout(ask, pollMs)
+        },
+      )
+    }
+    ask()
+    return () => {
+      current = false
+      clearTimeout(timer)
+    }
+  }, [lan, poll, pollMs])
+
+  async function toggle(on: boolean) {
+    if (!setBrowsing) return
+    try {
+      await setBrowsing(on)
+      setPoll((n) => n + 1)
+    } catch (err) {
+      setFailed(errorMessage(err))
+    }
+  }
+
+  const teams = (answer?.teams ?? []).slice(0, MAX_LAN_TEAMS)
+  const enabled = answer?.enabled ?? true
+  let status: string
+  if (!enabled) status = 'Looking for teams on this network is off.'
+  else if (answer === null) status = 'Looking for teams on this network…'
+  else if (teams.length === 0) status = 'No teams found on this network yet.'
+  else status = teams.length === 1 ? '1 team found on this network.' : `${teams.length} teams found on this network.`
+
+  return (
+    <section className="desktop-lan" aria-labelledby={`${ids}-lan`}>
+      <h2 id={`${ids}-lan`} className="desktop-lan-title">
+        Teams on this network
+      </h2>
+      <p role="status" aria-live="polite" className="hint">
+        {status}
+      </p>
+      {enabled && teams.length > 0 && (
+        <ul className="desktop-lan-list">
+          {teams.map((team) => {
+            const where = `${team.addr.includes(':') ? `[${team.addr}]` : team.addr}:${team.port}`
+            return (
+              <li key={team.instance}>
+                <button type="button" className="desktop-choice desktop-lan-team" onClick={() => onPick(team)}>
+                  <span className="desktop-choice-title">{team.name}</span>
+                  <span className="desktop-choice-text desktop-url">
+                    {where}
+                    {team.hostedBy ? ` · hosted by ${team.hostedBy}` : ''}
+                  </span>
+                </button>
+              </li>
+            )
+          })}
+        </ul>
+      )}
+      {enabled && answer?.error && <p className="hint">The app cannot look on every network: {answer.error}</p>}
+      {failed && <p className="error">Could not ask the app for teams on this network: {failed}</p>}
+      {setBrowsing && (
+        <label className="check">
+          <input type="checkbox" checked={enabled} onChange={(event) => void toggle(event.target.checked)} />
+          Look for teams on this network
+        </label>
+      )}
+    </section>
   )
 }
 

@@ -156,6 +156,24 @@ describe('DesktopTeamSettings', () => {
     expect(box.disabled).toBe(false)
   })
 
+  it('announces the hosted team on the local network unless turned off', async () => {
+    const { client, user } = setup({ ...hosting, lanAnnounce: true, lanAvailable: true })
+    const box = await screen.findByRole<HTMLInputElement>('checkbox', { name: 'Announce this team on the local network' })
+    expect(box.checked).toBe(true)
+    expect(document.getElementById(box.getAttribute('aria-describedby') ?? '')?.textContent).toContain('Join screen')
+
+    await user.click(box)
+
+    expect(client.saveSettings).toHaveBeenCalledExactlyOnceWith({ lanAnnounce: false })
+    await waitFor(() => expect(box.checked).toBe(false))
+  })
+
+  it('offers no announcing when joined, or under --no-lan', async () => {
+    setup({ ...hosting, mode: 'join', lanAvailable: true })
+    await screen.findByRole('checkbox', { name: 'Keep running in the tray when the window is closed' })
+    expect(screen.queryByRole('checkbox', { name: 'Announce this team on the local network' })).toBeNull()
+  })
+
   it('changes the team only after confirming, then reloads', async () => {
     const { client, reload, user } = setup()
     await user.click(await screen.findByRole('button', { name: 'Change team…' }))

@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from 'react'
 import { errorMessage } from '../api/client'
 import { Modal } from '../components/Modal'
-import { type DesktopBackup, type DesktopClient, desktopClient, type DesktopState, isDesktopApp } from './desktop'
+import { type DesktopBackup, type DesktopClient, desktopClient, type DesktopSettings, type DesktopState, isDesktopApp } from './desktop'
 import './desktop.css'
 
 type TeamClient = Pick<DesktopClient, 'state' | 'saveSettings' | 'reset' | 'backUp'>
@@ -56,11 +56,11 @@ function TeamSection({ client, reload }: { client: TeamClient; reload: () => voi
     }
   }, [client, attempt])
 
-  async function setKeepInTray(keepInTray: boolean) {
+  async function save(settings: DesktopSettings) {
     setSaving(true)
     setSaveError(null)
     try {
-      const state = await client.saveSettings({ keepInTray })
+      const state = await client.saveSettings(settings)
       setLoad({ status: 'ready', state })
     } catch (err) {
       setSaveError(errorMessage(err))
@@ -101,10 +101,28 @@ function TeamSection({ client, reload }: { client: TeamClient; reload: () => voi
               checked={load.state.keepInTray}
               disabled={saving}
               aria-describedby={saveError ? `${headingId}-tray-error` : undefined}
-              onChange={(event) => void setKeepInTray(event.target.checked)}
+              onChange={(event) => void save({ keepInTray: event.target.checked })}
             />
             Keep running in the tray when the window is closed
           </label>
+          {load.state.mode === 'host' && load.state.lanAvailable !== false && (
+            <div>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={load.state.lanAnnounce ?? true}
+                  disabled={saving}
+                  aria-describedby={`${headingId}-lan-hint`}
+                  onChange={(event) => void save({ lanAnnounce: event.target.checked })}
+                />
+                Announce this team on the local network
+              </label>
+              <small id={`${headingId}-lan-hint`} className="hint">
+                Herald apps on this network then list it on their Join screen, with this computer&apos;s address
+                and certificate fingerprint.
+              </small>
+            </div>
+          )}
           {saveError && (
             <p id={`${headingId}-tray-error`} className="error" role="alert">
               Not saved: {saveError}

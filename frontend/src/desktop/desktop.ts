@@ -45,6 +45,42 @@ export interface DesktopState {
   fingerprint?: string
   /** The hosted team's newest backup (host mode, once there is one). */
   lastBackup?: DesktopBackup
+  /** Setting: a team hosted here is announced on the local network (default true). */
+  lanAnnounce?: boolean
+  /** Setting: the Join screen looks for teams on the local network (default true). */
+  lanBrowse?: boolean
+  /** False when the app was started with --no-lan: neither announces nor looks. */
+  lanAvailable?: boolean
+  /** The address the hosted team is announced for; absent when it is not announced. */
+  lanAnnounced?: string
+}
+
+/** A team found on the local network (GET /desktop/lan). Announced, not verified: mDNS is unauthenticated. */
+export interface LanTeam {
+  /** Unique per server. */
+  instance: string
+  name: string
+  /** The announced host name, e.g. 'alice-laptop.local'. */
+  host: string
+  /** The IP address it is reached at. */
+  addr: string
+  port: number
+  scheme: 'http' | 'https'
+  /** The announced certificate fingerprint ('ab:cd:…'). */
+  fingerprint?: string
+  version?: string
+  hostedBy?: string
+  /** What the Join field takes: https://ADDR:PORT#sha256=FINGERPRINT (the fingerprint is pinned). */
+  url: string
+}
+
+/** GET /desktop/lan. */
+export interface LanTeams {
+  /** False when looking for teams is off (the setting or --no-lan). */
+  enabled: boolean
+  teams: LanTeam[]
+  /** Why the last look failed (e.g. no multicast on this network). */
+  error?: string
 }
 
 /** A backup of the hosted team in its data dir's backups/ (POST /desktop/backup). */
@@ -100,7 +136,9 @@ export interface JoinResult {
 }
 
 export interface DesktopSettings {
-  keepInTray: boolean
+  keepInTray?: boolean
+  lanAnnounce?: boolean
+  lanBrowse?: boolean
 }
 
 /** How long a /desktop request may take (ms): hosting starts a server, joining reaches one. */
@@ -123,6 +161,11 @@ export class DesktopClient {
   /** This computer's addresses that invite links may lead to, best first. */
   addresses(): Promise<LanAddresses> {
     return this.request<LanAddresses>('GET', '/desktop/addresses')
+  }
+
+  /** Teams found on the local network; the app looks while this is asked (every few seconds). */
+  lan(): Promise<LanTeams> {
+    return this.request<LanTeams>('GET', '/desktop/lan')
   }
 
   /** 400 for an invalid address or a weak password, 409 when the address is in use. */
