@@ -910,7 +910,10 @@ func (n *node) handler(next http.Handler) http.Handler {
 			cancel()
 			writer = n.writer.Load()
 		}
-		if writer == nil {
+		// Never forward to this node itself (the lease still names it for a while after it
+		// stopped writing), nor a write another node forwarded here (the two would forward it
+		// to each other until ForwardTimeout): the client's retry finds the new writer.
+		if writer == nil || writer.Node == n.cfg.NodeName || forwardedHere(r) {
 			writeUnavailable(w, "The cluster has no writer at the moment; try again.")
 			return
 		}

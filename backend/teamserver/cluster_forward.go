@@ -1,6 +1,7 @@
 package teamserver
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -116,5 +117,15 @@ func (n *node) fromPeer(r *http.Request, now time.Time) *http.Request {
 	}
 	r.RemoteAddr = net.JoinHostPort(addr.Unmap().String(), "0")
 	r.Header.Del("X-Forwarded-For")
-	return r
+	return r.WithContext(context.WithValue(r.Context(), forwardedKey{}, true))
+}
+
+// forwardedKey marks the context of a request another node forwarded here (fromPeer).
+type forwardedKey struct{}
+
+// forwardedHere reports whether r came from another node's forward, signed: such a write is
+// not forwarded again.
+func forwardedHere(r *http.Request) bool {
+	v, _ := r.Context().Value(forwardedKey{}).(bool)
+	return v
 }

@@ -106,6 +106,36 @@ func TestClusterForwardedWritesKeepTheirClientsAddress(t *testing.T) {
 		t.Fatalf("a sign-in with made-up forward headers records %q, want its peer 127.0.0.3", ip)
 	}
 
+	// A write another node forwarded, arriving at a node that does not write, is not forwarded
+	// again (two nodes that each take the other for the writer would pass it back and forth
+	// until ForwardTimeout): 503, and the client retries.
+	body := `{"content":"hello","clientId":"forwarded-twice"}`
+	var chat struct {
+		Chat struct {
+			ID string `json:"id"`
+		} `json:"chat"`
+	}
+	if st := call(t, "POST", writer.url+"/api/chats", reg.Token, map[string]any{"kind": "channel", "name": "forwards"}, &chat); st != 201 {
+		t.Fatalf("create a chat: %d", st)
+	}
+	req, _ = http.NewRequest("POST", fol[1].url+"/api/chats/"+chat.Chat.ID+"/messages", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+reg.Token)
+	req.Host = strings.TrimPrefix(fol[1].url, "http://")
+	fol[0].srv.SignForward(req, "127.0.0.2")
+	if resp, err = testClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	var refusal struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	decodeJSON(t, resp, 503, &refusal)
+	if refusal.Error.Code != "unavailable" {
+		t.Fatalf("a forwarded write at a follower: %+v", refusal)
+	}
+
 	// The follower's forward vouched for 127.0.0.1 (every node's address here): past the bound now.
 	for i := range 2 * perIP {
 		held = append(held, answeredConn(t, writer.url, fmt.Sprintf("a node's connection %d past the bound", i+1)))

@@ -2,6 +2,7 @@ package teamserver
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -59,4 +60,9 @@ func (s *Server) ClusterSnapshots(ctx context.Context) (snaps []uint64, first ui
 	}
 	first, err = n.nlog.First(ctx)
 	return snaps, first, err
+}
+
+// SignForward signs req as this node signs a write it forwards for client.
+func (s *Server) SignForward(req *http.Request, client string) {
+	s.cluster.signForward(req, client, time.Now())
 }
